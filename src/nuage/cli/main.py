@@ -1,0 +1,66 @@
+"""The `nuage` command line."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import click
+
+from nuage.config import settings_from_env
+
+
+@click.group()
+@click.version_option(package_name="nuage")
+def main() -> None:
+    """Nuage: a self-hostable S3-compatible cloud platform."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=9000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="Data folder (default ./nuage-data, or $NUAGE_DATA).")
+@click.option("--region", default=None, help="Region name (default us-east-1, or $NUAGE_REGION).")
+@click.option("--domain", default=None, help="Domain for virtual-hosted-style requests (bucket.DOMAIN).")
+@click.option("--tls-cert", type=click.Path(path_type=Path, exists=True), default=None, help="TLS certificate.")
+@click.option("--tls-key", type=click.Path(path_type=Path, exists=True), default=None, help="TLS private key.")
+def serve(host: str, port: int, data_dir: Path | None, region: str | None, domain: str | None,
+          tls_cert: Path | None, tls_key: Path | None) -> None:
+    """Start the S3 endpoint with embedded defaults (SQLite metadata, local files)."""
+    from nuage.server import serve as run
+
+    settings = settings_from_env(host=host, port=port, data_dir=data_dir, region=region, domain=domain,
+                                 tls_cert=tls_cert, tls_key=tls_key)
+    run(settings)
+
+
+@main.group()
+def keys() -> None:
+    """Manage access keys in a data folder (offline; the server may be running)."""
+
+
+@keys.command("add")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None)
+@click.option("--access-key", required=True)
+@click.option("--secret-key", required=True)
+@click.option("--name", "display_name", required=True, help="Display name of the key's owner.")
+@click.option("--owner-id", default=None, help="Canonical user id (default: derived from the name).")
+def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_name: str,
+             owner_id: str | None) -> None:
+    """Add (or replace) an access key owned by a user of its own."""
+    from nuage.server import open_stores
+
+    settings = settings_from_env(data_dir=data_dir)
+    meta, _ = open_stores(settings)
+    try:
+        owner = owner_id or hashlib.sha256(display_name.encode()).hexdigest()
+        meta.put_credential(access_key, secret_key, owner, display_name)
+    finally:
+        meta.close()
+    click.echo(f"{access_key} -> {display_name} ({owner})")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(os.environ.get("NUAGE_PROG", "nuage"))

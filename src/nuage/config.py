@@ -1,0 +1,51 @@
+"""Typed settings, loaded once by the composition root."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("nuage-data")
+    host: str = "127.0.0.1"
+    port: int = 9000
+    region: str = "us-east-1"
+    domain: str | None = None
+    root_access_key: str | None = None
+    root_secret_key: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    fsync: bool = True
+    max_skew_seconds: int = 900
+    sweep_interval_seconds: float = 600.0
+    orphan_grace_seconds: float = 3600.0
+    multipart_expiry_seconds: float = 7 * 24 * 3600.0
+    extra_domains: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+
+def settings_from_env(**overrides: object) -> Settings:
+    """Settings from NUAGE_* environment variables, with explicit overrides winning."""
+    env: dict[str, object] = {}
+    if "NUAGE_DATA" in os.environ:
+        env["data_dir"] = Path(os.environ["NUAGE_DATA"])
+    if "NUAGE_REGION" in os.environ:
+        env["region"] = os.environ["NUAGE_REGION"]
+    if "NUAGE_ROOT_ACCESS_KEY" in os.environ:
+        env["root_access_key"] = os.environ["NUAGE_ROOT_ACCESS_KEY"]
+    if "NUAGE_ROOT_SECRET_KEY" in os.environ:
+        env["root_secret_key"] = os.environ["NUAGE_ROOT_SECRET_KEY"]
+    if os.environ.get("NUAGE_FSYNC", "1") in ("0", "false", "no"):
+        env["fsync"] = False
+    env.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**env)  # type: ignore[arg-type]

@@ -1,0 +1,173 @@
+"""Multipart uploads: create, upload part (and part copy), complete, abort, list."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from nuage import checksums
+from nuage.core.conditions import ReadConditions, check_copy_source
+from nuage.core.ingest import Integrity, ingest
+from nuage.core.names import check_key
+from nuage.core.objects import ByteRange, ObjectAttrs, ObjectService
+from nuage.errors import (
+    EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, InvalidRange, InvalidRequest, UploadNotFound,
+)
+from nuage.storage.meta.records import ObjectRecord, PartRecord, Segment, UploadRecord, WriteCondition
+
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PART_NUMBER = 10000
+
+
+@dataclass
+class CompletedPart:
+    part_number: int
+    etag: str
+    checksums: dict[str, str]
+
+
+class MultipartService:
+    def __init__(self, objects: ObjectService, *, min_part_size: int = MIN_PART_SIZE) -> None:
+        self.objects = objects
+        self.meta = objects.meta
+        self.blobs = objects.blobs
+        self.min_part_size = min_part_size
+
+    async def create(self, bucket: str, key: str, attrs: ObjectAttrs, owner: str,
+                     checksum_algorithm: str | None, checksum_type: str | None) -> UploadRecord:
+        check_key(key)
+        self.objects.bucket(bucket)
+        rec = UploadRecord(
+            upload_id=uuid.uuid4().hex + uuid.uuid4().hex[:8], bucket=bucket, key=key, initiated=time.time(),
+            owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
+            tags=attrs.tags, checksum_algorithm=checksum_algorithm, checksum_type=checksum_type,
+            storage_class=attrs.storage_class, extra=attrs.extra,
+        )
+        await self.meta.create_upload(rec)
+        return rec
+
+    def upload(self, bucket: str, key: str, upload_id: str) -> UploadRecord:
+        self.objects.bucket(bucket)
+        rec = self.meta.get_upload(upload_id)
+        if rec is None or rec.bucket != bucket or rec.key != key:
+            raise UploadNotFound(upload=upload_id)
+        return rec
+
+    @staticmethod
+    def check_part_number(n: int) -> None:
+        if not 1 <= n <= MAX_PART_NUMBER:
+            raise InvalidArgument("Part number must be an integer between 1 and 10000, inclusive",
+                                  argument="partNumber")
+
+    async def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int,
+                          body: AsyncIterator[bytes], integrity: Integrity) -> PartRecord:
+        self.check_part_number(part_number)
+        up = self.upload(bucket, key, upload_id)
+        if up.checksum_algorithm and up.checksum_algorithm not in integrity.algorithms:
+            integrity.algorithms.append(up.checksum_algorithm)
+        got = await ingest(self.blobs, body, integrity)
+        part = PartRecord(upload_id, part_number, got.size, got.md5_hex, time.time(), got.blob, got.checksums)
+        try:
+            released = await self.meta.put_part(part)
+        except BaseException:
+            self.blobs.delete([got.blob])
+            raise
+        self.blobs.delete(released)
+        return part
+
+    async def upload_part_copy(self, bucket: str, key: str, upload_id: str, part_number: int,
+                               src_bucket: str, src_key: str, src_version: str | None,
+                               rng: tuple[int, int] | None, cond: ReadConditions | None) -> tuple[ObjectRecord, PartRecord]:
+        self.check_part_number(part_number)
+        up = self.upload(bucket, key, upload_id)
+        src = self.objects.head(src_bucket, src_key, src_version)
+        check_copy_source(cond, src.etag, src.last_modified)
+        byte_range: ByteRange | None = None
+        if rng is not None:
+            first, last = rng
+            if first >= src.size or last >= src.size or first > last:
+                raise InvalidRange(src.size)
+            byte_range = ByteRange(first, last)
+        algorithms = [up.checksum_algorithm] if up.checksum_algorithm else []
+        got = await ingest(self.blobs, self.objects.stream(src, byte_range), Integrity(algorithms=algorithms))
+        part = PartRecord(upload_id, part_number, got.size, got.md5_hex, time.time(), got.blob, got.checksums)
+        try:
+            released = await self.meta.put_part(part)
+        except BaseException:
+            self.blobs.delete([got.blob])
+            raise
+        self.blobs.delete(released)
+        return src, part
+
+    async def complete(self, bucket: str, key: str, upload_id: str, parts: list[CompletedPart],
+                       cond: WriteCondition | None, expected_checksum: tuple[str, str] | None = None,
+                       expected_size: int | None = None) -> ObjectRecord:
+        up = self.upload(bucket, key, upload_id)
+        b = self.objects.bucket(bucket)
+        if not parts:
+            raise InvalidRequest("You must specify at least one part", code_hint="MalformedXML")
+        stored = {p.part_number: p for p in self.meta.list_parts(upload_id)}
+        chosen: list[PartRecord] = []
+        last = 0
+        for p in parts:
+            if p.part_number <= last:
+                raise InvalidPartOrder()
+            last = p.part_number
+            have = stored.get(p.part_number)
+            if have is None or p.etag.strip().strip('"') != have.etag:
+                raise InvalidPart()
+            for algorithm, value in p.checksums.items():
+                if have.checksums.get(algorithm) not in (None, value):
+                    raise InvalidPart()
+            chosen.append(have)
+        for part in chosen[:-1]:
+            if part.size < self.min_part_size:
+                raise EntityTooSmall(part=str(part.part_number), size=str(part.size))
+        size = sum(p.size for p in chosen)
+        if expected_size is not None and expected_size != size:
+            raise InvalidRequest(f"The provided 'x-amz-mp-object-size' header value {expected_size} does not match "
+                                 f"what was computed: {size}")
+        md5s = b"".join(bytes.fromhex(p.etag) for p in chosen)
+        etag = f"{hashlib.md5(md5s).hexdigest()}-{len(chosen)}"
+        object_checksums: dict[str, str] = {}
+        ctype = up.checksum_type
+        algorithm = up.checksum_algorithm
+        if algorithm and all(algorithm in p.checksums for p in chosen):
+            if ctype == "FULL_OBJECT" or (ctype is None and algorithm == "crc64nvme"):
+                ctype = "FULL_OBJECT"
+                object_checksums[algorithm] = checksums.combine_full_object(
+                    algorithm, [(p.checksums[algorithm], p.size) for p in chosen])
+            else:
+                ctype = "COMPOSITE"
+                object_checksums[algorithm] = (
+                    checksums.composite(algorithm, [p.checksums[algorithm] for p in chosen]) + f"-{len(chosen)}")
+        if expected_checksum is not None:
+            alg, value = expected_checksum
+            if object_checksums.get(alg, "").split("-")[0] != value.split("-")[0]:
+                raise InvalidRequest(f"The {alg.upper()} you specified for the object did not match "
+                                     "the calculated checksum.", code_hint="BadDigest")
+        rec = ObjectRecord(
+            bucket=bucket, key=key, version_id="", size=size, etag=etag, last_modified=time.time(),
+            owner=up.owner, content_type=up.content_type, headers=up.headers, user_meta=up.user_meta,
+            checksums=object_checksums, checksum_type=ctype if object_checksums else None,
+            part_sizes=[p.size for p in chosen],
+            part_checksums=[p.checksums for p in chosen] if object_checksums else None,
+            segments=[Segment(p.blob, p.size) for p in chosen if p.size], tags=up.tags,
+            storage_class=up.storage_class, extra=up.extra,
+        )
+        result, released = await self.meta.complete_upload(upload_id, rec, b.versioning, cond, chosen)
+        self.blobs.delete(released)
+        return result
+
+    async def abort(self, bucket: str, key: str, upload_id: str) -> None:
+        self.upload(bucket, key, upload_id)
+        released = await self.meta.abort_upload(upload_id)
+        self.blobs.delete(released)
+
+
+def decode_b64(value: str) -> bytes:
+    return base64.b64decode(value)

@@ -1,0 +1,230 @@
+"""Object use-cases: put, get, head, delete, copy, tagging. No HTTP here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from nuage.core.conditions import ReadConditions, check_copy_source, check_read
+from nuage.core.ingest import MAX_SINGLE_PUT, Integrity, ingest
+from nuage.core.names import check_key
+from nuage.errors import (
+    BucketNotFound, CurrentIsDeleteMarker, DeleteMarkerTarget, InvalidArgument, InvalidRange, InvalidRequest,
+    KeyNotFound, VersionNotFound,
+)
+from nuage.storage.blobs.localfs import LocalBlobStore
+from nuage.storage.meta.records import BucketRecord, ObjectRecord, Segment, WriteCondition
+from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
+from nuage.checksums import MultiHasher
+
+
+@dataclass
+class ObjectAttrs:
+    """Caller-supplied attributes of a new object."""
+
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    user_meta: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    storage_class: str = "STANDARD"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ByteRange:
+    start: int
+    end: int            # inclusive
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+@dataclass
+class CopySpec:
+    source_bucket: str
+    source_key: str
+    source_version: str | None
+    conditions: ReadConditions | None
+    replace_metadata: bool
+    replace_tags: bool
+    attrs: ObjectAttrs
+    checksum_algorithm: str | None = None
+    storage_class_set: bool = False
+    encryption_set: bool = False
+
+
+class ObjectService:
+    def __init__(self, meta: SQLiteMetadataStore, blobs: LocalBlobStore) -> None:
+        self.meta = meta
+        self.blobs = blobs
+
+    def bucket(self, name: str) -> BucketRecord:
+        rec = self.meta.get_bucket(name)
+        if rec is None:
+            raise BucketNotFound(bucket=name)
+        return rec
+
+    async def release(self, blobs: list[str]) -> None:
+        if blobs:
+            self.blobs.delete(blobs)
+
+    # -- write ------------------------------------------------------------------------------------
+    async def put(self, bucket: str, key: str, body: AsyncIterator[bytes], integrity: Integrity,
+                  attrs: ObjectAttrs, owner: str, cond: WriteCondition | None = None) -> ObjectRecord:
+        check_key(key)
+        b = self.bucket(bucket)
+        got = await ingest(self.blobs, body, integrity)
+        rec = ObjectRecord(
+            bucket=bucket, key=key, version_id="", size=got.size, etag=got.md5_hex, last_modified=time.time(),
+            owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
+            checksums=got.checksums, checksum_type="FULL_OBJECT" if got.checksums else None,
+            segments=[Segment(got.blob, got.size)] if got.size else [], tags=attrs.tags,
+            storage_class=attrs.storage_class, extra=attrs.extra,
+        )
+        if not got.size:
+            self.blobs.delete([got.blob])
+        try:
+            stored, released = await self.meta.put_object(rec, b.versioning, cond)
+        except BaseException:
+            self.blobs.delete([got.blob])
+            raise
+        await self.release(released)
+        return stored
+
+    # -- read -------------------------------------------------------------------------------------
+    def head(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord:
+        self.bucket(bucket)
+        rec = self.meta.get_object(bucket, key, version_id)
+        if rec is None:
+            if version_id is not None:
+                if version_id != "null" and not _plausible_version(version_id):
+                    raise InvalidArgument("Invalid version id specified", argument="versionId")
+                raise VersionNotFound(key=key, version=version_id)
+            raise KeyNotFound(key=key)
+        if rec.delete_marker:
+            if version_id is not None:
+                raise DeleteMarkerTarget(rec.version_id, rec.last_modified)
+            raise CurrentIsDeleteMarker(rec.version_id)
+        return rec
+
+    def read_checked(self, bucket: str, key: str, version_id: str | None,
+                     cond: ReadConditions | None) -> ObjectRecord:
+        rec = self.head(bucket, key, version_id)
+        check_read(cond, rec.etag, rec.last_modified)
+        return rec
+
+    async def stream(self, rec: ObjectRecord, rng: ByteRange | None = None) -> AsyncIterator[bytes]:
+        start = rng.start if rng else 0
+        end = rng.end if rng else rec.size - 1
+        pos = 0
+        for seg in rec.segments:
+            seg_start, seg_end = pos, pos + seg.size - 1
+            pos += seg.size
+            if seg_end < start:
+                continue
+            if seg_start > end:
+                break
+            lo = max(start, seg_start) - seg_start
+            hi = min(end, seg_end) - seg_start
+            async for chunk in self.blobs.read(seg.blob, lo, hi - lo + 1):
+                yield chunk
+
+    # -- delete -----------------------------------------------------------------------------------
+    async def delete(self, bucket: str, key: str, version_id: str | None, owner: str) -> ObjectRecord | None:
+        b = self.bucket(bucket)
+        if version_id is not None and version_id != "null" and not _plausible_version(version_id):
+            raise InvalidArgument("Invalid version id specified", argument="versionId")
+        removed, released = await self.meta.delete_object(bucket, key, version_id, b.versioning, owner)
+        await self.release(released)
+        return removed
+
+    # -- copy -------------------------------------------------------------------------------------
+    async def copy(self, bucket: str, key: str, spec: CopySpec, owner: str,
+                   cond: WriteCondition | None = None) -> tuple[ObjectRecord, ObjectRecord]:
+        check_key(key)
+        dest_bucket = self.bucket(bucket)
+        src = self.head(spec.source_bucket, spec.source_key, spec.source_version)
+        check_copy_source(spec.conditions, src.etag, src.last_modified)
+        same = spec.source_bucket == bucket and spec.source_key == key and spec.source_version in (
+            None, src.version_id) and src.is_latest
+        if same and not spec.replace_metadata and not spec.storage_class_set and not spec.encryption_set:
+            raise InvalidRequest(
+                "This copy request is illegal because it is trying to copy an object to itself without "
+                "changing the object's metadata, storage class, website redirect location or encryption "
+                "attributes."
+            )
+        if src.size > MAX_SINGLE_PUT:
+            raise InvalidRequest("The specified copy source is larger than the maximum allowable size for a "
+                                 "copy source: 5368709120")
+        attrs = spec.attrs if spec.replace_metadata else ObjectAttrs(
+            content_type=src.content_type, headers=dict(src.headers), user_meta=dict(src.user_meta),
+            storage_class=spec.attrs.storage_class, extra=dict(spec.attrs.extra),
+        )
+        tags = spec.attrs.tags if spec.replace_tags else dict(src.tags)
+        algorithms = [spec.checksum_algorithm] if spec.checksum_algorithm else list(src.checksums)
+        hasher = MultiHasher(algorithms)
+        writer = self.blobs.writer()
+        try:
+            async for chunk in self.stream(src):
+                hasher.update(chunk)
+                writer.write(chunk)
+            blob = await writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+        etag = hasher.md5_hex()
+        rec = ObjectRecord(
+            bucket=bucket, key=key, version_id="", size=src.size, etag=etag, last_modified=time.time(),
+            owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
+            checksums=hasher.checksums(), checksum_type="FULL_OBJECT" if algorithms else None,
+            segments=[Segment(blob, src.size)] if src.size else [], tags=tags,
+            storage_class=attrs.storage_class, extra=attrs.extra,
+        )
+        if not src.size:
+            self.blobs.delete([blob])
+        try:
+            stored, released = await self.meta.put_object(rec, dest_bucket.versioning, cond)
+        except BaseException:
+            self.blobs.delete([blob])
+            raise
+        await self.release(released)
+        return src, stored
+
+    # -- tagging ----------------------------------------------------------------------------------
+    def get_tags(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord:
+        return self.head(bucket, key, version_id)
+
+    async def set_tags(self, bucket: str, key: str, version_id: str | None,
+                       tags: dict[str, str]) -> ObjectRecord:
+        self.head(bucket, key, version_id)
+        return await self.meta.set_object_tags(bucket, key, version_id, tags)
+
+    async def update_extra(self, bucket: str, key: str, version_id: str | None,
+                           changes: dict[str, str | None]) -> ObjectRecord:
+        self.head(bucket, key, version_id)
+        return await self.meta.update_object_extra(bucket, key, version_id, changes)
+
+
+def _plausible_version(version_id: str) -> bool:
+    return len(version_id) == 32 and all(c in "0123456789abcdef" for c in version_id)
+
+
+def resolve_range(spec: tuple[int | None, int | None], size: int) -> ByteRange:
+    """(first, last) from a Range header to an absolute range; suffix ranges longer than the object
+    give the whole object; a range that starts past the end is unsatisfiable."""
+    first, last = spec
+    if first is None:
+        assert last is not None
+        if last == 0:
+            raise InvalidRange(size)
+        return ByteRange(max(0, size - last), size - 1) if size else _empty(size)
+    if first >= size:
+        raise InvalidRange(size)
+    end = size - 1 if last is None or last >= size else last
+    return ByteRange(first, end)
+
+
+def _empty(size: int) -> ByteRange:
+    raise InvalidRange(size)

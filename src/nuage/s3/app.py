@@ -1,0 +1,174 @@
+"""The S3 ASGI application: parse, route, authenticate, dispatch, render errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from nuage.errors import NuageError
+from nuage.s3 import errors as e
+from nuage.s3.auth import body_stream, verify
+from nuage.s3.context import Services
+from nuage.s3.handlers import HANDLERS
+from nuage.s3.http import Request, Response
+from nuage.s3.router import Target, route
+
+log = logging.getLogger("nuage.s3")
+
+MAX_HEADER_BYTES = 8 * 1024
+MAX_TOTAL_HEADERS = 64 * 1024
+NO_BODY_STATUSES = (204, 304)
+
+
+def _request_id() -> str:
+    return secrets.token_hex(8).upper()
+
+
+def _header_bytes(value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+class S3App:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        domain = services.settings.domain
+        self.vhost_suffixes = tuple("." + d for d in (domain, *services.settings.extra_domains) if d)
+        self.host_id = os.urandom(24).hex()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request_id = _request_id()
+        req: Request | None = None
+        try:
+            req = self._parse(scope, receive, request_id)
+            response = await self._handle(req)
+        except e.S3Error as exc:
+            response = self._error(exc, req, scope, request_id)
+        except NuageError as exc:
+            response = self._error(e.from_domain(exc), req, scope, request_id)
+        except Exception:  # noqa: BLE001 - every failure becomes an S3 InternalError, never a dropped socket
+            log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
+            response = self._error(e.InternalError(), req, scope, request_id)
+        await self._send(send, response, request_id, scope["method"] == "HEAD")
+
+    # -- parsing ----------------------------------------------------------------------------------
+    def _parse(self, scope: dict[str, Any], receive: Any, request_id: str) -> Request:
+        header_list: list[tuple[str, str]] = []
+        headers: dict[str, str] = {}
+        total = 0
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            total += len(raw_name) + len(raw_value)
+            header_list.append((name, value))
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        raw_path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
+        raw_path = raw_path.split("?", 1)[0]
+        raw_query = scope.get("query_string", b"").decode("latin-1")
+        query: dict[str, str] = {}
+        for k, v in parse_qsl(raw_query, keep_blank_values=True):
+            query.setdefault(k, v)
+        bucket, key = self._address(raw_path, headers.get("host", ""))
+        client = scope.get("client") or ("", 0)
+        req = Request(
+            method=scope["method"], raw_path=raw_path, raw_query=raw_query, query=query, headers=headers,
+            header_list=header_list, bucket=bucket, key=key, client=str(client[0]),
+            scheme=scope.get("scheme", "http"), receive=receive, request_id=request_id,
+        )
+        if total > MAX_TOTAL_HEADERS:
+            raise e.BadRequest("Your request headers are too large.")
+        return req
+
+    def _address(self, raw_path: str, host: str) -> tuple[str | None, str | None]:
+        hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+        for suffix in self.vhost_suffixes:
+            if hostname.endswith(suffix) and len(hostname) > len(suffix):
+                path_key = unquote(raw_path[1:]) if len(raw_path) > 1 else None
+                return hostname[: -len(suffix)], path_key or None
+        path = raw_path[1:] if raw_path.startswith("/") else raw_path
+        if not path:
+            return None, None
+        bucket, _, rest = path.partition("/")
+        key = unquote(rest, errors="surrogateescape") if rest else None
+        return unquote(bucket), key
+
+    # -- dispatch ---------------------------------------------------------------------------------
+    async def _handle(self, req: Request) -> Response:
+        svc = self.services
+        target = Target.SERVICE if req.bucket is None else Target.BUCKET if req.key is None else Target.OBJECT
+        operation = route(req.method, target, req.query, req.headers)
+        vhost = None if req.raw_path.startswith("/" + (req.bucket or "\0")) else req.bucket
+        result = verify(req, svc.lookup_secret, svc.settings.region, svc.settings.max_skew_seconds, vhost)
+        if result.access_key is None:
+            raise e.AccessDenied()  # anonymous access arrives with policies and ACLs (issue 3)
+        else:
+            owner = svc.lookup_owner(result.access_key)
+            if owner is None:
+                raise e.InvalidAccessKeyId()
+            req.owner_id, req.owner_name = owner
+            req.access_key = result.access_key
+        if operation is None:
+            raise e.MethodNotAllowed(Method=req.method, ResourceType=target.value.upper())
+        if operation == "NotImplemented":
+            raise e.NotImplemented("This operation is not implemented yet.")
+        body, trailers, sha = body_stream(req, result)
+        req.body = body
+        req.state["trailers"] = trailers
+        req.state["sha256"] = sha
+        req.state["operation"] = operation
+        handler = HANDLERS[operation]
+        return await handler(svc, req)
+
+    # -- output -----------------------------------------------------------------------------------
+    def _error(self, exc: e.S3Error, req: Request | None, scope: dict[str, Any], request_id: str) -> Response:
+        resource = req.resource if req else scope.get("path", "/")
+        headers = [("content-type", "application/xml"), *exc.headers.items()]
+        if scope.get("method") == "HEAD":
+            return Response(exc.status, headers, b"")
+        return Response(exc.status, headers, exc.to_xml(resource, request_id))
+
+    async def _send(self, send: Any, response: Response, request_id: str, head: bool) -> None:
+        headers = [(n.encode("latin-1"), _header_bytes(v)) for n, v in response.headers]
+        headers.append((b"x-amz-request-id", request_id.encode()))
+        headers.append((b"x-amz-id-2", self.host_id.encode()))
+        headers.append((b"server", b"Nuage"))
+        body = response.body
+        names = {n for n, _ in response.headers}
+        if isinstance(body, bytes):
+            if "content-length" not in names and response.status not in NO_BODY_STATUSES:
+                headers.append((b"content-length", str(len(body)).encode()))
+            await send({"type": "http.response.start", "status": response.status, "headers": headers})
+            await send({"type": "http.response.body", "body": b"" if head else body})
+            return
+        if response.content_length is not None and "content-length" not in names:
+            headers.append((b"content-length", str(response.content_length).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if head:
+            await send({"type": "http.response.body", "body": b""})
+            return
+        try:
+            async for chunk in body:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except Exception:  # noqa: BLE001 - headers are gone: all we can do is cut the connection short
+            log.exception("error while streaming a response body")
+            raise
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,201 @@
+"""S3 errors: one class per S3 error code, the table from domain errors to them, and the only
+renderer of S3 error XML."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import ClassVar
+
+from nuage import errors as d
+from nuage.xml import render, sub
+
+
+class S3Error(Exception):
+    status: ClassVar[int] = 400
+    default_message: ClassVar[str] = ""
+
+    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None,
+                 **fields: str) -> None:
+        self.message = message or self.default_message or type(self).__name__
+        self.fields = fields
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+    @property
+    def code(self) -> str:
+        return type(self).__name__
+
+    def to_xml(self, resource: str, request_id: str) -> bytes:
+        el = ET.Element("Error")
+        sub(el, "Code", self.code)
+        sub(el, "Message", self.message)
+        for name, value in self.fields.items():
+            sub(el, name, value)
+        sub(el, "Resource", resource)
+        sub(el, "RequestId", request_id)
+        sub(el, "HostId", request_id)
+        return render(el)
+
+
+def _cls(name: str, status: int, message: str = "") -> type[S3Error]:
+    return type(name, (S3Error,), {"status": status, "default_message": message})
+
+
+# 400
+BadDigest = _cls("BadDigest", 400, "The Content-MD5 you specified did not match what we received.")
+BadRequest = _cls("BadRequest", 400, "Bad Request")
+EntityTooSmall = _cls("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size.")
+EntityTooLarge = _cls("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size.")
+IncompleteBody = _cls("IncompleteBody", 400, "You did not provide the number of bytes specified by the "
+                      "Content-Length HTTP header")
+InvalidArgument = _cls("InvalidArgument", 400, "Invalid Argument")
+InvalidBucketName = _cls("InvalidBucketName", 400, "The specified bucket is not valid.")
+InvalidDigest = _cls("InvalidDigest", 400, "The Content-MD5 you specified is not valid.")
+InvalidLocationConstraint = _cls("InvalidLocationConstraint", 400, "The specified location-constraint is not "
+                                 "valid")
+InvalidPart = _cls("InvalidPart", 400, d.InvalidPart.default_message)
+InvalidPartOrder = _cls("InvalidPartOrder", 400, d.InvalidPartOrder.default_message)
+InvalidRequest = _cls("InvalidRequest", 400, "Invalid Request")
+InvalidStorageClass = _cls("InvalidStorageClass", 400, "The storage class you specified is not valid")
+InvalidTag = _cls("InvalidTag", 400, "The TagKey you have provided is invalid")
+KeyTooLongError = _cls("KeyTooLongError", 400, "Your key is too long")
+MalformedXML = _cls("MalformedXML", 400, d.MalformedXML.default_message)
+MalformedACLError = _cls("MalformedACLError", 400, "The XML you provided was not well-formed or did not "
+                         "validate against our published schema")
+MetadataTooLarge = _cls("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.")
+MissingContentLength = _cls("MissingContentLength", 411, "You must provide the Content-Length HTTP header.")
+RequestTimeTooSkewed = _cls("RequestTimeTooSkewed", 403, "The difference between the request time and the "
+                            "current time is too large.")
+TooManyParts = _cls("TooManyParts", 400, "You have attempted to upload more than 10000 parts")
+UnexpectedContent = _cls("UnexpectedContent", 400, "This request does not support content")
+XAmzContentSHA256Mismatch = _cls("XAmzContentSHA256Mismatch", 400, d.ContentSHA256Mismatch.default_message)
+AuthorizationHeaderMalformed = _cls("AuthorizationHeaderMalformed", 400, "The authorization header is malformed")
+AuthorizationQueryParametersError = _cls("AuthorizationQueryParametersError", 400, "Query-string authentication "
+                                         "parameters are malformed")
+MalformedTrailerError = _cls("MalformedTrailerError", 400, "The request contained trailing data that was not "
+                             "well-formed or did not conform to our published schema.")
+InvalidBucketState = _cls("InvalidBucketState", 409, "The request is not valid with the current state of the "
+                          "bucket.")
+InvalidObjectState = _cls("InvalidObjectState", 403, "The operation is not valid for the current state of the "
+                          "object.")
+InvalidEncryptionAlgorithmError = _cls("InvalidEncryptionAlgorithmError", 400, "The encryption request you "
+                                       "specified is not valid.")
+# 403
+AccessDenied = _cls("AccessDenied", 403, "Access Denied")
+InvalidAccessKeyId = _cls("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our "
+                          "records.")
+SignatureDoesNotMatch = _cls("SignatureDoesNotMatch", 403, "The request signature we calculated does not match "
+                             "the signature you provided. Check your key and signing method.")
+MissingSecurityHeader = _cls("MissingSecurityHeader", 400, "Your request is missing a required header.")
+QuotaExceeded = _cls("QuotaExceeded", 403, d.QuotaExceeded.default_message)
+# 404
+NoSuchBucket = _cls("NoSuchBucket", 404, "The specified bucket does not exist")
+NoSuchKey = _cls("NoSuchKey", 404, "The specified key does not exist.")
+NoSuchVersion = _cls("NoSuchVersion", 404, "The specified version does not exist.")
+NoSuchUpload = _cls("NoSuchUpload", 404, d.UploadNotFound.default_message)
+NoSuchTagSet = _cls("NoSuchTagSet", 404, "The TagSet does not exist")
+NoSuchTagSetError = NoSuchTagSet
+NoSuchBucketPolicy = _cls("NoSuchBucketPolicy", 404, "The bucket policy does not exist")
+NoSuchCORSConfiguration = _cls("NoSuchCORSConfiguration", 404, "The CORS configuration does not exist")
+NoSuchLifecycleConfiguration = _cls("NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not "
+                                    "exist")
+NoSuchWebsiteConfiguration = _cls("NoSuchWebsiteConfiguration", 404, "The specified bucket does not have a "
+                                  "website configuration")
+ServerSideEncryptionConfigurationNotFoundError = _cls(
+    "ServerSideEncryptionConfigurationNotFoundError", 404, "The server side encryption configuration was not found")
+ObjectLockConfigurationNotFoundError = _cls("ObjectLockConfigurationNotFoundError", 404, "Object Lock "
+                                            "configuration does not exist for this bucket")
+NoSuchPublicAccessBlockConfiguration = _cls("NoSuchPublicAccessBlockConfiguration", 404, "The public access "
+                                            "block configuration was not found")
+OwnershipControlsNotFoundError = _cls("OwnershipControlsNotFoundError", 404, "The bucket ownership controls "
+                                      "were not found")
+ReplicationConfigurationNotFoundError = _cls("ReplicationConfigurationNotFoundError", 404, "The replication "
+                                             "configuration was not found")
+NoSuchObjectLockConfiguration = _cls("NoSuchObjectLockConfiguration", 404, "The specified object does not have "
+                                     "a ObjectLock configuration")
+# 405, 409, 411, 412, 416, 5xx
+MethodNotAllowed = _cls("MethodNotAllowed", 405, "The specified method is not allowed against this resource.")
+BucketAlreadyExists = _cls("BucketAlreadyExists", 409, d.BucketAlreadyExists.default_message)
+BucketAlreadyOwnedByYou = _cls("BucketAlreadyOwnedByYou", 409, d.BucketAlreadyOwnedByYou.default_message)
+BucketNotEmpty = _cls("BucketNotEmpty", 409, "The bucket you tried to delete is not empty")
+ConditionalRequestConflict = _cls("ConditionalRequestConflict", 409, d.ConditionalRequestConflict.default_message)
+OperationAborted = _cls("OperationAborted", 409, "A conflicting conditional operation is currently in progress "
+                        "against this resource. Please try again.")
+PreconditionFailed = _cls("PreconditionFailed", 412, d.PreconditionFailed.default_message)
+InvalidRange = _cls("InvalidRange", 416, "The requested range is not satisfiable")
+InternalError = _cls("InternalError", 500, "We encountered an internal error. Please try again.")
+NotImplemented = _cls("NotImplemented", 501, "A header you provided implies functionality that is not implemented")
+ServiceUnavailable = _cls("ServiceUnavailable", 503, "Please reduce your request rate.")
+RequestTimeout = _cls("RequestTimeout", 400, "Your socket connection to the server was not read from or written "
+                      "to within the timeout period.")
+
+BY_CODE: dict[str, type[S3Error]] = {
+    cls.__name__: cls for cls in list(globals().values())
+    if isinstance(cls, type) and issubclass(cls, S3Error) and cls is not S3Error
+}
+
+_CONFIG_MISSING: dict[str, type[S3Error]] = {
+    "tagging": NoSuchTagSet,
+    "policy": NoSuchBucketPolicy,
+    "cors": NoSuchCORSConfiguration,
+    "lifecycle": NoSuchLifecycleConfiguration,
+    "website": NoSuchWebsiteConfiguration,
+    "encryption": ServerSideEncryptionConfigurationNotFoundError,
+    "object-lock": ObjectLockConfigurationNotFoundError,
+    "publicAccessBlock": NoSuchPublicAccessBlockConfiguration,
+    "ownershipControls": OwnershipControlsNotFoundError,
+    "replication": ReplicationConfigurationNotFoundError,
+}
+
+DOMAIN_TO_S3: dict[type[d.NuageError], type[S3Error]] = {
+    d.BucketNotFound: NoSuchBucket,
+    d.BucketAlreadyExists: BucketAlreadyExists,
+    d.BucketAlreadyOwnedByYou: BucketAlreadyOwnedByYou,
+    d.BucketNotEmpty: BucketNotEmpty,
+    d.InvalidBucketName: InvalidBucketName,
+    d.KeyNotFound: NoSuchKey,
+    d.VersionNotFound: NoSuchVersion,
+    d.CurrentIsDeleteMarker: NoSuchKey,
+    d.DeleteMarkerTarget: MethodNotAllowed,
+    d.PreconditionFailed: PreconditionFailed,
+    d.ConditionalRequestConflict: ConditionalRequestConflict,
+    d.InvalidRange: InvalidRange,
+    d.UploadNotFound: NoSuchUpload,
+    d.InvalidPart: InvalidPart,
+    d.InvalidPartOrder: InvalidPartOrder,
+    d.EntityTooSmall: EntityTooSmall,
+    d.EntityTooLarge: EntityTooLarge,
+    d.BadDigest: BadDigest,
+    d.ChecksumMismatch: BadDigest,
+    d.ContentSHA256Mismatch: XAmzContentSHA256Mismatch,
+    d.IncompleteBody: IncompleteBody,
+    d.InvalidArgument: InvalidArgument,
+    d.InvalidRequest: InvalidRequest,
+    d.MalformedXML: MalformedXML,
+    d.InvalidTag: InvalidTag,
+    d.NoSuchTagSet: NoSuchTagSet,
+    d.KeyTooLong: KeyTooLongError,
+    d.AccessDenied: AccessDenied,
+    d.QuotaExceeded: QuotaExceeded,
+    d.InvalidStorageClass: InvalidStorageClass,
+}
+
+
+def from_domain(exc: d.NuageError) -> S3Error:
+    """The S3 error for a domain error (the one table of this mapping)."""
+    hint = exc.details.get("code_hint")
+    if isinstance(exc, d.NoSuchBucketConfig):
+        cls = _CONFIG_MISSING.get(exc.kind, NoSuchKey)
+        return cls()
+    cls = BY_CODE.get(hint) if hint else None
+    if cls is None:
+        cls = next((v for k, v in DOMAIN_TO_S3.items() if isinstance(exc, k)), InternalError)
+    fields: dict[str, str] = {}
+    for name, field in (("bucket", "BucketName"), ("key", "Key"), ("argument", "ArgumentName"),
+                        ("upload", "UploadId"), ("version", "VersionId")):
+        if name in exc.details:
+            fields[field] = exc.details[name]
+    message = exc.message if type(exc).default_message != exc.message or not cls.default_message else None
+    if isinstance(exc, d.ChecksumMismatch) and not hint:
+        message = exc.message
+    return cls(message, **fields)

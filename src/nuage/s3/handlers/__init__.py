@@ -1,0 +1,18 @@
+"""One module per operation family; HANDLERS maps each router operation to its handler."""
+
+from __future__ import annotations
+
+from nuage.s3.context import Handler
+from nuage.s3.handlers import acl, attributes, buckets, copy, listing, multidelete, multipart, objects, tagging
+
+HANDLERS: dict[str, Handler] = {
+    **buckets.HANDLERS,
+    **objects.HANDLERS,
+    **copy.HANDLERS,
+    **listing.HANDLERS,
+    **multipart.HANDLERS,
+    **multidelete.HANDLERS,
+    **tagging.HANDLERS,
+    **acl.HANDLERS,
+    **attributes.HANDLERS,
+}

@@ -1,0 +1,57 @@
+"""GetObjectAttributes."""
+
+from __future__ import annotations
+
+from nuage.s3 import errors as e
+from nuage.s3.context import Handler, Services
+from nuage.s3.handlers.common import int_param, version_id
+from nuage.s3.headers import http_date, quote_etag
+from nuage.s3.http import Request, Response, xml_response
+from nuage.xml import bool_text, render, root, sub
+
+KNOWN = {"ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"}
+
+
+async def get_attributes(svc: Services, req: Request) -> Response:
+    assert req.bucket is not None and req.key is not None
+    wanted = {a.strip() for a in req.headers.get("x-amz-object-attributes", "").split(",") if a.strip()}
+    if not wanted or not wanted <= KNOWN:
+        raise e.InvalidArgument("Invalid attribute name specified.")
+    rec = svc.objects.head(req.bucket, req.key, version_id(req))
+    doc = root("GetObjectAttributesResponse")
+    if "ETag" in wanted:
+        sub(doc, "ETag", quote_etag(rec.etag).strip('"'))
+    if "Checksum" in wanted and rec.checksums:
+        c = sub(doc, "Checksum")
+        for alg, value in rec.checksums.items():
+            sub(c, f"Checksum{alg.upper()}", value)
+        if rec.checksum_type:
+            sub(c, "ChecksumType", rec.checksum_type)
+    if "ObjectParts" in wanted and rec.part_sizes is not None:
+        max_parts = int_param(req, "max-parts", 1000, lo=0, hi=1000)
+        marker = int(req.headers.get("x-amz-part-number-marker", "0") or 0)
+        p = sub(doc, "ObjectParts")
+        sub(p, "TotalPartsCount", len(rec.part_sizes))
+        numbered = list(enumerate(rec.part_sizes, start=1))[marker:]
+        page = numbered[:max_parts]
+        sub(p, "PartNumberMarker", marker)
+        sub(p, "NextPartNumberMarker", page[-1][0] if page else marker)
+        sub(p, "MaxParts", max_parts)
+        sub(p, "IsTruncated", bool_text(len(numbered) > max_parts))
+        for n, size in page:
+            pe = sub(p, "Part")
+            sub(pe, "PartNumber", n)
+            sub(pe, "Size", size)
+            for alg, value in (rec.part_checksums[n - 1] if rec.part_checksums else {}).items():
+                sub(pe, f"Checksum{alg.upper()}", value)
+    if "StorageClass" in wanted:
+        sub(doc, "StorageClass", rec.storage_class)
+    if "ObjectSize" in wanted:
+        sub(doc, "ObjectSize", rec.size)
+    headers = [("last-modified", http_date(rec.last_modified))]
+    if rec.version_id != "null":
+        headers.append(("x-amz-version-id", rec.version_id))
+    return xml_response(render(doc), headers=headers)
+
+
+HANDLERS: dict[str, Handler] = {"GetObjectAttributes": get_attributes}

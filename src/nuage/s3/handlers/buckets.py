@@ -1,0 +1,134 @@
+"""Service and bucket operations: ListBuckets, Create/Head/DeleteBucket, location, versioning, tagging."""
+
+from __future__ import annotations
+
+import json
+
+from nuage.s3 import errors as e
+from nuage.s3.context import Handler, Services
+from nuage.s3.handlers.common import MAX_TAGS_BUCKET, owner_el, parse_tagging, render_tagging, xml_body
+from nuage.s3.headers import iso_date
+from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.xml import child_text, render, root, sub
+
+
+def _bucket(req: Request) -> str:
+    assert req.bucket is not None
+    return req.bucket
+
+
+async def list_buckets(svc: Services, req: Request) -> Response:
+    doc = root("ListAllMyBucketsResult")
+    owner_el(doc, req.owner_id, req.owner_name)
+    prefix = req.query.get("prefix", "")
+    items = sub(doc, "Buckets")
+    for b in svc.buckets.list(req.owner_id):
+        if not b.name.startswith(prefix):
+            continue
+        el = sub(items, "Bucket")
+        sub(el, "Name", b.name)
+        sub(el, "CreationDate", iso_date(b.created))
+        sub(el, "BucketRegion", b.region)
+    if prefix:
+        sub(doc, "Prefix", prefix)
+    return xml_response(render(doc))
+
+
+async def create_bucket(svc: Services, req: Request) -> Response:
+    name = _bucket(req)
+    location: str | None = None
+    el = await xml_body(req, required=False)
+    if el is not None:
+        if el.tag != "CreateBucketConfiguration":
+            raise e.MalformedXML()
+        location = child_text(el, "LocationConstraint")
+        if location == "":
+            location = None
+    lock = req.headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true"
+    from nuage.errors import InvalidArgument as DomainInvalidArgument
+    try:
+        await svc.buckets.create(name, req.owner_id, location, object_lock=lock)
+    except DomainInvalidArgument as exc:
+        if exc.details.get("code_hint") == "InvalidLocationConstraint":
+            raise e.InvalidLocationConstraint(exc.message) from exc
+        raise
+    return empty(200, [("location", f"/{name}")])
+
+
+async def head_bucket(svc: Services, req: Request) -> Response:
+    b = svc.buckets.get(_bucket(req))
+    return empty(200, [("x-amz-bucket-region", b.region)])
+
+
+async def delete_bucket(svc: Services, req: Request) -> Response:
+    await svc.buckets.delete(_bucket(req))
+    return empty(204)
+
+
+async def get_location(svc: Services, req: Request) -> Response:
+    b = svc.buckets.get(_bucket(req))
+    doc = root("LocationConstraint")
+    if b.region != "us-east-1":
+        doc.text = b.region
+    return xml_response(render(doc))
+
+
+async def get_versioning(svc: Services, req: Request) -> Response:
+    b = svc.buckets.get(_bucket(req))
+    doc = root("VersioningConfiguration")
+    if b.versioning:
+        sub(doc, "Status", b.versioning)
+    return xml_response(render(doc))
+
+
+async def put_versioning(svc: Services, req: Request) -> Response:
+    name = _bucket(req)
+    svc.buckets.get(name)
+    el = await xml_body(req)
+    assert el is not None
+    if el.tag != "VersioningConfiguration":
+        raise e.MalformedXML()
+    status = child_text(el, "Status")
+    mfa = child_text(el, "MfaDelete")
+    if mfa not in (None, "Disabled", "Enabled"):
+        raise e.MalformedXML()
+    if status is None:
+        return empty(200)
+    if status not in ("Enabled", "Suspended"):
+        raise e.MalformedXML()
+    await svc.buckets.set_versioning(name, status)
+    return empty(200)
+
+
+async def get_tagging(svc: Services, req: Request) -> Response:
+    tags = svc.buckets.get_tags(_bucket(req))
+    return xml_response(render(render_tagging(tags)))
+
+
+async def put_tagging(svc: Services, req: Request) -> Response:
+    name = _bucket(req)
+    svc.buckets.get(name)
+    el = await xml_body(req)
+    assert el is not None
+    tags = parse_tagging(el, MAX_TAGS_BUCKET)
+    await svc.buckets.put_config(name, "tagging", json.dumps(tags))
+    return empty(204)
+
+
+async def delete_tagging(svc: Services, req: Request) -> Response:
+    await svc.buckets.set_tags(_bucket(req), None)
+    return empty(204)
+
+
+HANDLERS: dict[str, Handler] = {
+    "ListBuckets": list_buckets,
+    "CreateBucket": create_bucket,
+    "HeadBucket": head_bucket,
+    "DeleteBucket": delete_bucket,
+    "GetBucketLocation": get_location,
+    "GetBucketVersioning": get_versioning,
+    "PutBucketVersioning": put_versioning,
+    "GetBucketTagging": get_tagging,
+    "PutBucketTagging": put_tagging,
+    "DeleteBucketTagging": delete_tagging,
+}

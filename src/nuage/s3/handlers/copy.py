@@ -1,0 +1,74 @@
+"""CopyObject and the parsing of x-amz-copy-source shared with UploadPartCopy."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from nuage.core.objects import CopySpec, ObjectAttrs
+from nuage.s3 import errors as e
+from nuage.s3.context import Handler, Services
+from nuage.s3.handlers.common import parse_tagging_header, read_conditions, write_condition
+from nuage.s3.headers import iso_date, object_attrs, quote_etag
+from nuage.s3.http import Request, Response, xml_response
+from nuage.xml import render, root, sub
+
+
+def copy_source(req: Request) -> tuple[str, str, str | None]:
+    raw = req.headers["x-amz-copy-source"]
+    value = unquote(raw)
+    version: str | None = None
+    path, sep, query = value.partition("?")
+    if sep:
+        for part in query.split("&"):
+            name, _, v = part.partition("=")
+            if name == "versionId":
+                version = v
+    path = path.lstrip("/")
+    bucket, _, key = path.partition("/")
+    if not bucket or not key:
+        raise e.InvalidArgument("Invalid copy source object key", ArgumentName="x-amz-copy-source",
+                                ArgumentValue=raw)
+    if version == "":
+        raise e.InvalidArgument("Invalid version id specified")
+    return bucket, key, version
+
+
+async def copy_object(svc: Services, req: Request) -> Response:
+    assert req.bucket is not None and req.key is not None
+    src_bucket, src_key, src_version = copy_source(req)
+    directive = req.headers.get("x-amz-metadata-directive", "COPY").upper()
+    tag_directive = req.headers.get("x-amz-tagging-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise e.InvalidArgument("Unknown metadata directive.", ArgumentName="x-amz-metadata-directive",
+                                ArgumentValue=directive)
+    if tag_directive not in ("COPY", "REPLACE"):
+        raise e.InvalidArgument("Unknown tagging directive.", ArgumentName="x-amz-tagging-directive",
+                                ArgumentValue=tag_directive)
+    attrs = object_attrs(req.headers) if directive == "REPLACE" else ObjectAttrs(
+        storage_class=req.headers.get("x-amz-storage-class", "STANDARD"))
+    if tag_directive == "REPLACE":
+        attrs.tags = parse_tagging_header(req.headers.get("x-amz-tagging", ""))
+    algorithm = req.headers.get("x-amz-checksum-algorithm")
+    spec = CopySpec(
+        source_bucket=src_bucket, source_key=src_key, source_version=src_version,
+        conditions=read_conditions(req, "x-amz-copy-source-"), replace_metadata=directive == "REPLACE",
+        replace_tags=tag_directive == "REPLACE", attrs=attrs,
+        checksum_algorithm=algorithm.lower() if algorithm else None,
+        storage_class_set="x-amz-storage-class" in req.headers,
+        encryption_set="x-amz-server-side-encryption" in req.headers,
+    )
+    src, rec = await svc.objects.copy(req.bucket, req.key, spec, req.owner_id, write_condition(req))
+    doc = root("CopyObjectResult")
+    sub(doc, "LastModified", iso_date(rec.last_modified))
+    sub(doc, "ETag", quote_etag(rec.etag))
+    for alg, value in rec.checksums.items():
+        sub(doc, f"Checksum{alg.upper()}", value)
+    headers = []
+    if rec.version_id != "null":
+        headers.append(("x-amz-version-id", rec.version_id))
+    if src.version_id != "null":
+        headers.append(("x-amz-copy-source-version-id", src.version_id))
+    return xml_response(render(doc), headers=headers)
+
+
+HANDLERS: dict[str, Handler] = {"CopyObject": copy_object}

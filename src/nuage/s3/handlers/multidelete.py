@@ -1,0 +1,55 @@
+"""DeleteObjects: up to 1000 keys in one request, with quiet mode."""
+
+from __future__ import annotations
+
+from nuage.errors import NuageError
+from nuage.s3 import errors as e
+from nuage.s3.context import Handler, Services
+from nuage.s3.handlers.common import xml_body
+from nuage.s3.http import Request, Response, xml_response
+from nuage.xml import child_text, render, root, sub
+
+MAX_KEYS = 1000
+
+
+async def delete_objects(svc: Services, req: Request) -> Response:
+    assert req.bucket is not None
+    el = await xml_body(req)
+    assert el is not None
+    if el.tag != "Delete":
+        raise e.MalformedXML()
+    quiet = (child_text(el, "Quiet") or "false").strip().lower() == "true"
+    items = el.findall("Object")
+    if not items or len(items) > MAX_KEYS:
+        raise e.MalformedXML()
+    svc.buckets.get(req.bucket)
+    doc = root("DeleteResult")
+    for item in items:
+        key = child_text(item, "Key")
+        if key is None:
+            raise e.MalformedXML()
+        version = child_text(item, "VersionId")
+        try:
+            removed = await svc.objects.delete(req.bucket, key, version or None, req.owner_id)
+        except NuageError as exc:
+            err = e.from_domain(exc)
+            x = sub(doc, "Error")
+            sub(x, "Key", key)
+            if version:
+                sub(x, "VersionId", version)
+            sub(x, "Code", err.code)
+            sub(x, "Message", err.message)
+            continue
+        if quiet:
+            continue
+        d = sub(doc, "Deleted")
+        sub(d, "Key", key)
+        if version:
+            sub(d, "VersionId", version)
+        if removed is not None and removed.delete_marker:
+            sub(d, "DeleteMarker", "true")
+            sub(d, "DeleteMarkerVersionId", removed.version_id)
+    return xml_response(render(doc))
+
+
+HANDLERS: dict[str, Handler] = {"DeleteObjects": delete_objects}

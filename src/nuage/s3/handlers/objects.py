@@ -1,0 +1,182 @@
+"""Object reads and writes: PutObject, GetObject, HeadObject, DeleteObject."""
+
+from __future__ import annotations
+
+from nuage import errors as d
+from nuage.core.objects import ByteRange, resolve_range
+from nuage.s3 import errors as e
+from nuage.s3.context import Handler, Services
+from nuage.s3.handlers.common import (
+    integrity, parse_tagging_header, read_conditions, version_id, write_condition,
+)
+from nuage.s3.headers import http_date, object_attrs, object_headers, parse_range, quote_etag
+from nuage.s3.http import Request, Response, empty
+from nuage.storage.meta.records import ObjectRecord
+
+RESPONSE_OVERRIDES = {
+    "response-content-type": "content-type",
+    "response-content-language": "content-language",
+    "response-expires": "expires",
+    "response-cache-control": "cache-control",
+    "response-content-disposition": "content-disposition",
+    "response-content-encoding": "content-encoding",
+}
+
+
+def _names(req: Request) -> tuple[str, str]:
+    assert req.bucket is not None and req.key is not None
+    return req.bucket, req.key
+
+
+def write_headers(rec: ObjectRecord) -> list[tuple[str, str]]:
+    out = [("etag", quote_etag(rec.etag))]
+    if rec.version_id != "null":
+        out.append(("x-amz-version-id", rec.version_id))
+    for alg, value in rec.checksums.items():
+        out.append((f"x-amz-checksum-{alg}", value))
+    if rec.checksum_type:
+        out.append(("x-amz-checksum-type", rec.checksum_type))
+    return out
+
+
+async def put_object(svc: Services, req: Request) -> Response:
+    bucket, key = _names(req)
+    if "content-length" not in req.headers and "x-amz-decoded-content-length" not in req.headers and \
+            "chunked" not in req.headers.get("transfer-encoding", ""):
+        raise e.MissingContentLength()
+    attrs = object_attrs(req.headers)
+    if "x-amz-tagging" in req.headers:
+        attrs.tags = parse_tagging_header(req.headers["x-amz-tagging"])
+    rec = await svc.objects.put(bucket, key, req.body or _empty(), integrity(req), attrs, req.owner_id,
+                                write_condition(req))
+    return empty(200, write_headers(rec))
+
+
+async def _empty():  # type: ignore[no-untyped-def]
+    if False:
+        yield b""
+
+
+def _not_found_headers(exc: d.NuageError) -> dict[str, str]:
+    if isinstance(exc, d.CurrentIsDeleteMarker):
+        return {"x-amz-delete-marker": "true", "x-amz-version-id": exc.version_id}
+    if isinstance(exc, d.DeleteMarkerTarget):
+        return {"x-amz-delete-marker": "true", "x-amz-version-id": exc.version_id,
+                "last-modified": http_date(exc.last_modified), "allow": "DELETE"}
+    return {}
+
+
+def _lookup(svc: Services, req: Request) -> tuple[ObjectRecord, int | None]:
+    bucket, key = _names(req)
+    part = req.query.get("partNumber")
+    part_number: int | None = None
+    if part is not None:
+        if not part.isdigit() or not 1 <= int(part) <= 10000:
+            raise e.InvalidArgument("Part number must be an integer between 1 and 10000, inclusive",
+                                    ArgumentName="partNumber", ArgumentValue=part)
+        part_number = int(part)
+    try:
+        rec = svc.objects.read_checked(bucket, key, version_id(req), read_conditions(req))
+    except (d.CurrentIsDeleteMarker, d.DeleteMarkerTarget) as exc:
+        err = e.from_domain(exc)
+        err.headers.update(_not_found_headers(exc))
+        raise err from exc
+    except d.NotModified as exc:
+        raise _NotModified(exc) from exc
+    return rec, part_number
+
+
+class _NotModified(e.S3Error):
+    status = 304
+
+    def __init__(self, exc: d.NotModified) -> None:
+        super().__init__("Not Modified", headers={"etag": quote_etag(exc.etag),
+                                                  "last-modified": http_date(exc.last_modified)})
+
+
+def _part_range(rec: ObjectRecord, part_number: int) -> ByteRange | None:
+    sizes = rec.part_sizes or [rec.size]
+    if part_number > len(sizes):
+        raise e.InvalidPartNumber() if hasattr(e, "InvalidPartNumber") else e.InvalidRange(
+            "The requested partnumber is not satisfiable", headers={"content-range": f"bytes */{rec.size}"})
+    start = sum(sizes[: part_number - 1])
+    size = sizes[part_number - 1]
+    if size == 0:
+        return None
+    return ByteRange(start, start + size - 1)
+
+
+def _selected(req: Request, rec: ObjectRecord, part_number: int | None) -> tuple[ByteRange | None, bool]:
+    """(range to send, whether the answer is 206)."""
+    if part_number is not None:
+        if "range" in req.headers:
+            raise e.InvalidRequest("Cannot specify both Range header and partNumber query parameter")
+        return _part_range(rec, part_number), rec.part_sizes is not None or part_number == 1
+    spec = parse_range(req.headers.get("range"))
+    if spec is None:
+        return None, False
+    try:
+        return resolve_range(spec, rec.size), True
+    except d.InvalidRange as exc:
+        raise e.InvalidRange(headers={"content-range": f"bytes */{rec.size}"}, RangeRequested=req.headers.get(
+            "range", ""), ActualObjectSize=str(rec.size)) from exc
+
+
+def _response_headers(req: Request, rec: ObjectRecord, part_number: int | None,
+                      ranged: bool) -> list[tuple[str, str]]:
+    checksum_mode = req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED" and not (
+        ranged and part_number is None)
+    headers = object_headers(rec, checksum_mode=checksum_mode, part_number=part_number)
+    overrides = {v: req.query[k] for k, v in RESPONSE_OVERRIDES.items() if k in req.query}
+    if overrides:
+        headers = [(n, v) for n, v in headers if n not in overrides] + list(overrides.items())
+    return headers
+
+
+async def get_object(svc: Services, req: Request) -> Response:
+    rec, part_number = _lookup(svc, req)
+    rng, partial = _selected(req, rec, part_number)
+    headers = _response_headers(req, rec, part_number, rng is not None)
+    if rng is None:
+        return Response(200 if not partial else 206, headers, svc.objects.stream(rec) if rec.size else b"",
+                        content_length=rec.size)
+    headers.append(("content-range", f"bytes {rng.start}-{rng.end}/{rec.size}"))
+    return Response(206 if partial else 200, headers, svc.objects.stream(rec, rng), content_length=rng.length)
+
+
+async def head_object(svc: Services, req: Request) -> Response:
+    rec, part_number = _lookup(svc, req)
+    rng, partial = _selected(req, rec, part_number)
+    headers = _response_headers(req, rec, part_number, rng is not None)
+    length = rec.size if rng is None else rng.length
+    if rng is not None:
+        headers.append(("content-range", f"bytes {rng.start}-{rng.end}/{rec.size}"))
+    headers.append(("content-length", str(length)))
+    return Response(206 if partial else 200, headers, b"")
+
+
+async def delete_object(svc: Services, req: Request) -> Response:
+    bucket, key = _names(req)
+    cond_match = req.headers.get("if-match")
+    if cond_match is not None:
+        current = svc.objects.meta.get_object(bucket, key)
+        if current is None or current.delete_marker:
+            raise e.NoSuchKey()
+        if cond_match.strip() != "*" and cond_match.strip().strip('"') != current.etag:
+            raise e.PreconditionFailed()
+    removed = await svc.objects.delete(bucket, key, version_id(req), req.owner_id)
+    headers: list[tuple[str, str]] = []
+    if removed is not None:
+        if removed.delete_marker:
+            headers.append(("x-amz-delete-marker", "true"))
+        if removed.version_id != "null" or req.query.get("versionId") == "null" or removed.delete_marker:
+            headers.append(("x-amz-version-id", removed.version_id))
+    return empty(204, headers)
+
+
+HANDLERS: dict[str, Handler] = {
+    "PutObject": put_object,
+    "GetObject": get_object,
+    "HeadObject": head_object,
+    "DeleteObject": delete_object,
+}

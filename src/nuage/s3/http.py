@@ -1,0 +1,67 @@
+"""The request and response values the S3 handlers work with (no framework)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Awaitable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+
+@dataclass
+class Request:
+    method: str
+    raw_path: str                       # as received (percent-encoded)
+    raw_query: str
+    query: dict[str, str]               # decoded; first value wins
+    headers: dict[str, str]             # lowercased names; repeated values joined by ","
+    header_list: list[tuple[str, str]]
+    bucket: str | None
+    key: str | None
+    client: str
+    scheme: str
+    receive: Callable[[], Awaitable[dict[str, Any]]]
+    body_consumed: bool = False
+    request_id: str = ""
+    owner_id: str = ""
+    owner_name: str = ""
+    access_key: str | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    body: AsyncIterator[bytes] | None = None     # set by auth: verified, decoded request body
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+    @property
+    def resource(self) -> str:
+        return unquote(self.raw_path)
+
+    async def read_body(self, limit: int) -> bytes:
+        """The whole (small) body, for XML documents; raises ValueError when over ``limit``."""
+        assert self.body is not None
+        buf = bytearray()
+        async for chunk in self.body:
+            buf += chunk
+            if len(buf) > limit:
+                raise ValueError("body too large")
+        return bytes(buf)
+
+
+@dataclass
+class Response:
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | AsyncIterator[bytes] = b""
+    content_length: int | None = None   # for streamed bodies
+
+    def set(self, name: str, value: str) -> Response:
+        self.headers.append((name, value))
+        return self
+
+
+def xml_response(body: bytes, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:
+    return Response(status, [("content-type", "application/xml"), *(headers or [])], body)
+
+
+def empty(status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:
+    return Response(status, list(headers or []), b"")

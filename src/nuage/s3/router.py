@@ -1,0 +1,91 @@
+"""Request to operation: a plain table, first match wins, tested as a table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Target(Enum):
+    SERVICE = "service"
+    BUCKET = "bucket"
+    OBJECT = "object"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    target: Target
+    operation: str
+    query: str | None = None        # a query parameter that must be present
+    header: str | None = None       # a header that must be present
+
+
+S, B, O = Target.SERVICE, Target.BUCKET, Target.OBJECT
+
+# Bucket sub-resources that later issues bring; until then they answer NotImplemented (501).
+LATER_BUCKET = ("policy", "policyStatus", "cors", "lifecycle", "website", "logging", "notification",
+                "replication", "encryption", "object-lock", "publicAccessBlock", "ownershipControls",
+                "accelerate", "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering")
+LATER_OBJECT = ("retention", "legal-hold", "restore", "select", "torrent")
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", S, "ListBuckets"),
+    # bucket
+    Route("GET", B, "GetBucketVersioning", "versioning"),
+    Route("GET", B, "GetBucketLocation", "location"),
+    Route("GET", B, "GetBucketTagging", "tagging"),
+    Route("GET", B, "GetBucketAcl", "acl"),
+    Route("GET", B, "ListObjectVersions", "versions"),
+    Route("GET", B, "ListMultipartUploads", "uploads"),
+    *(Route("GET", B, "NotImplemented", q) for q in LATER_BUCKET),
+    Route("GET", B, "ListObjectsV2", "list-type"),
+    Route("GET", B, "ListObjects"),
+    Route("HEAD", B, "HeadBucket"),
+    Route("PUT", B, "PutBucketVersioning", "versioning"),
+    Route("PUT", B, "PutBucketTagging", "tagging"),
+    Route("PUT", B, "PutBucketAcl", "acl"),
+    *(Route("PUT", B, "NotImplemented", q) for q in LATER_BUCKET),
+    Route("PUT", B, "CreateBucket"),
+    Route("DELETE", B, "DeleteBucketTagging", "tagging"),
+    *(Route("DELETE", B, "NotImplemented", q) for q in LATER_BUCKET),
+    Route("DELETE", B, "DeleteBucket"),
+    Route("POST", B, "DeleteObjects", "delete"),
+    Route("POST", B, "NotImplemented"),
+    # object
+    Route("GET", O, "GetObjectTagging", "tagging"),
+    Route("GET", O, "GetObjectAcl", "acl"),
+    Route("GET", O, "ListParts", "uploadId"),
+    Route("GET", O, "GetObjectAttributes", "attributes"),
+    *(Route("GET", O, "NotImplemented", q) for q in LATER_OBJECT),
+    Route("GET", O, "GetObject"),
+    Route("HEAD", O, "HeadObject"),
+    Route("PUT", O, "PutObjectTagging", "tagging"),
+    Route("PUT", O, "PutObjectAcl", "acl"),
+    Route("PUT", O, "UploadPartCopy", "uploadId", "x-amz-copy-source"),
+    Route("PUT", O, "UploadPart", "uploadId"),
+    *(Route("PUT", O, "NotImplemented", q) for q in LATER_OBJECT),
+    Route("PUT", O, "CopyObject", None, "x-amz-copy-source"),
+    Route("PUT", O, "PutObject"),
+    Route("DELETE", O, "DeleteObjectTagging", "tagging"),
+    Route("DELETE", O, "AbortMultipartUpload", "uploadId"),
+    Route("DELETE", O, "DeleteObject"),
+    Route("POST", O, "CreateMultipartUpload", "uploads"),
+    Route("POST", O, "CompleteMultipartUpload", "uploadId"),
+    *(Route("POST", O, "NotImplemented", q) for q in LATER_OBJECT),
+)
+
+
+def route(method: str, target: Target, query: dict[str, str], headers: dict[str, str]) -> str | None:
+    """The operation name, or None when no route matches (the caller answers MethodNotAllowed)."""
+    if method == "HEAD" and target is Target.SERVICE:
+        return None
+    for r in ROUTES:
+        if r.method != method or r.target is not target:
+            continue
+        if r.query is not None and r.query not in query:
+            continue
+        if r.header is not None and r.header not in headers:
+            continue
+        return r.operation
+    return None

@@ -1,0 +1,157 @@
+"""Composition root: settings -> stores -> services -> ASGI app -> HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import secrets
+import string
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from nuage.config import Settings
+from nuage.core.buckets import BucketService
+from nuage.core.multipart import MultipartService
+from nuage.core.objects import ObjectService
+from nuage.s3.app import S3App
+from nuage.s3.context import Services
+from nuage.storage import sweeper
+from nuage.storage.blobs.localfs import LocalBlobStore
+from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
+
+log = logging.getLogger("nuage")
+
+ROOT_FILE = "root-credentials.json"
+
+
+@dataclass
+class RootCredentials:
+    access_key: str
+    secret_key: str
+    owner_id: str
+    display_name: str
+
+
+def _random_key(n: int, alphabet: str) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def root_credentials(settings: Settings) -> RootCredentials:
+    """The root key: from the environment, else from the data folder, else created and saved there."""
+    path = settings.data_dir / ROOT_FILE
+    saved: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    access = settings.root_access_key or saved.get("access_key") or _random_key(
+        20, string.ascii_uppercase + string.digits)
+    secret = settings.root_secret_key or saved.get("secret_key") or _random_key(
+        40, string.ascii_letters + string.digits)
+    owner_id = saved.get("owner_id") or hashlib.sha256(os.urandom(32)).hexdigest()
+    creds = RootCredentials(access, secret, owner_id, saved.get("display_name", "root"))
+    if not saved or saved.get("access_key") != access or saved.get("secret_key") != secret:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(creds.__dict__, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    return creds
+
+
+def open_stores(settings: Settings) -> tuple[SQLiteMetadataStore, LocalBlobStore]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    meta = SQLiteMetadataStore(settings.data_dir / "meta.sqlite3", fsync=settings.fsync)
+    blobs = LocalBlobStore(settings.data_dir, fsync=settings.fsync)
+    return meta, blobs
+
+
+def build_services(settings: Settings, meta: SQLiteMetadataStore, blobs: LocalBlobStore) -> Services:
+    objects = ObjectService(meta, blobs)
+
+    def lookup_secret(access_key: str) -> str | None:
+        found = meta.get_credential(access_key)
+        return found[0] if found else None
+
+    def lookup_owner(access_key: str) -> tuple[str, str] | None:
+        found = meta.get_credential(access_key)
+        return (found[1], found[2]) if found else None
+
+    return Services(
+        settings=settings, buckets=BucketService(meta, settings.region), objects=objects,
+        multipart=MultipartService(objects), lookup_secret=lookup_secret, lookup_owner=lookup_owner,
+    )
+
+
+class Lifespan:
+    """ASGI lifespan wrapper that runs the sweeper while the server runs."""
+
+    def __init__(self, app: Any, meta: SQLiteMetadataStore, blobs: LocalBlobStore, settings: Settings) -> None:
+        self.app = app
+        self.meta = meta
+        self.blobs = blobs
+        self.settings = settings
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        task: asyncio.Task[None] | None = None
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                task = asyncio.create_task(sweeper.run_forever(
+                    self.meta, self.blobs, self.settings.sweep_interval_seconds,
+                    self.settings.orphan_grace_seconds, self.settings.multipart_expiry_seconds))
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+@contextlib.asynccontextmanager
+async def _noop() -> AsyncIterator[None]:
+    yield
+
+
+def serve(settings: Settings, *, announce: bool = True) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    meta, blobs = open_stores(settings)
+    creds = root_credentials(settings)
+    meta.put_credential(creds.access_key, creds.secret_key, creds.owner_id, creds.display_name)
+    app = Lifespan(S3App(build_services(settings, meta, blobs)), meta, blobs, settings)
+    if announce:
+        endpoint = settings.endpoint
+        print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)
+        print(f"Root access key:   {creds.access_key}", flush=True)
+        print(f"Root secret key:   {creds.secret_key}", flush=True)
+        print(f"Try: AWS_ACCESS_KEY_ID={creds.access_key} AWS_SECRET_ACCESS_KEY={creds.secret_key} "
+              f"aws --endpoint-url {endpoint} s3 ls", flush=True)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, loop="uvloop", http="httptools", lifespan="on",
+        log_level="warning", access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=30,
+        ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
+        ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
+        server_header=False, date_header=True,
+    )
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    finally:
+        meta.close()
+        log.info("nuage stopped cleanly")
+
+
+def data_path(value: str | Path) -> Path:
+    return Path(value).expanduser()

@@ -1,0 +1,122 @@
+"""Blob store on a local (or shared) file system.
+
+Blobs are files named by a random id under a two-level fan-out. A blob is written at its final
+path, hashed while streaming by the caller, fsynced (file, then directory) and only then
+referenced by a metadata commit. A crash before the commit leaves an unreferenced file, which the
+sweeper deletes after a grace period; a referenced blob is therefore always whole.
+Object keys never become paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+
+from nuage.types import BlobId
+
+READ_CHUNK = 1024 * 1024
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+        self.root = root / "blobs"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.fsync = fsync
+
+    def path(self, blob_id: str) -> Path:
+        return self.root / blob_id[:2] / blob_id[2:4] / blob_id
+
+    def writer(self) -> BlobWriter:
+        return BlobWriter(self, BlobId(uuid.uuid4().hex))
+
+    async def read(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+        """Stream ``length`` bytes of a blob from ``offset`` (to its end when ``length`` is None)."""
+        fd = os.open(self.path(blob_id), os.O_RDONLY)
+        try:
+            remaining = length if length is not None else os.fstat(fd).st_size - offset
+            pos = offset
+            while remaining > 0:
+                data = os.pread(fd, min(READ_CHUNK, remaining), pos)
+                if not data:
+                    raise OSError(f"blob {blob_id} is shorter than its metadata says")
+                pos += len(data)
+                remaining -= len(data)
+                yield data
+        finally:
+            os.close(fd)
+
+    def read_all(self, blob_id: str) -> bytes:
+        return self.path(blob_id).read_bytes()
+
+    def delete(self, blob_ids: Iterable[str]) -> None:
+        for blob_id in blob_ids:
+            try:
+                os.unlink(self.path(blob_id))
+            except FileNotFoundError:
+                pass
+
+    def walk(self) -> Iterable[tuple[str, float]]:
+        """Every blob id on disk with its modification time (for the sweeper)."""
+        for first in os.scandir(self.root):
+            if not first.is_dir():
+                continue
+            for second in os.scandir(first.path):
+                if not second.is_dir():
+                    continue
+                for entry in os.scandir(second.path):
+                    try:
+                        yield entry.name, entry.stat().st_mtime
+                    except FileNotFoundError:
+                        continue
+
+
+class BlobWriter:
+    """One blob being written. ``write`` appends (page cache, cheap); ``finish`` makes it durable."""
+
+    def __init__(self, store: LocalBlobStore, blob_id: BlobId) -> None:
+        self.store = store
+        self.blob_id = blob_id
+        self.size = 0
+        path = store.path(blob_id)
+        try:
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        self._closed = False
+
+    def write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+        self.size += len(data)
+
+    def _sync_and_close(self) -> None:
+        if self.store.fsync:
+            os.fsync(self._fd)
+        os.close(self._fd)
+        self._closed = True
+        if self.store.fsync:
+            dfd = os.open(self.store.path(self.blob_id).parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+
+    async def finish(self) -> BlobId:
+        """fsync the bytes (in a thread) and return the id, ready to be referenced by a commit."""
+        if self.store.fsync:
+            await asyncio.get_running_loop().run_in_executor(None, self._sync_and_close)
+        else:
+            self._sync_and_close()
+        return self.blob_id
+
+    def abort(self) -> None:
+        if not self._closed:
+            os.close(self._fd)
+            self._closed = True
+        self.store.delete([self.blob_id])

@@ -1,0 +1,108 @@
+"""Plain records that the metadata store reads and writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class BucketRecord:
+    name: str
+    owner: str
+    region: str
+    created: float
+    versioning: str = ""          # "" (never enabled), "Enabled" or "Suspended"
+    object_lock: bool = False
+
+
+@dataclass
+class Segment:
+    blob: str
+    size: int
+
+
+@dataclass
+class ObjectRecord:
+    bucket: str
+    key: str
+    version_id: str
+    size: int
+    etag: str                      # without quotes: hex md5, or hex-N for multipart
+    last_modified: float
+    owner: str
+    delete_marker: bool = False
+    is_latest: bool = True
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)      # content-encoding, cache-control, ...
+    user_meta: dict[str, str] = field(default_factory=dict)    # x-amz-meta-* without the prefix
+    checksums: dict[str, str] = field(default_factory=dict)    # algorithm -> base64 value
+    checksum_type: str | None = None                           # FULL_OBJECT or COMPOSITE
+    part_sizes: list[int] | None = None                        # multipart objects: each part's size
+    part_checksums: list[dict[str, str]] | None = None
+    segments: list[Segment] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    storage_class: str = "STANDARD"
+    extra: dict[str, str] = field(default_factory=dict)        # acl, retention, legal hold, ... (later issues)
+    seq: int = 0
+
+
+@dataclass
+class UploadRecord:
+    upload_id: str
+    bucket: str
+    key: str
+    initiated: float
+    owner: str
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    user_meta: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    checksum_algorithm: str | None = None
+    checksum_type: str | None = None
+    storage_class: str = "STANDARD"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PartRecord:
+    upload_id: str
+    part_number: int
+    size: int
+    etag: str
+    last_modified: float
+    blob: str
+    checksums: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class WriteCondition:
+    """Conditional write: If-None-Match: * and/or If-Match: etag, checked inside the commit."""
+
+    if_none_match_star: bool = False
+    if_match: str | None = None
+
+
+@dataclass
+class ListPage:
+    objects: list[ObjectRecord]
+    prefixes: list[str]
+    truncated: bool
+    next_marker: str | None        # the key (or common prefix) to continue after
+
+
+@dataclass
+class VersionPage:
+    versions: list[ObjectRecord]
+    prefixes: list[str]
+    truncated: bool
+    next_key_marker: str | None
+    next_version_marker: str | None
+
+
+@dataclass
+class UploadPage:
+    uploads: list[UploadRecord]
+    prefixes: list[str]
+    truncated: bool
+    next_key_marker: str | None
+    next_upload_marker: str | None

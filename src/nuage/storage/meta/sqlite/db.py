@@ -1,0 +1,176 @@
+"""SQLite plumbing: connections, numbered migrations, and the single writer thread.
+
+Writes are functions of a connection queued to one writer thread. The thread runs every queued
+function of a batch inside one ``BEGIN IMMEDIATE`` transaction, each under its own savepoint (a
+failing one rolls back alone), then commits once: group commit, so concurrent writers share one
+WAL fsync. Reads use a per-thread connection; WAL lets them run beside the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+WriteFn = Callable[[sqlite3.Connection], Any]
+
+MAX_BATCH = 256
+
+
+def connect(path: Path, *, fsync: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={'FULL' if fsync else 'OFF'}")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA cache_size=-65536")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the numbered SQL files of ``migrations/`` not applied yet; returns the schema version."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    current = int(row[0] or 0)
+    files = sorted(
+        (f for f in resources.files("nuage.storage.meta").joinpath("migrations").iterdir()
+         if f.name.endswith(".sql")),
+        key=lambda f: f.name,
+    )
+    for f in files:
+        number = int(f.name.split("_", 1)[0])
+        if number <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(f.read_text()):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version VALUES (?)", (number,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        current = number
+    return current
+
+
+def _statements(script: str) -> list[str]:
+    out, buf = [], []
+    for line in script.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("--") or not stripped:
+            continue
+        buf.append(line)
+        if sqlite3.complete_statement("\n".join(buf)):
+            out.append("\n".join(buf))
+            buf = []
+    return out
+
+
+class Writer:
+    """The one thread that writes, with group commit."""
+
+    def __init__(self, path: Path, *, fsync: bool) -> None:
+        self._conn = connect(path, fsync=fsync)
+        self._queue: queue.Queue[tuple[WriteFn, concurrent.futures.Future[Any]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="nuage-sqlite-writer", daemon=True)
+        self._thread.start()
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put((fn, fut))
+        return await asyncio.wrap_future(fut)
+
+    def run_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put((fn, fut))
+        return fut.result()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+        self._conn.close()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._commit_batch(batch)
+            if stop:
+                return
+
+    def _commit_batch(self, batch: list[tuple[WriteFn, concurrent.futures.Future[Any]]]) -> None:
+        conn = self._conn
+        outcomes: list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for fn, fut in batch:
+                conn.execute("SAVEPOINT op")
+                try:
+                    result = fn(conn)
+                except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                    conn.execute("ROLLBACK TO op")
+                    conn.execute("RELEASE op")
+                    outcomes.append((fut, None, exc))
+                else:
+                    conn.execute("RELEASE op")
+                    outcomes.append((fut, result, None))
+            conn.execute("COMMIT")
+        except BaseException as exc:  # noqa: BLE001 - commit failed: every op of the batch fails
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        for fut, result, error in outcomes:
+            if error is not None:
+                fut.set_exception(error)
+            else:
+                fut.set_result(result)
+
+
+class Readers:
+    """One read connection per thread."""
+
+    def __init__(self, path: Path, *, fsync: bool) -> None:
+        self._path = path
+        self._fsync = fsync
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self._path, fsync=self._fsync)
+            conn.execute("PRAGMA query_only=1")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()

@@ -1,0 +1,166 @@
+"""Transactions on object versions (run on the writer thread, inside its transaction)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+
+from nuage.errors import ConditionalRequestConflict, KeyNotFound, PreconditionFailed, VersionNotFound
+from nuage.storage.meta.records import ObjectRecord, WriteCondition
+from nuage.storage.meta.sqlite.codec import OBJECT_COLUMNS, object_from_row, object_params
+from nuage.types import NULL_VERSION, VERSIONING_ENABLED
+
+INSERT_OBJECT = (
+    "INSERT INTO objects (bucket, key, version_id, is_latest, delete_marker, size, etag, last_modified, "
+    "owner, meta, segments, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def new_version_id() -> str:
+    return uuid.uuid4().hex
+
+
+def latest(conn: sqlite3.Connection, bucket: str, key: str) -> ObjectRecord | None:
+    row = conn.execute(
+        f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? AND key=? AND is_latest=1", (bucket, key)
+    ).fetchone()
+    return object_from_row(row) if row else None
+
+
+def by_version(conn: sqlite3.Connection, bucket: str, key: str, version_id: str) -> ObjectRecord | None:
+    row = conn.execute(
+        f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? AND key=? AND version_id=?",
+        (bucket, key, version_id),
+    ).fetchone()
+    return object_from_row(row) if row else None
+
+
+def check_condition(current: ObjectRecord | None, cond: WriteCondition | None) -> None:
+    if cond is None:
+        return
+    live = current is not None and not current.delete_marker
+    if cond.if_none_match_star and live:
+        raise PreconditionFailed()
+    if cond.if_match is not None:
+        if not live:
+            raise KeyNotFound()
+        assert current is not None
+        wanted = cond.if_match.strip()
+        if wanted != "*" and wanted.strip('"') != current.etag:
+            raise PreconditionFailed()
+
+
+def _release(conn: sqlite3.Connection, rec: ObjectRecord) -> list[str]:
+    blobs = [s.blob for s in rec.segments]
+    conn.executemany("DELETE FROM blobs WHERE id=?", [(b,) for b in blobs])
+    return blobs
+
+
+def register_blobs(conn: sqlite3.Connection, blobs: list[str]) -> None:
+    conn.executemany("INSERT OR IGNORE INTO blobs (id) VALUES (?)", [(b,) for b in blobs])
+
+
+def _remove_row(conn: sqlite3.Connection, rec: ObjectRecord) -> list[str]:
+    conn.execute("DELETE FROM objects WHERE seq=?", (rec.seq,))
+    return _release(conn, rec)
+
+
+def _promote_newest(conn: sqlite3.Connection, bucket: str, key: str) -> None:
+    conn.execute(
+        "UPDATE objects SET is_latest=1 WHERE seq=(SELECT max(seq) FROM objects WHERE bucket=? AND key=?)",
+        (bucket, key),
+    )
+
+
+def put_version(
+    conn: sqlite3.Connection, rec: ObjectRecord, versioning: str, cond: WriteCondition | None,
+    *, blobs_registered: bool = False,
+) -> tuple[ObjectRecord, list[str]]:
+    """Make ``rec`` the latest version of its key. Returns the stored record and released blobs."""
+    current = latest(conn, rec.bucket, rec.key)
+    check_condition(current, cond)
+    released: list[str] = []
+    if versioning == VERSIONING_ENABLED:
+        rec.version_id = new_version_id()
+    else:
+        rec.version_id = NULL_VERSION
+        old_null = by_version(conn, rec.bucket, rec.key, NULL_VERSION)
+        if old_null is not None:
+            released += _remove_row(conn, old_null)
+            if current is not None and current.seq == old_null.seq:
+                current = None
+    if current is not None:
+        conn.execute("UPDATE objects SET is_latest=0 WHERE seq=?", (current.seq,))
+    rec.is_latest = True
+    cur = conn.execute(INSERT_OBJECT, object_params(rec))
+    rec.seq = int(cur.lastrowid or 0)
+    if not blobs_registered:
+        register_blobs(conn, [s.blob for s in rec.segments])
+    return rec, released
+
+
+def delete(
+    conn: sqlite3.Connection, bucket: str, key: str, version_id: str | None, versioning: str,
+    owner: str, now: float,
+) -> tuple[ObjectRecord | None, list[str]]:
+    """DeleteObject. Returns (the removed version or the new delete marker, released blobs)."""
+    if version_id is not None:
+        target = by_version(conn, bucket, key, version_id)
+        if target is None:
+            return None, []
+        released = _remove_row(conn, target)
+        if target.is_latest:
+            _promote_newest(conn, bucket, key)
+        return target, released
+    if not versioning:
+        current = latest(conn, bucket, key)
+        if current is None:
+            return None, []
+        released = _remove_row(conn, current)
+        return current, released
+    marker = ObjectRecord(
+        bucket=bucket, key=key, version_id="", size=0, etag="", last_modified=now, owner=owner,
+        delete_marker=True,
+    )
+    stored, released = put_version(conn, marker, versioning, None)
+    return stored, released
+
+
+def set_tags(conn: sqlite3.Connection, bucket: str, key: str, version_id: str | None,
+             tags: dict[str, str]) -> ObjectRecord:
+    rec = latest(conn, bucket, key) if version_id is None else by_version(conn, bucket, key, version_id)
+    if rec is None:
+        raise KeyNotFound() if version_id is None else VersionNotFound()
+    if rec.delete_marker:
+        raise KeyNotFound() if version_id is None else VersionNotFound()
+    conn.execute("UPDATE objects SET tags=? WHERE seq=?", (json.dumps(tags), rec.seq))
+    rec.tags = tags
+    return rec
+
+
+def update_extra(conn: sqlite3.Connection, bucket: str, key: str, version_id: str | None,
+                 changes: dict[str, str | None]) -> ObjectRecord:
+    """Set or clear entries of an object version's ``extra`` map (acl, retention, legal hold...)."""
+    rec = latest(conn, bucket, key) if version_id is None else by_version(conn, bucket, key, version_id)
+    if rec is None or rec.delete_marker:
+        raise KeyNotFound() if version_id is None else VersionNotFound()
+    for name, value in changes.items():
+        if value is None:
+            rec.extra.pop(name, None)
+        else:
+            rec.extra[name] = value
+    meta = json.loads(conn.execute("SELECT meta FROM objects WHERE seq=?", (rec.seq,)).fetchone()[0])
+    if rec.extra:
+        meta["x"] = rec.extra
+    else:
+        meta.pop("x", None)
+    conn.execute("UPDATE objects SET meta=? WHERE seq=?", (json.dumps(meta), rec.seq))
+    return rec
+
+
+def race_guard(conn: sqlite3.Connection, bucket: str, key: str, expected_seq: int | None) -> None:
+    """Fail when the latest version changed since ``expected_seq`` was read (copy onto itself)."""
+    current = latest(conn, bucket, key)
+    if (current.seq if current else None) != expected_seq:
+        raise ConditionalRequestConflict()

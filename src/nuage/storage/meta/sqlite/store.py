@@ -1,0 +1,179 @@
+"""The SQLite metadata store: the default, embedded implementation of MetadataStore."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from nuage.errors import BucketAlreadyOwnedByYou, BucketAlreadyExists, BucketNotEmpty, BucketNotFound
+from nuage.storage.meta.records import (
+    BucketRecord, ListPage, ObjectRecord, PartRecord, UploadPage, UploadRecord, VersionPage, WriteCondition,
+)
+from nuage.storage.meta.sqlite import listing, multipart, objects
+from nuage.storage.meta.sqlite.db import Readers, Writer, connect, migrate
+
+BUCKET_COLUMNS = "name, owner, region, created, versioning, object_lock"
+
+
+def _bucket(row: tuple[object, ...]) -> BucketRecord:
+    return BucketRecord(str(row[0]), str(row[1]), str(row[2]), float(row[3]),  # type: ignore[arg-type]
+                        str(row[4]), bool(row[5]))
+
+
+class SQLiteMetadataStore:
+    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        boot = connect(path, fsync=fsync)
+        try:
+            self.schema_version = migrate(boot)
+        finally:
+            boot.close()
+        self._writer = Writer(path, fsync=fsync)
+        self._readers = Readers(path, fsync=fsync)
+
+    def close(self) -> None:
+        self._writer.close()
+        self._readers.close()
+
+    @property
+    def _r(self) -> sqlite3.Connection:
+        return self._readers.get()
+
+    # -- credentials --------------------------------------------------------------------------------
+    def get_credential(self, access_key: str) -> tuple[str, str, str] | None:
+        """(secret, owner id, display name) of an access key."""
+        row = self._r.execute("SELECT secret, owner_id, display_name FROM credentials WHERE access_key=?",
+                              (access_key,)).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def put_credential(self, access_key: str, secret: str, owner_id: str, display_name: str) -> None:
+        def tx(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT OR REPLACE INTO credentials VALUES (?,?,?,?,?)",
+                         (access_key, secret, owner_id, display_name, time.time()))
+        self._writer.run_sync(tx)
+
+    # -- buckets ------------------------------------------------------------------------------------
+    def get_bucket(self, name: str) -> BucketRecord | None:
+        row = self._r.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets WHERE name=?", (name,)).fetchone()
+        return _bucket(row) if row else None
+
+    def list_buckets(self, owner: str | None = None) -> list[BucketRecord]:
+        if owner is None:
+            rows = self._r.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets ORDER BY name")
+        else:
+            rows = self._r.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets WHERE owner=? ORDER BY name", (owner,))
+        return [_bucket(r) for r in rows]
+
+    async def create_bucket(self, rec: BucketRecord) -> None:
+        def tx(conn: sqlite3.Connection) -> None:
+            row = conn.execute("SELECT owner FROM buckets WHERE name=?", (rec.name,)).fetchone()
+            if row is not None:
+                raise BucketAlreadyOwnedByYou() if row[0] == rec.owner else BucketAlreadyExists()
+            conn.execute(f"INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?,?,?,?,?,?)",
+                         (rec.name, rec.owner, rec.region, rec.created, rec.versioning, int(rec.object_lock)))
+        await self._writer.run(tx)
+
+    async def delete_bucket(self, name: str) -> None:
+        def tx(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM buckets WHERE name=?", (name,)).fetchone() is None:
+                raise BucketNotFound()
+            if conn.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)).fetchone():
+                raise BucketNotEmpty()
+            if conn.execute("SELECT 1 FROM uploads WHERE bucket=? LIMIT 1", (name,)).fetchone():
+                raise BucketNotEmpty()
+            conn.execute("DELETE FROM bucket_configs WHERE bucket=?", (name,))
+            conn.execute("DELETE FROM buckets WHERE name=?", (name,))
+        await self._writer.run(tx)
+
+    async def set_versioning(self, name: str, state: str) -> None:
+        def tx(conn: sqlite3.Connection) -> None:
+            if conn.execute("UPDATE buckets SET versioning=? WHERE name=?", (state, name)).rowcount == 0:
+                raise BucketNotFound()
+        await self._writer.run(tx)
+
+    async def set_object_lock(self, name: str, enabled: bool) -> None:
+        def tx(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE buckets SET object_lock=? WHERE name=?", (int(enabled), name))
+        await self._writer.run(tx)
+
+    def get_bucket_config(self, name: str, kind: str) -> str | None:
+        row = self._r.execute("SELECT value FROM bucket_configs WHERE bucket=? AND name=?", (name, kind)).fetchone()
+        return str(row[0]) if row else None
+
+    async def put_bucket_config(self, name: str, kind: str, value: str | None) -> None:
+        def tx(conn: sqlite3.Connection) -> None:
+            if value is None:
+                conn.execute("DELETE FROM bucket_configs WHERE bucket=? AND name=?", (name, kind))
+            else:
+                conn.execute("INSERT OR REPLACE INTO bucket_configs VALUES (?,?,?)", (name, kind, value))
+        await self._writer.run(tx)
+
+    # -- objects ------------------------------------------------------------------------------------
+    def get_object(self, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord | None:
+        if version_id is None:
+            return objects.latest(self._r, bucket, key)
+        return objects.by_version(self._r, bucket, key, version_id)
+
+    async def put_object(self, rec: ObjectRecord, versioning: str, cond: WriteCondition | None = None,
+                         expect_seq: int | None | bool = False) -> tuple[ObjectRecord, list[str]]:
+        """Commit a new version. ``expect_seq`` (when not False) guards against a concurrent change."""
+        def tx(conn: sqlite3.Connection) -> tuple[ObjectRecord, list[str]]:
+            if expect_seq is not False:
+                objects.race_guard(conn, rec.bucket, rec.key, expect_seq)  # type: ignore[arg-type]
+            return objects.put_version(conn, rec, versioning, cond)
+        return await self._writer.run(tx)
+
+    async def delete_object(self, bucket: str, key: str, version_id: str | None, versioning: str,
+                            owner: str) -> tuple[ObjectRecord | None, list[str]]:
+        now = time.time()
+        return await self._writer.run(
+            lambda conn: objects.delete(conn, bucket, key, version_id, versioning, owner, now))
+
+    async def set_object_tags(self, bucket: str, key: str, version_id: str | None,
+                              tags: dict[str, str]) -> ObjectRecord:
+        return await self._writer.run(lambda conn: objects.set_tags(conn, bucket, key, version_id, tags))
+
+    async def update_object_extra(self, bucket: str, key: str, version_id: str | None,
+                                  changes: dict[str, str | None]) -> ObjectRecord:
+        return await self._writer.run(lambda conn: objects.update_extra(conn, bucket, key, version_id, changes))
+
+    def list_objects(self, bucket: str, prefix: str, delimiter: str, marker: str | None,
+                     max_keys: int) -> ListPage:
+        return listing.list_current(self._r, bucket, prefix, delimiter, marker, max_keys)
+
+    def list_versions(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
+                      version_marker: str | None, max_keys: int) -> VersionPage:
+        return listing.list_versions(self._r, bucket, prefix, delimiter, key_marker, version_marker, max_keys)
+
+    # -- multipart ----------------------------------------------------------------------------------
+    async def create_upload(self, rec: UploadRecord) -> None:
+        await self._writer.run(lambda conn: multipart.create_upload(conn, rec))
+
+    def get_upload(self, upload_id: str) -> UploadRecord | None:
+        return multipart.get_upload(self._r, upload_id)
+
+    async def put_part(self, part: PartRecord) -> list[str]:
+        return await self._writer.run(lambda conn: multipart.put_part(conn, part))
+
+    def list_parts(self, upload_id: str, after: int = 0, limit: int = 10000) -> list[PartRecord]:
+        return multipart.list_parts(self._r, upload_id, after, limit)
+
+    async def abort_upload(self, upload_id: str) -> list[str]:
+        return await self._writer.run(lambda conn: multipart.abort_upload(conn, upload_id))
+
+    async def complete_upload(self, upload_id: str, rec: ObjectRecord, versioning: str,
+                              cond: WriteCondition | None, parts: list[PartRecord]) -> tuple[ObjectRecord, list[str]]:
+        return await self._writer.run(
+            lambda conn: multipart.complete_upload(conn, upload_id, rec, versioning, cond, parts))
+
+    def list_uploads(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
+                     upload_marker: str | None, max_uploads: int) -> UploadPage:
+        return listing.list_uploads(self._r, bucket, prefix, delimiter, key_marker, upload_marker, max_uploads)
+
+    # -- sweeper support ----------------------------------------------------------------------------
+    def blob_referenced(self, blob_id: str) -> bool:
+        return self._r.execute("SELECT 1 FROM blobs WHERE id=?", (blob_id,)).fetchone() is not None
+
+    def expired_uploads(self, older_than: float) -> list[str]:
+        return [r[0] for r in self._r.execute("SELECT upload_id FROM uploads WHERE initiated<?", (older_than,))]

@@ -1,0 +1,65 @@
+"""Hardened XML: parsing with defusedxml (no DTDs, no entities, no network) under a size limit,
+and a small builder for S3 response documents."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from typing import Any
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from nuage.errors import MalformedXML
+
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+MAX_XML_BYTES = 1024 * 1024
+
+
+def parse(body: bytes, *, limit: int = MAX_XML_BYTES) -> ET.Element:
+    """Parse a request document; namespaces are dropped from tag names. Raises MalformedXML."""
+    if len(body) > limit or not body.strip():
+        raise MalformedXML()
+    try:
+        root: ET.Element = SafeET.fromstring(body, forbid_dtd=True)
+    except (ET.ParseError, DefusedXmlException, ValueError) as exc:
+        raise MalformedXML() from exc
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag.startswith("{"):
+            el.tag = el.tag.split("}", 1)[1]
+    return root
+
+
+def child_text(el: ET.Element, name: str) -> str | None:
+    found = el.find(name)
+    if found is None:
+        return None
+    return found.text or ""
+
+
+def sub(parent: ET.Element, tag: str, text: Any = None) -> ET.Element:
+    child = ET.SubElement(parent, tag)
+    if text is not None:
+        child.text = text if isinstance(text, str) else str(text)
+    return child
+
+
+def subs(parent: ET.Element, pairs: Iterable[tuple[str, Any]]) -> None:
+    for tag, text in pairs:
+        if text is not None:
+            sub(parent, tag, text)
+
+
+def root(tag: str, *, namespace: bool = True) -> ET.Element:
+    el = ET.Element(tag)
+    if namespace:
+        el.set("xmlns", S3_NS)
+    return el
+
+
+def render(el: ET.Element) -> bytes:
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(el, encoding="utf-8", xml_declaration=False)
+
+
+def bool_text(value: bool) -> str:
+    return "true" if value else "false"
