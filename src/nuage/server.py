@@ -85,7 +85,7 @@ def build_services(settings: Settings, meta: SQLiteMetadataStore, blobs: LocalBl
         return (found[1], found[2]) if found else None
 
     return Services(
-        settings=settings, buckets=BucketService(meta, settings.region), objects=objects,
+        settings=settings, buckets=BucketService(meta, blobs, settings.region), objects=objects,
         multipart=MultipartService(objects), lookup_secret=lookup_secret, lookup_owner=lookup_owner,
     )
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
 import io
-from collections.abc import Iterator
+import zlib
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +20,15 @@ from botocore.awsrequest import AWSRequest, AWSResponse
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from nuage.sigv4 import AuthError, AuthResult, ChunkSigningContext, RequestView, authenticate
+from nuage.sigv4 import (
+    AuthError,
+    AuthResult,
+    ChunkSigningContext,
+    RequestView,
+    Trailers,
+    authenticate,
+    decode_aws_chunked,
+)
 from nuage.sigv4.errors import HTTP_STATUS
 
 AK = "AKIAIOSFODNN7EXAMPLE"
@@ -43,7 +55,7 @@ KEYS = [
     "emoji 😀",
     "semi;colon,comma",
     "!*'()$@:",
-    "[]{}|^`\"<>\\",
+    '[]{}|^`"<>\\',
     "tab\there",
     "..",
     "./x/../y",
@@ -64,7 +76,9 @@ def view(
     return RequestView(method, path, query, headers, now)
 
 
-def auth_header(signature: str, signed: str, credential: str = f"{AK}/20130524/us-east-1/s3/aws4_request") -> str:
+def auth_header(
+    signature: str, signed: str, credential: str = f"{AK}/20130524/us-east-1/s3/aws4_request"
+) -> str:
     return f"AWS4-HMAC-SHA256 Credential={credential},SignedHeaders={signed},Signature={signature}"
 
 
@@ -121,7 +135,9 @@ def test_doc_put_object_with_date_and_escaped_key() -> None:
     result = authenticate(view("PUT", "/test%24file.text", "", headers), lookup, region="us-east-1")
     assert result.payload_hash == body_hash
     # '$' left unencoded by the client canonicalises to the same %24.
-    assert authenticate(view("PUT", "/test$file.text", "", headers), lookup, region="us-east-1").access_key == AK
+    assert (
+        authenticate(view("PUT", "/test$file.text", "", headers), lookup, region="us-east-1").access_key == AK
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,7 +176,9 @@ def test_doc_streaming_put_returns_chunk_context() -> None:
         ("x-amz-decoded-content-length", "66560"),
         ("content-length", "66824"),
     ]
-    result = authenticate(view("PUT", "/examplebucket/chunkObject.txt", "", headers), lookup, region="us-east-1")
+    result = authenticate(
+        view("PUT", "/examplebucket/chunkObject.txt", "", headers), lookup, region="us-east-1"
+    )
     assert result.payload_hash == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
     ctx = result.chunk_context
     assert isinstance(ctx, ChunkSigningContext)
@@ -212,6 +230,8 @@ def to_view(request: Any, now: datetime = FIXED_NOW) -> tuple[RequestView, bytes
         (name.lower(), value.decode("utf-8") if isinstance(value, bytes) else str(value))
         for name, value in request.headers.items()
     ]
+    if not any(name == "host" for name, _ in headers):  # added on the wire by the HTTP client
+        headers.append(("host", split.netloc))
     body = request.body
     if hasattr(body, "read"):
         body = body.read()
@@ -261,7 +281,9 @@ def test_botocore_object_operations(key: str) -> None:
             CacheControl="max-age=1,  public",
         ),
         cap.call("copy_object", Bucket="bucket", Key=key, CopySource={"Bucket": "src", "Key": key}),
-        cap.call("put_object_tagging", Bucket="bucket", Key=key, Tagging={"TagSet": [{"Key": "k", "Value": "v"}]}),
+        cap.call(
+            "put_object_tagging", Bucket="bucket", Key=key, Tagging={"TagSet": [{"Key": "k", "Value": "v"}]}
+        ),
     ]
     for request in requests:
         req, _ = to_view(request)
@@ -288,7 +310,9 @@ def test_botocore_bucket_operations() -> None:
         cap.call("list_objects", Bucket="bucket", Prefix="p", Marker="m m", EncodingType="url"),
         cap.call("list_object_versions", Bucket="bucket", Prefix="+"),
         cap.call("create_multipart_upload", Bucket="bucket", Key="big file"),
-        cap.call("upload_part", Bucket="bucket", Key="big file", PartNumber=3, UploadId="abc/def+ghi==", Body=b"x"),
+        cap.call(
+            "upload_part", Bucket="bucket", Key="big file", PartNumber=3, UploadId="abc/def+ghi==", Body=b"x"
+        ),
         cap.call(
             "delete_objects",
             Bucket="bucket",
@@ -312,13 +336,38 @@ def test_botocore_https_put_uses_unsigned_trailer() -> None:
     assert result.chunk_context is None
     assert body.startswith(b"5\r\nhello\r\n0\r\nx-amz-checksum-crc32:")
 
+    payload = bytes(range(256)) * 5000  # > 1 MiB: botocore sends several chunks
+    req, body = to_view(cap.call("put_object", Bucket="b", Key="big", Body=io.BytesIO(payload)))
+    result = authenticate(req, lookup, region="us-east-1")
+    assert result.payload_hash is not None
+    trailers = Trailers()
+
+    async def decode() -> bytes:
+        async def pieces() -> AsyncIterator[bytes]:
+            for i in range(0, len(body), 1000):
+                yield body[i : i + 1000]
+
+        out = bytearray()
+        async for data in decode_aws_chunked(
+            pieces(), mode=result.payload_hash or "", ctx=None, trailers=trailers
+        ):
+            out += data
+        return bytes(out)
+
+    assert asyncio.run(decode()) == payload
+    expected_crc = base64.b64encode(zlib.crc32(payload).to_bytes(4, "big")).decode()
+    assert trailers.values == {"x-amz-checksum-crc32": expected_crc}
+    assert dict(req.headers)["x-amz-decoded-content-length"] == str(len(payload))
+
 
 @pytest.mark.usefixtures("frozen")
 def test_botocore_other_region() -> None:
     cap = Capture(region="eu-west-3")
     req, _ = to_view(cap.call("get_object", Bucket="b", Key="k"))
     assert authenticate(req, lookup, region="eu-west-3").access_key == AK
-    err = expect_error(req, "AuthorizationHeaderMalformed", "the region 'eu-west-3' is wrong; expecting 'us-east-1'")
+    err = expect_error(
+        req, "AuthorizationHeaderMalformed", "the region 'eu-west-3' is wrong; expecting 'us-east-1'"
+    )
     assert err.details["Region"] == "us-east-1"
     # us-east-1 requests are only accepted when the server region is us-east-1
     cap = Capture(region="us-east-1")
@@ -352,7 +401,9 @@ def test_header_values_are_trimmed_and_collapsed() -> None:
     assert authenticate(req, lookup, region="us-east-1").payload_hash is not None
     # A proxy that re-spaces a header value does not break the signature...
     respaced = [(n, "lots of spaces" if n == "x-amz-meta-a" else v) for n, v in req.headers]
-    assert authenticate(RequestView(req.method, req.raw_path, "", respaced, req.now), lookup, region="us-east-1")
+    assert authenticate(
+        RequestView(req.method, req.raw_path, "", respaced, req.now), lookup, region="us-east-1"
+    )
     # ...but changing a signed value does.
     changed = [(n, "other" if n == "x-amz-meta-b" else v) for n, v in req.headers]
     expect_error(RequestView(req.method, req.raw_path, "", changed, req.now), "SignatureDoesNotMatch")
@@ -361,8 +412,8 @@ def test_header_values_are_trimmed_and_collapsed() -> None:
 @pytest.mark.usefixtures("frozen")
 def test_repeated_headers_are_joined_with_commas() -> None:
     request = _sign_request("GET", f"{ENDPOINT}/b/k")
-    request.headers.add_header("X-Amz-Meta-Rep", "one")  # type: ignore[attr-defined]
-    request.headers.add_header("X-Amz-Meta-Rep", " two ")  # type: ignore[attr-defined]
+    request.headers.add_header("X-Amz-Meta-Rep", "one")
+    request.headers.add_header("X-Amz-Meta-Rep", " two ")
     del request.headers["Authorization"]
     botocore.auth.S3SigV4Auth(Credentials(AK, SECRET), "s3", "us-east-1").add_auth(request)
     req, _ = to_view(request)
@@ -455,8 +506,6 @@ def test_other_services_and_body_hash() -> None:
     expect_error(req, "AuthorizationHeaderMalformed", 'incorrect service "iam"', region="eu-west-1")
     # IAM requests carry no x-amz-content-sha256: the caller must hash the body.
     expect_error(req, "InvalidRequest", "x-amz-content-sha256", region="eu-west-1", services=services)
-    import hashlib
-
     digest = hashlib.sha256(body).hexdigest()
     result = authenticate(req, lookup, region="eu-west-1", services=services, body_sha256=digest)
     assert result.payload_hash == digest
@@ -494,13 +543,11 @@ def test_bad_signature() -> None:
         view("GET", "/test.txt", "x=1", doc_get()),
         view("PUT", "/test.txt", "", doc_get()),
         view("GET", "/test.txt", "", doc_get(range="bytes=0-10")),
-        view("GET", "/test.txt", "", doc_get(signature="x")[:0] + doc_get(authorization="<drop>")[:-1]),
+        view("GET", "/test.txt", "", doc_get(range="<drop>")),
+        view("GET", "/test.txt", "", doc_get(host="evil.example.com")),
     ],
 )
 def test_tampered_requests(req: RequestView) -> None:
-    if not any(name == "authorization" for name, _ in req.headers):
-        assert authenticate(req, lookup, region="us-east-1").version == "anonymous"
-        return
     expect_error(req, "SignatureDoesNotMatch")
 
 
@@ -510,7 +557,9 @@ def test_non_ascii_signature_does_not_crash() -> None:
 
 
 def test_unknown_access_key() -> None:
-    header = auth_header("f" * 64, "host;range;x-amz-content-sha256;x-amz-date", "NOPE/20130524/us-east-1/s3/aws4_request")
+    header = auth_header(
+        "f" * 64, "host;range;x-amz-content-sha256;x-amz-date", "NOPE/20130524/us-east-1/s3/aws4_request"
+    )
     err = expect_error(view("GET", "/test.txt", "", doc_get(authorization=header)), "InvalidAccessKeyId")
     assert err.http_status == 403
 
@@ -523,36 +572,55 @@ def test_other_users_secret_does_not_match() -> None:
 @pytest.mark.parametrize(
     ("authorization", "message"),
     [
-        ("AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request, SignedHeaders=host", "three components"),
+        (
+            "AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request, SignedHeaders=host",
+            "three components",
+        ),
         ("AWS4-HMAC-SHA256 SignedHeaders=host, Signature=abc", "three components"),
         ("AWS4-HMAC-SHA256 ", "three components"),
-        ("AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request, garbage, Signature=x", '"garbage"'),
+        (
+            "AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request, garbage, Signature=x",
+            '"garbage"',
+        ),
         (auth_header("a" * 64, "host", "AK/20130524/us-east-1/s3"), "Credential is mal-formed"),
         (auth_header("a" * 64, "host", "AK/2013052/us-east-1/s3/aws4_request"), "Credential is mal-formed"),
         (auth_header("a" * 64, "host", "/20130524/us-east-1/s3/aws4_request"), "Credential is mal-formed"),
-        (auth_header("a" * 64, "host", "AK/20130524/us-east-1/s3/aws5_request"), 'incorrect terminal "aws5_request"'),
+        (
+            auth_header("a" * 64, "host", "AK/20130524/us-east-1/s3/aws5_request"),
+            'incorrect terminal "aws5_request"',
+        ),
         (auth_header("a" * 64, "host", "AK/20130524/us-east-1/ec2/aws4_request"), 'incorrect service "ec2"'),
-        (auth_header("a" * 64, "host", "AK/20130524/eu-west-1/s3/aws4_request"), "the region 'eu-west-1' is wrong"),
+        (
+            auth_header("a" * 64, "host", "AK/20130524/eu-west-1/s3/aws4_request"),
+            "the region 'eu-west-1' is wrong",
+        ),
         (auth_header("a" * 64, "host", "AK/20130523/us-east-1/s3/aws4_request"), "Invalid credential date"),
     ],
 )
 def test_malformed_authorization_header(authorization: str, message: str) -> None:
     err = expect_error(
-        view("GET", "/test.txt", "", doc_get(authorization=authorization)), "AuthorizationHeaderMalformed", message
+        view("GET", "/test.txt", "", doc_get(authorization=authorization)),
+        "AuthorizationHeaderMalformed",
+        message,
     )
     assert err.http_status == 400
 
 
 @pytest.mark.parametrize(
     "authorization",
-    ["Bearer abc", "AWS4-ECDSA-P256-SHA256 Credential=x, SignedHeaders=host, Signature=y", "Basic dXNlcjpwYXNz", ""],
+    [
+        "Bearer abc",
+        "AWS4-ECDSA-P256-SHA256 Credential=x, SignedHeaders=host, Signature=y",
+        "Basic dXNlcjpwYXNz",
+        "",
+    ],
 )
 def test_unsupported_authorization_type(authorization: str) -> None:
     expect_error(view("GET", "/k", "", [("authorization", authorization)]), "InvalidArgument", "Unsupported")
 
 
 def test_two_authorization_headers() -> None:
-    headers = doc_get() + [("authorization", "AWS a:b")]
+    headers = [*doc_get(), ("authorization", "AWS a:b")]
     expect_error(view("GET", "/test.txt", "", headers), "InvalidArgument", "Only one auth mechanism")
 
 
@@ -567,7 +635,9 @@ def test_two_authorization_headers() -> None:
     ],
 )
 def test_header_and_query_auth_together(query: str) -> None:
-    err = expect_error(view("GET", "/test.txt", query, doc_get()), "InvalidArgument", "Only one auth mechanism")
+    err = expect_error(
+        view("GET", "/test.txt", query, doc_get()), "InvalidArgument", "Only one auth mechanism"
+    )
     assert err.details["ArgumentName"] == "Authorization"
 
 
@@ -576,7 +646,9 @@ def test_missing_date() -> None:
     expect_error(req, "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
 
 
-@pytest.mark.parametrize("value", ["2013-05-24T00:00:00Z", "20130524T000000", "yesterday", "20131324T000000Z"])
+@pytest.mark.parametrize(
+    "value", ["2013-05-24T00:00:00Z", "20130524T000000", "yesterday", "20131324T000000Z"]
+)
 def test_invalid_date(value: str) -> None:
     req = view("GET", "/test.txt", "", doc_get(**{"x-amz-date": value}))
     expect_error(req, "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
@@ -611,7 +683,9 @@ def test_naive_now_is_taken_as_utc() -> None:
 
 def test_missing_content_sha256() -> None:
     req = view("GET", "/test.txt", "", doc_get(**{"x-amz-content-sha256": "<drop>"}))
-    err = expect_error(req, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
+    err = expect_error(
+        req, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256"
+    )
     assert err.http_status == 400
 
 
@@ -621,9 +695,6 @@ def test_missing_content_sha256() -> None:
 )
 def test_invalid_content_sha256(value: str) -> None:
     req = view("GET", "/test.txt", "", doc_get(**{"x-amz-content-sha256": value}))
-    if value == "":
-        expect_error(req, "InvalidRequest")
-        return
     expect_error(req, "InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD")
 
 

@@ -7,14 +7,16 @@ import time
 
 from nuage.core.names import check_bucket_name
 from nuage.errors import BucketNotFound, InvalidArgument, InvalidRequest, NoSuchBucketConfig
+from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.meta.records import BucketRecord
 from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
 from nuage.types import VERSIONING_ENABLED, VERSIONING_OFF, VERSIONING_SUSPENDED
 
 
 class BucketService:
-    def __init__(self, meta: SQLiteMetadataStore, region: str) -> None:
+    def __init__(self, meta: SQLiteMetadataStore, blobs: LocalBlobStore, region: str) -> None:
         self.meta = meta
+        self.blobs = blobs
         self.region = region
 
     def get(self, name: str) -> BucketRecord:
@@ -43,7 +45,8 @@ class BucketService:
         return rec
 
     async def delete(self, name: str) -> None:
-        await self.meta.delete_bucket(name)
+        """Delete an empty bucket; its unfinished multipart uploads are aborted with it."""
+        self.blobs.delete(await self.meta.delete_bucket(name))
 
     async def set_versioning(self, name: str, status: str) -> None:
         rec = self.get(name)

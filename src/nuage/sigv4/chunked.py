@@ -49,6 +49,10 @@ def _malformed(what: str) -> AuthError:
     return AuthError("InvalidRequest", f"Malformed aws-chunked encoding: {what}.")
 
 
+def _malformed_trailer() -> AuthError:
+    return AuthError("MalformedTrailerError", _MALFORMED_TRAILER)
+
+
 class _Reader:
     """Buffered access to a stream of arbitrarily split byte pieces."""
 
@@ -75,19 +79,19 @@ class _Reader:
         self._buf += piece
         return True
 
-    async def readline(self, limit: int) -> bytes | None:
+    async def readline(self, limit: int, too_long: AuthError | None = None) -> bytes | None:
         """The next CRLF-terminated line without its CRLF; ``None`` at a clean end of stream."""
         start = 0
         while True:
             end = self._buf.find(b"\r\n", start)
             if end >= 0:
                 if end > limit:
-                    raise _malformed("line too long")
+                    raise too_long or _malformed("line too long")
                 line = bytes(self._buf[:end])
                 del self._buf[: end + 2]
                 return line
             if len(self._buf) > limit + 1:
-                raise _malformed("line too long")
+                raise too_long or _malformed("line too long")
             start = max(0, len(self._buf) - 1)
             if not await self._fill():
                 if self._buf:
@@ -145,7 +149,9 @@ def _parse_chunk_header(line: bytes, signed: bool) -> tuple[int, str]:
             name, _, value = extension.partition(b"=")
             if name.strip(b" \t") == b"chunk-signature":
                 signature = value.strip(b" \t")
-    if signed and not _SIGNATURE.fullmatch(signature):
+    if not signed:
+        return int(size_field, 16), ""
+    if not _SIGNATURE.fullmatch(signature):
         raise AuthError("SignatureDoesNotMatch", "A chunk is missing a valid chunk-signature.")
     return int(size_field, 16), signature.decode("ascii")
 
@@ -164,27 +170,27 @@ async def _read_trailers(reader: _Reader, ctx: ChunkSigningContext | None, previ
     signature: str | None = None
     total = 0
     while True:
-        line = await reader.readline(_MAX_TRAILER_BYTES)
+        line = await reader.readline(_MAX_TRAILER_BYTES, _malformed_trailer())
         if not line:  # blank line, or a clean end of stream right after the last trailer
             break
         total += len(line) + 2
         if total > _MAX_TRAILER_BYTES:
-            raise AuthError("MalformedTrailerError", _MALFORMED_TRAILER)
+            raise _malformed_trailer()
         raw_name, colon, raw_value = line.partition(b":")
         try:
             name = raw_name.decode("ascii").strip().lower()
             value = raw_value.decode("utf-8").strip()
         except UnicodeDecodeError:
-            raise AuthError("MalformedTrailerError", _MALFORMED_TRAILER) from None
+            raise _malformed_trailer() from None
         if not colon or not name:
-            raise AuthError("MalformedTrailerError", _MALFORMED_TRAILER)
+            raise _malformed_trailer()
         if name == _TRAILER_SIGNATURE:
             signature = value
             continue
         values[name] = value
         canonical.append(f"{name}:{value}\n")
     if not await reader.at_end():
-        raise AuthError("MalformedTrailerError", _MALFORMED_TRAILER)
+        raise _malformed_trailer()
     if ctx is not None:
         if signature is None:
             raise AuthError("SignatureDoesNotMatch", "The trailer is missing x-amz-trailer-signature.")

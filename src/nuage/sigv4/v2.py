@@ -64,6 +64,7 @@ SUBRESOURCES = frozenset(
     }
 )
 
+_QUERY_AUTH_PARAMS = frozenset({"AWSAccessKeyId", "Signature", "Expires"})
 _NO_DATE = "AWS authentication requires a valid Date or x-amz-date header"
 _SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
@@ -107,10 +108,18 @@ def string_to_sign_v2(
 
 
 def _resources(req: RequestView, params: list[QueryParam], vhost_bucket: str | None) -> Iterator[str]:
-    """The resource as signed by botocore (percent-encoded path), then a decoded-path variant."""
-    yield _resource(req.raw_path, params, vhost_bucket)
-    if "%" in req.raw_path:
-        yield _resource(unquote(req.raw_path), params, vhost_bucket)
+    """Candidate CanonicalizedResources, most common first.
+
+    The path is signed percent-encoded as sent (botocore, AWS docs); a path-style request for a
+    bucket alone (``/bucket``) is signed as ``/bucket/``. Lenient fallbacks: the path without
+    that slash, and the percent-decoded path.
+    """
+    path = req.raw_path
+    if not vhost_bucket and path.count("/") == 1 and len(path) > 1:
+        yield _resource(path + "/", params, None)
+    yield _resource(path, params, vhost_bucket)
+    if "%" in path:
+        yield _resource(unquote(path), params, vhost_bucket)
 
 
 def _check(
@@ -207,6 +216,8 @@ def verify_v2_presigned(
     """Verify a presigned URL with ``AWSAccessKeyId``, ``Expires`` and ``Signature`` parameters."""
     query: dict[str, str] = {}
     for param in params:
+        if param.name in _QUERY_AUTH_PARAMS and param.name in query:
+            raise AuthError("AccessDenied", f"Query-string authentication parameter {param.name} is repeated")
         query.setdefault(param.name, param.value)
     access_key = query.get("AWSAccessKeyId")
     signature = query.get("Signature")

@@ -311,6 +311,8 @@ def verify_v4_presigned(
     """Verify a presigned URL (``X-Amz-Algorithm=AWS4-HMAC-SHA256&...`` query parameters)."""
     query: dict[str, str] = {}
     for param in params:
+        if param.name in query and param.name in _PRESIGN_PARAMS:
+            raise _query_error(f"Query-string authentication parameter {param.name} is repeated")
         query.setdefault(param.name, param.value)
     if any(name not in query for name in _PRESIGN_PARAMS):
         raise _query_error(

@@ -74,17 +74,21 @@ class SQLiteMetadataStore:
                          (rec.name, rec.owner, rec.region, rec.created, rec.versioning, int(rec.object_lock)))
         await self._writer.run(tx)
 
-    async def delete_bucket(self, name: str) -> None:
-        def tx(conn: sqlite3.Connection) -> None:
+    async def delete_bucket(self, name: str) -> list[str]:
+        """Delete an empty bucket; its unfinished multipart uploads go with it (as on AWS).
+        Returns the blobs released."""
+        def tx(conn: sqlite3.Connection) -> list[str]:
             if conn.execute("SELECT 1 FROM buckets WHERE name=?", (name,)).fetchone() is None:
                 raise BucketNotFound()
             if conn.execute("SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)).fetchone():
                 raise BucketNotEmpty()
-            if conn.execute("SELECT 1 FROM uploads WHERE bucket=? LIMIT 1", (name,)).fetchone():
-                raise BucketNotEmpty()
+            released: list[str] = []
+            for (upload_id,) in conn.execute("SELECT upload_id FROM uploads WHERE bucket=?", (name,)).fetchall():
+                released += multipart.abort_upload(conn, upload_id)
             conn.execute("DELETE FROM bucket_configs WHERE bucket=?", (name,))
             conn.execute("DELETE FROM buckets WHERE name=?", (name,))
-        await self._writer.run(tx)
+            return released
+        return await self._writer.run(tx)
 
     async def set_versioning(self, name: str, state: str) -> None:
         def tx(conn: sqlite3.Connection) -> None:
