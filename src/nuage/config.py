@@ -47,5 +47,10 @@ def settings_from_env(**overrides: object) -> Settings:
         env["root_secret_key"] = os.environ["NUAGE_ROOT_SECRET_KEY"]
     if os.environ.get("NUAGE_FSYNC", "1") in ("0", "false", "no"):
         env["fsync"] = False
+    for var, name in (("NUAGE_SWEEP_INTERVAL", "sweep_interval_seconds"),
+                      ("NUAGE_ORPHAN_GRACE", "orphan_grace_seconds"),
+                      ("NUAGE_MULTIPART_EXPIRY", "multipart_expiry_seconds")):
+        if var in os.environ:
+            env[name] = float(os.environ[var])
     env.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**env)  # type: ignore[arg-type]

@@ -33,7 +33,10 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
 
     settings = settings_from_env(host=host, port=port, data_dir=data_dir, region=region, domain=domain,
                                  tls_cert=tls_cert, tls_key=tls_key)
-    run(settings)
+    try:
+        run(settings)
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled after a clean shutdown
+        pass
 
 
 @main.group()
@@ -63,4 +66,4 @@ def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_na
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main(os.environ.get("NUAGE_PROG", "nuage"))
+    main(prog_name="nuage")
