@@ -58,7 +58,8 @@ def root(tag: str, *, namespace: bool = True) -> ET.Element:
 
 
 def render(el: ET.Element) -> bytes:
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(el, encoding="utf-8", xml_declaration=False)
+    body: bytes = ET.tostring(el, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
 def bool_text(value: bool) -> str:

@@ -612,11 +612,14 @@ def test_malformed_authorization_header(authorization: str, message: str) -> Non
         "Bearer abc",
         "AWS4-ECDSA-P256-SHA256 Credential=x, SignedHeaders=host, Signature=y",
         "Basic dXNlcjpwYXNz",
-        "",
     ],
 )
 def test_unsupported_authorization_type(authorization: str) -> None:
     expect_error(view("GET", "/k", "", [("authorization", authorization)]), "InvalidArgument", "Unsupported")
+
+
+def test_empty_authorization_is_access_denied() -> None:
+    expect_error(view("GET", "/k", "", [("authorization", "")]), "AccessDenied", "Access Denied")
 
 
 def test_two_authorization_headers() -> None:

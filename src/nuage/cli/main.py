@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
 from pathlib import Path
 
 import click
@@ -33,10 +33,8 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
 
     settings = settings_from_env(host=host, port=port, data_dir=data_dir, region=region, domain=domain,
                                  tls_cert=tls_cert, tls_key=tls_key)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled after shutdown
         run(settings)
-    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled after a clean shutdown
-        pass
 
 
 @main.group()

@@ -8,27 +8,35 @@ import time
 from nuage.core.names import check_bucket_name
 from nuage.errors import BucketNotFound, InvalidArgument, InvalidRequest, NoSuchBucketConfig
 from nuage.storage.blobs.localfs import LocalBlobStore
+from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import BucketRecord
-from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
 from nuage.types import VERSIONING_ENABLED, VERSIONING_OFF, VERSIONING_SUSPENDED
 
 
 class BucketService:
-    def __init__(self, meta: SQLiteMetadataStore, blobs: LocalBlobStore, region: str) -> None:
+    def __init__(self, meta: MetadataStore, blobs: LocalBlobStore, region: str) -> None:
         self.meta = meta
         self.blobs = blobs
         self.region = region
 
-    def get(self, name: str) -> BucketRecord:
-        rec = self.meta.get_bucket(name)
+    async def find(self, name: str) -> BucketRecord | None:
+        return await self.meta.get_bucket(name)
+
+    async def config(self, name: str, kind: str) -> str | None:
+        """A stored sub-resource document of a bucket, or None (no existence check)."""
+        return await self.meta.get_bucket_config(name, kind)
+
+    async def get(self, name: str) -> BucketRecord:
+        rec = await self.meta.get_bucket(name)
         if rec is None:
             raise BucketNotFound(bucket=name)
         return rec
 
-    def list(self, owner: str | None) -> list[BucketRecord]:
-        return self.meta.list_buckets(owner)
+    async def list(self, owner: str | None) -> list[BucketRecord]:
+        return await self.meta.list_buckets(owner)
 
-    async def create(self, name: str, owner: str, location: str | None, *, object_lock: bool = False) -> BucketRecord:
+    async def create(self, name: str, owner: str, location: str | None, *, object_lock: bool = False,
+                     acl: str = "private") -> BucketRecord:
         check_bucket_name(name)
         region = location or self.region
         if location is not None and location != self.region and not (
@@ -41,7 +49,7 @@ class BucketService:
                            created=time.time(),
                            versioning=VERSIONING_ENABLED if object_lock else VERSIONING_OFF,
                            object_lock=object_lock)
-        await self.meta.create_bucket(rec)
+        await self.meta.create_bucket(rec, {"acl": acl} if acl != "private" else {})
         return rec
 
     async def delete(self, name: str) -> None:
@@ -49,7 +57,7 @@ class BucketService:
         self.blobs.delete(await self.meta.delete_bucket(name))
 
     async def set_versioning(self, name: str, status: str) -> None:
-        rec = self.get(name)
+        rec = await self.get(name)
         if status not in (VERSIONING_ENABLED, VERSIONING_SUSPENDED):
             raise InvalidArgument("The versioning status is not valid", code_hint="MalformedXML")
         if rec.object_lock and status == VERSIONING_SUSPENDED:
@@ -58,23 +66,23 @@ class BucketService:
         await self.meta.set_versioning(name, status)
 
     # -- stored sub-resources (tagging, policy, cors, ...) as JSON or text documents ---------------
-    def get_config(self, name: str, kind: str) -> str:
-        self.get(name)
-        value = self.meta.get_bucket_config(name, kind)
+    async def get_config(self, name: str, kind: str) -> str:
+        await self.get(name)
+        value = await self.meta.get_bucket_config(name, kind)
         if value is None:
             raise NoSuchBucketConfig(kind)
         return value
 
-    def get_config_or_none(self, name: str, kind: str) -> str | None:
-        self.get(name)
-        return self.meta.get_bucket_config(name, kind)
+    async def get_config_or_none(self, name: str, kind: str) -> str | None:
+        await self.get(name)
+        return await self.meta.get_bucket_config(name, kind)
 
     async def put_config(self, name: str, kind: str, value: str | None) -> None:
-        self.get(name)
+        await self.get(name)
         await self.meta.put_bucket_config(name, kind, value)
 
-    def get_tags(self, name: str) -> dict[str, str]:
-        return dict(json.loads(self.get_config(name, "tagging")))
+    async def get_tags(self, name: str) -> dict[str, str]:
+        return dict(json.loads(await self.get_config(name, "tagging")))
 
     async def set_tags(self, name: str, tags: dict[str, str] | None) -> None:
         await self.put_config(name, "tagging", json.dumps(tags) if tags is not None else None)

@@ -15,9 +15,22 @@ from nuage.core.ingest import Integrity, ingest
 from nuage.core.names import check_key
 from nuage.core.objects import ByteRange, ObjectAttrs, ObjectService
 from nuage.errors import (
-    EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, InvalidRange, InvalidRequest, UploadNotFound,
+    EntityTooSmall,
+    InvalidArgument,
+    InvalidPart,
+    InvalidPartOrder,
+    InvalidRange,
+    InvalidRequest,
+    UploadNotFound,
 )
-from nuage.storage.meta.records import ObjectRecord, PartRecord, Segment, UploadRecord, WriteCondition
+from nuage.storage.meta.records import (
+    ObjectRecord,
+    PartRecord,
+    Segment,
+    UploadPage,
+    UploadRecord,
+    WriteCondition,
+)
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_NUMBER = 10000
@@ -40,7 +53,7 @@ class MultipartService:
     async def create(self, bucket: str, key: str, attrs: ObjectAttrs, owner: str,
                      checksum_algorithm: str | None, checksum_type: str | None) -> UploadRecord:
         check_key(key)
-        self.objects.bucket(bucket)
+        await self.objects.bucket(bucket)
         rec = UploadRecord(
             upload_id=uuid.uuid4().hex + uuid.uuid4().hex[:8], bucket=bucket, key=key, initiated=time.time(),
             owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
@@ -50,9 +63,9 @@ class MultipartService:
         await self.meta.create_upload(rec)
         return rec
 
-    def upload(self, bucket: str, key: str, upload_id: str) -> UploadRecord:
-        self.objects.bucket(bucket)
-        rec = self.meta.get_upload(upload_id)
+    async def upload(self, bucket: str, key: str, upload_id: str) -> UploadRecord:
+        await self.objects.bucket(bucket)
+        rec = await self.meta.get_upload(upload_id)
         if rec is None or rec.bucket != bucket or rec.key != key:
             raise UploadNotFound(upload=upload_id)
         return rec
@@ -66,7 +79,7 @@ class MultipartService:
     async def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int,
                           body: AsyncIterator[bytes], integrity: Integrity) -> PartRecord:
         self.check_part_number(part_number)
-        up = self.upload(bucket, key, upload_id)
+        up = await self.upload(bucket, key, upload_id)
         if up.checksum_algorithm and up.checksum_algorithm not in integrity.algorithms:
             integrity.algorithms.append(up.checksum_algorithm)
         got = await ingest(self.blobs, body, integrity)
@@ -81,10 +94,11 @@ class MultipartService:
 
     async def upload_part_copy(self, bucket: str, key: str, upload_id: str, part_number: int,
                                src_bucket: str, src_key: str, src_version: str | None,
-                               rng: tuple[int, int] | None, cond: ReadConditions | None) -> tuple[ObjectRecord, PartRecord]:
+                               rng: tuple[int, int] | None,
+                               cond: ReadConditions | None) -> tuple[ObjectRecord, PartRecord]:
         self.check_part_number(part_number)
-        up = self.upload(bucket, key, upload_id)
-        src = self.objects.head(src_bucket, src_key, src_version)
+        up = await self.upload(bucket, key, upload_id)
+        src = await self.objects.head(src_bucket, src_key, src_version)
         check_copy_source(cond, src.etag, src.last_modified)
         byte_range: ByteRange | None = None
         if rng is not None:
@@ -106,11 +120,11 @@ class MultipartService:
     async def complete(self, bucket: str, key: str, upload_id: str, parts: list[CompletedPart],
                        cond: WriteCondition | None, expected_checksum: tuple[str, str] | None = None,
                        expected_size: int | None = None) -> ObjectRecord:
-        up = self.upload(bucket, key, upload_id)
-        b = self.objects.bucket(bucket)
+        up = await self.upload(bucket, key, upload_id)
+        b = await self.objects.bucket(bucket)
         if not parts:
             raise InvalidRequest("You must specify at least one part", code_hint="MalformedXML")
-        stored = {p.part_number: p for p in self.meta.list_parts(upload_id)}
+        stored = {p.part_number: p for p in await self.meta.list_parts(upload_id)}
         chosen: list[PartRecord] = []
         last = 0
         for p in parts:
@@ -120,8 +134,8 @@ class MultipartService:
             have = stored.get(p.part_number)
             if have is None or p.etag.strip().strip('"') != have.etag:
                 raise InvalidPart()
-            for algorithm, value in p.checksums.items():
-                if have.checksums.get(algorithm) not in (None, value):
+            for alg, value in p.checksums.items():
+                if have.checksums.get(alg) not in (None, value):
                     raise InvalidPart()
             chosen.append(have)
         for part in chosen[:-1]:
@@ -134,7 +148,7 @@ class MultipartService:
         md5s = b"".join(bytes.fromhex(p.etag) for p in chosen)
         etag = f"{hashlib.md5(md5s).hexdigest()}-{len(chosen)}"
         object_checksums: dict[str, str] = {}
-        ctype = up.checksum_type
+        ctype: str | None = up.checksum_type
         algorithm = up.checksum_algorithm
         if algorithm and all(algorithm in p.checksums for p in chosen):
             if ctype == "FULL_OBJECT" or (ctype is None and algorithm == "crc64nvme"):
@@ -146,9 +160,9 @@ class MultipartService:
                 object_checksums[algorithm] = (
                     checksums.composite(algorithm, [p.checksums[algorithm] for p in chosen]) + f"-{len(chosen)}")
         if expected_checksum is not None:
-            alg, value = expected_checksum
-            if object_checksums.get(alg, "").split("-")[0] != value.split("-")[0]:
-                raise InvalidRequest(f"The {alg.upper()} you specified for the object did not match "
+            expected_alg, expected_value = expected_checksum
+            if object_checksums.get(expected_alg, "").split("-")[0] != expected_value.split("-")[0]:
+                raise InvalidRequest(f"The {expected_alg.upper()} you specified for the object did not match "
                                      "the calculated checksum.", code_hint="BadDigest")
         rec = ObjectRecord(
             bucket=bucket, key=key, version_id="", size=size, etag=etag, last_modified=time.time(),
@@ -164,9 +178,20 @@ class MultipartService:
         return result
 
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:
-        self.upload(bucket, key, upload_id)
+        await self.upload(bucket, key, upload_id)
         released = await self.meta.abort_upload(upload_id)
         self.blobs.delete(released)
+
+
+    async def list_parts(self, bucket: str, key: str, upload_id: str, after: int,
+                         limit: int) -> tuple[UploadRecord, list[PartRecord]]:
+        up = await self.upload(bucket, key, upload_id)
+        return up, await self.meta.list_parts(upload_id, after, limit)
+
+    async def list_uploads(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
+                           upload_marker: str | None, max_uploads: int) -> UploadPage:
+        await self.objects.bucket(bucket)
+        return await self.meta.list_uploads(bucket, prefix, delimiter, key_marker, upload_marker, max_uploads)
 
 
 def decode_b64(value: str) -> bytes:

@@ -6,17 +6,30 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from nuage.checksums import MultiHasher
 from nuage.core.conditions import ReadConditions, check_copy_source, check_read
 from nuage.core.ingest import MAX_SINGLE_PUT, Integrity, ingest
 from nuage.core.names import check_key
 from nuage.errors import (
-    BucketNotFound, CurrentIsDeleteMarker, DeleteMarkerTarget, InvalidArgument, InvalidRange, InvalidRequest,
-    KeyNotFound, VersionNotFound,
+    BucketNotFound,
+    CurrentIsDeleteMarker,
+    DeleteMarkerTarget,
+    InvalidArgument,
+    InvalidRange,
+    InvalidRequest,
+    KeyNotFound,
+    VersionNotFound,
 )
 from nuage.storage.blobs.localfs import LocalBlobStore
-from nuage.storage.meta.records import BucketRecord, ObjectRecord, Segment, WriteCondition
-from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
-from nuage.checksums import MultiHasher
+from nuage.storage.meta.base import MetadataStore
+from nuage.storage.meta.records import (
+    BucketRecord,
+    ListPage,
+    ObjectRecord,
+    Segment,
+    VersionPage,
+    WriteCondition,
+)
 
 
 @dataclass
@@ -56,12 +69,12 @@ class CopySpec:
 
 
 class ObjectService:
-    def __init__(self, meta: SQLiteMetadataStore, blobs: LocalBlobStore) -> None:
+    def __init__(self, meta: MetadataStore, blobs: LocalBlobStore) -> None:
         self.meta = meta
         self.blobs = blobs
 
-    def bucket(self, name: str) -> BucketRecord:
-        rec = self.meta.get_bucket(name)
+    async def bucket(self, name: str) -> BucketRecord:
+        rec = await self.meta.get_bucket(name)
         if rec is None:
             raise BucketNotFound(bucket=name)
         return rec
@@ -74,7 +87,7 @@ class ObjectService:
     async def put(self, bucket: str, key: str, body: AsyncIterator[bytes], integrity: Integrity,
                   attrs: ObjectAttrs, owner: str, cond: WriteCondition | None = None) -> ObjectRecord:
         check_key(key)
-        b = self.bucket(bucket)
+        b = await self.bucket(bucket)
         got = await ingest(self.blobs, body, integrity)
         rec = ObjectRecord(
             bucket=bucket, key=key, version_id="", size=got.size, etag=got.md5_hex, last_modified=time.time(),
@@ -94,9 +107,9 @@ class ObjectService:
         return stored
 
     # -- read -------------------------------------------------------------------------------------
-    def head(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord:
-        self.bucket(bucket)
-        rec = self.meta.get_object(bucket, key, version_id)
+    async def head(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord:
+        await self.bucket(bucket)
+        rec = await self.meta.get_object(bucket, key, version_id)
         if rec is None:
             if version_id is not None:
                 if version_id != "null" and not _plausible_version(version_id):
@@ -109,9 +122,9 @@ class ObjectService:
             raise CurrentIsDeleteMarker(rec.version_id)
         return rec
 
-    def read_checked(self, bucket: str, key: str, version_id: str | None,
+    async def read_checked(self, bucket: str, key: str, version_id: str | None,
                      cond: ReadConditions | None) -> ObjectRecord:
-        rec = self.head(bucket, key, version_id)
+        rec = await self.head(bucket, key, version_id)
         check_read(cond, rec.etag, rec.last_modified)
         return rec
 
@@ -133,7 +146,7 @@ class ObjectService:
 
     # -- delete -----------------------------------------------------------------------------------
     async def delete(self, bucket: str, key: str, version_id: str | None, owner: str) -> ObjectRecord | None:
-        b = self.bucket(bucket)
+        b = await self.bucket(bucket)
         if version_id is not None and version_id != "null" and not _plausible_version(version_id):
             raise InvalidArgument("Invalid version id specified", argument="versionId")
         removed, released = await self.meta.delete_object(bucket, key, version_id, b.versioning, owner)
@@ -144,8 +157,8 @@ class ObjectService:
     async def copy(self, bucket: str, key: str, spec: CopySpec, owner: str,
                    cond: WriteCondition | None = None) -> tuple[ObjectRecord, ObjectRecord]:
         check_key(key)
-        dest_bucket = self.bucket(bucket)
-        src = self.head(spec.source_bucket, spec.source_key, spec.source_version)
+        dest_bucket = await self.bucket(bucket)
+        src = await self.head(spec.source_bucket, spec.source_key, spec.source_version)
         check_copy_source(spec.conditions, src.etag, src.last_modified)
         same = spec.source_bucket == bucket and spec.source_key == key and spec.source_version in (
             None, src.version_id) and src.is_latest
@@ -192,18 +205,35 @@ class ObjectService:
         await self.release(released)
         return src, stored
 
+    # -- listing ----------------------------------------------------------------------------------
+    async def list(self, bucket: str, prefix: str, delimiter: str, marker: str | None, max_keys: int) -> ListPage:
+        await self.bucket(bucket)
+        return await self.meta.list_objects(bucket, prefix, delimiter, marker, max_keys)
+
+    async def list_versions(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
+                            version_marker: str | None, max_keys: int) -> VersionPage:
+        await self.bucket(bucket)
+        return await self.meta.list_versions(bucket, prefix, delimiter, key_marker, version_marker, max_keys)
+
+    async def find(self, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord | None:
+        return await self.meta.get_object(bucket, key, version_id)
+
+    async def current(self, bucket: str, key: str) -> ObjectRecord | None:
+        """The latest version of a key (maybe a delete marker), or None."""
+        return await self.meta.get_object(bucket, key)
+
     # -- tagging ----------------------------------------------------------------------------------
-    def get_tags(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord:
-        return self.head(bucket, key, version_id)
+    async def get_tags(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord:
+        return await self.head(bucket, key, version_id)
 
     async def set_tags(self, bucket: str, key: str, version_id: str | None,
                        tags: dict[str, str]) -> ObjectRecord:
-        self.head(bucket, key, version_id)
+        await self.head(bucket, key, version_id)
         return await self.meta.set_object_tags(bucket, key, version_id, tags)
 
     async def update_extra(self, bucket: str, key: str, version_id: str | None,
                            changes: dict[str, str | None]) -> ObjectRecord:
-        self.head(bucket, key, version_id)
+        await self.head(bucket, key, version_id)
         return await self.meta.update_object_extra(bucket, key, version_id, changes)
 
 

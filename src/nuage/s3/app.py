@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, unquote
 
 from nuage.errors import NuageError
 from nuage.s3 import errors as e
+from nuage.s3.access import authorize
 from nuage.s3.auth import body_stream, verify
 from nuage.s3.context import Services
 from nuage.s3.handlers import HANDLERS
@@ -25,6 +26,21 @@ NO_BODY_STATUSES = (204, 304)
 
 def _request_id() -> str:
     return secrets.token_hex(8).upper()
+
+
+def _has_body(req: Request) -> bool:
+    length = req.headers.get("content-length")
+    return (length is not None and length != "0") or "chunked" in req.headers.get("transfer-encoding", "")
+
+
+def _header_str(raw: bytes) -> str:
+    """Header bytes as text: UTF-8 when they are (clients sign the UTF-8 text), else Latin-1."""
+    if raw.isascii():
+        return raw.decode("ascii")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def _header_bytes(value: str) -> bytes:
@@ -56,9 +72,12 @@ class S3App:
             response = self._error(exc, req, scope, request_id)
         except NuageError as exc:
             response = self._error(e.from_domain(exc), req, scope, request_id)
-        except Exception:  # noqa: BLE001 - every failure becomes an S3 InternalError, never a dropped socket
+        except Exception:
             log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
             response = self._error(e.InternalError(), req, scope, request_id)
+        if req is not None and not req.body_consumed and _has_body(req):
+            # The body was never read (an early error): the connection cannot be reused safely.
+            response.headers.append(("connection", "close"))
         await self._send(send, response, request_id, scope["method"] == "HEAD")
 
     # -- parsing ----------------------------------------------------------------------------------
@@ -68,7 +87,7 @@ class S3App:
         total = 0
         for raw_name, raw_value in scope["headers"]:
             name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
+            value = _header_str(raw_value)
             total += len(raw_name) + len(raw_value)
             header_list.append((name, value))
             headers[name] = f"{headers[name]},{value}" if name in headers else value
@@ -109,9 +128,7 @@ class S3App:
         operation = route(req.method, target, req.query, req.headers)
         vhost = None if req.raw_path.startswith("/" + (req.bucket or "\0")) else req.bucket
         result = verify(req, svc.lookup_secret, svc.settings.region, svc.settings.max_skew_seconds, vhost)
-        if result.access_key is None:
-            raise e.AccessDenied()  # anonymous access arrives with policies and ACLs (issue 3)
-        else:
+        if result.access_key is not None:
             owner = svc.lookup_owner(result.access_key)
             if owner is None:
                 raise e.InvalidAccessKeyId()
@@ -119,6 +136,7 @@ class S3App:
             req.access_key = result.access_key
         if operation is None:
             raise e.MethodNotAllowed(Method=req.method, ResourceType=target.value.upper())
+        await authorize(svc, req, operation)
         if operation == "NotImplemented":
             raise e.NotImplemented("This operation is not implemented yet.")
         body, trailers, sha = body_stream(req, result)
@@ -159,7 +177,7 @@ class S3App:
         try:
             async for chunk in body:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except Exception:  # noqa: BLE001 - headers are gone: all we can do is cut the connection short
+        except Exception:
             log.exception("error while streaming a response body")
             raise
         await send({"type": "http.response.body", "body": b""})

@@ -17,7 +17,9 @@ STREAMING_MODES = ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-UNSIGNED-PAY
 def auth_error(exc: AuthError) -> e.S3Error:
     cls = e.BY_CODE.get(exc.code, e.AccessDenied)
     details = getattr(exc, "details", None) or {}
-    return cls(exc.message, **{k: str(v) for k, v in details.items()})
+    err = cls(exc.message)
+    err.fields.update({str(k): str(v) for k, v in details.items()})
+    return err
 
 
 def verify(req: Request, lookup_secret: Callable[[str], str | None], region: str, max_skew: int,
@@ -37,10 +39,13 @@ async def raw_body(req: Request) -> AsyncIterator[bytes]:
         if message["type"] == "http.disconnect":
             raise e.IncompleteBody()
         chunk = message.get("body", b"")
+        if not message.get("more_body", False):
+            req.body_consumed = True
+            if chunk:
+                yield chunk
+            return
         if chunk:
             yield chunk
-        if not message.get("more_body", False):
-            return
 
 
 async def _guard_errors(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -187,9 +187,10 @@ def from_domain(exc: d.NuageError) -> S3Error:
     if isinstance(exc, d.NoSuchBucketConfig):
         cls = _CONFIG_MISSING.get(exc.kind, NoSuchKey)
         return cls()
-    cls = BY_CODE.get(hint) if hint else None
-    if cls is None:
-        cls = next((v for k, v in DOMAIN_TO_S3.items() if isinstance(exc, k)), InternalError)
+    found = BY_CODE.get(hint) if hint else None
+    if found is None:
+        found = next((v for k, v in DOMAIN_TO_S3.items() if isinstance(exc, k)), InternalError)
+    cls = found
     fields: dict[str, str] = {}
     for name, field in (("bucket", "BucketName"), ("key", "Key"), ("argument", "ArgumentName"),
                         ("upload", "UploadId"), ("version", "VersionId")):
@@ -198,4 +199,6 @@ def from_domain(exc: d.NuageError) -> S3Error:
     message = exc.message if type(exc).default_message != exc.message or not cls.default_message else None
     if isinstance(exc, d.ChecksumMismatch) and not hint:
         message = exc.message
-    return cls(message, **fields)
+    err = cls(message)
+    err.fields.update(fields)
+    return err

@@ -78,8 +78,12 @@ def object_attrs(headers: dict[str, str]) -> ObjectAttrs:
     storage_class = headers.get("x-amz-storage-class", "STANDARD")
     if storage_class not in STORAGE_CLASSES:
         raise e.InvalidStorageClass()
+    extra: dict[str, str] = {}
+    acl = headers.get("x-amz-acl")
+    if acl is not None and acl != "private":
+        extra["acl"] = acl
     return ObjectAttrs(content_type=headers.get("content-type"), headers=stored, user_meta=meta,
-                       storage_class=storage_class)
+                       storage_class=storage_class, extra=extra)
 
 
 def object_headers(rec: ObjectRecord, *, checksum_mode: bool = False, part_number: int | None = None) -> list[
@@ -122,7 +126,7 @@ def requested_checksums(headers: dict[str, str]) -> tuple[list[str], dict[str, s
         value = headers.get(f"x-amz-checksum-{alg}")
         if value is not None:
             if not checksums.valid_encoded(alg, value):
-                raise e.InvalidRequest(f"Value for x-amz-checksum-{alg} header is invalid.")
+                raise e.BadDigest(f"The {alg.upper()} you specified did not match the calculated checksum.")
             algorithms.append(alg)
             expected[alg] = value
     if len(expected) > 1:

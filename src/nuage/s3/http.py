@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -57,6 +57,13 @@ class Response:
     def set(self, name: str, value: str) -> Response:
         self.headers.append((name, value))
         return self
+
+
+async def empty_body() -> AsyncIterator[bytes]:
+    """A body with no bytes."""
+    chunks: tuple[bytes, ...] = ()
+    for chunk in chunks:
+        yield chunk
 
 
 def xml_response(body: bytes, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:

@@ -21,7 +21,7 @@ class Route:
     header: str | None = None       # a header that must be present
 
 
-S, B, O = Target.SERVICE, Target.BUCKET, Target.OBJECT
+S, B, OBJ = Target.SERVICE, Target.BUCKET, Target.OBJECT
 
 # Bucket sub-resources that later issues bring; until then they answer NotImplemented (501).
 LATER_BUCKET = ("policy", "policyStatus", "cors", "lifecycle", "website", "logging", "notification",
@@ -53,26 +53,26 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", B, "DeleteObjects", "delete"),
     Route("POST", B, "NotImplemented"),
     # object
-    Route("GET", O, "GetObjectTagging", "tagging"),
-    Route("GET", O, "GetObjectAcl", "acl"),
-    Route("GET", O, "ListParts", "uploadId"),
-    Route("GET", O, "GetObjectAttributes", "attributes"),
-    *(Route("GET", O, "NotImplemented", q) for q in LATER_OBJECT),
-    Route("GET", O, "GetObject"),
-    Route("HEAD", O, "HeadObject"),
-    Route("PUT", O, "PutObjectTagging", "tagging"),
-    Route("PUT", O, "PutObjectAcl", "acl"),
-    Route("PUT", O, "UploadPartCopy", "uploadId", "x-amz-copy-source"),
-    Route("PUT", O, "UploadPart", "uploadId"),
-    *(Route("PUT", O, "NotImplemented", q) for q in LATER_OBJECT),
-    Route("PUT", O, "CopyObject", None, "x-amz-copy-source"),
-    Route("PUT", O, "PutObject"),
-    Route("DELETE", O, "DeleteObjectTagging", "tagging"),
-    Route("DELETE", O, "AbortMultipartUpload", "uploadId"),
-    Route("DELETE", O, "DeleteObject"),
-    Route("POST", O, "CreateMultipartUpload", "uploads"),
-    Route("POST", O, "CompleteMultipartUpload", "uploadId"),
-    *(Route("POST", O, "NotImplemented", q) for q in LATER_OBJECT),
+    Route("GET", OBJ, "GetObjectTagging", "tagging"),
+    Route("GET", OBJ, "GetObjectAcl", "acl"),
+    Route("GET", OBJ, "ListParts", "uploadId"),
+    Route("GET", OBJ, "GetObjectAttributes", "attributes"),
+    *(Route("GET", OBJ, "NotImplemented", q) for q in LATER_OBJECT),
+    Route("GET", OBJ, "GetObject"),
+    Route("HEAD", OBJ, "HeadObject"),
+    Route("PUT", OBJ, "PutObjectTagging", "tagging"),
+    Route("PUT", OBJ, "PutObjectAcl", "acl"),
+    Route("PUT", OBJ, "UploadPartCopy", "uploadId", "x-amz-copy-source"),
+    Route("PUT", OBJ, "UploadPart", "uploadId"),
+    *(Route("PUT", OBJ, "NotImplemented", q) for q in LATER_OBJECT),
+    Route("PUT", OBJ, "CopyObject", None, "x-amz-copy-source"),
+    Route("PUT", OBJ, "PutObject"),
+    Route("DELETE", OBJ, "DeleteObjectTagging", "tagging"),
+    Route("DELETE", OBJ, "AbortMultipartUpload", "uploadId"),
+    Route("DELETE", OBJ, "DeleteObject"),
+    Route("POST", OBJ, "CreateMultipartUpload", "uploads"),
+    Route("POST", OBJ, "CompleteMultipartUpload", "uploadId"),
+    *(Route("POST", OBJ, "NotImplemented", q) for q in LATER_OBJECT),
 )
 
 

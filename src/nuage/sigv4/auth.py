@@ -60,7 +60,9 @@ def authenticate(
         if len(authorization) > 1:
             raise AuthError("InvalidArgument", _ONE_MECHANISM, details={"ArgumentName": "Authorization"})
         value = authorization[0].strip()
-        scheme = value.split(None, 1)[0] if value else ""
+        if not value:
+            raise AuthError("AccessDenied", "Access Denied")
+        scheme = value.split(None, 1)[0]
         if scheme == ALGORITHM:
             return verify_v4_header(
                 req,

@@ -68,7 +68,10 @@ def normalize_now(now: datetime) -> datetime:
 
 
 def check_skew(request_time: datetime, now: datetime, max_skew_seconds: int) -> None:
-    """Raise ``RequestTimeTooSkewed`` when the request time is too far from ``now``."""
+    """Raise ``RequestTimeTooSkewed`` when the request time is too far from ``now``
+    (``AccessDenied`` for dates before the Unix epoch, which no clock produces)."""
+    if request_time.year < 1970:
+        raise AuthError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
     if abs(request_time - now) > timedelta(seconds=max_skew_seconds):
         raise AuthError(
             "RequestTimeTooSkewed",

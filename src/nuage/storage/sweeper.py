@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from nuage.storage.blobs.localfs import LocalBlobStore
-from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
+from nuage.storage.meta.base import MetadataStore
 
 log = logging.getLogger("nuage.sweeper")
 
@@ -20,7 +20,7 @@ class SweepReport:
     uploads_aborted: int = 0
 
 
-def sweep_orphans(meta: SQLiteMetadataStore, blobs: LocalBlobStore, grace_seconds: float) -> int:
+def sweep_orphans(meta: MetadataStore, blobs: LocalBlobStore, grace_seconds: float) -> int:
     cutoff = time.time() - grace_seconds
     removed = 0
     for blob_id, mtime in blobs.walk():
@@ -30,15 +30,15 @@ def sweep_orphans(meta: SQLiteMetadataStore, blobs: LocalBlobStore, grace_second
     return removed
 
 
-async def abort_expired_uploads(meta: SQLiteMetadataStore, blobs: LocalBlobStore, expiry_seconds: float) -> int:
+async def abort_expired_uploads(meta: MetadataStore, blobs: LocalBlobStore, expiry_seconds: float) -> int:
     count = 0
-    for upload_id in meta.expired_uploads(time.time() - expiry_seconds):
+    for upload_id in await meta.expired_uploads(time.time() - expiry_seconds):
         blobs.delete(await meta.abort_upload(upload_id))
         count += 1
     return count
 
 
-async def sweep_once(meta: SQLiteMetadataStore, blobs: LocalBlobStore, grace_seconds: float,
+async def sweep_once(meta: MetadataStore, blobs: LocalBlobStore, grace_seconds: float,
                      expiry_seconds: float) -> SweepReport:
     report = SweepReport()
     report.uploads_aborted = await abort_expired_uploads(meta, blobs, expiry_seconds)
@@ -47,7 +47,7 @@ async def sweep_once(meta: SQLiteMetadataStore, blobs: LocalBlobStore, grace_sec
     return report
 
 
-async def run_forever(meta: SQLiteMetadataStore, blobs: LocalBlobStore, interval: float, grace_seconds: float,
+async def run_forever(meta: MetadataStore, blobs: LocalBlobStore, interval: float, grace_seconds: float,
                       expiry_seconds: float) -> None:
     while True:
         try:
@@ -55,6 +55,6 @@ async def run_forever(meta: SQLiteMetadataStore, blobs: LocalBlobStore, interval
             if report.orphans_removed or report.uploads_aborted:
                 log.info("sweeper: removed %d orphan blobs, aborted %d expired uploads",
                          report.orphans_removed, report.uploads_aborted)
-        except Exception:  # noqa: BLE001 - the sweeper must outlive one bad pass
+        except Exception:
             log.exception("sweeper pass failed")
         await asyncio.sleep(interval)

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from nuage.s3.context import Handler
-from nuage.s3.handlers import acl, attributes, buckets, copy, listing, multidelete, multipart, objects, tagging
+from nuage.s3.handlers import (
+    acl,
+    attributes,
+    buckets,
+    copy,
+    listing,
+    multidelete,
+    multipart,
+    objects,
+    tagging,
+)
 
 HANDLERS: dict[str, Handler] = {
     **buckets.HANDLERS,

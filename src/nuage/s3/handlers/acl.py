@@ -57,14 +57,14 @@ def canned_from(req: Request) -> str:
 
 async def get_bucket_acl(svc: Services, req: Request) -> Response:
     assert req.bucket is not None
-    b = svc.buckets.get(req.bucket)
-    canned = svc.buckets.get_config_or_none(req.bucket, "acl") or "private"
+    b = await svc.buckets.get(req.bucket)
+    canned = await svc.buckets.get_config_or_none(req.bucket, "acl") or "private"
     return xml_response(render_acl(canned, (b.owner, req.owner_name if b.owner == req.owner_id else b.owner)))
 
 
 async def put_bucket_acl(svc: Services, req: Request) -> Response:
     assert req.bucket is not None
-    svc.buckets.get(req.bucket)
+    await svc.buckets.get(req.bucket)
     canned = canned_from(req)
     if "x-amz-acl" not in req.headers:
         el = await xml_body(req, required=False)
@@ -76,7 +76,7 @@ async def put_bucket_acl(svc: Services, req: Request) -> Response:
 
 async def get_object_acl(svc: Services, req: Request) -> Response:
     assert req.bucket is not None and req.key is not None
-    rec = svc.objects.head(req.bucket, req.key, version_id(req))
+    rec = await svc.objects.head(req.bucket, req.key, version_id(req))
     canned = rec.extra.get("acl", "private")
     headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != "null" else []
     owner = (rec.owner, req.owner_name if rec.owner == req.owner_id else rec.owner)

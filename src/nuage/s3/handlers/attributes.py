@@ -17,7 +17,7 @@ async def get_attributes(svc: Services, req: Request) -> Response:
     wanted = {a.strip() for a in req.headers.get("x-amz-object-attributes", "").split(",") if a.strip()}
     if not wanted or not wanted <= KNOWN:
         raise e.InvalidArgument("Invalid attribute name specified.")
-    rec = svc.objects.head(req.bucket, req.key, version_id(req))
+    rec = await svc.objects.head(req.bucket, req.key, version_id(req))
     doc = root("GetObjectAttributesResponse")
     if "ETag" in wanted:
         sub(doc, "ETag", quote_etag(rec.etag).strip('"'))
@@ -31,7 +31,7 @@ async def get_attributes(svc: Services, req: Request) -> Response:
         max_parts = int_param(req, "max-parts", 1000, lo=0, hi=1000)
         marker = int(req.headers.get("x-amz-part-number-marker", "0") or 0)
         p = sub(doc, "ObjectParts")
-        sub(p, "TotalPartsCount", len(rec.part_sizes))
+        sub(p, "PartsCount", len(rec.part_sizes))
         numbered = list(enumerate(rec.part_sizes, start=1))[marker:]
         page = numbered[:max_parts]
         sub(p, "PartNumberMarker", marker)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from nuage import errors as d
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
+from nuage.s3.handlers.acl import canned_from
 from nuage.s3.handlers.common import MAX_TAGS_BUCKET, owner_el, parse_tagging, render_tagging, xml_body
 from nuage.s3.headers import iso_date
 from nuage.s3.http import Request, Response, empty, xml_response
@@ -22,7 +24,7 @@ async def list_buckets(svc: Services, req: Request) -> Response:
     owner_el(doc, req.owner_id, req.owner_name)
     prefix = req.query.get("prefix", "")
     items = sub(doc, "Buckets")
-    for b in svc.buckets.list(req.owner_id):
+    for b in await svc.buckets.list(req.owner_id):
         if not b.name.startswith(prefix):
             continue
         el = sub(items, "Bucket")
@@ -45,18 +47,25 @@ async def create_bucket(svc: Services, req: Request) -> Response:
         if location == "":
             location = None
     lock = req.headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true"
-    from nuage.errors import InvalidArgument as DomainInvalidArgument
+    canned = canned_from(req)
     try:
-        await svc.buckets.create(name, req.owner_id, location, object_lock=lock)
-    except DomainInvalidArgument as exc:
+        await svc.buckets.create(name, req.owner_id, location, object_lock=lock, acl=canned)
+    except d.InvalidArgument as exc:
         if exc.details.get("code_hint") == "InvalidLocationConstraint":
             raise e.InvalidLocationConstraint(exc.message) from exc
         raise
+    except d.BucketAlreadyOwnedByYou:
+        # us-east-1 keeps the legacy answer: re-creating your own bucket succeeds, unless it asks
+        # for a different ACL than the bucket has.
+        if svc.settings.region != "us-east-1":
+            raise
+        if (await svc.buckets.get_config_or_none(name, "acl") or "private") != canned:
+            raise e.BucketAlreadyExists() from None
     return empty(200, [("location", f"/{name}")])
 
 
 async def head_bucket(svc: Services, req: Request) -> Response:
-    b = svc.buckets.get(_bucket(req))
+    b = await svc.buckets.get(_bucket(req))
     return empty(200, [("x-amz-bucket-region", b.region)])
 
 
@@ -66,7 +75,7 @@ async def delete_bucket(svc: Services, req: Request) -> Response:
 
 
 async def get_location(svc: Services, req: Request) -> Response:
-    b = svc.buckets.get(_bucket(req))
+    b = await svc.buckets.get(_bucket(req))
     doc = root("LocationConstraint")
     if b.region != "us-east-1":
         doc.text = b.region
@@ -74,7 +83,7 @@ async def get_location(svc: Services, req: Request) -> Response:
 
 
 async def get_versioning(svc: Services, req: Request) -> Response:
-    b = svc.buckets.get(_bucket(req))
+    b = await svc.buckets.get(_bucket(req))
     doc = root("VersioningConfiguration")
     if b.versioning:
         sub(doc, "Status", b.versioning)
@@ -83,7 +92,7 @@ async def get_versioning(svc: Services, req: Request) -> Response:
 
 async def put_versioning(svc: Services, req: Request) -> Response:
     name = _bucket(req)
-    svc.buckets.get(name)
+    await svc.buckets.get(name)
     el = await xml_body(req)
     assert el is not None
     if el.tag != "VersioningConfiguration":
@@ -101,13 +110,13 @@ async def put_versioning(svc: Services, req: Request) -> Response:
 
 
 async def get_tagging(svc: Services, req: Request) -> Response:
-    tags = svc.buckets.get_tags(_bucket(req))
+    tags = await svc.buckets.get_tags(_bucket(req))
     return xml_response(render(render_tagging(tags)))
 
 
 async def put_tagging(svc: Services, req: Request) -> Response:
     name = _bucket(req)
-    svc.buckets.get(name)
+    await svc.buckets.get(name)
     el = await xml_body(req)
     assert el is not None
     tags = parse_tagging(el, MAX_TAGS_BUCKET)

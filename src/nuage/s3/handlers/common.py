@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any
 from urllib.parse import parse_qsl
 
 from nuage.core.conditions import ReadConditions
@@ -100,10 +99,7 @@ def write_condition(req: Request) -> WriteCondition | None:
     im = req.headers.get("if-match")
     if inm is None and im is None:
         return None
-    if inm is not None and inm.strip() != "*":
-        raise e.NotImplemented("A header you provided implies functionality that is not implemented",
-                               Header="If-None-Match")
-    return WriteCondition(if_none_match_star=inm is not None, if_match=im)
+    return WriteCondition(if_none_match=inm, if_match=im)
 
 
 def int_param(req: Request, name: str, default: int, *, lo: int = 0, hi: int | None = None) -> int:

@@ -68,9 +68,9 @@ def _prefixes(parent: ET.Element, prefixes: list[str], encode: bool) -> None:
 async def list_v1(svc: Services, req: Request) -> Response:
     assert req.bucket is not None
     prefix, delimiter, max_keys, encode = _common(req)
-    svc.buckets.get(req.bucket)
+    await svc.buckets.get(req.bucket)
     marker = req.query.get("marker", "")
-    page = svc.objects.meta.list_objects(req.bucket, prefix, delimiter, marker or None, max_keys)
+    page = await svc.objects.list(req.bucket, prefix, delimiter, marker or None, max_keys)
     doc = root("ListBucketResult")
     sub(doc, "Name", req.bucket)
     sub(doc, "Prefix", _fmt(prefix, encode))
@@ -106,18 +106,15 @@ async def list_v2(svc: Services, req: Request) -> Response:
     if req.query.get("list-type") != "2":
         raise e.InvalidArgument("Invalid List Type specified in Request", ArgumentName="list-type")
     prefix, delimiter, max_keys, encode = _common(req)
-    svc.buckets.get(req.bucket)
+    await svc.buckets.get(req.bucket)
     token = req.query.get("continuation-token")
     start_after = req.query.get("start-after", "")
-    if token is not None:
-        if token == "":
-            raise e.InvalidArgument("The continuation token provided is incorrect",
-                                    ArgumentName="continuation-token")
+    if token:
         marker: str | None = _untoken(token)
     else:
         marker = start_after or None
     fetch_owner = req.query.get("fetch-owner", "false").lower() == "true"
-    page = svc.objects.meta.list_objects(req.bucket, prefix, delimiter, marker, max_keys)
+    page = await svc.objects.list(req.bucket, prefix, delimiter, marker, max_keys)
     doc = root("ListBucketResult")
     sub(doc, "Name", req.bucket)
     sub(doc, "Prefix", _fmt(prefix, encode))
@@ -143,13 +140,13 @@ async def list_v2(svc: Services, req: Request) -> Response:
 async def list_versions(svc: Services, req: Request) -> Response:
     assert req.bucket is not None
     prefix, delimiter, max_keys, encode = _common(req)
-    svc.buckets.get(req.bucket)
+    await svc.buckets.get(req.bucket)
     key_marker = req.query.get("key-marker", "")
     version_marker = req.query.get("version-id-marker", "")
     if version_marker and not key_marker:
         raise e.InvalidArgument("A version-id marker cannot be specified without a key marker.",
                                 ArgumentName="version-id-marker", ArgumentValue=version_marker)
-    page = svc.objects.meta.list_versions(req.bucket, prefix, delimiter, key_marker or None,
+    page = await svc.objects.list_versions(req.bucket, prefix, delimiter, key_marker or None,
                                           version_marker or None, max_keys)
     doc = root("ListVersionsResult")
     sub(doc, "Name", req.bucket)

@@ -22,7 +22,7 @@ async def delete_objects(svc: Services, req: Request) -> Response:
     items = el.findall("Object")
     if not items or len(items) > MAX_KEYS:
         raise e.MalformedXML()
-    svc.buckets.get(req.bucket)
+    await svc.buckets.get(req.bucket)
     doc = root("DeleteResult")
     for item in items:
         key = child_text(item, "Key")

@@ -9,11 +9,17 @@ from nuage.core.multipart import CompletedPart
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import (
-    int_param, integrity, owner_el, parse_tagging_header, read_conditions, write_condition, xml_body,
+    int_param,
+    integrity,
+    owner_el,
+    parse_tagging_header,
+    read_conditions,
+    write_condition,
+    xml_body,
 )
 from nuage.s3.handlers.copy import copy_source
 from nuage.s3.headers import iso_date, object_attrs, quote_etag
-from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.s3.http import Request, Response, empty, empty_body, xml_response
 from nuage.xml import bool_text, child_text, render, root, sub
 
 _COPY_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
@@ -75,17 +81,12 @@ async def upload_part(svc: Services, req: Request) -> Response:
     if "content-length" not in req.headers and "x-amz-decoded-content-length" not in req.headers and \
             "chunked" not in req.headers.get("transfer-encoding", ""):
         raise e.MissingContentLength()
-    part = await svc.multipart.upload_part(bucket, key, _upload_id(req), _part_number(req), req.body or _none(),
+    part = await svc.multipart.upload_part(bucket, key, _upload_id(req), _part_number(req), req.body or empty_body(),
                                            integrity(req))
     headers = [("etag", quote_etag(part.etag))]
     for alg, value in part.checksums.items():
         headers.append((f"x-amz-checksum-{alg}", value))
     return empty(200, headers)
-
-
-async def _none():  # type: ignore[no-untyped-def]
-    if False:
-        yield b""
 
 
 async def upload_part_copy(svc: Services, req: Request) -> Response:
@@ -155,10 +156,9 @@ async def abort(svc: Services, req: Request) -> Response:
 
 async def list_parts(svc: Services, req: Request) -> Response:
     bucket, key = _names(req)
-    up = svc.multipart.upload(bucket, key, _upload_id(req))
     max_parts = int_param(req, "max-parts", 1000, lo=0, hi=1000)
     marker = int_param(req, "part-number-marker", 0, lo=0)
-    parts = svc.objects.meta.list_parts(up.upload_id, marker, max_parts + 1)
+    up, parts = await svc.multipart.list_parts(bucket, key, _upload_id(req), marker, max_parts + 1)
     truncated = len(parts) > max_parts
     parts = parts[:max_parts]
     doc = root("ListPartsResult")
@@ -188,13 +188,13 @@ async def list_parts(svc: Services, req: Request) -> Response:
 
 async def list_uploads(svc: Services, req: Request) -> Response:
     assert req.bucket is not None
-    svc.buckets.get(req.bucket)
+    await svc.buckets.get(req.bucket)
     prefix = req.query.get("prefix", "")
     delimiter = req.query.get("delimiter", "")
     max_uploads = int_param(req, "max-uploads", 1000, lo=0, hi=1000)
     key_marker = req.query.get("key-marker", "")
     upload_marker = req.query.get("upload-id-marker", "")
-    page = svc.objects.meta.list_uploads(req.bucket, prefix, delimiter, key_marker or None,
+    page = await svc.multipart.list_uploads(req.bucket, prefix, delimiter, key_marker or None,
                                          upload_marker or None, max_uploads)
     doc = root("ListMultipartUploadsResult")
     sub(doc, "Bucket", req.bucket)

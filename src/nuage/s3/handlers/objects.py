@@ -7,10 +7,14 @@ from nuage.core.objects import ByteRange, resolve_range
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import (
-    integrity, parse_tagging_header, read_conditions, version_id, write_condition,
+    integrity,
+    parse_tagging_header,
+    read_conditions,
+    version_id,
+    write_condition,
 )
 from nuage.s3.headers import http_date, object_attrs, object_headers, parse_range, quote_etag
-from nuage.s3.http import Request, Response, empty
+from nuage.s3.http import Request, Response, empty, empty_body
 from nuage.storage.meta.records import ObjectRecord
 
 RESPONSE_OVERRIDES = {
@@ -47,14 +51,9 @@ async def put_object(svc: Services, req: Request) -> Response:
     attrs = object_attrs(req.headers)
     if "x-amz-tagging" in req.headers:
         attrs.tags = parse_tagging_header(req.headers["x-amz-tagging"])
-    rec = await svc.objects.put(bucket, key, req.body or _empty(), integrity(req), attrs, req.owner_id,
+    rec = await svc.objects.put(bucket, key, req.body or empty_body(), integrity(req), attrs, req.owner_id,
                                 write_condition(req))
     return empty(200, write_headers(rec))
-
-
-async def _empty():  # type: ignore[no-untyped-def]
-    if False:
-        yield b""
 
 
 def _not_found_headers(exc: d.NuageError) -> dict[str, str]:
@@ -66,7 +65,7 @@ def _not_found_headers(exc: d.NuageError) -> dict[str, str]:
     return {}
 
 
-def _lookup(svc: Services, req: Request) -> tuple[ObjectRecord, int | None]:
+async def _lookup(svc: Services, req: Request) -> tuple[ObjectRecord, int | None]:
     bucket, key = _names(req)
     part = req.query.get("partNumber")
     part_number: int | None = None
@@ -76,7 +75,7 @@ def _lookup(svc: Services, req: Request) -> tuple[ObjectRecord, int | None]:
                                     ArgumentName="partNumber", ArgumentValue=part)
         part_number = int(part)
     try:
-        rec = svc.objects.read_checked(bucket, key, version_id(req), read_conditions(req))
+        rec = await svc.objects.read_checked(bucket, key, version_id(req), read_conditions(req))
     except (d.CurrentIsDeleteMarker, d.DeleteMarkerTarget) as exc:
         err = e.from_domain(exc)
         err.headers.update(_not_found_headers(exc))
@@ -97,8 +96,7 @@ class _NotModified(e.S3Error):
 def _part_range(rec: ObjectRecord, part_number: int) -> ByteRange | None:
     sizes = rec.part_sizes or [rec.size]
     if part_number > len(sizes):
-        raise e.InvalidPartNumber() if hasattr(e, "InvalidPartNumber") else e.InvalidRange(
-            "The requested partnumber is not satisfiable", headers={"content-range": f"bytes */{rec.size}"})
+        raise e.InvalidPart("The requested partnumber is not satisfiable", PartNumber=str(part_number))
     start = sum(sizes[: part_number - 1])
     size = sizes[part_number - 1]
     if size == 0:
@@ -134,7 +132,7 @@ def _response_headers(req: Request, rec: ObjectRecord, part_number: int | None,
 
 
 async def get_object(svc: Services, req: Request) -> Response:
-    rec, part_number = _lookup(svc, req)
+    rec, part_number = await _lookup(svc, req)
     rng, partial = _selected(req, rec, part_number)
     headers = _response_headers(req, rec, part_number, rng is not None)
     if rng is None:
@@ -145,7 +143,7 @@ async def get_object(svc: Services, req: Request) -> Response:
 
 
 async def head_object(svc: Services, req: Request) -> Response:
-    rec, part_number = _lookup(svc, req)
+    rec, part_number = await _lookup(svc, req)
     rng, partial = _selected(req, rec, part_number)
     headers = _response_headers(req, rec, part_number, rng is not None)
     length = rec.size if rng is None else rng.length
@@ -159,7 +157,7 @@ async def delete_object(svc: Services, req: Request) -> Response:
     bucket, key = _names(req)
     cond_match = req.headers.get("if-match")
     if cond_match is not None:
-        current = svc.objects.meta.get_object(bucket, key)
+        current = await svc.objects.current(bucket, key)
         if current is None or current.delete_marker:
             raise e.NoSuchKey()
         if cond_match.strip() != "*" and cond_match.strip().strip('"') != current.etag:

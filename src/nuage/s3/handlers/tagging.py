@@ -14,13 +14,13 @@ def _version_header(version: str) -> list[tuple[str, str]]:
 
 async def get_tagging(svc: Services, req: Request) -> Response:
     assert req.bucket is not None and req.key is not None
-    rec = svc.objects.get_tags(req.bucket, req.key, version_id(req))
+    rec = await svc.objects.get_tags(req.bucket, req.key, version_id(req))
     return xml_response(render(render_tagging(rec.tags)), headers=_version_header(rec.version_id))
 
 
 async def put_tagging(svc: Services, req: Request) -> Response:
     assert req.bucket is not None and req.key is not None
-    svc.objects.head(req.bucket, req.key, version_id(req))
+    await svc.objects.head(req.bucket, req.key, version_id(req))
     el = await xml_body(req)
     assert el is not None
     tags = parse_tagging(el, MAX_TAGS_OBJECT)

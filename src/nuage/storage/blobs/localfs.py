@@ -10,6 +10,7 @@ Object keys never become paths.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterable
@@ -53,10 +54,8 @@ class LocalBlobStore:
 
     def delete(self, blob_ids: Iterable[str]) -> None:
         for blob_id in blob_ids:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path(blob_id))
-            except FileNotFoundError:
-                pass
 
     def walk(self) -> Iterable[tuple[str, float]]:
         """Every blob id on disk with its modification time (for the sweeper)."""

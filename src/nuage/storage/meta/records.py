@@ -76,9 +76,9 @@ class PartRecord:
 
 @dataclass
 class WriteCondition:
-    """Conditional write: If-None-Match: * and/or If-Match: etag, checked inside the commit."""
+    """Conditional write: If-None-Match (``*`` or ETags) and/or If-Match, checked inside the commit."""
 
-    if_none_match_star: bool = False
+    if_none_match: str | None = None
     if_match: str | None = None
 
 

@@ -89,6 +89,8 @@ def list_current(
     objects: list[ObjectRecord] = []
     prefixes: list[str] = []
     last: str | None = None
+    if max_keys == 0:
+        return ListPage(objects, prefixes, False, None)
     for name, row in _walk(fetch, prefix, delimiter, marker):
         if len(objects) + len(prefixes) >= max_keys:
             return ListPage(objects, prefixes, True, last)
@@ -106,6 +108,8 @@ def list_versions(
 ) -> VersionPage:
     versions: list[ObjectRecord] = []
     prefixes: list[str] = []
+    if max_keys == 0:
+        return VersionPage(versions, prefixes, False, None, None)
     # Versions of the key-marker older than the version-id-marker come first.
     marker_for_walk = key_marker
     if key_marker is not None and version_marker:

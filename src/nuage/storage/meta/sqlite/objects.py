@@ -39,16 +39,18 @@ def by_version(conn: sqlite3.Connection, bucket: str, key: str, version_id: str)
 def check_condition(current: ObjectRecord | None, cond: WriteCondition | None) -> None:
     if cond is None:
         return
-    live = current is not None and not current.delete_marker
-    if cond.if_none_match_star and live:
+    live = current if current is not None and not current.delete_marker else None
+    if cond.if_none_match is not None and live is not None and _etag_in(cond.if_none_match, live.etag):
         raise PreconditionFailed()
     if cond.if_match is not None:
-        if not live:
+        if live is None:
             raise KeyNotFound()
-        assert current is not None
-        wanted = cond.if_match.strip()
-        if wanted != "*" and wanted.strip('"') != current.etag:
+        if not _etag_in(cond.if_match, live.etag):
             raise PreconditionFailed()
+
+
+def _etag_in(header: str, etag: str) -> bool:
+    return any(c.strip() == "*" or c.strip().strip('"') == etag for c in header.split(","))
 
 
 def _release(conn: sqlite3.Connection, rec: ObjectRecord) -> list[str]:

@@ -6,9 +6,16 @@ import sqlite3
 import time
 from pathlib import Path
 
-from nuage.errors import BucketAlreadyOwnedByYou, BucketAlreadyExists, BucketNotEmpty, BucketNotFound
+from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
 from nuage.storage.meta.records import (
-    BucketRecord, ListPage, ObjectRecord, PartRecord, UploadPage, UploadRecord, VersionPage, WriteCondition,
+    BucketRecord,
+    ListPage,
+    ObjectRecord,
+    PartRecord,
+    UploadPage,
+    UploadRecord,
+    VersionPage,
+    WriteCondition,
 )
 from nuage.storage.meta.sqlite import listing, multipart, objects
 from nuage.storage.meta.sqlite.db import Readers, Writer, connect, migrate
@@ -54,24 +61,26 @@ class SQLiteMetadataStore:
         self._writer.run_sync(tx)
 
     # -- buckets ------------------------------------------------------------------------------------
-    def get_bucket(self, name: str) -> BucketRecord | None:
+    async def get_bucket(self, name: str) -> BucketRecord | None:
         row = self._r.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets WHERE name=?", (name,)).fetchone()
         return _bucket(row) if row else None
 
-    def list_buckets(self, owner: str | None = None) -> list[BucketRecord]:
+    async def list_buckets(self, owner: str | None = None) -> list[BucketRecord]:
         if owner is None:
             rows = self._r.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets ORDER BY name")
         else:
             rows = self._r.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets WHERE owner=? ORDER BY name", (owner,))
         return [_bucket(r) for r in rows]
 
-    async def create_bucket(self, rec: BucketRecord) -> None:
+    async def create_bucket(self, rec: BucketRecord, configs: dict[str, str] | None = None) -> None:
         def tx(conn: sqlite3.Connection) -> None:
             row = conn.execute("SELECT owner FROM buckets WHERE name=?", (rec.name,)).fetchone()
             if row is not None:
                 raise BucketAlreadyOwnedByYou() if row[0] == rec.owner else BucketAlreadyExists()
             conn.execute(f"INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?,?,?,?,?,?)",
                          (rec.name, rec.owner, rec.region, rec.created, rec.versioning, int(rec.object_lock)))
+            for kind, value in (configs or {}).items():
+                conn.execute("INSERT INTO bucket_configs VALUES (?,?,?)", (rec.name, kind, value))
         await self._writer.run(tx)
 
     async def delete_bucket(self, name: str) -> list[str]:
@@ -101,7 +110,7 @@ class SQLiteMetadataStore:
             conn.execute("UPDATE buckets SET object_lock=? WHERE name=?", (int(enabled), name))
         await self._writer.run(tx)
 
-    def get_bucket_config(self, name: str, kind: str) -> str | None:
+    async def get_bucket_config(self, name: str, kind: str) -> str | None:
         row = self._r.execute("SELECT value FROM bucket_configs WHERE bucket=? AND name=?", (name, kind)).fetchone()
         return str(row[0]) if row else None
 
@@ -114,17 +123,17 @@ class SQLiteMetadataStore:
         await self._writer.run(tx)
 
     # -- objects ------------------------------------------------------------------------------------
-    def get_object(self, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord | None:
+    async def get_object(self, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord | None:
         if version_id is None:
             return objects.latest(self._r, bucket, key)
         return objects.by_version(self._r, bucket, key, version_id)
 
     async def put_object(self, rec: ObjectRecord, versioning: str, cond: WriteCondition | None = None,
-                         expect_seq: int | None | bool = False) -> tuple[ObjectRecord, list[str]]:
+                         expect_seq: int | bool | None = False) -> tuple[ObjectRecord, list[str]]:
         """Commit a new version. ``expect_seq`` (when not False) guards against a concurrent change."""
         def tx(conn: sqlite3.Connection) -> tuple[ObjectRecord, list[str]]:
             if expect_seq is not False:
-                objects.race_guard(conn, rec.bucket, rec.key, expect_seq)  # type: ignore[arg-type]
+                objects.race_guard(conn, rec.bucket, rec.key, expect_seq)
             return objects.put_version(conn, rec, versioning, cond)
         return await self._writer.run(tx)
 
@@ -142,11 +151,11 @@ class SQLiteMetadataStore:
                                   changes: dict[str, str | None]) -> ObjectRecord:
         return await self._writer.run(lambda conn: objects.update_extra(conn, bucket, key, version_id, changes))
 
-    def list_objects(self, bucket: str, prefix: str, delimiter: str, marker: str | None,
+    async def list_objects(self, bucket: str, prefix: str, delimiter: str, marker: str | None,
                      max_keys: int) -> ListPage:
         return listing.list_current(self._r, bucket, prefix, delimiter, marker, max_keys)
 
-    def list_versions(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
+    async def list_versions(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
                       version_marker: str | None, max_keys: int) -> VersionPage:
         return listing.list_versions(self._r, bucket, prefix, delimiter, key_marker, version_marker, max_keys)
 
@@ -154,13 +163,13 @@ class SQLiteMetadataStore:
     async def create_upload(self, rec: UploadRecord) -> None:
         await self._writer.run(lambda conn: multipart.create_upload(conn, rec))
 
-    def get_upload(self, upload_id: str) -> UploadRecord | None:
+    async def get_upload(self, upload_id: str) -> UploadRecord | None:
         return multipart.get_upload(self._r, upload_id)
 
     async def put_part(self, part: PartRecord) -> list[str]:
         return await self._writer.run(lambda conn: multipart.put_part(conn, part))
 
-    def list_parts(self, upload_id: str, after: int = 0, limit: int = 10000) -> list[PartRecord]:
+    async def list_parts(self, upload_id: str, after: int = 0, limit: int = 10000) -> list[PartRecord]:
         return multipart.list_parts(self._r, upload_id, after, limit)
 
     async def abort_upload(self, upload_id: str) -> list[str]:
@@ -171,7 +180,7 @@ class SQLiteMetadataStore:
         return await self._writer.run(
             lambda conn: multipart.complete_upload(conn, upload_id, rec, versioning, cond, parts))
 
-    def list_uploads(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
+    async def list_uploads(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
                      upload_marker: str | None, max_uploads: int) -> UploadPage:
         return listing.list_uploads(self._r, bucket, prefix, delimiter, key_marker, upload_marker, max_uploads)
 
@@ -179,5 +188,5 @@ class SQLiteMetadataStore:
     def blob_referenced(self, blob_id: str) -> bool:
         return self._r.execute("SELECT 1 FROM blobs WHERE id=?", (blob_id,)).fetchone() is not None
 
-    def expired_uploads(self, older_than: float) -> list[str]:
+    async def expired_uploads(self, older_than: float) -> list[str]:
         return [r[0] for r in self._r.execute("SELECT upload_id FROM uploads WHERE initiated<?", (older_than,))]
