@@ -35,6 +35,9 @@ class NuageServer:
     extra_args: list[str] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    ca_file: Path | None = None                   # CA that clients verify the TLS certificate against
+    clients: list[Any] = field(default_factory=list, repr=False)
+    root_keys_from_env: bool = True               # False: start without NUAGE_ROOT_* (first-start key creation)
 
     @property
     def endpoint(self) -> str:
@@ -45,6 +48,9 @@ class NuageServer:
             self.port = free_port()
         env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS_KEY, "NUAGE_ROOT_SECRET_KEY": SECRET_KEY,
                **self.env}
+        if not self.root_keys_from_env:
+            env.pop("NUAGE_ROOT_ACCESS_KEY")
+            env.pop("NUAGE_ROOT_SECRET_KEY")
         args = [sys.executable, "-m", "nuage.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                 "--data", str(self.data_dir), "--region", self.region, *self.extra_args]
         if self.tls:
@@ -71,6 +77,7 @@ class NuageServer:
     def stop(self, timeout: float = 30.0) -> int:
         """Graceful stop (SIGINT, as Ctrl-C). Returns the exit code."""
         assert self.proc is not None
+        self.close_clients()
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
@@ -92,6 +99,21 @@ class NuageServer:
         cfg = Config(s3={"addressing_style": "path"}, request_checksum_calculation=checksum,
                      response_checksum_validation=checksum, retries={"max_attempts": 1, "mode": "standard"},
                      **config)
-        return boto3.client(service, endpoint_url=self.endpoint, aws_access_key_id=access_key,
-                            aws_secret_access_key=secret_key, region_name=self.region, config=cfg,
-                            verify=verify if verify is not None else (str(self.tls[0]) if self.tls else None))
+        client = boto3.client(service, endpoint_url=self.endpoint, aws_access_key_id=access_key,
+                              aws_secret_access_key=secret_key, region_name=self.region, config=cfg,
+                              verify=verify if verify is not None else self.verify)
+        self.clients.append(client)
+        return client
+
+    def close_clients(self) -> None:
+        """Close the keep-alive connections of every client made here (an idle TLS connection would
+        otherwise hold a graceful shutdown for the TLS close_notify timeout)."""
+        for client in self.clients:
+            client.close()
+        self.clients.clear()
+
+    @property
+    def verify(self) -> str | None:
+        if not self.tls:
+            return None
+        return str(self.ca_file or self.tls[0])
