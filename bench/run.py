@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import http.client
@@ -25,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -338,6 +340,58 @@ def export_rev(rev: str, run_dir: Path) -> Path:
                                  check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     return dest / "src"
+
+
+# --------------------------------------------------------------------------- disk probe
+
+
+def disk_probe_worker(directory: str, threads: int, seconds: float) -> dict[str, float]:
+    """What durable small writes cost here: create, write 4 KiB, fsync, close, rename, per file."""
+    data = b"x" * (4 * KiB)
+    counts = [0] * threads
+    stop = time.monotonic() + seconds
+
+    def work(t: int) -> None:
+        i = 0
+        while time.monotonic() < stop:
+            tmp = os.path.join(directory, f"{t}-{i}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(tmp, os.path.join(directory, f"{t}-{i}"))
+            i += 1
+        counts[t] = i
+
+    r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+    pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join()
+    elapsed, r1 = time.monotonic() - t0, resource.getrusage(resource.RUSAGE_SELF)
+    return {"threads": threads, "files_s": sum(counts) / elapsed,
+            "user_pct": 100 * (r1.ru_utime - r0.ru_utime) / elapsed,
+            "sys_pct": 100 * (r1.ru_stime - r0.ru_stime) / elapsed}
+
+
+def disk_probe(args: argparse.Namespace) -> list[dict[str, float]]:
+    """Run the probe on the server's core, in a folder where the servers keep their data."""
+    out = []
+    for threads in (1, 16):
+        d = tempfile.mkdtemp(prefix="bench-disk-", dir=args.tmp)
+        try:
+            cmd = pin(SERVER_CPU, [sys.executable, str(Path(__file__).resolve()), "--disk-probe", d,
+                                   str(threads), str(args.disk_probe)], args.pin)
+            res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            out.append(json.loads(res.stdout))
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+    log("disk: 4 KiB create+write+fsync+rename on the server core: " + ", ".join(
+        f"{r['files_s']:,.0f} files/s with {r['threads']:.0f} thread(s) (sys {r['sys_pct']:.0f}%)" for r in out))
+    return out
 
 
 # --------------------------------------------------------------------------- result helpers
@@ -805,7 +859,8 @@ class Bench:
             if out.exists():
                 self.profiles[step] = summarize_profile(out)
                 log(f"profile of {self.server.name} during {step}: {out}\n" + "\n".join(
-                    f"    {pct:5.1f}% self  {fn}" for fn, pct in self.profiles[step]["self"][:12]))
+                    f"    {pct:5.1f}% self  {fn}" for fn, pct in self.profiles[step]["self"][:12]) + "\n" +
+                    "\n".join(f"    {pct:5.1f}% incl  {fn}" for fn, pct in self.profiles[step]["inclusive"][:12]))
 
     def run(self, only: set[str] | None) -> dict[str, dict[str, Any]]:
         steps: list[tuple[str, Callable[[], None]]] = [
@@ -830,6 +885,23 @@ class Bench:
 # --------------------------------------------------------------------------- report
 
 
+def is_nuage_frame(frame: str) -> bool:
+    """py-spy names most files by their path from the import root ("nuage/s3/app.py") but some by their
+    base name only ("store.py"); count a base name as Nuage's when src/nuage has it and the stdlib has not."""
+    if "(nuage/cli/" in frame or frame.startswith("serve "):
+        return False
+    if "(nuage/" in frame:
+        return True
+    file = frame.rsplit("(", 1)[-1].rstrip(")")
+    return "/" not in file and file in _nuage_basenames()
+
+
+@functools.cache
+def _nuage_basenames() -> frozenset[str]:
+    stdlib = {p.name for p in Path(sysconfig.get_paths()["stdlib"]).glob("*.py")}
+    return frozenset(p.name for p in (REPO / "src" / "nuage").rglob("*.py")) - stdlib
+
+
 def summarize_profile(path: Path, top: int = 25) -> dict[str, Any]:
     """Self and inclusive sample shares per function from py-spy's collapsed ("raw") output."""
     self_n: dict[str, int] = {}
@@ -844,7 +916,7 @@ def summarize_profile(path: Path, top: int = 25) -> dict[str, Any]:
         frames = [f.rsplit(":", 1)[0] + ")" if f.endswith(")") and ":" in f else f for f in stack.split(";")]
         self_n[frames[-1]] = self_n.get(frames[-1], 0) + n
         for f in set(frames):  # inclusive: Nuage's own functions only, less the start-up frames
-            if "(nuage/" in f and "(nuage/cli/" not in f and not f.startswith("serve "):
+            if is_nuage_frame(f):
                 incl_n[f] = incl_n.get(f, 0) + n
     def ranked(d: dict[str, int]) -> list[tuple[str, float]]:
         return [(k, 100 * v / total) for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:top]] if total else []
@@ -959,6 +1031,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--py-spy", default=env("BENCH_PY_SPY"), metavar="PATH",
                    help="py-spy executable: sample Nuage during each workload, write bench/results/*.pyspy.txt "
                    "and print the hottest functions (the sampling costs the load generator some CPU)")
+    p.add_argument("--disk-probe", type=float, default=float(env("BENCH_DISK_PROBE", "2")), metavar="SECONDS",
+                   help="seconds for each of the two small-file fsync probes (0: skip; default 2)")
     p.add_argument("--no-pin", dest="pin", action="store_false", help="do not use taskset")
     p.add_argument("--no-wrk", action="store_true", help="use the Python asyncio load generator even if wrk "
                    "is installed")
@@ -993,6 +1067,9 @@ def machine_info() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if len(sys.argv) == 5 and sys.argv[1] == "--disk-probe":  # internal: see disk_probe()
+        print(json.dumps(disk_probe_worker(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))))
+        return 0
     args = parse_args(argv)
     servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     only = {s.strip() for s in args.only.split(",")} if args.only else None
@@ -1017,6 +1094,7 @@ def main(argv: list[str] | None = None) -> int:
     server_info: dict[str, Any] = {}
     profiles: dict[str, Any] = {}
     t_start = time.monotonic()
+    disk = disk_probe(args) if args.disk_probe > 0 else []
     try:
         for name in servers:
             server = start_server(name, args, run_dir)
@@ -1043,6 +1121,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.conns_list}); 4 KiB PUT = distinct new keys, durable (fsync on)"
           if have_wrk() and not args.no_wrk else "small ops: Python asyncio load generator")
     print()
+    if disk:
+        print("disk (data folder's file system, server core): 4 KiB create+write+fsync+rename " + ", ".join(
+            f"{r['files_s']:,.0f}/s with {r['threads']:.0f} thread(s)" for r in disk))
+        print()
     print(report)
     print(f"ratio = nuage / moto (higher is better for ops/s and MB/s, lower for latency). "
           f"total {elapsed:.0f}s")
@@ -1051,7 +1133,7 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps({
         "time": stamp, "machine": {**machine_info(), "load_before": load1}, "config": vars(args),
         "servers": server_info, "results": all_results, "elapsed_s": round(elapsed, 1),
-        "table": report, "profiles": profiles,
+        "table": report, "profiles": profiles, "disk_probe": disk,
     }, indent=2, default=str))
     print(f"JSON: {out}")
     return 0
