@@ -223,17 +223,18 @@ def check_bucket(client: Any, bucket: str, expected: Callable[[str], list[Value 
 
 # -- the data folder -------------------------------------------------------------------------------------
 def blob_files(data_dir: Path) -> dict[str, int]:
-    """Every file under DATA/blobs: name -> size."""
+    """Every blob file, in place under DATA/blobs or still being written under DATA/tmp: name -> size."""
     out: dict[str, int] = {}
-    root = data_dir / "blobs"
-    if not root.exists():
-        return out
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            try:
-                out[name] = os.stat(os.path.join(dirpath, name)).st_size
-            except FileNotFoundError:
-                continue
+    for sub in ("blobs", "tmp"):
+        root = data_dir / sub
+        if not root.exists():
+            continue
+        for dirpath, _dirs, files in os.walk(root):
+            for name in files:
+                try:
+                    out[name] = os.stat(os.path.join(dirpath, name)).st_size
+                except FileNotFoundError:
+                    continue
     return out
 
 

@@ -33,6 +33,7 @@ from nuage.storage.meta.records import (
 )
 
 MIN_PART_SIZE = 5 * 1024 * 1024
+UPLOAD_ID_KEY = "upload-id"      # in ObjectRecord.extra: the multipart upload an object came from
 MAX_PART_NUMBER = 10000
 
 
@@ -86,7 +87,7 @@ class MultipartService:
         part = PartRecord(upload_id, part_number, got.size, got.md5_hex, time.time(), got.blob, got.checksums)
         try:
             released = await self.meta.put_part(part)
-        except BaseException:
+        except Exception:  # not on cancellation: the commit may still land
             self.blobs.delete([got.blob])
             raise
         self.blobs.delete(released)
@@ -111,7 +112,7 @@ class MultipartService:
         part = PartRecord(upload_id, part_number, got.size, got.md5_hex, time.time(), got.blob, got.checksums)
         try:
             released = await self.meta.put_part(part)
-        except BaseException:
+        except Exception:  # not on cancellation: the commit may still land
             self.blobs.delete([got.blob])
             raise
         self.blobs.delete(released)
@@ -120,7 +121,14 @@ class MultipartService:
     async def complete(self, bucket: str, key: str, upload_id: str, parts: list[CompletedPart],
                        cond: WriteCondition | None, expected_checksum: tuple[str, str] | None = None,
                        expected_size: int | None = None) -> ObjectRecord:
-        up = await self.upload(bucket, key, upload_id)
+        try:
+            up = await self.upload(bucket, key, upload_id)
+        except UploadNotFound:
+            # Completing again an upload that completed answers as the first time did (as S3 does).
+            current = await self.meta.get_object(bucket, key)
+            if current is not None and current.extra.get(UPLOAD_ID_KEY) == upload_id:
+                return current
+            raise
         b = await self.objects.bucket(bucket)
         if not parts:
             raise InvalidRequest("You must specify at least one part", code_hint="MalformedXML")
@@ -171,7 +179,7 @@ class MultipartService:
             part_sizes=[p.size for p in chosen],
             part_checksums=[p.checksums for p in chosen] if object_checksums else None,
             segments=[Segment(p.blob, p.size) for p in chosen if p.size], tags=up.tags,
-            storage_class=up.storage_class, extra=up.extra,
+            storage_class=up.storage_class, extra={**up.extra, UPLOAD_ID_KEY: upload_id},
         )
         result, released = await self.meta.complete_upload(upload_id, rec, b.versioning, cond, chosen)
         self.blobs.delete(released)

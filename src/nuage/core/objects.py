@@ -100,7 +100,7 @@ class ObjectService:
             self.blobs.delete([got.blob])
         try:
             stored, released = await self.meta.put_object(rec, b.versioning, cond)
-        except BaseException:
+        except Exception:  # not on cancellation: the commit may still land
             self.blobs.delete([got.blob])
             raise
         await self.release(released)
@@ -199,7 +199,7 @@ class ObjectService:
             self.blobs.delete([blob])
         try:
             stored, released = await self.meta.put_object(rec, dest_bucket.versioning, cond)
-        except BaseException:
+        except Exception:  # not on cancellation: the commit may still land
             self.blobs.delete([blob])
             raise
         await self.release(released)

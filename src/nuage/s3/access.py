@@ -73,6 +73,9 @@ async def authorize(svc: Services, req: Request, operation: str) -> None:
         if not authenticated:
             raise e.NoSuchBucket(BucketName=req.bucket)
         return  # the handler answers NoSuchBucket
+    expected = req.headers.get("x-amz-expected-bucket-owner")
+    if expected is not None and expected != bucket.owner:
+        raise e.AccessDenied()
     if operation in ("CopyObject", "UploadPartCopy"):
         await _check_copy_source(svc, req, authenticated)
     if bucket.owner == req.owner_id:

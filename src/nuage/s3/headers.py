@@ -110,6 +110,8 @@ def object_headers(rec: ObjectRecord, *, checksum_mode: bool = False, part_numbe
         if part_number is not None and rec.part_checksums:
             for alg, value in rec.part_checksums[part_number - 1].items():
                 out.append((f"x-amz-checksum-{alg}", value))
+            if rec.checksum_type:
+                out.append(("x-amz-checksum-type", rec.checksum_type))
         elif part_number is None:
             for alg, value in rec.checksums.items():
                 out.append((f"x-amz-checksum-{alg}", value))

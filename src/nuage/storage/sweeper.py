@@ -23,6 +23,10 @@ class SweepReport:
 def sweep_orphans(meta: MetadataStore, blobs: LocalBlobStore, grace_seconds: float) -> int:
     cutoff = time.time() - grace_seconds
     removed = 0
+    for name, mtime in list(blobs.walk_tmp()):
+        if mtime < cutoff:
+            blobs.delete_tmp(name)
+            removed += 1
     for blob_id, mtime in blobs.walk():
         if mtime < cutoff and not meta.blob_referenced(blob_id):
             blobs.delete([blob_id])

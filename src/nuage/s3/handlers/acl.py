@@ -38,13 +38,13 @@ def render_acl(canned: str, owner: tuple[str, str]) -> bytes:
     sub(o, "ID", owner[0])
     sub(o, "DisplayName", owner[1])
     acl = sub(doc, "AccessControlList")
-    _grant(acl, "FULL_CONTROL", owner=owner)
     if canned in ("public-read", "public-read-write"):
         _grant(acl, "READ", group=ALL_USERS)
     if canned == "public-read-write":
         _grant(acl, "WRITE", group=ALL_USERS)
     if canned == "authenticated-read":
         _grant(acl, "READ", group=AUTH_USERS)
+    _grant(acl, "FULL_CONTROL", owner=owner)
     return render(doc)
 
 

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
-from nuage.s3.handlers.common import int_param, version_id
+from nuage.s3.handlers.common import version_id
 from nuage.s3.headers import http_date, quote_etag
 from nuage.s3.http import Request, Response, xml_response
 from nuage.xml import bool_text, render, root, sub
 
 KNOWN = {"ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"}
+
+
+def _int_header(req: Request, name: str, default: int) -> int:
+    raw = req.headers.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise e.InvalidArgument(f"Invalid {name} header", ArgumentName=name, ArgumentValue=raw)
+    return min(int(raw), 1000) if name == "x-amz-max-parts" else int(raw)
 
 
 async def get_attributes(svc: Services, req: Request) -> Response:
@@ -28,8 +37,8 @@ async def get_attributes(svc: Services, req: Request) -> Response:
         if rec.checksum_type:
             sub(c, "ChecksumType", rec.checksum_type)
     if "ObjectParts" in wanted and rec.part_sizes is not None:
-        max_parts = int_param(req, "max-parts", 1000, lo=0, hi=1000)
-        marker = int(req.headers.get("x-amz-part-number-marker", "0") or 0)
+        max_parts = _int_header(req, "x-amz-max-parts", 1000)
+        marker = _int_header(req, "x-amz-part-number-marker", 0)
         p = sub(doc, "ObjectParts")
         sub(p, "PartsCount", len(rec.part_sizes))
         numbered = list(enumerate(rec.part_sizes, start=1))[marker:]

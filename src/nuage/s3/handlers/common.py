@@ -162,7 +162,7 @@ def parse_tagging_header(value: str) -> dict[str, str]:
 def render_tagging(tags: dict[str, str]) -> ET.Element:
     el = root("Tagging")
     ts = sub(el, "TagSet")
-    for k, v in tags.items():
+    for k, v in sorted(tags.items()):
         t = sub(ts, "Tag")
         sub(t, "Key", k)
         sub(t, "Value", v)

@@ -15,15 +15,14 @@ from nuage.xml import render, root, sub
 
 def copy_source(req: Request) -> tuple[str, str, str | None]:
     raw = req.headers["x-amz-copy-source"]
-    value = unquote(raw)
     version: str | None = None
-    path, sep, query = value.partition("?")
+    raw_path, sep, query = raw.partition("?")
     if sep:
         for part in query.split("&"):
             name, _, v = part.partition("=")
             if name == "versionId":
-                version = v
-    path = path.lstrip("/")
+                version = unquote(v)
+    path = unquote(raw_path).lstrip("/")
     bucket, _, key = path.partition("/")
     if not bucket or not key:
         raise e.InvalidArgument("Invalid copy source object key", ArgumentName="x-amz-copy-source",

@@ -1,9 +1,10 @@
 """Blob store on a local (or shared) file system.
 
-Blobs are files named by a random id under a two-level fan-out. A blob is written at its final
-path, hashed while streaming by the caller, fsynced (file, then directory) and only then
-referenced by a metadata commit. A crash before the commit leaves an unreferenced file, which the
-sweeper deletes after a grace period; a referenced blob is therefore always whole.
+Blobs are files named by a random id under a two-level fan-out. A blob is written to a temporary
+file (``tmp/``), hashed while streaming by the caller, fsynced, renamed into place (and the
+directory fsynced), and only then referenced by a metadata commit. A crash before the commit
+leaves an unreferenced file, which the sweeper deletes after a grace period; a referenced blob is
+therefore always whole. Files being written are known to the store and never swept.
 Object keys never become paths.
 """
 
@@ -24,8 +25,11 @@ READ_CHUNK = 1024 * 1024
 class LocalBlobStore:
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root / "blobs"
+        self.tmp = root / "tmp"
         self.root.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
         self.fsync = fsync
+        self.active: set[str] = set()     # ids of blobs being written by this process
 
     def path(self, blob_id: str) -> Path:
         return self.root / blob_id[:2] / blob_id[2:4] / blob_id
@@ -57,6 +61,21 @@ class LocalBlobStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path(blob_id))
 
+    def walk_tmp(self) -> Iterable[tuple[str, float]]:
+        """Temporary files not being written by this process (left by a crash), with mtimes."""
+        for entry in os.scandir(self.tmp):
+            if entry.name in self.active:
+                continue
+            try:
+                yield entry.name, entry.stat().st_mtime
+            except FileNotFoundError:
+                continue
+
+    def delete_tmp(self, name: str) -> None:
+        if name not in self.active:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.tmp / name)
+
     def walk(self) -> Iterable[tuple[str, float]]:
         """Every blob id on disk with its modification time (for the sweeper)."""
         for first in os.scandir(self.root):
@@ -79,12 +98,9 @@ class BlobWriter:
         self.store = store
         self.blob_id = blob_id
         self.size = 0
-        path = store.path(blob_id)
-        try:
-            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        self._tmp_path = store.tmp / blob_id
+        store.active.add(blob_id)
+        self._fd = os.open(self._tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
         self._closed = False
 
     def write(self, data: bytes | memoryview) -> None:
@@ -99,23 +115,36 @@ class BlobWriter:
             os.fsync(self._fd)
         os.close(self._fd)
         self._closed = True
+        final = self.store.path(self.blob_id)
+        try:
+            os.rename(self._tmp_path, final)
+        except FileNotFoundError:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self._tmp_path, final)
         if self.store.fsync:
-            dfd = os.open(self.store.path(self.blob_id).parent, os.O_RDONLY)
+            dfd = os.open(final.parent, os.O_RDONLY)
             try:
                 os.fsync(dfd)
             finally:
                 os.close(dfd)
 
     async def finish(self) -> BlobId:
-        """fsync the bytes (in a thread) and return the id, ready to be referenced by a commit."""
-        if self.store.fsync:
-            await asyncio.get_running_loop().run_in_executor(None, self._sync_and_close)
-        else:
-            self._sync_and_close()
+        """fsync the bytes (in a thread), move them into place and return the id, ready to be
+        referenced by a commit."""
+        try:
+            if self.store.fsync:
+                await asyncio.get_running_loop().run_in_executor(None, self._sync_and_close)
+            else:
+                self._sync_and_close()
+        finally:
+            self.store.active.discard(self.blob_id)
         return self.blob_id
 
     def abort(self) -> None:
         if not self._closed:
             os.close(self._fd)
             self._closed = True
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._tmp_path)
+        self.store.active.discard(self.blob_id)
         self.store.delete([self.blob_id])

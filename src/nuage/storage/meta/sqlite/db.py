@@ -84,9 +84,11 @@ class Writer:
         self._thread.start()
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in the next group commit. Cancelling the caller does not cancel the write:
+        once queued it commits (or fails) as a whole, so callers never guess wrong about it."""
         fut: concurrent.futures.Future[T] = concurrent.futures.Future()
         self._queue.put((fn, fut))
-        return await asyncio.wrap_future(fut)
+        return await asyncio.shield(asyncio.wrap_future(fut))
 
     def run_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         fut: concurrent.futures.Future[T] = concurrent.futures.Future()
@@ -124,6 +126,8 @@ class Writer:
         try:
             conn.execute("BEGIN IMMEDIATE")
             for fn, fut in batch:
+                if not fut.set_running_or_notify_cancel():
+                    continue
                 conn.execute("SAVEPOINT op")
                 try:
                     result = fn(conn)
@@ -139,10 +143,12 @@ class Writer:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             for _, fut in batch:
-                if not fut.done():
+                if not fut.done() and (fut.running() or fut.set_running_or_notify_cancel()):
                     fut.set_exception(exc)
             return
         for fut, result, error in outcomes:
+            if fut.done():
+                continue
             if error is not None:
                 fut.set_exception(error)
             else:
