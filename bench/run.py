@@ -289,6 +289,10 @@ def start_server(name: str, args: argparse.Namespace, run_dir: Path) -> Server:
             cmd = nuage_command()
             info["git_rev"] = git_rev() + " (work tree)"
         cmd += ["serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data_dir)]
+    elif name == "stack":
+        cmd = [nuage_python(), "-m", "uvicorn", "ceiling_app:app", "--app-dir", str(BENCH), "--host", "127.0.0.1",
+               "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+               "--no-access-log"]
     else:
         exe = ensure_moto_venv()
         env["TMPDIR"] = str(data_dir)  # moto spools large objects to temporary files
@@ -868,8 +872,11 @@ class Bench:
             ("64m", self.put_get_64m), ("list", self.list_page), ("list", self.list_full),
             ("multipart", self.multipart),
         ]
-        self.setup()
-        if only is None or "list" in only:
+        if self.server.name == "stack":  # the trivial app: small ops only, no setup
+            steps = [st for st in steps if st[0] in ("put_4k", "get_4k", "get_1m")]
+        else:
+            self.setup()
+        if self.server.name != "stack" and (only is None or "list" in only):
             self.populate_list()
         for name, step in steps:
             if only is None or name in only:
@@ -957,39 +964,44 @@ def target_text(name: str, r: dict[str, Any]) -> str:
 
 
 def table(all_results: dict[str, dict[str, dict[str, Any]]]) -> str:
-    servers = list(all_results)
+    servers = [s for s in all_results if s != "stack"]
     lines = []
     hdr = f"{'workload':22} {'server':6} {'ops/s':>10} {'MB/s':>9} {'p50 ms':>8} {'p99 ms':>8} " \
           f"{'srv CPU':>7} {'other':>5} {'errors':>6}  notes"
     lines += [hdr, "-" * len(hdr)]
+
+    def row(first: str, s: str, name: str, r: dict[str, Any]) -> str:
+        notes = []
+        if s == "nuage":
+            notes.append(target_text(name, r))
+        if s == "stack":
+            notes.append("trivial ASGI app on uvicorn: the ceiling here, now")
+        if r.get("overwrites"):
+            notes.append(f"{r['overwrites']} overwrites")
+        if "keys_s" in r:
+            notes.append(f"{r['keys_s']:,.0f} keys/s")
+        return (f"{first:22} {s:6} {fmt_num(r['ops_s']):>10} {fmt_num(r['mb_s']):>9} "
+                f"{fmt_ms(r['p50_ms']):>8} {fmt_ms(r['p99_ms']):>8} {r['server_cpu_pct']:6.0f}% "
+                f"{r.get('other_on_server_core_pct', 0):4.0f}% {r['errors']:>6}  "
+                f"{'; '.join(n for n in notes if n)}")
+
     for name, _ in ROWS:
-        present = [s for s in servers if name in all_results[s]]
+        present = [s for s in all_results if name in all_results[s]]
         if not present:
             continue
         label = all_results[present[0]][name]["label"]
         for i, s in enumerate(servers):
             r = all_results[s].get(name)
             first = label if i == 0 else ""
-            if r is None:
-                lines.append(f"{first:22} {s:6} {'(failed or skipped)':>10}")
-                continue
-            notes = []
-            if s == "nuage":
-                notes.append(target_text(name, r))
-            if r.get("overwrites"):
-                notes.append(f"{r['overwrites']} overwrites")
-            if "keys_s" in r:
-                notes.append(f"{r['keys_s']:,.0f} keys/s")
-            lines.append(f"{first:22} {s:6} {fmt_num(r['ops_s']):>10} {fmt_num(r['mb_s']):>9} "
-                         f"{fmt_ms(r['p50_ms']):>8} {fmt_ms(r['p99_ms']):>8} {r['server_cpu_pct']:6.0f}% "
-                         f"{r.get('other_on_server_core_pct', 0):4.0f}% {r['errors']:>6}  "
-                         f"{'; '.join(n for n in notes if n)}")
-        if "nuage" in all_results and "moto" in all_results:
-            n, m = all_results["nuage"].get(name), all_results["moto"].get(name)
-            if n and m:
-                lines.append(f"{'':22} {'ratio':6} {fmt_ratio(n['ops_s'], m['ops_s']):>10} "
-                             f"{fmt_ratio(n['mb_s'], m['mb_s']):>9} {fmt_ratio(n['p50_ms'], m['p50_ms']):>8} "
-                             f"{fmt_ratio(n['p99_ms'], m['p99_ms']):>8}")
+            lines.append(row(first, s, name, r) if r else f"{first:22} {s:6} {'(failed or skipped)':>10}")
+        n, m = all_results.get("nuage", {}).get(name), all_results.get("moto", {}).get(name)
+        if n and m:
+            lines.append(f"{'':22} {'ratio':6} {fmt_ratio(n['ops_s'], m['ops_s']):>10} "
+                         f"{fmt_ratio(n['mb_s'], m['mb_s']):>9} {fmt_ratio(n['p50_ms'], m['p50_ms']):>8} "
+                         f"{fmt_ratio(n['p99_ms'], m['p99_ms']):>8}")
+        st = all_results.get("stack", {}).get(name)
+        if st:
+            lines.append(row("" if servers else label, "stack", name, st))
         lines.append("")
     return "\n".join(lines)
 
@@ -1002,7 +1014,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="short smoke run (3 s per small op, fewer iterations, "
                    "2,000-key LIST); numbers are rougher")
-    p.add_argument("--servers", default=env("BENCH_SERVERS", "nuage,moto"), help="comma list: nuage,moto")
+    p.add_argument("--servers", default=env("BENCH_SERVERS", "nuage,moto,stack"),
+                   help="comma list of nuage, moto, stack (a trivial uvicorn ASGI app: the ceiling of the HTTP "
+                   "stack and load generator on this machine now; small ops only)")
     p.add_argument("--only", default=env("BENCH_ONLY"),
                    help="comma list of workloads: put_4k,get_4k,get_1m,64m,list,multipart")
     p.add_argument("--duration", type=int, default=None, help="seconds per small-op run (default 10; quick 3; "
