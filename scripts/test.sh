@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole check, as README.md and .ci/run run it: ruff, mypy (strict), import-linter, then pytest
+# (unit, real-server API tests with boto3/awscli over HTTP and HTTPS, crash tests) on up to 4 workers.
+# Every step runs even when an earlier one fails; the exit status is non-zero if any step failed.
+# Extra arguments go to pytest, e.g. scripts/test.sh tests/api/test_objects.py -x
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=${NUAGE_VENV:-.venv}/bin
+export PATH="$PWD/$BIN:$PATH"
+failed=()
+
+step() {
+  local name=$1; shift
+  echo "==> $name"
+  if ! "$@"; then failed+=("$name"); fi
+}
+
+step "ruff" ruff check src tests
+step "mypy" mypy
+step "import-linter" lint-imports
+step "pytest" pytest -n auto --maxprocesses=4 -q "$@"
+
+if ((${#failed[@]})); then
+  echo "FAILED steps: ${failed[*]}"
+  exit 1
+fi
+echo "All checks passed."
