@@ -10,7 +10,6 @@ import logging
 import os
 import secrets
 import string
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,9 +119,17 @@ class Lifespan:
                 return
 
 
-@contextlib.asynccontextmanager
-async def _noop() -> AsyncIterator[None]:
-    yield
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, except that idle keep-alive connections are dropped at once on shutdown:
+    a TLS close waits for the client's close_notify, which an idle client never sends."""
+
+    async def shutdown(self, sockets: list[Any] | None = None) -> None:
+        for conn in list(self.server_state.connections):
+            cycle = getattr(conn, "cycle", None)
+            transport = getattr(conn, "transport", None)
+            if transport is not None and (cycle is None or cycle.response_complete):
+                transport.abort()
+        await super().shutdown(sockets)
 
 
 def serve(settings: Settings, *, announce: bool = True) -> None:
@@ -140,12 +147,12 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
               f"aws --endpoint-url {endpoint} s3 ls", flush=True)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, loop="uvloop", http="httptools", lifespan="on",
-        log_level="warning", access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=30,
+        log_level="warning", access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=10,
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
         server_header=False, date_header=True,
     )
-    server = uvicorn.Server(config)
+    server = GracefulServer(config)
     try:
         server.run()
     finally:

@@ -3,6 +3,7 @@ and a small builder for S3 response documents."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import Any
@@ -14,6 +15,9 @@ from nuage.errors import MalformedXML
 
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 MAX_XML_BYTES = 1024 * 1024
+# C0 controls other than tab, LF, CR cannot appear raw in XML 1.0; they only occur in keys and are sent as
+# character references (UTF-8 continuation bytes are all >= 0x80, so a bytes match is exact).
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def parse(body: bytes, *, limit: int = MAX_XML_BYTES) -> ET.Element:
@@ -59,6 +63,8 @@ def root(tag: str, *, namespace: bool = True) -> ET.Element:
 
 def render(el: ET.Element) -> bytes:
     body: bytes = ET.tostring(el, encoding="utf-8", xml_declaration=False)
+    if _CONTROL.search(body):
+        body = _CONTROL.sub(lambda m: b"&#x%x;" % m.group()[0], body)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 

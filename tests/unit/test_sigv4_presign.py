@@ -219,6 +219,7 @@ def test_presigned_expiry(expires: int, age: timedelta, ok: bool) -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
+        ("604801", "X-Amz-Expires must be less than a week (in seconds) that is; 604800"),
         ("abc", "X-Amz-Expires should be a number"),
         ("", "X-Amz-Expires should be a number"),
         ("-5", "X-Amz-Expires must be non-negative"),
@@ -236,7 +237,6 @@ def test_presigned_bad_expires(value: str, message: str) -> None:
     ("value", "message"),
     [
         ("0", "Request has expired"),
-        ("604801", "X-Amz-Expires must be less than a week (in seconds) that is; 604800"),
     ],
 )
 def test_presigned_expires_out_of_range_is_access_denied(value: str, message: str) -> None:

@@ -51,6 +51,9 @@ IncompleteBody = _cls("IncompleteBody", 400, "You did not provide the number of 
 InvalidArgument = _cls("InvalidArgument", 400, "Invalid Argument")
 InvalidBucketName = _cls("InvalidBucketName", 400, "The specified bucket is not valid.")
 InvalidDigest = _cls("InvalidDigest", 400, "The Content-MD5 you specified is not valid.")
+IllegalLocationConstraintException = _cls(
+    "IllegalLocationConstraintException", 400, "The location constraint is incompatible for the region specific "
+    "endpoint this request was sent to.")
 InvalidLocationConstraint = _cls("InvalidLocationConstraint", 400, "The specified location-constraint is not "
                                  "valid")
 InvalidPart = _cls("InvalidPart", 400, d.InvalidPart.default_message)

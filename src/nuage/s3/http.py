@@ -34,7 +34,9 @@ class Request:
 
     @property
     def resource(self) -> str:
-        return unquote(self.raw_path)
+        """The path for error documents: decoded, unless decoding yields control characters."""
+        decoded = unquote(self.raw_path)
+        return self.raw_path if any(ord(c) < 32 for c in decoded) else decoded
 
     async def read_body(self, limit: int) -> bytes:
         """The whole (small) body, for XML documents; raises ValueError when over ``limit``."""

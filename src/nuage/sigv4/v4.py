@@ -331,13 +331,11 @@ def verify_v4_presigned(
             raise _query_error("X-Amz-Expires must be non-negative")
         raise _query_error("X-Amz-Expires should be a number")
     expires = int(raw_expires)
-    # Out-of-range lifetimes are refused as access errors (403), as ceph/s3-tests expects of S3.
     if expires > MAX_PRESIGN_EXPIRES:
-        raise AuthError(
-            "AccessDenied",
-            f"X-Amz-Expires must be less than a week (in seconds) that is; {MAX_PRESIGN_EXPIRES}",
+        raise _query_error(
+            f"X-Amz-Expires must be less than a week (in seconds) that is; {MAX_PRESIGN_EXPIRES}"
         )
-    if expires < 1:
+    if expires < 1:  # a URL that lives zero seconds has expired
         raise AuthError("AccessDenied", "Request has expired")
     cred = _parse_credential(
         query["X-Amz-Credential"],

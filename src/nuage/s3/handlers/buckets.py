@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from nuage import errors as d
 from nuage.s3 import errors as e
@@ -12,6 +13,8 @@ from nuage.s3.handlers.common import MAX_TAGS_BUCKET, owner_el, parse_tagging, r
 from nuage.s3.headers import iso_date
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import child_text, render, root, sub
+
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$|^EU$")
 
 
 def _bucket(req: Request) -> str:
@@ -52,6 +55,10 @@ async def create_bucket(svc: Services, req: Request) -> Response:
         await svc.buckets.create(name, req.owner_id, location, object_lock=lock, acl=canned)
     except d.InvalidArgument as exc:
         if exc.details.get("code_hint") == "InvalidLocationConstraint":
+            if location is not None and _REGION_RE.match(location):
+                raise e.IllegalLocationConstraintException(
+                    f"The {location} location constraint is incompatible for the region specific endpoint "
+                    "this request was sent to.") from exc
             raise e.InvalidLocationConstraint(exc.message) from exc
         raise
     except d.BucketAlreadyOwnedByYou:

@@ -47,6 +47,14 @@ def integrity(req: Request) -> Integrity:
                      expected=expected, late_expected=late if trailer_alg else None)
 
 
+def check_declared_size(req: Request, limit: int) -> None:
+    """Refuse from the headers alone a body larger than ``limit`` (before reading any of it)."""
+    for name in ("x-amz-decoded-content-length", "content-length"):
+        value = req.headers.get(name)
+        if value is not None and value.isdigit() and int(value) > limit:
+            raise e.EntityTooLarge(MaxSizeAllowed=str(limit), ProposedSize=value)
+
+
 def declared_length(req: Request) -> int | None:
     cl = req.headers.get("content-length")
     return int(cl) if cl is not None and cl.isdigit() else None

@@ -73,7 +73,7 @@ async def list_v1(svc: Services, req: Request) -> Response:
     page = await svc.objects.list(req.bucket, prefix, delimiter, marker or None, max_keys)
     doc = root("ListBucketResult")
     sub(doc, "Name", req.bucket)
-    sub(doc, "Prefix", prefix)  # v1 leaves Prefix unencoded (clients decode only keys, markers, prefixes)
+    sub(doc, "Prefix", _fmt(prefix, encode))
     sub(doc, "Marker", _fmt(marker, encode))
     if page.truncated and page.next_marker is not None and delimiter:
         sub(doc, "NextMarker", _fmt(page.next_marker, encode))

@@ -14,6 +14,9 @@ MAX_KEYS = 1000
 
 async def delete_objects(svc: Services, req: Request) -> Response:
     assert req.bucket is not None
+    if "content-md5" not in req.headers and not any(h.startswith("x-amz-checksum-") for h in req.headers) \
+            and "x-amz-sdk-checksum-algorithm" not in req.headers:
+        raise e.InvalidRequest("Missing required header for this request: Content-MD5")
     el = await xml_body(req)
     assert el is not None
     if el.tag != "Delete":

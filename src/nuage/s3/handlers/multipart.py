@@ -9,6 +9,7 @@ from nuage.core.multipart import CompletedPart
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import (
+    check_declared_size,
     int_param,
     integrity,
     owner_el,
@@ -22,6 +23,7 @@ from nuage.s3.headers import iso_date, object_attrs, quote_etag
 from nuage.s3.http import Request, Response, empty, empty_body, xml_response
 from nuage.xml import bool_text, child_text, render, root, sub
 
+MAX_PART_SIZE = 5 * 1024**3
 _COPY_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
 
 
@@ -81,6 +83,7 @@ async def upload_part(svc: Services, req: Request) -> Response:
     if "content-length" not in req.headers and "x-amz-decoded-content-length" not in req.headers and \
             "chunked" not in req.headers.get("transfer-encoding", ""):
         raise e.MissingContentLength()
+    check_declared_size(req, MAX_PART_SIZE)
     part = await svc.multipart.upload_part(bucket, key, _upload_id(req), _part_number(req), req.body or empty_body(),
                                            integrity(req))
     headers = [("etag", quote_etag(part.etag))]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from nuage import errors as d
+from nuage.core.ingest import MAX_SINGLE_PUT
 from nuage.core.objects import ByteRange, resolve_range
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import (
+    check_declared_size,
     integrity,
     parse_tagging_header,
     read_conditions,
@@ -48,6 +50,7 @@ async def put_object(svc: Services, req: Request) -> Response:
     if "content-length" not in req.headers and "x-amz-decoded-content-length" not in req.headers and \
             "chunked" not in req.headers.get("transfer-encoding", ""):
         raise e.MissingContentLength()
+    check_declared_size(req, MAX_SINGLE_PUT)
     attrs = object_attrs(req.headers)
     if "x-amz-tagging" in req.headers:
         attrs.tags = parse_tagging_header(req.headers["x-amz-tagging"])
