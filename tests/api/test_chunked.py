@@ -237,3 +237,18 @@ def test_upload_part_with_signed_chunks(server: NuageServer, s3: Any, bucket: st
     s3.complete_multipart_upload(Bucket=bucket, Key="mpc", UploadId=uid,
                                  MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
     assert s3.get_object(Bucket=bucket, Key="mpc")["Body"].read() == data
+
+
+def test_content_encoding_keeps_only_the_objects_own_encoding(server: NuageServer, bucket: str) -> None:
+    data = b"compressed bytes, as the client says"
+    path = rawhttp.key_path(bucket, "gz")
+    headers, seed, key, stamp = streaming_headers(server, path, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", len(data),
+                                                  {"content-encoding": "gzip, aws-chunked"})
+    reply = send_chunked(server, "PUT", path, headers, sigv4.signed_chunks(data, 65536, key, stamp, seed))
+    assert reply.status == 200, reply.body
+    assert rawhttp.request(server, "HEAD", path).header("content-encoding") == "gzip"
+    path2 = rawhttp.key_path(bucket, "plain")
+    headers, seed, key, stamp = streaming_headers(server, path2, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", len(data))
+    reply = send_chunked(server, "PUT", path2, headers, sigv4.signed_chunks(data, 65536, key, stamp, seed))
+    assert reply.status == 200, reply.body
+    assert rawhttp.request(server, "HEAD", path2).header("content-encoding") is None

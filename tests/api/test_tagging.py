@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.helpers import assert_error, client_error
+from tests.api.helpers import assert_error
 
 
 def test_put_get_delete_object_tagging(s3: Any, bucket: str) -> None:
@@ -42,8 +42,7 @@ def test_tagging_missing_key(s3: Any, bucket: str) -> None:
 def test_too_many_tags(s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="t", Body=b"x")
     tags = [{"Key": f"k{i}", "Value": "v"} for i in range(11)]
-    err = client_error(s3.put_object_tagging, Bucket=bucket, Key="t", Tagging={"TagSet": tags})
-    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert_error(s3.put_object_tagging, "InvalidTag", 400, Bucket=bucket, Key="t", Tagging={"TagSet": tags})
     assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == []
 
 
@@ -70,3 +69,9 @@ def test_version_tagging(s3: Any, bucket: str) -> None:
     assert resp["VersionId"] == v1
     assert s3.get_object_tagging(Bucket=bucket, Key="t", VersionId=v1)["TagSet"] == [{"Key": "old", "Value": "y"}]
     assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == []
+
+
+def test_tag_set_returned_in_key_order(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="t", Body=b"x", Tagging="foo=bar&bar")
+    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == [
+        {"Key": "bar", "Value": ""}, {"Key": "foo", "Value": "bar"}]

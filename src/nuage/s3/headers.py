@@ -75,6 +75,12 @@ def object_attrs(headers: dict[str, str]) -> ObjectAttrs:
     if size > MAX_USER_META:
         raise e.MetadataTooLarge(MaxSizeAllowed=str(MAX_USER_META), Size=str(size))
     stored = {h: headers[h] for h in STORED_HEADERS if h in headers}
+    if "content-encoding" in stored:  # aws-chunked describes the upload, not the object
+        kept = [t for t in (x.strip() for x in stored["content-encoding"].split(",")) if t and t != "aws-chunked"]
+        if kept:
+            stored["content-encoding"] = ", ".join(kept)
+        else:
+            del stored["content-encoding"]
     storage_class = headers.get("x-amz-storage-class", "STANDARD")
     if storage_class not in STORAGE_CLASSES:
         raise e.InvalidStorageClass()

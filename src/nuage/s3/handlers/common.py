@@ -150,7 +150,7 @@ def parse_tagging(el: ET.Element, limit: int) -> dict[str, str]:
             raise e.InvalidTag("Cannot provide multiple Tags with the same key")
         tags[key] = value
     if len(tags) > limit:
-        raise e.BadRequest("Object tags cannot be greater than 10") if limit == MAX_TAGS_OBJECT else \
+        raise e.InvalidTag("Object tags cannot be greater than 10") if limit == MAX_TAGS_OBJECT else \
             e.InvalidTag("Bucket tag count cannot be greater than 50")
     return tags
 
