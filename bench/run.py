@@ -976,6 +976,8 @@ def table(all_results: dict[str, dict[str, dict[str, Any]]]) -> str:
             notes.append(target_text(name, r))
         if s == "stack":
             notes.append("trivial ASGI app on uvicorn: the ceiling here, now")
+        if r.get("client_cpu_pct", 0) > 80:
+            notes.append(f"LOAD GENERATOR at {r['client_cpu_pct']:.0f}% CPU: client-bound")
         if r.get("overwrites"):
             notes.append(f"{r['overwrites']} overwrites")
         if "keys_s" in r:
