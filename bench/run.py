@@ -1104,8 +1104,8 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     args.stamp = stamp
     RESULTS.mkdir(parents=True, exist_ok=True)
-    run_dir = Path(tempfile.mkdtemp(prefix="nuage-bench-run-"))
     check_against_boto3("http://127.0.0.1:9")
+    run_dir = Path(tempfile.mkdtemp(prefix="nuage-bench-run-"))
     all_results: dict[str, dict[str, dict[str, Any]]] = {}
     server_info: dict[str, Any] = {}
     profiles: dict[str, Any] = {}
