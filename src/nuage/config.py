@@ -19,11 +19,13 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     fsync: bool = True
+    inline_max: int = 16 * 1024          # objects up to this size live in the metadata row, not in a file
     max_skew_seconds: int = 900
     sweep_interval_seconds: float = 600.0
     orphan_grace_seconds: float = 3600.0
     multipart_expiry_seconds: float = 7 * 24 * 3600.0
     extra_domains: tuple[str, ...] = field(default_factory=tuple)
+    master_key: str | None = field(default=None, repr=False)   # base64; else DATA/keys/master.key
 
     @property
     def scheme(self) -> str:
@@ -45,8 +47,12 @@ def settings_from_env(**overrides: object) -> Settings:
         env["root_access_key"] = os.environ["NUAGE_ROOT_ACCESS_KEY"]
     if "NUAGE_ROOT_SECRET_KEY" in os.environ:
         env["root_secret_key"] = os.environ["NUAGE_ROOT_SECRET_KEY"]
+    if os.environ.get("NUAGE_MASTER_KEY"):
+        env["master_key"] = os.environ["NUAGE_MASTER_KEY"]
     if os.environ.get("NUAGE_FSYNC", "1") in ("0", "false", "no"):
         env["fsync"] = False
+    if "NUAGE_INLINE_MAX" in os.environ:
+        env["inline_max"] = int(os.environ["NUAGE_INLINE_MAX"])
     for var, name in (("NUAGE_SWEEP_INTERVAL", "sweep_interval_seconds"),
                       ("NUAGE_ORPHAN_GRACE", "orphan_grace_seconds"),
                       ("NUAGE_MULTIPART_EXPIRY", "multipart_expiry_seconds")):

@@ -20,6 +20,7 @@ from nuage.config import Settings
 from nuage.core.buckets import BucketService
 from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
+from nuage.core.sse import Keyring
 from nuage.s3.app import S3App
 from nuage.s3.context import Services
 from nuage.storage import sweeper
@@ -73,7 +74,7 @@ def open_stores(settings: Settings) -> tuple[SQLiteMetadataStore, LocalBlobStore
 
 
 def build_services(settings: Settings, meta: SQLiteMetadataStore, blobs: LocalBlobStore) -> Services:
-    objects = ObjectService(meta, blobs)
+    objects = ObjectService(meta, blobs, Keyring.load(settings.data_dir, settings.master_key))
 
     def lookup_secret(access_key: str) -> str | None:
         found = meta.get_credential(access_key)

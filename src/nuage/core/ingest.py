@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from nuage.checksums import MultiHasher
+from nuage.core.sse import BlobCipher
 from nuage.errors import BadDigest, ChecksumMismatch, ContentSHA256Mismatch, EntityTooLarge, IncompleteBody
 from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.types import BlobId
@@ -37,19 +38,23 @@ class Ingested:
     checksums: dict[str, str]
 
 
-async def ingest(blobs: LocalBlobStore, body: AsyncIterator[bytes], integrity: Integrity) -> Ingested:
+async def ingest(blobs: LocalBlobStore, body: AsyncIterator[bytes], integrity: Integrity,
+                 cipher: BlobCipher | None = None) -> Ingested:
+    """Hash the plaintext; write it, or with ``cipher`` its encryption (after the cipher's header)."""
     algorithms = list(dict.fromkeys(integrity.algorithms))
     hasher = MultiHasher(algorithms)
     sha = hashlib.sha256() if integrity.sha256_hex else None
     writer = blobs.writer()
     try:
+        if cipher is not None:
+            writer.write(cipher.header)
         async for chunk in body:
             hasher.update(chunk)
             if sha is not None:
                 sha.update(chunk)
             if hasher.size > integrity.max_size:
                 raise EntityTooLarge()
-            writer.write(chunk)
+            writer.write(chunk if cipher is None else cipher.update(chunk))
         if integrity.length is not None and hasher.size < integrity.length:
             raise IncompleteBody()
         if sha is not None and sha.hexdigest() != integrity.sha256_hex:

@@ -14,6 +14,14 @@ from nuage.core.conditions import ReadConditions, check_copy_source
 from nuage.core.ingest import Integrity, ingest
 from nuage.core.names import check_key
 from nuage.core.objects import ByteRange, ObjectAttrs, ObjectService
+from nuage.core.sse import (
+    MSG_KEY_MISMATCH,
+    BlobCipher,
+    SSESpec,
+    customer_key_matches,
+    is_customer,
+    object_etag,
+)
 from nuage.errors import (
     EntityTooSmall,
     InvalidArgument,
@@ -52,9 +60,11 @@ class MultipartService:
         self.min_part_size = min_part_size
 
     async def create(self, bucket: str, key: str, attrs: ObjectAttrs, owner: str,
-                     checksum_algorithm: str | None, checksum_type: str | None) -> UploadRecord:
+                     checksum_algorithm: str | None, checksum_type: str | None,
+                     sse: SSESpec | None = None) -> UploadRecord:
         check_key(key)
-        await self.objects.bucket(bucket)
+        b = await self.objects.bucket(bucket)
+        _, attrs = await self.objects.encryption_for(b, attrs, sse)   # each part then opens the data key
         rec = UploadRecord(
             upload_id=uuid.uuid4().hex + uuid.uuid4().hex[:8], bucket=bucket, key=key, initiated=time.time(),
             owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
@@ -71,6 +81,16 @@ class MultipartService:
             raise UploadNotFound(upload=upload_id)
         return rec
 
+    def upload_key(self, up: UploadRecord, customer_key: bytes | None) -> bytes | None:
+        """The data key of an encrypted upload (None if it is not); SSE-C uploads need their key."""
+        if is_customer(up.extra):
+            if customer_key is None:
+                raise InvalidRequest("The multipart upload initiate requested encryption. Subsequent part requests "
+                                     "must include the appropriate encryption parameters.")
+            if not customer_key_matches(up.extra, customer_key):
+                raise InvalidRequest(MSG_KEY_MISMATCH)
+        return self.objects.keyring.open(up.extra, customer_key)
+
     @staticmethod
     def check_part_number(n: int) -> None:
         if not 1 <= n <= MAX_PART_NUMBER:
@@ -78,13 +98,16 @@ class MultipartService:
                                   argument="partNumber")
 
     async def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int,
-                          body: AsyncIterator[bytes], integrity: Integrity) -> PartRecord:
+                          body: AsyncIterator[bytes], integrity: Integrity,
+                          customer_key: bytes | None = None) -> PartRecord:
         self.check_part_number(part_number)
         up = await self.upload(bucket, key, upload_id)
+        data_key = self.upload_key(up, customer_key)
         if up.checksum_algorithm and up.checksum_algorithm not in integrity.algorithms:
             integrity.algorithms.append(up.checksum_algorithm)
-        got = await ingest(self.blobs, body, integrity)
-        part = PartRecord(upload_id, part_number, got.size, got.md5_hex, time.time(), got.blob, got.checksums)
+        got = await ingest(self.blobs, body, integrity, BlobCipher(data_key) if data_key else None)
+        etag = object_etag(up.extra, data_key, got.md5_hex) if data_key else got.md5_hex
+        part = PartRecord(upload_id, part_number, got.size, etag, time.time(), got.blob, got.checksums)
         try:
             released = await self.meta.put_part(part)
         except Exception:  # not on cancellation: the commit may still land
@@ -96,11 +119,14 @@ class MultipartService:
     async def upload_part_copy(self, bucket: str, key: str, upload_id: str, part_number: int,
                                src_bucket: str, src_key: str, src_version: str | None,
                                rng: tuple[int, int] | None,
-                               cond: ReadConditions | None) -> tuple[ObjectRecord, PartRecord]:
+                               cond: ReadConditions | None, source_customer_key: bytes | None = None,
+                               customer_key: bytes | None = None) -> tuple[ObjectRecord, PartRecord]:
         self.check_part_number(part_number)
         up = await self.upload(bucket, key, upload_id)
+        data_key = self.upload_key(up, customer_key)
         src = await self.objects.head(src_bucket, src_key, src_version)
         check_copy_source(cond, src.etag, src.last_modified)
+        source_key = self.objects.data_key(src, source_customer_key)
         byte_range: ByteRange | None = None
         if rng is not None:
             first, last = rng
@@ -108,8 +134,10 @@ class MultipartService:
                 raise InvalidRange(src.size)
             byte_range = ByteRange(first, last)
         algorithms = [up.checksum_algorithm] if up.checksum_algorithm else []
-        got = await ingest(self.blobs, self.objects.stream(src, byte_range), Integrity(algorithms=algorithms))
-        part = PartRecord(upload_id, part_number, got.size, got.md5_hex, time.time(), got.blob, got.checksums)
+        got = await ingest(self.blobs, self.objects.stream(src, byte_range, source_key),
+                           Integrity(algorithms=algorithms), BlobCipher(data_key) if data_key else None)
+        etag = object_etag(up.extra, data_key, got.md5_hex) if data_key else got.md5_hex
+        part = PartRecord(upload_id, part_number, got.size, etag, time.time(), got.blob, got.checksums)
         try:
             released = await self.meta.put_part(part)
         except Exception:  # not on cancellation: the commit may still land
@@ -120,7 +148,7 @@ class MultipartService:
 
     async def complete(self, bucket: str, key: str, upload_id: str, parts: list[CompletedPart],
                        cond: WriteCondition | None, expected_checksum: tuple[str, str] | None = None,
-                       expected_size: int | None = None) -> ObjectRecord:
+                       expected_size: int | None = None, customer_key: bytes | None = None) -> ObjectRecord:
         try:
             up = await self.upload(bucket, key, upload_id)
         except UploadNotFound:
@@ -130,6 +158,8 @@ class MultipartService:
                 return current
             raise
         b = await self.objects.bucket(bucket)
+        if is_customer(up.extra):
+            self.upload_key(up, customer_key)
         if not parts:
             raise InvalidRequest("You must specify at least one part", code_hint="MalformedXML")
         stored = {p.part_number: p for p in await self.meta.list_parts(upload_id)}

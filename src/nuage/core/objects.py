@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nuage.checksums import MultiHasher
 from nuage.core.conditions import ReadConditions, check_copy_source, check_read
 from nuage.core.ingest import MAX_SINGLE_PUT, Integrity, ingest
 from nuage.core.names import check_key
+from nuage.core.sse import (
+    SSE_CONFIG,
+    SSE_DEFAULT_TTL,
+    BlobCipher,
+    Keyring,
+    SSESpec,
+    is_encrypted,
+    object_etag,
+    read_decrypted,
+)
 from nuage.errors import (
     BucketNotFound,
     CurrentIsDeleteMarker,
@@ -18,6 +28,7 @@ from nuage.errors import (
     InvalidRange,
     InvalidRequest,
     KeyNotFound,
+    NoSuchBucketConfig,
     VersionNotFound,
 )
 from nuage.storage.blobs.localfs import LocalBlobStore
@@ -66,12 +77,63 @@ class CopySpec:
     checksum_algorithm: str | None = None
     storage_class_set: bool = False
     encryption_set: bool = False
+    sse: SSESpec | None = None                  # the destination's encryption (None: the bucket default)
+    source_customer_key: bytes | None = None    # SSE-C key of the source
 
 
 class ObjectService:
-    def __init__(self, meta: MetadataStore, blobs: LocalBlobStore) -> None:
+    def __init__(self, meta: MetadataStore, blobs: LocalBlobStore, keyring: Keyring | None = None) -> None:
         self.meta = meta
         self.blobs = blobs
+        self._keyring = keyring
+        # bucket -> (bucket's creation time, expiry, default encryption): bucket configurations are
+        # eventually consistent on S3 too; this gateway's own changes apply at once
+        self._sse_defaults: dict[str, tuple[float, float, SSESpec | None]] = {}
+
+    @property
+    def keyring(self) -> Keyring:
+        if self._keyring is None:
+            self._keyring = Keyring.load(self.blobs.root.parent)
+        return self._keyring
+
+    # -- encryption -------------------------------------------------------------------------------
+    async def default_sse(self, b: BucketRecord) -> SSESpec | None:
+        now = time.monotonic()
+        hit = self._sse_defaults.get(b.name)
+        if hit is not None and hit[0] == b.created and hit[1] > now:
+            return hit[2]
+        raw = await self.meta.get_bucket_config(b.name, SSE_CONFIG)
+        spec = SSESpec.from_config(raw) if raw else None
+        self._sse_defaults[b.name] = (b.created, now + SSE_DEFAULT_TTL, spec)
+        return spec
+
+    async def get_default_sse(self, bucket: str) -> SSESpec:
+        b = await self.bucket(bucket)
+        spec = await self.default_sse(b)
+        if spec is None:
+            raise NoSuchBucketConfig(SSE_CONFIG)
+        return spec
+
+    async def set_default_sse(self, bucket: str, spec: SSESpec | None) -> None:
+        await self.bucket(bucket)
+        try:
+            await self.meta.put_bucket_config(bucket, SSE_CONFIG, spec.to_config() if spec else None)
+        finally:
+            self._sse_defaults.pop(bucket, None)
+
+    def data_key(self, rec: ObjectRecord, customer_key: bytes | None) -> bytes | None:
+        """The data key to read ``rec`` (None when it is not encrypted); checks an SSE-C key."""
+        return self.keyring.open(rec.extra, customer_key)
+
+    async def encryption_for(self, b: BucketRecord, attrs: ObjectAttrs,
+                          sse: SSESpec | None) -> tuple[bytes | None, ObjectAttrs]:
+        """A new data key (None: no encryption) and the attributes that record it."""
+        if sse is None:
+            sse = await self.default_sse(b)
+            if sse is None:
+                return None, attrs
+        data_key, entries = self.keyring.seal(sse)
+        return data_key, replace(attrs, extra={**attrs.extra, **entries})
 
     async def bucket(self, name: str) -> BucketRecord:
         rec = await self.meta.get_bucket(name)
@@ -85,12 +147,15 @@ class ObjectService:
 
     # -- write ------------------------------------------------------------------------------------
     async def put(self, bucket: str, key: str, body: AsyncIterator[bytes], integrity: Integrity,
-                  attrs: ObjectAttrs, owner: str, cond: WriteCondition | None = None) -> ObjectRecord:
+                  attrs: ObjectAttrs, owner: str, cond: WriteCondition | None = None,
+                  sse: SSESpec | None = None) -> ObjectRecord:
         check_key(key)
         b = await self.bucket(bucket)
-        got = await ingest(self.blobs, body, integrity)
+        data_key, attrs = await self.encryption_for(b, attrs, sse)
+        got = await ingest(self.blobs, body, integrity, BlobCipher(data_key) if data_key else None)
         rec = ObjectRecord(
-            bucket=bucket, key=key, version_id="", size=got.size, etag=got.md5_hex, last_modified=time.time(),
+            bucket=bucket, key=key, version_id="", size=got.size, last_modified=time.time(),
+            etag=object_etag(attrs.extra, data_key, got.md5_hex) if data_key else got.md5_hex,
             owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
             checksums=got.checksums, checksum_type="FULL_OBJECT" if got.checksums else None,
             segments=[Segment(got.blob, got.size)] if got.size else [], tags=attrs.tags,
@@ -128,7 +193,12 @@ class ObjectService:
         check_read(cond, rec.etag, rec.last_modified)
         return rec
 
-    async def stream(self, rec: ObjectRecord, rng: ByteRange | None = None) -> AsyncIterator[bytes]:
+    async def stream(self, rec: ObjectRecord, rng: ByteRange | None = None,
+                     data_key: bytes | None = None) -> AsyncIterator[bytes]:
+        """The (plaintext) bytes of an object; encrypted objects need their ``data_key`` (SSE-S3 and
+        SSE-KMS ones are opened here when it is not given)."""
+        if data_key is None and is_encrypted(rec.extra):
+            data_key = self.data_key(rec, None)
         start = rng.start if rng else 0
         end = rng.end if rng else rec.size - 1
         pos = 0
@@ -141,7 +211,9 @@ class ObjectService:
                 break
             lo = max(start, seg_start) - seg_start
             hi = min(end, seg_end) - seg_start
-            async for chunk in self.blobs.read(seg.blob, lo, hi - lo + 1):
+            parts = self.blobs.read(seg.blob, lo, hi - lo + 1) if data_key is None else read_decrypted(
+                self.blobs, seg.blob, data_key, lo, hi - lo + 1)
+            async for chunk in parts:
                 yield chunk
 
     # -- delete -----------------------------------------------------------------------------------
@@ -177,17 +249,22 @@ class ObjectService:
         )
         tags = spec.attrs.tags if spec.replace_tags else dict(src.tags)
         algorithms = [spec.checksum_algorithm] if spec.checksum_algorithm else list(src.checksums)
+        source_key = self.data_key(src, spec.source_customer_key)
+        data_key, attrs = await self.encryption_for(dest_bucket, attrs, spec.sse)
+        cipher = BlobCipher(data_key) if data_key else None
         hasher = MultiHasher(algorithms)
         writer = self.blobs.writer()
         try:
-            async for chunk in self.stream(src):
+            if cipher is not None:
+                writer.write(cipher.header)
+            async for chunk in self.stream(src, data_key=source_key):
                 hasher.update(chunk)
-                writer.write(chunk)
+                writer.write(chunk if cipher is None else cipher.update(chunk))
             blob = await writer.finish()
         except BaseException:
             writer.abort()
             raise
-        etag = hasher.md5_hex()
+        etag = hasher.md5_hex() if data_key is None else object_etag(attrs.extra, data_key, hasher.md5_hex())
         rec = ObjectRecord(
             bucket=bucket, key=key, version_id="", size=src.size, etag=etag, last_modified=time.time(),
             owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from nuage import checksums
 from nuage.core.objects import ObjectAttrs
+from nuage.core.sse import SSE_C, X_ALGORITHM, X_BUCKET_KEY, X_CUSTOMER_MD5, X_KMS_KEY_ID
 from nuage.s3 import errors as e
 from nuage.storage.meta.records import ObjectRecord
 
@@ -92,6 +93,22 @@ def object_attrs(headers: dict[str, str]) -> ObjectAttrs:
                        storage_class=storage_class, extra=extra)
 
 
+def sse_headers(extra: dict[str, str]) -> list[tuple[str, str]]:
+    """The server-side encryption headers S3 answers for an encrypted object or upload."""
+    algorithm = extra.get(X_ALGORITHM)
+    if algorithm is None:
+        return []
+    if algorithm == SSE_C:
+        return [("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+                ("x-amz-server-side-encryption-customer-key-md5", extra[X_CUSTOMER_MD5])]
+    out = [("x-amz-server-side-encryption", algorithm)]
+    if X_KMS_KEY_ID in extra:
+        out.append(("x-amz-server-side-encryption-aws-kms-key-id", extra[X_KMS_KEY_ID]))
+    if extra.get(X_BUCKET_KEY) == "true":
+        out.append(("x-amz-server-side-encryption-bucket-key-enabled", "true"))
+    return out
+
+
 def object_headers(rec: ObjectRecord, *, checksum_mode: bool = False, part_number: int | None = None) -> list[
         tuple[str, str]]:
     out = [
@@ -112,6 +129,8 @@ def object_headers(rec: ObjectRecord, *, checksum_mode: bool = False, part_numbe
         out.append(("x-amz-tagging-count", str(len(rec.tags))))
     if rec.part_sizes is not None:
         out.append(("x-amz-mp-parts-count", str(len(rec.part_sizes))))
+    if X_ALGORITHM in rec.extra:
+        out.extend(sse_headers(rec.extra))
     if checksum_mode:
         if part_number is not None and rec.part_checksums:
             for alg, value in rec.part_checksums[part_number - 1].items():

@@ -25,7 +25,7 @@ S, B, OBJ = Target.SERVICE, Target.BUCKET, Target.OBJECT
 
 # Bucket sub-resources that later issues bring; until then they answer NotImplemented (501).
 LATER_BUCKET = ("policy", "policyStatus", "cors", "lifecycle", "website", "logging", "notification",
-                "replication", "encryption", "object-lock", "publicAccessBlock", "ownershipControls",
+                "replication", "object-lock", "publicAccessBlock", "ownershipControls",
                 "accelerate", "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering")
 LATER_OBJECT = ("retention", "legal-hold", "restore", "select", "torrent")
 
@@ -38,6 +38,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", B, "GetBucketAcl", "acl"),
     Route("GET", B, "ListObjectVersions", "versions"),
     Route("GET", B, "ListMultipartUploads", "uploads"),
+    Route("GET", B, "GetBucketEncryption", "encryption"),
     *(Route("GET", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("GET", B, "ListObjectsV2", "list-type"),
     Route("GET", B, "ListObjects"),
@@ -45,9 +46,11 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", B, "PutBucketVersioning", "versioning"),
     Route("PUT", B, "PutBucketTagging", "tagging"),
     Route("PUT", B, "PutBucketAcl", "acl"),
+    Route("PUT", B, "PutBucketEncryption", "encryption"),
     *(Route("PUT", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("PUT", B, "CreateBucket"),
     Route("DELETE", B, "DeleteBucketTagging", "tagging"),
+    Route("DELETE", B, "DeleteBucketEncryption", "encryption"),
     *(Route("DELETE", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("DELETE", B, "DeleteBucket"),
     Route("POST", B, "DeleteObjects", "delete"),

@@ -8,6 +8,7 @@ from nuage.s3.handlers import (
     attributes,
     buckets,
     copy,
+    encryption,
     listing,
     multidelete,
     multipart,
@@ -25,4 +26,5 @@ HANDLERS: dict[str, Handler] = {
     **tagging.HANDLERS,
     **acl.HANDLERS,
     **attributes.HANDLERS,
+    **encryption.HANDLERS,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import version_id
+from nuage.s3.handlers.encryption import read_customer_key
 from nuage.s3.headers import http_date, quote_etag
 from nuage.s3.http import Request, Response, xml_response
 from nuage.xml import bool_text, render, root, sub
@@ -27,6 +28,7 @@ async def get_attributes(svc: Services, req: Request) -> Response:
     if not wanted or not wanted <= KNOWN:
         raise e.InvalidArgument("Invalid attribute name specified.")
     rec = await svc.objects.head(req.bucket, req.key, version_id(req))
+    svc.objects.data_key(rec, read_customer_key(req.headers))   # SSE-C objects need their key
     doc = root("GetObjectAttributesResponse")
     if "ETag" in wanted:
         sub(doc, "ETag", quote_etag(rec.etag).strip('"'))

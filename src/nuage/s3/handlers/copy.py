@@ -8,7 +8,8 @@ from nuage.core.objects import CopySpec, ObjectAttrs
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import parse_tagging_header, read_conditions, write_condition
-from nuage.s3.headers import iso_date, object_attrs, quote_etag
+from nuage.s3.handlers.encryption import sets_encryption, source_customer_key, write_spec
+from nuage.s3.headers import iso_date, object_attrs, quote_etag, sse_headers
 from nuage.s3.http import Request, Response, xml_response
 from nuage.xml import render, root, sub
 
@@ -54,7 +55,8 @@ async def copy_object(svc: Services, req: Request) -> Response:
         replace_tags=tag_directive == "REPLACE", attrs=attrs,
         checksum_algorithm=algorithm.lower() if algorithm else None,
         storage_class_set="x-amz-storage-class" in req.headers,
-        encryption_set="x-amz-server-side-encryption" in req.headers,
+        encryption_set=sets_encryption(req.headers), sse=write_spec(req.headers),
+        source_customer_key=source_customer_key(req.headers),
     )
     src, rec = await svc.objects.copy(req.bucket, req.key, spec, req.owner_id, write_condition(req))
     doc = root("CopyObjectResult")
@@ -67,6 +69,7 @@ async def copy_object(svc: Services, req: Request) -> Response:
         headers.append(("x-amz-version-id", rec.version_id))
     if src.version_id != "null":
         headers.append(("x-amz-copy-source-version-id", src.version_id))
+    headers.extend(sse_headers(rec.extra))
     return xml_response(render(doc), headers=headers)
 
 

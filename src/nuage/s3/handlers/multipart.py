@@ -6,6 +6,7 @@ import re
 
 from nuage import checksums
 from nuage.core.multipart import CompletedPart
+from nuage.errors import UploadNotFound
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import (
@@ -19,7 +20,8 @@ from nuage.s3.handlers.common import (
     xml_body,
 )
 from nuage.s3.handlers.copy import copy_source
-from nuage.s3.headers import iso_date, object_attrs, quote_etag
+from nuage.s3.handlers.encryption import customer_key, source_customer_key, write_spec
+from nuage.s3.headers import iso_date, object_attrs, quote_etag, sse_headers
 from nuage.s3.http import Request, Response, empty, empty_body, xml_response
 from nuage.xml import bool_text, child_text, render, root, sub
 
@@ -65,7 +67,8 @@ async def create(svc: Services, req: Request) -> Response:
     if ctype and not alg:
         raise e.InvalidRequest("The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm "
                                "header.")
-    up = await svc.multipart.create(bucket, key, attrs, req.owner_id, alg, ctype.upper() if ctype else None)
+    up = await svc.multipart.create(bucket, key, attrs, req.owner_id, alg, ctype.upper() if ctype else None,
+                                    write_spec(req.headers))
     doc = root("InitiateMultipartUploadResult")
     sub(doc, "Bucket", bucket)
     sub(doc, "Key", key)
@@ -75,6 +78,7 @@ async def create(svc: Services, req: Request) -> Response:
         headers.append(("x-amz-checksum-algorithm", alg.upper()))
         headers.append(("x-amz-checksum-type", up.checksum_type or
                         ("FULL_OBJECT" if alg == "crc64nvme" else "COMPOSITE")))
+    headers.extend(sse_headers(up.extra))
     return xml_response(render(doc), headers=headers)
 
 
@@ -85,11 +89,21 @@ async def upload_part(svc: Services, req: Request) -> Response:
         raise e.MissingContentLength()
     check_declared_size(req, MAX_PART_SIZE)
     part = await svc.multipart.upload_part(bucket, key, _upload_id(req), _part_number(req), req.body or empty_body(),
-                                           integrity(req))
+                                           integrity(req), customer_key(req.headers))
     headers = [("etag", quote_etag(part.etag))]
     for alg, value in part.checksums.items():
         headers.append((f"x-amz-checksum-{alg}", value))
+    headers.extend(await _upload_sse_headers(svc, req))
     return empty(200, headers)
+
+
+async def _upload_sse_headers(svc: Services, req: Request) -> list[tuple[str, str]]:
+    bucket, key = _names(req)
+    try:
+        up = await svc.multipart.upload(bucket, key, _upload_id(req))
+    except UploadNotFound:      # completed meanwhile
+        return []
+    return sse_headers(up.extra)
 
 
 async def upload_part_copy(svc: Services, req: Request) -> Response:
@@ -107,13 +121,15 @@ async def upload_part_copy(svc: Services, req: Request) -> Response:
         rng = (int(m.group(1)), int(m.group(2)))
     src, part = await svc.multipart.upload_part_copy(bucket, key, _upload_id(req), _part_number(req), src_bucket,
                                                      src_key, src_version, rng,
-                                                     read_conditions(req, "x-amz-copy-source-"))
+                                                     read_conditions(req, "x-amz-copy-source-"),
+                                                     source_customer_key(req.headers), customer_key(req.headers))
     doc = root("CopyPartResult")
     sub(doc, "LastModified", iso_date(part.last_modified))
     sub(doc, "ETag", quote_etag(part.etag))
     for alg, value in part.checksums.items():
         sub(doc, f"Checksum{alg.upper()}", value)
     headers = [("x-amz-copy-source-version-id", src.version_id)] if src.version_id != "null" else []
+    headers.extend(await _upload_sse_headers(svc, req))
     return xml_response(render(doc), headers=headers)
 
 
@@ -137,7 +153,7 @@ async def complete(svc: Services, req: Request) -> Response:
             expected = (alg, value)
     size = req.headers.get("x-amz-mp-object-size")
     rec = await svc.multipart.complete(bucket, key, _upload_id(req), parts, write_condition(req), expected,
-                                       int(size) if size and size.isdigit() else None)
+                                       int(size) if size and size.isdigit() else None, customer_key(req.headers))
     doc = root("CompleteMultipartUploadResult")
     sub(doc, "Location", f"{req.scheme}://{req.headers.get('host', '')}/{bucket}/{key}")
     sub(doc, "Bucket", bucket)
@@ -148,6 +164,7 @@ async def complete(svc: Services, req: Request) -> Response:
     if rec.checksum_type:
         sub(doc, "ChecksumType", rec.checksum_type)
     headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != "null" else []
+    headers.extend(sse_headers(rec.extra))
     return xml_response(render(doc), headers=headers)
 
 

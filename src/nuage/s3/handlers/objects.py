@@ -15,7 +15,8 @@ from nuage.s3.handlers.common import (
     version_id,
     write_condition,
 )
-from nuage.s3.headers import http_date, object_attrs, object_headers, parse_range, quote_etag
+from nuage.s3.handlers.encryption import read_customer_key, write_spec
+from nuage.s3.headers import http_date, object_attrs, object_headers, parse_range, quote_etag, sse_headers
 from nuage.s3.http import Request, Response, empty, empty_body
 from nuage.storage.meta.records import ObjectRecord
 
@@ -42,6 +43,8 @@ def write_headers(rec: ObjectRecord) -> list[tuple[str, str]]:
         out.append((f"x-amz-checksum-{alg}", value))
     if rec.checksum_type:
         out.append(("x-amz-checksum-type", rec.checksum_type))
+    if rec.extra:
+        out.extend(sse_headers(rec.extra))
     return out
 
 
@@ -51,11 +54,12 @@ async def put_object(svc: Services, req: Request) -> Response:
             "chunked" not in req.headers.get("transfer-encoding", ""):
         raise e.MissingContentLength()
     check_declared_size(req, MAX_SINGLE_PUT)
+    sse = write_spec(req.headers)
     attrs = object_attrs(req.headers)
     if "x-amz-tagging" in req.headers:
         attrs.tags = parse_tagging_header(req.headers["x-amz-tagging"])
     rec = await svc.objects.put(bucket, key, req.body or empty_body(), integrity(req), attrs, req.owner_id,
-                                write_condition(req))
+                                write_condition(req), sse)
     return empty(200, write_headers(rec))
 
 
@@ -137,17 +141,20 @@ def _response_headers(req: Request, rec: ObjectRecord, part_number: int | None,
 async def get_object(svc: Services, req: Request) -> Response:
     rec, part_number = await _lookup(svc, req)
     rng, partial = _selected(req, rec, part_number)
+    data_key = svc.objects.data_key(rec, read_customer_key(req.headers))
     headers = _response_headers(req, rec, part_number, rng is not None)
     if rng is None:
-        return Response(200 if not partial else 206, headers, svc.objects.stream(rec) if rec.size else b"",
-                        content_length=rec.size)
+        return Response(200 if not partial else 206, headers,
+                        svc.objects.stream(rec, None, data_key) if rec.size else b"", content_length=rec.size)
     headers.append(("content-range", f"bytes {rng.start}-{rng.end}/{rec.size}"))
-    return Response(206 if partial else 200, headers, svc.objects.stream(rec, rng), content_length=rng.length)
+    return Response(206 if partial else 200, headers, svc.objects.stream(rec, rng, data_key),
+                    content_length=rng.length)
 
 
 async def head_object(svc: Services, req: Request) -> Response:
     rec, part_number = await _lookup(svc, req)
     rng, partial = _selected(req, rec, part_number)
+    svc.objects.data_key(rec, read_customer_key(req.headers))
     headers = _response_headers(req, rec, part_number, rng is not None)
     length = rec.size if rng is None else rng.length
     if rng is not None:

@@ -1,0 +1,236 @@
+"""Server-side encryption at rest: the master key, per-object data keys and AES-256-CTR blob streams.
+
+Every encrypted object (or multipart upload) has its own random 256-bit data key. The data key is
+stored in the object's metadata only wrapped (AES-256-GCM) by a wrapping key:
+
+- SSE-S3 (``AES256``) and SSE-KMS (``aws:kms``, emulated locally): the server's master key, which
+  lives in ``DATA/keys/master.key`` (mode 0600, created on first start) or comes from
+  ``NUAGE_MASTER_KEY`` (base64 of 32 bytes). It is never written to the metadata store.
+- SSE-C: the customer's key. Only a salted HMAC of that key (to recognise it later) and its MD5
+  (which S3 echoes) are stored, never the key.
+
+Blob bytes are AES-256-CTR encrypted. Each encrypted blob starts with its own random 16-byte initial
+counter block, so parts of one upload (and re-uploads of a part) never share a key stream, and a
+read can start at any offset: the counter block for byte ``n`` is ``iv + n // 16``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from nuage.errors import AccessDenied, InvalidRequest
+from nuage.storage.blobs.localfs import LocalBlobStore
+
+SSE_S3 = "AES256"
+SSE_KMS = "aws:kms"
+SSE_KMS_DSSE = "aws:kms:dsse"
+SSE_C = "SSE-C"
+SERVER_ALGORITHMS = (SSE_S3, SSE_KMS, SSE_KMS_DSSE)
+DEFAULT_KMS_KEY_ID = "nuage-default"
+SSE_CONFIG = "encryption"          # bucket_configs entry of a bucket's default encryption
+SSE_DEFAULT_TTL = 5.0              # seconds a gateway may keep using a cached bucket default
+MASTER_KEY_PATH = Path("keys") / "master.key"
+HEADER_SIZE = 16            # the random initial counter block at the start of every encrypted blob
+KEY_SIZE = 32
+
+# entries of ObjectRecord.extra / UploadRecord.extra
+X_ALGORITHM = "sse"                  # AES256, aws:kms, aws:kms:dsse or SSE-C
+X_KMS_KEY_ID = "sse-kms-key-id"
+X_BUCKET_KEY = "sse-bucket-key"      # "true" when the client asked for an S3 Bucket Key
+X_WRAPPED_KEY = "sse-key"            # base64(nonce || AES-GCM(wrapping key, data key))
+X_CUSTOMER_MD5 = "sse-c-key-md5"     # base64 MD5 of the customer key, as S3 echoes it
+X_CUSTOMER_MAC = "sse-c-key-hmac"    # base64(salt || HMAC-SHA256(salt, customer key))
+EXTRA_KEYS = (X_ALGORITHM, X_KMS_KEY_ID, X_BUCKET_KEY, X_WRAPPED_KEY, X_CUSTOMER_MD5, X_CUSTOMER_MAC)
+
+MSG_KEY_REQUIRED = ("The object was stored using a form of Server Side Encryption. The correct parameters must be "
+                    "provided to retrieve the object.")
+MSG_KEY_MISMATCH = "The provided encryption parameters did not match the ones used originally."
+MSG_NOT_ENCRYPTED = "The encryption parameters are not applicable to this object."
+
+
+@dataclass(frozen=True)
+class SSESpec:
+    """The encryption a write asked for (from its headers or the bucket's default)."""
+
+    algorithm: str                          # SSE_S3, SSE_KMS, SSE_KMS_DSSE or SSE_C
+    kms_key_id: str | None = None
+    customer_key: bytes | None = None
+    bucket_key_enabled: bool = False
+
+    def to_config(self) -> str:
+        """The stored form of a bucket's default encryption."""
+        return json.dumps({"algorithm": self.algorithm, "kms_key_id": self.kms_key_id,
+                           "bucket_key": self.bucket_key_enabled})
+
+    @classmethod
+    def from_config(cls, raw: str) -> SSESpec:
+        doc = json.loads(raw)
+        return cls(str(doc["algorithm"]), doc.get("kms_key_id"), None, bool(doc.get("bucket_key")))
+
+
+def is_encrypted(extra: dict[str, str]) -> bool:
+    return X_ALGORITHM in extra
+
+
+def is_customer(extra: dict[str, str]) -> bool:
+    return extra.get(X_ALGORITHM) == SSE_C
+
+
+def customer_key_md5(key: bytes) -> str:
+    return base64.b64encode(hashlib.md5(key).digest()).decode()
+
+
+def customer_key_matches(extra: dict[str, str], key: bytes) -> bool:
+    raw = base64.b64decode(extra[X_CUSTOMER_MAC])
+    salt, mac = raw[:16], raw[16:]
+    return hmac.compare_digest(hmac.new(salt, key, hashlib.sha256).digest(), mac)
+
+
+def _aad(extra: dict[str, str]) -> bytes:
+    return f"nuage-sse\0{extra[X_ALGORITHM]}\0{extra.get(X_KMS_KEY_ID, '')}".encode()
+
+
+class Keyring:
+    """Makes and opens per-object data keys with the server's master key (or a customer's key)."""
+
+    def __init__(self, master: bytes) -> None:
+        if len(master) != KEY_SIZE:
+            raise ValueError("the master key must be 32 bytes")
+        self._master = AESGCM(master)
+
+    @classmethod
+    def load(cls, data_dir: Path, env_value: str | None = None) -> Keyring:
+        return cls(load_master_key(data_dir, env_value))
+
+    def seal(self, spec: SSESpec) -> tuple[bytes, dict[str, str]]:
+        """A new data key and the metadata entries that record it (wrapped) with the algorithm."""
+        data_key = os.urandom(KEY_SIZE)
+        extra = {X_ALGORITHM: spec.algorithm}
+        if spec.algorithm == SSE_C:
+            assert spec.customer_key is not None
+            salt = os.urandom(16)
+            extra[X_CUSTOMER_MD5] = customer_key_md5(spec.customer_key)
+            extra[X_CUSTOMER_MAC] = base64.b64encode(
+                salt + hmac.new(salt, spec.customer_key, hashlib.sha256).digest()).decode()
+            wrapper = AESGCM(spec.customer_key)
+        else:
+            if spec.algorithm != SSE_S3:
+                extra[X_KMS_KEY_ID] = spec.kms_key_id or DEFAULT_KMS_KEY_ID
+            if spec.bucket_key_enabled:
+                extra[X_BUCKET_KEY] = "true"
+            wrapper = self._master
+        nonce = os.urandom(12)
+        extra[X_WRAPPED_KEY] = base64.b64encode(nonce + wrapper.encrypt(nonce, data_key, _aad(extra))).decode()
+        return data_key, extra
+
+    def open(self, extra: dict[str, str], customer_key: bytes | None) -> bytes | None:
+        """The data key of an object (None when it is not encrypted). SSE-C objects need the customer's
+        key: without it InvalidRequest, with another one AccessDenied."""
+        algorithm = extra.get(X_ALGORITHM)
+        if algorithm is None:
+            if customer_key is not None:
+                raise InvalidRequest(MSG_NOT_ENCRYPTED)
+            return None
+        if algorithm == SSE_C:
+            if customer_key is None:
+                raise InvalidRequest(MSG_KEY_REQUIRED)
+            if not customer_key_matches(extra, customer_key):
+                raise AccessDenied()
+            wrapper = AESGCM(customer_key)
+        else:
+            if customer_key is not None:
+                raise InvalidRequest(MSG_NOT_ENCRYPTED)
+            wrapper = self._master
+        raw = base64.b64decode(extra[X_WRAPPED_KEY])
+        try:
+            return wrapper.decrypt(raw[:12], raw[12:], _aad(extra))
+        except InvalidTag:
+            if algorithm == SSE_C:
+                raise AccessDenied() from None
+            raise RuntimeError("an object's data key does not open with this server's master key") from None
+
+
+def object_etag(extra: dict[str, str], data_key: bytes, md5_hex: str) -> str:
+    """The ETag of an encrypted object or part. As on S3, it stays the MD5 of the plaintext for SSE-S3;
+    for SSE-C and SSE-KMS it is an opaque value that does not reveal the plaintext's MD5."""
+    if extra.get(X_ALGORITHM) == SSE_S3:
+        return md5_hex
+    return hmac.new(data_key, b"etag\0" + bytes.fromhex(md5_hex), hashlib.sha256).hexdigest()[:32]
+
+
+class BlobCipher:
+    """Encrypts one new blob: ``header`` (the initial counter block) first, then ``update`` per chunk."""
+
+    def __init__(self, data_key: bytes) -> None:
+        self.header = os.urandom(HEADER_SIZE)
+        self._ctx = Cipher(algorithms.AES(data_key), modes.CTR(self.header)).encryptor()
+
+    def update(self, data: bytes | memoryview) -> bytes:
+        return self._ctx.update(data)
+
+
+def _decryptor(data_key: bytes, iv: bytes, offset: int) -> CipherContext:
+    block, skip = divmod(offset, 16)
+    counter = (int.from_bytes(iv, "big") + block) % (1 << 128)
+    ctx = Cipher(algorithms.AES(data_key), modes.CTR(counter.to_bytes(16, "big"))).decryptor()
+    if skip:
+        ctx.update(bytes(skip))
+    return ctx
+
+
+async def read_decrypted(blobs: LocalBlobStore, blob_id: str, data_key: bytes, offset: int,
+                         length: int) -> AsyncIterator[bytes]:
+    """``length`` plaintext bytes of an encrypted blob from plaintext ``offset``."""
+    iv = b"".join([chunk async for chunk in blobs.read(blob_id, 0, HEADER_SIZE)])
+    ctx = _decryptor(data_key, iv, offset)
+    async for chunk in blobs.read(blob_id, HEADER_SIZE + offset, length):
+        yield ctx.update(chunk)
+
+
+def load_master_key(data_dir: Path, env_value: str | None = None) -> bytes:
+    """The master key: from ``env_value`` (base64) when given, else from DATA/keys/master.key,
+    created (0600, in a 0700 folder) on first use."""
+    if env_value:
+        try:
+            key = base64.b64decode(env_value.strip(), validate=True)
+        except ValueError as exc:
+            raise ValueError("NUAGE_MASTER_KEY is not valid base64") from exc
+        if len(key) != KEY_SIZE:
+            raise ValueError("NUAGE_MASTER_KEY must be the base64 of 32 bytes")
+        return key
+    path = data_dir / MASTER_KEY_PATH
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_name(f".master.key.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, base64.b64encode(os.urandom(KEY_SIZE)) + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)       # never replaces a key another process made meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    key = base64.b64decode(path.read_bytes().strip(), validate=True)
+    if len(key) != KEY_SIZE:
+        raise ValueError(f"{path} does not hold the base64 of a 32-byte key")
+    return key
