@@ -69,7 +69,7 @@ def test_sse_s3_put_get_head_and_bytes_encrypted_at_rest(server: NuageServer, s3
     assert got["Body"].read() == data
     assert s3.head_object(Bucket=bucket, Key="enc")["ServerSideEncryption"] == "AES256"
     assert not _on_disk(server, marker)
-    plain_marker, plain = _marked(1000)
+    plain_marker, plain = _marked(100_000)     # large enough to be a blob file, never inlined
     s3.put_object(Bucket=bucket, Key="plain", Body=plain)
     assert _on_disk(server, plain_marker)          # the check above can see plaintext
     assert "ServerSideEncryption" not in s3.head_object(Bucket=bucket, Key="plain")
@@ -255,7 +255,7 @@ def test_bucket_default_encryption(server: NuageServer, s3: Any, bucket: str) ->
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
     rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
-    marker, data = _marked(10_000)
+    marker, data = _marked(100_000)
     put = s3.put_object(Bucket=bucket, Key="d", Body=data)
     assert put["ServerSideEncryption"] == "AES256"
     assert s3.get_object(Bucket=bucket, Key="d")["Body"].read() == data
