@@ -18,6 +18,7 @@ import uvicorn
 
 from nuage.config import Settings
 from nuage.core.buckets import BucketService
+from nuage.core.identities import Identities
 from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
 from nuage.core.sse import Keyring
@@ -76,17 +77,9 @@ def open_stores(settings: Settings) -> tuple[SQLiteMetadataStore, LocalBlobStore
 def build_services(settings: Settings, meta: SQLiteMetadataStore, blobs: LocalBlobStore) -> Services:
     objects = ObjectService(meta, blobs, Keyring.load(settings.data_dir, settings.master_key))
 
-    def lookup_secret(access_key: str) -> str | None:
-        found = meta.get_credential(access_key)
-        return found[0] if found else None
-
-    def lookup_owner(access_key: str) -> tuple[str, str] | None:
-        found = meta.get_credential(access_key)
-        return (found[1], found[2]) if found else None
-
     return Services(
         settings=settings, buckets=BucketService(meta, blobs, settings.region), objects=objects,
-        multipart=MultipartService(objects), lookup_secret=lookup_secret, lookup_owner=lookup_owner,
+        multipart=MultipartService(objects), identities=Identities(meta),
     )
 
 

@@ -1,105 +1,319 @@
-"""Who may do what, until issue 3 brings IAM and bucket policies: owners do everything with what
-they own; canned ACLs open buckets and objects to others, as on S3.
+"""Who may do what: the S3 side of the policy engine (:mod:`nuage.core.policy`).
 
-The table says, per operation, which resource's ACL decides and which permission it needs.
+Per request: the caller's principal (an account's root user, an IAM user, or anonymous), the
+permissions the operation needs (:func:`required_permissions`: action and resource ARN, including a
+copy source), the request's condition keys, and for each permission the resource side — the bucket
+policy of the bucket it lives in and the canned ACL that applies (``acl_allows``) — go to
+:func:`nuage.core.policy.authorize`, which applies AWS's rules (explicit deny wins; same account:
+root, or identity policy, or resource policy; other accounts: both sides must allow).
+
+Fast path: the root user of the account that owns the bucket, on a bucket without a policy, is
+allowed without further reads (today's owner behaviour).
+
+Objects owned by another account than the bucket's (uploaded through a bucket policy or an ACL) are
+that account's: for actions on an existing object, the object owner's account is the resource owner.
+A read of a missing object (or of a delete marker) is decided by ``s3:ListBucket`` on the bucket with
+``s3:prefix`` set to the key, as S3 does: callers who may list learn that it is missing (404), others
+get AccessDenied.
+
+DeleteObjects is authorized as ``s3:DeleteObject`` on ``BUCKET/*`` (the keys are only known once the
+body has been read).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, unquote
+
+from nuage.core.identities import Identity
+from nuage.core.policy import (
+    ACTIONS,
+    MalformedPolicy,
+    Permission,
+    Policy,
+    Principal,
+    RequestContext,
+    action_level,
+    parse_policy,
+    required_permissions,
+)
+from nuage.core.policy import authorize as decide
 from nuage.s3 import errors as e
 from nuage.s3.context import Services
 from nuage.s3.http import Request
+from nuage.storage.meta.records import BucketRecord, ObjectRecord
 
-READ, WRITE, OWNER = "READ", "WRITE", "OWNER"
+READ, WRITE, READ_ACP, WRITE_ACP = "READ", "WRITE", "READ_ACP", "WRITE_ACP"
+ARN_PREFIX = "arn:aws:s3:::"
+POLICY_TTL = 5.0
 
-# operation -> (resource whose ACL decides: "bucket" or "object", permission)
-RULES: dict[str, tuple[str, str]] = {
-    "HeadBucket": ("bucket", READ),
-    "ListObjects": ("bucket", READ),
-    "ListObjectsV2": ("bucket", READ),
-    "ListObjectVersions": ("bucket", READ),
-    "ListMultipartUploads": ("bucket", READ),
-    "GetBucketLocation": ("bucket", READ),
-    "GetObject": ("object", READ),
-    "HeadObject": ("object", READ),
-    "GetObjectTagging": ("object", READ),
-    "GetObjectAttributes": ("object", READ),
-    "PutObject": ("bucket", WRITE),
-    "CopyObject": ("bucket", WRITE),
-    "DeleteObject": ("bucket", WRITE),
-    "DeleteObjects": ("bucket", WRITE),
-    "CreateMultipartUpload": ("bucket", WRITE),
-    "UploadPart": ("bucket", WRITE),
-    "UploadPartCopy": ("bucket", WRITE),
-    "CompleteMultipartUpload": ("bucket", WRITE),
-    "AbortMultipartUpload": ("bucket", WRITE),
-    "ListParts": ("bucket", WRITE),
+#: ACL permission of the bucket that grants an action (bucket-level actions and writes into the bucket).
+BUCKET_ACL: dict[str, str] = {
+    "s3:listbucket": READ, "s3:listbucketversions": READ, "s3:listbucketmultipartuploads": READ,
+    "s3:getbucketlocation": READ,
+    "s3:putobject": WRITE, "s3:deleteobject": WRITE, "s3:deleteobjectversion": WRITE,
+    "s3:abortmultipartupload": WRITE, "s3:listmultipartuploadparts": WRITE,
+    "s3:getbucketacl": READ_ACP, "s3:putbucketacl": WRITE_ACP,
 }
+#: ACL permission of an existing object that grants an action on it.
+OBJECT_ACL: dict[str, str] = {
+    "s3:getobject": READ, "s3:getobjectversion": READ, "s3:getobjecttagging": READ,
+    "s3:getobjectversiontagging": READ, "s3:getobjectattributes": READ, "s3:getobjectversionattributes": READ,
+    "s3:getobjecttorrent": READ, "s3:getobjectversiontorrent": READ,
+    "s3:getobjectacl": READ_ACP, "s3:getobjectversionacl": READ_ACP,
+    "s3:putobjectacl": WRITE_ACP, "s3:putobjectversionacl": WRITE_ACP,
+}
+#: Object-level actions decided by the bucket (they create, remove or address uploads, not an object).
+BUCKET_DECIDED = frozenset({"s3:putobject", "s3:deleteobject", "s3:deleteobjectversion",
+                            "s3:abortmultipartupload", "s3:listmultipartuploadparts"})
+#: Reads of an object: when it is missing, s3:ListBucket decides between 404 and 403.
+READS = frozenset({"s3:getobject", "s3:getobjectversion", "s3:getobjecttagging", "s3:getobjectversiontagging",
+                   "s3:getobjectattributes", "s3:getobjectversionattributes", "s3:getobjectacl",
+                   "s3:getobjectversionacl", "s3:getobjectretention", "s3:getobjectlegalhold",
+                   "s3:getobjecttorrent", "s3:getobjectversiontorrent"})
+LIST_OPERATIONS = frozenset({"ListObjects", "ListObjectsV2", "ListObjectVersions"})
+
+#: Request headers exposed as ``s3:<header>`` condition keys.
+HEADER_KEYS = (
+    "x-amz-acl", "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp",
+    "x-amz-grant-full-control", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-customer-algorithm", "x-amz-metadata-directive", "x-amz-storage-class",
+    "x-amz-website-redirect-location", "x-amz-content-sha256", "x-amz-object-ownership",
+)
+LOCK_HEADERS = {"x-amz-object-lock-mode": "s3:object-lock-mode",
+                "x-amz-object-lock-retain-until-date": "s3:object-lock-retain-until-date",
+                "x-amz-object-lock-legal-hold": "s3:object-lock-legal-hold"}
+
+# -- bucket policies: parsed once, cached per gateway (forgotten at once here, within POLICY_TTL elsewhere)
+_POLICIES: dict[str, tuple[float, float, Policy | None]] = {}
 
 
-def grants(canned: str, permission: str, authenticated: bool) -> bool:
+def forget_policy(bucket: str) -> None:
+    _POLICIES.pop(bucket, None)
+
+
+async def bucket_policy(svc: Services, bucket: BucketRecord) -> Policy | None:
+    now = time.monotonic()
+    hit = _POLICIES.get(bucket.name)
+    if hit is not None and hit[0] > now and hit[1] == bucket.created:
+        return hit[2]
+    text = await svc.buckets.config(bucket.name, "policy")
+    policy: Policy | None = None
+    if text is not None:
+        try:
+            policy = parse_policy(text, kind="bucket")
+        except MalformedPolicy:
+            policy = None
+    if len(_POLICIES) > 10_000:
+        _POLICIES.clear()
+    _POLICIES[bucket.name] = (now + POLICY_TTL, bucket.created, policy)
+    return policy
+
+
+# -- ACLs -------------------------------------------------------------------------------------------
+def canned_grants(canned: str, permission: str, *, caller: Identity | None, owner: str,
+                  bucket_owner: str | None = None) -> bool:
+    """Whether a canned ACL grants ``permission`` to the caller. Grants to an account (its owner, or the
+    bucket owner) reach only that account's root user; IAM users need their own policies."""
+    if caller is not None and caller.is_root:
+        if caller.canonical_id == owner:
+            return True
+        if (bucket_owner is not None and caller.canonical_id == bucket_owner
+                and (canned == "bucket-owner-full-control" or (canned == "bucket-owner-read" and permission == READ))):
+            return True
     if permission == READ:
-        return canned in ("public-read", "public-read-write") or (canned == "authenticated-read" and authenticated)
+        return canned in ("public-read", "public-read-write") or (canned == "authenticated-read"
+                                                                     and caller is not None)
     if permission == WRITE:
         return canned == "public-read-write"
     return False
 
 
-async def _check_copy_source(svc: Services, req: Request, authenticated: bool) -> None:
+async def acl_allows(svc: Services, caller: Identity | None, action: str, bucket: BucketRecord,
+                     obj: ObjectRecord | None) -> bool:
+    action = action.lower()
+    if obj is not None and action not in BUCKET_DECIDED:
+        if caller is not None and caller.is_root and caller.canonical_id == obj.owner:
+            return True   # the object owner has FULL_CONTROL
+        permission = OBJECT_ACL.get(action)
+        return permission is not None and canned_grants(
+            obj.extra.get("acl", "private"), permission, caller=caller, owner=obj.owner, bucket_owner=bucket.owner)
+    permission = BUCKET_ACL.get(action)
+    if permission is None:
+        return caller is not None and caller.is_root and caller.canonical_id == bucket.owner
+    canned = await svc.buckets.config(bucket.name, "acl") or "private"
+    return canned_grants(canned, permission, caller=caller, owner=bucket.owner)
+
+
+# -- condition keys -------------------------------------------------------------------------------------
+def request_conditions(req: Request, operation: str) -> dict[str, list[str]]:
+    now = time.time()
+    keys: dict[str, list[str]] = {
+        "aws:SourceIp": [req.client] if req.client else [],
+        "aws:SecureTransport": ["true" if req.scheme == "https" else "false"],
+        "aws:CurrentTime": [datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+        "aws:EpochTime": [str(int(now))],
+    }
+    if not keys["aws:SourceIp"]:
+        del keys["aws:SourceIp"]
+    for header, key in (("user-agent", "aws:UserAgent"), ("referer", "aws:Referer")):
+        if header in req.headers:
+            keys[key] = [req.headers[header]]
+    for header in HEADER_KEYS:
+        if header in req.headers:
+            keys["s3:" + header] = [req.headers[header]]
+    for header, key in LOCK_HEADERS.items():
+        if header in req.headers:
+            keys[key] = [req.headers[header]]
+    if operation in LIST_OPERATIONS:
+        keys["s3:prefix"] = [req.query.get("prefix", "")]
+        if "delimiter" in req.query:
+            keys["s3:delimiter"] = [req.query["delimiter"]]
+        if "max-keys" in req.query:
+            keys["s3:max-keys"] = [req.query["max-keys"]]
+    if "x-amz-tagging" in req.headers:
+        tags = parse_qsl(req.headers["x-amz-tagging"], keep_blank_values=True)
+        for k, v in tags:
+            keys[f"s3:RequestObjectTag/{k}"] = [v]
+        keys["s3:RequestObjectTagKeys"] = [k for k, _ in tags]
+    if "versionId" in req.query:
+        keys["s3:VersionId"] = [req.query["versionId"]]
+    if "x-amz-copy-source" in req.headers:
+        source = unquote(req.headers["x-amz-copy-source"].partition("?")[0]).lstrip("/")
+        keys["s3:x-amz-copy-source"] = [source]
+    auth = req.state.get("auth")
+    version = getattr(auth, "version", "anonymous")
+    if version != "anonymous":
+        keys["s3:signatureversion"] = ["AWS4-HMAC-SHA256" if version == "v4" else "AWS"]
+        keys["s3:authType"] = ["REST-QUERY-STRING" if getattr(auth, "presigned", False) else "REST-HEADER"]
+    return keys
+
+
+def _with_tags(conditions: Mapping[str, Sequence[str]], obj: ObjectRecord | None) -> Mapping[str, Sequence[str]]:
+    if obj is None or not obj.tags:
+        return conditions
+    out = dict(conditions)
+    for k, v in obj.tags.items():
+        out[f"s3:ExistingObjectTag/{k}"] = [v]
+    return out
+
+
+def _split(resource: str) -> tuple[str, str | None]:
+    path = resource[len(ARN_PREFIX):]
+    bucket, sep, key = path.partition("/")
+    return bucket, key if sep else None
+
+
+# -- the decision ---------------------------------------------------------------------------------------
+def _identity_allows(svc: Services, caller: Identity, perms: list[Permission], conditions: dict[str, list[str]],
+                     principal: Principal) -> bool:
+    """Service-level and CreateBucket requests: no resource policy, only the caller's own account."""
+    if caller.is_root:
+        return True
+    policies = svc.identities.policies(caller)
+    return all(decide(policies, None, RequestContext(principal, p.action, p.resource, conditions),
+                      same_account=True, is_root=False, acl_allows=False) for p in perms)
+
+
+def _permissions(req: Request, operation: str, bucket: str) -> list[Permission]:
     from nuage.s3.handlers.copy import copy_source
 
-    src_bucket, src_key, src_version = copy_source(req)
-    bucket = await svc.buckets.find(src_bucket)
-    if bucket is None or bucket.owner == req.owner_id:
-        return
-    obj = await svc.objects.find(src_bucket, src_key, src_version)
-    if obj is None or obj.delete_marker:
-        if grants(await svc.buckets.config(src_bucket, "acl") or "private", READ, authenticated):
-            return
-        raise e.AccessDenied()
-    if obj.owner != req.owner_id and not grants(obj.extra.get("acl", "private"), READ, authenticated):
-        raise e.AccessDenied()
+    source = copy_source(req) if operation in ("CopyObject", "UploadPartCopy") else None
+    acl = "x-amz-acl" in req.headers or any(h.startswith("x-amz-grant-") for h in req.headers)
+    tagging = "x-amz-tagging" in req.headers and operation != "PutObjectTagging"
+    version = req.query.get("versionId") or None
+    keys = [("*", None)] if operation == "DeleteObjects" else ()
+    return required_permissions(operation, bucket, req.key, version_id=version, copy_source=source,
+                                delete_keys=keys, acl=acl, tagging=tagging)
 
 
 async def authorize(svc: Services, req: Request, operation: str) -> None:
     """Raise AccessDenied unless the requester may run ``operation`` on the addressed resource."""
-    authenticated = bool(req.owner_id)
+    caller: Identity | None = req.state.get("identity")
+    principal = caller.principal() if caller is not None else Principal.anonymous()
     if req.bucket is None or operation == "CreateBucket":
-        if not authenticated:
+        if caller is None:
             raise e.AccessDenied()
+        if operation in ACTIONS and not caller.is_root:
+            perms = required_permissions(operation, req.bucket, acl="x-amz-acl" in req.headers)
+            if not _identity_allows(svc, caller, perms, request_conditions(req, operation), principal):
+                raise e.AccessDenied()
         return
     bucket = await svc.buckets.find(req.bucket)
     if bucket is None:
-        if not authenticated:
+        if caller is None:
             raise e.NoSuchBucket(BucketName=req.bucket)
         return  # the handler answers NoSuchBucket
     expected = req.headers.get("x-amz-expected-bucket-owner")
-    if expected is not None and expected != bucket.owner:
+    if expected is not None and expected not in (bucket.owner, _account_of(caller, bucket)):
         raise e.AccessDenied()
-    if operation in ("CopyObject", "UploadPartCopy"):
-        await _check_copy_source(svc, req, authenticated)
-    if bucket.owner == req.owner_id:
-        return
-    rule = RULES.get(operation)
-    if rule is None:
-        raise e.AccessDenied()
-    scope, permission = rule
-    if scope == "bucket":
-        canned = await svc.buckets.config(bucket.name, "acl") or "private"
-        if grants(canned, permission, authenticated):
+    owner_root = caller is not None and caller.is_root and caller.canonical_id == bucket.owner
+    if operation not in ACTIONS:
+        if owner_root:
             return
         raise e.AccessDenied()
-    assert req.key is not None
-    version = req.query.get("versionId") or None
-    obj = await svc.objects.find(bucket.name, req.key, version)
-    if obj is None or obj.delete_marker:
-        canned = await svc.buckets.config(bucket.name, "acl") or "private"
-        if grants(canned, READ, authenticated):
-            return  # a reader of the bucket learns that the key is missing
-        raise e.AccessDenied()
-    if obj.owner == req.owner_id:
+    policy = await bucket_policy(svc, bucket)
+    perms = _permissions(req, operation, bucket.name)
+    if owner_root and policy is None and all(_split(p.resource)[0] == bucket.name for p in perms):
         return
-    canned = obj.extra.get("acl", "private")
-    if grants(canned, permission, authenticated):
-        return
-    raise e.AccessDenied()
+    conditions = request_conditions(req, operation)
+    identity_policies = svc.identities.policies(caller) if caller is not None else []
+    for perm in perms:
+        if not await _allowed(svc, req, caller, principal, identity_policies, perm, conditions, bucket, policy):
+            raise e.AccessDenied()
+
+
+def _account_of(caller: Identity | None, bucket: BucketRecord) -> str | None:
+    if caller is not None and caller.canonical_id == bucket.owner:
+        return caller.account_id
+    return None
+
+
+async def _allowed(svc: Services, req: Request, caller: Identity | None, principal: Principal,
+                   identity_policies: list[Policy], perm: Permission, conditions: dict[str, list[str]],
+                   target: BucketRecord, target_policy: Policy | None) -> bool:
+    bucket_name, key = _split(perm.resource)
+    if bucket_name == target.name:
+        bucket, policy = target, target_policy
+    else:
+        other = await svc.buckets.find(bucket_name)
+        if other is None:
+            return True   # a missing copy source bucket: the handler answers NoSuchBucket
+        bucket, policy = other, await bucket_policy(svc, other)
+    action = perm.action.lower()
+    obj: ObjectRecord | None = None
+    if key is not None and action not in BUCKET_DECIDED and action_level(action) == "object":
+        version = req.query.get("versionId") or None if bucket is target else _source_version(req)
+        obj = await svc.objects.find(bucket.name, key, version)
+        if obj is None or obj.delete_marker:
+            if action in READS or bucket is not target:
+                listing = Permission("s3:ListBucket", ARN_PREFIX + bucket.name)
+                ctx_conditions = {**conditions, "s3:prefix": [key]}
+                return await _decide(svc, caller, principal, identity_policies, listing, ctx_conditions, bucket,
+                                     policy, None)
+            obj = None
+    return await _decide(svc, caller, principal, identity_policies, perm, conditions, bucket, policy, obj)
+
+
+def _source_version(req: Request) -> str | None:
+    raw = req.headers.get("x-amz-copy-source", "")
+    _, sep, query = raw.partition("?")
+    if sep:
+        for part in query.split("&"):
+            name, _, v = part.partition("=")
+            if name == "versionId" and v:
+                return unquote(v)
+    return None
+
+
+async def _decide(svc: Services, caller: Identity | None, principal: Principal, identity_policies: list[Policy],
+                  perm: Permission, conditions: Mapping[str, Sequence[str]], bucket: BucketRecord,
+                  policy: Policy | None, obj: ObjectRecord | None) -> bool:
+    resource_owner = obj.owner if obj is not None else bucket.owner
+    same_account = caller is not None and caller.canonical_id == resource_owner
+    ctx = RequestContext(principal, perm.action, perm.resource, _with_tags(conditions, obj))
+    acl = await acl_allows(svc, caller, perm.action, bucket, obj)
+    return decide(identity_policies, policy, ctx, same_account=same_account,
+                  is_root=caller is not None and caller.is_root, acl_allows=acl)

@@ -119,7 +119,10 @@ class S3App:
             return None, None
         bucket, _, rest = path.partition("/")
         key = unquote(rest, errors="surrogateescape") if rest else None
-        return unquote(bucket), key
+        # RGW's "tenant:bucket" form (s3-tests' tenant user): one global namespace here, so the tenant
+        # part only names the owner and is dropped; ":" never occurs in a bucket name.
+        name = unquote(bucket)
+        return name.rpartition(":")[2] or name, key
 
     # -- dispatch ---------------------------------------------------------------------------------
     async def _handle(self, req: Request) -> Response:
@@ -127,13 +130,15 @@ class S3App:
         target = Target.SERVICE if req.bucket is None else Target.BUCKET if req.key is None else Target.OBJECT
         operation = route(req.method, target, req.query, req.headers)
         vhost = None if req.raw_path.startswith("/" + (req.bucket or "\0")) else req.bucket
-        result = verify(req, svc.lookup_secret, svc.settings.region, svc.settings.max_skew_seconds, vhost)
+        result = verify(req, svc.identities.secret, svc.settings.region, svc.settings.max_skew_seconds, vhost)
         if result.access_key is not None:
-            owner = svc.lookup_owner(result.access_key)
-            if owner is None:
+            cred = svc.identities.lookup(result.access_key)
+            if cred is None:
                 raise e.InvalidAccessKeyId()
-            req.owner_id, req.owner_name = owner
+            req.owner_id, req.owner_name = cred.owner_id, cred.display_name
             req.access_key = result.access_key
+            req.state["identity"] = cred
+        req.state["auth"] = result
         if operation is None:
             raise e.MethodNotAllowed(Method=req.method, ResourceType=target.value.upper())
         await authorize(svc, req, operation)

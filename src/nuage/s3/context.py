@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from nuage.config import Settings
 from nuage.core.buckets import BucketService
+from nuage.core.identities import Identities
 from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
 from nuage.s3.http import Request, Response
@@ -18,8 +19,7 @@ class Services:
     buckets: BucketService
     objects: ObjectService
     multipart: MultipartService
-    lookup_secret: Callable[[str], str | None]
-    lookup_owner: Callable[[str], tuple[str, str] | None]   # access key -> (owner id, display name)
+    identities: Identities
 
 
 Handler = Callable[[Services, Request], Awaitable[Response]]

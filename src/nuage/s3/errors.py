@@ -63,6 +63,7 @@ InvalidStorageClass = _cls("InvalidStorageClass", 400, "The storage class you sp
 InvalidTag = _cls("InvalidTag", 400, "The TagKey you have provided is invalid")
 KeyTooLongError = _cls("KeyTooLongError", 400, "Your key is too long")
 MalformedXML = _cls("MalformedXML", 400, d.MalformedXML.default_message)
+MalformedPolicy = _cls("MalformedPolicy", 400, "Policies must be valid JSON and the first byte must be '{'")
 MalformedACLError = _cls("MalformedACLError", 400, "The XML you provided was not well-formed or did not "
                          "validate against our published schema")
 MetadataTooLarge = _cls("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.")

@@ -24,7 +24,7 @@ class Route:
 S, B, OBJ = Target.SERVICE, Target.BUCKET, Target.OBJECT
 
 # Bucket sub-resources that later issues bring; until then they answer NotImplemented (501).
-LATER_BUCKET = ("policy", "policyStatus", "cors", "lifecycle", "website", "logging", "notification",
+LATER_BUCKET = ("cors", "lifecycle", "website", "logging", "notification",
                 "replication", "object-lock", "publicAccessBlock", "ownershipControls",
                 "accelerate", "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering")
 LATER_OBJECT = ("retention", "legal-hold", "restore", "select", "torrent")
@@ -36,6 +36,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", B, "GetBucketLocation", "location"),
     Route("GET", B, "GetBucketTagging", "tagging"),
     Route("GET", B, "GetBucketAcl", "acl"),
+    Route("GET", B, "GetBucketPolicy", "policy"),
+    Route("GET", B, "GetBucketPolicyStatus", "policyStatus"),
     Route("GET", B, "ListObjectVersions", "versions"),
     Route("GET", B, "ListMultipartUploads", "uploads"),
     Route("GET", B, "GetBucketEncryption", "encryption"),
@@ -46,10 +48,14 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", B, "PutBucketVersioning", "versioning"),
     Route("PUT", B, "PutBucketTagging", "tagging"),
     Route("PUT", B, "PutBucketAcl", "acl"),
+    Route("PUT", B, "PutBucketPolicy", "policy"),
+    Route("PUT", B, "NotImplemented", "policyStatus"),
     Route("PUT", B, "PutBucketEncryption", "encryption"),
     *(Route("PUT", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("PUT", B, "CreateBucket"),
     Route("DELETE", B, "DeleteBucketTagging", "tagging"),
+    Route("DELETE", B, "DeleteBucketPolicy", "policy"),
+    Route("DELETE", B, "NotImplemented", "policyStatus"),
     Route("DELETE", B, "DeleteBucketEncryption", "encryption"),
     *(Route("DELETE", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("DELETE", B, "DeleteBucket"),

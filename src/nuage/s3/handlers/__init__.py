@@ -13,6 +13,7 @@ from nuage.s3.handlers import (
     multidelete,
     multipart,
     objects,
+    policy,
     tagging,
 )
 
@@ -26,5 +27,6 @@ HANDLERS: dict[str, Handler] = {
     **tagging.HANDLERS,
     **acl.HANDLERS,
     **attributes.HANDLERS,
+    **policy.HANDLERS,
     **encryption.HANDLERS,
 }

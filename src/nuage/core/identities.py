@@ -1,0 +1,124 @@
+"""Who an access key belongs to, with a short-lived cache: signature checks run on every request
+and must not cost a metadata query each time. A key that is removed or rotated stops working on
+this gateway at once (``invalidate``) and on other gateways within ``ttl`` seconds.
+
+An :class:`Identity` is the full answer the protocol layers need: the account (tenant) the key belongs
+to, with its 12-digit account id and its canonical user id (what buckets and objects record as their
+owner), and the user inside it (``user_name`` is None for the account's root user). The identity-based
+policies of a user (its inline policies and those of its groups) come from :meth:`Identities.policies`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nuage.core.policy import Policy, Principal
+from nuage.core.policy.model import root_arn, user_arn
+from nuage.storage.meta.base import MetadataStore
+
+
+def account_id_for(canonical_id: str) -> str:
+    """A stable 12-digit account id for a canonical id (used for accounts that predate the accounts table)."""
+    return str(int(hashlib.sha256(canonical_id.encode()).hexdigest(), 16) % 10**12).zfill(12)
+
+
+@dataclass(frozen=True)
+class Identity:
+    access_key: str
+    secret: str
+    account_id: str
+    canonical_id: str
+    display_name: str
+    user_name: str | None = None      # None: the account's root user
+    user_id: str | None = None
+    path: str = "/"
+
+    @property
+    def is_root(self) -> bool:
+        return self.user_name is None
+
+    @property
+    def owner_id(self) -> str:
+        """What buckets and objects record as their owner: the account's canonical id."""
+        return self.canonical_id
+
+    @property
+    def arn(self) -> str:
+        if self.user_name is None:
+            return root_arn(self.account_id)
+        return user_arn(self.account_id, self.user_name, self.path)
+
+    def principal(self) -> Principal:
+        if self.user_name is None:
+            return Principal.root(self.account_id, self.canonical_id)
+        return Principal.user(self.account_id, self.user_name, user_id=self.user_id,
+                              canonical_id=self.canonical_id, path=self.path)
+
+
+#: Kept for callers written before accounts existed.
+Credential = Identity
+
+IdentitySource = Callable[[str], Identity | None]
+PolicySource = Callable[[Identity], list[Policy]]
+
+
+class Identities:
+    def __init__(self, meta: MetadataStore, *, ttl: float = 5.0, max_entries: int = 10_000,
+                 source: IdentitySource | None = None, policy_source: PolicySource | None = None) -> None:
+        self.meta = meta
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._source = source or self._legacy
+        self._policy_source = policy_source
+        self._cache: dict[str, tuple[float, Identity | None]] = {}
+        self._policies: dict[tuple[str, str | None], tuple[float, list[Policy]]] = {}
+
+    def _legacy(self, access_key: str) -> Identity | None:
+        found = self.meta.get_credential(access_key)
+        if not found:
+            return None
+        secret, owner_id, display_name = found
+        return Identity(access_key, secret, account_id_for(owner_id), owner_id, display_name)
+
+    def lookup(self, access_key: str) -> Identity | None:
+        now = time.monotonic()
+        hit = self._cache.get(access_key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        ident = self._source(access_key)
+        if len(self._cache) >= self.max_entries:
+            self._cache.clear()
+        self._cache[access_key] = (now + self.ttl, ident)
+        return ident
+
+    def secret(self, access_key: str) -> str | None:
+        ident = self.lookup(access_key)
+        return ident.secret if ident else None
+
+    def policies(self, ident: Identity) -> list[Policy]:
+        """The identity-based policies that apply to a caller (none for an account's root user)."""
+        if ident.user_name is None or self._policy_source is None:
+            return []
+        now = time.monotonic()
+        key = (ident.account_id, ident.user_name)
+        hit = self._policies.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = self._policy_source(ident)
+        if len(self._policies) >= self.max_entries:
+            self._policies.clear()
+        self._policies[key] = (now + self.ttl, found)
+        return found
+
+    def invalidate(self, access_key: str | None = None) -> None:
+        if access_key is None:
+            self._cache.clear()
+            self._policies.clear()
+        else:
+            self._cache.pop(access_key, None)
+
+    def invalidate_policies(self) -> None:
+        self._policies.clear()
