@@ -35,7 +35,7 @@ CASES: list[tuple[str, Target, str, dict[str, str], str | None]] = [
     ("GET", B, "acl", {}, "GetBucketAcl"),
     ("PUT", B, "acl", {}, "PutBucketAcl"),
     ("POST", B, "delete", {}, "DeleteObjects"),
-    ("POST", B, "", {}, "NotImplemented"),  # browser POST upload comes later
+    ("POST", B, "", {}, "PostObject"),  # browser upload (HTML form)
     # object
     ("PUT", O, "", {}, "PutObject"),
     ("PUT", O, "x-id=PutObject", {}, "PutObject"),

@@ -64,6 +64,14 @@ InvalidTag = _cls("InvalidTag", 400, "The TagKey you have provided is invalid")
 KeyTooLongError = _cls("KeyTooLongError", 400, "Your key is too long")
 MalformedXML = _cls("MalformedXML", 400, d.MalformedXML.default_message)
 MalformedPolicy = _cls("MalformedPolicy", 400, "Policies must be valid JSON and the first byte must be '{'")
+MalformedPOSTRequest = _cls("MalformedPOSTRequest", 400, "The body of your POST request is not well-formed "
+                            "multipart/form-data.")
+InvalidPolicyDocument = _cls("InvalidPolicyDocument", 400, "The content of the form does not meet the conditions "
+                             "specified in the policy document.")
+MaxPostPreDataLengthExceededError = _cls("MaxPostPreDataLengthExceededError", 400, "Your POST request fields "
+                                         "preceding the upload file were too large.")
+IncorrectNumberOfFilesInPostRequest = _cls("IncorrectNumberOfFilesInPostRequest", 400, "POST requires exactly one "
+                                           "file upload per request.")
 MalformedACLError = _cls("MalformedACLError", 400, "The XML you provided was not well-formed or did not "
                          "validate against our published schema")
 MetadataTooLarge = _cls("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.")

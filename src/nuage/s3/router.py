@@ -60,7 +60,7 @@ ROUTES: tuple[Route, ...] = (
     *(Route("DELETE", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("DELETE", B, "DeleteBucket"),
     Route("POST", B, "DeleteObjects", "delete"),
-    Route("POST", B, "NotImplemented"),
+    Route("POST", B, "PostObject"),  # browser upload: authenticated by its form
     # object
     Route("GET", OBJ, "GetObjectTagging", "tagging"),
     Route("GET", OBJ, "GetObjectAcl", "acl"),

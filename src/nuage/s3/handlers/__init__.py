@@ -14,6 +14,7 @@ from nuage.s3.handlers import (
     multipart,
     objects,
     policy,
+    post,
     tagging,
 )
 
@@ -25,6 +26,7 @@ HANDLERS: dict[str, Handler] = {
     **multipart.HANDLERS,
     **multidelete.HANDLERS,
     **tagging.HANDLERS,
+    **post.HANDLERS,
     **acl.HANDLERS,
     **attributes.HANDLERS,
     **policy.HANDLERS,
