@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from nuage import checksums
 from nuage.core.conditions import ReadConditions, check_copy_source
 from nuage.core.ingest import Integrity, ingest
+from nuage.core.lock import check_lock_request, new_version_extra
 from nuage.core.names import check_key
 from nuage.core.objects import ByteRange, ObjectAttrs, ObjectService
 from nuage.core.sse import (
@@ -64,6 +65,7 @@ class MultipartService:
                      sse: SSESpec | None = None) -> UploadRecord:
         check_key(key)
         b = await self.objects.bucket(bucket)
+        check_lock_request(b, attrs.extra)
         _, attrs = await self.objects.encryption_for(b, attrs, sse)   # each part then opens the data key
         rec = UploadRecord(
             upload_id=uuid.uuid4().hex + uuid.uuid4().hex[:8], bucket=bucket, key=key, initiated=time.time(),
@@ -202,6 +204,7 @@ class MultipartService:
             if object_checksums.get(expected_alg, "").split("-")[0] != expected_value.split("-")[0]:
                 raise InvalidRequest(f"The {expected_alg.upper()} you specified for the object did not match "
                                      "the calculated checksum.", code_hint="BadDigest")
+        extra = await new_version_extra(self.meta, b, {**up.extra, UPLOAD_ID_KEY: upload_id})
         rec = ObjectRecord(
             bucket=bucket, key=key, version_id="", size=size, etag=etag, last_modified=time.time(),
             owner=up.owner, content_type=up.content_type, headers=up.headers, user_meta=up.user_meta,
@@ -209,7 +212,7 @@ class MultipartService:
             part_sizes=[p.size for p in chosen],
             part_checksums=[p.checksums for p in chosen] if object_checksums else None,
             segments=[Segment(p.blob, p.size) for p in chosen if p.size], tags=up.tags,
-            storage_class=up.storage_class, extra={**up.extra, UPLOAD_ID_KEY: upload_id},
+            storage_class=up.storage_class, extra=extra,
         )
         result, released = await self.meta.complete_upload(upload_id, rec, b.versioning, cond, chosen)
         self.blobs.delete(released)

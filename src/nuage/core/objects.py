@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from nuage.checksums import MultiHasher
 from nuage.core.conditions import ReadConditions, check_copy_source, check_read
 from nuage.core.ingest import MAX_SINGLE_PUT, Integrity, ingest
+from nuage.core.lock import check_lock_request, check_removable, new_version_extra
 from nuage.core.names import check_key
 from nuage.core.sse import (
     SSE_CONFIG,
@@ -151,15 +152,21 @@ class ObjectService:
                   sse: SSESpec | None = None) -> ObjectRecord:
         check_key(key)
         b = await self.bucket(bucket)
+        check_lock_request(b, attrs.extra)
         data_key, attrs = await self.encryption_for(b, attrs, sse)
         got = await ingest(self.blobs, body, integrity, BlobCipher(data_key) if data_key else None)
+        try:
+            extra = await new_version_extra(self.meta, b, attrs.extra)
+        except BaseException:
+            self.blobs.delete([got.blob])
+            raise
         rec = ObjectRecord(
             bucket=bucket, key=key, version_id="", size=got.size, last_modified=time.time(),
             etag=object_etag(attrs.extra, data_key, got.md5_hex) if data_key else got.md5_hex,
             owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
             checksums=got.checksums, checksum_type="FULL_OBJECT" if got.checksums else None,
             segments=[Segment(got.blob, got.size)] if got.size else [], tags=attrs.tags,
-            storage_class=attrs.storage_class, extra=attrs.extra,
+            storage_class=attrs.storage_class, extra=extra,
         )
         if not got.size:
             self.blobs.delete([got.blob])
@@ -217,11 +224,19 @@ class ObjectService:
                 yield chunk
 
     # -- delete -----------------------------------------------------------------------------------
-    async def delete(self, bucket: str, key: str, version_id: str | None, owner: str) -> ObjectRecord | None:
+    async def delete(self, bucket: str, key: str, version_id: str | None, owner: str, *,
+                     bypass_governance: bool = False) -> ObjectRecord | None:
+        """Remove a version (refused while Object Lock protects it) or, without ``version_id`` on a
+        versioned bucket, add a delete marker."""
         b = await self.bucket(bucket)
         if version_id is not None and version_id != "null" and not _plausible_version(version_id):
             raise InvalidArgument("Invalid version id specified", argument="versionId")
-        removed, released = await self.meta.delete_object(bucket, key, version_id, b.versioning, owner)
+
+        def guard(rec: ObjectRecord) -> None:
+            check_removable(rec, bypass_governance)
+
+        removed, released = await self.meta.delete_object(bucket, key, version_id, b.versioning, owner,
+                                                          guard if b.object_lock else None)
         await self.release(released)
         return removed
 
@@ -230,6 +245,7 @@ class ObjectService:
                    cond: WriteCondition | None = None) -> tuple[ObjectRecord, ObjectRecord]:
         check_key(key)
         dest_bucket = await self.bucket(bucket)
+        check_lock_request(dest_bucket, spec.attrs.extra)
         src = await self.head(spec.source_bucket, spec.source_key, spec.source_version)
         check_copy_source(spec.conditions, src.etag, src.last_modified)
         same = spec.source_bucket == bucket and spec.source_key == key and spec.source_version in (
@@ -265,12 +281,17 @@ class ObjectService:
             writer.abort()
             raise
         etag = hasher.md5_hex() if data_key is None else object_etag(attrs.extra, data_key, hasher.md5_hex())
+        try:
+            extra = await new_version_extra(self.meta, dest_bucket, attrs.extra)
+        except BaseException:
+            self.blobs.delete([blob])
+            raise
         rec = ObjectRecord(
             bucket=bucket, key=key, version_id="", size=src.size, etag=etag, last_modified=time.time(),
             owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
             checksums=hasher.checksums(), checksum_type="FULL_OBJECT" if algorithms else None,
             segments=[Segment(blob, src.size)] if src.size else [], tags=tags,
-            storage_class=attrs.storage_class, extra=attrs.extra,
+            storage_class=attrs.storage_class, extra=extra,
         )
         if not src.size:
             self.blobs.delete([blob])

@@ -59,6 +59,8 @@ InvalidLocationConstraint = _cls("InvalidLocationConstraint", 400, "The specifie
 InvalidPart = _cls("InvalidPart", 400, d.InvalidPart.default_message)
 InvalidPartOrder = _cls("InvalidPartOrder", 400, d.InvalidPartOrder.default_message)
 InvalidRequest = _cls("InvalidRequest", 400, "Invalid Request")
+InvalidRetentionPeriod = _cls("InvalidRetentionPeriod", 400, "Default retention period must be a positive "
+                              "integer value.")
 InvalidStorageClass = _cls("InvalidStorageClass", 400, "The storage class you specified is not valid")
 InvalidTag = _cls("InvalidTag", 400, "The TagKey you have provided is invalid")
 KeyTooLongError = _cls("KeyTooLongError", 400, "Your key is too long")

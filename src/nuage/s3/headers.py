@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 
 from nuage import checksums
+from nuage.core.lock import EXTRA_HOLD, EXTRA_MODE, EXTRA_UNTIL, lock_extra, new_version_lock
 from nuage.core.objects import ObjectAttrs
 from nuage.core.sse import SSE_C, X_ALGORITHM, X_BUCKET_KEY, X_CUSTOMER_MD5, X_KMS_KEY_ID
 from nuage.s3 import errors as e
@@ -89,8 +90,17 @@ def object_attrs(headers: dict[str, str]) -> ObjectAttrs:
     acl = headers.get("x-amz-acl")
     if acl is not None and acl != "private":
         extra["acl"] = acl
+    extra.update(lock_request(headers))
     return ObjectAttrs(content_type=headers.get("content-type"), headers=stored, user_meta=meta,
                        storage_class=storage_class, extra=extra)
+
+
+def lock_request(headers: dict[str, str]) -> dict[str, str]:
+    """The Object Lock entries (for ObjectRecord.extra) asked for by the x-amz-object-lock-* headers."""
+    retention, hold = new_version_lock(headers.get("x-amz-object-lock-mode"),
+                                       headers.get("x-amz-object-lock-retain-until-date"),
+                                       headers.get("x-amz-object-lock-legal-hold"))
+    return lock_extra(retention, hold)
 
 
 def sse_headers(extra: dict[str, str]) -> list[tuple[str, str]]:
@@ -131,6 +141,11 @@ def object_headers(rec: ObjectRecord, *, checksum_mode: bool = False, part_numbe
         out.append(("x-amz-mp-parts-count", str(len(rec.part_sizes))))
     if X_ALGORITHM in rec.extra:
         out.extend(sse_headers(rec.extra))
+    if EXTRA_MODE in rec.extra and EXTRA_UNTIL in rec.extra:
+        out.append(("x-amz-object-lock-mode", rec.extra[EXTRA_MODE]))
+        out.append(("x-amz-object-lock-retain-until-date", rec.extra[EXTRA_UNTIL]))
+    if EXTRA_HOLD in rec.extra:
+        out.append(("x-amz-object-lock-legal-hold", rec.extra[EXTRA_HOLD]))
     if checksum_mode:
         if part_number is not None and rec.part_checksums:
             for alg, value in rec.part_checksums[part_number - 1].items():

@@ -25,9 +25,9 @@ S, B, OBJ = Target.SERVICE, Target.BUCKET, Target.OBJECT
 
 # Bucket sub-resources that later issues bring; until then they answer NotImplemented (501).
 LATER_BUCKET = ("cors", "lifecycle", "website", "logging", "notification",
-                "replication", "object-lock", "publicAccessBlock", "ownershipControls",
+                "replication", "publicAccessBlock", "ownershipControls",
                 "accelerate", "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering")
-LATER_OBJECT = ("retention", "legal-hold", "restore", "select", "torrent")
+LATER_OBJECT = ("restore", "select", "torrent")
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", S, "ListBuckets"),
@@ -41,6 +41,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", B, "ListObjectVersions", "versions"),
     Route("GET", B, "ListMultipartUploads", "uploads"),
     Route("GET", B, "GetBucketEncryption", "encryption"),
+    Route("GET", B, "GetObjectLockConfiguration", "object-lock"),
     *(Route("GET", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("GET", B, "ListObjectsV2", "list-type"),
     Route("GET", B, "ListObjects"),
@@ -51,12 +52,14 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", B, "PutBucketPolicy", "policy"),
     Route("PUT", B, "NotImplemented", "policyStatus"),
     Route("PUT", B, "PutBucketEncryption", "encryption"),
+    Route("PUT", B, "PutObjectLockConfiguration", "object-lock"),
     *(Route("PUT", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("PUT", B, "CreateBucket"),
     Route("DELETE", B, "DeleteBucketTagging", "tagging"),
     Route("DELETE", B, "DeleteBucketPolicy", "policy"),
     Route("DELETE", B, "NotImplemented", "policyStatus"),
     Route("DELETE", B, "DeleteBucketEncryption", "encryption"),
+    Route("DELETE", B, "NotImplemented", "object-lock"),  # no such operation: never DeleteBucket
     *(Route("DELETE", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("DELETE", B, "DeleteBucket"),
     Route("POST", B, "DeleteObjects", "delete"),
@@ -66,11 +69,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", OBJ, "GetObjectAcl", "acl"),
     Route("GET", OBJ, "ListParts", "uploadId"),
     Route("GET", OBJ, "GetObjectAttributes", "attributes"),
+    Route("GET", OBJ, "GetObjectRetention", "retention"),
+    Route("GET", OBJ, "GetObjectLegalHold", "legal-hold"),
     *(Route("GET", OBJ, "NotImplemented", q) for q in LATER_OBJECT),
     Route("GET", OBJ, "GetObject"),
     Route("HEAD", OBJ, "HeadObject"),
     Route("PUT", OBJ, "PutObjectTagging", "tagging"),
     Route("PUT", OBJ, "PutObjectAcl", "acl"),
+    Route("PUT", OBJ, "PutObjectRetention", "retention"),
+    Route("PUT", OBJ, "PutObjectLegalHold", "legal-hold"),
     Route("PUT", OBJ, "UploadPartCopy", "uploadId", "x-amz-copy-source"),
     Route("PUT", OBJ, "UploadPart", "uploadId"),
     *(Route("PUT", OBJ, "NotImplemented", q) for q in LATER_OBJECT),

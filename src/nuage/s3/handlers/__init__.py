@@ -10,6 +10,7 @@ from nuage.s3.handlers import (
     copy,
     encryption,
     listing,
+    lock,
     multidelete,
     multipart,
     objects,
@@ -31,4 +32,5 @@ HANDLERS: dict[str, Handler] = {
     **attributes.HANDLERS,
     **policy.HANDLERS,
     **encryption.HANDLERS,
+    **lock.HANDLERS,
 }

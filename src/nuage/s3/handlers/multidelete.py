@@ -6,6 +6,7 @@ from nuage.errors import NuageError
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import xml_body
+from nuage.s3.handlers.lock import bypass_governance
 from nuage.s3.http import Request, Response, xml_response
 from nuage.xml import child_text, render, root, sub
 
@@ -26,6 +27,7 @@ async def delete_objects(svc: Services, req: Request) -> Response:
     if not items or len(items) > MAX_KEYS:
         raise e.MalformedXML()
     await svc.buckets.get(req.bucket)
+    bypass = await bypass_governance(svc, req)
     doc = root("DeleteResult")
     for item in items:
         key = child_text(item, "Key")
@@ -33,7 +35,8 @@ async def delete_objects(svc: Services, req: Request) -> Response:
             raise e.MalformedXML()
         version = child_text(item, "VersionId")
         try:
-            removed = await svc.objects.delete(req.bucket, key, version or None, req.owner_id)
+            removed = await svc.objects.delete(req.bucket, key, version or None, req.owner_id,
+                                               bypass_governance=bypass)
         except NuageError as exc:
             err = e.from_domain(exc)
             x = sub(doc, "Error")

@@ -16,6 +16,7 @@ from nuage.s3.handlers.common import (
     write_condition,
 )
 from nuage.s3.handlers.encryption import read_customer_key, write_spec
+from nuage.s3.handlers.lock import bypass_governance
 from nuage.s3.headers import http_date, object_attrs, object_headers, parse_range, quote_etag, sse_headers
 from nuage.s3.http import Request, Response, empty, empty_body
 from nuage.storage.meta.records import ObjectRecord
@@ -172,7 +173,8 @@ async def delete_object(svc: Services, req: Request) -> Response:
             raise e.NoSuchKey()
         if cond_match.strip() != "*" and cond_match.strip().strip('"') != current.etag:
             raise e.PreconditionFailed()
-    removed = await svc.objects.delete(bucket, key, version_id(req), req.owner_id)
+    removed = await svc.objects.delete(bucket, key, version_id(req), req.owner_id,
+                                       bypass_governance=await bypass_governance(svc, req))
     headers: list[tuple[str, str]] = []
     if removed is not None:
         if removed.delete_marker:

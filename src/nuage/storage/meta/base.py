@@ -3,6 +3,7 @@ implementation of the same protocol lets several gateways share one store."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from nuage.storage.meta.records import (
@@ -42,11 +43,13 @@ class MetadataStore(Protocol):
     async def put_object(self, rec: ObjectRecord, versioning: str, cond: WriteCondition | None = None,
                          expect_seq: int | bool | None = False) -> tuple[ObjectRecord, list[str]]: ...
     async def delete_object(self, bucket: str, key: str, version_id: str | None, versioning: str,
-                            owner: str) -> tuple[ObjectRecord | None, list[str]]: ...
+                            owner: str, guard: Callable[[ObjectRecord], None] | None = None,
+                            ) -> tuple[ObjectRecord | None, list[str]]: ...
     async def set_object_tags(self, bucket: str, key: str, version_id: str | None,
                               tags: dict[str, str]) -> ObjectRecord: ...
     async def update_object_extra(self, bucket: str, key: str, version_id: str | None,
-                                  changes: dict[str, str | None]) -> ObjectRecord: ...
+                                  changes: dict[str, str | None],
+                                  guard: Callable[[ObjectRecord], None] | None = None) -> ObjectRecord: ...
     async def list_objects(self, bucket: str, prefix: str, delimiter: str, marker: str | None,
                            max_keys: int) -> ListPage: ...
     async def list_versions(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Callable
 
 from nuage.errors import ConditionalRequestConflict, KeyNotFound, PreconditionFailed, VersionNotFound
 from nuage.storage.meta.records import ObjectRecord, WriteCondition
@@ -104,13 +105,16 @@ def put_version(
 
 def delete(
     conn: sqlite3.Connection, bucket: str, key: str, version_id: str | None, versioning: str,
-    owner: str, now: float,
+    owner: str, now: float, guard: Callable[[ObjectRecord], None] | None = None,
 ) -> tuple[ObjectRecord | None, list[str]]:
-    """DeleteObject. Returns (the removed version or the new delete marker, released blobs)."""
+    """DeleteObject. Returns (the removed version or the new delete marker, released blobs).
+    ``guard`` sees a version about to be removed inside the transaction and may refuse by raising."""
     if version_id is not None:
         target = by_version(conn, bucket, key, version_id)
         if target is None:
             return None, []
+        if guard is not None:
+            guard(target)
         released = _remove_row(conn, target)
         if target.is_latest:
             _promote_newest(conn, bucket, key)
@@ -142,11 +146,15 @@ def set_tags(conn: sqlite3.Connection, bucket: str, key: str, version_id: str | 
 
 
 def update_extra(conn: sqlite3.Connection, bucket: str, key: str, version_id: str | None,
-                 changes: dict[str, str | None]) -> ObjectRecord:
-    """Set or clear entries of an object version's ``extra`` map (acl, retention, legal hold...)."""
+                 changes: dict[str, str | None],
+                 guard: Callable[[ObjectRecord], None] | None = None) -> ObjectRecord:
+    """Set or clear entries of an object version's ``extra`` map (acl, retention, legal hold...).
+    ``guard`` sees the version before the change, inside the transaction, and may refuse by raising."""
     rec = latest(conn, bucket, key) if version_id is None else by_version(conn, bucket, key, version_id)
     if rec is None or rec.delete_marker:
         raise KeyNotFound() if version_id is None else VersionNotFound()
+    if guard is not None:
+        guard(rec)
     for name, value in changes.items():
         if value is None:
             rec.extra.pop(name, None)

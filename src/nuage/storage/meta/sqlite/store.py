@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
@@ -138,18 +139,21 @@ class SQLiteMetadataStore:
         return await self._writer.run(tx)
 
     async def delete_object(self, bucket: str, key: str, version_id: str | None, versioning: str,
-                            owner: str) -> tuple[ObjectRecord | None, list[str]]:
+                            owner: str, guard: Callable[[ObjectRecord], None] | None = None,
+                            ) -> tuple[ObjectRecord | None, list[str]]:
         now = time.time()
         return await self._writer.run(
-            lambda conn: objects.delete(conn, bucket, key, version_id, versioning, owner, now))
+            lambda conn: objects.delete(conn, bucket, key, version_id, versioning, owner, now, guard))
 
     async def set_object_tags(self, bucket: str, key: str, version_id: str | None,
                               tags: dict[str, str]) -> ObjectRecord:
         return await self._writer.run(lambda conn: objects.set_tags(conn, bucket, key, version_id, tags))
 
     async def update_object_extra(self, bucket: str, key: str, version_id: str | None,
-                                  changes: dict[str, str | None]) -> ObjectRecord:
-        return await self._writer.run(lambda conn: objects.update_extra(conn, bucket, key, version_id, changes))
+                                  changes: dict[str, str | None],
+                                  guard: Callable[[ObjectRecord], None] | None = None) -> ObjectRecord:
+        return await self._writer.run(
+            lambda conn: objects.update_extra(conn, bucket, key, version_id, changes, guard))
 
     async def list_objects(self, bucket: str, prefix: str, delimiter: str, marker: str | None,
                      max_keys: int) -> ListPage:
