@@ -18,6 +18,7 @@ import uvicorn
 
 from nuage.config import Settings
 from nuage.core.buckets import BucketService
+from nuage.core.iam import IAM, SecretBox
 from nuage.core.identities import Identities
 from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
@@ -74,12 +75,20 @@ def open_stores(settings: Settings) -> tuple[SQLiteMetadataStore, LocalBlobStore
     return meta, blobs
 
 
-def build_services(settings: Settings, meta: SQLiteMetadataStore, blobs: LocalBlobStore) -> Services:
+def open_iam(settings: Settings, meta: SQLiteMetadataStore) -> IAM:
+    """Accounts and keys, with secrets sealed by the IAM key (DATA/secrets/iam.key or $NUAGE_IAM_KEY)."""
+    return IAM(meta.iam, SecretBox.load(settings.data_dir))
+
+
+def build_services(settings: Settings, meta: SQLiteMetadataStore, blobs: LocalBlobStore,
+                   iam: IAM | None = None) -> Services:
+    iam = iam or open_iam(settings, meta)
     objects = ObjectService(meta, blobs, Keyring.load(settings.data_dir, settings.master_key))
 
     return Services(
         settings=settings, buckets=BucketService(meta, blobs, settings.region), objects=objects,
-        multipart=MultipartService(objects), identities=Identities(meta),
+        multipart=MultipartService(objects),
+        identities=Identities(meta, source=iam.lookup, policy_source=iam.identity_policies),
     )
 
 
@@ -130,8 +139,10 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     meta, blobs = open_stores(settings)
     creds = root_credentials(settings)
-    meta.put_credential(creds.access_key, creds.secret_key, creds.owner_id, creds.display_name)
-    app = Lifespan(S3App(build_services(settings, meta, blobs)), meta, blobs, settings)
+    iam = open_iam(settings, meta)
+    iam.migrate_legacy()
+    iam.put_root_key(iam.ensure_account(creds.owner_id, creds.display_name), creds.access_key, creds.secret_key)
+    app = Lifespan(S3App(build_services(settings, meta, blobs, iam)), meta, blobs, settings)
     if announce:
         endpoint = settings.endpoint
         print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)

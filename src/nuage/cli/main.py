@@ -50,17 +50,19 @@ def keys() -> None:
 @click.option("--owner-id", default=None, help="Canonical user id (default: derived from the name).")
 def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_name: str,
              owner_id: str | None) -> None:
-    """Add (or replace) an access key owned by a user of its own."""
-    from nuage.server import open_stores
+    """Add (or replace) a root access key of an account of its own (created when missing)."""
+    from nuage.server import open_iam, open_stores
 
     settings = settings_from_env(data_dir=data_dir)
     meta, _ = open_stores(settings)
     try:
         owner = owner_id or hashlib.sha256(display_name.encode()).hexdigest()
-        meta.put_credential(access_key, secret_key, owner, display_name)
+        iam = open_iam(settings, meta)
+        account = iam.ensure_account(owner, display_name)
+        iam.put_root_key(account, access_key, secret_key)
     finally:
         meta.close()
-    click.echo(f"{access_key} -> {display_name} ({owner})")
+    click.echo(f"{access_key} -> {display_name} ({owner}, account {account.account_id})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from nuage.storage.meta.iam import IAMStore
 from nuage.storage.meta.records import (
     BucketRecord,
     ListPage,
@@ -21,6 +22,9 @@ from nuage.storage.meta.records import (
 class MetadataStore(Protocol):
     """Every write is one transaction; a write that returns has been committed durably.
     Methods that release blobs return their ids: the caller deletes the files after the commit."""
+
+    @property
+    def iam(self) -> IAMStore: ...   # accounts, IAM users, groups, inline policies, access keys
 
     def close(self) -> None: ...
 

@@ -20,6 +20,7 @@ from nuage.storage.meta.records import (
 )
 from nuage.storage.meta.sqlite import listing, multipart, objects
 from nuage.storage.meta.sqlite.db import Readers, Writer, connect, migrate
+from nuage.storage.meta.sqlite.iam import SQLiteIAMStore
 
 BUCKET_COLUMNS = "name, owner, region, created, versioning, object_lock"
 
@@ -39,6 +40,7 @@ class SQLiteMetadataStore:
             boot.close()
         self._writer = Writer(path, fsync=fsync)
         self._readers = Readers(path, fsync=fsync)
+        self.iam = SQLiteIAMStore(self._readers.get, self._writer.run_sync)
 
     def close(self) -> None:
         self._writer.close()

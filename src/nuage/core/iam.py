@@ -1,0 +1,344 @@
+"""Accounts (tenants), IAM users, groups, access keys and inline policies: the use-cases behind the IAM
+API, the admin API and the CLI, and the identity lookups of request authentication.
+
+Secret keys are stored encrypted (AES-256-GCM, the access key id as associated data) with a server key
+that never enters the metadata store: ``NUAGE_IAM_KEY`` (base64 of 32 bytes) or ``DATA/secrets/iam.key``
+(mode 0600, created on first use). A stolen metadata file alone does not hand out usable keys.
+Signatures computed with a secret are compared in constant time by :mod:`nuage.sigv4`.
+
+Synchronous by design: administrative writes are rare, and lookups are cached by
+:class:`nuage.core.identities.Identities`. Protocol layers call these from a worker thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+import secrets
+import string
+import time
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from nuage.core.identities import Identity
+from nuage.core.policy import MalformedPolicy, Policy, parse_policy
+from nuage.errors import NuageError
+from nuage.storage.meta.iam import AccountRecord, GroupRecord, IAMStore, KeyRecord, UserRecord
+
+KEY_PATH = Path("secrets") / "iam.key"   # beside (not inside) keys/, which SSE owns
+KEY_ENV = "NUAGE_IAM_KEY"
+ACTIVE, INACTIVE, SUSPENDED = "Active", "Inactive", "Suspended"
+MAX_KEYS_PER_USER = 2
+NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
+GROUP_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
+POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
+PATH_RE = re.compile(r"^/([\x21-\x7e]{0,510}/)?$")
+
+
+# -- domain errors (the IAM API maps them to its codes) ----------------------------------------------
+class IAMError(NuageError):
+    default_message = "The request could not be completed."
+
+
+class NoSuchEntity(IAMError):
+    default_message = "The requested entity does not exist."
+
+
+class EntityAlreadyExists(IAMError):
+    default_message = "The entity already exists."
+
+
+class DeleteConflict(IAMError):
+    default_message = "The entity cannot be deleted while it has subordinate entities."
+
+
+class LimitExceeded(IAMError):
+    default_message = "A limit was exceeded."
+
+
+class InvalidInput(IAMError):
+    default_message = "Invalid input."
+
+
+class MalformedPolicyDocument(IAMError):
+    default_message = "Syntax errors in policy."
+
+
+# -- secrets ---------------------------------------------------------------------------------------
+class SecretBox:
+    """Encrypts secret access keys with the server's IAM key."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != 32:
+            raise ValueError("the IAM key must be 32 bytes")
+        self._aead = AESGCM(key)
+
+    @classmethod
+    def load(cls, data_dir: Path, key_b64: str | None = None) -> SecretBox:
+        """From ``key_b64`` (or $NUAGE_IAM_KEY), else DATA/keys/iam.key, created (0600) when missing."""
+        key_b64 = key_b64 or os.environ.get(KEY_ENV) or None
+        if key_b64:
+            try:
+                return cls(base64.b64decode(key_b64, validate=True))
+            except (binascii.Error, ValueError) as exc:
+                raise ValueError(f"{KEY_ENV} must be the base64 of 32 bytes") from exc
+        path = data_dir / KEY_PATH
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_suffix(".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(base64.b64encode(os.urandom(32)) + b"\n")
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)   # never replace a key another process created meanwhile
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink(missing_ok=True)
+        return cls(base64.b64decode(path.read_bytes().strip()))
+
+    def seal(self, access_key: str, secret: str) -> str:
+        nonce = os.urandom(12)
+        return base64.b64encode(nonce + self._aead.encrypt(nonce, secret.encode(), access_key.encode())).decode()
+
+    def open(self, access_key: str, sealed: str) -> str | None:
+        try:
+            raw = base64.b64decode(sealed)
+            return self._aead.decrypt(raw[:12], raw[12:], access_key.encode()).decode()
+        except (InvalidTag, ValueError, binascii.Error):
+            return None
+
+
+def new_access_key() -> str:
+    return "AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
+
+
+def new_secret_key() -> str:
+    return "".join(secrets.choice(string.ascii_letters + string.digits + "+/") for _ in range(40))
+
+
+def _new_id(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(17))
+
+
+def new_account_id() -> str:
+    return str(secrets.randbelow(9 * 10**11) + 10**11)
+
+
+def canonical_for(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+class IAM:
+    def __init__(self, store: IAMStore, box: SecretBox) -> None:
+        self.store = store
+        self.box = box
+
+    # -- accounts ---------------------------------------------------------------------------------
+    def ensure_account(self, canonical_id: str, name: str) -> AccountRecord:
+        """The account with this canonical id, created when missing."""
+        found = self.store.account_by_canonical(canonical_id)
+        if found is not None:
+            return found
+        for _ in range(10):
+            rec = AccountRecord(new_account_id(), canonical_id, name, ACTIVE, time.time())
+            try:
+                self.store.create_account(rec)
+                return rec
+            except ValueError:
+                found = self.store.account_by_canonical(canonical_id)
+                if found is not None:
+                    return found
+        raise IAMError("could not allocate an account id")
+
+    def create_account(self, name: str) -> AccountRecord:
+        return self.ensure_account(hashlib.sha256(os.urandom(32)).hexdigest(), name)
+
+    def account(self, account_id: str) -> AccountRecord:
+        rec = self.store.get_account(account_id)
+        if rec is None:
+            raise NoSuchEntity(f"The account {account_id} cannot be found.")
+        return rec
+
+    def set_account_status(self, account_id: str, status: str) -> None:
+        try:
+            self.store.set_account_status(account_id, status)
+        except KeyError:
+            raise NoSuchEntity(f"The account {account_id} cannot be found.") from None
+
+    def put_root_key(self, account: AccountRecord, access_key: str, secret: str) -> None:
+        """Add (or replace) a root key of an account."""
+        existing = self.store.get_key(access_key)
+        if existing is not None and existing.account_id != account.account_id:
+            self.store.delete_key(access_key)
+        self.store.put_key(KeyRecord(access_key, account.account_id, None, self.box.seal(access_key, secret),
+                                     ACTIVE, time.time()))
+
+    def migrate_legacy(self) -> int:
+        """Move keys stored in clear by earlier versions into accounts, encrypted."""
+        moved = 0
+        for access_key, secret, owner_id, display_name in self.store.legacy_credentials():
+            self.put_root_key(self.ensure_account(owner_id, display_name), access_key, secret)
+            self.store.drop_legacy_credential(access_key)
+            moved += 1
+        return moved
+
+    # -- lookups for authentication ----------------------------------------------------------------
+    def lookup(self, access_key: str) -> Identity | None:
+        key = self.store.get_key(access_key)
+        if key is None or key.status != ACTIVE:
+            return None
+        account = self.store.get_account(key.account_id)
+        if account is None or account.status != ACTIVE:
+            return None
+        secret = self.box.open(access_key, key.secret)
+        if secret is None:
+            return None
+        if key.user_name is None:
+            return Identity(access_key, secret, account.account_id, account.canonical_id, account.name)
+        user = self.store.get_user(account.account_id, key.user_name)
+        if user is None:
+            return None
+        return Identity(access_key, secret, account.account_id, account.canonical_id, account.name,
+                        user_name=user.name, user_id=user.user_id, path=user.path)
+
+    def identity_policies(self, ident: Identity) -> list[Policy]:
+        if ident.user_name is None:
+            return []
+        docs = [d for _, d in self.store.list_policies(ident.account_id, "user", ident.user_name)]
+        for group in self.store.groups_of(ident.account_id, ident.user_name):
+            docs += [d for _, d in self.store.list_policies(ident.account_id, "group", group)]
+        out: list[Policy] = []
+        for doc in docs:
+            try:
+                out.append(parse_policy(doc, kind="identity"))
+            except MalformedPolicy:
+                continue
+        return out
+
+    # -- users -------------------------------------------------------------------------------------
+    def user(self, account_id: str, name: str) -> UserRecord:
+        rec = self.store.get_user(account_id, name)
+        if rec is None:
+            raise NoSuchEntity(f"The user with name {name} cannot be found.")
+        return rec
+
+    def create_user(self, account_id: str, name: str, path: str = "/") -> UserRecord:
+        if not NAME_RE.match(name):
+            raise InvalidInput(f"The specified value for userName is invalid: {name}")
+        if not PATH_RE.match(path):
+            raise InvalidInput("The specified value for path is invalid.")
+        rec = UserRecord(account_id, name, _new_id("AIDA"), path, time.time())
+        try:
+            self.store.create_user(rec)
+        except ValueError:
+            raise EntityAlreadyExists(f"User with name {name} already exists.") from None
+        return rec
+
+    def list_users(self, account_id: str, path_prefix: str = "/") -> list[UserRecord]:
+        return self.store.list_users(account_id, path_prefix)
+
+    def delete_user(self, account_id: str, name: str) -> None:
+        user = self.user(account_id, name)
+        if self.store.list_keys(account_id, user.name):
+            raise DeleteConflict("Cannot delete entity, must delete access keys first.")
+        if self.store.list_policies(account_id, "user", user.name):
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if self.store.groups_of(account_id, user.name):
+            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+        self.store.delete_user(account_id, user.name)
+
+    # -- access keys --------------------------------------------------------------------------------
+    def create_access_key(self, account_id: str, user_name: str | None) -> tuple[KeyRecord, str]:
+        if user_name is not None:
+            user_name = self.user(account_id, user_name).name
+            if len(self.store.list_keys(account_id, user_name)) >= MAX_KEYS_PER_USER:
+                raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}")
+        access, secret = new_access_key(), new_secret_key()
+        rec = KeyRecord(access, account_id, user_name, self.box.seal(access, secret), ACTIVE, time.time())
+        self.store.put_key(rec)
+        return rec, secret
+
+    def list_access_keys(self, account_id: str, user_name: str | None) -> list[KeyRecord]:
+        if user_name is not None:
+            user_name = self.user(account_id, user_name).name
+        return self.store.list_keys(account_id, user_name)
+
+    def _own_key(self, account_id: str, user_name: str | None, access_key: str) -> KeyRecord:
+        if user_name is not None:
+            user_name = self.user(account_id, user_name).name
+        key = self.store.get_key(access_key)
+        if (key is None or key.account_id != account_id
+                or (key.user_name or "").lower() != (user_name or "").lower()):
+            raise NoSuchEntity(f"The Access Key with id {access_key} cannot be found.")
+        return key
+
+    def update_access_key(self, account_id: str, user_name: str | None, access_key: str, status: str) -> None:
+        if status not in (ACTIVE, INACTIVE):
+            raise InvalidInput(f"Invalid status: {status}")
+        self.store.set_key_status(self._own_key(account_id, user_name, access_key).access_key, status)
+
+    def delete_access_key(self, account_id: str, user_name: str | None, access_key: str) -> None:
+        self.store.delete_key(self._own_key(account_id, user_name, access_key).access_key)
+
+    # -- groups -------------------------------------------------------------------------------------
+    def group(self, account_id: str, name: str) -> GroupRecord:
+        rec = self.store.get_group(account_id, name)
+        if rec is None:
+            raise NoSuchEntity(f"The group with name {name} cannot be found.")
+        return rec
+
+    def create_group(self, account_id: str, name: str, path: str = "/") -> GroupRecord:
+        if not GROUP_NAME_RE.match(name):
+            raise InvalidInput(f"The specified value for groupName is invalid: {name}")
+        if not PATH_RE.match(path):
+            raise InvalidInput("The specified value for path is invalid.")
+        rec = GroupRecord(account_id, name, _new_id("AGPA"), path, time.time())
+        try:
+            self.store.create_group(rec)
+        except ValueError:
+            raise EntityAlreadyExists(f"Group with name {name} already exists.") from None
+        return rec
+
+    def add_user_to_group(self, account_id: str, group: str, user: str) -> None:
+        g, u = self.group(account_id, group), self.user(account_id, user)
+        self.store.add_member(account_id, g.name, u.name)
+
+    # -- inline policies ----------------------------------------------------------------------------
+    def _holder(self, account_id: str, kind: str, holder: str) -> str:
+        return self.user(account_id, holder).name if kind == "user" else self.group(account_id, holder).name
+
+    def put_policy(self, account_id: str, kind: str, holder: str, name: str, document: str) -> None:
+        holder = self._holder(account_id, kind, holder)
+        if not POLICY_NAME_RE.match(name):
+            raise InvalidInput(f"The specified value for policyName is invalid: {name}")
+        try:
+            parse_policy(document, kind="identity")
+        except MalformedPolicy as exc:
+            if type(exc).__name__ == "PolicyTooLarge":
+                raise LimitExceeded(exc.message) from exc
+            raise MalformedPolicyDocument(exc.message) from exc
+        self.store.put_policy(account_id, kind, holder, name, document)
+
+    def get_policy(self, account_id: str, kind: str, holder: str, name: str) -> tuple[str, str, str]:
+        """(holder name, policy name, document)."""
+        holder = self._holder(account_id, kind, holder)
+        for pname, doc in self.store.list_policies(account_id, kind, holder):
+            if pname.lower() == name.lower():
+                return holder, pname, doc
+        raise NoSuchEntity(f"The {kind} policy with name {name} cannot be found.")
+
+    def list_policies(self, account_id: str, kind: str, holder: str) -> list[str]:
+        holder = self._holder(account_id, kind, holder)
+        return [n for n, _ in self.store.list_policies(account_id, kind, holder)]
+
+    def delete_policy(self, account_id: str, kind: str, holder: str, name: str) -> None:
+        holder, pname, _ = self.get_policy(account_id, kind, holder, name)
+        self.store.delete_policy(account_id, kind, holder, pname)
