@@ -23,6 +23,7 @@ from nuage.core.identities import Identities
 from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
 from nuage.core.sse import Keyring
+from nuage.iam_api.app import IAMApp, IAMRouter
 from nuage.s3.app import S3App
 from nuage.s3.context import Services
 from nuage.storage import sweeper
@@ -142,7 +143,9 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     iam = open_iam(settings, meta)
     iam.migrate_legacy()
     iam.put_root_key(iam.ensure_account(creds.owner_id, creds.display_name), creds.access_key, creds.secret_key)
-    app = Lifespan(S3App(build_services(settings, meta, blobs, iam)), meta, blobs, settings)
+    services = build_services(settings, meta, blobs, iam)
+    iam_app = IAMApp(iam, services.identities, settings.region, settings.max_skew_seconds)
+    app = Lifespan(IAMRouter(iam_app, S3App(services)), meta, blobs, settings)
     if announce:
         endpoint = settings.endpoint
         print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)

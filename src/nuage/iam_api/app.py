@@ -1,0 +1,170 @@
+"""The IAM ASGI application and the dispatcher that sends IAM requests to it and all else to S3.
+
+An IAM request is a ``POST /`` whose SigV4 credential scope names the service ``iam``; it is recognised
+from the Authorization header alone, before any S3 routing. The body (a form, at most 128 KiB) is read
+whole, hashed and checked against the signature (service ``iam``, region ``us-east-1`` or the server's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from nuage.core import iam as core
+from nuage.core.iam import IAM
+from nuage.core.identities import Identities, Identity
+from nuage.core.policy import Decision, RequestContext, evaluate
+from nuage.core.policy.model import PARTITION
+from nuage.iam_api import groups, keys, policies, users
+from nuage.iam_api.protocol import Action, Call, IAMApiError, render_error, render_response
+from nuage.sigv4 import AuthError, RequestView, authenticate
+
+log = logging.getLogger("nuage.iam")
+
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+MAX_BODY = 128 * 1024
+VERSION = "2010-05-08"
+SCOPE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/iam/aws4_request")
+
+ACTIONS: dict[str, Action] = {**users.ACTIONS, **keys.ACTIONS, **groups.ACTIONS, **policies.ACTIONS}
+
+#: Domain errors of nuage.core.iam -> (IAM code, HTTP status).
+ERRORS: dict[type[core.IAMError], tuple[str, int]] = {
+    core.NoSuchEntity: ("NoSuchEntity", 404),
+    core.EntityAlreadyExists: ("EntityAlreadyExists", 409),
+    core.DeleteConflict: ("DeleteConflict", 409),
+    core.LimitExceeded: ("LimitExceeded", 409),
+    core.InvalidInput: ("InvalidInput", 400),
+    core.MalformedPolicyDocument: ("MalformedPolicyDocument", 400),
+}
+AUTH_ERRORS = {"InvalidAccessKeyId": "InvalidClientTokenId", "SignatureDoesNotMatch": "SignatureDoesNotMatch",
+               "RequestTimeTooSkewed": "RequestExpired"}
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str:
+    for k, v in scope.get("headers", ()):
+        if k.lower() == name:
+            return str(v.decode("latin-1"))
+    return ""
+
+
+def is_iam_request(scope: dict[str, Any]) -> bool:
+    return (scope.get("type") == "http" and scope.get("method") == "POST" and scope.get("path") in ("/", "")
+            and SCOPE_RE.search(_header(scope, b"authorization")) is not None)
+
+
+class IAMRouter:
+    """IAM requests to the IAM app, everything else (lifespan included) to the fallback (S3)."""
+
+    def __init__(self, iam_app: ASGIApp, fallback: ASGIApp) -> None:
+        self.iam_app = iam_app
+        self.fallback = fallback
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if is_iam_request(scope):
+            await self.iam_app(scope, receive, send)
+        else:
+            await self.fallback(scope, receive, send)
+
+
+def _resource(call: Call) -> str:
+    base = f"arn:{PARTITION}:iam::{call.account}:"
+    if "GroupName" in call.params:
+        return base + "group/" + call.params["GroupName"]
+    name = call.user_or_self()
+    return base + ("user/" + name if name else "root")
+
+
+class IAMApp:
+    def __init__(self, iam: IAM, identities: Identities, region: str, max_skew_seconds: int = 900) -> None:
+        self.iam = iam
+        self.identities = identities
+        self.regions = {"us-east-1", region}
+        self.max_skew = max_skew_seconds
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        request_id = secrets.token_hex(16)
+        try:
+            status, body = 200, await self._handle(scope, receive, request_id)
+        except IAMApiError as err:
+            status, body = err.status, render_error(err, request_id)
+        except Exception:
+            log.exception("internal error in the IAM API")
+            failure = IAMApiError("ServiceFailure", "Internal failure.", 500, "Receiver")
+            status, body = failure.status, render_error(failure, request_id)
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"text/xml"), (b"content-length", str(len(body)).encode()),
+            (b"x-amzn-requestid", request_id.encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _read(self, receive: Any) -> bytes:
+        buf = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise IAMApiError("IncompleteSignature", "The request body was not received.")
+            buf += message.get("body", b"")
+            if len(buf) > MAX_BODY:
+                raise IAMApiError("ValidationError", "The request is too large.", 413)
+            if not message.get("more_body", False):
+                return bytes(buf)
+
+    def _authenticate(self, scope: dict[str, Any], body: bytes) -> Identity:
+        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", ())]
+        found = SCOPE_RE.search(_header(scope, b"authorization"))
+        region = found.group(1) if found else "us-east-1"
+        if region not in self.regions:
+            raise IAMApiError("SignatureDoesNotMatch", f"Credential should be scoped to a valid region, not "
+                                                       f"'{region}'.", 403)
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?", 1)[0]
+        view = RequestView("POST", raw_path, scope.get("query_string", b"").decode("latin-1"), headers,
+                           datetime.now(UTC))
+        try:
+            result = authenticate(view, self.identities.secret, region=region, max_skew_seconds=self.max_skew,
+                                  services=frozenset({"iam"}), body_sha256=hashlib.sha256(body).hexdigest())
+        except AuthError as exc:
+            code = AUTH_ERRORS.get(exc.code, exc.code)
+            if code == "InvalidClientTokenId":
+                raise IAMApiError(code, "The security token included in the request is invalid.", 403) from exc
+            raise IAMApiError(code, exc.message, 403 if code != "InvalidArgument" else 400) from exc
+        ident = self.identities.lookup(result.access_key) if result.access_key else None
+        if ident is None:
+            raise IAMApiError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+        return ident
+
+    async def _handle(self, scope: dict[str, Any], receive: Any, request_id: str) -> bytes:
+        body = await self._read(receive)
+        caller = self._authenticate(scope, body)
+        params: dict[str, str] = {}
+        try:
+            for k, v in parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False):
+                params.setdefault(k, v)
+        except UnicodeDecodeError as exc:
+            raise IAMApiError("MalformedQueryString", "The query string is not valid UTF-8.") from exc
+        action_name = params.get("Action", "")
+        action = ACTIONS.get(action_name)
+        if action is None:
+            raise IAMApiError("InvalidAction", f"Could not find operation {action_name} for version "
+                                               f"{params.get('Version', VERSION)}")
+        call = Call(self.iam, self.identities, caller, params)
+        self._authorize(call, action_name)
+        try:
+            return await asyncio.to_thread(render_response, action_name, request_id, action, call)
+        except core.IAMError as exc:
+            code, status = ERRORS.get(type(exc), ("ServiceFailure", 500))
+            raise IAMApiError(code, exc.message, status) from exc
+
+    def _authorize(self, call: Call, action: str) -> None:
+        if call.caller.is_root:
+            return
+        ctx = RequestContext(call.caller.principal(), f"iam:{action}", _resource(call))
+        if evaluate(self.identities.policies(call.caller), ctx) is not Decision.ALLOW:
+            raise IAMApiError("AccessDenied", f"User: {call.caller.arn} is not authorized to perform: iam:{action} "
+                                              f"on resource: {ctx.resource}", 403)
