@@ -24,6 +24,8 @@ class Settings:
     sweep_interval_seconds: float = 600.0
     orphan_grace_seconds: float = 3600.0
     multipart_expiry_seconds: float = 7 * 24 * 3600.0
+    lifecycle_interval_seconds: float = 3600.0     # how often the lifecycle worker runs
+    lifecycle_day_seconds: float = 86400.0          # a lifecycle "day" (smaller for tests, as rgw_lc_debug_interval)
     extra_domains: tuple[str, ...] = field(default_factory=tuple)
     master_key: str | None = field(default=None, repr=False)   # base64; else DATA/keys/master.key
 
@@ -55,7 +57,9 @@ def settings_from_env(**overrides: object) -> Settings:
         env["inline_max"] = int(os.environ["NUAGE_INLINE_MAX"])
     for var, name in (("NUAGE_SWEEP_INTERVAL", "sweep_interval_seconds"),
                       ("NUAGE_ORPHAN_GRACE", "orphan_grace_seconds"),
-                      ("NUAGE_MULTIPART_EXPIRY", "multipart_expiry_seconds")):
+                      ("NUAGE_MULTIPART_EXPIRY", "multipart_expiry_seconds"),
+                      ("NUAGE_LIFECYCLE_INTERVAL", "lifecycle_interval_seconds"),
+                      ("NUAGE_LIFECYCLE_DAY_SECONDS", "lifecycle_day_seconds")):
         if var in os.environ:
             env[name] = float(os.environ[var])
     env.update({k: v for k, v in overrides.items() if v is not None})

@@ -20,6 +20,8 @@ from nuage.config import Settings
 from nuage.core.buckets import BucketService
 from nuage.core.iam import IAM, SecretBox
 from nuage.core.identities import Identities
+from nuage.core.lifecycle import LifecycleWorker
+from nuage.core.lifecycle import run_forever as run_lifecycle
 from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
 from nuage.core.sse import Keyring
@@ -94,28 +96,36 @@ def build_services(settings: Settings, meta: SQLiteMetadataStore, blobs: LocalBl
 
 
 class Lifespan:
-    """ASGI lifespan wrapper that runs the sweeper while the server runs."""
+    """ASGI lifespan wrapper that runs the sweeper (and, given the services, the lifecycle worker)
+    while the server runs."""
 
-    def __init__(self, app: Any, meta: SQLiteMetadataStore, blobs: LocalBlobStore, settings: Settings) -> None:
+    def __init__(self, app: Any, meta: SQLiteMetadataStore, blobs: LocalBlobStore, settings: Settings,
+                 services: Services | None = None) -> None:
         self.app = app
         self.meta = meta
         self.blobs = blobs
         self.settings = settings
+        self.services = services
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "lifespan":
             await self.app(scope, receive, send)
             return
-        task: asyncio.Task[None] | None = None
+        tasks: list[asyncio.Task[None]] = []
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                task = asyncio.create_task(sweeper.run_forever(
+                tasks.append(asyncio.create_task(sweeper.run_forever(
                     self.meta, self.blobs, self.settings.sweep_interval_seconds,
-                    self.settings.orphan_grace_seconds, self.settings.multipart_expiry_seconds))
+                    self.settings.orphan_grace_seconds, self.settings.multipart_expiry_seconds)))
+                if self.services is not None:
+                    worker = LifecycleWorker(self.meta, self.services.objects, self.services.multipart,
+                                             self.settings.lifecycle_day_seconds)
+                    tasks.append(asyncio.create_task(run_lifecycle(
+                        worker, self.settings.lifecycle_interval_seconds)))
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if task is not None:
+                for task in tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -145,7 +155,7 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     iam.put_root_key(iam.ensure_account(creds.owner_id, creds.display_name), creds.access_key, creds.secret_key)
     services = build_services(settings, meta, blobs, iam)
     iam_app = IAMApp(iam, services.identities, settings.region, settings.max_skew_seconds)
-    app = Lifespan(IAMRouter(iam_app, S3App(services)), meta, blobs, settings)
+    app = Lifespan(IAMRouter(iam_app, S3App(services)), meta, blobs, settings, services)
     if announce:
         endpoint = settings.endpoint
         print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)

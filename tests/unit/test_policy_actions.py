@@ -12,7 +12,8 @@ OBJ = "arn:aws:s3:::bkt/dir/key.txt"
 
 
 def test_every_routed_operation_has_an_action() -> None:
-    missing = {r.operation for r in ROUTES if r.operation != "NotImplemented"} - set(ACTIONS)
+    # a CORS preflight is answered without authentication, so it needs no action
+    missing = {r.operation for r in ROUTES if r.operation not in ("NotImplemented", "PreflightRequest")} - set(ACTIONS)
     assert not missing
 
 

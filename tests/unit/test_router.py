@@ -66,7 +66,18 @@ CASES: list[tuple[str, Target, str, dict[str, str], str | None]] = [
     ("DELETE", O, "uploadId=u", {}, "AbortMultipartUpload"),
     ("POST", O, "", {}, None),
     ("PATCH", O, "", {}, None),
-    ("OPTIONS", B, "", {}, None),
+    ("OPTIONS", B, "", {}, "PreflightRequest"),
+    ("OPTIONS", O, "", {}, "PreflightRequest"),
+    ("OPTIONS", S, "", {}, None),
+    ("GET", B, "lifecycle", {}, "GetBucketLifecycleConfiguration"),
+    ("PUT", B, "lifecycle", {}, "PutBucketLifecycleConfiguration"),
+    ("DELETE", B, "lifecycle", {}, "DeleteBucketLifecycle"),
+    ("GET", B, "cors", {}, "GetBucketCors"),
+    ("PUT", B, "cors", {}, "PutBucketCors"),
+    ("DELETE", B, "cors", {}, "DeleteBucketCors"),
+    ("GET", B, "website", {}, "GetBucketWebsite"),
+    ("PUT", B, "website", {}, "PutBucketWebsite"),
+    ("DELETE", B, "website", {}, "DeleteBucketWebsite"),
 ]
 
 

@@ -14,6 +14,8 @@ from nuage.s3.access import authorize
 from nuage.s3.auth import body_stream, verify
 from nuage.s3.context import Services
 from nuage.s3.handlers import HANDLERS
+from nuage.s3.handlers.cors import add_cors_headers
+from nuage.s3.handlers.lifecycle import add_expiration_header
 from nuage.s3.http import Request, Response
 from nuage.s3.router import Target, route
 
@@ -75,6 +77,12 @@ class S3App:
         except Exception:
             log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
             response = self._error(e.InternalError(), req, scope, request_id)
+        if req is not None and req.bucket is not None:   # CORS and lifecycle headers, errors included
+            try:
+                await add_expiration_header(self.services, req, response)
+                await add_cors_headers(self.services, req, response)
+            except Exception:
+                log.exception("could not add CORS or expiration headers on %s %s", req.method, req.raw_path)
         if req is not None and not req.body_consumed and _has_body(req):
             # The body was never read (an early error): the connection cannot be reused safely.
             response.headers.append(("connection", "close"))
@@ -129,6 +137,8 @@ class S3App:
         svc = self.services
         target = Target.SERVICE if req.bucket is None else Target.BUCKET if req.key is None else Target.OBJECT
         operation = route(req.method, target, req.query, req.headers)
+        if operation == "PreflightRequest":  # CORS preflight (OPTIONS): no authentication, as on S3
+            return await HANDLERS[operation](self.services, req)
         vhost = None if req.raw_path.startswith("/" + (req.bucket or "\0")) else req.bucket
         result = verify(req, svc.identities.secret, svc.settings.region, svc.settings.max_skew_seconds, vhost)
         if result.access_key is not None:

@@ -96,6 +96,7 @@ InvalidEncryptionAlgorithmError = _cls("InvalidEncryptionAlgorithmError", 400, "
                                        "specified is not valid.")
 # 403
 AccessDenied = _cls("AccessDenied", 403, "Access Denied")
+AccessForbidden = _cls("AccessForbidden", 403, "CORSResponse: This CORS request is not allowed.")
 InvalidAccessKeyId = _cls("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our "
                           "records.")
 SignatureDoesNotMatch = _cls("SignatureDoesNotMatch", 403, "The request signature we calculated does not match "

@@ -24,7 +24,7 @@ class Route:
 S, B, OBJ = Target.SERVICE, Target.BUCKET, Target.OBJECT
 
 # Bucket sub-resources that later issues bring; until then they answer NotImplemented (501).
-LATER_BUCKET = ("cors", "lifecycle", "website", "logging", "notification",
+LATER_BUCKET = ("logging", "notification",
                 "replication", "publicAccessBlock", "ownershipControls",
                 "accelerate", "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering")
 LATER_OBJECT = ("restore", "select", "torrent")
@@ -42,6 +42,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", B, "ListMultipartUploads", "uploads"),
     Route("GET", B, "GetBucketEncryption", "encryption"),
     Route("GET", B, "GetObjectLockConfiguration", "object-lock"),
+    Route("GET", B, "GetBucketLifecycleConfiguration", "lifecycle"),
+    Route("GET", B, "GetBucketCors", "cors"),
+    Route("GET", B, "GetBucketWebsite", "website"),
     *(Route("GET", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("GET", B, "ListObjectsV2", "list-type"),
     Route("GET", B, "ListObjects"),
@@ -53,16 +56,23 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", B, "NotImplemented", "policyStatus"),
     Route("PUT", B, "PutBucketEncryption", "encryption"),
     Route("PUT", B, "PutObjectLockConfiguration", "object-lock"),
+    Route("PUT", B, "PutBucketLifecycleConfiguration", "lifecycle"),
+    Route("PUT", B, "PutBucketCors", "cors"),
+    Route("PUT", B, "PutBucketWebsite", "website"),
     *(Route("PUT", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("PUT", B, "CreateBucket"),
     Route("DELETE", B, "DeleteBucketTagging", "tagging"),
     Route("DELETE", B, "DeleteBucketPolicy", "policy"),
     Route("DELETE", B, "NotImplemented", "policyStatus"),
     Route("DELETE", B, "DeleteBucketEncryption", "encryption"),
+    Route("DELETE", B, "DeleteBucketLifecycle", "lifecycle"),
+    Route("DELETE", B, "DeleteBucketCors", "cors"),
+    Route("DELETE", B, "DeleteBucketWebsite", "website"),
     Route("DELETE", B, "NotImplemented", "object-lock"),  # no such operation: never DeleteBucket
     *(Route("DELETE", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("DELETE", B, "DeleteBucket"),
     Route("POST", B, "DeleteObjects", "delete"),
+    Route("OPTIONS", B, "PreflightRequest"),    # CORS preflight: answered without authentication
     Route("POST", B, "PostObject"),  # browser upload: authenticated by its form
     # object
     Route("GET", OBJ, "GetObjectTagging", "tagging"),
@@ -89,6 +99,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", OBJ, "CreateMultipartUpload", "uploads"),
     Route("POST", OBJ, "CompleteMultipartUpload", "uploadId"),
     *(Route("POST", OBJ, "NotImplemented", q) for q in LATER_OBJECT),
+    Route("OPTIONS", OBJ, "PreflightRequest"),
 )
 
 

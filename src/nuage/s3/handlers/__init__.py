@@ -8,7 +8,9 @@ from nuage.s3.handlers import (
     attributes,
     buckets,
     copy,
+    cors,
     encryption,
+    lifecycle,
     listing,
     lock,
     multidelete,
@@ -17,6 +19,7 @@ from nuage.s3.handlers import (
     policy,
     post,
     tagging,
+    website,
 )
 
 HANDLERS: dict[str, Handler] = {
@@ -33,4 +36,7 @@ HANDLERS: dict[str, Handler] = {
     **policy.HANDLERS,
     **encryption.HANDLERS,
     **lock.HANDLERS,
+    **lifecycle.HANDLERS,
+    **cors.HANDLERS,
+    **website.HANDLERS,
 }
