@@ -74,7 +74,7 @@ def root_credentials(settings: Settings) -> RootCredentials:
 def open_stores(settings: Settings) -> tuple[SQLiteMetadataStore, LocalBlobStore]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     meta = SQLiteMetadataStore(settings.data_dir / "meta.sqlite3", fsync=settings.fsync)
-    blobs = LocalBlobStore(settings.data_dir, fsync=settings.fsync)
+    blobs = LocalBlobStore(settings.data_dir, fsync=settings.fsync, inline_max=settings.inline_max)
     return meta, blobs
 
 
@@ -87,6 +87,7 @@ def build_services(settings: Settings, meta: SQLiteMetadataStore, blobs: LocalBl
                    iam: IAM | None = None) -> Services:
     iam = iam or open_iam(settings, meta)
     objects = ObjectService(meta, blobs, Keyring.load(settings.data_dir, settings.master_key))
+
 
     return Services(
         settings=settings, buckets=BucketService(meta, blobs, settings.region), objects=objects,

@@ -70,3 +70,46 @@ def render(el: ET.Element) -> bytes:
 
 def bool_text(value: bool) -> str:
     return "true" if value else "false"
+
+
+def escape(text: str) -> str:
+    """XML text escaping; most values need none, so test before replacing."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+class Writer:
+    """A fast writer for large, flat response documents (listings): strings joined once."""
+
+    def __init__(self, tag: str) -> None:
+        self.root = tag
+        self.parts: list[str] = [f'<?xml version="1.0" encoding="UTF-8"?>\n<{tag} xmlns="{S3_NS}">']
+
+    def el(self, tag: str, text: object) -> None:
+        value = text if isinstance(text, str) else str(text)
+        self.parts.append(f"<{tag}>{escape(value)}</{tag}>")
+
+    def raw(self, fragment: str) -> None:
+        """Append already-escaped markup."""
+        self.parts.append(fragment)
+
+    def open(self, tag: str) -> None:
+        self.parts.append(f"<{tag}>")
+
+    def close(self, tag: str) -> None:
+        self.parts.append(f"</{tag}>")
+
+    def render(self) -> bytes:
+        body = ("".join(self.parts) + f"</{self.root}>").encode("utf-8", "surrogateescape")
+        if _CONTROL.search(body):
+            body = _CONTROL.sub(lambda m: b"&#x%x;" % m.group()[0], body)
+        return body

@@ -315,3 +315,13 @@ def test_form_signed_by_a_user_without_write_access(server: NuageServer, s3: Any
     bucket_owner = s3.get_bucket_acl(Bucket=bucket)["Owner"]["ID"]
     assert [o["Key"] for o in listed] == ["up/x"]
     assert listed[0]["Owner"]["ID"] != bucket_owner     # the signer owns what it uploaded
+
+
+def test_anonymous_form_with_acl_on_public_write_bucket(server: NuageServer, s3: Any, bucket: str) -> None:
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
+    form: list[Field] = [("key", "anon-acl.txt"), ("acl", "public-read"), ("Content-Type", "text/plain"),
+                         ("file", b"readable by anyone")]
+    r = post_form(server, bucket, form)
+    assert r.status == 204, r.body
+    grants = s3.get_object_acl(Bucket=bucket, Key="anon-acl.txt")["Grants"]
+    assert any(g["Grantee"].get("URI", "").endswith("AllUsers") and g["Permission"] == "READ" for g in grants)

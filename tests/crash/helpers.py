@@ -280,6 +280,10 @@ def storage_problems(data_dir: Path, *, allow_leaked: bool = False) -> list[str]
     if missing:
         problems.append(f"{len(missing)} registered blobs have no file: {sorted(missing)[:5]}")
     for blob, size in {**view.segments, **view.parts}.items():
+        if blob.startswith("inline:"):  # small blobs live in the metadata row itself
+            if len(base64.b64decode(blob[len("inline:"):])) != size:
+                problems.append(f"inline blob of {size} bytes has the wrong length")
+            continue
         if blob not in view.registered:
             problems.append(f"blob {blob} is used by metadata but not registered in `blobs`")
         if blob in files and files[blob] != size:

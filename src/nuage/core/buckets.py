@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from nuage.core import memo
 from nuage.core.names import check_bucket_name
 from nuage.errors import BucketNotFound, InvalidArgument, InvalidRequest, NoSuchBucketConfig
 from nuage.storage.blobs.localfs import LocalBlobStore
@@ -20,14 +21,14 @@ class BucketService:
         self.region = region
 
     async def find(self, name: str) -> BucketRecord | None:
-        return await self.meta.get_bucket(name)
+        return await memo.bucket(self.meta, name)
 
     async def config(self, name: str, kind: str) -> str | None:
         """A stored sub-resource document of a bucket, or None (no existence check)."""
         return await self.meta.get_bucket_config(name, kind)
 
     async def get(self, name: str) -> BucketRecord:
-        rec = await self.meta.get_bucket(name)
+        rec = await memo.bucket(self.meta, name)
         if rec is None:
             raise BucketNotFound(bucket=name)
         return rec
@@ -49,11 +50,13 @@ class BucketService:
                            created=time.time(),
                            versioning=VERSIONING_ENABLED if object_lock else VERSIONING_OFF,
                            object_lock=object_lock)
+        memo.forget(name)
         await self.meta.create_bucket(rec, {"acl": acl} if acl != "private" else {})
         return rec
 
     async def delete(self, name: str) -> None:
         """Delete an empty bucket; its unfinished multipart uploads are aborted with it."""
+        memo.forget(name)
         self.blobs.delete(await self.meta.delete_bucket(name))
 
     async def set_versioning(self, name: str, status: str) -> None:
@@ -63,6 +66,7 @@ class BucketService:
         if rec.object_lock and status == VERSIONING_SUSPENDED:
             raise InvalidRequest("An Object Lock configuration is present on this bucket, so the versioning "
                                  "state cannot be changed.", code_hint="InvalidBucketState")
+        memo.forget(name)
         await self.meta.set_versioning(name, status)
 
     # -- stored sub-resources (tagging, policy, cors, ...) as JSON or text documents ---------------

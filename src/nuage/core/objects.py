@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
 from nuage.checksums import MultiHasher
+from nuage.core import memo
 from nuage.core.conditions import ReadConditions, check_copy_source, check_read
 from nuage.core.ingest import MAX_SINGLE_PUT, Integrity, ingest
 from nuage.core.lock import check_lock_request, check_removable, new_version_extra
@@ -137,7 +138,7 @@ class ObjectService:
         return data_key, replace(attrs, extra={**attrs.extra, **entries})
 
     async def bucket(self, name: str) -> BucketRecord:
-        rec = await self.meta.get_bucket(name)
+        rec = await memo.bucket(self.meta, name)
         if rec is None:
             raise BucketNotFound(bucket=name)
         return rec

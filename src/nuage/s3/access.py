@@ -134,6 +134,10 @@ def canned_grants(canned: str, permission: str, *, caller: Identity | None, owne
 async def acl_allows(svc: Services, caller: Identity | None, action: str, bucket: BucketRecord,
                      obj: ObjectRecord | None) -> bool:
     action = action.lower()
+    if obj is None and action == "s3:putobjectacl":
+        # The ACL given with the upload of a new object: whoever may write the bucket owns what it
+        # writes, so the bucket's WRITE grant decides (as on S3).
+        action = "s3:putobject"
     if obj is not None and action not in BUCKET_DECIDED:
         if caller is not None and caller.is_root and caller.canonical_id == obj.owner:
             return True   # the object owner has FULL_CONTROL

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import secrets
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from nuage.core import memo
 from nuage.errors import NuageError
 from nuage.s3 import errors as e
 from nuage.s3.access import authorize
@@ -26,8 +28,13 @@ MAX_TOTAL_HEADERS = 64 * 1024
 NO_BODY_STATUSES = (204, 304)
 
 
+_REQUEST_PREFIX = secrets.token_hex(4).upper()
+_request_counter = itertools.count(1)
+
+
 def _request_id() -> str:
-    return secrets.token_hex(8).upper()
+    """Unique per process and request: a random per-process prefix and a counter (no syscall)."""
+    return f"{_REQUEST_PREFIX}{next(_request_counter):08X}"
 
 
 def _has_body(req: Request) -> bool:
@@ -66,6 +73,7 @@ class S3App:
         if scope["type"] != "http":
             return
         request_id = _request_id()
+        memo.begin_request()
         req: Request | None = None
         try:
             req = self._parse(scope, receive, request_id)

@@ -27,7 +27,9 @@ def http_date(ts: float) -> str:
 
 
 def iso_date(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
+    t = time.gmtime(ts)
+    return (f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+            f".{int(ts * 1000) % 1000:03d}Z")
 
 
 def parse_http_date(value: str | None) -> float | None:

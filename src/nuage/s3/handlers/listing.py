@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
-from nuage.s3.handlers.common import int_param, owner_el
+from nuage.s3.handlers.common import int_param
 from nuage.s3.headers import iso_date, quote_etag
 from nuage.s3.http import Request, Response, xml_response
 from nuage.storage.meta.records import ObjectRecord
-from nuage.xml import bool_text, render, root, sub
+from nuage.xml import Writer, bool_text, escape
 
 MAX_KEYS = 1000
 
@@ -44,25 +43,30 @@ def _owner_name(req: Request, owner: str) -> str:
     return req.owner_name if owner == req.owner_id else owner
 
 
-def _content(parent: ET.Element, req: Request, rec: ObjectRecord, encode: bool, owner: bool) -> None:
-    c = sub(parent, "Contents")
-    sub(c, "Key", _fmt(rec.key, encode))
-    sub(c, "LastModified", iso_date(rec.last_modified))
-    sub(c, "ETag", quote_etag(rec.etag))
-    sub(c, "Size", rec.size)
-    for alg in rec.checksums:
-        sub(c, "ChecksumAlgorithm", alg.upper())
+def _owner(w: Writer, req: Request, owner: str) -> None:
+    w.open("Owner")
+    w.el("ID", owner)
+    w.el("DisplayName", _owner_name(req, owner))
+    w.close("Owner")
+
+
+def _content(w: Writer, req: Request, rec: ObjectRecord, encode: bool, owner: bool) -> None:
+    """One <Contents> entry, built as a single string (the hot loop of every listing)."""
+    extra = "".join(f"<ChecksumAlgorithm>{alg.upper()}</ChecksumAlgorithm>" for alg in rec.checksums)
     if rec.checksum_type:
-        sub(c, "ChecksumType", rec.checksum_type)
-    sub(c, "StorageClass", rec.storage_class)
-    if owner:
-        owner_el(c, rec.owner, _owner_name(req, rec.owner))
+        extra += f"<ChecksumType>{rec.checksum_type}</ChecksumType>"
+    who = (f"<Owner><ID>{escape(rec.owner)}</ID><DisplayName>{escape(_owner_name(req, rec.owner))}"
+           "</DisplayName></Owner>") if owner else ""
+    w.raw(f"<Contents><Key>{escape(_fmt(rec.key, encode))}</Key><LastModified>{iso_date(rec.last_modified)}"
+          f"</LastModified><ETag>&quot;{escape(rec.etag)}&quot;</ETag><Size>{rec.size}</Size>{extra}"
+          f"<StorageClass>{rec.storage_class}</StorageClass>{who}</Contents>")
 
 
-def _prefixes(parent: ET.Element, prefixes: list[str], encode: bool) -> None:
+def _prefixes(w: Writer, prefixes: list[str], encode: bool) -> None:
     for p in prefixes:
-        cp = sub(parent, "CommonPrefixes")
-        sub(cp, "Prefix", _fmt(p, encode))
+        w.open("CommonPrefixes")
+        w.el("Prefix", _fmt(p, encode))
+        w.close("CommonPrefixes")
 
 
 async def list_v1(svc: Services, req: Request) -> Response:
@@ -71,22 +75,22 @@ async def list_v1(svc: Services, req: Request) -> Response:
     await svc.buckets.get(req.bucket)
     marker = req.query.get("marker", "")
     page = await svc.objects.list(req.bucket, prefix, delimiter, marker or None, max_keys)
-    doc = root("ListBucketResult")
-    sub(doc, "Name", req.bucket)
-    sub(doc, "Prefix", _fmt(prefix, encode))
-    sub(doc, "Marker", _fmt(marker, encode))
+    w = Writer("ListBucketResult")
+    w.el("Name", req.bucket)
+    w.el("Prefix", _fmt(prefix, encode))
+    w.el("Marker", _fmt(marker, encode))
     if page.truncated and page.next_marker is not None and delimiter:
-        sub(doc, "NextMarker", _fmt(page.next_marker, encode))
-    sub(doc, "MaxKeys", max_keys)
+        w.el("NextMarker", _fmt(page.next_marker, encode))
+    w.el("MaxKeys", max_keys)
     if delimiter:
-        sub(doc, "Delimiter", _fmt(delimiter, encode))
-    sub(doc, "IsTruncated", bool_text(page.truncated))
+        w.el("Delimiter", _fmt(delimiter, encode))
+    w.el("IsTruncated", bool_text(page.truncated))
     if encode:
-        sub(doc, "EncodingType", "url")
+        w.el("EncodingType", "url")
     for rec in page.objects:
-        _content(doc, req, rec, encode, True)
-    _prefixes(doc, page.prefixes, encode)
-    return xml_response(render(doc))
+        _content(w, req, rec, encode, True)
+    _prefixes(w, page.prefixes, encode)
+    return xml_response(w.render())
 
 
 def _token(marker: str) -> str:
@@ -115,26 +119,26 @@ async def list_v2(svc: Services, req: Request) -> Response:
         marker = start_after or None
     fetch_owner = req.query.get("fetch-owner", "false").lower() == "true"
     page = await svc.objects.list(req.bucket, prefix, delimiter, marker, max_keys)
-    doc = root("ListBucketResult")
-    sub(doc, "Name", req.bucket)
-    sub(doc, "Prefix", _fmt(prefix, encode))
+    w = Writer("ListBucketResult")
+    w.el("Name", req.bucket)
+    w.el("Prefix", _fmt(prefix, encode))
     if start_after:
-        sub(doc, "StartAfter", _fmt(start_after, encode))
+        w.el("StartAfter", _fmt(start_after, encode))
     if token is not None:
-        sub(doc, "ContinuationToken", token)
+        w.el("ContinuationToken", token)
     if page.truncated and page.next_marker is not None:
-        sub(doc, "NextContinuationToken", _token(page.next_marker))
-    sub(doc, "KeyCount", len(page.objects) + len(page.prefixes))
-    sub(doc, "MaxKeys", max_keys)
+        w.el("NextContinuationToken", _token(page.next_marker))
+    w.el("KeyCount", len(page.objects) + len(page.prefixes))
+    w.el("MaxKeys", max_keys)
     if delimiter:
-        sub(doc, "Delimiter", _fmt(delimiter, encode))
-    sub(doc, "IsTruncated", bool_text(page.truncated))
+        w.el("Delimiter", _fmt(delimiter, encode))
+    w.el("IsTruncated", bool_text(page.truncated))
     if encode:
-        sub(doc, "EncodingType", "url")
+        w.el("EncodingType", "url")
     for rec in page.objects:
-        _content(doc, req, rec, encode, fetch_owner)
-    _prefixes(doc, page.prefixes, encode)
-    return xml_response(render(doc))
+        _content(w, req, rec, encode, fetch_owner)
+    _prefixes(w, page.prefixes, encode)
+    return xml_response(w.render())
 
 
 async def list_versions(svc: Services, req: Request) -> Response:
@@ -148,37 +152,39 @@ async def list_versions(svc: Services, req: Request) -> Response:
                                 ArgumentName="version-id-marker", ArgumentValue=version_marker)
     page = await svc.objects.list_versions(req.bucket, prefix, delimiter, key_marker or None,
                                           version_marker or None, max_keys)
-    doc = root("ListVersionsResult")
-    sub(doc, "Name", req.bucket)
-    sub(doc, "Prefix", _fmt(prefix, encode))
-    sub(doc, "KeyMarker", _fmt(key_marker, encode))
-    sub(doc, "VersionIdMarker", version_marker)
+    w = Writer("ListVersionsResult")
+    w.el("Name", req.bucket)
+    w.el("Prefix", _fmt(prefix, encode))
+    w.el("KeyMarker", _fmt(key_marker, encode))
+    w.el("VersionIdMarker", version_marker)
     if page.truncated:
         if page.next_key_marker is not None:
-            sub(doc, "NextKeyMarker", _fmt(page.next_key_marker, encode))
+            w.el("NextKeyMarker", _fmt(page.next_key_marker, encode))
         if page.next_version_marker is not None:
-            sub(doc, "NextVersionIdMarker", page.next_version_marker)
-    sub(doc, "MaxKeys", max_keys)
+            w.el("NextVersionIdMarker", page.next_version_marker)
+    w.el("MaxKeys", max_keys)
     if delimiter:
-        sub(doc, "Delimiter", _fmt(delimiter, encode))
-    sub(doc, "IsTruncated", bool_text(page.truncated))
+        w.el("Delimiter", _fmt(delimiter, encode))
+    w.el("IsTruncated", bool_text(page.truncated))
     if encode:
-        sub(doc, "EncodingType", "url")
+        w.el("EncodingType", "url")
     for rec in page.versions:
-        v = sub(doc, "DeleteMarker" if rec.delete_marker else "Version")
-        sub(v, "Key", _fmt(rec.key, encode))
-        sub(v, "VersionId", rec.version_id)
-        sub(v, "IsLatest", bool_text(rec.is_latest))
-        sub(v, "LastModified", iso_date(rec.last_modified))
+        tag = "DeleteMarker" if rec.delete_marker else "Version"
+        w.open(tag)
+        w.el("Key", _fmt(rec.key, encode))
+        w.el("VersionId", rec.version_id)
+        w.el("IsLatest", bool_text(rec.is_latest))
+        w.el("LastModified", iso_date(rec.last_modified))
         if not rec.delete_marker:
-            sub(v, "ETag", quote_etag(rec.etag))
-            sub(v, "Size", rec.size)
+            w.el("ETag", quote_etag(rec.etag))
+            w.el("Size", rec.size)
             for alg in rec.checksums:
-                sub(v, "ChecksumAlgorithm", alg.upper())
-            sub(v, "StorageClass", rec.storage_class)
-        owner_el(v, rec.owner, _owner_name(req, rec.owner))
-    _prefixes(doc, page.prefixes, encode)
-    return xml_response(render(doc))
+                w.el("ChecksumAlgorithm", alg.upper())
+            w.el("StorageClass", rec.storage_class)
+        _owner(w, req, rec.owner)
+        w.close(tag)
+    _prefixes(w, page.prefixes, encode)
+    return xml_response(w.render())
 
 
 HANDLERS: dict[str, Handler] = {

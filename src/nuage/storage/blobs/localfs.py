@@ -6,11 +6,16 @@ directory fsynced), and only then referenced by a metadata commit. A crash befor
 leaves an unreferenced file, which the sweeper deletes after a grace period; a referenced blob is
 therefore always whole. Files being written are known to the store and never swept.
 Object keys never become paths.
+
+Small blobs (up to ``inline_max`` bytes) never become files: their bytes travel inside the blob id
+(``inline:<base64>``), which the metadata commit stores in the object's row, so a small PUT costs one
+shared group commit instead of two fsyncs. Nothing on disk belongs to them and nothing needs sweeping.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import uuid
@@ -20,10 +25,21 @@ from pathlib import Path
 from nuage.types import BlobId
 
 READ_CHUNK = 1024 * 1024
+INLINE_PREFIX = "inline:"
+DEFAULT_INLINE_MAX = 16 * 1024
+
+
+def is_inline(blob_id: str) -> bool:
+    return blob_id.startswith(INLINE_PREFIX)
+
+
+def inline_bytes(blob_id: str) -> bytes:
+    return base64.b64decode(blob_id[len(INLINE_PREFIX):])
 
 
 class LocalBlobStore:
-    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+    def __init__(self, root: Path, *, fsync: bool = True, inline_max: int = DEFAULT_INLINE_MAX) -> None:
+        self.inline_max = inline_max
         self.root = root / "blobs"
         self.tmp = root / "tmp"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -39,6 +55,14 @@ class LocalBlobStore:
 
     async def read(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         """Stream ``length`` bytes of a blob from ``offset`` (to its end when ``length`` is None)."""
+        if is_inline(blob_id):
+            data = inline_bytes(blob_id)
+            end = len(data) if length is None else offset + length
+            if end > len(data):
+                raise OSError(f"inline blob is shorter than its metadata says ({len(data)} < {end})")
+            if end > offset:
+                yield data[offset:end]
+            return
         fd = os.open(self.path(blob_id), os.O_RDONLY)
         try:
             remaining = length if length is not None else os.fstat(fd).st_size - offset
@@ -54,10 +78,12 @@ class LocalBlobStore:
             os.close(fd)
 
     def read_all(self, blob_id: str) -> bytes:
-        return self.path(blob_id).read_bytes()
+        return inline_bytes(blob_id) if is_inline(blob_id) else self.path(blob_id).read_bytes()
 
     def delete(self, blob_ids: Iterable[str]) -> None:
         for blob_id in blob_ids:
+            if is_inline(blob_id):
+                continue
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path(blob_id))
 
@@ -92,25 +118,45 @@ class LocalBlobStore:
 
 
 class BlobWriter:
-    """One blob being written. ``write`` appends (page cache, cheap); ``finish`` makes it durable."""
+    """One blob being written. ``write`` appends (to memory while the blob is small enough to be
+    inlined, then to a temporary file); ``finish`` makes it durable and returns its id."""
 
     def __init__(self, store: LocalBlobStore, blob_id: BlobId) -> None:
         self.store = store
         self.blob_id = blob_id
         self.size = 0
+        self._buf: bytearray | None = bytearray() if store.inline_max > 0 else None
+        self._fd: int | None = None
         self._tmp_path = store.tmp / blob_id
-        store.active.add(blob_id)
-        self._fd = os.open(self._tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
         self._closed = False
+        if self._buf is None:
+            self._open()
+
+    def _open(self) -> None:
+        self.store.active.add(self.blob_id)
+        self._fd = os.open(self._tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
 
     def write(self, data: bytes | memoryview) -> None:
+        if self._buf is not None:
+            if self.size + len(data) <= self.store.inline_max:
+                self._buf += data
+                self.size += len(data)
+                return
+            pending, self._buf = self._buf, None
+            self._open()
+            self._write_fd(pending)
+        self._write_fd(data)
+        self.size += len(data)
+
+    def _write_fd(self, data: bytes | bytearray | memoryview) -> None:
+        assert self._fd is not None
         view = memoryview(data)
         while view:
             n = os.write(self._fd, view)
             view = view[n:]
-        self.size += len(data)
 
     def _sync_and_close(self) -> None:
+        assert self._fd is not None
         if self.store.fsync:
             os.fsync(self._fd)
         os.close(self._fd)
@@ -129,8 +175,13 @@ class BlobWriter:
                 os.close(dfd)
 
     async def finish(self) -> BlobId:
-        """fsync the bytes (in a thread), move them into place and return the id, ready to be
-        referenced by a commit."""
+        """Make the bytes durable and return the id, ready to be referenced by a commit: an inline
+        id for a small blob (durable with the commit itself); otherwise fsync the file (in a
+        thread) and move it into place."""
+        if self._buf is not None:
+            self._closed = True
+            self.blob_id = BlobId(INLINE_PREFIX + base64.b64encode(bytes(self._buf)).decode("ascii"))
+            return self.blob_id
         try:
             if self.store.fsync:
                 await asyncio.get_running_loop().run_in_executor(None, self._sync_and_close)
@@ -141,7 +192,10 @@ class BlobWriter:
         return self.blob_id
 
     def abort(self) -> None:
-        if not self._closed:
+        if self._buf is not None:
+            self._closed = True
+            return
+        if not self._closed and self._fd is not None:
             os.close(self._fd)
             self._closed = True
             with contextlib.suppress(FileNotFoundError):

@@ -49,7 +49,8 @@ def object_params(rec: ObjectRecord) -> tuple[Any, ...]:
     )
 
 
-def object_from_row(row: sqlite3.Row | tuple[Any, ...]) -> ObjectRecord:
+def object_from_row(row: sqlite3.Row | tuple[Any, ...], *, light: bool = False) -> ObjectRecord:
+    """A record from a row; ``light`` skips blob segments and tags (listings need neither)."""
     meta = json.loads(row[10])
     return ObjectRecord(
         seq=row[0], bucket=row[1], key=row[2], version_id=row[3], is_latest=bool(row[4]),
@@ -57,7 +58,8 @@ def object_from_row(row: sqlite3.Row | tuple[Any, ...]) -> ObjectRecord:
         content_type=meta.get("ct"), headers=meta.get("h", {}), user_meta=meta.get("u", {}),
         checksums=meta.get("c", {}), checksum_type=meta.get("ctype"), part_sizes=meta.get("p"),
         part_checksums=meta.get("pc"), storage_class=meta.get("sc", "STANDARD"), extra=meta.get("x", {}),
-        segments=[Segment(b, s) for b, s in json.loads(row[11])], tags=json.loads(row[12]),
+        segments=[] if light else [Segment(b, s) for b, s in json.loads(row[11])],
+        tags={} if light else json.loads(row[12]),
     )
 
 

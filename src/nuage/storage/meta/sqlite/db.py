@@ -37,8 +37,8 @@ def connect(path: Path, *, fsync: bool) -> sqlite3.Connection:
 def migrate(conn: sqlite3.Connection) -> int:
     """Apply the numbered SQL files of ``migrations/`` not applied yet; returns the schema version."""
     conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-    current = int(row[0] or 0)
+    applied = {int(r[0]) for r in conn.execute("SELECT version FROM schema_version")}
+    current = max(applied, default=0)
     files = sorted(
         (f for f in resources.files("nuage.storage.meta").joinpath("migrations").iterdir()
          if f.name.endswith(".sql")),
@@ -46,7 +46,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     )
     for f in files:
         number = int(f.name.split("_", 1)[0])
-        if number <= current:
+        if number in applied:
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -57,7 +57,8 @@ def migrate(conn: sqlite3.Connection) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        current = number
+        applied.add(number)
+        current = max(current, number)
     return current
 
 
@@ -77,7 +78,8 @@ def _statements(script: str) -> list[str]:
 class Writer:
     """The one thread that writes, with group commit."""
 
-    def __init__(self, path: Path, *, fsync: bool) -> None:
+    def __init__(self, path: Path, *, fsync: bool, on_commit: Callable[[], None] | None = None) -> None:
+        self._on_commit = on_commit     # run on the writer thread after every successful COMMIT
         self._conn = connect(path, fsync=fsync)
         self._queue: queue.Queue[tuple[WriteFn, concurrent.futures.Future[Any]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="nuage-sqlite-writer", daemon=True)
@@ -139,6 +141,8 @@ class Writer:
                     conn.execute("RELEASE op")
                     outcomes.append((fut, result, None))
             conn.execute("COMMIT")
+            if self._on_commit is not None:
+                self._on_commit()
         except BaseException as exc:  # noqa: BLE001 - commit failed: every op of the batch fails
             if conn.in_transaction:
                 conn.execute("ROLLBACK")

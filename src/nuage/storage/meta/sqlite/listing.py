@@ -13,6 +13,7 @@ from nuage.storage.meta.records import ListPage, ObjectRecord, UploadPage, Uploa
 from nuage.storage.meta.sqlite.codec import OBJECT_COLUMNS, object_from_row, upload_from_row
 
 BATCH = 1000
+SMALL_BATCH = 16
 
 
 def successor(prefix: str) -> str | None:
@@ -41,14 +42,19 @@ def _walk(
     fetch: Callable[[str | None, bool, str | None, int], list[tuple[str, object]]],
     prefix: str, delimiter: str, marker: str | None,
 ) -> Iterator[tuple[str, object | None]]:
-    """Yield (key, row) for entries and (common_prefix, None) for prefixes, in order, after marker."""
+    """Yield (key, row) for entries and (common_prefix, None) for prefixes, in order, after marker.
+
+    After jumping past a common prefix the next fetch is small (the next key often rolls up into
+    another prefix); runs of plain entries grow it back to a full batch.
+    """
     upper = successor(prefix) if prefix else None
     start: str | None = marker if marker is not None and marker >= prefix else None
     inclusive = False
     if start is None and prefix:
         start, inclusive = prefix, True
+    limit = BATCH if not delimiter else SMALL_BATCH
     while True:
-        rows = fetch(start, inclusive, upper, BATCH)
+        rows = fetch(start, inclusive, upper, limit)
         if not rows:
             return
         jumped = False
@@ -64,17 +70,22 @@ def _walk(
                 return
             start, inclusive, jumped = nxt, True, True
             break
-        if not jumped:
-            if len(rows) < BATCH:
-                return
-            start, inclusive = rows[-1][0], False
+        if jumped:
+            limit = SMALL_BATCH
+            continue
+        if len(rows) < limit:
+            return
+        start, inclusive = rows[-1][0], False
+        limit = min(BATCH, limit * 4)
 
 
 def list_current(
     conn: sqlite3.Connection, bucket: str, prefix: str, delimiter: str, marker: str | None, max_keys: int,
 ) -> ListPage:
+    """Live keys in order. The walk reads keys only (covering index ``objects_live``); the rows of
+    the keys that make the page are then read in one query."""
     def fetch(start: str | None, inclusive: bool, upper: str | None, limit: int) -> list[tuple[str, object]]:
-        sql = f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? AND is_latest=1"
+        sql = "SELECT key FROM objects WHERE bucket=? AND is_latest=1 AND delete_marker=0"
         args: list[object] = [bucket]
         if start is not None:
             sql += " AND key >= ?" if inclusive else " AND key > ?"
@@ -82,24 +93,35 @@ def list_current(
         if upper is not None:
             sql += " AND key < ?"
             args.append(upper)
-        sql += " AND delete_marker=0 ORDER BY key LIMIT ?"
+        sql += " ORDER BY key LIMIT ?"
         args.append(limit)
-        return [(r[2], r) for r in conn.execute(sql, args)]
+        return [(r[0], r[0]) for r in conn.execute(sql, args)]
 
-    objects: list[ObjectRecord] = []
+    keys: list[str] = []
     prefixes: list[str] = []
     last: str | None = None
-    if max_keys == 0:
-        return ListPage(objects, prefixes, False, None)
-    for name, row in _walk(fetch, prefix, delimiter, marker):
-        if len(objects) + len(prefixes) >= max_keys:
-            return ListPage(objects, prefixes, True, last)
-        if row is None:
-            prefixes.append(name)
-        else:
-            objects.append(object_from_row(row))  # type: ignore[arg-type]
-        last = name
-    return ListPage(objects, prefixes, False, None)
+    truncated = False
+    if max_keys > 0:
+        for name, row in _walk(fetch, prefix, delimiter, marker):
+            if len(keys) + len(prefixes) >= max_keys:
+                truncated = True
+                break
+            if row is None:
+                prefixes.append(name)
+            else:
+                keys.append(name)
+            last = name
+    objects: list[ObjectRecord] = []
+    if keys:
+        found = {}
+        for lo in range(0, len(keys), 500):
+            chunk = keys[lo:lo + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in conn.execute(f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? AND is_latest=1 "
+                                  f"AND key IN ({marks})", [bucket, *chunk]):
+                found[r[2]] = r
+        objects = [object_from_row(found[k], light=True) for k in keys if k in found]
+    return ListPage(objects, prefixes, truncated, last if truncated else None)
 
 
 def list_versions(

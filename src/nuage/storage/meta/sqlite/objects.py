@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 
 from nuage.errors import ConditionalRequestConflict, KeyNotFound, PreconditionFailed, VersionNotFound
+from nuage.storage.blobs.localfs import is_inline
 from nuage.storage.meta.records import ObjectRecord, WriteCondition
 from nuage.storage.meta.sqlite.codec import OBJECT_COLUMNS, object_from_row, object_params
 from nuage.types import NULL_VERSION, VERSIONING_ENABLED
@@ -61,7 +62,8 @@ def _release(conn: sqlite3.Connection, rec: ObjectRecord) -> list[str]:
 
 
 def register_blobs(conn: sqlite3.Connection, blobs: list[str]) -> None:
-    conn.executemany("INSERT OR IGNORE INTO blobs (id) VALUES (?)", [(b,) for b in blobs])
+    """Record blob files that metadata references (inline blobs are in the row itself)."""
+    conn.executemany("INSERT OR IGNORE INTO blobs (id) VALUES (?)", [(b,) for b in blobs if not is_inline(b)])
 
 
 def _remove_row(conn: sqlite3.Connection, rec: ObjectRecord) -> list[str]:

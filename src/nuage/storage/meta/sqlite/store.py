@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
@@ -38,7 +39,13 @@ class SQLiteMetadataStore:
             self.schema_version = migrate(boot)
         finally:
             boot.close()
-        self._writer = Writer(path, fsync=fsync)
+        # Bucket records are read on every request and change rarely: cached in memory, with a
+        # generation bumped by every bucket change (inside its transaction and again after COMMIT)
+        # so that a read racing a change never caches what the change replaced.
+        self._bucket_cache: dict[str, BucketRecord | None] = {}
+        self._bucket_gen = 0
+        self._buckets_dirty = False
+        self._writer = Writer(path, fsync=fsync, on_commit=self._after_commit)
         self._readers = Readers(path, fsync=fsync)
         self.iam = SQLiteIAMStore(self._readers.get, self._writer.run_sync)
 
@@ -64,9 +71,28 @@ class SQLiteMetadataStore:
         self._writer.run_sync(tx)
 
     # -- buckets ------------------------------------------------------------------------------------
+    def _buckets_changed(self) -> None:
+        """Called inside a transaction that changes a bucket row (writer thread)."""
+        self._buckets_dirty = True
+        self._bucket_gen += 1
+        self._bucket_cache.clear()
+
+    def _after_commit(self) -> None:
+        if self._buckets_dirty:
+            self._buckets_dirty = False
+            self._bucket_gen += 1
+            self._bucket_cache.clear()
+
     async def get_bucket(self, name: str) -> BucketRecord | None:
+        if name in self._bucket_cache:
+            hit = self._bucket_cache.get(name)
+            return replace(hit) if hit else None
+        gen = self._bucket_gen
         row = self._r.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets WHERE name=?", (name,)).fetchone()
-        return _bucket(row) if row else None
+        rec = _bucket(row) if row else None
+        if gen == self._bucket_gen and len(self._bucket_cache) < 100_000:
+            self._bucket_cache[name] = rec
+        return replace(rec) if rec else None
 
     async def list_buckets(self, owner: str | None = None) -> list[BucketRecord]:
         if owner is None:
@@ -80,6 +106,7 @@ class SQLiteMetadataStore:
             row = conn.execute("SELECT owner FROM buckets WHERE name=?", (rec.name,)).fetchone()
             if row is not None:
                 raise BucketAlreadyOwnedByYou() if row[0] == rec.owner else BucketAlreadyExists()
+            self._buckets_changed()
             conn.execute(f"INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?,?,?,?,?,?)",
                          (rec.name, rec.owner, rec.region, rec.created, rec.versioning, int(rec.object_lock)))
             for kind, value in (configs or {}).items():
@@ -98,18 +125,21 @@ class SQLiteMetadataStore:
             for (upload_id,) in conn.execute("SELECT upload_id FROM uploads WHERE bucket=?", (name,)).fetchall():
                 released += multipart.abort_upload(conn, upload_id)
             conn.execute("DELETE FROM bucket_configs WHERE bucket=?", (name,))
+            self._buckets_changed()
             conn.execute("DELETE FROM buckets WHERE name=?", (name,))
             return released
         return await self._writer.run(tx)
 
     async def set_versioning(self, name: str, state: str) -> None:
         def tx(conn: sqlite3.Connection) -> None:
+            self._buckets_changed()
             if conn.execute("UPDATE buckets SET versioning=? WHERE name=?", (state, name)).rowcount == 0:
                 raise BucketNotFound()
         await self._writer.run(tx)
 
     async def set_object_lock(self, name: str, enabled: bool) -> None:
         def tx(conn: sqlite3.Connection) -> None:
+            self._buckets_changed()
             conn.execute("UPDATE buckets SET object_lock=? WHERE name=?", (int(enabled), name))
         await self._writer.run(tx)
 
