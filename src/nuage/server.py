@@ -16,6 +16,7 @@ from typing import Any
 
 import uvicorn
 
+from nuage.admin.app import AdminApp, AdminRouter
 from nuage.config import Settings
 from nuage.core.buckets import BucketService
 from nuage.core.iam import IAM, SecretBox
@@ -24,6 +25,7 @@ from nuage.core.lifecycle import LifecycleWorker
 from nuage.core.lifecycle import run_forever as run_lifecycle
 from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
+from nuage.core.quotas import Quotas
 from nuage.core.sse import Keyring
 from nuage.iam_api.app import IAMApp, IAMRouter
 from nuage.s3.app import S3App
@@ -153,10 +155,15 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     creds = root_credentials(settings)
     iam = open_iam(settings, meta)
     iam.migrate_legacy()
-    iam.put_root_key(iam.ensure_account(creds.owner_id, creds.display_name), creds.access_key, creds.secret_key)
+    operator = iam.ensure_account(creds.owner_id, creds.display_name)
+    if operator.status != "Active":   # the operator's own account is never left suspended
+        iam.set_account_status(operator.account_id, "Active")
+    iam.put_root_key(operator, creds.access_key, creds.secret_key)
     services = build_services(settings, meta, blobs, iam)
     iam_app = IAMApp(iam, services.identities, settings.region, settings.max_skew_seconds)
-    app = Lifespan(IAMRouter(iam_app, S3App(services)), meta, blobs, settings, services)
+    admin_app = AdminApp(iam, services.identities, Quotas(meta), operator.canonical_id, settings.region,
+                         settings.max_skew_seconds)
+    app = Lifespan(AdminRouter(admin_app, IAMRouter(iam_app, S3App(services))), meta, blobs, settings, services)
     if announce:
         endpoint = settings.endpoint
         print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)

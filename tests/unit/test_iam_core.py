@@ -7,6 +7,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -19,6 +20,8 @@ from nuage.core.iam import (
     NoSuchEntity,
     SecretBox,
 )
+from nuage.core.identities import Identities
+from nuage.errors import AccessDenied
 from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
 
 POLICY = json.dumps({"Version": "2012-10-17",
@@ -80,6 +83,12 @@ def test_suspended_account_keys_stop_working(iam: IAM) -> None:
     account = iam.create_account("tenant")
     key, _ = iam.create_access_key(account.account_id, None)
     iam.set_account_status(account.account_id, "Suspended")
+    found = iam.lookup(key.access_key)
+    assert found is not None and found.suspended   # known, but refused with AccessDenied
+    identities = Identities(cast(Any, None), source=iam.lookup)
+    with pytest.raises(AccessDenied):
+        identities.secret(key.access_key)
+    iam.set_account_status(account.account_id, "Deleted")
     assert iam.lookup(key.access_key) is None
 
 

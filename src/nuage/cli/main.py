@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from nuage.cli.admin import admin as admin_group
 from nuage.config import settings_from_env
 
 
@@ -63,6 +64,9 @@ def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_na
     finally:
         meta.close()
     click.echo(f"{access_key} -> {display_name} ({owner}, account {account.account_id})")
+
+
+main.add_command(admin_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -196,18 +196,20 @@ class IAM:
         if key is None or key.status != ACTIVE:
             return None
         account = self.store.get_account(key.account_id)
-        if account is None or account.status != ACTIVE:
+        if account is None or account.status not in (ACTIVE, SUSPENDED):
             return None
+        suspended = account.status == SUSPENDED
         secret = self.box.open(access_key, key.secret)
         if secret is None:
             return None
         if key.user_name is None:
-            return Identity(access_key, secret, account.account_id, account.canonical_id, account.name)
+            return Identity(access_key, secret, account.account_id, account.canonical_id, account.name,
+                            suspended=suspended)
         user = self.store.get_user(account.account_id, key.user_name)
         if user is None:
             return None
         return Identity(access_key, secret, account.account_id, account.canonical_id, account.name,
-                        user_name=user.name, user_id=user.user_id, path=user.path)
+                        user_name=user.name, user_id=user.user_id, path=user.path, suspended=suspended)
 
     def identity_policies(self, ident: Identity) -> list[Policy]:
         if ident.user_name is None:

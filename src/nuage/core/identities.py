@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from nuage.core.policy import Policy, Principal
 from nuage.core.policy.model import root_arn, user_arn
+from nuage.errors import AccessDenied
 from nuage.storage.meta.base import MetadataStore
 
 
@@ -35,6 +36,7 @@ class Identity:
     user_name: str | None = None      # None: the account's root user
     user_id: str | None = None
     path: str = "/"
+    suspended: bool = False           # the account is suspended: its keys are refused (AccessDenied)
 
     @property
     def is_root(self) -> bool:
@@ -95,7 +97,10 @@ class Identities:
         return ident
 
     def secret(self, access_key: str) -> str | None:
+        """The secret of a usable key; a key of a suspended account is refused with AccessDenied."""
         ident = self.lookup(access_key)
+        if ident is not None and ident.suspended:
+            raise AccessDenied("The account of this access key is suspended.")
         return ident.secret if ident else None
 
     def policies(self, ident: Identity) -> list[Policy]:

@@ -7,7 +7,13 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 
-from nuage.errors import ConditionalRequestConflict, KeyNotFound, PreconditionFailed, VersionNotFound
+from nuage.errors import (
+    ConditionalRequestConflict,
+    KeyNotFound,
+    PreconditionFailed,
+    QuotaExceeded,
+    VersionNotFound,
+)
 from nuage.storage.blobs.localfs import is_inline
 from nuage.storage.meta.records import ObjectRecord, WriteCondition
 from nuage.storage.meta.sqlite.codec import OBJECT_COLUMNS, object_from_row, object_params
@@ -55,6 +61,48 @@ def _etag_in(header: str, etag: str) -> bool:
     return any(c.strip() == "*" or c.strip().strip('"') == etag for c in header.split(","))
 
 
+def quotas_for(conn: sqlite3.Connection, bucket: str) -> list[tuple[str, str, int | None, int | None]]:
+    """(kind, target, max bytes, max objects) of the bucket's own quota and of its owner account's."""
+    rows = conn.execute(
+        "SELECT kind, target, max_bytes, max_objects FROM quotas WHERE (kind='bucket' AND target=?) OR "
+        "(kind='account' AND target=(SELECT a.account_id FROM accounts a JOIN buckets b ON a.canonical_id=b.owner "
+        "WHERE b.name=?))", (bucket, bucket)).fetchall()
+    return [(str(r[0]), str(r[1]), r[2], r[3]) for r in rows]
+
+
+def account_usage(conn: sqlite3.Connection, account_id: str) -> tuple[int, int]:
+    """(bytes, objects) of all the buckets of an account."""
+    row = conn.execute(
+        "SELECT COALESCE(SUM(u.bytes), 0), COALESCE(SUM(u.objects), 0) FROM bucket_usage u "
+        "JOIN buckets b ON b.name=u.bucket JOIN accounts a ON a.canonical_id=b.owner WHERE a.account_id=?",
+        (account_id,)).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def adjust_usage(conn: sqlite3.Connection, bucket: str, d_bytes: int, d_objects: int, *,
+                 enforce: bool = False) -> None:
+    """Change a bucket's usage counters inside the current transaction. With ``enforce``, a growth that
+    takes the bucket or its account over a quota raises QuotaExceeded (and the transaction is rolled back)."""
+    if d_bytes == 0 and d_objects == 0:
+        return
+    conn.execute(
+        "INSERT INTO bucket_usage (bucket, bytes, objects) VALUES (?,?,?) ON CONFLICT(bucket) DO UPDATE SET "
+        "bytes=bytes+excluded.bytes, objects=objects+excluded.objects", (bucket, d_bytes, d_objects))
+    if not enforce or (d_bytes <= 0 and d_objects <= 0):
+        return
+    for kind, target, max_bytes, max_objects in quotas_for(conn, bucket):
+        if kind == "bucket":
+            row = conn.execute("SELECT bytes, objects FROM bucket_usage WHERE bucket=?", (bucket,)).fetchone()
+            used_bytes, used_objects = int(row[0]), int(row[1])
+        else:
+            used_bytes, used_objects = account_usage(conn, target)
+        what = "bucket" if kind == "bucket" else "account"
+        if d_bytes > 0 and max_bytes is not None and used_bytes > max_bytes:
+            raise QuotaExceeded(f"The {what} quota of {max_bytes} bytes would be exceeded.")
+        if d_objects > 0 and max_objects is not None and used_objects > max_objects:
+            raise QuotaExceeded(f"The {what} quota of {max_objects} objects would be exceeded.")
+
+
 def _release(conn: sqlite3.Connection, rec: ObjectRecord) -> list[str]:
     blobs = [s.blob for s in rec.segments]
     conn.executemany("DELETE FROM blobs WHERE id=?", [(b,) for b in blobs])
@@ -68,6 +116,7 @@ def register_blobs(conn: sqlite3.Connection, blobs: list[str]) -> None:
 
 def _remove_row(conn: sqlite3.Connection, rec: ObjectRecord) -> list[str]:
     conn.execute("DELETE FROM objects WHERE seq=?", (rec.seq,))
+    adjust_usage(conn, rec.bucket, -rec.size, -1)
     return _release(conn, rec)
 
 
@@ -80,9 +129,11 @@ def _promote_newest(conn: sqlite3.Connection, bucket: str, key: str) -> None:
 
 def put_version(
     conn: sqlite3.Connection, rec: ObjectRecord, versioning: str, cond: WriteCondition | None,
-    *, blobs_registered: bool = False,
+    *, blobs_registered: bool = False, enforce_quota: bool = True,
 ) -> tuple[ObjectRecord, list[str]]:
-    """Make ``rec`` the latest version of its key. Returns the stored record and released blobs."""
+    """Make ``rec`` the latest version of its key. Returns the stored record and released blobs.
+    The bucket's usage counts the new version (net of a replaced null version); with ``enforce_quota``
+    a write that would take the bucket or its account over a quota raises QuotaExceeded."""
     current = latest(conn, rec.bucket, rec.key)
     check_condition(current, cond)
     released: list[str] = []
@@ -100,6 +151,7 @@ def put_version(
     rec.is_latest = True
     cur = conn.execute(INSERT_OBJECT, object_params(rec))
     rec.seq = int(cur.lastrowid or 0)
+    adjust_usage(conn, rec.bucket, rec.size, 1, enforce=enforce_quota)
     if not blobs_registered:
         register_blobs(conn, [s.blob for s in rec.segments])
     return rec, released
@@ -131,7 +183,7 @@ def delete(
         bucket=bucket, key=key, version_id="", size=0, etag="", last_modified=now, owner=owner,
         delete_marker=True,
     )
-    stored, released = put_version(conn, marker, versioning, None)
+    stored, released = put_version(conn, marker, versioning, None, enforce_quota=False)
     return stored, released
 
 

@@ -125,6 +125,8 @@ class SQLiteMetadataStore:
             for (upload_id,) in conn.execute("SELECT upload_id FROM uploads WHERE bucket=?", (name,)).fetchall():
                 released += multipart.abort_upload(conn, upload_id)
             conn.execute("DELETE FROM bucket_configs WHERE bucket=?", (name,))
+            conn.execute("DELETE FROM bucket_usage WHERE bucket=?", (name,))
+            conn.execute("DELETE FROM quotas WHERE kind='bucket' AND target=?", (name,))
             self._buckets_changed()
             conn.execute("DELETE FROM buckets WHERE name=?", (name,))
             return released
@@ -219,6 +221,27 @@ class SQLiteMetadataStore:
     async def list_uploads(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
                      upload_marker: str | None, max_uploads: int) -> UploadPage:
         return listing.list_uploads(self._r, bucket, prefix, delimiter, key_marker, upload_marker, max_uploads)
+
+    # -- usage and quotas ---------------------------------------------------------------------------
+    async def set_quota(self, kind: str, target: str, max_bytes: int | None, max_objects: int | None) -> None:
+        """Set (or, with both limits None, remove) the quota of a bucket or an account."""
+        def tx(conn: sqlite3.Connection) -> None:
+            if max_bytes is None and max_objects is None:
+                conn.execute("DELETE FROM quotas WHERE kind=? AND target=?", (kind, target))
+            else:
+                conn.execute("INSERT OR REPLACE INTO quotas (kind, target, max_bytes, max_objects) VALUES (?,?,?,?)",
+                             (kind, target, max_bytes, max_objects))
+        await self._writer.run(tx)
+
+    async def get_quota(self, kind: str, target: str) -> tuple[int | None, int | None] | None:
+        row = self._r.execute("SELECT max_bytes, max_objects FROM quotas WHERE kind=? AND target=?",
+                              (kind, target)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    async def bucket_usage(self, bucket: str) -> tuple[int, int]:
+        """(bytes, objects) stored in a bucket, every version counted."""
+        row = self._r.execute("SELECT bytes, objects FROM bucket_usage WHERE bucket=?", (bucket,)).fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     # -- sweeper support ----------------------------------------------------------------------------
     def blob_referenced(self, blob_id: str) -> bool:

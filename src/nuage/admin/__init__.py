@@ -1,0 +1,1 @@
+"""The operator's JSON admin API (tenants, their first keys, quotas, usage), signed with SigV4."""

@@ -1,0 +1,224 @@
+"""The admin API: JSON over HTTP at ``/admin/...`` on the S3 port, for the operator.
+
+A request is recognised by its path (``/admin/...``) together with a SigV4 credential scope naming the
+service ``nuage-admin``; anything else (a bucket named ``admin`` included) goes on to S3. Only the
+operator may call it: the root user of the account that holds the server's root key.
+
+    GET  /admin/tenants                         list tenants
+    POST /admin/tenants            {"name"}     create a tenant (account)
+    GET  /admin/tenants/NAME                    a tenant with its buckets, usage and quotas
+    POST /admin/tenants/NAME/suspend            suspend (its keys get AccessDenied)
+    POST /admin/tenants/NAME/activate           lift a suspension
+    POST /admin/tenants/NAME/keys               create a root access key (the secret is returned once)
+    PUT  /admin/quotas             {"tenant"|"bucket", "max_bytes", "max_objects"}   set a quota
+    GET  /admin/tenants/NAME/usage              same as GET /admin/tenants/NAME
+
+Tenants are named by their name or their 12-digit account id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from nuage.core import iam as core
+from nuage.core.iam import IAM
+from nuage.core.identities import Identities, Identity
+from nuage.core.quotas import Quotas
+from nuage.errors import AccessDenied, BucketNotFound, InvalidArgument, NuageError
+from nuage.sigv4 import AuthError, RequestView, authenticate
+from nuage.storage.meta.iam import AccountRecord
+
+log = logging.getLogger("nuage.admin")
+
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+SERVICE = "nuage-admin"
+MAX_BODY = 64 * 1024
+SCOPE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/nuage-admin/aws4_request")
+TENANT_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str:
+    for k, v in scope.get("headers", ()):
+        if k.lower() == name:
+            return str(v.decode("latin-1"))
+    return ""
+
+
+def is_admin_request(scope: dict[str, Any]) -> bool:
+    path = str(scope.get("path", ""))
+    return (scope.get("type") == "http" and (path == "/admin" or path.startswith("/admin/"))
+            and SCOPE_RE.search(_header(scope, b"authorization")) is not None)
+
+
+class AdminRouter:
+    """Admin requests to the admin app, everything else (lifespan included) to the fallback."""
+
+    def __init__(self, admin_app: ASGIApp, fallback: ASGIApp) -> None:
+        self.admin_app = admin_app
+        self.fallback = fallback
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if is_admin_request(scope):
+            await self.admin_app(scope, receive, send)
+        else:
+            await self.fallback(scope, receive, send)
+
+
+def _tenant_dict(rec: AccountRecord) -> dict[str, object]:
+    return {"account_id": rec.account_id, "name": rec.name, "status": rec.status,
+            "canonical_id": rec.canonical_id, "created": rec.created}
+
+
+def _limit(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise AdminError(400, "InvalidArgument", f"{name} must be a non-negative integer or null.")
+    return value
+
+
+class AdminApp:
+    def __init__(self, iam: IAM, identities: Identities, quotas: Quotas, operator_canonical_id: str,
+                 region: str, max_skew_seconds: int = 900) -> None:
+        self.iam = iam
+        self.identities = identities
+        self.quotas = quotas
+        self.operator = operator_canonical_id
+        self.regions = {"us-east-1", region}
+        self.max_skew = max_skew_seconds
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        try:
+            status, payload = await self._handle(scope, receive)
+        except AdminError as err:
+            status, payload = err.status, {"error": {"code": err.code, "message": err.message}}
+        except core.NoSuchEntity as exc:
+            status, payload = 404, {"error": {"code": "NoSuchEntity", "message": exc.message}}
+        except BucketNotFound as exc:
+            status, payload = 404, {"error": {"code": "NoSuchBucket", "message": exc.message}}
+        except (core.InvalidInput, InvalidArgument) as exc:
+            status, payload = 400, {"error": {"code": "InvalidArgument", "message": exc.message}}
+        except AccessDenied as exc:
+            status, payload = 403, {"error": {"code": "AccessDenied", "message": exc.message}}
+        except NuageError as exc:
+            status, payload = 400, {"error": {"code": type(exc).__name__, "message": exc.message}}
+        except Exception:
+            log.exception("internal error in the admin API")
+            status, payload = 500, {"error": {"code": "InternalError", "message": "Internal failure."}}
+        body = json.dumps(payload).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _read(self, receive: Any) -> bytes:
+        buf = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise AdminError(400, "IncompleteBody", "The request body was not received.")
+            buf += message.get("body", b"")
+            if len(buf) > MAX_BODY:
+                raise AdminError(413, "EntityTooLarge", "The request is too large.")
+            if not message.get("more_body", False):
+                return bytes(buf)
+
+    def _authenticate(self, scope: dict[str, Any], body: bytes) -> Identity:
+        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", ())]
+        found = SCOPE_RE.search(_header(scope, b"authorization"))
+        region = found.group(1) if found else "us-east-1"
+        if region not in self.regions:
+            raise AdminError(403, "SignatureDoesNotMatch", f"Credential should be scoped to a valid region, "
+                                                           f"not '{region}'.")
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?", 1)[0]
+        view = RequestView(scope["method"], raw_path, scope.get("query_string", b"").decode("latin-1"), headers,
+                           datetime.now(UTC))
+        try:
+            result = authenticate(view, self.identities.secret, region=region, max_skew_seconds=self.max_skew,
+                                  services=frozenset({SERVICE}), body_sha256=hashlib.sha256(body).hexdigest())
+        except AuthError as exc:
+            raise AdminError(403, exc.code, exc.message) from exc
+        ident = self.identities.lookup(result.access_key) if result.access_key else None
+        if ident is None:
+            raise AdminError(403, "InvalidAccessKeyId", "The access key is not known.")
+        if not ident.is_root or ident.canonical_id != self.operator:
+            raise AdminError(403, "AccessDenied", "Only the operator may use the admin API.")
+        return ident
+
+    def _tenant(self, name: str) -> AccountRecord:
+        accounts = self.iam.store.list_accounts()
+        for rec in accounts:
+            if rec.name == name:
+                return rec
+        for rec in accounts:
+            if rec.account_id == name:
+                return rec
+        raise core.NoSuchEntity(f"The tenant {name} cannot be found.")
+
+    async def _handle(self, scope: dict[str, Any], receive: Any) -> tuple[int, object]:
+        raw = await self._read(receive)
+        self._authenticate(scope, raw)
+        try:
+            body: Any = json.loads(raw) if raw.strip() else {}
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise AdminError(400, "MalformedJSON", "The request body is not valid JSON.") from exc
+        if not isinstance(body, dict):
+            raise AdminError(400, "MalformedJSON", "The request body must be a JSON object.")
+        method = scope["method"]
+        parts = [unquote(p) for p in str(scope["path"]).split("/")[2:] if p]
+        if parts == ["tenants"] and method == "GET":
+            accounts = await asyncio.to_thread(self.iam.store.list_accounts)
+            return 200, {"tenants": [_tenant_dict(a) for a in accounts]}
+        if parts == ["tenants"] and method == "POST":
+            return 201, await asyncio.to_thread(self._create_tenant, str(body.get("name", "")))
+        if len(parts) >= 2 and parts[0] == "tenants":
+            tenant = await asyncio.to_thread(self._tenant, parts[1])
+            rest = parts[2:]
+            if method == "GET" and rest in ([], ["usage"]):
+                return 200, (await self.quotas.tenant_usage(tenant)).as_dict()
+            if method == "POST" and rest in (["suspend"], ["activate"]):
+                status = core.SUSPENDED if rest == ["suspend"] else core.ACTIVE
+                await asyncio.to_thread(self.iam.set_account_status, tenant.account_id, status)
+                self.identities.invalidate()
+                return 200, _tenant_dict(await asyncio.to_thread(self.iam.account, tenant.account_id))
+            if method == "POST" and rest == ["keys"]:
+                key, secret = await asyncio.to_thread(self.iam.create_access_key, tenant.account_id, None)
+                return 201, {"tenant": tenant.name, "account_id": tenant.account_id,
+                             "access_key": key.access_key, "secret_key": secret}
+        if parts == ["quotas"] and method == "PUT":
+            return 200, await self._set_quota(body)
+        raise AdminError(404, "NoSuchRoute", f"No admin operation {method} {scope['path']}.")
+
+    def _create_tenant(self, name: str) -> dict[str, object]:
+        if not TENANT_NAME_RE.match(name):
+            raise AdminError(400, "InvalidArgument", "A tenant name is 1 to 64 letters, digits or +=,.@_-.")
+        if any(a.name == name for a in self.iam.store.list_accounts()):
+            raise AdminError(409, "TenantAlreadyExists", f"A tenant named {name} already exists.")
+        return _tenant_dict(self.iam.create_account(name))
+
+    async def _set_quota(self, body: dict[str, Any]) -> dict[str, object]:
+        max_bytes, max_objects = _limit(body, "max_bytes"), _limit(body, "max_objects")
+        tenant, bucket = body.get("tenant"), body.get("bucket")
+        if (tenant is None) == (bucket is None):
+            raise AdminError(400, "InvalidArgument", "Give exactly one of tenant and bucket.")
+        if tenant is not None:
+            rec = await asyncio.to_thread(self._tenant, str(tenant))
+            await self.quotas.set_account_quota(rec.account_id, max_bytes, max_objects)
+            return {"tenant": rec.name, "account_id": rec.account_id,
+                    "quota": {"max_bytes": max_bytes, "max_objects": max_objects}}
+        await self.quotas.set_bucket_quota(str(bucket), max_bytes, max_objects)
+        return {"bucket": bucket, "quota": {"max_bytes": max_bytes, "max_objects": max_objects}}

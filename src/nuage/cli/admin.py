@@ -1,0 +1,194 @@
+"""`nuage admin`: the operator's commands, sent to a running server's signed admin API (JSON over HTTP).
+
+The endpoint and the operator's root key come from options or from $NUAGE_ENDPOINT,
+$NUAGE_ROOT_ACCESS_KEY and $NUAGE_ROOT_SECRET_KEY. Requests are signed with SigV4 (service
+``nuage-admin``), so the commands work against a remote deployment too.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import click
+
+SERVICE = "nuage-admin"
+
+
+@dataclass
+class AdminClient:
+    endpoint: str
+    access_key: str
+    secret_key: str
+    region: str = "us-east-1"
+    verify: bool = True
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
+            from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+            from botocore.credentials import Credentials  # type: ignore[import-untyped]
+        except ImportError:  # pragma: no cover - botocore comes with boto3 or awscli
+            raise click.ClickException("nuage admin needs botocore (pip install botocore)") from None
+
+        data = json.dumps(body).encode() if body is not None else b""
+        url = self.endpoint.rstrip("/") + path
+        request = AWSRequest(method=method, url=url, data=data,
+                             headers={"Content-Type": "application/json"} if data else {})
+        SigV4Auth(Credentials(self.access_key, self.secret_key), SERVICE, self.region).add_auth(request)
+        prepared = request.prepare()
+        req = urllib.request.Request(prepared.url, data=data or None, method=method,
+                                     headers=dict(prepared.headers.items()))
+        context = None if self.verify else ssl._create_unverified_context()
+        try:
+            with urllib.request.urlopen(req, timeout=60, context=context) as resp:
+                return json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            try:
+                err = json.loads(exc.read())["error"]
+                message = f"{err['code']}: {err['message']}"
+            except (ValueError, KeyError, TypeError):
+                message = f"HTTP {exc.code}"
+            raise click.ClickException(message) from None
+        except urllib.error.URLError as exc:
+            raise click.ClickException(f"cannot reach {self.endpoint}: {exc.reason}") from None
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def _limit(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _emit(ctx: click.Context, data: Any, rows: list[list[str]], headers: list[str]) -> None:
+    if ctx.obj["json"]:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(_table(rows, headers))
+
+
+def _client(ctx: click.Context) -> AdminClient:
+    client: AdminClient = ctx.obj["client"]
+    return client
+
+
+@click.group()
+@click.option("--endpoint", envvar="NUAGE_ENDPOINT", default="http://127.0.0.1:9000", show_default=True,
+              help="Server URL ($NUAGE_ENDPOINT).")
+@click.option("--access-key", envvar="NUAGE_ROOT_ACCESS_KEY", required=True,
+              help="Operator's root access key ($NUAGE_ROOT_ACCESS_KEY).")
+@click.option("--secret-key", envvar="NUAGE_ROOT_SECRET_KEY", required=True,
+              help="Operator's root secret key ($NUAGE_ROOT_SECRET_KEY).")
+@click.option("--region", envvar="NUAGE_REGION", default="us-east-1", show_default=True)
+@click.option("--no-verify-tls", is_flag=True, help="Do not verify the server's TLS certificate.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def admin(ctx: click.Context, endpoint: str, access_key: str, secret_key: str, region: str,
+          no_verify_tls: bool, as_json: bool) -> None:
+    """Operate tenants, keys and quotas on a running server (signed admin API)."""
+    ctx.obj = {"client": AdminClient(endpoint, access_key, secret_key, region, not no_verify_tls), "json": as_json}
+
+
+@admin.group()
+def tenant() -> None:
+    """Tenants (accounts)."""
+
+
+def _tenant_rows(tenants: list[dict[str, Any]]) -> list[list[str]]:
+    return [[t["name"], t["account_id"], t["status"]] for t in tenants]
+
+
+@tenant.command("create")
+@click.argument("name")
+@click.pass_context
+def tenant_create(ctx: click.Context, name: str) -> None:
+    """Create a tenant."""
+    t = _client(ctx).call("POST", "/admin/tenants", {"name": name})
+    _emit(ctx, t, _tenant_rows([t]), ["NAME", "ACCOUNT", "STATUS"])
+
+
+@tenant.command("list")
+@click.pass_context
+def tenant_list(ctx: click.Context) -> None:
+    """List tenants."""
+    data = _client(ctx).call("GET", "/admin/tenants")
+    _emit(ctx, data, _tenant_rows(data["tenants"]), ["NAME", "ACCOUNT", "STATUS"])
+
+
+@tenant.command("suspend")
+@click.argument("name")
+@click.pass_context
+def tenant_suspend(ctx: click.Context, name: str) -> None:
+    """Suspend a tenant: its keys are refused."""
+    t = _client(ctx).call("POST", f"/admin/tenants/{quote(name, safe='')}/suspend")
+    _emit(ctx, t, _tenant_rows([t]), ["NAME", "ACCOUNT", "STATUS"])
+
+
+@tenant.command("activate")
+@click.argument("name")
+@click.pass_context
+def tenant_activate(ctx: click.Context, name: str) -> None:
+    """Lift a tenant's suspension."""
+    t = _client(ctx).call("POST", f"/admin/tenants/{quote(name, safe='')}/activate")
+    _emit(ctx, t, _tenant_rows([t]), ["NAME", "ACCOUNT", "STATUS"])
+
+
+@tenant.group("key")
+def tenant_key() -> None:
+    """A tenant's root access keys."""
+
+
+@tenant_key.command("create")
+@click.argument("name")
+@click.pass_context
+def tenant_key_create(ctx: click.Context, name: str) -> None:
+    """Create a root access key for a tenant (the secret is shown once)."""
+    k = _client(ctx).call("POST", f"/admin/tenants/{quote(name, safe='')}/keys")
+    _emit(ctx, k, [[k["tenant"], k["access_key"], k["secret_key"]]], ["TENANT", "ACCESS KEY", "SECRET KEY"])
+
+
+@admin.group()
+def quota() -> None:
+    """Quotas of tenants and buckets."""
+
+
+@quota.command("set")
+@click.option("--tenant", "tenant_name", default=None, help="Tenant name (or account id).")
+@click.option("--bucket", default=None, help="Bucket name.")
+@click.option("--max-bytes", type=click.IntRange(min=0), default=None, help="Byte limit (omit: none).")
+@click.option("--max-objects", type=click.IntRange(min=0), default=None, help="Object limit (omit: none).")
+@click.pass_context
+def quota_set(ctx: click.Context, tenant_name: str | None, bucket: str | None, max_bytes: int | None,
+              max_objects: int | None) -> None:
+    """Set the quota of a tenant or a bucket (both limits omitted: remove it)."""
+    if (tenant_name is None) == (bucket is None):
+        raise click.UsageError("give exactly one of --tenant and --bucket")
+    body: dict[str, Any] = {"max_bytes": max_bytes, "max_objects": max_objects}
+    body["tenant" if tenant_name is not None else "bucket"] = tenant_name if tenant_name is not None else bucket
+    q = _client(ctx).call("PUT", "/admin/quotas", body)
+    target = q.get("tenant") or q.get("bucket")
+    _emit(ctx, q, [[target, _limit(q["quota"]["max_bytes"]), _limit(q["quota"]["max_objects"])]],
+          ["TARGET", "MAX BYTES", "MAX OBJECTS"])
+
+
+@admin.command("usage")
+@click.option("--tenant", "tenant_name", required=True, help="Tenant name (or account id).")
+@click.pass_context
+def usage(ctx: click.Context, tenant_name: str) -> None:
+    """A tenant's buckets, usage and quotas."""
+    u = _client(ctx).call("GET", f"/admin/tenants/{quote(tenant_name, safe='')}/usage")
+    rows = [[b["name"], str(b["bytes"]), str(b["objects"]), _limit(b["quota"]["max_bytes"]),
+             _limit(b["quota"]["max_objects"])] for b in u["buckets"]]
+    rows.append([f"TOTAL ({u['name']}, {u['status']})", str(u["bytes"]), str(u["objects"]),
+                 _limit(u["quota"]["max_bytes"]), _limit(u["quota"]["max_objects"])])
+    _emit(ctx, u, rows, ["BUCKET", "BYTES", "OBJECTS", "MAX BYTES", "MAX OBJECTS"])

@@ -1,0 +1,99 @@
+"""Quotas per tenant (account) and per bucket, in bytes and object count, and the usage they limit.
+
+Usage counts every stored version (delete markers as 0 bytes), as AWS bills storage. The counters live
+in the metadata store and change inside the transaction that commits or removes a version; the quota is
+checked in that same transaction, so of two racing writers that would exceed it exactly one succeeds.
+This module only sets quotas and reports usage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nuage.errors import BucketNotFound, InvalidArgument
+from nuage.storage.meta.base import MetadataStore
+from nuage.storage.meta.iam import AccountRecord
+
+BUCKET, ACCOUNT = "bucket", "account"
+
+
+@dataclass
+class Quota:
+    max_bytes: int | None = None
+    max_objects: int | None = None
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {"max_bytes": self.max_bytes, "max_objects": self.max_objects}
+
+
+@dataclass
+class BucketUsage:
+    name: str
+    bytes: int
+    objects: int
+    quota: Quota
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.name, "bytes": self.bytes, "objects": self.objects, "quota": self.quota.as_dict()}
+
+
+@dataclass
+class TenantUsage:
+    account_id: str
+    name: str
+    status: str
+    quota: Quota
+    buckets: list[BucketUsage] = field(default_factory=list)
+
+    @property
+    def bytes(self) -> int:
+        return sum(b.bytes for b in self.buckets)
+
+    @property
+    def objects(self) -> int:
+        return sum(b.objects for b in self.buckets)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"account_id": self.account_id, "name": self.name, "status": self.status,
+                "bytes": self.bytes, "objects": self.objects, "quota": self.quota.as_dict(),
+                "buckets": [b.as_dict() for b in self.buckets]}
+
+
+def _check_limit(value: int | None) -> None:
+    if value is not None and value < 0:
+        raise InvalidArgument("A quota limit must be a non-negative integer.")
+
+
+class Quotas:
+    def __init__(self, meta: MetadataStore) -> None:
+        self.meta = meta
+
+    async def _quota(self, kind: str, target: str) -> Quota:
+        found = await self.meta.get_quota(kind, target)
+        return Quota(*found) if found else Quota()
+
+    async def set_account_quota(self, account_id: str, max_bytes: int | None, max_objects: int | None) -> None:
+        _check_limit(max_bytes)
+        _check_limit(max_objects)
+        await self.meta.set_quota(ACCOUNT, account_id, max_bytes, max_objects)
+
+    async def set_bucket_quota(self, bucket: str, max_bytes: int | None, max_objects: int | None) -> None:
+        _check_limit(max_bytes)
+        _check_limit(max_objects)
+        if await self.meta.get_bucket(bucket) is None:
+            raise BucketNotFound()
+        await self.meta.set_quota(BUCKET, bucket, max_bytes, max_objects)
+
+    async def bucket_quota(self, bucket: str) -> Quota:
+        return await self._quota(BUCKET, bucket)
+
+    async def bucket_usage(self, bucket: str) -> BucketUsage:
+        used_bytes, used_objects = await self.meta.bucket_usage(bucket)
+        return BucketUsage(bucket, used_bytes, used_objects, await self.bucket_quota(bucket))
+
+    async def tenant_usage(self, account: AccountRecord) -> TenantUsage:
+        out = TenantUsage(account.account_id, account.name, account.status,
+                          await self._quota(ACCOUNT, account.account_id))
+        for b in await self.meta.list_buckets(account.canonical_id):
+            out.buckets.append(await self.bucket_usage(b.name))
+        return out
