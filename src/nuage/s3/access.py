@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, unquote
 
+from nuage.core.acl import grants_of, grants_permission
 from nuage.core.identities import Identity
 from nuage.core.policy import (
     ACTIONS,
@@ -73,6 +74,8 @@ READS = frozenset({"s3:getobject", "s3:getobjectversion", "s3:getobjecttagging",
                    "s3:getobjectattributes", "s3:getobjectversionattributes", "s3:getobjectacl",
                    "s3:getobjectversionacl", "s3:getobjectretention", "s3:getobjectlegalhold",
                    "s3:getobjecttorrent", "s3:getobjectversiontorrent"})
+#: Writes of new objects that may carry x-amz-acl / x-amz-grant-* headers.
+ACL_WRITES = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
 LIST_OPERATIONS = frozenset({"ListObjects", "ListObjectsV2", "ListObjectVersions"})
 
 #: Request headers exposed as ``s3:<header>`` condition keys.
@@ -113,42 +116,53 @@ async def bucket_policy(svc: Services, bucket: BucketRecord) -> Policy | None:
 
 
 # -- ACLs -------------------------------------------------------------------------------------------
+def _grantee_id(caller: Identity | None, resource_owner: str) -> str | None:
+    """The canonical id that grants to accounts reach for this caller: an account's root user, or a user
+    of another account than the resource owner (its own identity policy must then allow too)."""
+    if caller is None:
+        return None
+    if caller.is_root or caller.canonical_id != resource_owner:
+        return caller.canonical_id
+    return None
+
+
 def canned_grants(canned: str, permission: str, *, caller: Identity | None, owner: str,
                   bucket_owner: str | None = None) -> bool:
-    """Whether a canned ACL grants ``permission`` to the caller. Grants to an account (its owner, or the
-    bucket owner) reach only that account's root user; IAM users need their own policies."""
-    if caller is not None and caller.is_root:
-        if caller.canonical_id == owner:
-            return True
-        if (bucket_owner is not None and caller.canonical_id == bucket_owner
-                and (canned == "bucket-owner-full-control" or (canned == "bucket-owner-read" and permission == READ))):
-            return True
-    if permission == READ:
-        return canned in ("public-read", "public-read-write") or (canned == "authenticated-read"
-                                                                     and caller is not None)
-    if permission == WRITE:
-        return canned == "public-read-write"
-    return False
+    """Whether a stored ACL (canned name or grants) grants ``permission`` to the caller."""
+    return grants_permission(grants_of(canned, owner, bucket_owner), permission,
+                             canonical_id=_grantee_id(caller, owner), authenticated=caller is not None)
 
 
 async def acl_allows(svc: Services, caller: Identity | None, action: str, bucket: BucketRecord,
                      obj: ObjectRecord | None) -> bool:
+    from nuage.s3.handlers.acl import ENFORCED, ownership, public_block
+
     action = action.lower()
     if obj is None and action == "s3:putobjectacl":
         # The ACL given with the upload of a new object: whoever may write the bucket owns what it
         # writes, so the bucket's WRITE grant decides (as on S3).
         action = "s3:putobject"
+    if await ownership(svc, bucket.name) == ENFORCED:
+        # ACLs are disabled: the bucket owner owns everything in it
+        return caller is not None and caller.is_root and caller.canonical_id == bucket.owner
+    ignore_public = bool((await public_block(svc, bucket.name)).get("IgnorePublicAcls"))
     if obj is not None and action not in BUCKET_DECIDED:
         if caller is not None and caller.is_root and caller.canonical_id == obj.owner:
             return True   # the object owner has FULL_CONTROL
         permission = OBJECT_ACL.get(action)
-        return permission is not None and canned_grants(
-            obj.extra.get("acl", "private"), permission, caller=caller, owner=obj.owner, bucket_owner=bucket.owner)
+        return permission is not None and grants_permission(
+            grants_of(obj.extra.get("acl"), obj.owner, bucket.owner), permission,
+            canonical_id=_grantee_id(caller, obj.owner), authenticated=caller is not None,
+            ignore_public=ignore_public)
     permission = BUCKET_ACL.get(action)
+    if caller is not None and caller.is_root and caller.canonical_id == bucket.owner:
+        return True
     if permission is None:
-        return caller is not None and caller.is_root and caller.canonical_id == bucket.owner
-    canned = await svc.buckets.config(bucket.name, "acl") or "private"
-    return canned_grants(canned, permission, caller=caller, owner=bucket.owner)
+        return False
+    stored = await svc.buckets.config(bucket.name, "acl")
+    return grants_permission(grants_of(stored, bucket.owner), permission,
+                             canonical_id=_grantee_id(caller, bucket.owner), authenticated=caller is not None,
+                             ignore_public=ignore_public)
 
 
 # -- condition keys -------------------------------------------------------------------------------------
@@ -261,12 +275,22 @@ async def authorize(svc: Services, req: Request, operation: str) -> None:
     policy = await bucket_policy(svc, bucket)
     perms = _permissions(req, operation, bucket.name)
     if owner_root and policy is None and all(_split(p.resource)[0] == bucket.name for p in perms):
+        await _check_acl_headers(svc, req, operation, bucket)
         return
     conditions = request_conditions(req, operation)
     identity_policies = svc.identities.policies(caller) if caller is not None else []
     for perm in perms:
         if not await _allowed(svc, req, caller, principal, identity_policies, perm, conditions, bucket, policy):
             raise e.AccessDenied()
+    await _check_acl_headers(svc, req, operation, bucket)
+
+
+async def _check_acl_headers(svc: Services, req: Request, operation: str, bucket: BucketRecord) -> None:
+    """ACL headers on object writes: disabled by ownership controls, public ones blocked, grantees checked."""
+    if operation in ACL_WRITES:
+        from nuage.s3.handlers.acl import check_write_acl
+
+        await check_write_acl(svc, req, bucket)
 
 
 def _account_of(caller: Identity | None, bucket: BucketRecord) -> str | None:
@@ -315,9 +339,21 @@ def _source_version(req: Request) -> str | None:
 async def _decide(svc: Services, caller: Identity | None, principal: Principal, identity_policies: list[Policy],
                   perm: Permission, conditions: Mapping[str, Sequence[str]], bucket: BucketRecord,
                   policy: Policy | None, obj: ObjectRecord | None) -> bool:
+    from nuage.s3.handlers.acl import ENFORCED, ownership, public_block
+
     resource_owner = obj.owner if obj is not None else bucket.owner
+    if obj is not None and await ownership(svc, bucket.name) == ENFORCED:
+        resource_owner = bucket.owner
     same_account = caller is not None and caller.canonical_id == resource_owner
     ctx = RequestContext(principal, perm.action, perm.resource, _with_tags(conditions, obj))
     acl = await acl_allows(svc, caller, perm.action, bucket, obj)
-    return decide(identity_policies, policy, ctx, same_account=same_account,
-                  is_root=caller is not None and caller.is_root, acl_allows=acl)
+    is_root = caller is not None and caller.is_root
+    allowed = decide(identity_policies, policy, ctx, same_account=same_account, is_root=is_root, acl_allows=acl)
+    if allowed and policy is not None and not (caller is not None and caller.canonical_id == bucket.owner):
+        # RestrictPublicBuckets: a public policy serves only the bucket owner's account
+        from nuage.s3.handlers.policy import policy_is_public
+
+        if (await public_block(svc, bucket.name)).get("RestrictPublicBuckets") and policy_is_public(policy):
+            allowed = decide(identity_policies, None, ctx, same_account=same_account, is_root=is_root,
+                             acl_allows=acl)
+    return allowed

@@ -76,6 +76,11 @@ IncorrectNumberOfFilesInPostRequest = _cls("IncorrectNumberOfFilesInPostRequest"
                                            "file upload per request.")
 MalformedACLError = _cls("MalformedACLError", 400, "The XML you provided was not well-formed or did not "
                          "validate against our published schema")
+AccessControlListNotSupported = _cls("AccessControlListNotSupported", 400, "The bucket does not allow ACLs")
+UnresolvableGrantByEmailAddress = _cls("UnresolvableGrantByEmailAddress", 400, "The e-mail address you "
+                                       "provided does not match any account on record.")
+InvalidBucketAclWithObjectOwnership = _cls("InvalidBucketAclWithObjectOwnership", 400, "Bucket cannot have "
+                                           "ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
 MetadataTooLarge = _cls("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.")
 MissingContentLength = _cls("MissingContentLength", 411, "You must provide the Content-Length HTTP header.")
 RequestTimeTooSkewed = _cls("RequestTimeTooSkewed", 403, "The difference between the request time and the "

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 
 from nuage import checksums
+from nuage.core.acl import GRANT_HEADERS, Grant, encode
 from nuage.core.lock import EXTRA_HOLD, EXTRA_MODE, EXTRA_UNTIL, lock_extra, new_version_lock
 from nuage.core.objects import ObjectAttrs
 from nuage.core.sse import SSE_C, X_ALGORITHM, X_BUCKET_KEY, X_CUSTOMER_MD5, X_KMS_KEY_ID
@@ -89,12 +90,31 @@ def object_attrs(headers: dict[str, str]) -> ObjectAttrs:
     if storage_class not in STORAGE_CLASSES:
         raise e.InvalidStorageClass()
     extra: dict[str, str] = {}
-    acl = headers.get("x-amz-acl")
+    acl = stored_acl(headers)
     if acl is not None and acl != "private":
         extra["acl"] = acl
     extra.update(lock_request(headers))
     return ObjectAttrs(content_type=headers.get("content-type"), headers=stored, user_meta=meta,
                        storage_class=storage_class, extra=extra)
+
+
+def stored_acl(headers: dict[str, str]) -> str | None:
+    """The ACL to store for a new object: the canned x-amz-acl, or the x-amz-grant-* grants (already
+    checked by authorization: see nuage.s3.handlers.acl.check_write_acl)."""
+    grants: list[Grant] = []
+    for header, permission in GRANT_HEADERS.items():
+        for part in headers.get(header, "").split(","):
+            kind, sep, value = part.strip().partition("=")
+            value = value.strip().strip('"')
+            if not sep:
+                continue
+            if kind.strip().lower() == "id":
+                grants.append(Grant(permission, id=value))
+            elif kind.strip().lower() == "uri":
+                grants.append(Grant(permission, uri=value))
+    if grants:
+        return encode(grants)
+    return headers.get("x-amz-acl")
 
 
 def lock_request(headers: dict[str, str]) -> dict[str, str]:

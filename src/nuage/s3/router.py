@@ -25,7 +25,7 @@ S, B, OBJ = Target.SERVICE, Target.BUCKET, Target.OBJECT
 
 # Bucket sub-resources that later issues bring; until then they answer NotImplemented (501).
 LATER_BUCKET = ("logging", "notification",
-                "replication", "publicAccessBlock", "ownershipControls",
+                "replication",
                 "accelerate", "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering")
 LATER_OBJECT = ("restore", "select", "torrent")
 
@@ -45,6 +45,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", B, "GetBucketLifecycleConfiguration", "lifecycle"),
     Route("GET", B, "GetBucketCors", "cors"),
     Route("GET", B, "GetBucketWebsite", "website"),
+    Route("GET", B, "GetPublicAccessBlock", "publicAccessBlock"),
+    Route("GET", B, "GetBucketOwnershipControls", "ownershipControls"),
     *(Route("GET", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("GET", B, "ListObjectsV2", "list-type"),
     Route("GET", B, "ListObjects"),
@@ -59,6 +61,8 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", B, "PutBucketLifecycleConfiguration", "lifecycle"),
     Route("PUT", B, "PutBucketCors", "cors"),
     Route("PUT", B, "PutBucketWebsite", "website"),
+    Route("PUT", B, "PutPublicAccessBlock", "publicAccessBlock"),
+    Route("PUT", B, "PutBucketOwnershipControls", "ownershipControls"),
     *(Route("PUT", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("PUT", B, "CreateBucket"),
     Route("DELETE", B, "DeleteBucketTagging", "tagging"),
@@ -68,6 +72,8 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", B, "DeleteBucketLifecycle", "lifecycle"),
     Route("DELETE", B, "DeleteBucketCors", "cors"),
     Route("DELETE", B, "DeleteBucketWebsite", "website"),
+    Route("DELETE", B, "DeletePublicAccessBlock", "publicAccessBlock"),
+    Route("DELETE", B, "DeleteBucketOwnershipControls", "ownershipControls"),
     Route("DELETE", B, "NotImplemented", "object-lock"),  # no such operation: never DeleteBucket
     *(Route("DELETE", B, "NotImplemented", q) for q in LATER_BUCKET),
     Route("DELETE", B, "DeleteBucket"),

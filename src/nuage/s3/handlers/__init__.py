@@ -16,8 +16,10 @@ from nuage.s3.handlers import (
     multidelete,
     multipart,
     objects,
+    ownership,
     policy,
     post,
+    public_access,
     tagging,
     website,
 )
@@ -39,4 +41,6 @@ HANDLERS: dict[str, Handler] = {
     **lifecycle.HANDLERS,
     **cors.HANDLERS,
     **website.HANDLERS,
+    **ownership.HANDLERS,
+    **public_access.HANDLERS,
 }

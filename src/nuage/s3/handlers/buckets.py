@@ -8,7 +8,7 @@ import re
 from nuage import errors as d
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
-from nuage.s3.handlers.acl import canned_from
+from nuage.s3.handlers.acl import OWNERSHIP_CONFIG, stored_from_headers
 from nuage.s3.handlers.common import MAX_TAGS_BUCKET, owner_el, parse_tagging, render_tagging, xml_body
 from nuage.s3.headers import iso_date
 from nuage.s3.http import Request, Response, empty, xml_response
@@ -50,9 +50,16 @@ async def create_bucket(svc: Services, req: Request) -> Response:
         if location == "":
             location = None
     lock = req.headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true"
-    canned = canned_from(req)
+    ownership = req.headers.get("x-amz-object-ownership")
+    if ownership is not None and ownership not in ("BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"):
+        raise e.InvalidArgument(ArgumentName="x-amz-object-ownership", ArgumentValue=ownership)
+    canned = await stored_from_headers(svc, req.headers) or "private"
+    if ownership == "BucketOwnerEnforced" and canned not in ("private", "bucket-owner-full-control"):
+        raise e.InvalidBucketAclWithObjectOwnership()
+    created = False
     try:
         await svc.buckets.create(name, req.owner_id, location, object_lock=lock, acl=canned)
+        created = True
     except d.InvalidArgument as exc:
         if exc.details.get("code_hint") == "InvalidLocationConstraint":
             if location is not None and _REGION_RE.match(location):
@@ -68,6 +75,8 @@ async def create_bucket(svc: Services, req: Request) -> Response:
             raise
         if (await svc.buckets.get_config_or_none(name, "acl") or "private") != canned:
             raise e.BucketAlreadyExists() from None
+    if created and ownership is not None:
+        await svc.buckets.put_config(name, OWNERSHIP_CONFIG, ownership)
     return empty(200, [("location", f"/{name}")])
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from nuage.core.acl import is_public as acl_is_public
 from nuage.core.policy import MalformedPolicy, Policy, parse_policy
 from nuage.core.policy.model import Condition
 from nuage.s3 import access
@@ -92,6 +93,10 @@ async def put_bucket_policy(svc: Services, req: Request) -> Response:
     if any(s.effect == "Allow" and s.not_principal is not None for s in policy.statements):
         # S3 refuses NotPrincipal with Allow in bucket policies (it would grant to nearly everyone)
         raise e.MalformedPolicy("Invalid principal in policy")
+    from nuage.s3.handlers.acl import public_block
+
+    if policy_is_public(policy) and (await public_block(svc, bucket.name)).get("BlockPublicPolicy"):
+        raise e.AccessDenied()
     await svc.buckets.put_config(bucket.name, POLICY_CONFIG, text)
     access.forget_policy(bucket.name)
     return empty(204)
@@ -114,7 +119,7 @@ async def delete_bucket_policy(svc: Services, req: Request) -> Response:
 async def get_bucket_policy_status(svc: Services, req: Request) -> Response:
     assert req.bucket is not None
     await svc.buckets.get(req.bucket)
-    public = (await svc.buckets.config(req.bucket, "acl") or "private") in PUBLIC_ACLS
+    public = acl_is_public(await svc.buckets.config(req.bucket, "acl"))
     if not public:
         text = await svc.buckets.config(req.bucket, POLICY_CONFIG)
         if text is not None:

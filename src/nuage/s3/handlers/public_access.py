@@ -1,0 +1,64 @@
+"""Block Public Access per bucket: Put/Get/DeletePublicAccessBlock. The settings are enforced where
+ACLs and policies are written (:mod:`nuage.s3.handlers.acl`, :mod:`nuage.s3.handlers.policy`) and
+where access is decided (:mod:`nuage.s3.access`)."""
+
+from __future__ import annotations
+
+import json
+
+from nuage.s3 import errors as e
+from nuage.s3.context import Handler, Services
+from nuage.s3.handlers.acl import PUBLIC_BLOCK_CONFIG
+from nuage.s3.handlers.common import xml_body
+from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.xml import bool_text, render, root, sub
+
+FIELDS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+async def put_public_block(svc: Services, req: Request) -> Response:
+    assert req.bucket is not None
+    await svc.buckets.get(req.bucket)
+    el = await xml_body(req)
+    assert el is not None
+    if el.tag != "PublicAccessBlockConfiguration":
+        raise e.MalformedXML()
+    conf: dict[str, bool] = {}
+    for name in FIELDS:
+        text = el.findtext(name)
+        if text is None:
+            conf[name] = False
+            continue
+        value = text.strip().lower()
+        if value not in ("true", "false"):
+            raise e.MalformedXML()
+        conf[name] = value == "true"
+    await svc.buckets.put_config(req.bucket, PUBLIC_BLOCK_CONFIG, json.dumps(conf))
+    return empty(200)
+
+
+async def get_public_block(svc: Services, req: Request) -> Response:
+    assert req.bucket is not None
+    await svc.buckets.get(req.bucket)
+    text = await svc.buckets.config(req.bucket, PUBLIC_BLOCK_CONFIG)
+    if text is None:
+        raise e.NoSuchPublicAccessBlockConfiguration(BucketName=req.bucket)
+    conf = json.loads(text)
+    doc = root("PublicAccessBlockConfiguration")
+    for name in FIELDS:
+        sub(doc, name, bool_text(bool(conf.get(name))))
+    return xml_response(render(doc))
+
+
+async def delete_public_block(svc: Services, req: Request) -> Response:
+    assert req.bucket is not None
+    await svc.buckets.get(req.bucket)
+    await svc.buckets.put_config(req.bucket, PUBLIC_BLOCK_CONFIG, None)
+    return empty(204)
+
+
+HANDLERS: dict[str, Handler] = {
+    "PutPublicAccessBlock": put_public_block,
+    "GetPublicAccessBlock": get_public_block,
+    "DeletePublicAccessBlock": delete_public_block,
+}
