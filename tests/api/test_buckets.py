@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.helpers import assert_error
+from tests.api.helpers import assert_error, client_error
 from tests.conftest import unique_bucket_name
 from tests.support import rawhttp
 from tests.support.server import NuageServer
@@ -116,12 +116,15 @@ def test_valid_bucket_names(s3: Any, name: str) -> None:
 
 
 def test_create_bucket_twice(s3: Any, bucket: str) -> None:
-    # Outside us-east-1's legacy behaviour AWS answers 409 BucketAlreadyOwnedByYou; in us-east-1 it answers 200.
-    try:
-        resp = s3.create_bucket(Bucket=bucket)
-        assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
-    except s3.exceptions.BucketAlreadyOwnedByYou as exc:
-        assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    # us-east-1 keeps S3's legacy answer: re-creating your own bucket is a 200 (other regions: 409
+    # BucketAlreadyOwnedByYou); asking for a different ACL than the bucket has is BucketAlreadyExists.
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"x")
+    resp = s3.create_bucket(Bucket=bucket)
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert s3.get_object(Bucket=bucket, Key="kept")["Body"].read() == b"x"
+    err = client_error(s3.create_bucket, Bucket=bucket, ACL="public-read")
+    assert (err.response["Error"]["Code"], err.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "BucketAlreadyExists", 409)
 
 
 def test_versioning_configuration(s3: Any, bucket: str) -> None:

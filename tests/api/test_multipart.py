@@ -224,3 +224,24 @@ def test_multipart_in_versioned_bucket(s3: Any, bucket: str, versioned: bool) ->
     resp = s3.complete_multipart_upload(Bucket=bucket, Key="v", UploadId=uid,
                                         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]})
     assert ("VersionId" in resp) is versioned
+
+
+def test_unfinished_uploads_do_not_block_delete_bucket(s3: Any) -> None:
+    name = f"mpu-leftover-{os.urandom(4).hex()}"
+    s3.create_bucket(Bucket=name)
+    uid = s3.create_multipart_upload(Bucket=name, Key="left")["UploadId"]
+    s3.upload_part(Bucket=name, Key="left", UploadId=uid, PartNumber=1, Body=b"part")
+    s3.delete_bucket(Bucket=name)           # as on S3: unfinished uploads go with the empty bucket
+    assert_error(s3.head_bucket, "404", 404, Bucket=name)
+
+
+def test_completing_a_completed_upload_answers_the_same(s3: Any, bucket: str) -> None:
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="done")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="done", UploadId=uid, PartNumber=1, Body=b"only part")["ETag"]
+    parts = {"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    first = s3.complete_multipart_upload(Bucket=bucket, Key="done", UploadId=uid, MultipartUpload=parts)
+    again = s3.complete_multipart_upload(Bucket=bucket, Key="done", UploadId=uid, MultipartUpload=parts)
+    assert again["ETag"] == first["ETag"]
+    assert s3.get_object(Bucket=bucket, Key="done")["Body"].read() == b"only part"
+    assert_error(s3.complete_multipart_upload, "NoSuchUpload", 404, Bucket=bucket, Key="done",
+                 UploadId="0" * 40, MultipartUpload=parts)
