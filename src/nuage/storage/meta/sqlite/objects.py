@@ -80,14 +80,17 @@ def account_usage(conn: sqlite3.Connection, account_id: str) -> tuple[int, int]:
 
 
 def adjust_usage(conn: sqlite3.Connection, bucket: str, d_bytes: int, d_objects: int, *,
-                 enforce: bool = False) -> None:
+                 enforce: bool = False, net: tuple[int, int] | None = None) -> None:
     """Change a bucket's usage counters inside the current transaction. With ``enforce``, a growth that
-    takes the bucket or its account over a quota raises QuotaExceeded (and the transaction is rolled back)."""
+    takes the bucket or its account over a quota raises QuotaExceeded (and the transaction is rolled back).
+    ``net`` is the write's net change (an overwrite replaces what it releases): a write that does not grow
+    a measure is never refused on it, even when a lowered quota is already exceeded."""
     if d_bytes == 0 and d_objects == 0:
         return
     conn.execute(
         "INSERT INTO bucket_usage (bucket, bytes, objects) VALUES (?,?,?) ON CONFLICT(bucket) DO UPDATE SET "
         "bytes=bytes+excluded.bytes, objects=objects+excluded.objects", (bucket, d_bytes, d_objects))
+    d_bytes, d_objects = net if net is not None else (d_bytes, d_objects)
     if not enforce or (d_bytes <= 0 and d_objects <= 0):
         return
     for kind, target, max_bytes, max_objects in quotas_for(conn, bucket):
@@ -137,12 +140,14 @@ def put_version(
     current = latest(conn, rec.bucket, rec.key)
     check_condition(current, cond)
     released: list[str] = []
+    replaced = (0, 0)   # (bytes, versions) of the null version this write replaces
     if versioning == VERSIONING_ENABLED:
         rec.version_id = new_version_id()
     else:
         rec.version_id = NULL_VERSION
         old_null = by_version(conn, rec.bucket, rec.key, NULL_VERSION)
         if old_null is not None:
+            replaced = (old_null.size, 1)
             released += _remove_row(conn, old_null)
             if current is not None and current.seq == old_null.seq:
                 current = None
@@ -151,7 +156,8 @@ def put_version(
     rec.is_latest = True
     cur = conn.execute(INSERT_OBJECT, object_params(rec))
     rec.seq = int(cur.lastrowid or 0)
-    adjust_usage(conn, rec.bucket, rec.size, 1, enforce=enforce_quota)
+    adjust_usage(conn, rec.bucket, rec.size, 1, enforce=enforce_quota,
+                 net=(rec.size - replaced[0], 1 - replaced[1]))
     if not blobs_registered:
         register_blobs(conn, [s.blob for s in rec.segments])
     return rec, released
