@@ -288,9 +288,16 @@ async def authorize(svc: Services, req: Request, operation: str) -> None:
 async def _check_acl_headers(svc: Services, req: Request, operation: str, bucket: BucketRecord) -> None:
     """ACL headers on object writes: disabled by ownership controls, public ones blocked, grantees checked."""
     if operation in ACL_WRITES:
-        from nuage.s3.handlers.acl import check_write_acl
+        from nuage.s3.handlers.acl import ENFORCED, check_write_acl, ownership
 
         await check_write_acl(svc, req, bucket)
+        mode = await ownership(svc, bucket.name)
+        if req.owner_id != bucket.owner and (mode == ENFORCED or (
+                mode == "BucketOwnerPreferred" and req.headers.get("x-amz-acl") == "bucket-owner-full-control")):
+            # Object ownership controls: the new object (or upload) belongs to the bucket owner; the
+            # write handlers record ``req.owner_id`` as the owner of what they create.
+            account = svc.identities.meta.iam.account_by_canonical(bucket.owner)
+            req.owner_id, req.owner_name = bucket.owner, account.name if account is not None else bucket.owner
 
 
 def _account_of(caller: Identity | None, bucket: BucketRecord) -> str | None:
