@@ -23,6 +23,7 @@ from nuage.storage.meta.sqlite import listing, multipart, objects
 from nuage.storage.meta.sqlite.db import Readers, Writer, connect, migrate
 from nuage.storage.meta.sqlite.iam import SQLiteIAMStore
 
+_MISSING = object()
 BUCKET_COLUMNS = "name, owner, region, created, versioning, object_lock"
 
 
@@ -43,6 +44,7 @@ class SQLiteMetadataStore:
         # generation bumped by every bucket change (inside its transaction and again after COMMIT)
         # so that a read racing a change never caches what the change replaced.
         self._bucket_cache: dict[str, BucketRecord | None] = {}
+        self._config_cache: dict[tuple[str, str], str | None] = {}
         self._bucket_gen = 0
         self._buckets_dirty = False
         self._writer = Writer(path, fsync=fsync, on_commit=self._after_commit)
@@ -76,12 +78,14 @@ class SQLiteMetadataStore:
         self._buckets_dirty = True
         self._bucket_gen += 1
         self._bucket_cache.clear()
+        self._config_cache.clear()
 
     def _after_commit(self) -> None:
         if self._buckets_dirty:
             self._buckets_dirty = False
             self._bucket_gen += 1
             self._bucket_cache.clear()
+            self._config_cache.clear()
 
     async def get_bucket(self, name: str) -> BucketRecord | None:
         if name in self._bucket_cache:
@@ -146,11 +150,19 @@ class SQLiteMetadataStore:
         await self._writer.run(tx)
 
     async def get_bucket_config(self, name: str, kind: str) -> str | None:
+        cached = self._config_cache.get((name, kind), _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        gen = self._bucket_gen
         row = self._r.execute("SELECT value FROM bucket_configs WHERE bucket=? AND name=?", (name, kind)).fetchone()
-        return str(row[0]) if row else None
+        value = str(row[0]) if row else None
+        if gen == self._bucket_gen and len(self._config_cache) < 100_000:
+            self._config_cache[(name, kind)] = value
+        return value
 
     async def put_bucket_config(self, name: str, kind: str, value: str | None) -> None:
         def tx(conn: sqlite3.Connection) -> None:
+            self._buckets_changed()
             if value is None:
                 conn.execute("DELETE FROM bucket_configs WHERE bucket=? AND name=?", (name, kind))
             else:
