@@ -145,24 +145,25 @@ async def acl_allows(svc: Services, caller: Identity | None, action: str, bucket
     if await ownership(svc, bucket.name) == ENFORCED:
         # ACLs are disabled: the bucket owner owns everything in it
         return caller is not None and caller.is_root and caller.canonical_id == bucket.owner
-    ignore_public = bool((await public_block(svc, bucket.name)).get("IgnorePublicAcls"))
     if obj is not None and action not in BUCKET_DECIDED:
         if caller is not None and caller.is_root and caller.canonical_id == obj.owner:
             return True   # the object owner has FULL_CONTROL
         permission = OBJECT_ACL.get(action)
-        return permission is not None and grants_permission(
-            grants_of(obj.extra.get("acl"), obj.owner, bucket.owner), permission,
-            canonical_id=_grantee_id(caller, obj.owner), authenticated=caller is not None,
-            ignore_public=ignore_public)
-    permission = BUCKET_ACL.get(action)
-    if caller is not None and caller.is_root and caller.canonical_id == bucket.owner:
-        return True
-    if permission is None:
-        return False
-    stored = await svc.buckets.config(bucket.name, "acl")
-    return grants_permission(grants_of(stored, bucket.owner), permission,
-                             canonical_id=_grantee_id(caller, bucket.owner), authenticated=caller is not None,
-                             ignore_public=ignore_public)
+        if permission is None:
+            return False
+        grants, owner = grants_of(obj.extra.get("acl"), obj.owner, bucket.owner), obj.owner
+    else:
+        permission = BUCKET_ACL.get(action)
+        if caller is not None and caller.is_root and caller.canonical_id == bucket.owner:
+            return True
+        if permission is None:
+            return False
+        grants, owner = grants_of(await svc.buckets.config(bucket.name, "acl"), bucket.owner), bucket.owner
+    # IgnorePublicAcls: grants to AllUsers / AuthenticatedUsers count for nothing
+    ignore_public = any(g.is_public for g in grants) and bool(
+        (await public_block(svc, bucket.name)).get("IgnorePublicAcls"))
+    return grants_permission(grants, permission, canonical_id=_grantee_id(caller, owner),
+                             authenticated=caller is not None, ignore_public=ignore_public)
 
 
 # -- condition keys -------------------------------------------------------------------------------------
@@ -288,7 +289,7 @@ async def authorize(svc: Services, req: Request, operation: str) -> None:
 async def _check_acl_headers(svc: Services, req: Request, operation: str, bucket: BucketRecord) -> None:
     """ACL headers on object writes: disabled by ownership controls, public ones blocked, grantees checked."""
     if operation in ACL_WRITES:
-        from nuage.s3.handlers.acl import ENFORCED, check_write_acl, ownership
+        from nuage.s3.handlers.acl import ENFORCED, account_name, check_write_acl, ownership
 
         await check_write_acl(svc, req, bucket)
         mode = await ownership(svc, bucket.name)
@@ -296,8 +297,7 @@ async def _check_acl_headers(svc: Services, req: Request, operation: str, bucket
                 mode == "BucketOwnerPreferred" and req.headers.get("x-amz-acl") == "bucket-owner-full-control")):
             # Object ownership controls: the new object (or upload) belongs to the bucket owner; the
             # write handlers record ``req.owner_id`` as the owner of what they create.
-            account = svc.identities.meta.iam.account_by_canonical(bucket.owner)
-            req.owner_id, req.owner_name = bucket.owner, account.name if account is not None else bucket.owner
+            req.owner_id, req.owner_name = bucket.owner, await account_name(svc, bucket.owner) or bucket.owner
 
 
 def _account_of(caller: Identity | None, bucket: BucketRecord) -> str | None:

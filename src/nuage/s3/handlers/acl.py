@@ -4,6 +4,7 @@ bucket whose ownership controls say BucketOwnerEnforced; Block Public Access ref
 
 from __future__ import annotations
 
+import asyncio
 import re
 import xml.etree.ElementTree as ET
 
@@ -109,6 +110,16 @@ def parse_policy_body(el: ET.Element) -> tuple[str | None, list[Grant]]:
     return owner_id, grants
 
 
+async def account_name(svc: Services, canonical_id: str) -> str | None:
+    """The display name of the account with this canonical id (None: no such account)."""
+    account = await asyncio.to_thread(svc.identities.meta.iam.account_by_canonical, canonical_id)
+    return account.name if account is not None else None
+
+
+async def account_exists(svc: Services, canonical_id: str) -> bool:
+    return await account_name(svc, canonical_id) is not None
+
+
 async def resolve(svc: Services, grants: list[Grant]) -> list[Grant]:
     """Check the grantees: accounts must exist, groups must be known; e-mail addresses cannot be resolved
     (Nuage keeps no e-mail addresses for its accounts)."""
@@ -117,7 +128,7 @@ async def resolve(svc: Services, grants: list[Grant]) -> list[Grant]:
             raise e.UnresolvableGrantByEmailAddress()
         if g.uri is not None and g.uri not in GROUPS:
             raise e.InvalidArgument("Invalid group uri", ArgumentName="uri", ArgumentValue=g.uri)
-        if g.id is not None and svc.identities.meta.iam.account_by_canonical(g.id) is None:
+        if g.id is not None and not await account_exists(svc, g.id):
             raise e.InvalidArgument("Invalid id", ArgumentName="CanonicalUser/ID", ArgumentValue=g.id)
     return grants
 
@@ -185,18 +196,26 @@ async def _new_acl(svc: Services, req: Request, bucket: BucketRecord) -> str:
 
 
 # -- rendering -----------------------------------------------------------------------------------------
-def _name(svc: Services, req: Request, canonical_id: str) -> str:
-    if canonical_id == req.owner_id and req.owner_name:
-        return req.owner_name
-    account = svc.identities.meta.iam.account_by_canonical(canonical_id)
-    return account.name if account is not None else canonical_id
+async def _names(svc: Services, req: Request, ids: set[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for canonical_id in ids:
+        if canonical_id == req.owner_id and req.owner_name:
+            names[canonical_id] = req.owner_name
+        else:
+            names[canonical_id] = await account_name(svc, canonical_id) or canonical_id
+    return names
 
 
-def render_acl(svc: Services, req: Request, grants: list[Grant], owner: str) -> bytes:
+async def acl_document(svc: Services, req: Request, grants: list[Grant], owner: str) -> bytes:
+    names = await _names(svc, req, {owner} | {g.id for g in grants if g.id is not None})
+    return render_acl(grants, owner, names)
+
+
+def render_acl(grants: list[Grant], owner: str, names: dict[str, str]) -> bytes:
     doc = root("AccessControlPolicy")
     o = sub(doc, "Owner")
     sub(o, "ID", owner)
-    sub(o, "DisplayName", _name(svc, req, owner))
+    sub(o, "DisplayName", names.get(owner, owner))
     acl = sub(doc, "AccessControlList")
     for grant in ordered(grants):
         g = sub(acl, "Grant")
@@ -205,7 +224,7 @@ def render_acl(svc: Services, req: Request, grants: list[Grant], owner: str) -> 
         if grant.id is not None:
             grantee.set("xsi:type", "CanonicalUser")
             sub(grantee, "ID", grant.id)
-            sub(grantee, "DisplayName", _name(svc, req, grant.id))
+            sub(grantee, "DisplayName", names.get(grant.id, grant.id))
         else:
             grantee.set("xsi:type", "Group")
             sub(grantee, "URI", grant.uri)
@@ -220,7 +239,7 @@ async def get_bucket_acl(svc: Services, req: Request) -> Response:
     stored = await svc.buckets.get_config_or_none(req.bucket, "acl")
     if await ownership(svc, b.name) == ENFORCED:
         stored = None
-    return xml_response(render_acl(svc, req, grants_of(stored, b.owner), b.owner))
+    return xml_response(await acl_document(svc, req, grants_of(stored, b.owner), b.owner))
 
 
 async def put_bucket_acl(svc: Services, req: Request) -> Response:
@@ -240,7 +259,7 @@ async def get_object_acl(svc: Services, req: Request) -> Response:
         grants, owner = grants_of(None, b.owner), b.owner
     else:
         grants, owner = grants_of(rec.extra.get("acl"), rec.owner, b.owner), rec.owner
-    return xml_response(render_acl(svc, req, grants, owner), headers=headers)
+    return xml_response(await acl_document(svc, req, grants, owner), headers=headers)
 
 
 async def put_object_acl(svc: Services, req: Request) -> Response:
