@@ -78,6 +78,10 @@ def test_admin_api_refuses_non_operators(server: NuageServer) -> None:
         admin.call("POST", "/admin/tenants", {"name": name})
     with pytest.raises(click.ClickException, match="NoSuchEntity"):
         admin.call("POST", "/admin/tenants/no-such-tenant/suspend")
+    operator = next(t for t in admin.call("GET", "/admin/tenants")["tenants"]
+                    if t["canonical_id"] == server.client().list_buckets()["Owner"]["ID"])
+    with pytest.raises(click.ClickException, match="OperatorAccount"):
+        admin.call("POST", f"/admin/tenants/{operator['account_id']}/suspend")
 
 
 def test_bucket_named_admin_still_reaches_s3(server: NuageServer) -> None:

@@ -192,6 +192,8 @@ class AdminApp:
                 return 200, (await self.quotas.tenant_usage(tenant)).as_dict()
             if method == "POST" and rest in (["suspend"], ["activate"]):
                 status = core.SUSPENDED if rest == ["suspend"] else core.ACTIVE
+                if status == core.SUSPENDED and tenant.canonical_id == self.operator:
+                    raise AdminError(409, "OperatorAccount", "The operator's own account cannot be suspended.")
                 await asyncio.to_thread(self.iam.set_account_status, tenant.account_id, status)
                 self.identities.invalidate()
                 return 200, _tenant_dict(await asyncio.to_thread(self.iam.account, tenant.account_id))
