@@ -137,3 +137,42 @@ def test_enforced_refused_with_public_acl(s3: Any) -> None:
         s3.put_bucket_ownership_controls(
             Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
     assert code(exc) == (400, "InvalidBucketAclWithObjectOwnership")
+
+
+def test_enforced_objects_belong_to_bucket_owner(s3: Any, server: NuageServer, other: Account) -> None:
+    import json
+
+    name = unique_bucket_name()
+    s3.create_bucket(Bucket=name, ObjectOwnership="BucketOwnerEnforced")
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]}]}))
+    alt = client_for(server, other)
+    alt.put_object(Bucket=name, Key="k", Body=b"x")
+    owner = s3.get_object_acl(Bucket=name, Key="k")["Owner"]
+    assert owner["ID"] == owner_of(s3, name)["ID"]
+    with pytest.raises(ClientError) as exc:
+        alt.put_object(Bucket=name, Key="k2", Body=b"x", ACL="private")
+    assert code(exc) == (400, "AccessControlListNotSupported")
+
+
+def test_authenticated_users_grant(s3: Any, server: NuageServer, bucket: str, other: Account) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x",
+                  GrantRead='uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"')
+    assert client_for(server, other).get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+    with pytest.raises(ClientError):
+        anonymous_client(server).get_object(Bucket=bucket, Key="k")
+
+
+def test_multipart_upload_with_grants(s3: Any, server: NuageServer, bucket: str, other: Account) -> None:
+    up = s3.create_multipart_upload(Bucket=bucket, Key="m", GrantRead=f'id="{other.canonical_id}"')
+    part = s3.upload_part(Bucket=bucket, Key="m", UploadId=up["UploadId"], PartNumber=1, Body=b"abc")
+    s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert client_for(server, other).get_object(Bucket=bucket, Key="m")["Body"].read() == b"abc"
+
+
+def test_both_canned_and_grant_headers_refused(s3: Any, bucket: str, other: Account) -> None:
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"", ACL="private", GrantRead=f'id="{other.canonical_id}"')
+    assert code(exc) == (400, "InvalidRequest")
