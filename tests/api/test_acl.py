@@ -176,3 +176,14 @@ def test_both_canned_and_grant_headers_refused(s3: Any, bucket: str, other: Acco
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket=bucket, Key="k", Body=b"", ACL="private", GrantRead=f'id="{other.canonical_id}"')
     assert code(exc) == (400, "InvalidRequest")
+
+
+def test_unquoted_grantee_accepted(s3: Any, server: NuageServer, bucket: str, other: Account) -> None:
+    def add(request: Any, **_: Any) -> None:
+        request.headers["x-amz-grant-read"] = f"id={other.canonical_id}"
+
+    s3.meta.events.register("before-sign.s3.PutObject", add)
+    s3.put_object(Bucket=bucket, Key="u", Body=b"q")
+    s3.meta.events.unregister("before-sign.s3.PutObject", add)
+    grants = s3.get_object_acl(Bucket=bucket, Key="u")["Grants"]
+    assert [(g["Grantee"]["ID"], g["Permission"]) for g in grants] == [(other.canonical_id, "READ")]

@@ -30,7 +30,9 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 OWNERSHIP_CONFIG = "ownershipControls"
 PUBLIC_BLOCK_CONFIG = "publicAccessBlock"
 ENFORCED = "BucketOwnerEnforced"
-_GRANTEE_RE = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*"([^"]*)"\s*(?:,|$)', re.IGNORECASE)
+#: One grantee of an x-amz-grant-* header: id="...", uri="..." or emailAddress="..." (unquoted values are
+#: accepted too, as RGW does).
+_GRANTEE_RE = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*(?:"([^"]*)"|([^",\s]+))\s*(?:,|$)', re.IGNORECASE)
 
 
 # -- parsing ---------------------------------------------------------------------------------------
@@ -49,7 +51,7 @@ def header_grants(headers: dict[str, str]) -> list[Grant] | None:
             m = _GRANTEE_RE.match(value, pos)
             if m is None or m.end() == pos:
                 raise e.InvalidArgument(ArgumentName=header, ArgumentValue=value)
-            kind, who = m.group(1).lower(), m.group(2)
+            kind, who = m.group(1).lower(), m.group(2) if m.group(2) is not None else m.group(3)
             if kind == "id":
                 grants.append(Grant(permission, id=who))
             elif kind == "uri":
