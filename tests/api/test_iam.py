@@ -181,3 +181,141 @@ def test_bad_signature_and_unknown_key(server: NuageServer) -> None:
     with pytest.raises(ClientError) as exc:
         unknown.list_users()
     assert err(exc) == (403, "InvalidClientTokenId")
+
+
+def test_empty_signing_region_is_accepted_for_iam(server: NuageServer) -> None:
+    # boto3 with region_name="" signs IAM calls with an empty credential-scope region (s3-tests does so)
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from tests.support.server import ACCESS_KEY, SECRET_KEY
+
+    req = AWSRequest("POST", server.endpoint + "/", data=b"Action=GetUser&Version=2010-05-08",
+                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "iam", "").add_auth(req)
+    assert "/20" in req.headers["Authorization"] and "//iam/aws4_request" in req.headers["Authorization"]
+    prepared = req.prepare()
+    if server.tls:
+        pytest.skip("plain-HTTP check")
+    with urllib.request.urlopen(urllib.request.Request(prepared.url, data=prepared.body, method="POST",
+                                                       headers=dict(prepared.headers.items()))) as resp:
+        body = resp.read()
+    assert resp.status == 200 and b":root</Arn>" in body
+
+
+def test_list_users_paginates_by_path_prefix_case_insensitively(iam: Any) -> None:
+    path = f"/{name('p')}/"
+    names = [name("aa"), name("Ab"), name("ac"), name("Ad")]
+    for n, sub_path in zip(names, ["z/", "y/", "x/", "a/x/"], strict=True):
+        iam.create_user(UserName=n, Path=path + sub_path)
+    expected = sorted(names, key=str.lower)
+    first = iam.list_users(PathPrefix=path)
+    assert [u["UserName"] for u in first["Users"]] == expected and first["IsTruncated"] is False
+    pages = list(iam.get_paginator("list_users").paginate(PathPrefix=path, PaginationConfig={"PageSize": 1}))
+    assert [u["UserName"] for p in pages for u in p["Users"]] == expected and len(pages) == 4
+    assert pages[0]["IsTruncated"] is True and pages[0]["Marker"]
+    assert [u["UserName"] for u in iam.list_users(PathPrefix=path + "a")["Users"]] == [names[3]]
+    assert iam.list_users(PathPrefix=path + "a/x/d")["Users"] == []
+    with pytest.raises(ClientError) as exc:
+        iam.list_users(PathPrefix=path, MaxItems=1001)
+    assert err(exc) == (400, "ValidationError")
+
+
+def test_list_access_keys_paginates(iam: Any) -> None:
+    user = name()
+    iam.create_user(UserName=user)
+    ids = sorted(iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"] for _ in range(2))
+    pages = list(iam.get_paginator("list_access_keys").paginate(UserName=user, PaginationConfig={"PageSize": 1}))
+    assert sorted(k["AccessKeyId"] for p in pages for k in p["AccessKeyMetadata"]) == ids and len(pages) == 2
+
+
+def test_update_user_renames_and_moves_keeping_keys_and_policies(server: NuageServer, iam: Any) -> None:
+    user, new = name(), name("renamed")
+    uid = iam.create_user(UserName=user, Path="/a/")["User"]["UserId"]
+    iam.put_user_policy(UserName=user, PolicyName="list", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}))
+    client = user_s3(server, iam, user)
+    with pytest.raises(ClientError) as exc:
+        iam.update_user(UserName=name("missing"), NewUserName=name())
+    assert err(exc) == (404, "NoSuchEntity")
+    iam.update_user(UserName=user, NewUserName=new, NewPath="/b/")
+    with pytest.raises(ClientError) as exc:
+        iam.get_user(UserName=user)
+    assert err(exc) == (404, "NoSuchEntity")
+    got = iam.get_user(UserName=new)["User"]
+    assert got["UserId"] == uid and got["Path"] == "/b/" and got["Arn"].endswith(f":user/b/{new}")
+    assert iam.list_user_policies(UserName=new)["PolicyNames"] == ["list"]
+    client.list_buckets()   # the key and the policy followed the user
+    other = name()
+    iam.create_user(UserName=other)
+    with pytest.raises(ClientError) as exc:
+        iam.update_user(UserName=other, NewUserName=new.upper())
+    assert err(exc) == (409, "EntityAlreadyExists")
+
+
+def test_group_get_list_update_remove_delete(iam: Any) -> None:
+    path = f"/{name('gp')}/"
+    group, user = name("G"), name()
+    created = iam.create_group(GroupName=group, Path=path)["Group"]
+    iam.create_user(UserName=user, Path=path)
+    assert iam.get_group(GroupName=group.lower())["Group"] == created
+    with pytest.raises(ClientError) as exc:
+        iam.create_group(GroupName=group.lower())
+    assert err(exc) == (409, "EntityAlreadyExists")
+    assert [g["GroupName"] for g in iam.list_groups(PathPrefix=path)["Groups"]] == [group]
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    assert [g["GroupId"] for g in iam.list_groups_for_user(UserName=user)["Groups"]] == [created["GroupId"]]
+    new = name("NG")
+    iam.update_group(GroupName=group, NewGroupName=new, NewPath=path + "new/")
+    got = iam.get_group(GroupName=new)
+    assert got["Group"]["GroupId"] == created["GroupId"] and got["Group"]["Arn"].endswith(f":group{path}new/{new}")
+    assert [u["UserName"] for u in got["Users"]] == [user]
+    iam.put_group_policy(GroupName=new, PolicyName="p", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}))
+    assert iam.list_group_policies(GroupName=new)["PolicyNames"] == ["p"]
+    with pytest.raises(ClientError) as exc:
+        iam.delete_group(GroupName=new)
+    assert err(exc) == (409, "DeleteConflict")
+    iam.remove_user_from_group(GroupName=new, UserName=user)
+    with pytest.raises(ClientError) as exc:
+        iam.remove_user_from_group(GroupName=new, UserName=user)
+    assert err(exc) == (404, "NoSuchEntity")
+    iam.delete_group_policy(GroupName=new, PolicyName="p")
+    iam.delete_group(GroupName=new)
+    with pytest.raises(ClientError) as exc:
+        iam.get_group(GroupName=new)
+    assert err(exc) == (404, "NoSuchEntity")
+    assert iam.list_groups_for_user(UserName=user)["Groups"] == []
+
+
+def test_listings_of_entities_nuage_lacks_are_empty(iam: Any) -> None:
+    user, group = name(), name("g")
+    iam.create_user(UserName=user)
+    iam.create_group(GroupName=group)
+    assert iam.list_attached_user_policies(UserName=user)["AttachedPolicies"] == []
+    assert iam.list_attached_group_policies(GroupName=group)["AttachedPolicies"] == []
+    with pytest.raises(ClientError) as exc:
+        iam.list_attached_user_policies(UserName=name("missing"))
+    assert err(exc) == (404, "NoSuchEntity")
+    assert iam.list_roles()["Roles"] == []
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+def test_user_policy_deny_overrides_allow_on_s3(server: NuageServer, iam: Any, s3: Any, bucket: str) -> None:
+    user = name()
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="all", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
+    client = user_s3(server, iam, user)
+    client.list_objects(Bucket=bucket)
+    iam.put_user_policy(UserName=user, PolicyName="deny", PolicyDocument=policy(
+        {"Effect": "Deny", "Action": ["s3:ListBucket", "s3:ListAllMyBuckets"], "Resource": "arn:aws:s3:::*"}))
+    for call in (lambda: client.list_objects(Bucket=bucket), client.list_buckets):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert err(exc) == (403, "AccessDenied")
+    iam.delete_user_policy(UserName=user, PolicyName="deny")
+    client.list_buckets()

@@ -585,6 +585,8 @@ def test_other_users_secret_does_not_match() -> None:
         (auth_header("a" * 64, "host", "AK/20130524/us-east-1/s3"), "Credential is mal-formed"),
         (auth_header("a" * 64, "host", "AK/2013052/us-east-1/s3/aws4_request"), "Credential is mal-formed"),
         (auth_header("a" * 64, "host", "/20130524/us-east-1/s3/aws4_request"), "Credential is mal-formed"),
+        # an empty region is accepted for the global IAM service only
+        (auth_header("a" * 64, "host", "AK/20130524//s3/aws4_request"), "Credential is mal-formed"),
         (
             auth_header("a" * 64, "host", "AK/20130524/us-east-1/s3/aws5_request"),
             'incorrect terminal "aws5_request"',

@@ -49,9 +49,13 @@ def keys() -> None:
 @click.option("--secret-key", required=True)
 @click.option("--name", "display_name", required=True, help="Display name of the key's owner.")
 @click.option("--owner-id", default=None, help="Canonical user id (default: derived from the name).")
+@click.option("--account-id", default=None,
+              help="Account id (ARNs) when the account is created (default: a new 12-digit id).")
+@click.option("--user", "user_name", default=None,
+              help="Make the key an IAM user's key (the user is created when missing), not the root's.")
 def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_name: str,
-             owner_id: str | None) -> None:
-    """Add (or replace) a root access key of an account of its own (created when missing)."""
+             owner_id: str | None, account_id: str | None, user_name: str | None) -> None:
+    """Add (or replace) an access key of an account (created when missing): its root's, or --user's."""
     from nuage.server import open_iam, open_stores
 
     settings = settings_from_env(data_dir=data_dir)
@@ -59,11 +63,15 @@ def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_na
     try:
         owner = owner_id or hashlib.sha256(display_name.encode()).hexdigest()
         iam = open_iam(settings, meta)
-        account = iam.ensure_account(owner, display_name)
-        iam.put_root_key(account, access_key, secret_key)
+        account = iam.ensure_account(owner, display_name, account_id)
+        if user_name:
+            iam.put_user_key(account, user_name, access_key, secret_key)
+        else:
+            iam.put_root_key(account, access_key, secret_key)
     finally:
         meta.close()
-    click.echo(f"{access_key} -> {display_name} ({owner}, account {account.account_id})")
+    who = f"user {user_name} of " if user_name else ""
+    click.echo(f"{access_key} -> {who}{display_name} ({owner}, account {account.account_id})")
 
 
 main.add_command(admin_group)

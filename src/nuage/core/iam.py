@@ -142,13 +142,13 @@ class IAM:
         self.box = box
 
     # -- accounts ---------------------------------------------------------------------------------
-    def ensure_account(self, canonical_id: str, name: str) -> AccountRecord:
-        """The account with this canonical id, created when missing."""
+    def ensure_account(self, canonical_id: str, name: str, account_id: str | None = None) -> AccountRecord:
+        """The account with this canonical id, created when missing (with ``account_id`` when given)."""
         found = self.store.account_by_canonical(canonical_id)
         if found is not None:
             return found
         for _ in range(10):
-            rec = AccountRecord(new_account_id(), canonical_id, name, ACTIVE, time.time())
+            rec = AccountRecord(account_id or new_account_id(), canonical_id, name, ACTIVE, time.time())
             try:
                 self.store.create_account(rec)
                 return rec
@@ -180,6 +180,17 @@ class IAM:
             self.store.delete_key(access_key)
         self.store.put_key(KeyRecord(access_key, account.account_id, None, self.box.seal(access_key, secret),
                                      ACTIVE, time.time()))
+
+    def put_user_key(self, account: AccountRecord, user_name: str, access_key: str, secret: str) -> None:
+        """Add (or replace) a key of an IAM user of an account, creating the user when missing."""
+        user = self.store.get_user(account.account_id, user_name)
+        if user is None:
+            user = self.create_user(account.account_id, user_name)
+        existing = self.store.get_key(access_key)
+        if existing is not None:
+            self.store.delete_key(access_key)
+        self.store.put_key(KeyRecord(access_key, account.account_id, user.name,
+                                     self.box.seal(access_key, secret), ACTIVE, time.time()))
 
     def migrate_legacy(self) -> int:
         """Move keys stored in clear by earlier versions into accounts, encrypted."""
@@ -257,6 +268,17 @@ class IAM:
             raise DeleteConflict("Cannot delete entity, must remove users from group first.")
         self.store.delete_user(account_id, user.name)
 
+    def update_user(self, account_id: str, name: str, new_name: str | None, new_path: str | None) -> None:
+        user = self.user(account_id, name)
+        if new_name is not None and not NAME_RE.match(new_name):
+            raise InvalidInput(f"The specified value for newUserName is invalid: {new_name}")
+        if new_path is not None and not PATH_RE.match(new_path):
+            raise InvalidInput("The specified value for newPath is invalid.")
+        try:
+            self.store.rename_user(account_id, user.name, new_name or user.name, new_path or user.path)
+        except ValueError:
+            raise EntityAlreadyExists(f"User with name {new_name} already exists.") from None
+
     # -- access keys --------------------------------------------------------------------------------
     def create_access_key(self, account_id: str, user_name: str | None) -> tuple[KeyRecord, str]:
         if user_name is not None:
@@ -312,6 +334,48 @@ class IAM:
     def add_user_to_group(self, account_id: str, group: str, user: str) -> None:
         g, u = self.group(account_id, group), self.user(account_id, user)
         self.store.add_member(account_id, g.name, u.name)
+
+    def remove_user_from_group(self, account_id: str, group: str, user: str) -> None:
+        g, u = self.group(account_id, group), self.user(account_id, user)
+        try:
+            self.store.remove_member(account_id, g.name, u.name)
+        except KeyError:
+            raise NoSuchEntity(f"User {u.name} is not in group {g.name}.") from None
+
+    def list_groups(self, account_id: str, path_prefix: str = "/") -> list[GroupRecord]:
+        return self.store.list_groups(account_id, path_prefix)
+
+    def group_members(self, account_id: str, group: str) -> tuple[GroupRecord, list[UserRecord]]:
+        g = self.group(account_id, group)
+        users = [self.store.get_user(account_id, n) for n in self.store.members_of(account_id, g.name)]
+        return g, [u for u in users if u is not None]
+
+    def groups_for_user(self, account_id: str, user: str) -> list[GroupRecord]:
+        u = self.user(account_id, user)
+        groups = [self.store.get_group(account_id, n) for n in self.store.groups_of(account_id, u.name)]
+        return [g for g in groups if g is not None]
+
+    def update_group(self, account_id: str, name: str, new_name: str | None, new_path: str | None) -> None:
+        g = self.group(account_id, name)
+        if new_name is not None and not GROUP_NAME_RE.match(new_name):
+            raise InvalidInput(f"The specified value for newGroupName is invalid: {new_name}")
+        if new_path is not None and not PATH_RE.match(new_path):
+            raise InvalidInput("The specified value for newPath is invalid.")
+        try:
+            self.store.rename_group(account_id, g.name, new_name or g.name, new_path or g.path)
+        except ValueError:
+            raise EntityAlreadyExists(f"Group with name {new_name} already exists.") from None
+
+    def delete_group(self, account_id: str, name: str) -> None:
+        g = self.group(account_id, name)
+        if self.store.members_of(account_id, g.name):
+            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+        if self.store.list_policies(account_id, "group", g.name):
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        try:
+            self.store.delete_group(account_id, g.name)
+        except KeyError:
+            raise NoSuchEntity(f"The group with name {name} cannot be found.") from None
 
     # -- inline policies ----------------------------------------------------------------------------
     def _holder(self, account_id: str, kind: str, holder: str) -> str:

@@ -22,7 +22,7 @@ from nuage.core.iam import IAM
 from nuage.core.identities import Identities, Identity
 from nuage.core.policy import Decision, RequestContext, evaluate
 from nuage.core.policy.model import PARTITION
-from nuage.iam_api import groups, keys, policies, users
+from nuage.iam_api import absent, groups, keys, policies, users
 from nuage.iam_api.protocol import Action, Call, IAMApiError, render_error, render_response
 from nuage.sigv4 import AuthError, RequestView, authenticate
 
@@ -31,9 +31,10 @@ log = logging.getLogger("nuage.iam")
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 MAX_BODY = 128 * 1024
 VERSION = "2010-05-08"
-SCOPE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/iam/aws4_request")
+SCOPE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]*)/iam/aws4_request")
 
-ACTIONS: dict[str, Action] = {**users.ACTIONS, **keys.ACTIONS, **groups.ACTIONS, **policies.ACTIONS}
+ACTIONS: dict[str, Action] = {**users.ACTIONS, **keys.ACTIONS, **groups.ACTIONS, **policies.ACTIONS,
+                               **absent.ACTIONS}
 
 #: Domain errors of nuage.core.iam -> (IAM code, HTTP status).
 ERRORS: dict[type[core.IAMError], tuple[str, int]] = {
@@ -86,7 +87,7 @@ class IAMApp:
     def __init__(self, iam: IAM, identities: Identities, region: str, max_skew_seconds: int = 900) -> None:
         self.iam = iam
         self.identities = identities
-        self.regions = {"us-east-1", region}
+        self.regions = {"us-east-1", "", region}   # "": boto3's region_name="" (global service)
         self.max_skew = max_skew_seconds
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

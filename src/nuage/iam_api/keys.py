@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from nuage.iam_api.protocol import Action, Call, iso, sub
+from nuage.iam_api.protocol import Action, Call, iso, paginate, sub
 
 
 def create_access_key(call: Call, result: ET.Element) -> None:
@@ -22,15 +22,16 @@ def create_access_key(call: Call, result: ET.Element) -> None:
 def list_access_keys(call: Call, result: ET.Element) -> None:
     user = call.user_or_self()
     keys = call.iam.list_access_keys(call.account, user)
+    page = paginate(call, keys, lambda k: k.access_key)
     meta = sub(result, "AccessKeyMetadata")
-    for key in keys:
+    for key in page.items:
         m = sub(meta, "member")
         if key.user_name is not None:
             sub(m, "UserName", key.user_name)
         sub(m, "AccessKeyId", key.access_key)
         sub(m, "Status", key.status)
         sub(m, "CreateDate", iso(key.created))
-    sub(result, "IsTruncated", "false")
+    page.close(result)
     if user is not None:
         sub(result, "UserName", keys[0].user_name if keys and keys[0].user_name else user)
 

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from nuage.core.iam import IAM
 from nuage.core.identities import Identities, Identity
@@ -40,6 +41,38 @@ class Call:
     def user_or_self(self) -> str | None:
         """The UserName parameter, or the caller's own user (None for the root user)."""
         return self.params.get("UserName") or self.caller.user_name
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_marker: str | None   # None: the last page
+
+    def close(self, result: ET.Element) -> None:
+        """IsTruncated (and Marker, the key of the next page's first item), after the listed members."""
+        sub(result, "IsTruncated", "true" if self.next_marker is not None else "false")
+        if self.next_marker is not None:
+            sub(result, "Marker", self.next_marker)
+
+
+def paginate(call: Call, items: list[T], key: Callable[[T], str]) -> Page[T]:
+    """The page of ``items`` (ordered by ``key``) that the Marker and MaxItems parameters select."""
+    raw_max = call.params.get("MaxItems")
+    limit = 100
+    if raw_max is not None:
+        if not raw_max.isdigit() or not 1 <= int(raw_max) <= 1000:
+            raise IAMApiError("ValidationError", f"1 validation error detected: Value '{raw_max}' at 'maxItems' "
+                                                 "failed to satisfy constraint: Member must have value less than "
+                                                 "or equal to 1000 and greater than or equal to 1")
+        limit = int(raw_max)
+    ordered = sorted(items, key=key)
+    marker = call.params.get("Marker")
+    if marker:
+        ordered = [i for i in ordered if key(i) >= marker]
+    return Page(ordered[:limit], key(ordered[limit]) if len(ordered) > limit else None)
 
 
 #: Result element (or None for actions without one) built by each action.

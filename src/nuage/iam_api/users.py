@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from nuage.core.policy.model import root_arn, user_arn
-from nuage.iam_api.protocol import Action, Call, iso, sub
+from nuage.iam_api.protocol import Action, Call, iso, paginate, sub
 from nuage.storage.meta.iam import UserRecord
 
 
@@ -37,10 +37,19 @@ def get_user(call: Call, result: ET.Element) -> None:
 
 
 def list_users(call: Call, result: ET.Element) -> None:
+    page = paginate(call, call.iam.list_users(call.account, call.params.get("PathPrefix") or "/"),
+                    lambda u: u.name.lower())
     users = sub(result, "Users")
-    for u in call.iam.list_users(call.account, call.params.get("PathPrefix") or "/"):
+    for u in page.items:
         user_element(users, "member", u)
-    sub(result, "IsTruncated", "false")
+    page.close(result)
+
+
+def update_user(call: Call, result: ET.Element) -> None:
+    call.iam.update_user(call.account, call.required("UserName"), call.params.get("NewUserName") or None,
+                         call.params.get("NewPath") or None)
+    call.identities.invalidate()
+    call.identities.invalidate_policies()
 
 
 def delete_user(call: Call, result: ET.Element) -> None:
@@ -53,4 +62,5 @@ ACTIONS: dict[str, Action] = {
     "GetUser": get_user,
     "ListUsers": list_users,
     "DeleteUser": delete_user,
+    "UpdateUser": update_user,
 }

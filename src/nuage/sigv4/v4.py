@@ -76,7 +76,9 @@ def _parse_credential(
     value: str, *, code: str, prefix: str, region: str, services: frozenset[str]
 ) -> _Credential:
     parts = value.rsplit("/", 4)
-    if len(parts) != 5 or not parts[0] or not _DIGITS8.fullmatch(parts[1]) or not parts[2]:
+    # an empty region is accepted for IAM only (boto3 with region_name="" signs so for the global service)
+    if (len(parts) != 5 or not parts[0] or not _DIGITS8.fullmatch(parts[1])
+            or not (parts[2] or (parts[3] == "iam" and "iam" in services))):
         raise AuthError(code, f"{prefix}the Credential is mal-formed; expecting {_CREDENTIAL_FORM}.")
     access_key, date, cred_region, service, terminal = parts
     if terminal != "aws4_request":
@@ -87,7 +89,7 @@ def _parse_credential(
             code, f'{prefix}incorrect service "{service}". This endpoint belongs to "{expected}".'
         )
     # IAM is a global service that SDKs always sign for us-east-1.
-    if cred_region != region and not (service == "iam" and cred_region == "us-east-1"):
+    if cred_region != region and not (service == "iam" and cred_region in ("us-east-1", "")):
         raise AuthError(
             code,
             f"{prefix}the region '{cred_region}' is wrong; expecting '{region}'",

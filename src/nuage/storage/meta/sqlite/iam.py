@@ -128,6 +128,62 @@ class SQLiteIAMStore:
         self._write(lambda conn: _run(conn, "INSERT OR IGNORE INTO iam_group_members VALUES (?,?,?)",
                                               (account_id, group, user)))
 
+    def list_groups(self, account_id: str, path_prefix: str = "/") -> list[GroupRecord]:
+        rows = self._read().execute(f"SELECT {GROUP} FROM iam_groups WHERE account_id=? ORDER BY name",
+                                    (account_id,))
+        return [g for g in (GroupRecord(*r) for r in rows) if g.path.startswith(path_prefix)]
+
+    def delete_group(self, account_id: str, name: str) -> None:
+        def tx(conn: sqlite3.Connection) -> None:
+            if conn.execute("DELETE FROM iam_groups WHERE account_id=? AND name=?", (account_id, name)).rowcount == 0:
+                raise KeyError(name)
+            conn.execute("DELETE FROM iam_group_members WHERE account_id=? AND group_name=?", (account_id, name))
+        self._write(tx)
+
+    def remove_member(self, account_id: str, group: str, user: str) -> None:
+        def tx(conn: sqlite3.Connection) -> None:
+            if conn.execute("DELETE FROM iam_group_members WHERE account_id=? AND group_name=? AND user_name=?",
+                            (account_id, group, user)).rowcount == 0:
+                raise KeyError(user)
+        self._write(tx)
+
+    def members_of(self, account_id: str, group: str) -> list[str]:
+        rows = self._read().execute("SELECT user_name FROM iam_group_members WHERE account_id=? AND group_name=? "
+                                    "ORDER BY user_name", (account_id, group))
+        return [r[0] for r in rows]
+
+    def rename_user(self, account_id: str, name: str, new_name: str, new_path: str) -> None:
+        """Rename and/or move a user; its keys, inline policies and group memberships follow."""
+        def tx(conn: sqlite3.Connection) -> None:
+            try:
+                if conn.execute("UPDATE iam_users SET name=?, path=? WHERE account_id=? AND name=?",
+                                (new_name, new_path, account_id, name)).rowcount == 0:
+                    raise KeyError(name)
+            except sqlite3.IntegrityError as exc:
+                raise ValueError(new_name) from exc
+            conn.execute("UPDATE access_keys SET user_name=? WHERE account_id=? AND user_name=?",
+                         (new_name, account_id, name))
+            conn.execute("UPDATE iam_policies SET holder=? WHERE account_id=? AND kind='user' AND holder=?",
+                         (new_name, account_id, name))
+            conn.execute("UPDATE iam_group_members SET user_name=? WHERE account_id=? AND user_name=?",
+                         (new_name, account_id, name))
+        self._write(tx)
+
+    def rename_group(self, account_id: str, name: str, new_name: str, new_path: str) -> None:
+        """Rename and/or move a group; its inline policies and members follow."""
+        def tx(conn: sqlite3.Connection) -> None:
+            try:
+                if conn.execute("UPDATE iam_groups SET name=?, path=? WHERE account_id=? AND name=?",
+                                (new_name, new_path, account_id, name)).rowcount == 0:
+                    raise KeyError(name)
+            except sqlite3.IntegrityError as exc:
+                raise ValueError(new_name) from exc
+            conn.execute("UPDATE iam_policies SET holder=? WHERE account_id=? AND kind='group' AND holder=?",
+                         (new_name, account_id, name))
+            conn.execute("UPDATE iam_group_members SET group_name=? WHERE account_id=? AND group_name=?",
+                         (new_name, account_id, name))
+        self._write(tx)
+
     def groups_of(self, account_id: str, user: str) -> list[str]:
         rows = self._read().execute("SELECT group_name FROM iam_group_members WHERE account_id=? AND user_name=? "
                                     "ORDER BY group_name", (account_id, user))
