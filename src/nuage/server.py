@@ -16,7 +16,8 @@ from typing import Any
 
 import uvicorn
 
-from nuage.admin.app import AdminApp, AdminRouter
+from nuage.admin.app import AdminApp, is_admin_request
+from nuage.asgi import Dispatcher
 from nuage.config import Settings
 from nuage.core.buckets import BucketService
 from nuage.core.iam import IAM, SecretBox
@@ -27,7 +28,7 @@ from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
 from nuage.core.quotas import Quotas
 from nuage.core.sse import Keyring
-from nuage.iam_api.app import IAMApp, IAMRouter
+from nuage.iam_api.app import IAMApp, is_iam_request
 from nuage.s3.app import S3App
 from nuage.s3.context import Services
 from nuage.storage import sweeper
@@ -163,7 +164,8 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     iam_app = IAMApp(iam, services.identities, settings.region, settings.max_skew_seconds)
     admin_app = AdminApp(iam, services.identities, Quotas(meta), operator.canonical_id, settings.region,
                          settings.max_skew_seconds)
-    app = Lifespan(AdminRouter(admin_app, IAMRouter(iam_app, S3App(services))), meta, blobs, settings, services)
+    protocols = Dispatcher([(is_admin_request, admin_app), (is_iam_request, iam_app)], S3App(services))
+    app = Lifespan(protocols, meta, blobs, settings, services)
     if announce:
         endpoint = settings.endpoint
         print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)

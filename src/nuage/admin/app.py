@@ -23,11 +23,11 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from nuage.asgi import scope_header
 from nuage.core import iam as core
 from nuage.core.iam import IAM
 from nuage.core.identities import Identities, Identity
@@ -38,7 +38,6 @@ from nuage.storage.meta.iam import AccountRecord
 
 log = logging.getLogger("nuage.admin")
 
-ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 SERVICE = "nuage-admin"
 MAX_BODY = 64 * 1024
 SCOPE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/nuage-admin/aws4_request")
@@ -51,31 +50,13 @@ class AdminError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str:
-    for k, v in scope.get("headers", ()):
-        if k.lower() == name:
-            return str(v.decode("latin-1"))
-    return ""
 
 
 def is_admin_request(scope: dict[str, Any]) -> bool:
     path = str(scope.get("path", ""))
     return (scope.get("type") == "http" and (path == "/admin" or path.startswith("/admin/"))
-            and SCOPE_RE.search(_header(scope, b"authorization")) is not None)
+            and SCOPE_RE.search(scope_header(scope, b"authorization")) is not None)
 
-
-class AdminRouter:
-    """Admin requests to the admin app, everything else (lifespan included) to the fallback."""
-
-    def __init__(self, admin_app: ASGIApp, fallback: ASGIApp) -> None:
-        self.admin_app = admin_app
-        self.fallback = fallback
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if is_admin_request(scope):
-            await self.admin_app(scope, receive, send)
-        else:
-            await self.fallback(scope, receive, send)
 
 
 def _tenant_dict(rec: AccountRecord) -> dict[str, object]:
@@ -139,7 +120,7 @@ class AdminApp:
 
     def _authenticate(self, scope: dict[str, Any], body: bytes) -> Identity:
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", ())]
-        found = SCOPE_RE.search(_header(scope, b"authorization"))
+        found = SCOPE_RE.search(scope_header(scope, b"authorization"))
         region = found.group(1) if found else "us-east-1"
         if region not in self.regions:
             raise AdminError(403, "SignatureDoesNotMatch", f"Credential should be scoped to a valid region, "

@@ -12,11 +12,11 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from nuage.asgi import scope_header
 from nuage.core import iam as core
 from nuage.core.iam import IAM
 from nuage.core.identities import Identities, Identity
@@ -28,7 +28,6 @@ from nuage.sigv4 import AuthError, RequestView, authenticate
 
 log = logging.getLogger("nuage.iam")
 
-ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 MAX_BODY = 128 * 1024
 VERSION = "2010-05-08"
 SCOPE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]*)/iam/aws4_request")
@@ -49,30 +48,12 @@ AUTH_ERRORS = {"InvalidAccessKeyId": "InvalidClientTokenId", "SignatureDoesNotMa
                "RequestTimeTooSkewed": "RequestExpired"}
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str:
-    for k, v in scope.get("headers", ()):
-        if k.lower() == name:
-            return str(v.decode("latin-1"))
-    return ""
 
 
 def is_iam_request(scope: dict[str, Any]) -> bool:
     return (scope.get("type") == "http" and scope.get("method") == "POST" and scope.get("path") in ("/", "")
-            and SCOPE_RE.search(_header(scope, b"authorization")) is not None)
+            and SCOPE_RE.search(scope_header(scope, b"authorization")) is not None)
 
-
-class IAMRouter:
-    """IAM requests to the IAM app, everything else (lifespan included) to the fallback (S3)."""
-
-    def __init__(self, iam_app: ASGIApp, fallback: ASGIApp) -> None:
-        self.iam_app = iam_app
-        self.fallback = fallback
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if is_iam_request(scope):
-            await self.iam_app(scope, receive, send)
-        else:
-            await self.fallback(scope, receive, send)
 
 
 def _resource(call: Call) -> str:
@@ -119,7 +100,7 @@ class IAMApp:
 
     def _authenticate(self, scope: dict[str, Any], body: bytes) -> Identity:
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", ())]
-        found = SCOPE_RE.search(_header(scope, b"authorization"))
+        found = SCOPE_RE.search(scope_header(scope, b"authorization"))
         region = found.group(1) if found else "us-east-1"
         if region not in self.regions:
             raise IAMApiError("SignatureDoesNotMatch", f"Credential should be scoped to a valid region, not "
