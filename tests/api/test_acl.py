@@ -187,3 +187,22 @@ def test_unquoted_grantee_accepted(s3: Any, server: NuageServer, bucket: str, ot
     s3.meta.events.unregister("before-sign.s3.PutObject", add)
     grants = s3.get_object_acl(Bucket=bucket, Key="u")["Grants"]
     assert [(g["Grantee"]["ID"], g["Permission"]) for g in grants] == [(other.canonical_id, "READ")]
+
+
+def test_copy_object_keeps_the_requested_canned_acl(s3: Any, server: NuageServer, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="src", Body=b"copied")
+    s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"}, ACL="public-read")
+    grants = s3.get_object_acl(Bucket=bucket, Key="dst")["Grants"]
+    assert any(g["Grantee"].get("URI", "").endswith("AllUsers") and g["Permission"] == "READ" for g in grants)
+    assert anonymous_client(server).get_object(Bucket=bucket, Key="dst")["Body"].read() == b"copied"
+
+
+def test_uploads_of_another_account_show_its_display_name(s3: Any, server: NuageServer, bucket: str,
+                                                          other: Account) -> None:
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
+    theirs = client_for(server, other)
+    uid = theirs.create_multipart_upload(Bucket=bucket, Key="theirs")["UploadId"]
+    uploads = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert [(u["UploadId"], u["Initiator"]["DisplayName"]) for u in uploads] == [(uid, other.name)]
+    parts = theirs.list_parts(Bucket=bucket, Key="theirs", UploadId=uid)
+    assert parts["Initiator"]["DisplayName"] == other.name

@@ -9,7 +9,7 @@ from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import parse_tagging_header, read_conditions, write_condition
 from nuage.s3.handlers.encryption import sets_encryption, source_customer_key, write_spec
-from nuage.s3.headers import iso_date, lock_request, object_attrs, quote_etag, sse_headers
+from nuage.s3.headers import iso_date, lock_request, object_attrs, quote_etag, sse_headers, stored_acl
 from nuage.s3.http import Request, Response, xml_response
 from nuage.xml import render, root, sub
 
@@ -46,6 +46,10 @@ async def copy_object(svc: Services, req: Request) -> Response:
                                 ArgumentValue=tag_directive)
     attrs = object_attrs(req.headers) if directive == "REPLACE" else ObjectAttrs(
         storage_class=req.headers.get("x-amz-storage-class", "STANDARD"), extra=lock_request(req.headers))
+    if directive != "REPLACE":  # the ACL of a copy is the request's, whatever the metadata directive
+        acl = stored_acl(req.headers)
+        if acl is not None and acl != "private":
+            attrs.extra["acl"] = acl
     if tag_directive == "REPLACE":
         attrs.tags = parse_tagging_header(req.headers.get("x-amz-tagging", ""))
     algorithm = req.headers.get("x-amz-checksum-algorithm")

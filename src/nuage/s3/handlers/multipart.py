@@ -9,6 +9,7 @@ from nuage.core.multipart import CompletedPart
 from nuage.errors import UploadNotFound
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
+from nuage.s3.handlers.acl import account_name
 from nuage.s3.handlers.common import (
     check_declared_size,
     int_param,
@@ -185,8 +186,9 @@ async def list_parts(svc: Services, req: Request) -> Response:
     sub(doc, "Bucket", bucket)
     sub(doc, "Key", key)
     sub(doc, "UploadId", up.upload_id)
-    owner_el(doc, up.owner, req.owner_name if up.owner == req.owner_id else up.owner, "Initiator")
-    owner_el(doc, up.owner, req.owner_name if up.owner == req.owner_id else up.owner)
+    name = req.owner_name if up.owner == req.owner_id else (await account_name(svc, up.owner) or up.owner)
+    owner_el(doc, up.owner, name, "Initiator")
+    owner_el(doc, up.owner, name)
     sub(doc, "StorageClass", up.storage_class)
     sub(doc, "PartNumberMarker", marker)
     if parts:
@@ -227,12 +229,15 @@ async def list_uploads(svc: Services, req: Request) -> Response:
     sub(doc, "Prefix", prefix)
     sub(doc, "MaxUploads", max_uploads)
     sub(doc, "IsTruncated", bool_text(page.truncated))
+    names: dict[str, str] = {req.owner_id: req.owner_name}
     for up in page.uploads:
+        if up.owner not in names:
+            names[up.owner] = await account_name(svc, up.owner) or up.owner
         u = sub(doc, "Upload")
         sub(u, "Key", up.key)
         sub(u, "UploadId", up.upload_id)
-        owner_el(u, up.owner, req.owner_name if up.owner == req.owner_id else up.owner, "Initiator")
-        owner_el(u, up.owner, req.owner_name if up.owner == req.owner_id else up.owner)
+        owner_el(u, up.owner, names[up.owner], "Initiator")
+        owner_el(u, up.owner, names[up.owner])
         sub(u, "StorageClass", up.storage_class)
         sub(u, "Initiated", iso_date(up.initiated))
         if up.checksum_algorithm:
