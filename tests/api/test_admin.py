@@ -59,6 +59,11 @@ def test_tenant_lifecycle_with_cli(server: NuageServer) -> None:
         with pytest.raises(ClientError) as exc:
             call()
         assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    iam = server.client("iam", access_key=key["access_key"], secret_key=key["secret_key"])
+    with pytest.raises(ClientError) as exc:
+        iam.list_users()
+    assert (exc.value.response["Error"]["Code"], exc.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "AccessDenied", 403)
     run(server, "tenant", "activate", name)
     assert s3.get_object(Bucket=bucket, Key="hello.txt")["Body"].read() == b"hello"
 

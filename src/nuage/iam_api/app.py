@@ -22,6 +22,7 @@ from nuage.core.iam import IAM
 from nuage.core.identities import Identities, Identity
 from nuage.core.policy import Decision, RequestContext, evaluate
 from nuage.core.policy.model import PARTITION
+from nuage.errors import AccessDenied
 from nuage.iam_api import absent, groups, keys, policies, users
 from nuage.iam_api.protocol import Action, Call, IAMApiError, render_error, render_response
 from nuage.sigv4 import AuthError, RequestView, authenticate
@@ -111,6 +112,8 @@ class IAMApp:
         try:
             result = authenticate(view, self.identities.secret, region=region, max_skew_seconds=self.max_skew,
                                   services=frozenset({"iam"}), body_sha256=hashlib.sha256(body).hexdigest())
+        except AccessDenied as exc:   # a key of a suspended account
+            raise IAMApiError("AccessDenied", exc.message, 403) from exc
         except AuthError as exc:
             code = AUTH_ERRORS.get(exc.code, exc.code)
             if code == "InvalidClientTokenId":
