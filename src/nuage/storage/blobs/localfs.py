@@ -18,10 +18,10 @@ import asyncio
 import base64
 import contextlib
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
+from nuage.ids import new_id
 from nuage.types import BlobId
 
 READ_CHUNK = 1024 * 1024
@@ -51,7 +51,7 @@ class LocalBlobStore:
         return self.root / blob_id[:2] / blob_id[2:4] / blob_id
 
     def writer(self) -> BlobWriter:
-        return BlobWriter(self, BlobId(uuid.uuid4().hex))
+        return BlobWriter(self, BlobId(new_id()))
 
     async def read(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         """Stream ``length`` bytes of a blob from ``offset`` (to its end when ``length`` is None)."""

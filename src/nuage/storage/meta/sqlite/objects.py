@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from collections.abc import Callable
 
 from nuage.errors import (
@@ -14,6 +13,7 @@ from nuage.errors import (
     QuotaExceeded,
     VersionNotFound,
 )
+from nuage.ids import new_id
 from nuage.storage.blobs.localfs import is_inline
 from nuage.storage.meta.records import ObjectRecord, WriteCondition
 from nuage.storage.meta.sqlite.codec import OBJECT_COLUMNS, object_from_row, object_params
@@ -26,7 +26,7 @@ INSERT_OBJECT = (
 
 
 def new_version_id() -> str:
-    return uuid.uuid4().hex
+    return new_id()
 
 
 def latest(conn: sqlite3.Connection, bucket: str, key: str) -> ObjectRecord | None:
