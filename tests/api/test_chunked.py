@@ -252,3 +252,34 @@ def test_content_encoding_keeps_only_the_objects_own_encoding(server: NuageServe
     reply = send_chunked(server, "PUT", path2, headers, sigv4.signed_chunks(data, 65536, key, stamp, seed))
     assert reply.status == 200, reply.body
     assert rawhttp.request(server, "HEAD", path2).header("content-encoding") is None
+
+
+def test_connection_survives_a_chunk_signature_failure(server: NuageServer, bucket: str) -> None:
+    """The server reads and drops the rest of a rejected body, so the client reads the 403 and can send its
+    next request on the same connection."""
+    data = os.urandom(3 * 65536)
+    path = rawhttp.key_path(bucket, "reuse")
+    headers, seed, key, stamp = streaming_headers(server, path, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", len(data))
+    body = sigv4.signed_chunks(data, 65536, key, stamp, seed, tamper_index=0)
+    conn = rawhttp.connection(server)
+    try:
+        conn.putrequest("PUT", path, skip_accept_encoding=True)
+        for k, v in headers.items():
+            if k.lower() != "host":
+                conn.putheader(k, v)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders()
+        conn.send(body)
+        first = conn.getresponse()
+        assert first.status == 403 and b"SignatureDoesNotMatch" in first.read()
+        assert first.getheader("connection") != "close"
+        signed = rawhttp.sign(server, "GET", f"/{bucket}?list-type=2")
+        conn.putrequest("GET", f"/{bucket}?list-type=2", skip_accept_encoding=True)
+        for k, v in signed.items():
+            if k.lower() != "host":
+                conn.putheader(k, v)
+        conn.endheaders()
+        second = conn.getresponse()
+        assert second.status == 200 and b"<KeyCount>0</KeyCount>" in second.read()
+    finally:
+        conn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
@@ -35,6 +36,35 @@ _request_counter = itertools.count(1)
 def _request_id() -> str:
     """Unique per process and request: a random per-process prefix and a counter (no syscall)."""
     return f"{_REQUEST_PREFIX}{next(_request_counter):08X}"
+
+
+DRAIN_LIMIT = 1024 * 1024
+DRAIN_SECONDS = 2.0
+
+
+async def _drain(req: Request) -> bool:
+    """After an error in the middle of a body the client is still sending, read and drop what is
+    left (up to a limit) so that it can read the answer and keep its connection; a body not started
+    yet (a client waiting for 100 Continue) is not asked for. True when the body was read to its end."""
+    if not req.body_started:
+        return False
+    seen = 0
+    deadline = asyncio.get_running_loop().time() + DRAIN_SECONDS
+    try:
+        while seen <= DRAIN_LIMIT:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return False
+            message = await asyncio.wait_for(req.receive(), timeout=left)
+            if message["type"] != "http.request":
+                return False
+            seen += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                req.body_consumed = True
+                return True
+    except TimeoutError:
+        return False
+    return False
 
 
 def _has_body(req: Request) -> bool:
@@ -91,8 +121,8 @@ class S3App:
                 await add_cors_headers(self.services, req, response)
             except Exception:
                 log.exception("could not add CORS or expiration headers on %s %s", req.method, req.raw_path)
-        if req is not None and not req.body_consumed and _has_body(req):
-            # The body was never read (an early error): the connection cannot be reused safely.
+        if req is not None and not req.body_consumed and _has_body(req) and not await _drain(req):
+            # The rest of the body was not read (an early error): the connection cannot be reused.
             response.headers.append(("connection", "close"))
         await self._send(send, response, request_id, scope["method"] == "HEAD")
 

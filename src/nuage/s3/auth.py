@@ -34,6 +34,7 @@ def verify(req: Request, lookup_secret: Callable[[str], str | None], region: str
 
 async def raw_body(req: Request) -> AsyncIterator[bytes]:
     """The request body as the HTTP server hands it over (Transfer-Encoding already removed)."""
+    req.body_started = True
     while True:
         message = await req.receive()
         if message["type"] == "http.disconnect":

@@ -22,6 +22,7 @@ class Request:
     scheme: str
     receive: Callable[[], Awaitable[dict[str, Any]]]
     body_consumed: bool = False
+    body_started: bool = False          # the body has begun to be read (the client is sending it)
     request_id: str = ""
     owner_id: str = ""
     owner_name: str = ""
