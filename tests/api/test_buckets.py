@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from typing import Any
 
 import pytest
@@ -197,3 +198,23 @@ def test_vhost_style_with_domain(tmp_path: Any) -> None:
             conn.close()
     finally:
         assert srv.stop() == 0
+
+
+def test_list_buckets_paginated_prefix_and_region(server: NuageServer) -> None:
+    from tests.support.accounts import add_account, client_for
+
+    s3 = client_for(server, add_account(server))
+    assert s3.list_buckets(MaxBuckets=1)["Buckets"] == []
+    names = sorted(f"pg-{i}-{uuid.uuid4().hex[:8]}" for i in range(3))
+    for name in names:
+        s3.create_bucket(Bucket=name)
+    first = s3.list_buckets(MaxBuckets=2)
+    assert [b["Name"] for b in first["Buckets"]] == names[:2]
+    rest = s3.list_buckets(MaxBuckets=2, ContinuationToken=first["ContinuationToken"])
+    assert [b["Name"] for b in rest["Buckets"]] == names[2:] and "ContinuationToken" not in rest
+    assert "ContinuationToken" not in s3.list_buckets(MaxBuckets=3)
+    assert [b["Name"] for b in s3.list_buckets(Prefix=names[1])["Buckets"]] == [names[1]]
+    assert len(s3.list_buckets(BucketRegion=server.region)["Buckets"]) == 3
+    assert s3.list_buckets(BucketRegion="eu-west-3")["Buckets"] == []
+    assert_error(s3.list_buckets, "InvalidArgument", 400, MaxBuckets=10001)
+    assert_error(s3.list_buckets, "InvalidArgument", 400, ContinuationToken="%%%")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 
@@ -9,7 +11,7 @@ from nuage import errors as d
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.acl import OWNERSHIP_CONFIG, stored_from_headers
-from nuage.s3.handlers.common import MAX_TAGS_BUCKET, owner_el, parse_tagging, render_tagging, xml_body
+from nuage.s3.handlers.common import MAX_TAGS_BUCKET, int_param, owner_el, parse_tagging, render_tagging, xml_body
 from nuage.s3.headers import iso_date
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import child_text, render, root, sub
@@ -23,20 +25,49 @@ def _bucket(req: Request) -> str:
 
 
 async def list_buckets(svc: Services, req: Request) -> Response:
+    """ListBuckets, in name order, with prefix, bucket-region, max-buckets and continuation-token."""
+    prefix = req.query.get("prefix", "")
+    region = req.query.get("bucket-region")
+    max_buckets = int_param(req, "max-buckets", MAX_BUCKETS, lo=1)
+    if max_buckets > MAX_BUCKETS:
+        raise e.InvalidArgument("max-buckets must be between 1 and 10000", ArgumentName="max-buckets",
+                                ArgumentValue=str(max_buckets))
+    token = req.query.get("continuation-token")
+    after = _untoken(token) if token else None
     doc = root("ListAllMyBucketsResult")
     owner_el(doc, req.owner_id, req.owner_name)
-    prefix = req.query.get("prefix", "")
     items = sub(doc, "Buckets")
-    for b in await svc.buckets.list(req.owner_id):
-        if not b.name.startswith(prefix):
-            continue
+    listed = [b for b in await svc.buckets.list(req.owner_id)
+              if b.name.startswith(prefix) and (region is None or b.region == region)
+              and (after is None or b.name > after)]
+    for b in listed[:max_buckets]:
         el = sub(items, "Bucket")
         sub(el, "Name", b.name)
         sub(el, "CreationDate", iso_date(b.created))
         sub(el, "BucketRegion", b.region)
+    if len(listed) > max_buckets:
+        sub(doc, "ContinuationToken", _token(listed[max_buckets - 1].name))
     if prefix:
         sub(doc, "Prefix", prefix)
     return xml_response(render(doc))
+
+
+MAX_BUCKETS = 10000
+
+
+def _token(name: str) -> str:
+    return base64.urlsafe_b64encode(name.encode()).decode()
+
+
+def _untoken(token: str) -> str:
+    try:
+        name = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise e.InvalidArgument("The continuation token provided is incorrect",
+                                ArgumentName="continuation-token") from exc
+    if not name:
+        raise e.InvalidArgument("The continuation token provided is incorrect", ArgumentName="continuation-token")
+    return name
 
 
 async def create_bucket(svc: Services, req: Request) -> Response:
