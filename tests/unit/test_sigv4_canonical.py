@@ -9,6 +9,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
+from tests.unit.sigv4_data import CANONICAL_EXTRA_KEYS, TRICKY_KEYS
 
 from nuage.sigv4.canonical import (
     QueryParam,
@@ -20,27 +21,7 @@ from nuage.sigv4.canonical import (
     parse_query,
 )
 
-KEYS = [
-    "simple.txt",
-    "a b",
-    "a+b",
-    "100%",
-    "100%25",
-    "ü/ñ/日本語.txt",
-    "~tilde~",
-    "x=y&z=w",
-    "dir//sub/",
-    "trailing/",
-    "/leading",
-    "q?x#y",
-    "emoji 😀",
-    "semi;colon,comma",
-    "!*'()$@:",
-    '[]{}|^`"<>\\',
-    "tab\there",
-    "",
-    "-_.~",
-]
+KEYS = [*TRICKY_KEYS, *CANONICAL_EXTRA_KEYS, "", "-_.~"]
 
 
 @pytest.mark.parametrize("key", KEYS)

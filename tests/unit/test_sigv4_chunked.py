@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
+from tests.unit.sigv4_data import AK, SECRET
 
 from nuage.sigv4 import (
     AuthError,
@@ -23,8 +24,6 @@ from nuage.sigv4 import (
     decode_aws_chunked,
 )
 
-AK = "AKIAIOSFODNN7EXAMPLE"
-SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
 UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"

@@ -12,12 +12,10 @@ import botocore.auth
 import botocore.crt.auth
 import pytest
 from botocore.config import Config
+from tests.unit.sigv4_data import AK, ENDPOINT, SECRET, TRICKY_KEYS, lookup
 
 from nuage.sigv4 import AuthError, AuthResult, RequestView, authenticate, presign_v4
 
-AK = "AKIAIOSFODNN7EXAMPLE"
-SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-ENDPOINT = "http://127.0.0.1:9000"
 FIXED = datetime(2024, 12, 31, 23, 59, 59)  # naive UTC, as botocore's clock returns it
 SIGNED_AT = FIXED.replace(tzinfo=UTC)
 DOC_URL = (
@@ -26,26 +24,8 @@ DOC_URL = (
     "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
     "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
 )
-KEYS = [
-    "simple.txt",
-    "a b",
-    "a+b",
-    "100%",
-    "ü/ñ/日本語.txt",
-    "~tilde~",
-    "x=y&z=w",
-    "dir//sub/",
-    "trailing/",
-    "/leading",
-    "q?x#y",
-    "emoji 😀",
-    "!*'()$@:;,",
-    '[]{}|^`"<>\\',
-]
+KEYS = [*TRICKY_KEYS, "!*'()$@:;,", '[]{}|^`"<>\\']
 
-
-def lookup(access_key: str) -> str | None:
-    return {AK: SECRET}.get(access_key)
 
 
 def url_view(

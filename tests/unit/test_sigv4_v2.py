@@ -15,34 +15,15 @@ import botocore.auth
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
+from tests.unit.sigv4_data import AK, ENDPOINT, SECRET, TRICKY_KEYS, lookup
 
 from nuage.sigv4 import AuthError, AuthResult, RequestView, authenticate
 from nuage.sigv4.v2 import SUBRESOURCES
 
-AK = "AKIAIOSFODNN7EXAMPLE"
-SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-ENDPOINT = "http://127.0.0.1:9000"
 SIGNED_AT = datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC)
 HTTP_DATE = "Tue, 31 Dec 2024 23:59:59 GMT"
-KEYS = [
-    "simple.txt",
-    "a b",
-    "a+b",
-    "100%",
-    "ü/ñ/日本語.txt",
-    "~tilde~",
-    "x=y&z=w",
-    "dir//sub/",
-    "trailing/",
-    "/leading",
-    "q?x#y",
-    "emoji 😀",
-    "!*'()$@:;,",
-]
+KEYS = [*TRICKY_KEYS, "!*'()$@:;,"]
 
-
-def lookup(access_key: str) -> str | None:
-    return {AK: SECRET}.get(access_key)
 
 
 def expect_error(req: RequestView, code: str, message: str | None = None, **kwargs: Any) -> AuthError:

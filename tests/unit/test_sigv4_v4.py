@@ -19,6 +19,7 @@ import pytest
 from botocore.awsrequest import AWSRequest, AWSResponse
 from botocore.config import Config
 from botocore.credentials import Credentials
+from tests.unit.sigv4_data import AK, CANONICAL_EXTRA_KEYS, ENDPOINT, SECRET, TRICKY_KEYS
 
 from nuage.sigv4 import (
     AuthError,
@@ -31,35 +32,12 @@ from nuage.sigv4 import (
 )
 from nuage.sigv4.errors import HTTP_STATUS
 
-AK = "AKIAIOSFODNN7EXAMPLE"
-SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 DOC_NOW = datetime(2013, 5, 24, 0, 0, 30, tzinfo=UTC)
 FIXED = datetime(2024, 2, 29, 23, 59, 50)  # naive UTC, as botocore's clock returns it
 FIXED_NOW = FIXED.replace(tzinfo=UTC) + timedelta(seconds=3)
-ENDPOINT = "http://127.0.0.1:9000"
 
-KEYS = [
-    "simple.txt",
-    "a b",
-    "a+b",
-    "100%",
-    "100%25",
-    "ü/ñ/日本語.txt",
-    "~tilde~",
-    "x=y&z=w",
-    "dir//sub/",
-    "trailing/",
-    "/leading",
-    "q?x#y",
-    "emoji 😀",
-    "semi;colon,comma",
-    "!*'()$@:",
-    '[]{}|^`"<>\\',
-    "tab\there",
-    "..",
-    "./x/../y",
-]
+KEYS = [*TRICKY_KEYS, *CANONICAL_EXTRA_KEYS, "..", "./x/../y"]
 
 
 def lookup(access_key: str) -> str | None:

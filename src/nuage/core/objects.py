@@ -14,7 +14,6 @@ from nuage.core.lock import check_lock_request, check_removable, new_version_ext
 from nuage.core.names import check_key
 from nuage.core.sse import (
     SSE_CONFIG,
-    SSE_DEFAULT_TTL,
     BlobCipher,
     Keyring,
     SSESpec,
@@ -88,9 +87,6 @@ class ObjectService:
         self.meta = meta
         self.blobs = blobs
         self._keyring = keyring
-        # bucket -> (bucket's creation time, expiry, default encryption): bucket configurations are
-        # eventually consistent on S3 too; this gateway's own changes apply at once
-        self._sse_defaults: dict[str, tuple[float, float, SSESpec | None]] = {}
 
     @property
     def keyring(self) -> Keyring:
@@ -100,14 +96,8 @@ class ObjectService:
 
     # -- encryption -------------------------------------------------------------------------------
     async def default_sse(self, b: BucketRecord) -> SSESpec | None:
-        now = time.monotonic()
-        hit = self._sse_defaults.get(b.name)
-        if hit is not None and hit[0] == b.created and hit[1] > now:
-            return hit[2]
-        raw = await self.meta.get_bucket_config(b.name, SSE_CONFIG)
-        spec = SSESpec.from_config(raw) if raw else None
-        self._sse_defaults[b.name] = (b.created, now + SSE_DEFAULT_TTL, spec)
-        return spec
+        raw = await self.meta.get_bucket_config(b.name, SSE_CONFIG)  # cached by the store, exact
+        return SSESpec.from_config(raw) if raw else None
 
     async def get_default_sse(self, bucket: str) -> SSESpec:
         b = await self.bucket(bucket)
@@ -118,10 +108,7 @@ class ObjectService:
 
     async def set_default_sse(self, bucket: str, spec: SSESpec | None) -> None:
         await self.bucket(bucket)
-        try:
-            await self.meta.put_bucket_config(bucket, SSE_CONFIG, spec.to_config() if spec else None)
-        finally:
-            self._sse_defaults.pop(bucket, None)
+        await self.meta.put_bucket_config(bucket, SSE_CONFIG, spec.to_config() if spec else None)
 
     def data_key(self, rec: ObjectRecord, customer_key: bytes | None) -> bytes | None:
         """The data key to read ``rec`` (None when it is not encrypted); checks an SSE-C key."""

@@ -39,7 +39,6 @@ SSE_C = "SSE-C"
 SERVER_ALGORITHMS = (SSE_S3, SSE_KMS, SSE_KMS_DSSE)
 DEFAULT_KMS_KEY_ID = "nuage-default"
 SSE_CONFIG = "encryption"          # bucket_configs entry of a bucket's default encryption
-SSE_DEFAULT_TTL = 5.0              # seconds a gateway may keep using a cached bucket default
 MASTER_KEY_PATH = Path("keys") / "master.key"
 HEADER_SIZE = 16            # the random initial counter block at the start of every encrypted blob
 KEY_SIZE = 32

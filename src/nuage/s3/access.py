@@ -22,6 +22,7 @@ body has been read).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -48,7 +49,6 @@ from nuage.storage.meta.records import BucketRecord, ObjectRecord
 
 READ, WRITE, READ_ACP, WRITE_ACP = "READ", "WRITE", "READ_ACP", "WRITE_ACP"
 ARN_PREFIX = "arn:aws:s3:::"
-POLICY_TTL = 5.0
 
 #: ACL permission of the bucket that grants an action (bucket-level actions and writes into the bucket).
 BUCKET_ACL: dict[str, str] = {
@@ -89,30 +89,19 @@ LOCK_HEADERS = {"x-amz-object-lock-mode": "s3:object-lock-mode",
                 "x-amz-object-lock-retain-until-date": "s3:object-lock-retain-until-date",
                 "x-amz-object-lock-legal-hold": "s3:object-lock-legal-hold"}
 
-# -- bucket policies: parsed once, cached per gateway (forgotten at once here, within POLICY_TTL elsewhere)
-_POLICIES: dict[str, tuple[float, float, Policy | None]] = {}
-
-
-def forget_policy(bucket: str) -> None:
-    _POLICIES.pop(bucket, None)
+# -- bucket policies: the stored text comes from the store's config cache (exact, invalidated at commit);
+# parsing is the costly part, so parsed policies are memoised by their text.
+@functools.lru_cache(maxsize=4096)
+def _parsed_policy(text: str) -> Policy | None:
+    try:
+        return parse_policy(text, kind="bucket")
+    except MalformedPolicy:
+        return None
 
 
 async def bucket_policy(svc: Services, bucket: BucketRecord) -> Policy | None:
-    now = time.monotonic()
-    hit = _POLICIES.get(bucket.name)
-    if hit is not None and hit[0] > now and hit[1] == bucket.created:
-        return hit[2]
     text = await svc.buckets.config(bucket.name, "policy")
-    policy: Policy | None = None
-    if text is not None:
-        try:
-            policy = parse_policy(text, kind="bucket")
-        except MalformedPolicy:
-            policy = None
-    if len(_POLICIES) > 10_000:
-        _POLICIES.clear()
-    _POLICIES[bucket.name] = (now + POLICY_TTL, bucket.created, policy)
-    return policy
+    return _parsed_policy(text) if text is not None else None
 
 
 # -- ACLs -------------------------------------------------------------------------------------------

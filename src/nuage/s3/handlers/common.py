@@ -8,8 +8,9 @@ from urllib.parse import parse_qsl
 from nuage.core.conditions import ReadConditions
 from nuage.core.ingest import Integrity, valid_md5_header
 from nuage.s3 import errors as e
+from nuage.s3.context import Handler, Services
 from nuage.s3.headers import parse_http_date, requested_checksums
-from nuage.s3.http import Request
+from nuage.s3.http import Request, Response, empty
 from nuage.sigv4.chunked import Trailers
 from nuage.storage.meta.records import WriteCondition
 from nuage.xml import child_text, parse, root, sub
@@ -184,3 +185,13 @@ def owner_el(parent: ET.Element, owner_id: str, name: str, tag: str = "Owner") -
     return o
 
 
+
+
+def config_deleter(kind: str) -> Handler:
+    """The Delete handler of a stored bucket sub-resource: 204 whether or not it was set (NoSuchBucket
+    when the bucket is missing)."""
+    async def delete(svc: Services, req: Request) -> Response:
+        assert req.bucket is not None
+        await svc.buckets.put_config(req.bucket, kind, None)
+        return empty(204)
+    return delete

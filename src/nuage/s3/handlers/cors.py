@@ -8,7 +8,7 @@ import logging
 from nuage.core import cors
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
-from nuage.s3.handlers.common import xml_body
+from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import render, root, sub
 
@@ -81,10 +81,6 @@ async def get_cors(svc: Services, req: Request) -> Response:
     return xml_response(render(doc))
 
 
-async def delete_cors(svc: Services, req: Request) -> Response:
-    await svc.buckets.put_config(_bucket(req), cors.CONFIG_KIND, None)
-    return empty(204)
-
 
 def _headers(match: cors.Match, requested: list[str] | None = None) -> list[tuple[str, str]]:
     rule = match.rule
@@ -143,6 +139,6 @@ async def add_cors_headers(svc: Services, req: Request, response: Response) -> N
 HANDLERS: dict[str, Handler] = {
     "GetBucketCors": get_cors,
     "PutBucketCors": put_cors,
-    "DeleteBucketCors": delete_cors,
+    "DeleteBucketCors": config_deleter(cors.CONFIG_KIND),
     "PreflightRequest": preflight,
 }

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from nuage.core import lifecycle as lc
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
-from nuage.s3.handlers.common import xml_body
+from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.headers import http_date
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import render, root, sub
@@ -257,10 +257,6 @@ async def get_lifecycle(svc: Services, req: Request) -> Response:
     return xml_response(render_configuration(rules))
 
 
-async def delete_lifecycle(svc: Services, req: Request) -> Response:
-    await svc.buckets.put_config(_bucket(req), lc.CONFIG_KIND, None)
-    return empty(204)
-
 
 async def add_expiration_header(svc: Services, req: Request, response: Response) -> None:
     """x-amz-expiration on a successful object read or write that an expiration rule covers."""
@@ -291,5 +287,5 @@ async def add_expiration_header(svc: Services, req: Request, response: Response)
 HANDLERS: dict[str, Handler] = {
     "GetBucketLifecycleConfiguration": get_lifecycle,
     "PutBucketLifecycleConfiguration": put_lifecycle,
-    "DeleteBucketLifecycle": delete_lifecycle,
+    "DeleteBucketLifecycle": config_deleter(lc.CONFIG_KIND),
 }

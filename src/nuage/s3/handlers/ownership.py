@@ -7,7 +7,7 @@ from nuage.core.acl import is_public
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.acl import ENFORCED, OWNERSHIP_CONFIG
-from nuage.s3.handlers.common import xml_body
+from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import render, root, sub
 
@@ -44,15 +44,9 @@ async def get_ownership(svc: Services, req: Request) -> Response:
     return xml_response(render(doc))
 
 
-async def delete_ownership(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    await svc.buckets.get(req.bucket)
-    await svc.buckets.put_config(req.bucket, OWNERSHIP_CONFIG, None)
-    return empty(204)
-
 
 HANDLERS: dict[str, Handler] = {
     "PutBucketOwnershipControls": put_ownership,
     "GetBucketOwnershipControls": get_ownership,
-    "DeleteBucketOwnershipControls": delete_ownership,
+    "DeleteBucketOwnershipControls": config_deleter(OWNERSHIP_CONFIG),
 }

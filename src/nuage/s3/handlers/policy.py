@@ -19,9 +19,9 @@ import ipaddress
 from nuage.core.acl import is_public as acl_is_public
 from nuage.core.policy import MalformedPolicy, Policy, parse_policy
 from nuage.core.policy.model import Condition
-from nuage.s3 import access
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
+from nuage.s3.handlers.common import config_deleter
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import bool_text, render, root, sub
 
@@ -98,7 +98,6 @@ async def put_bucket_policy(svc: Services, req: Request) -> Response:
     if policy_is_public(policy) and (await public_block(svc, bucket.name)).get("BlockPublicPolicy"):
         raise e.AccessDenied()
     await svc.buckets.put_config(bucket.name, POLICY_CONFIG, text)
-    access.forget_policy(bucket.name)
     return empty(204)
 
 
@@ -107,13 +106,6 @@ async def get_bucket_policy(svc: Services, req: Request) -> Response:
     text = await svc.buckets.get_config(req.bucket, POLICY_CONFIG)
     return Response(200, [("content-type", "application/json")], text.encode("utf-8"))
 
-
-async def delete_bucket_policy(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    await svc.buckets.get(req.bucket)
-    await svc.buckets.put_config(req.bucket, POLICY_CONFIG, None)
-    access.forget_policy(req.bucket)
-    return empty(204)
 
 
 async def get_bucket_policy_status(svc: Services, req: Request) -> Response:
@@ -135,6 +127,6 @@ async def get_bucket_policy_status(svc: Services, req: Request) -> Response:
 HANDLERS: dict[str, Handler] = {
     "PutBucketPolicy": put_bucket_policy,
     "GetBucketPolicy": get_bucket_policy,
-    "DeleteBucketPolicy": delete_bucket_policy,
+    "DeleteBucketPolicy": config_deleter(POLICY_CONFIG),
     "GetBucketPolicyStatus": get_bucket_policy_status,
 }

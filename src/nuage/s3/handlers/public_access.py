@@ -9,7 +9,7 @@ import json
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.acl import PUBLIC_BLOCK_CONFIG
-from nuage.s3.handlers.common import xml_body
+from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import bool_text, render, root, sub
 
@@ -50,15 +50,9 @@ async def get_public_block(svc: Services, req: Request) -> Response:
     return xml_response(render(doc))
 
 
-async def delete_public_block(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    await svc.buckets.get(req.bucket)
-    await svc.buckets.put_config(req.bucket, PUBLIC_BLOCK_CONFIG, None)
-    return empty(204)
-
 
 HANDLERS: dict[str, Handler] = {
     "PutPublicAccessBlock": put_public_block,
     "GetPublicAccessBlock": get_public_block,
-    "DeletePublicAccessBlock": delete_public_block,
+    "DeletePublicAccessBlock": config_deleter(PUBLIC_BLOCK_CONFIG),
 }

@@ -9,7 +9,7 @@ from typing import Any
 
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
-from nuage.s3.handlers.common import xml_body
+from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import render, root, sub
 
@@ -147,13 +147,9 @@ async def get_website(svc: Services, req: Request) -> Response:
     return xml_response(render_configuration(config))
 
 
-async def delete_website(svc: Services, req: Request) -> Response:
-    await svc.buckets.put_config(_bucket(req), CONFIG_KIND, None)
-    return empty(204)
-
 
 HANDLERS: dict[str, Handler] = {
     "GetBucketWebsite": get_website,
     "PutBucketWebsite": put_website,
-    "DeleteBucketWebsite": delete_website,
+    "DeleteBucketWebsite": config_deleter(CONFIG_KIND),
 }
