@@ -33,3 +33,32 @@ class Dispatcher:
                     await app(scope, receive, send)
                     return
         await self.fallback(scope, receive, send)
+
+
+class BodyError(Exception):
+    """The body of a small request could not be read: ``too_large`` or the client went away."""
+
+    def __init__(self, too_large: bool) -> None:
+        super().__init__("request body too large" if too_large else "request body not received")
+        self.too_large = too_large
+
+
+async def read_small_body(receive: Any, limit: int) -> bytes:
+    """The whole body of a request whose body is a small document (form or JSON), at most ``limit``."""
+    buf = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BodyError(too_large=False)
+        buf += message.get("body", b"")
+        if len(buf) > limit:
+            raise BodyError(too_large=True)
+        if not message.get("more_body", False):
+            return bytes(buf)
+
+
+def signing_parts(scope: dict[str, Any]) -> tuple[str, str, list[tuple[str, str]]]:
+    """(raw path, raw query, lowercased header pairs) of a request, as signature checks need them."""
+    headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", ())]
+    raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?", 1)[0]
+    return raw_path, scope.get("query_string", b"").decode("latin-1"), headers

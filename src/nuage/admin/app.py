@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from nuage.asgi import scope_header
+from nuage.asgi import BodyError, read_small_body, scope_header, signing_parts
 from nuage.core import iam as core
 from nuage.core.iam import IAM
 from nuage.core.identities import Identities, Identity
@@ -107,27 +107,21 @@ class AdminApp:
         await send({"type": "http.response.body", "body": body})
 
     async def _read(self, receive: Any) -> bytes:
-        buf = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise AdminError(400, "IncompleteBody", "The request body was not received.")
-            buf += message.get("body", b"")
-            if len(buf) > MAX_BODY:
-                raise AdminError(413, "EntityTooLarge", "The request is too large.")
-            if not message.get("more_body", False):
-                return bytes(buf)
+        try:
+            return await read_small_body(receive, MAX_BODY)
+        except BodyError as exc:
+            if exc.too_large:
+                raise AdminError(413, "EntityTooLarge", "The request is too large.") from exc
+            raise AdminError(400, "IncompleteBody", "The request body was not received.") from exc
 
     def _authenticate(self, scope: dict[str, Any], body: bytes) -> Identity:
-        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", ())]
+        raw_path, raw_query, headers = signing_parts(scope)
         found = SCOPE_RE.search(scope_header(scope, b"authorization"))
         region = found.group(1) if found else "us-east-1"
         if region not in self.regions:
             raise AdminError(403, "SignatureDoesNotMatch", f"Credential should be scoped to a valid region, "
                                                            f"not '{region}'.")
-        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?", 1)[0]
-        view = RequestView(scope["method"], raw_path, scope.get("query_string", b"").decode("latin-1"), headers,
-                           datetime.now(UTC))
+        view = RequestView(scope["method"], raw_path, raw_query, headers, datetime.now(UTC))
         try:
             result = authenticate(view, self.identities.secret, region=region, max_skew_seconds=self.max_skew,
                                   services=frozenset({SERVICE}), body_sha256=hashlib.sha256(body).hexdigest())

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from nuage.asgi import scope_header
+from nuage.asgi import BodyError, read_small_body, scope_header, signing_parts
 from nuage.core import iam as core
 from nuage.core.iam import IAM
 from nuage.core.identities import Identities, Identity
@@ -88,27 +88,21 @@ class IAMApp:
         await send({"type": "http.response.body", "body": body})
 
     async def _read(self, receive: Any) -> bytes:
-        buf = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise IAMApiError("IncompleteSignature", "The request body was not received.")
-            buf += message.get("body", b"")
-            if len(buf) > MAX_BODY:
-                raise IAMApiError("ValidationError", "The request is too large.", 413)
-            if not message.get("more_body", False):
-                return bytes(buf)
+        try:
+            return await read_small_body(receive, MAX_BODY)
+        except BodyError as exc:
+            if exc.too_large:
+                raise IAMApiError("ValidationError", "The request is too large.", 413) from exc
+            raise IAMApiError("IncompleteSignature", "The request body was not received.") from exc
 
     def _authenticate(self, scope: dict[str, Any], body: bytes) -> Identity:
-        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", ())]
+        raw_path, raw_query, headers = signing_parts(scope)
         found = SCOPE_RE.search(scope_header(scope, b"authorization"))
         region = found.group(1) if found else "us-east-1"
         if region not in self.regions:
             raise IAMApiError("SignatureDoesNotMatch", f"Credential should be scoped to a valid region, not "
                                                        f"'{region}'.", 403)
-        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?", 1)[0]
-        view = RequestView("POST", raw_path, scope.get("query_string", b"").decode("latin-1"), headers,
-                           datetime.now(UTC))
+        view = RequestView("POST", raw_path, raw_query, headers, datetime.now(UTC))
         try:
             result = authenticate(view, self.identities.secret, region=region, max_skew_seconds=self.max_skew,
                                   services=frozenset({"iam"}), body_sha256=hashlib.sha256(body).hexdigest())
