@@ -8,7 +8,7 @@ import logging
 import os
 import secrets
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from nuage.core import memo
 from nuage.errors import NuageError
@@ -65,6 +65,26 @@ async def _drain(req: Request) -> bool:
     except TimeoutError:
         return False
     return False
+
+
+def _query_part(raw: str) -> str:
+    if "+" in raw:
+        raw = raw.replace("+", " ")
+    return unquote(raw) if "%" in raw else raw
+
+
+def _query_dict(raw_query: str) -> dict[str, str]:
+    """The decoded query parameters, first value winning (what parse_qsl with keep_blank_values gives,
+    without decoding the pieces that have nothing to decode)."""
+    query: dict[str, str] = {}
+    if raw_query:
+        for piece in raw_query.split("&"):
+            if piece:
+                name, _, value = piece.partition("=")
+                name = _query_part(name)
+                if name not in query:
+                    query[name] = _query_part(value)
+    return query
 
 
 def _has_body(req: Request) -> bool:
@@ -140,9 +160,7 @@ class S3App:
         raw_path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
         raw_path = raw_path.split("?", 1)[0]
         raw_query = scope.get("query_string", b"").decode("latin-1")
-        query: dict[str, str] = {}
-        for k, v in parse_qsl(raw_query, keep_blank_values=True):
-            query.setdefault(k, v)
+        query = _query_dict(raw_query)
         bucket, key = self._address(raw_path, headers.get("host", ""))
         client = scope.get("client") or ("", 0)
         req = Request(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import re
 import time
 from datetime import UTC, datetime
@@ -23,8 +24,20 @@ MAX_USER_META = 2048
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@functools.lru_cache(maxsize=4096)
+def _http_date_of_second(second: int) -> str:
+    t = time.gmtime(second)
+    return (f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
+            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT")
+
+
 def http_date(ts: float) -> str:
-    return email.utils.formatdate(ts, usegmt=True)
+    """RFC 7231 IMF-fixdate (as email.utils.formatdate(usegmt=True)); recent seconds are cached."""
+    return _http_date_of_second(int(ts))
 
 
 def iso_date(ts: float) -> str:

@@ -20,6 +20,11 @@ __all__ = [
 
 # Characters that the AWS URI-encode rules never escape.
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
+# Already in canonical form: unreserved characters, and %XX escapes (uppercase hex) only of bytes that
+# must be escaped; decoding and re-encoding such a component gives it back unchanged.
+_CANONICAL = re.compile(
+    r"(?:[A-Za-z0-9._~-]|%(?:[0189A-F][0-9A-F]|2[0-9A-CF]|3[A-F]|40|5[B-E]|60|7[B-DF]))*"
+)
 _UNRESERVED_PATH = re.compile(r"[A-Za-z0-9._~/-]*")
 
 
@@ -61,7 +66,7 @@ def encode_component(raw: str, plus_as_space: bool = False) -> str:
     written as ``%XX`` (uppercase hex), so the result does not depend on which characters the
     client chose to leave unencoded on the wire.
     """
-    if _UNRESERVED.fullmatch(raw):
+    if _CANONICAL.fullmatch(raw):
         return raw
     if plus_as_space:
         raw = raw.replace("+", "%20")

@@ -49,17 +49,28 @@ def object_params(rec: ObjectRecord) -> tuple[Any, ...]:
     )
 
 
+def _loads(text: str) -> Any:
+    return {} if text == "{}" else json.loads(text)
+
+
+def _segments(text: str) -> list[Segment]:
+    if text.startswith('[["inline:') and text.count('"') == 2:   # one inline segment: no JSON to decode
+        blob, _, size = text[3:-2].rpartition('",')
+        return [Segment(blob, int(size))]
+    return [Segment(b, s) for b, s in json.loads(text)]
+
+
 def object_from_row(row: sqlite3.Row | tuple[Any, ...], *, light: bool = False) -> ObjectRecord:
     """A record from a row; ``light`` skips blob segments and tags (listings need neither)."""
-    meta = json.loads(row[10])
+    meta = _loads(row[10])
     return ObjectRecord(
         seq=row[0], bucket=row[1], key=row[2], version_id=row[3], is_latest=bool(row[4]),
         delete_marker=bool(row[5]), size=row[6], etag=row[7], last_modified=row[8], owner=row[9],
         content_type=meta.get("ct"), headers=meta.get("h", {}), user_meta=meta.get("u", {}),
         checksums=meta.get("c", {}), checksum_type=meta.get("ctype"), part_sizes=meta.get("p"),
         part_checksums=meta.get("pc"), storage_class=meta.get("sc", "STANDARD"), extra=meta.get("x", {}),
-        segments=[] if light else [Segment(b, s) for b, s in json.loads(row[11])],
-        tags={} if light else json.loads(row[12]),
+        segments=[] if light else _segments(row[11]),
+        tags={} if light else _loads(row[12]),
     )
 
 

@@ -1,0 +1,131 @@
+"""Per-request CPU cost of Nuage's S3 application without the HTTP server.
+
+Calls the ASGI app in-process (the same objects `nuage serve` builds) with presigned 4 KiB PUTs and
+GETs, and prints microseconds per request. The numbers do not depend on a load generator or on the
+network, so they are steadier than `run.py` on a busy machine; they leave out uvicorn's own cost.
+
+    .venv/bin/python bench/app_cost.py                 # 4 KiB PUT and GET, 5,000 each
+    .venv/bin/python bench/app_cost.py --profile get   # cProfile of the GET loop, top functions
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from run import Presigner  # noqa: E402
+
+from nuage.config import Settings  # noqa: E402
+from nuage.s3.app import S3App  # noqa: E402
+from nuage.server import build_services, open_iam, open_stores, root_credentials  # noqa: E402
+
+HOST = "127.0.0.1:9000"
+
+
+def scope_for(method: str, target: str, body_len: int) -> dict[str, Any]:
+    path, _, query = target.partition("?")
+    headers = [(b"host", HOST.encode()), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
+    if method == "PUT":
+        headers.append((b"content-length", str(body_len).encode()))
+    return {"type": "http", "method": method, "path": path, "raw_path": path.encode(),
+            "query_string": query.encode(), "headers": headers, "scheme": "http",
+            "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 9000), "http_version": "1.1"}
+
+
+async def call(app: S3App, scope: dict[str, Any], body: bytes) -> int:
+    status = 0
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        settings = Settings(data_dir=Path(tmp), port=9000, fsync=not args.no_fsync)
+        meta, blobs = open_stores(settings)
+        creds = root_credentials(settings)
+        iam = open_iam(settings, meta)
+        operator = iam.ensure_account(creds.owner_id, creds.display_name)
+        iam.put_root_key(operator, creds.access_key, creds.secret_key)
+        app = S3App(build_services(settings, meta, blobs, iam))
+        signer = Presigner(f"http://{HOST}", creds.access_key, creds.secret_key)
+        assert await call(app, scope_for("PUT", signer.path("PUT", "bench"), 0), b"") == 200
+        body = b"x" * 4096
+        n = args.n
+        puts = [scope_for("PUT", signer.path("PUT", "bench", f"k/{i:08d}"), len(body)) for i in range(n)]
+        get = scope_for("GET", signer.path("GET", "bench", "k/00000000"), 0)
+
+        async def put_loop() -> None:
+            # 32 concurrent writers, as wrk's connections: the writer thread groups their commits
+            async def worker(part: list[dict[str, Any]]) -> None:
+                for scope in part:
+                    assert await call(app, scope, body) == 200
+            await asyncio.gather(*(worker(puts[i::32]) for i in range(32)))
+
+        async def get_loop() -> None:
+            for _ in range(n):
+                assert await call(app, get, b"") == 200
+
+        for name, loop in (("put", put_loop), ("get", get_loop)):
+            if args.only and name != args.only:
+                if name == "put":
+                    await put_loop()   # GETs need the object
+                continue
+            prof = cProfile.Profile() if args.profile == name else None
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            if prof:
+                prof.enable()
+            await loop()
+            if prof:
+                prof.disable()
+            cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+            print(f"4 KiB {name.upper()}: {cpu / n * 1e6:7.1f} us CPU/request, {wall / n * 1e6:7.1f} us wall "
+                  f"({n} requests, {n / wall:,.0f}/s in-process)")
+            if prof:
+                stats = pstats.Stats(prof)
+                stats.sort_stats(args.sort).print_stats(args.top)
+        meta.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=5000)
+    parser.add_argument("--profile", choices=["put", "get"])
+    parser.add_argument("--only", choices=["put", "get"])
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--no-fsync", action="store_true")
+    parser.add_argument("--dir", default=None, help="where the temporary data folder goes")
+    args = parser.parse_args()
+    try:
+        import uvloop
+        uvloop.run(main_async(args))
+    except ImportError:
+        asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
