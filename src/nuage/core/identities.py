@@ -14,6 +14,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from nuage.core.policy import Policy, Principal
 from nuage.core.policy.model import root_arn, user_arn
@@ -54,6 +55,10 @@ class Identity:
         return user_arn(self.account_id, self.user_name, self.path)
 
     def principal(self) -> Principal:
+        return self._principal
+
+    @cached_property
+    def _principal(self) -> Principal:   # an Identity is immutable, and so is its Principal
         if self.user_name is None:
             return Principal.root(self.account_id, self.canonical_id)
         return Principal.user(self.account_id, self.user_name, user_id=self.user_id,

@@ -21,6 +21,7 @@ from nuage.s3.handlers.cors import add_cors_headers
 from nuage.s3.handlers.lifecycle import add_expiration_header
 from nuage.s3.http import Request, Response
 from nuage.s3.router import Target, route
+from nuage.sigv4.canonical import percent_decode
 
 log = logging.getLogger("nuage.s3")
 
@@ -70,7 +71,7 @@ async def _drain(req: Request) -> bool:
 def _query_part(raw: str) -> str:
     if "+" in raw:
         raw = raw.replace("+", " ")
-    return unquote(raw) if "%" in raw else raw
+    return percent_decode(raw)
 
 
 def _query_dict(raw_query: str) -> dict[str, str]:

@@ -127,10 +127,13 @@ class BlobWriter:
         self.size = 0
         self._buf: bytearray | None = bytearray() if store.inline_max > 0 else None
         self._fd: int | None = None
-        self._tmp_path = store.tmp / blob_id
         self._closed = False
         if self._buf is None:
             self._open()
+
+    @property
+    def _tmp_path(self) -> Path:
+        return self.store.tmp / self.blob_id
 
     def _open(self) -> None:
         self.store.active.add(self.blob_id)

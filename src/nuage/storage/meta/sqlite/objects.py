@@ -145,7 +145,9 @@ def put_version(
         rec.version_id = new_version_id()
     else:
         rec.version_id = NULL_VERSION
-        old_null = by_version(conn, rec.bucket, rec.key, NULL_VERSION)
+        # Some version of a key is always the latest: no latest, no null version; a null latest is it.
+        old_null = (None if current is None else current if current.version_id == NULL_VERSION
+                    else by_version(conn, rec.bucket, rec.key, NULL_VERSION))
         if old_null is not None:
             replaced = (old_null.size, 1)
             released += _remove_row(conn, old_null)
