@@ -41,11 +41,17 @@ def object_meta(rec: ObjectRecord) -> str:
     return _dumps(meta)
 
 
+def _segments_text(segments: list[Segment]) -> str:
+    if len(segments) == 1 and segments[0].blob.startswith("inline:"):   # base64: nothing to escape
+        return f'[["{segments[0].blob}",{int(segments[0].size)}]]'
+    return _dumps([[s.blob, s.size] for s in segments])
+
+
 def object_params(rec: ObjectRecord) -> tuple[Any, ...]:
     return (
         rec.bucket, rec.key, rec.version_id, int(rec.is_latest), int(rec.delete_marker), rec.size,
         rec.etag, rec.last_modified, rec.owner, object_meta(rec),
-        _dumps([[s.blob, s.size] for s in rec.segments]), _dumps(rec.tags),
+        _segments_text(rec.segments), _dumps(rec.tags) if rec.tags else "{}",
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -20,6 +21,8 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 WriteFn = Callable[[sqlite3.Connection], Any]
+# (write, its outcome, and for async callers the loop and asyncio future to hand the outcome to)
+Item = tuple[WriteFn, concurrent.futures.Future[Any], asyncio.AbstractEventLoop | None, asyncio.Future[Any] | None]
 
 MAX_BATCH = 256
 
@@ -81,20 +84,21 @@ class Writer:
     def __init__(self, path: Path, *, fsync: bool, on_commit: Callable[[], None] | None = None) -> None:
         self._on_commit = on_commit     # run on the writer thread after every successful COMMIT
         self._conn = connect(path, fsync=fsync)
-        self._queue: queue.Queue[tuple[WriteFn, concurrent.futures.Future[Any]] | None] = queue.Queue()
+        self._queue: queue.Queue[Item | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="nuage-sqlite-writer", daemon=True)
         self._thread.start()
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` in the next group commit. Cancelling the caller does not cancel the write:
         once queued it commits (or fails) as a whole, so callers never guess wrong about it."""
-        fut: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._queue.put((fn, fut))
-        return await asyncio.shield(asyncio.wrap_future(fut))
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+        self._queue.put((fn, concurrent.futures.Future(), loop, waiter))
+        return await asyncio.shield(waiter)
 
     def run_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         fut: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._queue.put((fn, fut))
+        self._queue.put((fn, fut, None, None))
         return fut.result()
 
     def close(self) -> None:
@@ -122,12 +126,18 @@ class Writer:
             if stop:
                 return
 
-    def _commit_batch(self, batch: list[tuple[WriteFn, concurrent.futures.Future[Any]]]) -> None:
+    def _commit_batch(self, batch: list[Item]) -> None:
+        try:
+            self._commit(batch)
+        finally:
+            _wake(batch)
+
+    def _commit(self, batch: list[Item]) -> None:
         conn = self._conn
         outcomes: list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for fn, fut in batch:
+            for fn, fut, _, _ in batch:
                 if not fut.set_running_or_notify_cancel():
                     continue
                 conn.execute("SAVEPOINT op")
@@ -146,7 +156,7 @@ class Writer:
         except BaseException as exc:  # noqa: BLE001 - commit failed: every op of the batch fails
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            for _, fut in batch:
+            for _, fut, _, _ in batch:
                 if not fut.done() and (fut.running() or fut.set_running_or_notify_cancel()):
                     fut.set_exception(exc)
             return
@@ -157,6 +167,30 @@ class Writer:
                 fut.set_exception(error)
             else:
                 fut.set_result(result)
+
+
+def _wake(batch: list[Item]) -> None:
+    """Hand the outcomes of a batch to their async callers: one wake-up per event loop and batch
+    (not one per write), so a large group commit costs its loop a single self-pipe write."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[concurrent.futures.Future[Any], asyncio.Future[Any]]]] = {}
+    for _, fut, loop, waiter in batch:
+        if loop is not None and waiter is not None:
+            by_loop.setdefault(loop, []).append((fut, waiter))
+    for loop, pairs in by_loop.items():
+        with contextlib.suppress(RuntimeError):   # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(_settle, pairs)
+
+
+def _settle(pairs: list[tuple[concurrent.futures.Future[Any], asyncio.Future[Any]]]) -> None:
+    for fut, waiter in pairs:
+        if waiter.done():
+            continue
+        if not fut.done() or fut.cancelled():
+            waiter.cancel()
+        elif (error := fut.exception()) is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(fut.result())
 
 
 class Readers:
