@@ -28,6 +28,7 @@ class Settings:
     lifecycle_day_seconds: float = 86400.0          # a lifecycle "day" (smaller for tests, as rgw_lc_debug_interval)
     extra_domains: tuple[str, ...] = field(default_factory=tuple)
     master_key: str | None = field(default=None, repr=False)   # base64; else DATA/keys/master.key
+    console_session_seconds: float = 8 * 3600.0     # how long a console sign-in lasts
 
     @property
     def scheme(self) -> str:
@@ -59,7 +60,8 @@ def settings_from_env(**overrides: object) -> Settings:
                       ("NUAGE_ORPHAN_GRACE", "orphan_grace_seconds"),
                       ("NUAGE_MULTIPART_EXPIRY", "multipart_expiry_seconds"),
                       ("NUAGE_LIFECYCLE_INTERVAL", "lifecycle_interval_seconds"),
-                      ("NUAGE_LIFECYCLE_DAY_SECONDS", "lifecycle_day_seconds")):
+                      ("NUAGE_LIFECYCLE_DAY_SECONDS", "lifecycle_day_seconds"),
+                      ("NUAGE_CONSOLE_SESSION_SECONDS", "console_session_seconds")):
         if var in os.environ:
             env[name] = float(os.environ[var])
     env.update({k: v for k, v in overrides.items() if v is not None})

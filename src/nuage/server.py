@@ -19,6 +19,7 @@ import uvicorn
 from nuage.admin.app import AdminApp, is_admin_request
 from nuage.asgi import Dispatcher
 from nuage.config import Settings
+from nuage.console import build_console, is_console_request
 from nuage.core.buckets import BucketService
 from nuage.core.iam import IAM, SecretBox
 from nuage.core.identities import Identities
@@ -164,11 +165,15 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     iam_app = IAMApp(iam, services.identities, settings.region, settings.max_skew_seconds)
     admin_app = AdminApp(iam, services.identities, Quotas(meta), operator.canonical_id, settings.region,
                          settings.max_skew_seconds)
-    protocols = Dispatcher([(is_admin_request, admin_app), (is_iam_request, iam_app)], S3App(services))
+    s3_app = S3App(services)
+    console_app = build_console(services, s3_app, iam, Quotas(meta), [settings.region])
+    protocols = Dispatcher([(is_admin_request, admin_app), (is_iam_request, iam_app),
+                            (is_console_request, console_app)], s3_app)
     app = Lifespan(protocols, meta, blobs, settings, services)
     if announce:
         endpoint = settings.endpoint
         print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)
+        print(f"Web console:       {endpoint}/console", flush=True)
         print(f"Root access key:   {creds.access_key}", flush=True)
         print(f"Root secret key:   {creds.secret_key}", flush=True)
         print(f"Try: AWS_ACCESS_KEY_ID={creds.access_key} AWS_SECRET_ACCESS_KEY={creds.secret_key} "

@@ -1,1 +1,25 @@
-"""Web console: server-rendered pages at /console (issue 6)."""
+"""The web console: server-rendered pages (Jinja2) at ``/console`` on the S3 port, for people who manage
+their cloud from a browser. Every action is an S3 request made as the signed-in user (see
+:mod:`nuage.console.gateway`), so the console enforces exactly the permissions of the S3 API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nuage.asgi import ASGIApp
+from nuage.console.app import ConsoleApp, is_console_request
+from nuage.console.context import Console
+from nuage.console.gateway import Gateway
+from nuage.console.session import Sessions, load_key
+from nuage.core.iam import IAM
+from nuage.core.quotas import Quotas
+from nuage.s3.context import Services
+
+__all__ = ["ConsoleApp", "build_console", "is_console_request"]
+
+
+def build_console(services: Services, s3_app: ASGIApp, iam: IAM, quotas: Quotas,
+                  regions: Sequence[str]) -> ConsoleApp:
+    settings = services.settings
+    sessions = Sessions(load_key(settings.data_dir), settings.console_session_seconds)
+    return ConsoleApp(Console(services, Gateway(s3_app, settings.region), sessions, iam, quotas, list(regions)))

@@ -1,0 +1,112 @@
+"""What every console view is given: the server's services, the in-process S3 gateway, the templates,
+and per request the parsed request, its session and the signed-in identity."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from nuage.console.gateway import Gateway, S3Reply
+from nuage.console.http import HTTPError, Request, Response, url
+from nuage.console.permissions import can
+from nuage.console.session import Session, Sessions
+from nuage.core.iam import IAM
+from nuage.core.identities import Identity
+from nuage.core.quotas import Quotas
+from nuage.s3.context import Services
+
+
+def human_size(n: int | None) -> str:
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(n)
+
+
+def when(value: float | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return value.replace("T", " ").split(".")[0].rstrip("Z") + " UTC"
+    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def make_templates() -> Environment:
+    env = Environment(loader=PackageLoader("nuage.console", "templates"), autoescape=select_autoescape(),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["size"] = human_size
+    env.filters["when"] = when
+    env.globals["url"] = url
+    return env
+
+
+@dataclass
+class Console:
+    services: Services
+    gateway: Gateway
+    sessions: Sessions
+    iam: IAM
+    quotas: Quotas
+    regions: Sequence[str]
+    templates: Environment = field(default_factory=make_templates)
+
+
+@dataclass
+class Ctx:
+    console: Console
+    req: Request
+    session: Session
+    ident: Identity | None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def user(self) -> Identity:
+        if self.ident is None:
+            raise HTTPError(401, "Sign in first.")
+        return self.ident
+
+    def render(self, template: str, status: int = 200, **values: Any) -> Response:
+        ident = self.ident
+        page = self.console.templates.get_template(template).render(
+            csrf=self.session.csrf, ident=ident, notice=self.req.query.get("notice", ""),
+            who=(ident.user_name or f"{ident.display_name} (account root)") if ident else "", **values)
+        return Response(status, page.encode())
+
+    async def s3(self, method: str, bucket: str | None = None, key: str | None = None,
+                 query: Sequence[tuple[str, str]] = (), body: bytes = b"",
+                 headers: Sequence[tuple[str, str]] = ()) -> S3Reply:
+        return await self.console.gateway.call(self.user, method, self.req.base_url, bucket, key, query, body,
+                                               headers, self.req.client)
+
+    async def must(self, method: str, bucket: str | None = None, key: str | None = None,
+                   query: Sequence[tuple[str, str]] = (), body: bytes = b"",
+                   headers: Sequence[tuple[str, str]] = ()) -> S3Reply:
+        return await self.console.gateway.must(self.user, method, self.req.base_url, bucket, key, query, body,
+                                               headers, self.req.client)
+
+    def presign(self, method: str, bucket: str, key: str | None = None, query: Sequence[tuple[str, str]] = (),
+                expires: int = 3600) -> str:
+        return self.console.gateway.presign(self.user, method, self.req.base_url, bucket, key, query, expires)
+
+    async def can(self, operation: str, bucket: str | None = None, key: str | None = None,
+                  version_id: str | None = None) -> bool:
+        return await can(self.console.services, self.user, operation, bucket, key, version_id)
+
+
+View = Callable[[Ctx], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: str          # a regular expression on the path below /console; groups go to ctx.req.query
+    view: View
+    public: bool = False  # reachable without signing in

@@ -1,0 +1,157 @@
+"""The console's S3 client: every read and write the console makes for a signed-in user is a real S3
+request, signed with that user's key (SigV4 Authorization header) and handed to the S3 application in-process.
+Routing, authentication, bucket policies, IAM policies, ACLs, quotas and object lock therefore apply to
+the console exactly as to boto3: what the S3 API refuses, the console refuses.
+
+The presigned URLs that the browser uses directly (uploads, downloads, share links) are made here too.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+from nuage import xml
+from nuage.asgi import ASGIApp
+from nuage.core.identities import Identity
+from nuage.errors import MalformedXML
+from nuage.sigv4 import presign_v4
+from nuage.sigv4.canonical import canonical_headers, canonical_query, canonical_uri, header_map, parse_query
+from nuage.sigv4.dates import format_amz_date
+from nuage.sigv4.keys import hmac_sha256_hex, sha256_hex, signing_key
+from nuage.sigv4.model import ALGORITHM
+from nuage.sigv4.v4 import string_to_sign
+
+
+@dataclass
+class S3Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def document(self) -> ET.Element:
+        return xml.parse(self.body, limit=64 * 1024 * 1024)
+
+    @property
+    def error_code(self) -> str:
+        if self.ok or not self.body:
+            return "" if self.ok else str(self.status)
+        try:
+            return xml.child_text(self.document(), "Code") or str(self.status)
+        except MalformedXML:
+            return str(self.status)
+
+    @property
+    def error_message(self) -> str:
+        try:
+            return xml.child_text(self.document(), "Message") or self.error_code
+        except MalformedXML:
+            return self.error_code
+
+
+class S3Failure(Exception):
+    """An S3 request of the console was refused: its status, S3 error code and message."""
+
+    def __init__(self, reply: S3Reply) -> None:
+        super().__init__(f"{reply.error_code}: {reply.error_message}")
+        self.status = reply.status
+        self.code = reply.error_code
+        self.message = reply.error_message
+
+
+def object_path(bucket: str, key: str | None = None) -> str:
+    path = "/" + quote(bucket, safe="")
+    if key is not None:
+        path += "/" + quote(key, safe="/-_.~")
+    return path
+
+
+def sign_headers(ident: Identity, region: str, method: str, host: str, path: str, raw_query: str, body: bytes,
+                 headers: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The request's headers with a SigV4 Authorization header (all headers signed, the body's hash too)."""
+    now = datetime.now(UTC)
+    amz_date = format_amz_date(now)
+    payload = sha256_hex(body)
+    all_headers = [("host", host), ("x-amz-date", amz_date), ("x-amz-content-sha256", payload),
+                   *((k.lower(), v) for k, v in headers)]
+    grouped = header_map(all_headers)
+    signed = sorted(grouped)
+    scope = f"{amz_date[:8]}/{region}/s3/aws4_request"
+    canonical = "\n".join([method, canonical_uri(path), canonical_query(parse_query(raw_query)),
+                           canonical_headers(grouped, signed), ";".join(signed), payload])
+    signature = hmac_sha256_hex(signing_key(ident.secret, amz_date[:8], region, "s3"),
+                                string_to_sign(amz_date, scope, canonical))
+    auth = (f"{ALGORITHM} Credential={ident.access_key}/{scope}, SignedHeaders={';'.join(signed)}, "
+            f"Signature={signature}")
+    return [*all_headers, ("authorization", auth)]
+
+
+class Gateway:
+    def __init__(self, s3_app: ASGIApp, region: str) -> None:
+        self.s3_app = s3_app
+        self.region = region
+
+    def presign(self, ident: Identity, method: str, base_url: str, bucket: str, key: str | None = None,
+                query: Sequence[tuple[str, str]] = (), expires: int = 3600) -> str:
+        url = base_url + object_path(bucket, key)
+        if query:
+            url += "?" + urlencode(list(query), quote_via=quote)
+        return presign_v4(method, url, ident.access_key, ident.secret, self.region, expires, datetime.now(UTC))
+
+    async def call(self, ident: Identity, method: str, base_url: str, bucket: str | None = None,
+                   key: str | None = None, query: Sequence[tuple[str, str]] = (), body: bytes = b"",
+                   headers: Sequence[tuple[str, str]] = (), client: str = "") -> S3Reply:
+        """One S3 request as ``ident``, answered by the S3 application in this process."""
+        path = object_path(bucket, key) if bucket else "/"
+        raw_query = urlencode(list(query), quote_via=quote)
+        host = urlsplit(base_url).netloc
+        signed_headers = sign_headers(ident, self.region, method, host, path, raw_query, body, headers)
+        raw_headers = [(k.encode("latin-1"), v.encode("utf-8")) for k, v in signed_headers]
+        raw_headers.append((b"content-length", str(len(body)).encode()))
+        scope: dict[str, Any] = {
+            "type": "http", "http_version": "1.1", "method": method,
+            "scheme": urlsplit(base_url).scheme, "path": unquote(path), "raw_path": path.encode("latin-1"),
+            "query_string": raw_query.encode("latin-1"), "headers": raw_headers,
+            "client": (client or "127.0.0.1", 0), "server": None, "root_path": "",
+        }
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status = 500
+        out_headers: dict[str, str] = {}
+        chunks: list[bytes] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                for k, v in message.get("headers", ()):
+                    out_headers[k.decode("latin-1").lower()] = v.decode("utf-8", errors="replace")
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.s3_app(scope, receive, send)
+        return S3Reply(status, out_headers, b"".join(chunks))
+
+    async def must(self, ident: Identity, method: str, base_url: str, bucket: str | None = None,
+                   key: str | None = None, query: Sequence[tuple[str, str]] = (), body: bytes = b"",
+                   headers: Sequence[tuple[str, str]] = (), client: str = "") -> S3Reply:
+        """As :meth:`call`, raising :class:`S3Failure` unless the answer is a success."""
+        reply = await self.call(ident, method, base_url, bucket, key, query, body, headers, client)
+        if not reply.ok:
+            raise S3Failure(reply)
+        return reply

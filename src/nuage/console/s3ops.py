@@ -1,0 +1,109 @@
+"""The S3 calls the console makes, with their XML answers read into small values."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+from nuage import xml
+from nuage.console.context import Ctx
+
+
+@dataclass
+class Bucket:
+    name: str
+    created: str
+    region: str = ""
+    versioning: str = "Off"
+    objects: int = 0
+    bytes: int = 0
+    may_delete: bool = False
+
+
+@dataclass
+class Entry:
+    key: str
+    size: int
+    modified: str
+    etag: str
+    storage_class: str = "STANDARD"
+
+
+@dataclass
+class Listing:
+    folders: list[str] = field(default_factory=list)
+    objects: list[Entry] = field(default_factory=list)
+    next_token: str | None = None
+
+
+@dataclass
+class Version:
+    key: str
+    version_id: str
+    size: int
+    modified: str
+    latest: bool
+    delete_marker: bool
+
+
+def _text(el: ET.Element, name: str) -> str:
+    return xml.child_text(el, name) or ""
+
+
+async def list_buckets(ctx: Ctx) -> list[Bucket]:
+    doc = (await ctx.must("GET")).document()
+    out = []
+    for b in doc.iter("Bucket"):
+        out.append(Bucket(_text(b, "Name"), _text(b, "CreationDate"), _text(b, "BucketRegion")))
+    return out
+
+
+async def bucket_region(ctx: Ctx, bucket: str) -> str:
+    reply = await ctx.s3("GET", bucket, query=[("location", "")])
+    if not reply.ok:
+        return ""
+    return (reply.document().text or "").strip() or "us-east-1"
+
+
+async def bucket_versioning(ctx: Ctx, bucket: str) -> str:
+    reply = await ctx.s3("GET", bucket, query=[("versioning", "")])
+    if not reply.ok:
+        return "?"
+    return xml.child_text(reply.document(), "Status") or "Off"
+
+
+async def list_objects(ctx: Ctx, bucket: str, prefix: str, token: str | None, max_keys: int) -> Listing:
+    query = [("list-type", "2"), ("delimiter", "/"), ("prefix", prefix), ("max-keys", str(max_keys))]
+    if token:
+        query.append(("continuation-token", token))
+    doc = (await ctx.must("GET", bucket, query=query)).document()
+    out = Listing()
+    for p in doc.iter("CommonPrefixes"):
+        out.folders.append(_text(p, "Prefix"))
+    for c in doc.iter("Contents"):
+        out.objects.append(Entry(_text(c, "Key"), int(_text(c, "Size") or 0), _text(c, "LastModified"),
+                                 _text(c, "ETag").strip('"'), _text(c, "StorageClass") or "STANDARD"))
+    if (xml.child_text(doc, "IsTruncated") or "") == "true":
+        out.next_token = xml.child_text(doc, "NextContinuationToken")
+    return out
+
+
+async def list_versions(ctx: Ctx, bucket: str, key: str) -> list[Version]:
+    reply = await ctx.s3("GET", bucket, query=[("versions", ""), ("prefix", key), ("max-keys", "100")])
+    if not reply.ok:
+        return []
+    out = []
+    for el in reply.document():
+        if el.tag not in ("Version", "DeleteMarker") or _text(el, "Key") != key:
+            continue
+        out.append(Version(key, _text(el, "VersionId"), int(_text(el, "Size") or 0), _text(el, "LastModified"),
+                           _text(el, "IsLatest") == "true", el.tag == "DeleteMarker"))
+    return out
+
+
+async def object_tags(ctx: Ctx, bucket: str, key: str, version_id: str | None) -> dict[str, str]:
+    query = [("tagging", "")] + ([("versionId", version_id)] if version_id else [])
+    reply = await ctx.s3("GET", bucket, key, query=query)
+    if not reply.ok:
+        return {}
+    return {_text(t, "Key"): _text(t, "Value") for t in reply.document().iter("Tag")}

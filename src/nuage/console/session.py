@@ -1,0 +1,102 @@
+"""Console sessions: a signed, timestamped cookie (itsdangerous) holding the signed-in access key id and
+the CSRF token of the session. Nothing secret is in the cookie (the secret key never leaves the server);
+the signature stops a browser from editing it and the timestamp bounds its life.
+
+The signing key is the server's console key: ``$NUAGE_CONSOLE_KEY`` or ``DATA/secrets/console.key``
+(32 random bytes, mode 0600, created on first use), so sessions survive a restart and are shared by the
+gateways of one data folder. Sign-out replaces the cookie and remembers the ended session in this process
+until its cookie would have expired anyway (a replayed copy is refused by this gateway; other gateways
+and a restarted one forget that list).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+COOKIE = "nuage_console"
+KEY_PATH = Path("secrets") / "console.key"
+KEY_ENV = "NUAGE_CONSOLE_KEY"
+SALT = "nuage-console-session"
+
+
+def load_key(data_dir: Path) -> bytes:
+    """The console's signing key, created (0600) on first use."""
+    if os.environ.get(KEY_ENV):
+        return os.environ[KEY_ENV].encode()
+    path = data_dir / KEY_PATH
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_bytes(32)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.link(tmp, path)          # the first gateway to get there wins; the others read its key
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_bytes()
+
+
+@dataclass
+class Session:
+    csrf: str                         # also names the session (for sign-out)
+    access_key: str | None = None     # None: not signed in
+    fresh: bool = False               # must be (re)sent to the browser
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"csrf": self.csrf}
+        if self.access_key is not None:
+            out["ak"] = self.access_key
+        return out
+
+    def csrf_ok(self, token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(token.encode(), self.csrf.encode())
+
+
+def new_session(access_key: str | None = None) -> Session:
+    return Session(csrf=secrets.token_urlsafe(32), access_key=access_key, fresh=True)
+
+
+class Sessions:
+    def __init__(self, key: bytes, max_age: float) -> None:
+        self.serializer = URLSafeTimedSerializer(key, salt=SALT)
+        self.max_age = max_age
+        self._ended: dict[str, float] = {}     # signed-out sessions (by CSRF token) -> when their cookie expires
+
+    def end(self, session: Session) -> None:
+        """Sign-out: this session's cookie stops working here even if a copy of it is replayed."""
+        now = time.monotonic()
+        self._ended = {k: t for k, t in self._ended.items() if t > now}
+        self._ended[session.csrf] = now + self.max_age
+
+    def load(self, cookie: str | None) -> Session:
+        """The session of a cookie; a new anonymous one when missing, tampered with or expired."""
+        if cookie:
+            try:
+                data = self.serializer.loads(cookie, max_age=max(1, int(self.max_age)))
+            except (SignatureExpired, BadSignature):
+                data = None
+            if isinstance(data, dict) and isinstance(data.get("csrf"), str) and data["csrf"] not in self._ended:
+                ak = data.get("ak")
+                return Session(csrf=data["csrf"], access_key=ak if isinstance(ak, str) else None)
+        return new_session()
+
+    def cookie_header(self, session: Session, *, secure: bool) -> str:
+        value = self.serializer.dumps(session.as_dict())
+        flags = "; Path=/console; HttpOnly; SameSite=Strict"
+        if secure:
+            flags += "; Secure"
+        return f"{COOKIE}={value}{flags}"

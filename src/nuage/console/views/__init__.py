@@ -1,0 +1,6 @@
+"""The console's pages and its small JSON API, each module with its routes (a table)."""
+
+from nuage.console.context import Route
+from nuage.console.views import auth, buckets, objects, uploads
+
+ROUTES: list[Route] = [*auth.ROUTES, *buckets.ROUTES, *objects.ROUTES, *uploads.ROUTES]

@@ -1,0 +1,48 @@
+"""Sign-in with an access key and its secret, and sign-out."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+
+from nuage.console.context import Ctx, Route
+from nuage.console.http import Response, redirect, url
+from nuage.console.session import new_session
+
+
+async def home(ctx: Ctx) -> Response:
+    return redirect(url("/buckets") if ctx.ident else url("/login"))
+
+
+async def login_page(ctx: Ctx) -> Response:
+    if ctx.ident is not None:
+        return redirect(url("/buckets"))
+    return ctx.render("login.html", error="", access_key="")
+
+
+async def login(ctx: Ctx) -> Response:
+    access_key = ctx.req.form.get("access_key", "").strip()
+    secret = ctx.req.form.get("secret_key", "")
+    ident = await asyncio.to_thread(ctx.console.services.identities.lookup, access_key) if access_key else None
+    good = ident is not None and hmac.compare_digest(ident.secret.encode(), secret.encode())
+    if ident is None or not good or ident.suspended:
+        reason = "This account is suspended." if ident is not None and good else \
+            "The access key or the secret key is not right."
+        return ctx.render("login.html", status=401, error=reason, access_key=access_key)
+    ctx.session = new_session(access_key)          # a new session (and CSRF token) at every sign-in
+    return redirect(url("/buckets"))
+
+
+async def logout(ctx: Ctx) -> Response:
+    ctx.console.sessions.end(ctx.session)
+    ctx.session = new_session()
+    ctx.ident = None
+    return redirect(url("/login", notice="You are signed out."))
+
+
+ROUTES = [
+    Route("GET", r"/", home, public=True),
+    Route("GET", r"/login", login_page, public=True),
+    Route("POST", r"/login", login, public=True),
+    Route("POST", r"/logout", logout, public=True),
+]

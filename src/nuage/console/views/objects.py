@@ -1,0 +1,139 @@
+"""The object browser: folders (common prefixes), search by prefix, pages by continuation token, object
+details (metadata, tags, checksum, versions), download, delete, share links, new folders."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
+
+from nuage.console import s3ops
+from nuage.console.context import Ctx, Route
+from nuage.console.gateway import S3Failure
+from nuage.console.http import HTTPError, Response, redirect, url
+
+PAGE_SIZE = 200
+MAX_PAGE_SIZE = 1000
+MAX_SHARE_SECONDS = 7 * 24 * 3600
+SHARE_CHOICES = [(3600, "1 hour"), (24 * 3600, "1 day"), (7 * 24 * 3600, "7 days")]
+MULTIPART_THRESHOLD = 16 * 1024 * 1024
+PART_SIZE = 8 * 1024 * 1024
+
+
+def _crumbs(prefix: str) -> list[tuple[str, str]]:
+    """(label, prefix) for each folder level of ``prefix``."""
+    out = []
+    parts = prefix.split("/")[:-1]
+    for i, part in enumerate(parts):
+        out.append((part or "(empty)", "/".join(parts[: i + 1]) + "/"))
+    return out
+
+
+def _page_size(ctx: Ctx) -> int:
+    raw = ctx.req.query.get("max", "")
+    return min(MAX_PAGE_SIZE, max(1, int(raw))) if raw.isdigit() else PAGE_SIZE
+
+
+async def browse(ctx: Ctx) -> Response:
+    bucket = ctx.params["bucket"]
+    folder = ctx.req.query.get("prefix", "")
+    search = ctx.req.query.get("q", "")
+    token = ctx.req.query.get("token") or None
+    listing = await s3ops.list_objects(ctx, bucket, folder + search, token, _page_size(ctx))
+    probe = folder + "object"
+    may_put, may_delete = await asyncio.gather(ctx.can("PutObject", bucket, probe),
+                                               ctx.can("DeleteObject", bucket, probe))
+    return ctx.render("objects.html", section="buckets", bucket=bucket, folder=folder, search=search,
+                      crumbs=_crumbs(folder), listing=listing, token=token, may_put=may_put,
+                      may_delete=may_delete, threshold=MULTIPART_THRESHOLD, part_size=PART_SIZE,
+                      page_size=ctx.req.query.get("max", ""))
+
+
+def _required(ctx: Ctx, name: str) -> str:
+    value = ctx.req.form.get(name) if ctx.req.method == "POST" else ctx.req.query.get(name)
+    if not value:
+        raise HTTPError(400, f"The {name} is missing.")
+    return value
+
+
+async def _details(ctx: Ctx, share_url: str = "", share_expires: int = 0, status: int = 200,
+                   error: str = "") -> Response:
+    bucket, key = ctx.params["bucket"], _required(ctx, "key")
+    version = (ctx.req.form.get("versionId") if ctx.req.method == "POST" else ctx.req.query.get("versionId")) or None
+    query = [("versionId", version)] if version else []
+    head = await ctx.must("HEAD", bucket, key, query=query, headers=[("x-amz-checksum-mode", "ENABLED")])
+    tags, versions, may_delete = await asyncio.gather(
+        s3ops.object_tags(ctx, bucket, key, version), s3ops.list_versions(ctx, bucket, key),
+        ctx.can("DeleteObject", bucket, key))
+    h = head.headers
+    meta = {k[len("x-amz-meta-"):]: v for k, v in h.items() if k.startswith("x-amz-meta-")}
+    checksums = {k[len("x-amz-checksum-"):].upper(): v for k, v in h.items()
+                 if k.startswith("x-amz-checksum-") and k != "x-amz-checksum-type"}
+    folder = key.rpartition("/")[0] + "/" if "/" in key else ""
+    return ctx.render("object.html", status=status, section="buckets", bucket=bucket, key=key, version=version,
+                      headers=h, meta=meta, checksums=checksums, tags=tags, versions=versions,
+                      may_delete=may_delete, folder=folder, crumbs=_crumbs(folder), share_url=share_url,
+                      share_expires=share_expires, share_choices=SHARE_CHOICES, error=error)
+
+
+async def details(ctx: Ctx) -> Response:
+    return await _details(ctx)
+
+
+async def download(ctx: Ctx) -> Response:
+    bucket, key = ctx.params["bucket"], _required(ctx, "key")
+    version = ctx.req.query.get("versionId")
+    name = key.rstrip("/").rpartition("/")[2] or "download"
+    query = [("response-content-disposition", f"attachment; filename*=UTF-8''{quote(name, safe='')}")]
+    if version:
+        query.append(("versionId", version))
+    return redirect(ctx.presign("GET", bucket, key, query, expires=300), status=302)
+
+
+async def share(ctx: Ctx) -> Response:
+    bucket, key = ctx.params["bucket"], _required(ctx, "key")
+    raw = ctx.req.form.get("expires", "3600")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SHARE_SECONDS:
+        return await _details(ctx, status=400, error="A share link lasts from 1 second to 7 days.")
+    version = ctx.req.form.get("versionId") or None
+    if not await ctx.can("GetObject", bucket, key):
+        raise HTTPError(403, "You may not read this object, so you may not share it.")
+    query = [("versionId", version)] if version else []
+    return await _details(ctx, share_url=ctx.presign("GET", bucket, key, query, expires=int(raw)),
+                          share_expires=int(raw))
+
+
+async def delete(ctx: Ctx) -> Response:
+    bucket, key = ctx.params["bucket"], _required(ctx, "key")
+    version = ctx.req.form.get("versionId") or None
+    await ctx.must("DELETE", bucket, key, query=[("versionId", version)] if version else [])
+    what = f"{key} (version {version})" if version else key
+    if ctx.req.form.get("back") == "object":
+        remaining = await s3ops.list_versions(ctx, bucket, key)
+        if remaining:
+            return redirect(url(f"/b/{bucket}/object", key=key, notice=f"Deleted {what}."))
+    folder = key.rpartition("/")[0] + "/" if "/" in key else ""
+    return redirect(url(f"/b/{bucket}", prefix=folder, notice=f"Deleted {what}."))
+
+
+async def new_folder(ctx: Ctx) -> Response:
+    bucket = ctx.params["bucket"]
+    folder = ctx.req.form.get("prefix", "")
+    name = _required(ctx, "name").strip().strip("/")
+    if not name:
+        raise HTTPError(400, "The folder name is missing.")
+    try:
+        await ctx.must("PUT", bucket, folder + name + "/")
+    except S3Failure as exc:
+        raise HTTPError(exc.status, f"The folder was not created: {exc.message} ({exc.code})") from exc
+    return redirect(url(f"/b/{bucket}", prefix=folder + name + "/", notice=f"Folder {name} created."))
+
+
+B = r"/b/(?P<bucket>[^/]+)"
+ROUTES = [
+    Route("GET", B, browse),
+    Route("GET", B + r"/object", details),
+    Route("GET", B + r"/download", download),
+    Route("POST", B + r"/share", share),
+    Route("POST", B + r"/delete", delete),
+    Route("POST", B + r"/folder", new_folder),
+]

@@ -1,0 +1,172 @@
+"""The console in a real browser (Debian's Chromium, headless, driven by Playwright): the whole walk of
+a user, and what a read-only user sees and may do. Screenshots of each page go to test-artifacts/console/."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import unique_bucket_name
+from tests.console.conftest import READ_ONLY_POLICY, make_user
+from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
+
+SIZE = 20 * 1000 * 1000      # 20 MB: a multipart upload (16 MiB threshold, 8 MiB parts)
+
+
+def sign_in(page: Any, server: NuageServer, access_key: str, secret_key: str) -> None:
+    page.goto(server.endpoint + "/console/")
+    page.get_by_label("Access key").fill(access_key)
+    page.get_by_label("Secret key").fill(secret_key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/console/buckets")
+
+
+def test_walkthrough(server: NuageServer, browser: Any, shots: Path, tmp_path: Path, s3: Any) -> None:
+    data = os.urandom(SIZE)
+    source = tmp_path / "big.bin"
+    source.write_bytes(data)
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # the network fails once in the middle of the upload: part 2 is cut off on its first try
+    cut: list[str] = []
+
+    def flaky(route: Any) -> None:
+        if not cut:
+            cut.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*[?&]partNumber=2&.*"), flaky)
+    resumed: list[str] = []
+    page.on("request", lambda req: resumed.append(req.url) if req.url.endswith("/api/upload/parts") else None)
+
+    page.goto(server.endpoint + "/console/")
+    assert page.get_by_role("heading", name="Sign in to Nuage").is_visible()
+    page.screenshot(path=str(shots / "01-sign-in.png"))
+    sign_in(page, server, ACCESS_KEY, SECRET_KEY)
+
+    # create a bucket
+    name = unique_bucket_name("console")
+    page.get_by_text("Create a bucket").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Create bucket").click()
+    page.wait_for_selector(f'text=Bucket {name} created.')
+    row = page.locator(f'tr[data-bucket="{name}"]')
+    assert row.is_visible() and server.region in row.inner_text()
+    page.screenshot(path=str(shots / "02-buckets.png"), full_page=True)
+
+    # into the bucket, a new folder, and into it
+    row.get_by_role("link", name=name).click()
+    page.get_by_label("New folder").fill("reports")
+    page.get_by_role("button", name="Create folder").click()
+    page.wait_for_selector("text=Folder reports created.")
+    assert "prefix=reports%2F" in page.url
+
+    # upload 20 MB: progress reaches 100 %, after one network error and a resume
+    page.set_input_files("#file-input", str(source))
+    done = page.locator('#uploads li[data-state="done"]')
+    done.wait_for(timeout=30_000)
+    bar = done.locator("progress")
+    assert bar.get_attribute("aria-label") == "Upload of big.bin"
+    assert bar.evaluate("el => el.value") == 100
+    assert "100% done" in done.inner_text()
+    assert cut and resumed, "the upload did not meet (and resume after) the network error"
+    page.wait_for_selector('tr[data-key="reports/big.bin"]')
+    page.screenshot(path=str(shots / "03-objects-upload.png"), full_page=True)
+    assert hashlib.sha256(s3.get_object(Bucket=name, Key="reports/big.bin")["Body"].read()).hexdigest() == \
+        hashlib.sha256(data).hexdigest()
+
+    # browse: up to the bucket, into the folder again, and open the object
+    page.get_by_role("navigation", name="Folder path").get_by_role("link", name=name).click()
+    page.locator('tr.folder[data-prefix="reports/"] a').click()
+    page.get_by_role("link", name="big.bin", exact=True).click()
+    assert page.get_by_role("heading", name="big.bin").is_visible()
+    assert "20000000 bytes" in page.inner_text("dl.props")
+
+    # download and compare bytes
+    with page.expect_download() as info:
+        page.locator("#download").click()
+    download = info.value
+    assert download.suggested_filename == "big.bin"
+    saved = tmp_path / "downloaded.bin"
+    download.save_as(str(saved))
+    assert saved.read_bytes() == data
+
+    # a share link, fetched anonymously
+    page.get_by_label("Link works for").select_option("3600")
+    page.get_by_role("button", name="Create share link").click()
+    link = page.locator("#share-url").input_value()
+    assert "X-Amz-Expires=3600" in link
+    with urllib.request.urlopen(link, timeout=30) as resp:
+        assert resp.read() == data
+    page.screenshot(path=str(shots / "04-object.png"), full_page=True)
+
+    # delete it, and the folder marker; the folder disappears
+    page.get_by_role("button", name="Delete").first.click()
+    page.wait_for_selector("text=Deleted reports/big.bin.")
+    with pytest.raises(s3.exceptions.ClientError):
+        s3.head_object(Bucket=name, Key="reports/big.bin")
+    page.get_by_role("button", name="Delete reports/").click()
+    page.wait_for_selector("text=Deleted reports/.")
+
+    # the empty bucket can be deleted; sign out
+    page.get_by_role("link", name="Buckets").first.click()
+    page.get_by_role("button", name=f"Delete bucket {name}").click()
+    page.wait_for_selector(f"text=Bucket {name} deleted.")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_selector("text=You are signed out.")
+    page.goto(server.endpoint + "/console/buckets")
+    assert "/console/login" in page.url
+    assert not errors, errors
+    context.close()
+
+
+def test_read_only_user(server: NuageServer, browser: Any, shots: Path, s3: Any) -> None:
+    name = unique_bucket_name("ro")
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="docs/readme.txt", Body=b"read me", Metadata={"team": "ops"})
+    s3.put_object_tagging(Bucket=name, Key="docs/readme.txt", Tagging={"TagSet": [{"Key": "kind", "Value": "doc"}]})
+    user = make_user(server, READ_ONLY_POLICY, "reader")
+    context = browser.new_context(viewport={"width": 390, "height": 844})      # a phone
+    page = context.new_page()
+    sign_in(page, server, user.access_key, user.secret_key)
+    assert page.locator(f'tr[data-bucket="{name}"]').is_visible()
+    assert page.get_by_text("Create a bucket").count() == 0
+    assert page.get_by_role("button", name=re.compile("^Delete")).count() == 0
+    page.screenshot(path=str(shots / "05-read-only-phone.png"), full_page=True)
+    page.get_by_role("link", name=name).click()
+    assert page.locator("#dropzone").count() == 0 and page.get_by_label("New folder").count() == 0
+    page.locator('tr.folder[data-prefix="docs/"] a').click()
+    page.get_by_role("link", name="readme.txt", exact=True).click()
+    assert page.get_by_role("button", name=re.compile("^Delete")).count() == 0
+    assert "team" in page.inner_text("#metadata") and "doc" in page.inner_text("#tags")
+    assert page.locator("#download").is_visible()
+    # forged requests, with the session's own CSRF token: refused by the S3 authorization (403)
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    status = page.evaluate(
+        """async ([bucket, csrf]) => {
+             const body = new URLSearchParams({csrf: csrf, key: "docs/readme.txt"});
+             const resp = await fetch(`/console/b/${bucket}/delete`, {method: "POST", body: body});
+             return resp.status;
+           }""", [name, csrf])
+    assert status == 403
+    status = page.evaluate(
+        """async ([bucket, csrf]) => {
+             const resp = await fetch("/console/api/upload/start", {method: "POST",
+               headers: {"content-type": "application/json", "x-csrf-token": csrf},
+               body: JSON.stringify({bucket: bucket, key: "evil.txt", size: 3})});
+             return resp.status;
+           }""", [name, csrf])
+    assert status == 403
+    assert s3.get_object(Bucket=name, Key="docs/readme.txt")["Body"].read() == b"read me"
+    context.close()

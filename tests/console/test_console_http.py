@@ -1,0 +1,175 @@
+"""The console over plain HTTP (no browser): sign-in, cookies, CSRF, session expiry and tampering,
+sign-out, and permissions that match the S3 API's for a read-only IAM user."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import unique_bucket_name
+from tests.console.conftest import READ_ONLY_POLICY, make_user
+from tests.support.console import ConsoleClient
+from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
+
+
+def test_login_page_sets_a_strict_httponly_cookie(console: ConsoleClient) -> None:
+    page = console.get("/login")
+    assert page.status == 200
+    cookie = page.headers.get("set-cookie", "")
+    assert cookie.startswith("nuage_console=")
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/console" in cookie
+    assert "script-src 'self'" in page.headers.get("content-security-policy", "")
+    assert page.headers.get("x-frame-options") == "DENY"
+    assert 'name="csrf"' in page.text and console.csrf
+
+
+def test_pages_need_a_sign_in(console: ConsoleClient) -> None:
+    page = console.get("/buckets")
+    assert page.status == 303 and page.location.startswith("/console/login")
+
+
+def test_wrong_secret_is_refused(console: ConsoleClient) -> None:
+    page = console.sign_in(ACCESS_KEY, SECRET_KEY + "x")
+    assert page.status == 401
+    assert "not right" in page.text
+    assert console.get("/buckets").status == 303
+    assert console.sign_in("NOSUCHKEY00000000000", SECRET_KEY).status == 401
+
+
+def test_sign_in_lists_buckets_with_count_and_size(server: NuageServer, console: ConsoleClient, s3: Any) -> None:
+    name = unique_bucket_name()
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="a.txt", Body=b"x" * 2048)
+    s3.put_object(Bucket=name, Key="dir/b.txt", Body=b"y" * 1024)
+    page = console.sign_in(ACCESS_KEY, SECRET_KEY)
+    assert page.status == 303 and page.location == "/console/buckets"
+    page = console.get("/buckets")
+    assert page.status == 200
+    row = page.text.split(f'data-bucket="{name}"', 1)[1].split("</tr>", 1)[0]
+    assert '<td data-label="Objects" class="num">2</td>' in row
+    assert "3.0 KiB" in row
+    assert server.region in row
+    assert f'aria-label="Delete bucket {name}"' in row
+
+
+def test_post_without_or_with_a_wrong_csrf_token_is_refused(console: ConsoleClient, s3: Any) -> None:
+    console.sign_in(ACCESS_KEY, SECRET_KEY)
+    console.get("/buckets")
+    for token in ("", "forged-token", console.csrf[:-1]):
+        name = unique_bucket_name()
+        page = console.post("/buckets/create", {"name": name}, csrf=token)
+        assert page.status == 403, token
+        assert "CSRF" in page.text
+        with pytest.raises(s3.exceptions.ClientError):
+            s3.head_bucket(Bucket=name)
+    page = console.post_json("/api/upload/start", '{"bucket": "x", "key": "k", "size": 1}', csrf="forged")
+    assert page.status == 403
+
+
+def test_create_and_delete_bucket_and_refuse_a_non_empty_one(console: ConsoleClient, s3: Any) -> None:
+    console.sign_in(ACCESS_KEY, SECRET_KEY)
+    console.get("/buckets")
+    name = unique_bucket_name()
+    page = console.post("/buckets/create", {"name": name})
+    assert page.status == 303, page.text
+    s3.head_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="keep", Body=b"1")
+    page = console.post("/buckets/delete", {"bucket": name})
+    assert page.status == 409
+    assert f"The bucket {name} is not empty" in page.text
+    s3.head_bucket(Bucket=name)
+    s3.delete_object(Bucket=name, Key="keep")
+    assert console.post("/buckets/delete", {"bucket": name}).status == 303
+    with pytest.raises(s3.exceptions.ClientError):
+        s3.head_bucket(Bucket=name)
+    page = console.post("/buckets/create", {"name": "Bad_Name"})
+    assert page.status == 400 and "InvalidBucketName" in page.text
+
+
+def test_tampered_cookie_is_a_signed_out_session(console: ConsoleClient) -> None:
+    console.sign_in(ACCESS_KEY, SECRET_KEY)
+    assert console.get("/buckets").status == 200
+    value = console.cookie()
+    assert value is not None
+    payload, stamp, signature = value.split(".")
+    console.set_cookie(payload + "." + stamp + "." + ("A" if signature[0] != "A" else "B") + signature[1:])
+    page = console.get("/buckets")
+    assert page.status == 303 and "/console/login" in page.location
+    # a cookie made without the server's key (another access key in it) is refused too
+    from itsdangerous import URLSafeTimedSerializer
+
+    forged = URLSafeTimedSerializer(b"not-the-key", salt="nuage-console-session").dumps(
+        {"csrf": "x", "ak": ACCESS_KEY})
+    console.set_cookie(forged)
+    assert console.get("/buckets").status == 303
+
+
+def test_sign_out_ends_the_session_even_for_a_replayed_cookie(console: ConsoleClient) -> None:
+    console.sign_in(ACCESS_KEY, SECRET_KEY)
+    assert console.get("/buckets").status == 200
+    old = console.cookie()
+    assert old is not None
+    page = console.post("/logout", {})
+    assert page.status == 303
+    assert console.get("/buckets").status == 303
+    console.set_cookie(old)
+    assert console.get("/buckets").status == 303
+
+
+@pytest.fixture(scope="module")
+def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuageServer]:
+    srv = NuageServer(tmp_path_factory.mktemp("console-short") / "data",
+                      env={"NUAGE_CONSOLE_SESSION_SECONDS": "2"}).start()
+    yield srv
+    srv.stop()
+
+
+def test_session_expires(short_server: NuageServer) -> None:
+    console = ConsoleClient(short_server.endpoint)
+    console.sign_in(ACCESS_KEY, SECRET_KEY)
+    assert console.get("/buckets").status == 200
+    time.sleep(3.1)
+    page = console.get("/buckets")
+    assert page.status == 303 and "/console/login" in page.location
+    page = console.post("/buckets/create", {"name": unique_bucket_name()})
+    assert page.status == 403   # the expired session's CSRF token went with it
+
+
+def test_read_only_user_sees_no_destructive_controls_and_forgery_is_refused(
+        server: NuageServer, s3: Any) -> None:
+    name = unique_bucket_name()
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="doc.txt", Body=b"hello")
+    user = make_user(server, READ_ONLY_POLICY, "ro")
+    console = ConsoleClient(server.endpoint)
+    assert console.sign_in(user.access_key, user.secret_key).status == 303
+    page = console.get("/buckets")
+    assert page.status == 200 and name in page.text
+    assert "Delete bucket" not in page.text and "Create a bucket" not in page.text
+    assert user.name in page.text
+    # forged requests with a valid session and CSRF token: S3 authorization refuses them
+    page = console.post("/buckets/delete", {"bucket": name})
+    assert page.status == 403 and "AccessDenied" in page.text
+    page = console.post("/buckets/create", {"name": unique_bucket_name()})
+    assert page.status == 403
+    s3.head_bucket(Bucket=name)
+
+
+def test_static_files_are_served_with_their_types(console: ConsoleClient) -> None:
+    for name, ctype in (("console.css", "text/css"), ("htmx.min.js", "javascript"), ("uplot.min.js", "javascript")):
+        page = console.get("/static/" + name)
+        assert page.status == 200 and ctype in page.headers["content-type"], name
+    assert console.get("/static/nope.js").status == 404
+    assert console.get("/static/../app.py").status in (303, 404)
+
+
+def test_a_bucket_named_console_stays_reachable_through_s3(s3: Any) -> None:
+    s3.create_bucket(Bucket="console")
+    s3.put_object(Bucket="console", Key="k", Body=b"v")
+    assert s3.get_object(Bucket="console", Key="k")["Body"].read() == b"v"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="console")["Contents"]] == ["k"]
+    s3.delete_object(Bucket="console", Key="k")
+    s3.delete_bucket(Bucket="console")
