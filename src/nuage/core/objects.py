@@ -32,7 +32,7 @@ from nuage.errors import (
     NoSuchBucketConfig,
     VersionNotFound,
 )
-from nuage.storage.blobs.localfs import LocalBlobStore
+from nuage.storage.blobs.localfs import LocalBlobStore, inline_bytes, is_inline
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import (
     BucketRecord,
@@ -187,6 +187,16 @@ class ObjectService:
         rec = await self.head(bucket, key, version_id)
         check_read(cond, rec.etag, rec.last_modified)
         return rec
+
+    def whole_inline(self, rec: ObjectRecord, data_key: bytes | None) -> bytes | None:
+        """All the bytes of a small unencrypted object kept in its metadata row, or None (stream it)."""
+        if data_key is not None or len(rec.segments) != 1 or not is_inline(rec.segments[0].blob) or (
+                is_encrypted(rec.extra)):
+            return None
+        data = inline_bytes(rec.segments[0].blob)
+        if len(data) != rec.size:
+            raise OSError(f"inline blob is shorter than its metadata says ({len(data)} < {rec.size})")
+        return data
 
     async def stream(self, rec: ObjectRecord, rng: ByteRange | None = None,
                      data_key: bytes | None = None) -> AsyncIterator[bytes]:

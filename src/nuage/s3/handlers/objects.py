@@ -145,6 +145,9 @@ async def get_object(svc: Services, req: Request) -> Response:
     data_key = svc.objects.data_key(rec, read_customer_key(req.headers))
     headers = _response_headers(req, rec, part_number, rng is not None)
     if rng is None:
+        whole = svc.objects.whole_inline(rec, data_key)
+        if whole is not None:
+            return Response(200 if not partial else 206, headers, whole)
         return Response(200 if not partial else 206, headers,
                         svc.objects.stream(rec, None, data_key) if rec.size else b"", content_length=rec.size)
     headers.append(("content-range", f"bytes {rng.start}-{rng.end}/{rec.size}"))
