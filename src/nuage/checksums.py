@@ -79,6 +79,10 @@ def combine_full_object(algorithm: str, parts: Iterable[tuple[str, int]]) -> str
     return b64((total or 0).to_bytes(CRC_WIDTH[algorithm], "big"))
 
 
+_GIL_RELEASE_MIN = 2048        # hashlib's HASHLIB_GIL_MINSIZE
+_HOLD_GIL_MAX = 16 * 1024
+
+
 class MultiHasher:
     """MD5 plus any requested checksum algorithms, fed the same stream once."""
 
@@ -95,6 +99,15 @@ class MultiHasher:
 
     def update(self, data: bytes) -> None:
         self.size += len(data)
+        if len(data) <= _HOLD_GIL_MAX and len(data) >= _GIL_RELEASE_MIN:
+            # hashlib lets go of the GIL for updates of 2 KiB and more; for a small body that only
+            # hands the core to another thread mid-request (a switch costs more than the hash)
+            for start in range(0, len(data), _GIL_RELEASE_MIN - 1):
+                self._update(data[start:start + _GIL_RELEASE_MIN - 1])
+        else:
+            self._update(data)
+
+    def _update(self, data: bytes) -> None:
         if self.md5 is not None:
             self.md5.update(data)
         for h in self.extra.values():
