@@ -109,13 +109,22 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+def _by_method_and_target(routes: tuple[Route, ...]) -> dict[tuple[str, Target], tuple[Route, ...]]:
+    """The table split by (method, target), each part keeping the table's order (first match wins)."""
+    parts: dict[tuple[str, Target], list[Route]] = {}
+    for r in routes:
+        parts.setdefault((r.method, r.target), []).append(r)
+    return {k: tuple(v) for k, v in parts.items()}
+
+
+_PARTS = _by_method_and_target(ROUTES)
+
+
 def route(method: str, target: Target, query: dict[str, str], headers: dict[str, str]) -> str | None:
     """The operation name, or None when no route matches (the caller answers MethodNotAllowed)."""
     if method == "HEAD" and target is Target.SERVICE:
         return None
-    for r in ROUTES:
-        if r.method != method or r.target is not target:
-            continue
+    for r in _PARTS.get((method, target), ()):
         if r.query is not None and r.query not in query:
             continue
         if r.header is not None and r.header not in headers:
