@@ -108,6 +108,11 @@ def test_later_object_subresources_are_not_implemented(sub: str, method: str) ->
     assert route(method, O, {sub: ""}, {}) == "NotImplemented"
 
 
+def test_select_is_a_post() -> None:
+    assert route("POST", O, {"select": "", "select-type": "2"}, {}) == "SelectObjectContent"
+    assert route("GET", O, {"select": ""}, {}) == "NotImplemented"
+
+
 def test_subresource_wins_over_plain_operation() -> None:
     # a tagging request that also carries a copy source header is still tagging
     assert route("PUT", O, {"tagging": ""}, COPY) == "PutObjectTagging"

@@ -149,6 +149,53 @@ ServiceUnavailable = _cls("ServiceUnavailable", 503, "Please reduce your request
 RequestTimeout = _cls("RequestTimeout", 400, "Your socket connection to the server was not read from or written "
                       "to within the timeout period.")
 
+# S3 Select (SelectObjectContent): sent as an error response before the stream starts, else as an error event
+_SELECT_400 = {
+    "UnsupportedSyntax": "The SQL expression contains unsupported syntax.",
+    "LexerInvalidChar": "The SQL expression contains an invalid character.",
+    "ExpressionTooLong": "The SQL expression is too long.",
+    "EmptyRequestBody": "The request body cannot be empty.",
+    "MissingRequiredParameter": "The SelectRequest entity is missing a required parameter.",
+    "InvalidExpressionType": "The ExpressionType is not valid. Only SQL expressions are supported.",
+    "InvalidFileHeaderInfo": "The FileHeaderInfo is invalid. Only NONE, USE, and IGNORE are supported.",
+    "InvalidQuoteFields": "The QuoteFields is invalid. Only ALWAYS and ASNEEDED are supported.",
+    "InvalidJsonType": "The JsonType is invalid. Only DOCUMENT and LINES are supported.",
+    "InvalidCompressionFormat": "The file is not in a supported compression format.",
+    "InvalidDataSource": "Invalid data source type. Only CSV, JSON, and Parquet are supported.",
+    "InvalidRequestParameter": "The value of a parameter in SelectRequest element is invalid.",
+    "InvalidScanRange": "The scan range is not valid.",
+    "InvalidTextEncoding": "Invalid encoding type. Only UTF-8 encoding is supported.",
+    "InvalidKeyPath": "The key path is invalid.",
+    "ObjectSerializationConflict": "InputSerialization specifies more than one format (CSV, JSON, or Parquet), or "
+                                   "OutputSerialization specifies more than one format (CSV or JSON).",
+    "UnsupportedScanRangeInput": "Scan range queries are not supported on this type of object.",
+    "UnsupportedSqlStructure": "Unsupported SQL structure.",
+    "UnsupportedFunction": "Encountered an unsupported SQL function.",
+    "EvaluatorBindingDoesNotExist": "A column name or a path provided does not exist in the SQL expression.",
+    "EvaluatorInvalidTimestampFormatPattern": "The timestamp format pattern is not valid.",
+    "ParseExpectedDatePart": "Did not find the expected date part in the SQL expression.",
+    "CastFailed": "Attempt to convert from one data type to another using CAST failed in the SQL expression.",
+    "InvalidCast": "Attempt to convert from one data type to another using CAST failed in the SQL expression.",
+    "IncorrectSqlFunctionArgumentType": "Incorrect type of arguments in function call in the SQL expression.",
+    "IllegalSqlFunctionArgument": "Illegal argument was used in the SQL function.",
+    "IntegerOverflow": "Integer overflow or underflow in the SQL expression.",
+    "LikeInvalidInputs": "Invalid argument given to the LIKE clause in the SQL expression.",
+    "CSVParsingError": "Encountered an error parsing the CSV file.",
+    "JSONParsingError": "Encountered an error parsing the JSON file.",
+    "OverMaxMemory": "The query needs more memory than it may use.",
+    "QueryCancelled": "The query was cancelled.",
+    "InvalidQuery": "The query could not be run.",
+}
+for _code, _message in _SELECT_400.items():
+    globals()[_code] = _cls(_code, 400, _message)
+
+
+def select_error(code: str, message: str) -> S3Error:
+    """The S3 error of an S3 Select error code (InternalError for codes this module does not know)."""
+    cls = BY_CODE.get(code, InternalError)
+    return cls(message)
+
+
 BY_CODE: dict[str, type[S3Error]] = {
     cls.__name__: cls for cls in list(globals().values())
     if isinstance(cls, type) and issubclass(cls, S3Error) and cls is not S3Error

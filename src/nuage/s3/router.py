@@ -27,7 +27,8 @@ S, B, OBJ = Target.SERVICE, Target.BUCKET, Target.OBJECT
 LATER_BUCKET = ("logging", "notification",
                 "replication",
                 "accelerate", "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering")
-LATER_OBJECT = ("restore", "select", "torrent")
+LATER_OBJECT = ("restore", "torrent")
+SELECT_ONLY_POST = ("select",)   # SelectObjectContent is a POST; other methods on ?select are not implemented
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", S, "ListBuckets"),
@@ -87,7 +88,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", OBJ, "GetObjectAttributes", "attributes"),
     Route("GET", OBJ, "GetObjectRetention", "retention"),
     Route("GET", OBJ, "GetObjectLegalHold", "legal-hold"),
-    *(Route("GET", OBJ, "NotImplemented", q) for q in LATER_OBJECT),
+    *(Route("GET", OBJ, "NotImplemented", q) for q in LATER_OBJECT + SELECT_ONLY_POST),
     Route("GET", OBJ, "GetObject"),
     Route("HEAD", OBJ, "HeadObject"),
     Route("PUT", OBJ, "PutObjectTagging", "tagging"),
@@ -96,7 +97,7 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", OBJ, "PutObjectLegalHold", "legal-hold"),
     Route("PUT", OBJ, "UploadPartCopy", "uploadId", "x-amz-copy-source"),
     Route("PUT", OBJ, "UploadPart", "uploadId"),
-    *(Route("PUT", OBJ, "NotImplemented", q) for q in LATER_OBJECT),
+    *(Route("PUT", OBJ, "NotImplemented", q) for q in LATER_OBJECT + SELECT_ONLY_POST),
     Route("PUT", OBJ, "CopyObject", None, "x-amz-copy-source"),
     Route("PUT", OBJ, "PutObject"),
     Route("DELETE", OBJ, "DeleteObjectTagging", "tagging"),
@@ -104,6 +105,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", OBJ, "DeleteObject"),
     Route("POST", OBJ, "CreateMultipartUpload", "uploads"),
     Route("POST", OBJ, "CompleteMultipartUpload", "uploadId"),
+    Route("POST", OBJ, "SelectObjectContent", "select"),
     *(Route("POST", OBJ, "NotImplemented", q) for q in LATER_OBJECT),
     Route("OPTIONS", OBJ, "PreflightRequest"),
 )

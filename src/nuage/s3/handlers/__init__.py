@@ -20,6 +20,7 @@ from nuage.s3.handlers import (
     policy,
     post,
     public_access,
+    select,
     tagging,
     website,
 )
@@ -43,4 +44,5 @@ HANDLERS: dict[str, Handler] = {
     **website.HANDLERS,
     **ownership.HANDLERS,
     **public_access.HANDLERS,
+    **select.HANDLERS,
 }

@@ -1,0 +1,214 @@
+"""SelectObjectContent (POST /bucket/key?select&select-type=2): SQL over one object, answered as an
+event stream (Records, Cont while a long query has nothing to send yet, Progress when asked, Stats,
+End; an error event when the query fails after the stream has begun)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator, Iterator
+
+from nuage.core.select.errors import SelectError
+from nuage.core.select.runner import SelectRun
+from nuage.core.select.source import LocalObject, local_object, scratch_dir
+from nuage.core.select.spec import (
+    CSVInput,
+    CSVOutput,
+    InputFormat,
+    JSONInput,
+    JSONOutput,
+    OutputFormat,
+    ParquetInput,
+    SelectSpec,
+)
+from nuage.s3 import errors as e
+from nuage.s3 import eventstream as es
+from nuage.s3.context import Handler, Services
+from nuage.s3.handlers.common import read_conditions, version_id, xml_body
+from nuage.s3.handlers.encryption import read_customer_key
+from nuage.s3.http import Request, Response
+from nuage.xml import child_text
+
+log = logging.getLogger("nuage.select")
+
+KEEPALIVE_SECONDS = 5.0
+RECORDS_CHUNK = 256 * 1024
+
+
+def _fail(code: str, message: str | None = None) -> e.S3Error:
+    return e.select_error(code, message or "")
+
+
+def _text(el: ET.Element | None, name: str, default: str) -> str:
+    if el is None:
+        return default
+    value = child_text(el, name)
+    return default if value is None else value
+
+
+def _bool(el: ET.Element | None, name: str) -> bool:
+    return _text(el, name, "false").strip().lower() == "true"
+
+
+def _single(parent: ET.Element, allowed: tuple[str, ...]) -> ET.Element:
+    found = [c for c in parent if c.tag in allowed]
+    if len(found) > 1:
+        raise _fail("ObjectSerializationConflict")
+    if not found:
+        raise _fail("MissingRequiredParameter", f"{parent.tag} needs one of {', '.join(allowed)}.")
+    return found[0]
+
+
+def _input(el: ET.Element) -> tuple[InputFormat, str]:
+    compression = _text(el, "CompressionType", "NONE").upper() or "NONE"
+    if compression not in ("NONE", "GZIP", "BZIP2"):
+        raise _fail("InvalidCompressionFormat", f"Unknown CompressionType {compression!r}.")
+    fmt = _single(el, ("CSV", "JSON", "Parquet"))
+    if fmt.tag == "CSV":
+        header = _text(fmt, "FileHeaderInfo", "NONE").upper() or "NONE"
+        if header not in ("NONE", "USE", "IGNORE"):
+            raise _fail("InvalidFileHeaderInfo")
+        return CSVInput(
+            file_header_info=header, comments=_text(fmt, "Comments", ""),
+            quote_escape=_text(fmt, "QuoteEscapeCharacter", '"'), record_delimiter=_text(fmt, "RecordDelimiter", "\n")
+            or "\n", field_delimiter=_text(fmt, "FieldDelimiter", ",") or ",", quote=_text(fmt, "QuoteCharacter", '"'),
+            allow_quoted_record_delimiter=_bool(fmt, "AllowQuotedRecordDelimiter")), compression
+    if fmt.tag == "JSON":
+        kind = _text(fmt, "Type", "DOCUMENT").upper()
+        if kind not in ("DOCUMENT", "LINES"):
+            raise _fail("InvalidJsonType")
+        return JSONInput(kind), compression
+    if compression != "NONE":
+        raise _fail("InvalidRequestParameter", "Parquet input does not take a CompressionType.")
+    return ParquetInput(), compression
+
+
+def _output(el: ET.Element) -> OutputFormat:
+    fmt = _single(el, ("CSV", "JSON"))
+    if fmt.tag == "JSON":
+        return JSONOutput(_text(fmt, "RecordDelimiter", "\n") or "\n")
+    quote_fields = _text(fmt, "QuoteFields", "ASNEEDED").upper() or "ASNEEDED"
+    if quote_fields not in ("ASNEEDED", "ALWAYS"):
+        raise _fail("InvalidQuoteFields")
+    quote = _text(fmt, "QuoteCharacter", '"')
+    return CSVOutput(quote_fields=quote_fields, quote_escape=_text(fmt, "QuoteEscapeCharacter", quote),
+                     record_delimiter=_text(fmt, "RecordDelimiter", "\n") or "\n",
+                     field_delimiter=_text(fmt, "FieldDelimiter", ",") or ",", quote=quote)
+
+
+def _scan_range(doc: ET.Element) -> tuple[int | None, int | None] | None:
+    el = doc.find("ScanRange")
+    if el is None:
+        return None
+    values: list[int | None] = []
+    for name in ("Start", "End"):
+        raw = child_text(el, name)
+        if raw is None or raw.strip() == "":
+            values.append(None)
+            continue
+        if not raw.strip().isdigit():
+            raise _fail("InvalidScanRange", f"ScanRange {name} must be a non-negative integer.")
+        values.append(int(raw))
+    start, end = values
+    if start is None and end is None:
+        raise _fail("InvalidScanRange", "A ScanRange needs Start or End.")
+    if start is not None and end is not None and start > end:
+        raise _fail("InvalidScanRange", "ScanRange Start is after End.")
+    return start, end
+
+
+def parse_request(doc: ET.Element) -> SelectSpec:
+    if doc.tag != "SelectObjectContentRequest":
+        raise e.MalformedXML()
+    expression = child_text(doc, "Expression")
+    if not expression or not expression.strip():
+        raise _fail("MissingRequiredParameter", "The Expression is missing.")
+    if _text(doc, "ExpressionType", "SQL").upper() != "SQL":
+        raise _fail("InvalidExpressionType")
+    inp_el, out_el = doc.find("InputSerialization"), doc.find("OutputSerialization")
+    if inp_el is None or out_el is None:
+        raise _fail("MissingRequiredParameter", "InputSerialization and OutputSerialization are required.")
+    inp, compression = _input(inp_el)
+    scan = _scan_range(doc)
+    if scan is not None and isinstance(inp, JSONInput) and inp.type == "DOCUMENT":
+        raise _fail("UnsupportedScanRangeInput", "Scan ranges apply to CSV and JSON LINES input only.")
+    return SelectSpec(expression=expression, input=inp, output=_output(out_el), compression=compression,
+                      scan_range=scan, progress=_bool(doc.find("RequestProgress"), "Enabled"))
+
+
+async def select_object_content(svc: Services, req: Request) -> Response:
+    assert req.bucket is not None and req.key is not None
+    doc = await xml_body(req)
+    assert doc is not None
+    spec = parse_request(doc)
+    rec = await svc.objects.read_checked(req.bucket, req.key, version_id(req), read_conditions(req))
+    data_key = svc.objects.data_key(rec, read_customer_key(req.headers))
+    scratch = scratch_dir(svc.settings.data_dir)
+    local = await local_object(svc.objects, rec, data_key, scratch)
+    run = SelectRun(spec, local.path, local.size, scratch)
+    try:
+        await asyncio.to_thread(run.prepare)
+    except SelectError as exc:
+        await asyncio.to_thread(_cleanup, run, local)
+        raise _fail(exc.code, exc.message) from exc
+    except BaseException:
+        await asyncio.to_thread(_cleanup, run, local)
+        raise
+    return Response(200, [("content-type", "application/octet-stream")], _stream(run, local))
+
+
+def _cleanup(run: SelectRun, local: LocalObject) -> None:
+    run.close()
+    local.release()
+
+
+def _next(batches: Iterator[bytes]) -> bytes | None:
+    return next(batches, None)
+
+
+async def _stream(run: SelectRun, local: LocalObject) -> AsyncIterator[bytes]:
+    batches = run.batches()
+    pending: asyncio.Future[bytes | None] | None = None
+    buf = bytearray()
+    try:
+        while True:
+            pending = asyncio.ensure_future(asyncio.to_thread(_next, batches))
+            while True:   # keep the connection alive while a long query has nothing to send
+                done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_SECONDS)
+                if done:
+                    break
+                yield es.cont()
+            data = pending.result()
+            pending = None
+            if data is None:
+                break
+            buf += data
+            if len(buf) >= RECORDS_CHUNK:
+                yield es.records(bytes(buf))
+                buf.clear()
+        if buf:
+            yield es.records(bytes(buf))
+        if run.spec.progress:
+            yield es.progress(run.stats)
+        yield es.stats(run.stats)
+        yield es.end()
+    except SelectError as exc:
+        if buf:
+            yield es.records(bytes(buf))
+        yield es.error(exc.code, exc.message)
+    except Exception:
+        log.exception("S3 Select failed while streaming")
+        yield es.error("InternalError", "We encountered an internal error. Please try again.")
+    finally:
+        if pending is not None and not pending.done():
+            run.interrupt()
+            with contextlib.suppress(BaseException):
+                await pending
+        await asyncio.to_thread(_cleanup, run, local)
+
+
+HANDLERS: dict[str, Handler] = {
+    "SelectObjectContent": select_object_content,
+}
