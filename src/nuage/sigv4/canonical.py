@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, unquote, unquote_to_bytes
 
@@ -80,6 +81,7 @@ def parse_query(raw_query: str) -> list[QueryParam]:
     return params
 
 
+@lru_cache(maxsize=8192)   # most components repeat from request to request (names, dates, credentials)
 def encode_component(raw: str, plus_as_space: bool = False) -> str:
     """Re-encode an already (possibly partially) percent-encoded component with the AWS rules.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 from .errors import AuthError
 
@@ -17,6 +18,7 @@ __all__ = [
 ]
 
 
+@lru_cache(maxsize=1024)   # a datetime is immutable; one value per second of requests
 def parse_amz_date(value: str) -> datetime | None:
     """Parse ISO 8601 basic format ``YYYYMMDDTHHMMSSZ``; ``None`` when malformed."""
     if len(value) != 16 or value[8] != "T" or value[15] != "Z":

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from .canonical import QueryParam, canonical_headers, canonical_query, canonical_uri
 from .dates import check_skew, format_amz_date, parse_amz_date, parse_request_date
@@ -72,6 +73,7 @@ def string_to_sign(amz_date: str, scope: str, canonical_request: str) -> str:
     return f"{ALGORITHM}\n{amz_date}\n{scope}\n{sha256_hex(canonical_request.encode('utf-8'))}"
 
 
+@lru_cache(maxsize=1024)   # the same few credentials (key, day, region) over and over; errors are not cached
 def _parse_credential(
     value: str, *, code: str, prefix: str, region: str, services: frozenset[str]
 ) -> _Credential:
