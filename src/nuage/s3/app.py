@@ -82,15 +82,19 @@ def _query_dict(raw_query: str) -> dict[str, str]:
         for piece in raw_query.split("&"):
             if piece:
                 name, _, value = piece.partition("=")
-                name = _query_part(name)
+                if "%" in name or "+" in name:
+                    name = _query_part(name)
                 if name not in query:
-                    query[name] = _query_part(value)
+                    query[name] = _query_part(value) if "%" in value or "+" in value else value
     return query
 
 
 def _has_body(req: Request) -> bool:
     length = req.headers.get("content-length")
     return (length is not None and length != "0") or "chunked" in req.headers.get("transfer-encoding", "")
+
+
+_HEADER_NAMES: dict[bytes, str] = {}   # header names as received -> lowercased text (a few dozen in practice)
 
 
 def _header_str(raw: bytes) -> str:
@@ -152,9 +156,14 @@ class S3App:
         header_list: list[tuple[str, str]] = []
         headers: dict[str, str] = {}
         total = 0
+        names = _HEADER_NAMES
         for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            value = _header_str(raw_value)
+            name = names.get(raw_name)
+            if name is None:
+                name = raw_name.decode("latin-1").lower()
+                if len(names) < 4096:
+                    names[raw_name] = name
+            value = raw_value.decode("ascii") if raw_value.isascii() else _header_str(raw_value)
             total += len(raw_name) + len(raw_value)
             header_list.append((name, value))
             headers[name] = f"{headers[name]},{value}" if name in headers else value

@@ -61,9 +61,6 @@ def percent_decode(raw: str) -> str:
     return "".join(out)
 
 
-def _decode(raw: str) -> str:
-    return percent_decode(raw)
-
 
 def parse_query(raw_query: str) -> list[QueryParam]:
     """Split a raw query string into parameters, keeping order; empty pieces are ignored.
@@ -77,7 +74,9 @@ def parse_query(raw_query: str) -> list[QueryParam]:
         if not piece:
             continue
         raw_name, eq, raw_value = piece.partition("=")
-        params.append(QueryParam(raw_name, raw_value, bool(eq), _decode(raw_name), _decode(raw_value)))
+        params.append(QueryParam(raw_name, raw_value, bool(eq),
+                                 percent_decode(raw_name) if "%" in raw_name else raw_name,
+                                 percent_decode(raw_value) if "%" in raw_value else raw_value))
     return params
 
 
