@@ -29,6 +29,7 @@ class Settings:
     extra_domains: tuple[str, ...] = field(default_factory=tuple)
     master_key: str | None = field(default=None, repr=False)   # base64; else DATA/keys/master.key
     console_session_seconds: float = 8 * 3600.0     # how long a console sign-in lasts
+    regions_file: Path | None = None     # the region registry (JSON); None: a region alone, no replication
 
     @property
     def scheme(self) -> str:
@@ -50,6 +51,8 @@ def settings_from_env(**overrides: object) -> Settings:
         env["root_access_key"] = os.environ["NUAGE_ROOT_ACCESS_KEY"]
     if "NUAGE_ROOT_SECRET_KEY" in os.environ:
         env["root_secret_key"] = os.environ["NUAGE_ROOT_SECRET_KEY"]
+    if os.environ.get("NUAGE_REGIONS"):
+        env["regions_file"] = Path(os.environ["NUAGE_REGIONS"])
     if os.environ.get("NUAGE_MASTER_KEY"):
         env["master_key"] = os.environ["NUAGE_MASTER_KEY"]
     if os.environ.get("NUAGE_FSYNC", "1") in ("0", "false", "no"):

@@ -10,6 +10,7 @@ import logging
 import os
 import secrets
 import string
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import uvicorn
 
 from nuage.admin.app import AdminApp, is_admin_request
-from nuage.asgi import Dispatcher
+from nuage.asgi import ASGIApp, Dispatcher, Predicate
 from nuage.config import Settings
 from nuage.console import build_console, is_console_request
 from nuage.core.buckets import BucketService
@@ -28,8 +29,15 @@ from nuage.core.lifecycle import run_forever as run_lifecycle
 from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
 from nuage.core.quotas import Quotas
+from nuage.core.replication import Replicas
+from nuage.core.replication import route as replication_route
 from nuage.core.sse import Keyring
 from nuage.iam_api.app import IAMApp, is_iam_request
+from nuage.replication.app import ReplicationApp, is_replication_request
+from nuage.replication.client import HTTPClient
+from nuage.replication.locator import Locator
+from nuage.replication.registry import load_registry
+from nuage.replication.worker import Shipper
 from nuage.s3.app import S3App
 from nuage.s3.context import Services
 from nuage.storage import sweeper
@@ -100,13 +108,38 @@ def build_services(settings: Settings, meta: SQLiteMetadataStore, blobs: LocalBl
     )
 
 
+@dataclass
+class Replication:
+    app: ReplicationApp
+    shipper: Shipper
+
+    async def status(self) -> dict[str, object]:
+        return self.shipper.status()
+
+
+def start_replication(settings: Settings, meta: SQLiteMetadataStore, services: Services) -> Replication | None:
+    """With a region registry: the locator (redirects), the outbox router, the internal endpoint and the
+    shipping worker. Without one, none of it (and the write path never looks at replication)."""
+    if settings.regions_file is None:
+        return None
+    registry = load_registry(settings.regions_file, settings.region)
+    client = HTTPClient()
+    locator = Locator(registry, meta, client)
+    services.locator = locator
+    meta.replication.router = replication_route
+    app = ReplicationApp(registry, Replicas(meta, services.objects), meta, settings.max_skew_seconds)
+    return Replication(app, Shipper(meta, services.objects, registry, locator, client))
+
+
 class Lifespan:
     """ASGI lifespan wrapper that runs the sweeper (and, given the services, the lifecycle worker)
     while the server runs."""
 
     def __init__(self, app: Any, meta: SQLiteMetadataStore, blobs: LocalBlobStore, settings: Settings,
-                 services: Services | None = None) -> None:
+                 services: Services | None = None,
+                 background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> None:
         self.app = app
+        self.background = background
         self.meta = meta
         self.blobs = blobs
         self.settings = settings
@@ -128,6 +161,7 @@ class Lifespan:
                                              self.settings.lifecycle_day_seconds)
                     tasks.append(asyncio.create_task(run_lifecycle(
                         worker, self.settings.lifecycle_interval_seconds)))
+                tasks += [asyncio.create_task(run()) for run in self.background]
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 for task in tasks:
@@ -167,9 +201,15 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
                          settings.max_skew_seconds)
     s3_app = S3App(services)
     console_app = build_console(services, s3_app, iam, Quotas(meta), [settings.region])
-    protocols = Dispatcher([(is_admin_request, admin_app), (is_iam_request, iam_app),
-                            (is_console_request, console_app)], s3_app)
-    app = Lifespan(protocols, meta, blobs, settings, services)
+    replication = start_replication(settings, meta, services)
+    admin_app.replication_status = replication.status if replication else None
+    routes: list[tuple[Predicate, ASGIApp]] = [(is_admin_request, admin_app), (is_iam_request, iam_app),
+                                               (is_console_request, console_app)]
+    if replication is not None:
+        routes.append((is_replication_request, replication.app))
+    protocols = Dispatcher(routes, s3_app)
+    app = Lifespan(protocols, meta, blobs, settings, services,
+                   [replication.shipper.run] if replication is not None else [])
     if announce:
         endpoint = settings.endpoint
         print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)

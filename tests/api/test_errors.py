@@ -101,8 +101,7 @@ def test_range_not_satisfiable_body(server: NuageServer, s3: Any, bucket: str) -
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
-@pytest.mark.parametrize("sub", ["object-lock",
-                                 "replication", "notification", "logging"])
+@pytest.mark.parametrize("sub", ["object-lock", "notification", "logging"])
 def test_unimplemented_bucket_subresource_is_an_s3_error(server: NuageServer, bucket: str, method: str,
                                                         sub: str) -> None:
     body = b"<x/>" if method == "PUT" else b""

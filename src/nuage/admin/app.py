@@ -11,6 +11,7 @@ operator may call it: the root user of the account that holds the server's root 
     POST /admin/tenants/NAME/activate           lift a suspension
     POST /admin/tenants/NAME/keys               create a root access key (the secret is returned once)
     PUT  /admin/quotas             {"tenant"|"bucket", "max_bytes", "max_objects"}   set a quota
+    GET  /admin/replication                     replication per rule: backlog, lag, failures
     GET  /admin/tenants/NAME/usage              same as GET /admin/tenants/NAME
 
 Tenants are named by their name or their 12-digit account id.
@@ -23,6 +24,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -82,6 +84,7 @@ class AdminApp:
         self.operator = operator_canonical_id
         self.regions = {"us-east-1", region}
         self.max_skew = max_skew_seconds
+        self.replication_status: Callable[[], Awaitable[dict[str, object]]] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:
@@ -176,6 +179,10 @@ class AdminApp:
                 key, secret = await asyncio.to_thread(self.iam.create_access_key, tenant.account_id, None)
                 return 201, {"tenant": tenant.name, "account_id": tenant.account_id,
                              "access_key": key.access_key, "secret_key": secret}
+        if parts == ["replication"] and method == "GET":
+            if self.replication_status is None:
+                raise AdminError(404, "ReplicationNotConfigured", "This region has no region registry (--regions).")
+            return 200, await self.replication_status()
         if parts == ["quotas"] and method == "PUT":
             return 200, await self._set_quota(body)
         raise AdminError(404, "NoSuchRoute", f"No admin operation {method} {scope['path']}.")

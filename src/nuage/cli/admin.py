@@ -192,3 +192,27 @@ def usage(ctx: click.Context, tenant_name: str) -> None:
     rows.append([f"TOTAL ({u['name']}, {u['status']})", str(u["bytes"]), str(u["objects"]),
                  _limit(u["quota"]["max_bytes"]), _limit(u["quota"]["max_objects"])])
     _emit(ctx, u, rows, ["BUCKET", "BYTES", "OBJECTS", "MAX BYTES", "MAX OBJECTS"])
+
+
+@admin.group()
+def replication() -> None:
+    """Cross-region replication of this region's buckets."""
+
+
+@replication.command("status")
+@click.pass_context
+def replication_status(ctx: click.Context) -> None:
+    """Per rule: backlog (versions waiting), oldest pending age, lag p50/p99, shipped, failures."""
+    data = _client(ctx).call("GET", "/admin/replication")
+
+    def num(value: object) -> str:
+        return "-" if value is None else str(value)
+
+    rows = [[r["bucket"], r["rule"], r["destination"], str(r["backlog"]), num(r["oldest_pending_seconds"]),
+             num(r["lag_p50_seconds"]), num(r["lag_p99_seconds"]), str(r["shipped"]), str(r["failed"]),
+             str(r["last_failure"] or r["last_error"] or "")] for r in data["rules"]]
+    _emit(ctx, data, rows, ["BUCKET", "RULE", "DESTINATION", "BACKLOG", "OLDEST_S", "LAG_P50_S", "LAG_P99_S",
+                            "SHIPPED", "FAILED", "LAST_ERROR"])
+    if not ctx.obj["json"] and data.get("destinations_backing_off"):
+        for region, seconds in data["destinations_backing_off"].items():
+            click.echo(f"{region}: unreachable, next try in {seconds}s")

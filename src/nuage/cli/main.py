@@ -27,13 +27,15 @@ def main() -> None:
 @click.option("--domain", default=None, help="Domain for virtual-hosted-style requests (bucket.DOMAIN).")
 @click.option("--tls-cert", type=click.Path(path_type=Path, exists=True), default=None, help="TLS certificate.")
 @click.option("--tls-key", type=click.Path(path_type=Path, exists=True), default=None, help="TLS private key.")
+@click.option("--regions", "regions_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="Region registry (JSON) for redirects and replication (or $NUAGE_REGIONS).")
 def serve(host: str, port: int, data_dir: Path | None, region: str | None, domain: str | None,
-          tls_cert: Path | None, tls_key: Path | None) -> None:
+          tls_cert: Path | None, tls_key: Path | None, regions_file: Path | None) -> None:
     """Start the S3 endpoint with embedded defaults (SQLite metadata, local files)."""
     from nuage.server import serve as run
 
     settings = settings_from_env(host=host, port=port, data_dir=data_dir, region=region, domain=domain,
-                                 tls_cert=tls_cert, tls_key=tls_key)
+                                 tls_cert=tls_cert, tls_key=tls_key, regions_file=regions_file)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled after shutdown
         run(settings)
 

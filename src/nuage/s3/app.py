@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from nuage.core import memo
-from nuage.errors import NuageError
+from nuage.errors import BucketNotFound, NuageError
 from nuage.s3 import errors as e
 from nuage.s3.access import authorize
 from nuage.s3.auth import body_stream, verify
@@ -20,6 +20,7 @@ from nuage.s3.handlers import HANDLERS
 from nuage.s3.handlers.cors import add_cors_headers
 from nuage.s3.handlers.lifecycle import add_expiration_header
 from nuage.s3.http import Request, Response
+from nuage.s3.redirect import redirect
 from nuage.s3.router import Target, route
 from nuage.sigv4.canonical import percent_decode
 
@@ -135,6 +136,8 @@ class S3App:
             response = await self._handle(req)
         except e.S3Error as exc:
             response = self._error(exc, req, scope, request_id)
+        except BucketNotFound as exc:   # maybe a bucket of another region: PermanentRedirect there
+            response = self._error(await redirect(self.services, req) or e.from_domain(exc), req, scope, request_id)
         except NuageError as exc:
             response = self._error(e.from_domain(exc), req, scope, request_id)
         except Exception:

@@ -10,6 +10,7 @@ from nuage.core.buckets import BucketService
 from nuage.core.identities import Identities
 from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
+from nuage.core.replication import BucketLocator
 from nuage.s3.http import Request, Response
 
 
@@ -20,6 +21,7 @@ class Services:
     objects: ObjectService
     multipart: MultipartService
     identities: Identities
+    locator: BucketLocator | None = None      # other regions' buckets (None: no region registry)
 
 
 Handler = Callable[[Services, Request], Awaitable[Response]]

@@ -41,6 +41,9 @@ def _cls(name: str, status: int, message: str = "") -> type[S3Error]:
     return type(name, (S3Error,), {"status": status, "default_message": message})
 
 
+# 301
+PermanentRedirect = _cls("PermanentRedirect", 301, "The bucket you are attempting to access must be addressed using "
+                         "the specified endpoint. Please send all future requests to this endpoint.")
 # 400
 BadDigest = _cls("BadDigest", 400, "The Content-MD5 you specified did not match what we received.")
 BadRequest = _cls("BadRequest", 400, "Bad Request")

@@ -15,6 +15,7 @@ from nuage.core.objects import ObjectAttrs
 from nuage.core.sse import SSE_C, X_ALGORITHM, X_BUCKET_KEY, X_CUSTOMER_MD5, X_KMS_KEY_ID
 from nuage.s3 import errors as e
 from nuage.storage.meta.records import ObjectRecord
+from nuage.storage.meta.replication import STATUS as REPLICATION_STATUS
 
 STORED_HEADERS = ("content-encoding", "content-disposition", "content-language", "cache-control", "expires",
                   "x-amz-website-redirect-location")
@@ -181,6 +182,8 @@ def object_headers(rec: ObjectRecord, *, checksum_mode: bool = False, part_numbe
         out.append(("x-amz-object-lock-retain-until-date", rec.extra[EXTRA_UNTIL]))
     if EXTRA_HOLD in rec.extra:
         out.append(("x-amz-object-lock-legal-hold", rec.extra[EXTRA_HOLD]))
+    if REPLICATION_STATUS in rec.extra:
+        out.append(("x-amz-replication-status", rec.extra[REPLICATION_STATUS]))
     if checksum_mode:
         if part_number is not None and rec.part_checksums:
             for alg, value in rec.part_checksums[part_number - 1].items():

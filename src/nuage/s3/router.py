@@ -25,7 +25,6 @@ S, B, OBJ = Target.SERVICE, Target.BUCKET, Target.OBJECT
 
 # Bucket sub-resources that later issues bring; until then they answer NotImplemented (501).
 LATER_BUCKET = ("logging", "notification",
-                "replication",
                 "accelerate", "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering")
 LATER_OBJECT = ("restore", "torrent")
 SELECT_ONLY_POST = ("select",)   # SelectObjectContent is a POST; other methods on ?select are not implemented
@@ -46,6 +45,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", B, "GetBucketLifecycleConfiguration", "lifecycle"),
     Route("GET", B, "GetBucketCors", "cors"),
     Route("GET", B, "GetBucketWebsite", "website"),
+    Route("GET", B, "GetBucketReplication", "replication"),
     Route("GET", B, "GetPublicAccessBlock", "publicAccessBlock"),
     Route("GET", B, "GetBucketOwnershipControls", "ownershipControls"),
     *(Route("GET", B, "NotImplemented", q) for q in LATER_BUCKET),
@@ -62,6 +62,7 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", B, "PutBucketLifecycleConfiguration", "lifecycle"),
     Route("PUT", B, "PutBucketCors", "cors"),
     Route("PUT", B, "PutBucketWebsite", "website"),
+    Route("PUT", B, "PutBucketReplication", "replication"),
     Route("PUT", B, "PutPublicAccessBlock", "publicAccessBlock"),
     Route("PUT", B, "PutBucketOwnershipControls", "ownershipControls"),
     *(Route("PUT", B, "NotImplemented", q) for q in LATER_BUCKET),
@@ -73,6 +74,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", B, "DeleteBucketLifecycle", "lifecycle"),
     Route("DELETE", B, "DeleteBucketCors", "cors"),
     Route("DELETE", B, "DeleteBucketWebsite", "website"),
+    Route("DELETE", B, "DeleteBucketReplication", "replication"),
     Route("DELETE", B, "DeletePublicAccessBlock", "publicAccessBlock"),
     Route("DELETE", B, "DeleteBucketOwnershipControls", "ownershipControls"),
     Route("DELETE", B, "NotImplemented", "object-lock"),  # no such operation: never DeleteBucket

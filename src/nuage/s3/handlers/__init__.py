@@ -20,6 +20,7 @@ from nuage.s3.handlers import (
     policy,
     post,
     public_access,
+    replication,
     select,
     tagging,
     website,
@@ -44,5 +45,6 @@ HANDLERS: dict[str, Handler] = {
     **website.HANDLERS,
     **ownership.HANDLERS,
     **public_access.HANDLERS,
+    **replication.HANDLERS,
     **select.HANDLERS,
 }

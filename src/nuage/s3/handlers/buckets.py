@@ -87,6 +87,8 @@ async def create_bucket(svc: Services, req: Request) -> Response:
     canned = await stored_from_headers(svc, req.headers) or "private"
     if ownership == "BucketOwnerEnforced" and canned not in ("private", "bucket-owner-full-control"):
         raise e.InvalidBucketAclWithObjectOwnership()
+    if svc.locator is not None and await svc.buckets.find(name) is None and await svc.locator.remote(name):
+        raise e.BucketAlreadyExists()          # one bucket namespace across the regions of the registry
     created = False
     try:
         await svc.buckets.create(name, req.owner_id, location, object_lock=lock, acl=canned)

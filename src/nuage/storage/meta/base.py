@@ -17,6 +17,7 @@ from nuage.storage.meta.records import (
     VersionPage,
     WriteCondition,
 )
+from nuage.storage.meta.replication import ReplicationStore
 
 
 class MetadataStore(Protocol):
@@ -25,6 +26,9 @@ class MetadataStore(Protocol):
 
     @property
     def iam(self) -> IAMStore: ...   # accounts, IAM users, groups, inline policies, access keys
+
+    @property
+    def replication(self) -> ReplicationStore: ...   # outbox of versions to ship, replica writes
 
     def close(self) -> None: ...
 

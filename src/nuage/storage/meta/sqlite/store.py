@@ -19,9 +19,11 @@ from nuage.storage.meta.records import (
     VersionPage,
     WriteCondition,
 )
+from nuage.storage.meta.replication import OP_PUT, OP_TAGS
 from nuage.storage.meta.sqlite import listing, multipart, objects
 from nuage.storage.meta.sqlite.db import Readers, Writer, connect, migrate
 from nuage.storage.meta.sqlite.iam import SQLiteIAMStore
+from nuage.storage.meta.sqlite.replication import SQLiteReplicationStore
 
 _MISSING = object()
 BUCKET_COLUMNS = "name, owner, region, created, versioning, object_lock"
@@ -50,6 +52,7 @@ class SQLiteMetadataStore:
         self._writer = Writer(path, fsync=fsync, on_commit=self._after_commit)
         self._readers = Readers(path, fsync=fsync)
         self.iam = SQLiteIAMStore(self._readers.get, self._writer.run_sync)
+        self.replication = SQLiteReplicationStore(self._readers.get, self._writer.run, self._config_in_tx)
 
     def close(self) -> None:
         self._writer.close()
@@ -81,6 +84,7 @@ class SQLiteMetadataStore:
         self._config_cache.clear()
 
     def _after_commit(self) -> None:
+        self.replication.after_commit()
         if self._buckets_dirty:
             self._buckets_dirty = False
             self._bucket_gen += 1
@@ -160,6 +164,17 @@ class SQLiteMetadataStore:
             self._config_cache[(name, kind)] = value
         return value
 
+    def _config_in_tx(self, conn: sqlite3.Connection, name: str, kind: str) -> str | None:
+        """A bucket config read inside a write transaction (writer thread), through the same cache."""
+        cached = self._config_cache.get((name, kind), _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        row = conn.execute("SELECT value FROM bucket_configs WHERE bucket=? AND name=?", (name, kind)).fetchone()
+        value = str(row[0]) if row else None
+        if not self._buckets_dirty and len(self._config_cache) < 100_000:
+            self._config_cache[(name, kind)] = value
+        return value
+
     async def put_bucket_config(self, name: str, kind: str, value: str | None) -> None:
         def tx(conn: sqlite3.Connection) -> None:
             self._buckets_changed()
@@ -181,19 +196,30 @@ class SQLiteMetadataStore:
         def tx(conn: sqlite3.Connection) -> tuple[ObjectRecord, list[str]]:
             if expect_seq is not False:
                 objects.race_guard(conn, rec.bucket, rec.key, expect_seq)
-            return objects.put_version(conn, rec, versioning, cond)
+            stored, released = objects.put_version(conn, rec, versioning, cond)
+            self.replication.journal(conn, stored, OP_PUT)
+            return stored, released
         return await self._writer.run(tx)
 
     async def delete_object(self, bucket: str, key: str, version_id: str | None, versioning: str,
                             owner: str, guard: Callable[[ObjectRecord], None] | None = None,
                             ) -> tuple[ObjectRecord | None, list[str]]:
         now = time.time()
-        return await self._writer.run(
-            lambda conn: objects.delete(conn, bucket, key, version_id, versioning, owner, now, guard))
+
+        def tx(conn: sqlite3.Connection) -> tuple[ObjectRecord | None, list[str]]:
+            removed, released = objects.delete(conn, bucket, key, version_id, versioning, owner, now, guard)
+            if version_id is None and removed is not None and removed.delete_marker:
+                self.replication.journal(conn, removed, OP_PUT)   # a new delete marker
+            return removed, released
+        return await self._writer.run(tx)
 
     async def set_object_tags(self, bucket: str, key: str, version_id: str | None,
                               tags: dict[str, str]) -> ObjectRecord:
-        return await self._writer.run(lambda conn: objects.set_tags(conn, bucket, key, version_id, tags))
+        def tx(conn: sqlite3.Connection) -> ObjectRecord:
+            rec = objects.set_tags(conn, bucket, key, version_id, tags)
+            self.replication.journal(conn, rec, OP_TAGS)
+            return rec
+        return await self._writer.run(tx)
 
     async def update_object_extra(self, bucket: str, key: str, version_id: str | None,
                                   changes: dict[str, str | None],
@@ -227,8 +253,11 @@ class SQLiteMetadataStore:
 
     async def complete_upload(self, upload_id: str, rec: ObjectRecord, versioning: str,
                               cond: WriteCondition | None, parts: list[PartRecord]) -> tuple[ObjectRecord, list[str]]:
-        return await self._writer.run(
-            lambda conn: multipart.complete_upload(conn, upload_id, rec, versioning, cond, parts))
+        def tx(conn: sqlite3.Connection) -> tuple[ObjectRecord, list[str]]:
+            stored, released = multipart.complete_upload(conn, upload_id, rec, versioning, cond, parts)
+            self.replication.journal(conn, stored, OP_PUT)
+            return stored, released
+        return await self._writer.run(tx)
 
     async def list_uploads(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
                      upload_marker: str | None, max_uploads: int) -> UploadPage:

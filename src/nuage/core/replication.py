@@ -1,0 +1,296 @@
+"""Bucket replication in the core: the configuration model (rules), the router that picks the rules
+a change matches (called inside the write transaction), the wire form of a version, and applying a
+replica on the destination. No HTTP here: shipping lives in :mod:`nuage.replication`."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from nuage.core.ingest import MAX_OBJECT_SIZE, Integrity, ingest
+from nuage.core.lock import EXTRA_HOLD, EXTRA_MODE, EXTRA_UNTIL
+from nuage.core.objects import ObjectService
+from nuage.core.sse import EXTRA_KEYS, SERVER_ALGORITHMS, X_ALGORITHM, X_BUCKET_KEY, X_KMS_KEY_ID, BlobCipher, SSESpec
+from nuage.errors import InvalidRequest, NoSuchBucketConfig, VersionNotFound
+from nuage.storage.meta.base import MetadataStore
+from nuage.storage.meta.records import ObjectRecord, Segment
+from nuage.storage.meta.replication import OP_TAGS, REPLICA, REPLICATION_CONFIG, STATUS
+from nuage.types import VERSIONING_ENABLED
+
+ENABLED = "Enabled"
+DISABLED = "Disabled"
+ARN_PREFIX = "arn:aws:s3:::"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    destination_arn: str
+    priority: int = 0
+    status: str = ENABLED
+    prefix: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+    storage_class: str | None = None
+    delete_markers: bool = False            # DeleteMarkerReplication Status Enabled
+    existing_objects: bool = False          # ExistingObjectReplication Status Enabled
+    filter_form: str = "filter"             # "filter" (V2 schema), "prefix" (V1: Rule/Prefix) or "none"
+    delete_marker_given: bool = True
+    account: str | None = None              # Destination/Account, echoed
+
+    @property
+    def destination_bucket(self) -> str:
+        return self.destination_arn[len(ARN_PREFIX):]
+
+    def matches(self, rec: ObjectRecord) -> bool:
+        if self.status != ENABLED or not rec.key.startswith(self.prefix):
+            return False
+        return all(rec.tags.get(k) == v for k, v in self.tags)
+
+
+@dataclass(frozen=True)
+class ReplicationConfig:
+    role: str
+    rules: tuple[Rule, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> str:
+        return json.dumps({"role": self.role, "rules": [asdict(r) for r in self.rules]})
+
+    @classmethod
+    def from_json(cls, raw: str) -> ReplicationConfig:
+        doc = json.loads(raw)
+        rules = []
+        for r in doc["rules"]:
+            r["tags"] = tuple(tuple(t) for t in r.get("tags", ()))
+            rules.append(Rule(**r))
+        return cls(str(doc.get("role", "")), tuple(rules))
+
+    def validate(self) -> None:
+        """The checks AWS makes on a configuration's rules (InvalidRequest / InvalidArgument)."""
+        if not self.rules:
+            raise InvalidRequest("The replication configuration must have at least one rule.",
+                                 code_hint="MalformedXML")
+        if len(self.rules) > 1000:
+            raise InvalidRequest("A replication configuration can have up to 1,000 rules.")
+        ids = [r.id for r in self.rules]
+        if len(set(ids)) != len(ids):
+            raise InvalidRequest("Rule Id must be unique.", code_hint="InvalidArgument")
+        v2 = [r for r in self.rules if r.filter_form == "filter"]
+        if v2 and len(v2) != len(self.rules):
+            raise InvalidRequest("Rules in one configuration must all use Filter or all use Prefix.",
+                                 code_hint="InvalidArgument")
+        priorities = [r.priority for r in v2]
+        if len(set(priorities)) != len(priorities):
+            raise InvalidRequest("Found duplicate priority " + str(
+                next(p for p in priorities if priorities.count(p) > 1)) + " in the rules",
+                code_hint="InvalidArgument")
+        for r in self.rules:
+            if len(r.id) > 255:
+                raise InvalidRequest("The ID of a rule can be up to 255 characters.", code_hint="InvalidArgument")
+            if not r.destination_arn.startswith(ARN_PREFIX) or not r.destination_bucket:
+                raise InvalidRequest("Invalid bucket ARN.", code_hint="InvalidArgument")
+            if r.filter_form == "filter" and not r.delete_marker_given:
+                raise InvalidRequest("DeleteMarkerReplication must be specified for this version of Cross "
+                                     "Region Replication configuration schema.")
+            if r.tags and r.delete_markers:
+                raise InvalidRequest("Delete marker replication is not supported if any Tag filter is "
+                                     "specified. Please refer to S3 Developer Guide for more information.")
+
+
+_PARSED: dict[str, ReplicationConfig] = {}
+
+
+def parsed(raw: str) -> ReplicationConfig:
+    config = _PARSED.get(raw)
+    if config is None:
+        if len(_PARSED) > 1000:
+            _PARSED.clear()
+        config = _PARSED[raw] = ReplicationConfig.from_json(raw)
+    return config
+
+
+def route(raw: str, rec: ObjectRecord, op: str) -> list[tuple[str, str]]:
+    """The (rule id, destination bucket) pairs a new version, delete marker or tag change goes to:
+    per destination, the matching enabled rule of highest priority (as S3 resolves overlaps)."""
+    best: dict[str, Rule] = {}
+    for rule in parsed(raw).rules:
+        if rec.delete_marker and (not rule.delete_markers or rule.tags):
+            continue
+        if not rule.matches(rec):
+            continue
+        have = best.get(rule.destination_bucket)
+        if have is None or rule.priority > have.priority:
+            best[rule.destination_bucket] = rule
+    del op
+    return [(r.id, dest) for dest, r in best.items()]
+
+
+# -- the wire form of a version -------------------------------------------------------------------
+_WIRE_DROPPED = frozenset((*EXTRA_KEYS, STATUS))
+
+
+def to_wire(rec: ObjectRecord, op: str) -> dict[str, Any]:
+    """What the destination needs to store a version as its source has it (bytes travel apart)."""
+    extra = {k: v for k, v in rec.extra.items() if k not in _WIRE_DROPPED}
+    sse = rec.extra.get(X_ALGORITHM)
+    if sse in SERVER_ALGORITHMS:
+        extra["replicated-sse"] = json.dumps([sse, rec.extra.get(X_KMS_KEY_ID), rec.extra.get(X_BUCKET_KEY)])
+    return {
+        "op": op, "key": rec.key, "version_id": rec.version_id, "size": rec.size, "etag": rec.etag,
+        "last_modified": rec.last_modified, "owner": rec.owner, "delete_marker": rec.delete_marker,
+        "content_type": rec.content_type, "headers": rec.headers, "user_meta": rec.user_meta,
+        "checksums": rec.checksums, "checksum_type": rec.checksum_type, "part_sizes": rec.part_sizes,
+        "part_checksums": rec.part_checksums, "tags": rec.tags, "storage_class": rec.storage_class,
+        "extra": extra,
+    }
+
+
+def encode_wire(doc: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(doc, separators=(",", ":")).encode()).decode()
+
+
+def decode_wire(value: str) -> dict[str, Any]:
+    doc = json.loads(base64.urlsafe_b64decode(value.encode()))
+    if not isinstance(doc, dict):
+        raise ValueError("not an object")
+    return doc
+
+
+def replicable(rec: ObjectRecord) -> str | None:
+    """Why a version cannot be replicated (None: it can). SSE-C bytes cannot be read without the key."""
+    if rec.extra.get(X_ALGORITHM) not in (None, *SERVER_ALGORITHMS):
+        return "Objects encrypted with customer-provided keys (SSE-C) are not replicated."
+    return None
+
+
+class Replicas:
+    """The destination side: store replicas with their source's version ids, idempotently."""
+
+    def __init__(self, meta: MetadataStore, objects: ObjectService) -> None:
+        self.meta = meta
+        self.objects = objects
+
+    async def destination(self, bucket: str) -> None:
+        b = await self.objects.bucket(bucket)
+        if b.versioning != VERSIONING_ENABLED:
+            raise InvalidRequest("Destination bucket must have versioning enabled.")
+
+    async def apply(self, bucket: str, doc: dict[str, Any], body: AsyncIterator[bytes]) -> bool:
+        """Store the version ``doc`` describes (bytes from ``body``); False when it is there already."""
+        b = await self.objects.bucket(bucket)
+        if b.versioning != VERSIONING_ENABLED:
+            raise InvalidRequest("Destination bucket must have versioning enabled.")
+        key, version_id = str(doc["key"]), str(doc["version_id"])
+        if doc.get("op") == OP_TAGS:
+            tags = {str(k): str(v) for k, v in dict(doc.get("tags") or {}).items()}
+            if not await self.meta.replication.replica_tags(bucket, key, version_id, tags):
+                raise VersionNotFound(key=key, version=version_id)
+            return True
+        if await self.meta.get_object(bucket, key, version_id) is not None:
+            async for _ in body:
+                pass
+            return False
+        extra = {str(k): str(v) for k, v in dict(doc.get("extra") or {}).items()}
+        extra[STATUS] = REPLICA
+        if not b.object_lock:
+            for name in (EXTRA_MODE, EXTRA_UNTIL, EXTRA_HOLD):
+                extra.pop(name, None)
+        size = int(doc["size"])
+        rec = ObjectRecord(
+            bucket=bucket, key=key, version_id=version_id, size=size if not doc.get("delete_marker") else 0,
+            etag=str(doc["etag"]), last_modified=float(doc["last_modified"]), owner=str(doc["owner"]),
+            delete_marker=bool(doc.get("delete_marker")), content_type=doc.get("content_type"),
+            headers=dict(doc.get("headers") or {}), user_meta=dict(doc.get("user_meta") or {}),
+            checksums=dict(doc.get("checksums") or {}), checksum_type=doc.get("checksum_type"),
+            part_sizes=doc.get("part_sizes"), part_checksums=doc.get("part_checksums"),
+            tags=dict(doc.get("tags") or {}), storage_class=str(doc.get("storage_class") or "STANDARD"),
+            extra=extra,
+        )
+        blob = None
+        if not rec.delete_marker:
+            data_key = None
+            sse = extra.pop("replicated-sse", None)
+            if sse is not None:
+                algorithm, kms_key, bucket_key = json.loads(sse)
+                data_key, entries = self.objects.keyring.seal(SSESpec(algorithm, kms_key, None, bucket_key == "true"))
+                extra.update(entries)
+            full = rec.checksum_type == "FULL_OBJECT"
+            plain_md5 = ("-" not in rec.etag and sse is None) or (sse is not None and json.loads(sse)[0] == "AES256")
+            integrity = Integrity(
+                content_md5=base64.b64encode(bytes.fromhex(rec.etag)).decode()
+                if plain_md5 and len(rec.etag) == 32 and "-" not in rec.etag else None,
+                length=size, algorithms=list(rec.checksums) if full else [],
+                expected=dict(rec.checksums) if full else {}, max_size=MAX_OBJECT_SIZE)
+            got = await ingest(self.objects.blobs, body, integrity, BlobCipher(data_key) if data_key else None)
+            if got.size != size:
+                self.objects.blobs.delete([got.blob])
+                raise InvalidRequest("The replica's body does not have the size its record announces.",
+                                     code_hint="IncompleteBody")
+            if size:
+                rec.segments = [Segment(got.blob, size)]
+                blob = got.blob
+            else:
+                self.objects.blobs.delete([got.blob])
+        try:
+            applied, released = await self.meta.replication.apply_replica(rec)
+        except Exception:
+            if blob is not None:
+                self.objects.blobs.delete([blob])
+            raise
+        if not applied and blob is not None:
+            self.objects.blobs.delete([blob])
+        await self.objects.release(released)
+        return applied
+
+
+async def get_config(meta: MetadataStore, objects: ObjectService, bucket: str) -> ReplicationConfig:
+    await objects.bucket(bucket)
+    raw = await meta.get_bucket_config(bucket, REPLICATION_CONFIG)
+    if raw is None:
+        raise NoSuchBucketConfig(REPLICATION_CONFIG)
+    return parsed(raw)
+
+
+async def put_config(meta: MetadataStore, objects: ObjectService, bucket: str, config: ReplicationConfig) -> int:
+    """Store a validated configuration; with ExistingObjectReplication, journal the stored versions.
+    Returns how many versions were journaled."""
+    b = await objects.bucket(bucket)
+    if b.versioning != VERSIONING_ENABLED:
+        raise InvalidRequest("Versioning must be 'Enabled' on the bucket to apply a replication configuration")
+    config.validate()
+    await meta.put_bucket_config(bucket, REPLICATION_CONFIG, config.to_json())
+    if any(r.existing_objects for r in config.rules):
+        return await meta.replication.enqueue_existing(bucket)
+    return 0
+
+
+async def delete_config(meta: MetadataStore, objects: ObjectService, bucket: str) -> None:
+    await objects.bucket(bucket)
+    await meta.put_bucket_config(bucket, REPLICATION_CONFIG, None)
+
+
+
+
+# -- where buckets live ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BucketPlace:
+    """Where a bucket lives: its region, that region's endpoint, and its versioning state."""
+
+    bucket: str
+    region: str
+    endpoint: str
+    versioning: str
+
+
+class BucketLocator(Protocol):
+    """Finds a bucket in this region or (asking the registry's peers, cached) in another one."""
+
+    region: str
+
+    async def locate(self, bucket: str) -> BucketPlace | None: ...      # here, else elsewhere()
+
+    async def elsewhere(self, bucket: str) -> BucketPlace | None: ...   # another region (cached)
+
+    async def remote(self, bucket: str) -> BucketPlace | None: ...      # another region (asked now)

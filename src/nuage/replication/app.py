@@ -1,0 +1,139 @@
+"""The internal replication endpoint, on the S3 port under ``/_nuage/replication/`` (no bucket name
+can start with ``_``). Requests are SigV4-signed (service ``nuage-replication``) with a region's key
+from the registry; replicas are accepted only from regions on this region's allow list.
+
+    PUT /_nuage/replication/apply/BUCKET    apply a replica: x-nuage-replica (the version's record,
+                                            base64 JSON), body = the version's bytes
+    GET /_nuage/replication/bucket/BUCKET   {"region", "versioning"} of a bucket of this region
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from nuage.asgi import scope_header, signing_parts
+from nuage.core.replication import Replicas, decode_wire
+from nuage.errors import AccessDenied, BucketNotFound, NuageError, VersionNotFound
+from nuage.replication.registry import RegionEntry, Registry
+from nuage.replication.signing import SERVICE
+from nuage.sigv4 import AuthError, RequestView, authenticate
+from nuage.storage.meta.base import MetadataStore
+
+log = logging.getLogger("nuage.replication")
+
+PREFIX = "/_nuage/replication/"
+RECORD_HEADER = "x-nuage-replica"
+SENDER_HEADER = "x-nuage-source-region"
+
+
+def is_replication_request(scope: dict[str, Any]) -> bool:
+    return str(scope.get("path", "")).startswith(PREFIX)
+
+
+class ReplicationError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+_DOMAIN_STATUS: tuple[tuple[type[NuageError], int, str], ...] = (
+    (BucketNotFound, 404, "NoSuchBucket"),
+    (VersionNotFound, 404, "NoSuchVersion"),
+    (AccessDenied, 403, "AccessDenied"),
+)
+
+
+class ReplicationApp:
+    def __init__(self, registry: Registry, replicas: Replicas, meta: MetadataStore,
+                 max_skew_seconds: int = 900) -> None:
+        self.registry = registry
+        self.replicas = replicas
+        self.meta = meta
+        self.max_skew = max_skew_seconds
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = _Body(receive)
+        try:
+            status, payload = await self._handle(scope, body)
+        except ReplicationError as err:
+            status, payload = err.status, {"code": err.code, "message": err.message}
+        except NuageError as exc:
+            status, code = next(((s, c) for cls, s, c in _DOMAIN_STATUS if isinstance(exc, cls)),
+                                (400, exc.details.get("code_hint") or type(exc).__name__))
+            payload = {"code": code, "message": exc.message}
+        except Exception:
+            log.exception("internal error in the replication endpoint")
+            status, payload = 500, {"code": "InternalError", "message": "Internal failure."}
+        await body.drain()
+        data = json.dumps(payload).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+        await send({"type": "http.response.body", "body": data})
+
+    def _sender(self, scope: dict[str, Any]) -> RegionEntry:
+        raw_path, raw_query, headers = signing_parts(scope)
+        view = RequestView(scope["method"], raw_path, raw_query, headers, datetime.now(UTC))
+        if not scope_header(scope, b"authorization"):
+            raise ReplicationError(403, "AccessDenied", "Access Denied")
+        try:
+            result = authenticate(view, self.registry.secret, region=self.registry.own.name,
+                                  max_skew_seconds=self.max_skew, services=frozenset({SERVICE}))
+        except AuthError as exc:
+            raise ReplicationError(403, exc.code, exc.message) from exc
+        sender = self.registry.by_access_key(result.access_key or "")
+        if sender is None:
+            raise ReplicationError(403, "InvalidAccessKeyId", "The access key is not a region's key.")
+        return sender
+
+    async def _handle(self, scope: dict[str, Any], body: _Body) -> tuple[int, object]:
+        sender = self._sender(scope)
+        method = scope["method"]
+        what, _, bucket = str(scope["path"])[len(PREFIX):].partition("/")
+        bucket = unquote(bucket)
+        if what == "bucket" and method == "GET":
+            rec = await self.meta.get_bucket(bucket)
+            if rec is None:
+                raise BucketNotFound(bucket=bucket)
+            return 200, {"bucket": bucket, "region": rec.region, "versioning": rec.versioning}
+        if what == "apply" and method == "PUT":
+            if not self.registry.accepts(sender.name):
+                raise ReplicationError(403, "AccessDenied", f"This region ({self.registry.own.name}) does not "
+                                       f"accept replication from {sender.name}.")
+            try:
+                doc = decode_wire(scope_header(scope, RECORD_HEADER.encode()))
+            except ValueError as exc:
+                raise ReplicationError(400, "InvalidArgument", "The replica record is not valid.") from exc
+            applied = await self.replicas.apply(bucket, doc, body.chunks())
+            return 200, {"applied": applied}
+        raise ReplicationError(404, "NoSuchRoute", f"No replication operation {method} {scope['path']}.")
+
+
+class _Body:
+    """The request body as chunks, read at most once; what is left is drained before answering."""
+
+    def __init__(self, receive: Any) -> None:
+        self._receive = receive
+        self._done = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while not self._done:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                self._done = True
+                raise ConnectionError("the sender went away")
+            self._done = not message.get("more_body", False)
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+
+    async def drain(self) -> None:
+        try:
+            async for _ in self.chunks():
+                pass
+        except ConnectionError:
+            pass

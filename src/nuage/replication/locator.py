@@ -1,0 +1,71 @@
+"""Where a bucket lives: here, or in a peer region of the registry (asked only on a local miss, and
+cached), so that requests for another region's bucket get a PermanentRedirect and replication knows
+where to ship."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from urllib.parse import quote, urlsplit
+
+from nuage.core.replication import BucketPlace
+from nuage.replication.client import HTTPClient, TransportError
+from nuage.replication.registry import RegionEntry, Registry
+from nuage.replication.signing import sign
+from nuage.storage.meta.base import MetadataStore
+
+FOUND_TTL = 60.0
+MISSING_TTL = 2.0
+LOOKUP_PATH = "/_nuage/replication/bucket/"
+
+
+class Locator:
+    def __init__(self, registry: Registry, meta: MetadataStore, client: HTTPClient) -> None:
+        self.registry = registry
+        self.region = registry.own.name
+        self.meta = meta
+        self.client = client
+        self._cache: dict[str, tuple[BucketPlace | None, float]] = {}
+
+    async def locate(self, bucket: str) -> BucketPlace | None:
+        """Here first, then (cached) the peers."""
+        rec = await self.meta.get_bucket(bucket)
+        if rec is not None:
+            return BucketPlace(bucket, self.region, self.registry.own.endpoint, rec.versioning)
+        return await self.elsewhere(bucket)
+
+    async def elsewhere(self, bucket: str) -> BucketPlace | None:
+        hit = self._cache.get(bucket)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return await self.remote(bucket)
+
+    async def remote(self, bucket: str) -> BucketPlace | None:
+        """Ask every peer now (no cache); the answer is cached for ``elsewhere``."""
+        answers = await asyncio.gather(*(self._ask(peer, bucket) for peer in self.registry.peers))
+        place = next((a for a in answers if a is not None), None)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[bucket] = (place, time.monotonic() + (FOUND_TTL if place else MISSING_TTL))
+        return place
+
+    def forget(self, bucket: str) -> None:
+        self._cache.pop(bucket, None)
+
+    async def _ask(self, peer: RegionEntry, bucket: str) -> BucketPlace | None:
+        path = LOOKUP_PATH + quote(bucket)
+        own = self.registry.own
+        headers = sign("GET", urlsplit(peer.endpoint).netloc, path, {}, access_key=own.access_key,
+                       secret_key=own.secret_key, region=peer.name)
+        try:
+            response = await self.client.request("GET", peer.endpoint + path, headers)
+        except TransportError:
+            return None
+        if response.status != 200:
+            return None
+        try:
+            doc = json.loads(response.body)
+            return BucketPlace(bucket, str(doc["region"]), peer.endpoint, str(doc["versioning"]))
+        except (ValueError, KeyError, TypeError):
+            return None

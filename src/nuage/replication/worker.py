@@ -1,0 +1,235 @@
+"""The shipping worker: reads the outbox, sends each version (bytes, metadata, tags, delete
+markers) to its destination region, and removes a row only once the destination confirmed it.
+
+Order: the rows of one key are shipped one after another in outbox order (a failure stops that
+key's rows for this pass), keys in parallel. A destination that cannot be reached (or answers 5xx)
+is backed off exponentially (0.2 s to 5 s) and its rows wait in the outbox, which survives restarts.
+A destination that refuses (4xx: not allowed, no such bucket, versioning off) marks the version
+FAILED and the row is dropped; failures are counted per rule."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
+
+from nuage.core.objects import ObjectService
+from nuage.core.replication import encode_wire, replicable, to_wire
+from nuage.replication.app import PREFIX, RECORD_HEADER
+from nuage.replication.client import HTTPClient, HTTPResponse, TransportError
+from nuage.replication.locator import Locator
+from nuage.replication.registry import Registry
+from nuage.replication.signing import sign
+from nuage.storage.meta.base import MetadataStore
+from nuage.storage.meta.records import ObjectRecord
+from nuage.storage.meta.replication import OP_PUT, OP_TAGS, OutboxRow
+
+log = logging.getLogger("nuage.replication")
+
+BATCH = 2000
+LANES = 16
+BACKOFF_MIN, BACKOFF_MAX = 0.2, 5.0
+IDLE_WAIT = 5.0
+MIN_PASS_GAP = 0.1
+
+
+@dataclass
+class RuleStats:
+    shipped: int = 0
+    lags: deque[float] = field(default_factory=lambda: deque(maxlen=2000))
+    last_shipped: float | None = None
+
+
+class Retry(Exception):
+    """The destination could not take the row now; try again later."""
+
+
+class Shipper:
+    def __init__(self, meta: MetadataStore, objects: ObjectService, registry: Registry, locator: Locator,
+                 client: HTTPClient, lanes: int = LANES) -> None:
+        self.meta = meta
+        self.objects = objects
+        self.registry = registry
+        self.locator = locator
+        self.client = client
+        self.lanes = lanes
+        self.stats: dict[tuple[str, str], RuleStats] = {}
+        self.down: dict[str, tuple[float, float]] = {}     # region -> (retry at, current backoff)
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- wake-ups from the writer thread ---------------------------------------------------------
+    def notify(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.meta.replication.set_notify(self.notify)
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    progressed, waiting = await self.pass_once()
+                except Exception:
+                    log.exception("replication pass failed")
+                    progressed, waiting = False, True
+                if progressed:
+                    continue
+                if waiting:   # a destination is backing off: new writes do not start a pass at once
+                    await asyncio.sleep(MIN_PASS_GAP)
+                timeout = self._next_retry() if waiting else IDLE_WAIT
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+        finally:
+            self.meta.replication.set_notify(None)
+
+    def _next_retry(self) -> float:
+        now = time.monotonic()
+        times = [at - now for at, _ in self.down.values()]
+        return max(0.05, min(times)) if times else BACKOFF_MIN
+
+    async def pass_once(self) -> tuple[bool, bool]:
+        """Ship what can be shipped now. (anything done, anything left waiting)."""
+        rows = self.meta.replication.pending(BATCH)
+        if not rows:
+            return False, False
+        groups: dict[tuple[str, str], list[OutboxRow]] = {}
+        for row in rows:
+            groups.setdefault((row.bucket, row.key), []).append(row)
+        lanes = asyncio.Semaphore(self.lanes)
+        outcomes = await asyncio.gather(*(self._group(g, lanes) for g in groups.values()))
+        done = sum(d for d, _ in outcomes)
+        waiting = any(w for _, w in outcomes)
+        return done > 0, waiting
+
+    async def _group(self, rows: list[OutboxRow], lanes: asyncio.Semaphore) -> tuple[int, bool]:
+        done = 0
+        async with lanes:
+            for row in rows:
+                try:
+                    await self.ship(row)
+                except Retry:
+                    return done, True
+                done += 1
+        return done, False
+
+    # -- one row ------------------------------------------------------------------------------------
+    async def ship(self, row: OutboxRow) -> None:
+        """Ship one row and remove it, or mark it failed; raises Retry when it must wait."""
+        place = await self.locator.locate(row.dest_bucket)
+        if place is None:
+            await self._transient(row, None, f"destination bucket {row.dest_bucket} not found in any region")
+            return
+        region = self.registry.regions.get(place.region)
+        if region is None:
+            await self._transient(row, None, f"region {place.region} is not in the registry")
+            return
+        at = self.down.get(region.name)
+        if at is not None and at[0] > time.monotonic():
+            raise Retry()
+        rec = await self.meta.get_object(row.bucket, row.key, row.version_id)
+        if rec is None:                      # the version was removed before it could be shipped
+            await self.meta.replication.done(row)
+            return
+        reason = replicable(rec)
+        if reason is not None:
+            await self.meta.replication.failed(row, reason)
+            return
+        op = row.op
+        response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, op)
+        if response is not None and response.status == 404 and op == OP_TAGS and _code(response) == "NoSuchVersion":
+            response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, OP_PUT)
+        if response is None or response.status >= 500 or response.status == 429:
+            why = "unreachable" if response is None else f"HTTP {response.status} {_code(response)}"
+            await self._transient(row, region.name, f"{region.name}: {why}")
+            return
+        self.down.pop(region.name, None)
+        if response.status >= 300:
+            await self.meta.replication.failed(row, f"{region.name}: {_code(response)}: {_message(response)}")
+            self.locator.forget(row.dest_bucket)
+            return
+        await self.meta.replication.done(row)
+        stats = self.stats.setdefault((row.bucket, row.rule_id), RuleStats())
+        stats.shipped += 1
+        stats.last_shipped = time.time()
+        stats.lags.append(max(0.0, stats.last_shipped - row.created))
+
+    async def _transient(self, row: OutboxRow, region: str | None, error: str) -> None:
+        if region is not None:
+            _, backoff = self.down.get(region, (0.0, BACKOFF_MIN / 2))
+            backoff = min(BACKOFF_MAX, backoff * 2)
+            self.down[region] = (time.monotonic() + backoff, backoff)
+        else:
+            self.locator.forget(row.dest_bucket)
+        await self.meta.replication.attempt_failed(row, error)
+        raise Retry()
+
+    async def _send(self, region: str, endpoint: str, dest_bucket: str, rec: ObjectRecord,
+                    op: str) -> HTTPResponse | None:
+        path = PREFIX + "apply/" + quote(dest_bucket)
+        with_body = op == OP_PUT and not rec.delete_marker
+        headers = {RECORD_HEADER: encode_wire(to_wire(rec, op))}
+        own = self.registry.own
+        signed = sign("PUT", urlsplit(endpoint).netloc, path, headers, access_key=own.access_key,
+                      secret_key=own.secret_key, region=region)
+
+        def body() -> AsyncIterator[bytes]:
+            return self.objects.stream(rec)
+
+        try:
+            return await self.client.request("PUT", endpoint + path, signed, body if with_body else None,
+                                             rec.size if with_body else 0)
+        except TransportError as exc:
+            log.info("replication to %s: %s", region, exc)
+            return None
+
+    # -- operators --------------------------------------------------------------------------------
+    def status(self) -> dict[str, object]:
+        now = time.time()
+        rules: dict[tuple[str, str], dict[str, object]] = {}
+
+        def entry(bucket: str, rule: str, dest: str) -> dict[str, object]:
+            return rules.setdefault((bucket, rule), {
+                "bucket": bucket, "rule": rule, "destination": dest, "backlog": 0, "oldest_pending_seconds": None,
+                "max_attempts": 0, "last_error": None, "failed": 0, "last_failure": None, "shipped": 0,
+                "lag_p50_seconds": None, "lag_p99_seconds": None})
+
+        for b in self.meta.replication.backlog():
+            e = entry(b.bucket, b.rule_id, b.dest_bucket)
+            e.update(backlog=b.pending, oldest_pending_seconds=round(now - b.oldest, 3) if b.oldest else None,
+                     max_attempts=b.max_attempts, last_error=b.last_error)
+        for f in self.meta.replication.failures():
+            e = entry(f.bucket, f.rule_id, f.dest_bucket)
+            e.update(failed=f.failed, last_failure=f.last_error)
+        for (bucket, rule), s in self.stats.items():
+            e = rules.get((bucket, rule)) or entry(bucket, rule, "")
+            lags = sorted(s.lags)
+            e.update(shipped=s.shipped,
+                     lag_p50_seconds=round(lags[len(lags) // 2], 4) if lags else None,
+                     lag_p99_seconds=round(lags[min(len(lags) - 1, int(len(lags) * 0.99))], 4) if lags else None)
+        down = {r: round(max(0.0, at - time.monotonic()), 3) for r, (at, _) in self.down.items()}
+        return {"region": self.registry.own.name, "rules": list(rules.values()),
+                "destinations_backing_off": down}
+
+
+def _code(response: HTTPResponse) -> str:
+    try:
+        return str(json.loads(response.body).get("code", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _message(response: HTTPResponse) -> str:
+    try:
+        return str(json.loads(response.body).get("message", ""))
+    except (ValueError, AttributeError):
+        return ""
