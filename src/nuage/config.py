@@ -30,6 +30,7 @@ class Settings:
     master_key: str | None = field(default=None, repr=False)   # base64; else DATA/keys/master.key
     console_session_seconds: float = 8 * 3600.0     # how long a console sign-in lasts
     regions_file: Path | None = None     # the region registry (JSON); None: a region alone, no replication
+    usage_interval_seconds: float = 300.0            # how often usage per bucket is sampled (console charts)
 
     @property
     def scheme(self) -> str:
@@ -64,7 +65,8 @@ def settings_from_env(**overrides: object) -> Settings:
                       ("NUAGE_MULTIPART_EXPIRY", "multipart_expiry_seconds"),
                       ("NUAGE_LIFECYCLE_INTERVAL", "lifecycle_interval_seconds"),
                       ("NUAGE_LIFECYCLE_DAY_SECONDS", "lifecycle_day_seconds"),
-                      ("NUAGE_CONSOLE_SESSION_SECONDS", "console_session_seconds")):
+                      ("NUAGE_CONSOLE_SESSION_SECONDS", "console_session_seconds"),
+                      ("NUAGE_USAGE_INTERVAL", "usage_interval_seconds")):
         if var in os.environ:
             env[name] = float(os.environ[var])
     env.update({k: v for k, v in overrides.items() if v is not None})

@@ -21,6 +21,7 @@ from nuage.admin.app import AdminApp, is_admin_request
 from nuage.asgi import ASGIApp, Dispatcher, Predicate
 from nuage.config import Settings
 from nuage.console import build_console, is_console_request
+from nuage.console.usage import RequestMeter, UsageSampler
 from nuage.core.buckets import BucketService
 from nuage.core.iam import IAM, SecretBox
 from nuage.core.identities import Identities
@@ -200,16 +201,20 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     admin_app = AdminApp(iam, services.identities, Quotas(meta), operator.canonical_id, settings.region,
                          settings.max_skew_seconds)
     s3_app = S3App(services)
-    console_app = build_console(services, s3_app, iam, Quotas(meta), [settings.region])
+    meter = RequestMeter(s3_app, [settings.domain or "", *settings.extra_domains])   # requests per bucket
+    console_app = build_console(services, s3_app, iam_app, iam, meta, [settings.region])
     replication = start_replication(settings, meta, services)
     admin_app.replication_status = replication.status if replication else None
     routes: list[tuple[Predicate, ASGIApp]] = [(is_admin_request, admin_app), (is_iam_request, iam_app),
                                                (is_console_request, console_app)]
     if replication is not None:
         routes.append((is_replication_request, replication.app))
-    protocols = Dispatcher(routes, s3_app)
-    app = Lifespan(protocols, meta, blobs, settings, services,
-                   [replication.shipper.run] if replication is not None else [])
+    protocols = Dispatcher(routes, meter)
+    sampler = UsageSampler(meta, meter, settings.usage_interval_seconds)
+    background = [sampler.run_forever]
+    if replication is not None:
+        background.append(replication.shipper.run)
+    app = Lifespan(protocols, meta, blobs, settings, services, background)
     if announce:
         endpoint = settings.endpoint
         print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)

@@ -12,14 +12,14 @@ from nuage.console.context import Console
 from nuage.console.gateway import Gateway
 from nuage.console.session import Sessions, load_key
 from nuage.core.iam import IAM
-from nuage.core.quotas import Quotas
 from nuage.s3.context import Services
+from nuage.storage.meta.base import MetadataStore
 
 __all__ = ["ConsoleApp", "build_console", "is_console_request"]
 
 
-def build_console(services: Services, s3_app: ASGIApp, iam: IAM, quotas: Quotas,
+def build_console(services: Services, s3_app: ASGIApp, iam_app: ASGIApp, iam: IAM, meta: MetadataStore,
                   regions: Sequence[str]) -> ConsoleApp:
     settings = services.settings
     sessions = Sessions(load_key(settings.data_dir), settings.console_session_seconds)
-    return ConsoleApp(Console(services, Gateway(s3_app, settings.region), sessions, iam, quotas, list(regions)))
+    return ConsoleApp(Console(services, Gateway(s3_app, iam_app, settings.region), sessions, iam, meta, list(regions)))

@@ -10,14 +10,14 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from nuage.console.gateway import Gateway, S3Reply
+from nuage.console.gateway import Gateway, S3Failure, S3Reply
 from nuage.console.http import HTTPError, Request, Response, url
 from nuage.console.permissions import can
 from nuage.console.session import Session, Sessions
 from nuage.core.iam import IAM
 from nuage.core.identities import Identity
-from nuage.core.quotas import Quotas
 from nuage.s3.context import Services
+from nuage.storage.meta.base import MetadataStore
 
 
 def human_size(n: int | None) -> str:
@@ -54,7 +54,7 @@ class Console:
     gateway: Gateway
     sessions: Sessions
     iam: IAM
-    quotas: Quotas
+    meta: MetadataStore
     regions: Sequence[str]
     templates: Environment = field(default_factory=make_templates)
 
@@ -91,6 +91,13 @@ class Ctx:
                    headers: Sequence[tuple[str, str]] = ()) -> S3Reply:
         return await self.console.gateway.must(self.user, method, self.req.base_url, bucket, key, query, body,
                                                headers, self.req.client)
+
+    async def iam(self, action: str, params: Sequence[tuple[str, str]] = ()) -> S3Reply:
+        """An IAM API call as the signed-in user; raises S3Failure when refused."""
+        reply = await self.console.gateway.iam(self.user, self.req.base_url, action, params, self.req.client)
+        if not reply.ok:
+            raise S3Failure(reply)
+        return reply
 
     def presign(self, method: str, bucket: str, key: str | None = None, query: Sequence[tuple[str, str]] = (),
                 expires: int = 3600) -> str:

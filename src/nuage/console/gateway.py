@@ -40,21 +40,23 @@ class S3Reply:
     def document(self) -> ET.Element:
         return xml.parse(self.body, limit=64 * 1024 * 1024)
 
+    def _error_field(self, name: str) -> str:
+        """A field of an error document (S3's <Error> or IAM's <ErrorResponse><Error>)."""
+        if not self.body:
+            return ""
+        try:
+            found = next(self.document().iter(name), None)
+        except MalformedXML:
+            return ""
+        return (found.text or "") if found is not None else ""
+
     @property
     def error_code(self) -> str:
-        if self.ok or not self.body:
-            return "" if self.ok else str(self.status)
-        try:
-            return xml.child_text(self.document(), "Code") or str(self.status)
-        except MalformedXML:
-            return str(self.status)
+        return "" if self.ok else self._error_field("Code") or str(self.status)
 
     @property
     def error_message(self) -> str:
-        try:
-            return xml.child_text(self.document(), "Message") or self.error_code
-        except MalformedXML:
-            return self.error_code
+        return self._error_field("Message") or self.error_code
 
 
 class S3Failure(Exception):
@@ -75,7 +77,7 @@ def object_path(bucket: str, key: str | None = None) -> str:
 
 
 def sign_headers(ident: Identity, region: str, method: str, host: str, path: str, raw_query: str, body: bytes,
-                 headers: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+                 headers: Sequence[tuple[str, str]], service: str = "s3") -> list[tuple[str, str]]:
     """The request's headers with a SigV4 Authorization header (all headers signed, the body's hash too)."""
     now = datetime.now(UTC)
     amz_date = format_amz_date(now)
@@ -84,20 +86,66 @@ def sign_headers(ident: Identity, region: str, method: str, host: str, path: str
                    *((k.lower(), v) for k, v in headers)]
     grouped = header_map(all_headers)
     signed = sorted(grouped)
-    scope = f"{amz_date[:8]}/{region}/s3/aws4_request"
+    scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
     canonical = "\n".join([method, canonical_uri(path), canonical_query(parse_query(raw_query)),
                            canonical_headers(grouped, signed), ";".join(signed), payload])
-    signature = hmac_sha256_hex(signing_key(ident.secret, amz_date[:8], region, "s3"),
+    signature = hmac_sha256_hex(signing_key(ident.secret, amz_date[:8], region, service),
                                 string_to_sign(amz_date, scope, canonical))
     auth = (f"{ALGORITHM} Credential={ident.access_key}/{scope}, SignedHeaders={';'.join(signed)}, "
             f"Signature={signature}")
     return [*all_headers, ("authorization", auth)]
 
 
+async def _call_app(app: ASGIApp, scope: dict[str, Any], body: bytes) -> S3Reply:
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    status = 500
+    out_headers: dict[str, str] = {}
+    chunks: list[bytes] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+            for k, v in message.get("headers", ()):
+                out_headers[k.decode("latin-1").lower()] = v.decode("utf-8", errors="replace")
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return S3Reply(status, out_headers, b"".join(chunks))
+
+
+def _scope(method: str, scheme: str, path: str, raw_query: str, headers: list[tuple[bytes, bytes]],
+           client: str) -> dict[str, Any]:
+    return {"type": "http", "http_version": "1.1", "method": method, "scheme": scheme, "path": unquote(path),
+            "raw_path": path.encode("latin-1"), "query_string": raw_query.encode("latin-1"), "headers": headers,
+            "client": (client or "127.0.0.1", 0), "server": None, "root_path": ""}
+
+
 class Gateway:
-    def __init__(self, s3_app: ASGIApp, region: str) -> None:
+    def __init__(self, s3_app: ASGIApp, iam_app: ASGIApp, region: str) -> None:
         self.s3_app = s3_app
+        self.iam_app = iam_app
         self.region = region
+
+    async def iam(self, ident: Identity, base_url: str, action: str, params: Sequence[tuple[str, str]] = (),
+                  client: str = "") -> S3Reply:
+        """One IAM API call (form POST, SigV4 for the service ``iam``) as ``ident``, answered in-process."""
+        body = urlencode([("Action", action), ("Version", "2010-05-08"), *params]).encode()
+        host = urlsplit(base_url).netloc
+        headers = sign_headers(ident, "us-east-1", "POST", host, "/", "", body,
+                               [("content-type", "application/x-www-form-urlencoded; charset=utf-8")], "iam")
+        raw = [(k.encode("latin-1"), v.encode("utf-8")) for k, v in headers]
+        raw.append((b"content-length", str(len(body)).encode()))
+        return await _call_app(self.iam_app, _scope("POST", urlsplit(base_url).scheme, "/", "", raw, client), body)
 
     def presign(self, ident: Identity, method: str, base_url: str, bucket: str, key: str | None = None,
                 query: Sequence[tuple[str, str]] = (), expires: int = 3600) -> str:
@@ -116,36 +164,8 @@ class Gateway:
         signed_headers = sign_headers(ident, self.region, method, host, path, raw_query, body, headers)
         raw_headers = [(k.encode("latin-1"), v.encode("utf-8")) for k, v in signed_headers]
         raw_headers.append((b"content-length", str(len(body)).encode()))
-        scope: dict[str, Any] = {
-            "type": "http", "http_version": "1.1", "method": method,
-            "scheme": urlsplit(base_url).scheme, "path": unquote(path), "raw_path": path.encode("latin-1"),
-            "query_string": raw_query.encode("latin-1"), "headers": raw_headers,
-            "client": (client or "127.0.0.1", 0), "server": None, "root_path": "",
-        }
-        sent = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        status = 500
-        out_headers: dict[str, str] = {}
-        chunks: list[bytes] = []
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-                for k, v in message.get("headers", ()):
-                    out_headers[k.decode("latin-1").lower()] = v.decode("utf-8", errors="replace")
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.s3_app(scope, receive, send)
-        return S3Reply(status, out_headers, b"".join(chunks))
+        scope = _scope(method, urlsplit(base_url).scheme, path, raw_query, raw_headers, client)
+        return await _call_app(self.s3_app, scope, body)
 
     async def must(self, ident: Identity, method: str, base_url: str, bucket: str | None = None,
                    key: str | None = None, query: Sequence[tuple[str, str]] = (), body: bytes = b"",

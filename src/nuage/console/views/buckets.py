@@ -18,7 +18,7 @@ async def _page(ctx: Ctx, status: int = 200, error: str = "", name: str = "") ->
         if not b.region:
             b.region = await s3ops.bucket_region(ctx, b.name)
         b.versioning = await s3ops.bucket_versioning(ctx, b.name)
-        b.bytes, b.objects = await ctx.console.services.buckets.meta.bucket_usage(b.name)
+        b.bytes, b.objects = await ctx.console.meta.bucket_usage(b.name)
         b.may_delete = await ctx.can("DeleteBucket", b.name)
 
     await asyncio.gather(*(fill(b) for b in buckets))

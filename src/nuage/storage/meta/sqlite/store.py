@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from nuage.storage.meta.records import (
     WriteCondition,
 )
 from nuage.storage.meta.replication import OP_PUT, OP_TAGS
-from nuage.storage.meta.sqlite import listing, multipart, objects
+from nuage.storage.meta.sqlite import console, listing, multipart, objects
 from nuage.storage.meta.sqlite.db import Readers, Writer, connect, migrate
 from nuage.storage.meta.sqlite.iam import SQLiteIAMStore
 from nuage.storage.meta.sqlite.replication import SQLiteReplicationStore
@@ -283,6 +283,22 @@ class SQLiteMetadataStore:
         """(bytes, objects) stored in a bucket, every version counted."""
         row = self._r.execute("SELECT bytes, objects FROM bucket_usage WHERE bucket=?", (bucket,)).fetchone()
         return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    # -- the console (usage samples, console passwords) ------------------------------------------------
+    async def bucket_usage_all(self) -> list[tuple[str, int, int]]:
+        return console.bucket_usage_all(self._r)
+
+    async def add_usage_samples(self, rows: Sequence[tuple[str, int, int, int, int]], keep_after: int) -> None:
+        await self._writer.run(lambda conn: console.add_usage_samples(conn, rows, keep_after))
+
+    async def usage_samples(self, buckets: Sequence[str], since: int) -> list[tuple[str, int, int, int, int]]:
+        return console.usage_samples(self._r, buckets, since)
+
+    def get_console_password(self, account_id: str, user_name: str) -> str | None:
+        return console.get_console_password(self._r, account_id, user_name)
+
+    def set_console_password(self, account_id: str, user_name: str, hashed: str | None) -> None:
+        self._writer.run_sync(lambda conn: console.set_console_password(conn, account_id, user_name, hashed))
 
     # -- sweeper support ----------------------------------------------------------------------------
     def blob_referenced(self, blob_id: str) -> bool:

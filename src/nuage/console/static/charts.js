@@ -1,0 +1,37 @@
+// Nuage console: usage charts (uPlot) from the JSON the page carries in <script id="usage-data">.
+(function () {
+  "use strict";
+  var source = document.getElementById("usage-data");
+  if (!source || !window.uPlot) { return; }
+  var data = JSON.parse(source.textContent);
+  var colours = ["#1f5fbf", "#c2410c", "#15803d", "#7e22ce", "#be123c", "#0e7490", "#a16207", "#4338ca"];
+  function units(bytes) {
+    var u = ["B", "KiB", "MiB", "GiB", "TiB"], i = 0;
+    while (Math.abs(bytes) >= 1024 && i < u.length - 1) { bytes /= 1024; i++; }
+    return (i ? bytes.toFixed(1) : bytes) + " " + u[i];
+  }
+  var COUNTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 1e6, 1e7, 1e8];
+  function draw(id, series, valueFormat, bars) {
+    var el = document.getElementById(id);
+    if (!el || !data.times.length) { return; }
+    var width = Math.max(280, el.clientWidth - 16);
+    var opts = {
+      width: width, height: 260,
+      series: [{}].concat(data.buckets.map(function (b, i) {
+        var s = {label: b, stroke: colours[i % colours.length], width: 2, spanGaps: true,
+                 value: function (u, v) { return v == null ? "–" : valueFormat(v); }};
+        if (bars) { s.fill = colours[i % colours.length] + "33"; s.paths = uPlot.paths.bars({size: [0.6, 40]}); }
+        return s;
+      })),
+      axes: [{}, {values: function (u, vals) { return vals.map(valueFormat); }, size: 70,
+                  incrs: bars ? COUNTS : undefined}],
+    };
+    var rows = [data.times].concat(data.buckets.map(function (b) { return series[b]; }));
+    var chart = new uPlot(opts, rows, el);
+    window.addEventListener("resize", function () {
+      chart.setSize({width: Math.max(280, el.clientWidth - 16), height: 260});
+    });
+  }
+  draw("storage-chart", data.storage, units, false);
+  draw("requests-chart", data.requests, function (v) { return String(Math.round(v)); }, true);
+})();
