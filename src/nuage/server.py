@@ -10,7 +10,7 @@ import logging
 import os
 import secrets
 import string
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from nuage.console import build_console, is_console_request
 from nuage.console.usage import RequestMeter, UsageSampler
 from nuage.core.buckets import BucketService
 from nuage.core.iam import IAM, SecretBox
-from nuage.core.identities import Identities
+from nuage.core.identities import Identities, Identity
 from nuage.core.lifecycle import LifecycleWorker
 from nuage.core.lifecycle import run_forever as run_lifecycle
 from nuage.core.multipart import MultipartService
@@ -34,11 +34,14 @@ from nuage.core.replication import Replicas
 from nuage.core.replication import route as replication_route
 from nuage.core.sse import Keyring
 from nuage.iam_api.app import IAMApp, is_iam_request
+from nuage.query.app import QueryApp, is_query_request
+from nuage.query.jobs import QueryService
 from nuage.replication.app import ReplicationApp, is_replication_request
 from nuage.replication.client import HTTPClient
 from nuage.replication.locator import Locator
 from nuage.replication.registry import load_registry
 from nuage.replication.worker import Shipper
+from nuage.s3.access import identity_may
 from nuage.s3.app import S3App
 from nuage.s3.context import Services
 from nuage.storage import sweeper
@@ -132,6 +135,17 @@ def start_replication(settings: Settings, meta: SQLiteMetadataStore, services: S
     return Replication(app, Shipper(meta, services.objects, registry, locator, client))
 
 
+def build_query(settings: Settings, meta: SQLiteMetadataStore, services: Services) -> QueryApp:
+    """SQL jobs: DuckDB over the stored blobs, each object read checked like an S3 GetObject."""
+    async def may(caller: Identity, action: str, bucket: str, key: str | None,
+                  conditions: Mapping[str, Sequence[str]]) -> bool:
+        return await identity_may(services, caller, action, bucket, key, conditions)
+
+    service = QueryService(meta.jobs, services.objects, may, settings.data_dir)
+    service.recover()
+    return QueryApp(service, services.identities, settings.region, settings.max_skew_seconds)
+
+
 class Lifespan:
     """ASGI lifespan wrapper that runs the sweeper (and, given the services, the lifecycle worker)
     while the server runs."""
@@ -205,8 +219,9 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     console_app = build_console(services, s3_app, iam_app, iam, meta, [settings.region])
     replication = start_replication(settings, meta, services)
     admin_app.replication_status = replication.status if replication else None
+    query_app = build_query(settings, meta, services)
     routes: list[tuple[Predicate, ASGIApp]] = [(is_admin_request, admin_app), (is_iam_request, iam_app),
-                                               (is_console_request, console_app)]
+                                               (is_query_request, query_app), (is_console_request, console_app)]
     if replication is not None:
         routes.append((is_replication_request, replication.app))
     protocols = Dispatcher(routes, meter)

@@ -27,6 +27,7 @@ class AdminClient:
     secret_key: str
     region: str = "us-east-1"
     verify: bool = True
+    service: str = SERVICE          # nuage-admin; nuage-query for `nuage query`
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         try:
@@ -40,7 +41,7 @@ class AdminClient:
         url = self.endpoint.rstrip("/") + path
         request = AWSRequest(method=method, url=url, data=data,
                              headers={"Content-Type": "application/json"} if data else {})
-        SigV4Auth(Credentials(self.access_key, self.secret_key), SERVICE, self.region).add_auth(request)
+        SigV4Auth(Credentials(self.access_key, self.secret_key), self.service, self.region).add_auth(request)
         prepared = request.prepare()
         req = urllib.request.Request(prepared.url, data=data or None, method=method,
                                      headers=dict(prepared.headers.items()))

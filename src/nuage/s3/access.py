@@ -353,3 +353,24 @@ async def _decide(svc: Services, caller: Identity | None, principal: Principal, 
             allowed = decide(identity_policies, None, ctx, same_account=same_account, is_root=is_root,
                              acl_allows=acl)
     return allowed
+
+
+async def identity_may(svc: Services, caller: Identity, action: str, bucket_name: str, key: str | None,
+                       conditions: Mapping[str, Sequence[str]]) -> bool:
+    """Whether ``caller`` may run ``action`` (s3:GetObject, s3:PutObject, s3:ListBucket) on an object, or on
+    the bucket when ``key`` is None, outside an S3 request: the same decision (identity policies, bucket
+    policy, ACLs, object ownership) for services that read stored objects on a caller's behalf (SQL jobs)."""
+    bucket = await svc.buckets.find(bucket_name)
+    if bucket is None:
+        return False
+    policy = await bucket_policy(svc, bucket)
+    if caller.is_root and caller.canonical_id == bucket.owner and policy is None:
+        return True
+    resource = ARN_PREFIX + bucket_name + (f"/{key}" if key is not None else "")
+    obj: ObjectRecord | None = None
+    if key is not None and action.lower() not in BUCKET_DECIDED:
+        obj = await svc.objects.find(bucket_name, key, None)
+        if obj is not None and obj.delete_marker:
+            obj = None
+    return await _decide(svc, caller, caller.principal(), svc.identities.policies(caller),
+                         Permission(action, resource), dict(conditions), bucket, policy, obj)

@@ -23,6 +23,7 @@ from nuage.storage.meta.replication import OP_PUT, OP_TAGS
 from nuage.storage.meta.sqlite import console, listing, multipart, objects
 from nuage.storage.meta.sqlite.db import Readers, Writer, connect, migrate
 from nuage.storage.meta.sqlite.iam import SQLiteIAMStore
+from nuage.storage.meta.sqlite.jobs import SQLiteJobStore
 from nuage.storage.meta.sqlite.replication import SQLiteReplicationStore
 
 _MISSING = object()
@@ -53,6 +54,7 @@ class SQLiteMetadataStore:
         self._readers = Readers(path, fsync=fsync)
         self.iam = SQLiteIAMStore(self._readers.get, self._writer.run_sync)
         self.replication = SQLiteReplicationStore(self._readers.get, self._writer.run, self._config_in_tx)
+        self.jobs = SQLiteJobStore(self._readers.get, self._writer.run_sync)   # SQL jobs (nuage.query)
 
     def close(self) -> None:
         self._writer.close()

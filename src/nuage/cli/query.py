@@ -1,0 +1,131 @@
+"""`nuage query "SQL"`: run a SQL job on a running server (signed query API) and print its result.
+
+    nuage query "SELECT region, sum(amount) FROM 's3://sales/2015/*.parquet' GROUP BY 1"
+    nuage query --save s3://reports/by-region.parquet "SELECT ..."
+    nuage query --jobs                 list recent jobs
+    nuage query --cancel JOB_ID        cancel one
+
+Keys come from options or from $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY (any user's key: the job
+reads what that user may read), the endpoint from --endpoint or $NUAGE_ENDPOINT.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from nuage.cli.admin import AdminClient
+
+SERVICE = "nuage-query"
+POLL_SECONDS = 0.3
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def _job_line(job: dict[str, Any]) -> str:
+    duration = job.get("duration_seconds")
+    took = f"{duration:.2f}s" if isinstance(duration, int | float) else "-"
+    return (f"job {job['id']} {job['status']}: {job.get('objects', 0)} objects, "
+            f"{_size(int(job.get('bytes_scanned') or 0))} scanned, {job.get('rows') or 0} rows, {took}")
+
+
+def _wait(client: AdminClient, job: dict[str, Any], console: Console, quiet: bool) -> dict[str, Any]:
+    if job["status"] in ("succeeded", "failed", "cancelled"):
+        return job
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=console, transient=True,
+                  disable=quiet) as bar:
+        task = bar.add_task(f"job {job['id']} {job['status']}", total=100)
+        try:
+            while job["status"] not in ("succeeded", "failed", "cancelled"):
+                time.sleep(POLL_SECONDS)
+                job = client.call("GET", f"/query/jobs/{job['id']}")
+                bar.update(task, description=f"job {job['id']} {job['status']}",
+                           completed=float(job.get("progress") or 0.0))
+        except KeyboardInterrupt:
+            job = client.call("POST", f"/query/jobs/{job['id']}/cancel")
+    return job
+
+
+def _print_table(console: Console, columns: list[str], rows: list[list[Any]]) -> None:
+    table = Table(show_lines=False, header_style="bold")
+    for c in columns:
+        table.add_column(c)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+@click.command("query")
+@click.argument("sql", required=False)
+@click.option("--endpoint", envvar="NUAGE_ENDPOINT", default="http://127.0.0.1:9000", show_default=True,
+              help="Server URL ($NUAGE_ENDPOINT).")
+@click.option("--access-key", envvar="AWS_ACCESS_KEY_ID", required=True, help="Access key ($AWS_ACCESS_KEY_ID).")
+@click.option("--secret-key", envvar="AWS_SECRET_ACCESS_KEY", required=True,
+              help="Secret key ($AWS_SECRET_ACCESS_KEY).")
+@click.option("--region", envvar="NUAGE_REGION", default="us-east-1", show_default=True)
+@click.option("--no-verify-tls", is_flag=True, help="Do not verify the server's TLS certificate.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="How to print the result.")
+@click.option("--save", metavar="s3://BUCKET/KEY", help="Write the result as an object (.csv or .parquet).")
+@click.option("--max-rows", type=int, default=1000, show_default=True, help="Rows to fetch and print.")
+@click.option("--jobs", "list_jobs", is_flag=True, help="List recent jobs instead of running one.")
+@click.option("--cancel", "cancel_id", metavar="JOB_ID", help="Cancel a job.")
+def query(sql: str | None, endpoint: str, access_key: str, secret_key: str, region: str, no_verify_tls: bool,
+          fmt: str, save: str | None, max_rows: int, list_jobs: bool, cancel_id: str | None) -> None:
+    """Run SQL over stored objects: FROM 's3://bucket/prefix/*.parquet' (CSV and JSON too)."""
+    client = AdminClient(endpoint, access_key, secret_key, region, not no_verify_tls, service=SERVICE)
+    console = Console(stderr=False)
+    errors = Console(stderr=True)
+    if list_jobs:
+        jobs = client.call("GET", "/query/jobs")["jobs"]
+        rows = [[j["id"], j["status"], str(j.get("objects", 0)), _size(int(j.get("bytes_scanned") or 0)),
+                 "" if j.get("duration_seconds") is None else f"{j['duration_seconds']:.2f}s",
+                 j["sql"][:60]] for j in jobs]
+        _print_table(console, ["ID", "STATUS", "OBJECTS", "SCANNED", "DURATION", "SQL"], rows)
+        return
+    if cancel_id:
+        errors.print(_job_line(client.call("POST", f"/query/jobs/{cancel_id}/cancel")))
+        return
+    if not sql:
+        raise click.UsageError("Give the SQL to run (or --jobs, --cancel).")
+    output: dict[str, str] = {"format": "json"}
+    if save:
+        if not save.startswith("s3://") or "/" not in save[5:]:
+            raise click.UsageError("--save takes s3://BUCKET/KEY")
+        bucket, key = save[5:].split("/", 1)
+        output = {"bucket": bucket, "key": key, "format": "parquet" if key.endswith(".parquet") else "csv"}
+    job = client.call("POST", "/query/jobs", {"sql": sql, "output": output, "wait": 1})
+    job = _wait(client, job, errors, quiet=not sys.stderr.isatty())
+    if job["status"] != "succeeded":
+        err = job.get("error") or {}
+        raise click.ClickException(f"{_job_line(job)}: {err.get('code', '')}: {err.get('message', '')}")
+    errors.print(_job_line(job), style="dim")
+    if save:
+        errors.print(f"result written to {save}")
+        return
+    result = client.call("GET", f"/query/jobs/{job['id']}/result?max_rows={max_rows}")
+    columns, rows = result["columns"], result["rows"]
+    if fmt == "json":
+        click.echo(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], indent=2))
+    elif fmt == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
+    else:
+        _print_table(console, columns, rows)

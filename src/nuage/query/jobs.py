@@ -1,0 +1,363 @@
+"""SQL jobs: one SELECT over many stored objects, run by DuckDB on the blob files themselves.
+
+Submitting checks everything before a job exists: one SELECT statement; every ``s3://`` reference
+expanded, the caller allowed ``s3:ListBucket`` where it lists and ``s3:GetObject`` on every object it
+reads, ``s3:PutObject`` on the destination when the result is saved as an object; the bytes to scan
+within the limit. The job then runs in a worker thread on a DuckDB connection that may read exactly
+those files (external access off, configuration locked), under a memory limit and a time limit, and
+can be cancelled. Its result is a Parquet file in the data folder, read back as JSON or CSV, or is
+written as a new object (CSV or Parquet). Jobs are rows of ``query_jobs`` (migration 0006).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from nuage.core.identities import Identity
+from nuage.core.ingest import Integrity
+from nuage.core.objects import ObjectAttrs, ObjectService
+from nuage.core.select.engine import connect, map_error
+from nuage.core.select.errors import SelectError
+from nuage.core.select.source import LocalObject, direct_path, local_object
+from nuage.core.select.translate import sql_string
+from nuage.query.refs import Reference, find_references, rewrite, single_select
+from nuage.storage.meta.jobs import JobRecord, JobStore
+
+log = logging.getLogger("nuage.query")
+
+#: (caller, action, bucket, key or None, condition keys) -> allowed
+AccessCheck = Callable[[Identity, str, str, str | None, Mapping[str, Sequence[str]]], Awaitable[bool]]
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
+FINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
+MAX_OBJECTS = 100_000
+LIST_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes_scanned: int = 100 * 1024**3
+    max_seconds: float = 600.0
+    memory_limit: str = "2GB"
+    threads: int | None = None
+    concurrent_jobs: int = 2
+
+
+@dataclass(frozen=True)
+class Output:
+    format: str                       # json | csv (to the caller); csv | parquet (as an object)
+    bucket: str | None = None
+    key: str | None = None
+
+    @property
+    def to_object(self) -> bool:
+        return self.bucket is not None
+
+    def as_json(self) -> str:
+        return json.dumps({k: v for k, v in (("format", self.format), ("bucket", self.bucket),
+                                              ("key", self.key)) if v is not None})
+
+
+@dataclass
+class _Running:
+    conn: duckdb.DuckDBPyConnection | None = None
+    cancelled: bool = False
+    timed_out: bool = False
+    progress: float = 0.0
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class QueryService:
+    def __init__(self, store: JobStore, objects: ObjectService, may: AccessCheck, data_dir: Path,
+                 limits: Limits | None = None) -> None:
+        self.store = store
+        self.objects = objects
+        self.may = may
+        self.limits = limits or Limits()
+        self.root = data_dir / "query"
+        self.results = self.root / "results"
+        self.scratch = self.root / "scratch"
+        for p in (self.results, self.scratch):
+            p.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._running: dict[str, _Running] = {}
+        self._slots: asyncio.Semaphore | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def recover(self) -> None:
+        """Jobs a previous process left unfinished are failed (their work died with it)."""
+        self.store.fail_unfinished(time.time(), "Interrupted", "The server stopped while the job ran.")
+        for leftover in self.scratch.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    # -- submit -------------------------------------------------------------------------------------
+    async def submit(self, caller: Identity, sql: str, output: Output,
+                     conditions: Mapping[str, Sequence[str]]) -> JobRecord:
+        text = single_select(sql)
+        refs = find_references(text)
+        if not refs:
+            raise SelectError("InvalidQuery", "The query names no stored data: use 's3://bucket/key' "
+                                              "(wildcards allowed) in its FROM clause.")
+        total, count = await self._expand(caller, refs, conditions)
+        if total > self.limits.max_bytes_scanned:
+            raise SelectError("BytesScannedLimitExceeded", f"The query would scan {total} bytes, more than the "
+                                                           f"limit of {self.limits.max_bytes_scanned}.")
+        if output.to_object:
+            assert output.bucket is not None and output.key is not None
+            if not await self.may(caller, "s3:PutObject", output.bucket, output.key, conditions):
+                raise SelectError("AccessDenied", f"Access denied: writing s3://{output.bucket}/{output.key}.",
+                                  403)
+        rec = JobRecord(job_id=secrets.token_hex(8), account_id=caller.account_id, principal=caller.arn,
+                        sql=sql, status=QUEUED, created=time.time(), output=output.as_json(),
+                        bytes_scanned=total, objects=count)
+        await asyncio.to_thread(self.store.put_job, rec)
+        state = _Running()
+        self._running[rec.job_id] = state
+        task = asyncio.create_task(self._run(rec, caller, text, refs, output, state))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return rec
+
+    async def _expand(self, caller: Identity, refs: list[Reference],
+                      conditions: Mapping[str, Sequence[str]]) -> tuple[int, int]:
+        """Fill each reference's keys; (bytes, objects) to read. Raises AccessDenied naming the first
+        object the caller may not read."""
+        total = 0
+        seen: set[tuple[str, str]] = set()
+        for ref in refs:
+            if await self.objects.meta.get_bucket(ref.bucket) is None:
+                raise SelectError("NoSuchBucket", f"The bucket {ref.bucket} does not exist.", 404)
+            if ref.has_wildcard:
+                if not await self.may(caller, "s3:ListBucket", ref.bucket, None, conditions):
+                    raise SelectError("AccessDenied", f"Access denied: listing s3://{ref.bucket}/.", 403)
+                marker: str | None = None
+                while True:
+                    page = await self.objects.list(ref.bucket, ref.prefix, "", marker, LIST_PAGE)
+                    for obj in page.objects:
+                        if ref.matches(obj.key):
+                            ref.keys.append(obj.key)
+                            if (ref.bucket, obj.key) not in seen:
+                                total += obj.size
+                    if not page.truncated or not page.objects:
+                        break
+                    marker = page.next_marker or page.objects[-1].key
+                    if len(ref.keys) > MAX_OBJECTS:
+                        raise SelectError("TooManyObjects", f"A query reads at most {MAX_OBJECTS} objects.")
+                if not ref.keys:
+                    raise SelectError("NoSuchKey", f"No object matches s3://{ref.bucket}/{ref.pattern}.", 404)
+            else:
+                rec = await self.objects.find(ref.bucket, ref.pattern)
+                if rec is None or rec.delete_marker:
+                    if not await self.may(caller, "s3:ListBucket", ref.bucket, None, conditions):
+                        raise SelectError("AccessDenied", f"Access denied: s3://{ref.bucket}/{ref.pattern}.", 403)
+                    raise SelectError("NoSuchKey", f"The key s3://{ref.bucket}/{ref.pattern} does not exist.", 404)
+                ref.keys.append(ref.pattern)
+                if (ref.bucket, ref.pattern) not in seen:
+                    total += rec.size
+            for key in ref.keys:
+                if (ref.bucket, key) in seen:
+                    continue
+                seen.add((ref.bucket, key))
+                if not await self.may(caller, "s3:GetObject", ref.bucket, key, conditions):
+                    raise SelectError("AccessDenied", f"Access denied: reading s3://{ref.bucket}/{key}.", 403)
+        return total, len(seen)
+
+    # -- run ----------------------------------------------------------------------------------------
+    async def _run(self, rec: JobRecord, caller: Identity, sql: str, refs: list[Reference], output: Output,
+                   state: _Running) -> None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.limits.concurrent_jobs)
+        work = self.scratch / rec.job_id
+        locals_: list[LocalObject] = []
+        try:
+            async with self._slots:
+                if state.cancelled:
+                    raise SelectError("QueryCancelled", "The query was cancelled.")
+                rec.status, rec.started = RUNNING, time.time()
+                await asyncio.to_thread(self.store.put_job, rec)
+                work.mkdir(mode=0o700, parents=True, exist_ok=True)
+                files: dict[tuple[str, str], str] = {}
+                for ref in refs:
+                    for key in ref.keys:
+                        if (ref.bucket, key) in files:
+                            continue
+                        obj = await self.objects.head(ref.bucket, key, None)
+                        direct = direct_path(self.objects, obj)
+                        if direct is not None:
+                            files[(ref.bucket, key)] = str(direct)
+                            continue
+                        local = await local_object(self.objects, obj, None, work)
+                        locals_.append(local)
+                        files[(ref.bucket, key)] = str(local.path)
+                result = self.results / f"{rec.job_id}.parquet"
+                query = rewrite(sql, refs, files)
+                watcher = asyncio.create_task(self._watch(state))
+                try:
+                    rows, columns = await asyncio.to_thread(self._execute, query, list(files.values()), result,
+                                                            state)
+                finally:
+                    watcher.cancel()
+                rec.rows, rec.columns = rows, json.dumps(columns)
+                if output.to_object:
+                    await self._save(caller, rec, result, output, work)
+                    result.unlink(missing_ok=True)
+                rec.status = SUCCEEDED
+        except SelectError as exc:
+            rec.status = CANCELLED if state.cancelled else FAILED
+            rec.error_code, rec.error_message = exc.code, exc.message
+            if state.timed_out:
+                rec.error_code, rec.error_message = "QueryTimeout", (
+                    f"The query ran longer than {self.limits.max_seconds:g} seconds.")
+            (self.results / f"{rec.job_id}.parquet").unlink(missing_ok=True)
+        except Exception as exc:
+            log.exception("SQL job %s failed", rec.job_id)
+            rec.status, rec.error_code, rec.error_message = FAILED, "InternalError", str(exc) or type(exc).__name__
+        finally:
+            rec.finished = time.time()
+            for local in locals_:
+                local.release()
+            shutil.rmtree(work, ignore_errors=True)
+            await asyncio.to_thread(self.store.put_job, rec)
+            state.done.set()
+            self._running.pop(rec.job_id, None)
+
+    def _execute(self, query: str, files: list[str], result: Path, state: _Running) -> tuple[int, list[str]]:
+        conn = connect(memory_limit=self.limits.memory_limit, threads=self.limits.threads,
+                       allowed_paths=[*files, str(result)])
+        state.conn = conn
+        timer = threading.Timer(self.limits.max_seconds, self._timeout, (state,))
+        timer.start()
+        try:
+            if state.cancelled:
+                raise SelectError("QueryCancelled", "The query was cancelled.")
+            columns = [str(r[0]) for r in conn.execute(f"DESCRIBE {query}").fetchall()]
+            written = conn.execute(f"COPY ({query}) TO {sql_string(str(result))} (FORMAT PARQUET)").fetchone()
+            return int(written[0]) if written else 0, columns
+        except duckdb.Error as exc:
+            raise map_error(exc) from exc
+        finally:
+            timer.cancel()
+            state.conn = None
+            conn.close()
+
+    @staticmethod
+    def _timeout(state: _Running) -> None:
+        state.timed_out = True
+        conn = state.conn
+        if conn is not None:
+            conn.interrupt()
+
+    async def _watch(self, state: _Running) -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            conn = state.conn
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    state.progress = max(state.progress, float(conn.query_progress()))
+
+    async def _save(self, caller: Identity, rec: JobRecord, result: Path, output: Output, work: Path) -> None:
+        assert output.bucket is not None and output.key is not None
+        path = result
+        if output.format == "csv":
+            path = work / "result.csv"
+            await asyncio.to_thread(_parquet_to_csv, result, path)
+        content_type = "text/csv" if output.format == "csv" else "application/vnd.apache.parquet"
+        size = path.stat().st_size
+        await self.objects.put(output.bucket, output.key, _file_chunks(path), Integrity(length=size),
+                               ObjectAttrs(content_type=content_type), caller.canonical_id)
+
+    # -- read ---------------------------------------------------------------------------------------
+    async def job(self, caller: Identity, job_id: str) -> JobRecord:
+        rec = await asyncio.to_thread(self.store.get_job, job_id)
+        if rec is None or not _visible(caller, rec):
+            raise SelectError("NoSuchJob", f"There is no job {job_id}.", 404)
+        return rec
+
+    async def jobs(self, caller: Identity, limit: int = 100) -> list[JobRecord]:
+        recs = await asyncio.to_thread(self.store.list_jobs, caller.account_id, limit)
+        return [r for r in recs if _visible(caller, r)]
+
+    def progress(self, job_id: str) -> float | None:
+        state = self._running.get(job_id)
+        return state.progress if state is not None else None
+
+    async def wait(self, job_id: str, timeout: float) -> None:
+        state = self._running.get(job_id)
+        if state is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(state.done.wait(), timeout)
+
+    async def cancel(self, caller: Identity, job_id: str) -> JobRecord:
+        rec = await self.job(caller, job_id)
+        state = self._running.get(job_id)
+        if rec.status in FINAL or state is None:
+            return rec
+        state.cancelled = True
+        conn = state.conn
+        if conn is not None:
+            conn.interrupt()
+        await self.wait(job_id, 30.0)
+        return await self.job(caller, job_id)
+
+    async def result(self, caller: Identity, job_id: str, max_rows: int) -> tuple[list[str], list[list[Any]]]:
+        rec = await self.job(caller, job_id)
+        path = self._result_path(rec)
+        return await asyncio.to_thread(_read_rows, path, max_rows)
+
+    async def result_csv(self, caller: Identity, job_id: str) -> Path:
+        rec = await self.job(caller, job_id)
+        path = self._result_path(rec)
+        out = self.scratch / f"{job_id}-{secrets.token_hex(4)}.csv"
+        await asyncio.to_thread(_parquet_to_csv, path, out)
+        return out
+
+    def _result_path(self, rec: JobRecord) -> Path:
+        if rec.status != SUCCEEDED:
+            raise SelectError("JobNotFinished" if rec.status not in FINAL else "NoResult",
+                              f"The job is {rec.status}; it has no result.", 409)
+        path = self.results / f"{rec.job_id}.parquet"
+        if not path.exists():
+            raise SelectError("NoResult", "The result of this job was saved as an object.", 409)
+        return path
+
+
+def _visible(caller: Identity, rec: JobRecord) -> bool:
+    return rec.account_id == caller.account_id and (caller.is_root or rec.principal == caller.arn)
+
+
+def _parquet_to_csv(src: Path, dst: Path) -> None:
+    conn = connect(memory_limit="512MB")
+    try:
+        conn.execute(f"COPY (SELECT * FROM read_parquet({sql_string(str(src))})) TO {sql_string(str(dst))} "
+                     "(FORMAT CSV, HEADER true)")
+    finally:
+        conn.close()
+
+
+def _read_rows(path: Path, max_rows: int) -> tuple[list[str], list[list[Any]]]:
+    conn = connect(memory_limit="512MB")
+    try:
+        cur = conn.execute(f"SELECT * FROM read_parquet({sql_string(str(path))}) LIMIT {int(max_rows)}")
+        columns = [d[0] for d in cur.description or []]
+        return columns, [list(r) for r in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    with path.open("rb") as f:
+        while chunk := await asyncio.to_thread(f.read, 1024 * 1024):
+            yield chunk
