@@ -217,6 +217,20 @@ def test_filters_and_disabled_delete_markers(hz: Any, west: Any) -> None:
     assert west.get_object(Bucket=dst, Key="public/page")["Body"].read() == b"goes too"
 
 
+def test_rule_storage_class_applies_to_replicas(hz: Any, west: Any) -> None:
+    src, dst = _name("sc"), _name("scdst")
+    versioned_bucket(hz, src, HANGZHOU)
+    versioned_bucket(west, dst, WEST)
+    hz.put_bucket_replication(Bucket=src, ReplicationConfiguration={"Role": ROLE, "Rules": [
+        {"ID": "ia", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+         "DeleteMarkerReplication": {"Status": "Disabled"},
+         "Destination": {"Bucket": f"arn:aws:s3:::{dst}", "StorageClass": "STANDARD_IA"}}]})
+    hz.put_object(Bucket=src, Key="k", Body=b"v")
+    wait_for(lambda: _status(hz, src, "k") == "COMPLETED")
+    assert "StorageClass" not in hz.head_object(Bucket=src, Key="k")
+    assert west.head_object(Bucket=dst, Key="k")["StorageClass"] == "STANDARD_IA"
+
+
 def test_existing_objects_are_replicated_when_asked(hz: Any, west: Any) -> None:
     src, dst = _name("old"), _name("olddst")
     versioned_bucket(hz, src, HANGZHOU)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from nuage.core.objects import ObjectService
-from nuage.core.replication import encode_wire, replicable, to_wire
+from nuage.core.replication import encode_wire, parsed, replicable, to_wire
 from nuage.replication.app import PREFIX, RECORD_HEADER
 from nuage.replication.client import HTTPClient, HTTPResponse, TransportError
 from nuage.replication.locator import Locator
@@ -28,7 +28,7 @@ from nuage.replication.registry import Registry
 from nuage.replication.signing import sign
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import ObjectRecord
-from nuage.storage.meta.replication import OP_PUT, OP_TAGS, OutboxRow
+from nuage.storage.meta.replication import OP_PUT, OP_TAGS, REPLICATION_CONFIG, OutboxRow
 
 log = logging.getLogger("nuage.replication")
 
@@ -145,9 +145,9 @@ class Shipper:
             await self.meta.replication.failed(row, reason)
             return
         op = row.op
-        response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, op)
+        response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, op, row.rule_id)
         if response is not None and response.status == 404 and op == OP_TAGS and _code(response) == "NoSuchVersion":
-            response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, OP_PUT)
+            response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, OP_PUT, row.rule_id)
         if response is None or response.status >= 500 or response.status == 429:
             why = "unreachable" if response is None else f"HTTP {response.status} {_code(response)}"
             await self._transient(row, region.name, f"{region.name}: {why}")
@@ -173,11 +173,21 @@ class Shipper:
         await self.meta.replication.attempt_failed(row, error)
         raise Retry()
 
-    async def _send(self, region: str, endpoint: str, dest_bucket: str, rec: ObjectRecord,
-                    op: str) -> HTTPResponse | None:
+    async def _storage_class(self, bucket: str, rule_id: str) -> str | None:
+        """The storage class a rule gives its replicas (None: the source's)."""
+        raw = await self.meta.get_bucket_config(bucket, REPLICATION_CONFIG)
+        rule = next((r for r in parsed(raw).rules if r.id == rule_id), None) if raw else None
+        return rule.storage_class if rule else None
+
+    async def _send(self, region: str, endpoint: str, dest_bucket: str, rec: ObjectRecord, op: str,
+                    rule_id: str) -> HTTPResponse | None:
         path = PREFIX + "apply/" + quote(dest_bucket)
         with_body = op == OP_PUT and not rec.delete_marker
-        headers = {RECORD_HEADER: encode_wire(to_wire(rec, op))}
+        wire = to_wire(rec, op)
+        storage_class = await self._storage_class(rec.bucket, rule_id)
+        if storage_class:
+            wire["storage_class"] = storage_class
+        headers = {RECORD_HEADER: encode_wire(wire)}
         own = self.registry.own
         signed = sign("PUT", urlsplit(endpoint).netloc, path, headers, access_key=own.access_key,
                       secret_key=own.secret_key, region=region)
