@@ -8,7 +8,8 @@ therefore always whole. Files being written are known to the store and never swe
 Object keys never become paths.
 
 Small blobs (up to ``inline_max`` bytes) never become files: their bytes travel inside the blob id
-(``inline:<base64>``), which the metadata commit stores in the object's row, so a small PUT costs one
+(``raw:`` and the bytes as Latin-1 text, one character per byte; ``inline:<base64>`` in databases
+written before), which the metadata commit stores in the object's row, so a small PUT costs one
 shared group commit instead of two fsyncs. Nothing on disk belongs to them and nothing needs sweeping.
 """
 
@@ -25,15 +26,22 @@ from nuage.ids import new_id
 from nuage.types import BlobId
 
 READ_CHUNK = 1024 * 1024
-INLINE_PREFIX = "inline:"
+RAW_PREFIX = "raw:"             # the bytes as Latin-1 text: converting is a copy, not a decode
+INLINE_PREFIX = "inline:"       # base64 (earlier versions): still read
 DEFAULT_INLINE_MAX = 16 * 1024
 
 
 def is_inline(blob_id: str) -> bool:
-    return blob_id.startswith(INLINE_PREFIX)
+    return blob_id.startswith(RAW_PREFIX) or blob_id.startswith(INLINE_PREFIX)
+
+
+def inline_id(data: bytes) -> BlobId:
+    return BlobId(RAW_PREFIX + data.decode("latin-1"))
 
 
 def inline_bytes(blob_id: str) -> bytes:
+    if blob_id.startswith(RAW_PREFIX):
+        return blob_id[len(RAW_PREFIX):].encode("latin-1")
     return base64.b64decode(blob_id[len(INLINE_PREFIX):])
 
 
@@ -183,7 +191,7 @@ class BlobWriter:
         thread) and move it into place."""
         if self._buf is not None:
             self._closed = True
-            self.blob_id = BlobId(INLINE_PREFIX + base64.b64encode(bytes(self._buf)).decode("ascii"))
+            self.blob_id = inline_id(bytes(self._buf))
             return self.blob_id
         try:
             if self.store.fsync:

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from typing import Any
 
+from nuage.storage.blobs.localfs import inline_bytes, inline_id, is_inline
 from nuage.storage.meta.records import ObjectRecord, PartRecord, Segment, UploadRecord
 
 OBJECT_COLUMNS = (
@@ -41,9 +42,11 @@ def object_meta(rec: ObjectRecord) -> str:
     return _dumps(meta)
 
 
-def _segments_text(segments: list[Segment]) -> str:
-    if len(segments) == 1 and segments[0].blob.startswith("inline:"):   # base64: nothing to escape
-        return f'[["{segments[0].blob}",{int(segments[0].size)}]]'
+def _segments_value(segments: list[Segment]) -> str | bytes:
+    """The ``segments`` column: JSON ``[[blob id, size], ...]``, or for an object whose bytes are all
+    in one inline blob, those bytes themselves (a BLOB value: no encoding either way)."""
+    if len(segments) == 1 and is_inline(segments[0].blob):
+        return inline_bytes(segments[0].blob)
     return _dumps([[s.blob, s.size] for s in segments])
 
 
@@ -51,7 +54,7 @@ def object_params(rec: ObjectRecord) -> tuple[Any, ...]:
     return (
         rec.bucket, rec.key, rec.version_id, int(rec.is_latest), int(rec.delete_marker), rec.size,
         rec.etag, rec.last_modified, rec.owner, object_meta(rec),
-        _segments_text(rec.segments), _dumps(rec.tags) if rec.tags else "{}",
+        _segments_value(rec.segments), _dumps(rec.tags) if rec.tags else "{}",
     )
 
 
@@ -59,11 +62,10 @@ def _loads(text: str) -> Any:
     return {} if text == "{}" else json.loads(text)
 
 
-def _segments(text: str) -> list[Segment]:
-    if text.startswith('[["inline:') and text.count('"') == 2:   # one inline segment: no JSON to decode
-        blob, _, size = text[3:-2].rpartition('",')
-        return [Segment(blob, int(size))]
-    return [Segment(b, s) for b, s in json.loads(text)]
+def _segments(value: str | bytes) -> list[Segment]:
+    if isinstance(value, bytes):
+        return [Segment(inline_id(value), len(value))]
+    return [Segment(b, s) for b, s in json.loads(value)]
 
 
 def object_from_row(row: sqlite3.Row | tuple[Any, ...], *, light: bool = False) -> ObjectRecord:
