@@ -216,7 +216,8 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
                          settings.max_skew_seconds)
     s3_app = S3App(services)
     meter = RequestMeter(s3_app, [settings.domain or "", *settings.extra_domains])   # requests per bucket
-    console_app = build_console(services, s3_app, iam_app, iam, meta, [settings.region])
+    peers = load_registry(settings.regions_file, settings.region).peers if settings.regions_file else []
+    console_app = build_console(services, s3_app, iam_app, iam, meta, [(p.name, p.endpoint) for p in peers])
     replication = start_replication(settings, meta, services)
     admin_app.replication_status = replication.status if replication else None
     query_app = build_query(settings, meta, services)

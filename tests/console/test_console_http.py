@@ -173,3 +173,17 @@ def test_a_bucket_named_console_stays_reachable_through_s3(s3: Any) -> None:
     assert [o["Key"] for o in s3.list_objects_v2(Bucket="console")["Contents"]] == ["k"]
     s3.delete_object(Bucket="console", Key="k")
     s3.delete_bucket(Bucket="console")
+
+
+def test_versioning_and_replication_status_on_the_buckets_page(console: ConsoleClient, s3: Any) -> None:
+    name = unique_bucket_name()
+    s3.create_bucket(Bucket=name)
+    console.sign_in(ACCESS_KEY, SECRET_KEY)
+    page = console.get("/buckets")
+    row = page.text.split(f'data-bucket="{name}"', 1)[1].split("</tr>", 1)[0]
+    assert '<td data-label="Replication">Off</td>' in row
+    assert f'aria-label="Enable versioning of {name}"' in row
+    assert console.post("/buckets/versioning", {"bucket": name, "status": "Enabled"}).status == 303
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    row = console.get("/buckets").text.split(f'data-bucket="{name}"', 1)[1].split("</tr>", 1)[0]
+    assert f'aria-label="Suspend versioning of {name}"' in row

@@ -10,6 +10,7 @@ from nuage.asgi import ASGIApp
 from nuage.console.app import ConsoleApp, is_console_request
 from nuage.console.context import Console
 from nuage.console.gateway import Gateway
+from nuage.console.passwords import Passwords
 from nuage.console.session import Sessions, load_key
 from nuage.core.iam import IAM
 from nuage.s3.context import Services
@@ -19,7 +20,11 @@ __all__ = ["ConsoleApp", "build_console", "is_console_request"]
 
 
 def build_console(services: Services, s3_app: ASGIApp, iam_app: ASGIApp, iam: IAM, meta: MetadataStore,
-                  regions: Sequence[str]) -> ConsoleApp:
+                  other_regions: Sequence[tuple[str, str]] = ()) -> ConsoleApp:
+    """The console of this region; ``other_regions`` are (name, endpoint) of the registry's other regions."""
     settings = services.settings
     sessions = Sessions(load_key(settings.data_dir), settings.console_session_seconds)
-    return ConsoleApp(Console(services, Gateway(s3_app, iam_app, settings.region), sessions, iam, meta, list(regions)))
+    others = [(name, endpoint.rstrip("/") + "/console") for name, endpoint in other_regions]
+    gateway = Gateway(s3_app, iam_app, settings.region)
+    return ConsoleApp(Console(services, gateway, sessions, iam, meta, Passwords(iam, meta), [settings.region],
+                              others))

@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from nuage.console.gateway import Gateway, S3Failure, S3Reply
 from nuage.console.http import HTTPError, Request, Response, url
+from nuage.console.passwords import Passwords
 from nuage.console.permissions import can
 from nuage.console.session import Session, Sessions
 from nuage.core.iam import IAM
@@ -55,7 +56,9 @@ class Console:
     sessions: Sessions
     iam: IAM
     meta: MetadataStore
-    regions: Sequence[str]
+    passwords: Passwords
+    regions: Sequence[str]                      # where buckets can be created from here (this region)
+    other_regions: Sequence[tuple[str, str]] = ()   # (name, console URL) of the other regions of the registry
     templates: Environment = field(default_factory=make_templates)
 
 

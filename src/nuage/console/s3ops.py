@@ -15,9 +15,11 @@ class Bucket:
     created: str
     region: str = ""
     versioning: str = "Off"
+    replication: str = "Off"
     objects: int = 0
     bytes: int = 0
     may_delete: bool = False
+    may_version: bool = False
 
 
 @dataclass
@@ -70,6 +72,19 @@ async def bucket_versioning(ctx: Ctx, bucket: str) -> str:
     if not reply.ok:
         return "?"
     return xml.child_text(reply.document(), "Status") or "Off"
+
+
+async def bucket_replication(ctx: Ctx, bucket: str) -> str:
+    """"Off", or the destinations of the enabled replication rules."""
+    reply = await ctx.s3("GET", bucket, query=[("replication", "")])
+    if not reply.ok:
+        return "Off" if reply.status == 404 else "?"
+    targets = []
+    for rule in reply.document().iter("Rule"):
+        dest = rule.find("Destination")
+        if xml.child_text(rule, "Status") == "Enabled" and dest is not None:
+            targets.append((xml.child_text(dest, "Bucket") or "").removeprefix("arn:aws:s3:::"))
+    return "To " + ", ".join(sorted(set(targets))) if targets else "Off"
 
 
 async def list_objects(ctx: Ctx, bucket: str, prefix: str, token: str | None, max_keys: int) -> Listing:

@@ -7,6 +7,7 @@ import hmac
 
 from nuage.console.context import Ctx, Route
 from nuage.console.http import Response, redirect, url
+from nuage.console.passwords import PasswordError
 from nuage.console.session import new_session
 
 
@@ -33,6 +34,18 @@ async def login(ctx: Ctx) -> Response:
     return redirect(url("/buckets"))
 
 
+async def login_password(ctx: Ctx) -> Response:
+    form = ctx.req.form
+    account, user = form.get("account", "").strip(), form.get("user", "").strip()
+    try:
+        access_key = await ctx.console.passwords.sign_in(account, user, form.get("password", ""))
+    except PasswordError as exc:
+        return ctx.render("login.html", status=401, error=str(exc), access_key="", account=account, user=user,
+                          password_mode=True)
+    ctx.session = new_session(access_key)
+    return redirect(url("/buckets"))
+
+
 async def logout(ctx: Ctx) -> Response:
     ctx.console.sessions.end(ctx.session)
     ctx.session = new_session()
@@ -44,5 +57,6 @@ ROUTES = [
     Route("GET", r"/", home, public=True),
     Route("GET", r"/login", login_page, public=True),
     Route("POST", r"/login", login, public=True),
+    Route("POST", r"/login/password", login_password, public=True),
     Route("POST", r"/logout", logout, public=True),
 ]

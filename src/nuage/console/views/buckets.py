@@ -18,12 +18,15 @@ async def _page(ctx: Ctx, status: int = 200, error: str = "", name: str = "") ->
         if not b.region:
             b.region = await s3ops.bucket_region(ctx, b.name)
         b.versioning = await s3ops.bucket_versioning(ctx, b.name)
+        b.replication = await s3ops.bucket_replication(ctx, b.name)
         b.bytes, b.objects = await ctx.console.meta.bucket_usage(b.name)
         b.may_delete = await ctx.can("DeleteBucket", b.name)
+        b.may_version = await ctx.can("PutBucketVersioning", b.name)
 
     await asyncio.gather(*(fill(b) for b in buckets))
     return ctx.render("buckets.html", status=status, buckets=buckets, error=error, name=name,
-                      regions=ctx.console.regions, may_create=await ctx.can("CreateBucket"))
+                      regions=ctx.console.regions, other_regions=ctx.console.other_regions,
+                      may_create=await ctx.can("CreateBucket"))
 
 
 async def buckets_page(ctx: Ctx) -> Response:

@@ -14,6 +14,10 @@ from nuage import xml
 from nuage.console.context import Ctx, Route
 from nuage.console.gateway import S3Failure
 from nuage.console.http import Response, redirect, url
+from nuage.console.passwords import PasswordError
+from nuage.core import iam as core
+from nuage.core.policy import Decision, RequestContext, evaluate
+from nuage.core.policy.model import user_arn
 
 POLICY_NAME = "console-access"
 ACCESS: dict[str, dict[str, object] | None] = {
@@ -40,6 +44,7 @@ class User:
     keys: list[Key] = field(default_factory=list)
     policies: list[str] = field(default_factory=list)
     access: str = "custom"
+    has_password: bool = False
 
 
 def _members(doc: ET.Element, container: str) -> list[ET.Element]:
@@ -90,6 +95,30 @@ async def _page(ctx: Ctx, status: int = 200, error: str = "", secret: tuple[str,
 async def _fill(ctx: Ctx, user: User) -> None:
     user.keys = await _keys(ctx, user.name)
     await _access(ctx, user)
+    user.has_password = await ctx.console.passwords.has(ctx.user.account_id, user.name)
+
+
+def _may_set_password(ctx: Ctx, user_name: str) -> bool:
+    """The account's root user, or a user whose policies allow iam:UpdateLoginProfile on that user."""
+    ident = ctx.user
+    if ident.is_root:
+        return True
+    request = RequestContext(ident.principal(), "iam:UpdateLoginProfile", user_arn(ident.account_id, user_name))
+    return evaluate(ctx.console.services.identities.policies(ident), request) is Decision.ALLOW
+
+
+async def set_password(ctx: Ctx) -> Response:
+    name = ctx.req.form.get("name", "")
+    remove = ctx.req.form.get("remove") == "1"
+    if not _may_set_password(ctx, name):
+        return await _page(ctx, status=403, error=f"You may not set the console password of {name} (AccessDenied).")
+    try:
+        await ctx.console.passwords.set(ctx.user.account_id, name, None if remove else ctx.req.form.get("password", ""))
+    except PasswordError as exc:
+        return await _page(ctx, status=400, error=str(exc))
+    except core.NoSuchEntity:
+        return await _page(ctx, status=404, error=f"There is no user {name} in this account.")
+    return redirect(url("/users", notice=f"Console password of {name} {'removed' if remove else 'set'}."))
 
 
 async def users_page(ctx: Ctx) -> Response:
@@ -151,6 +180,7 @@ async def delete_user(ctx: Ctx) -> Response:
         for m in _members(doc, "PolicyNames"):
             await ctx.iam("DeleteUserPolicy", [("UserName", name), ("PolicyName", m.text or "")])
         await ctx.iam("DeleteUser", [("UserName", name)])
+        await asyncio.to_thread(ctx.console.meta.set_console_password, ctx.user.account_id, name, None)
     except S3Failure as exc:
         return await _page(ctx, status=exc.status, error=f"The user was not deleted: {exc.message} ({exc.code})")
     return redirect(url("/users", notice=f"User {name} deleted."))
@@ -192,6 +222,7 @@ ROUTES = [
     Route("POST", r"/users/create", create_user),
     Route("POST", r"/users/access", set_access),
     Route("POST", r"/users/delete", delete_user),
+    Route("POST", r"/users/password", set_password),
     Route("POST", r"/users/keys/create", create_key),
     Route("POST", r"/users/keys/update", update_key),
     Route("POST", r"/users/keys/delete", delete_key),

@@ -30,10 +30,11 @@ def usage_samples(conn: sqlite3.Connection, buckets: Sequence[str], since: int) 
         "ORDER BY ts, bucket", (since, *buckets))]
 
 
-def get_console_password(conn: sqlite3.Connection, account_id: str, user_name: str) -> str | None:
-    row = conn.execute("SELECT hash FROM console_passwords WHERE account_id=? AND user_name=?",
+def get_console_password(conn: sqlite3.Connection, account_id: str, user_name: str) -> tuple[str, float] | None:
+    """(hash, when it was set)."""
+    row = conn.execute("SELECT hash, updated FROM console_passwords WHERE account_id=? AND user_name=?",
                        (account_id, user_name)).fetchone()
-    return str(row[0]) if row else None
+    return (str(row[0]), float(row[1])) if row else None
 
 
 def set_console_password(conn: sqlite3.Connection, account_id: str, user_name: str, hashed: str | None) -> None:

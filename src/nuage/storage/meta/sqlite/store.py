@@ -296,7 +296,7 @@ class SQLiteMetadataStore:
     async def usage_samples(self, buckets: Sequence[str], since: int) -> list[tuple[str, int, int, int, int]]:
         return console.usage_samples(self._r, buckets, since)
 
-    def get_console_password(self, account_id: str, user_name: str) -> str | None:
+    def get_console_password(self, account_id: str, user_name: str) -> tuple[str, float] | None:
         return console.get_console_password(self._r, account_id, user_name)
 
     def set_console_password(self, account_id: str, user_name: str, hashed: str | None) -> None:
