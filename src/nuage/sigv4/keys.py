@@ -10,7 +10,7 @@ __all__ = ["hmac_sha256_hex", "sha256_hex", "signatures_equal", "signing_key"]
 
 
 def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.digest(key, msg.encode("utf-8"), "sha256")
 
 
 @lru_cache(maxsize=512)
@@ -27,7 +27,7 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
 def hmac_sha256_hex(key: bytes, msg: str) -> str:
     """Hex HMAC-SHA256 of the UTF-8 encoded ``msg``."""
-    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, msg.encode("utf-8"), "sha256").hex()   # one-shot (OpenSSL), no HMAC object
 
 
 def sha256_hex(data: bytes) -> str:
