@@ -27,7 +27,9 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
 def hmac_sha256_hex(key: bytes, msg: str) -> str:
     """Hex HMAC-SHA256 of the UTF-8 encoded ``msg``."""
-    return hmac.digest(key, msg.encode("utf-8"), "sha256").hex()   # one-shot (OpenSSL), no HMAC object
+    # not hmac.digest: its one-shot C call lets go of the GIL, a thread switch per request when the
+    # writer thread is busy; an HMAC object's small updates keep it
+    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def sha256_hex(data: bytes) -> str:
