@@ -217,10 +217,11 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     s3_app = S3App(services)
     meter = RequestMeter(s3_app, [settings.domain or "", *settings.extra_domains])   # requests per bucket
     peers = load_registry(settings.regions_file, settings.region).peers if settings.regions_file else []
-    console_app = build_console(services, s3_app, iam_app, iam, meta, [(p.name, p.endpoint) for p in peers])
     replication = start_replication(settings, meta, services)
     admin_app.replication_status = replication.status if replication else None
     query_app = build_query(settings, meta, services)
+    console_app = build_console(services, s3_app, iam_app, iam, meta, [(p.name, p.endpoint) for p in peers],
+                                query_app)
     routes: list[tuple[Predicate, ASGIApp]] = [(is_admin_request, admin_app), (is_iam_request, iam_app),
                                                (is_query_request, query_app), (is_console_request, console_app)]
     if replication is not None:

@@ -145,6 +145,20 @@ def test_walkthrough(server: NuageServer, browser: Any, shots: Path, tmp_path: P
     assert page.locator(f'#usage-table tr[data-bucket="{name}"]').is_visible()
     page.screenshot(path=str(shots / "05-usage.png"), full_page=True)
 
+    # SQL over a stored CSV: the result as a table and a chart
+    s3.put_object(Bucket=name, Key="sales/q1.csv", Body=b"region,amount\nnorth,10\nsouth,25\nnorth,5\neast,7\n")
+    page.get_by_role("link", name="SQL").click()
+    page.get_by_label("Query").fill(f"SELECT region, sum(amount) AS total FROM 's3://{name}/sales/*.csv' "
+                                    "GROUP BY region ORDER BY total DESC")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_selector('#job[data-status="succeeded"]', timeout=20_000)
+    page.wait_for_selector("#result-chart canvas")
+    assert page.locator("#result tbody tr").count() == 3
+    region, total = page.locator("#result tbody tr").first.inner_text().split()
+    assert region == "south" and float(total) == 25
+    page.screenshot(path=str(shots / "06-sql.png"), full_page=True)
+    s3.delete_object(Bucket=name, Key="sales/q1.csv")
+
     # users and keys: a new read-only user with a key
     page.get_by_role("link", name="Users & keys").click()
     page.get_by_text("Create a user").click()
@@ -154,7 +168,7 @@ def test_walkthrough(server: NuageServer, browser: Any, shots: Path, tmp_path: P
     page.wait_for_selector("text=User analyst created.")
     page.get_by_role("button", name="Create an access key for analyst").click()
     assert page.locator("#new-secret-key").is_visible()
-    page.screenshot(path=str(shots / "06-users.png"), full_page=True)
+    page.screenshot(path=str(shots / "07-users.png"), full_page=True)
 
     # the bucket is not empty: deleting it is refused with the reason; then it is emptied and deleted
     page.get_by_role("link", name="Buckets").first.click()
@@ -184,7 +198,7 @@ def test_read_only_user(server: NuageServer, browser: Any, shots: Path, s3: Any)
     assert page.locator(f'tr[data-bucket="{name}"]').is_visible()
     assert page.get_by_text("Create a bucket").count() == 0
     assert page.get_by_role("button", name=re.compile("^Delete")).count() == 0
-    page.screenshot(path=str(shots / "07-read-only-phone.png"), full_page=True)
+    page.screenshot(path=str(shots / "08-read-only-phone.png"), full_page=True)
     page.get_by_role("link", name=name).click()
     assert page.locator("#dropzone").count() == 0 and page.get_by_label("New folder").count() == 0
     page.locator('tr.folder[data-prefix="docs/"] a').click()

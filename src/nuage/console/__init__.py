@@ -20,11 +20,11 @@ __all__ = ["ConsoleApp", "build_console", "is_console_request"]
 
 
 def build_console(services: Services, s3_app: ASGIApp, iam_app: ASGIApp, iam: IAM, meta: MetadataStore,
-                  other_regions: Sequence[tuple[str, str]] = ()) -> ConsoleApp:
+                  other_regions: Sequence[tuple[str, str]] = (), query_app: ASGIApp | None = None) -> ConsoleApp:
     """The console of this region; ``other_regions`` are (name, endpoint) of the registry's other regions."""
     settings = services.settings
     sessions = Sessions(load_key(settings.data_dir), settings.console_session_seconds)
     others = [(name, endpoint.rstrip("/") + "/console") for name, endpoint in other_regions]
-    gateway = Gateway(s3_app, iam_app, settings.region)
+    gateway = Gateway(s3_app, iam_app, settings.region, query_app)
     return ConsoleApp(Console(services, gateway, sessions, iam, meta, Passwords(iam, meta), [settings.region],
                               others))

@@ -8,6 +8,7 @@ The presigned URLs that the browser uses directly (uploads, downloads, share lin
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,10 +132,26 @@ def _scope(method: str, scheme: str, path: str, raw_query: str, headers: list[tu
 
 
 class Gateway:
-    def __init__(self, s3_app: ASGIApp, iam_app: ASGIApp, region: str) -> None:
+    def __init__(self, s3_app: ASGIApp, iam_app: ASGIApp, region: str, query_app: ASGIApp | None = None) -> None:
         self.s3_app = s3_app
         self.iam_app = iam_app
+        self.query_app = query_app
         self.region = region
+
+    async def query(self, ident: Identity, base_url: str, method: str, path: str,
+                    query: Sequence[tuple[str, str]] = (), payload: object = None, client: str = "") -> S3Reply:
+        """One call of the SQL jobs API (JSON, SigV4 for the service ``nuage-query``) as ``ident``."""
+        if self.query_app is None:
+            raise RuntimeError("the SQL jobs API is not part of this server")
+        body = json.dumps(payload).encode() if payload is not None else b""
+        raw_query = urlencode(list(query), quote_via=quote)
+        host = urlsplit(base_url).netloc
+        headers = sign_headers(ident, self.region, method, host, path, raw_query, body,
+                               [("content-type", "application/json")] if body else [], "nuage-query")
+        raw = [(k.encode("latin-1"), v.encode("utf-8")) for k, v in headers]
+        raw.append((b"content-length", str(len(body)).encode()))
+        scope = _scope(method, urlsplit(base_url).scheme, path, raw_query, raw, client)
+        return await _call_app(self.query_app, scope, body)
 
     async def iam(self, ident: Identity, base_url: str, action: str, params: Sequence[tuple[str, str]] = (),
                   client: str = "") -> S3Reply:

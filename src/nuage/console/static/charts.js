@@ -23,6 +23,7 @@
         if (bars) { s.fill = colours[i % colours.length] + "33"; s.paths = uPlot.paths.bars({size: [0.6, 40]}); }
         return s;
       })),
+      scales: {y: {range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; }}},
       axes: [{}, {values: function (u, vals) { return vals.map(valueFormat); }, size: 70,
                   incrs: bars ? COUNTS : undefined}],
     };
