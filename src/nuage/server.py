@@ -118,7 +118,7 @@ class Replication:
     shipper: Shipper
 
     async def status(self) -> dict[str, object]:
-        return self.shipper.status()
+        return await self.shipper.status()
 
 
 def start_replication(settings: Settings, meta: SQLiteMetadataStore, services: Services) -> Replication | None:

@@ -12,9 +12,13 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from click.testing import CliRunner
 
+from nuage.cli.admin import AdminClient
+from nuage.cli.main import main
 from tests.support import rawhttp
 from tests.support.regions import HANGZHOU, WEST, Regions, replicate, start_regions, versioned_bucket, wait_for
+from tests.support.server import ACCESS_KEY, SECRET_KEY
 
 EU = "eu-central-1"
 ROLE = "arn:aws:iam::000000000000:role/replication"
@@ -115,6 +119,15 @@ def test_versioning_is_required_on_both_sides(hz: Any, west: Any) -> None:
     with pytest.raises(ClientError) as exc:
         replicate(hz, src, _name("nowhere"))
     assert _code(exc) == "InvalidRequest"
+
+
+def test_versioning_cannot_be_suspended_under_a_replication_rule(hz: Any, pair: tuple[str, str]) -> None:
+    src, _ = pair
+    with pytest.raises(ClientError) as exc:
+        hz.put_bucket_versioning(Bucket=src, VersioningConfiguration={"Status": "Suspended"})
+    assert _code(exc) == "InvalidBucketState"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert hz.get_bucket_versioning(Bucket=src)["Status"] == "Enabled"
 
 
 @pytest.mark.parametrize(("rules", "code"), [
@@ -307,13 +320,12 @@ def test_internal_endpoint_needs_a_region_key(regions: Regions, pair: tuple[str,
 
 
 def _admin(regions: Regions, name: str, path: str) -> Any:
-    from nuage.cli.admin import AdminClient
     from tests.support.server import ACCESS_KEY, SECRET_KEY
     return AdminClient(regions[name].endpoint, ACCESS_KEY, SECRET_KEY, region=name).call("GET", path)
 
 
 def test_admin_replication_status(regions: Regions, hz: Any, pair: tuple[str, str]) -> None:
-    src, _ = pair
+    src, dst = pair
     hz.put_object(Bucket=src, Key="k", Body=b"v")
     wait_for(lambda: _status(hz, src, "k") == "COMPLETED")
     status = _admin(regions, HANGZHOU, "/admin/replication")
@@ -322,7 +334,16 @@ def test_admin_replication_status(regions: Regions, hz: Any, pair: tuple[str, st
     assert rule["shipped"] >= 1
     assert rule["backlog"] == 0
     assert rule["lag_p99_seconds"] is not None
-    json.dumps(status)
+    env = {"NUAGE_ENDPOINT": regions[HANGZHOU].endpoint, "NUAGE_ROOT_ACCESS_KEY": ACCESS_KEY,
+           "NUAGE_ROOT_SECRET_KEY": SECRET_KEY}
+    table = CliRunner().invoke(main, ["admin", "replication", "status"], env=env)
+    assert table.exit_code == 0, table.output
+    assert table.output.splitlines()[0].split()[:4] == ["BUCKET", "RULE", "DESTINATION", "BACKLOG"]
+    line = next(li for li in table.output.splitlines() if li.startswith(src + " "))
+    assert line.split()[1:4] == ["all", dst, "0"]
+    raw = CliRunner().invoke(main, ["admin", "--json", "replication", "status"], env=env)
+    assert raw.exit_code == 0, raw.output
+    assert any(r["bucket"] == src for r in json.loads(raw.output)["rules"])
 
 
 # -- where buckets live ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from nuage.errors import BucketNotFound, InvalidArgument, InvalidRequest, NoSuch
 from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import BucketRecord
+from nuage.storage.meta.replication import REPLICATION_CONFIG
 from nuage.types import VERSIONING_ENABLED, VERSIONING_OFF, VERSIONING_SUSPENDED
 
 
@@ -66,6 +67,9 @@ class BucketService:
         if rec.object_lock and status == VERSIONING_SUSPENDED:
             raise InvalidRequest("An Object Lock configuration is present on this bucket, so the versioning "
                                  "state cannot be changed.", code_hint="InvalidBucketState")
+        if status == VERSIONING_SUSPENDED and await self.meta.get_bucket_config(name, REPLICATION_CONFIG):
+            raise InvalidRequest("A replication configuration is present on this bucket, so the versioning state "
+                                 "cannot be changed.", code_hint="InvalidBucketState")
         memo.forget(name)
         await self.meta.set_versioning(name, status)
 

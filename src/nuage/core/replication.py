@@ -200,7 +200,7 @@ class Replicas:
         size = int(doc["size"])
         rec = ObjectRecord(
             bucket=bucket, key=key, version_id=version_id, size=size if not doc.get("delete_marker") else 0,
-            etag=str(doc["etag"]), last_modified=float(doc["last_modified"]), owner=str(doc["owner"]),
+            etag=str(doc["etag"]), last_modified=float(doc["last_modified"]), owner=b.owner,
             delete_marker=bool(doc.get("delete_marker")), content_type=doc.get("content_type"),
             headers=dict(doc.get("headers") or {}), user_meta=dict(doc.get("user_meta") or {}),
             checksums=dict(doc.get("checksums") or {}), checksum_type=doc.get("checksum_type"),

@@ -203,7 +203,7 @@ class Shipper:
             return None
 
     # -- operators --------------------------------------------------------------------------------
-    def status(self) -> dict[str, object]:
+    async def status(self) -> dict[str, object]:
         now = time.time()
         rules: dict[tuple[str, str], dict[str, object]] = {}
 
@@ -213,6 +213,10 @@ class Shipper:
                 "max_attempts": 0, "last_error": None, "failed": 0, "last_failure": None, "shipped": 0,
                 "lag_p50_seconds": None, "lag_p99_seconds": None})
 
+        for b_rec in await self.meta.list_buckets():
+            raw = await self.meta.get_bucket_config(b_rec.name, REPLICATION_CONFIG)
+            for r in parsed(raw).rules if raw else ():
+                entry(b_rec.name, r.id, r.destination_bucket)["status"] = r.status
         for b in self.meta.replication.backlog():
             e = entry(b.bucket, b.rule_id, b.dest_bucket)
             e.update(backlog=b.pending, oldest_pending_seconds=round(now - b.oldest, 3) if b.oldest else None,
@@ -221,7 +225,7 @@ class Shipper:
             e = entry(f.bucket, f.rule_id, f.dest_bucket)
             e.update(failed=f.failed, last_failure=f.last_error)
         for (bucket, rule), s in self.stats.items():
-            e = rules.get((bucket, rule)) or entry(bucket, rule, "")
+            e = entry(bucket, rule, "")
             lags = sorted(s.lags)
             e.update(shipped=s.shipped,
                      lag_p50_seconds=round(lags[len(lags) // 2], 4) if lags else None,
