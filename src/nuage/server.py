@@ -35,7 +35,7 @@ from nuage.core.replication import route as replication_route
 from nuage.core.sse import Keyring
 from nuage.iam_api.app import IAMApp, is_iam_request
 from nuage.query.app import QueryApp, is_query_request
-from nuage.query.jobs import QueryService
+from nuage.query.jobs import Limits, QueryService
 from nuage.replication.app import ReplicationApp, is_replication_request
 from nuage.replication.client import HTTPClient
 from nuage.replication.locator import Locator
@@ -141,7 +141,7 @@ def build_query(settings: Settings, meta: SQLiteMetadataStore, services: Service
                   conditions: Mapping[str, Sequence[str]]) -> bool:
         return await identity_may(services, caller, action, bucket, key, conditions)
 
-    service = QueryService(meta.jobs, services.objects, may, settings.data_dir)
+    service = QueryService(meta.jobs, services.objects, may, settings.data_dir, Limits.from_env(os.environ))
     service.recover()
     return QueryApp(service, services.identities, settings.region, settings.max_skew_seconds)
 

@@ -55,6 +55,18 @@ class Limits:
     threads: int | None = None
     concurrent_jobs: int = 2
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Limits:
+        """$NUAGE_QUERY_MAX_BYTES, $NUAGE_QUERY_MAX_SECONDS, $NUAGE_QUERY_MEMORY (DuckDB syntax: 2GB),
+        $NUAGE_QUERY_THREADS, $NUAGE_QUERY_CONCURRENCY; the defaults otherwise."""
+        d = cls()
+        threads = env.get("NUAGE_QUERY_THREADS")
+        return cls(max_bytes_scanned=int(env.get("NUAGE_QUERY_MAX_BYTES", d.max_bytes_scanned)),
+                   max_seconds=float(env.get("NUAGE_QUERY_MAX_SECONDS", d.max_seconds)),
+                   memory_limit=env.get("NUAGE_QUERY_MEMORY", d.memory_limit),
+                   threads=int(threads) if threads else None,
+                   concurrent_jobs=int(env.get("NUAGE_QUERY_CONCURRENCY", d.concurrent_jobs)))
+
 
 @dataclass(frozen=True)
 class Output:
@@ -243,8 +255,10 @@ class QueryService:
         try:
             if state.cancelled:
                 raise SelectError("QueryCancelled", "The query was cancelled.")
-            columns = [str(r[0]) for r in conn.execute(f"DESCRIBE {query}").fetchall()]
-            written = conn.execute(f"COPY ({query}) TO {sql_string(str(result))} (FORMAT PARQUET)").fetchone()
+            written = conn.execute(f"COPY ({query}) TO {sql_string(str(result))} "
+                                   "(FORMAT PARQUET, USE_TMP_FILE false)").fetchone()
+            columns = [str(r[0]) for r in conn.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({sql_string(str(result))})").fetchall()]
             return int(written[0]) if written else 0, columns
         except duckdb.Error as exc:
             raise map_error(exc) from exc
