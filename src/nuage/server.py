@@ -246,6 +246,8 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
         server_header=False, date_header=True,
+        # X-Forwarded-For is not trusted, even from loopback: aws:SourceIp conditions see the peer address
+        proxy_headers=False,
     )
     server = GracefulServer(config)
     try:

@@ -188,3 +188,18 @@ def test_copy_needs_read_on_the_source(s3: Any, alt: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as exc:
         alt.copy_object(Bucket=target, Key="copy2", CopySource={"Bucket": bucket, "Key": "private/src"})
     assert code(exc) == (403, "AccessDenied")
+
+
+def test_source_ip_is_the_peer_address_not_x_forwarded_for(server: NuageServer, s3: Any, bucket: str) -> None:
+    """A client cannot claim another address with X-Forwarded-For to pass an aws:SourceIp condition."""
+    import urllib.error
+    import urllib.request
+
+    s3.put_object(Bucket=bucket, Key="ip", Body=b"only from 10.0.0.0/24")
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc(allow("s3:GetObject", f"arn:aws:s3:::{bucket}/*",
+                                                         Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/24"}})))
+    request = urllib.request.Request(f"{server.endpoint}/{bucket}/ip", headers={"X-Forwarded-For": "10.0.0.7"})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(request, timeout=10)
+    exc.value.close()
+    assert exc.value.code == 403
