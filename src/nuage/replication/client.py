@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 BodyFactory = Callable[[], AsyncIterator[bytes]]
 MAX_RESPONSE = 1024 * 1024
 IDLE_PER_ENDPOINT = 32
+MIN_RATE = 1_000_000          # bytes/s a body may not fall below before the exchange times out
 
 
 @dataclass
@@ -59,8 +60,8 @@ class HTTPClient:
                 except (OSError, TimeoutError) as exc:
                     raise TransportError(f"cannot connect to {host}:{port}: {exc}") from None
             try:
-                response, reusable = await asyncio.wait_for(
-                    self._exchange(conn, method, target, headers, body, length), self.timeout)
+                response, reusable = await asyncio.wait_for(   # a big body gets time at >= MIN_RATE
+                    self._exchange(conn, method, target, headers, body, length), self.timeout + length / MIN_RATE)
             except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
                 conn[1].close()
                 if pooled is not None:

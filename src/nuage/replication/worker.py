@@ -5,7 +5,9 @@ Order: the rows of one key are shipped one after another in outbox order (a fail
 key's rows for this pass), keys in parallel. A destination that cannot be reached (or answers 5xx)
 is backed off exponentially (0.2 s to 5 s) and its rows wait in the outbox, which survives restarts.
 A destination that refuses (4xx: not allowed, no such bucket, versioning off) marks the version
-FAILED and the row is dropped; failures are counted per rule."""
+FAILED and the row is dropped; failures are counted per rule. Signature refusals (the regions' copies
+of the registry differ, or their clocks) are retried like an outage, so nothing is lost while an
+operator mends the registry."""
 
 from __future__ import annotations
 
@@ -37,6 +39,8 @@ LANES = 16
 BACKOFF_MIN, BACKOFF_MAX = 0.2, 5.0
 IDLE_WAIT = 5.0
 MIN_PASS_GAP = 0.1
+#: refusals that mean the registry differs between the regions (keys, clocks): retried until mended
+AUTH_CODES = frozenset({"SignatureDoesNotMatch", "InvalidAccessKeyId", "RequestTimeTooSkewed"})
 
 
 @dataclass
@@ -60,67 +64,117 @@ class Shipper:
         self.client = client
         self.lanes = lanes
         self.stats: dict[tuple[str, str], RuleStats] = {}
-        self.down: dict[str, tuple[float, float]] = {}     # region -> (retry at, current backoff)
+        self.down: dict[str, tuple[float, float]] = {}   # region or "bucket:NAME" -> (retry at, backoff)
+        self._region_of: dict[str, str] = {}                # destination bucket -> its region (last seen)
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._refetch = True
+        self._partial = False
 
-    # -- wake-ups from the writer thread ---------------------------------------------------------
+    # -- scheduling -----------------------------------------------------------------------------------
+    # A key's rows go as one group, in outbox order, on one lane; a key is never on two lanes at once, so
+    # its versions reach the destination in the source's order. Groups start as soon as a lane is free:
+    # a commit that adds rows wakes the loop (notify), and so does a group that ends.
     def notify(self) -> None:
+        """Called on the writer thread after a commit that added outbox rows."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._wake.set)
+                loop.call_soon_threadsafe(self._new_rows)
+
+    def _new_rows(self) -> None:
+        self._refetch = True
+        self._wake.set()
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self.meta.replication.set_notify(self.notify)
+        self._refetch = True
+        queue: deque[list[OutboxRow]] = deque()
+        inflight: dict[tuple[str, str], asyncio.Task[bool]] = {}
+        retry_at: float | None = None
+        fetched = 0.0
         try:
             while True:
                 self._wake.clear()
-                try:
-                    progressed, waiting = await self.pass_once()
-                except Exception:
-                    log.exception("replication pass failed")
-                    progressed, waiting = False, True
-                if progressed:
-                    continue
-                if waiting:   # a destination is backing off: new writes do not start a pass at once
-                    await asyncio.sleep(MIN_PASS_GAP)
-                timeout = self._next_retry() if waiting else IDLE_WAIT
+                if self._refetch:
+                    if retry_at is not None:   # a destination is backing off: new rows do not each cause a fetch
+                        await asyncio.sleep(max(0.0, fetched + MIN_PASS_GAP - time.monotonic()))
+                    self._refetch = False
+                    fetched = time.monotonic()
+                    queue = self._fetch(inflight)
+                retry_at = self._dispatch(queue, inflight)
+                now = time.monotonic()
+                timeout = IDLE_WAIT if retry_at is None else max(MIN_PASS_GAP, retry_at - now)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
+                if retry_at is not None and time.monotonic() >= retry_at:
+                    self._refetch = True
         finally:
             self.meta.replication.set_notify(None)
+            for task in inflight.values():
+                task.cancel()
 
-    def _next_retry(self) -> float:
-        now = time.monotonic()
-        times = [at - now for at, _ in self.down.values()]
-        return max(0.05, min(times)) if times else BACKOFF_MIN
-
-    async def pass_once(self) -> tuple[bool, bool]:
-        """Ship what can be shipped now. (anything done, anything left waiting)."""
+    def _fetch(self, inflight: dict[tuple[str, str], asyncio.Task[bool]]) -> deque[list[OutboxRow]]:
+        """The waiting rows grouped by key in outbox order, except keys already on a lane."""
         rows = self.meta.replication.pending(BATCH)
-        if not rows:
-            return False, False
         groups: dict[tuple[str, str], list[OutboxRow]] = {}
+        self._partial = len(rows) == BATCH
         for row in rows:
-            groups.setdefault((row.bucket, row.key), []).append(row)
-        lanes = asyncio.Semaphore(self.lanes)
-        outcomes = await asyncio.gather(*(self._group(g, lanes) for g in groups.values()))
-        done = sum(d for d, _ in outcomes)
-        waiting = any(w for _, w in outcomes)
-        return done > 0, waiting
+            key = (row.bucket, row.key)
+            if key in inflight:
+                self._partial = True       # its later rows wait for that lane to end
+                continue
+            groups.setdefault(key, []).append(row)
+        return deque(groups.values())
 
-    async def _group(self, rows: list[OutboxRow], lanes: asyncio.Semaphore) -> tuple[int, bool]:
-        done = 0
-        async with lanes:
-            for row in rows:
-                try:
-                    await self.ship(row)
-                except Retry:
-                    return done, True
-                done += 1
-        return done, False
+    def _dispatch(self, queue: deque[list[OutboxRow]], inflight: dict[tuple[str, str], asyncio.Task[bool]],
+                  ) -> float | None:
+        """Start groups on free lanes; returns when a backed-off destination may be tried again."""
+        held: list[list[OutboxRow]] = []
+        retry_at: float | None = None
+        now = time.monotonic()
+        while queue and len(inflight) < self.lanes:
+            group = queue.popleft()
+            blocked = self._blocked_until(group[0].dest_bucket, now)
+            if blocked is not None:
+                held.append(group)
+                retry_at = blocked if retry_at is None else min(retry_at, blocked)
+                continue
+            key = (group[0].bucket, group[0].key)
+            task = asyncio.create_task(self._group(group))
+            inflight[key] = task
+            task.add_done_callback(lambda t, k=key: self._ended(inflight, k, t))   # type: ignore[misc]
+        queue.extendleft(reversed(held))
+        if held and retry_at is None:
+            retry_at = now + BACKOFF_MIN
+        return retry_at
+
+    def _ended(self, inflight: dict[tuple[str, str], asyncio.Task[bool]], key: tuple[str, str],
+               task: asyncio.Task[bool]) -> None:
+        inflight.pop(key, None)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("replication of %s/%s failed", key[0], key[1], exc_info=error)
+        if error is not None or not task.result() or self._partial:
+            self._refetch = True       # rows left behind by this lane, or not fetched yet
+        self._wake.set()
+
+    def _blocked_until(self, dest_bucket: str, now: float) -> float | None:
+        where = self._region_of.get(dest_bucket, "bucket:" + dest_bucket)
+        down = self.down.get(where) or self.down.get("bucket:" + dest_bucket)
+        return down[0] if down is not None and down[0] > now else None
+
+    async def _group(self, rows: list[OutboxRow]) -> bool:
+        """Ship a key's rows in order; False when one must wait (the rest wait behind it)."""
+        for row in rows:
+            try:
+                await self.ship(row)
+            except Retry:
+                return False
+        return True
 
     # -- one row ------------------------------------------------------------------------------------
     async def ship(self, row: OutboxRow) -> None:
@@ -133,6 +187,7 @@ class Shipper:
         if region is None:
             await self._transient(row, None, f"region {place.region} is not in the registry")
             return
+        self._region_of[row.dest_bucket] = region.name
         at = self.down.get(region.name)
         if at is not None and at[0] > time.monotonic():
             raise Retry()
@@ -148,11 +203,12 @@ class Shipper:
         response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, op, row.rule_id)
         if response is not None and response.status == 404 and op == OP_TAGS and _code(response) == "NoSuchVersion":
             response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, OP_PUT, row.rule_id)
-        if response is None or response.status >= 500 or response.status == 429:
+        if response is None or response.status >= 500 or response.status == 429 or _code(response) in AUTH_CODES:
             why = "unreachable" if response is None else f"HTTP {response.status} {_code(response)}"
             await self._transient(row, region.name, f"{region.name}: {why}")
             return
         self.down.pop(region.name, None)
+        self.down.pop("bucket:" + row.dest_bucket, None)
         if response.status >= 300:
             await self.meta.replication.failed(row, f"{region.name}: {_code(response)}: {_message(response)}")
             self.locator.forget(row.dest_bucket)
@@ -164,12 +220,13 @@ class Shipper:
         stats.lags.append(max(0.0, stats.last_shipped - row.created))
 
     async def _transient(self, row: OutboxRow, region: str | None, error: str) -> None:
-        if region is not None:
-            _, backoff = self.down.get(region, (0.0, BACKOFF_MIN / 2))
-            backoff = min(BACKOFF_MAX, backoff * 2)
-            self.down[region] = (time.monotonic() + backoff, backoff)
-        else:
+        """Back off the destination (its region, or the bucket while it cannot be found) and raise Retry."""
+        where = region if region is not None else "bucket:" + row.dest_bucket
+        if region is None:
             self.locator.forget(row.dest_bucket)
+        _, backoff = self.down.get(where, (0.0, BACKOFF_MIN / 2))
+        backoff = min(BACKOFF_MAX, backoff * 2)
+        self.down[where] = (time.monotonic() + backoff, backoff)
         await self.meta.replication.attempt_failed(row, error)
         raise Retry()
 
