@@ -187,3 +187,14 @@ def test_versioning_and_replication_status_on_the_buckets_page(console: ConsoleC
     assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
     row = console.get("/buckets").text.split(f'data-bucket="{name}"', 1)[1].split("</tr>", 1)[0]
     assert f'aria-label="Suspend versioning of {name}"' in row
+
+
+def test_repeated_failed_sign_ins_are_throttled(server: NuageServer) -> None:
+    user = make_user(server, READ_ONLY_POLICY, "guess")
+    console = ConsoleClient(server.endpoint)
+    for _ in range(10):
+        assert console.sign_in(user.access_key, "not-the-secret").status == 401
+    page = console.sign_in(user.access_key, user.secret_key)      # even the right secret, for a while
+    assert page.status == 429 and "Too many failed sign-ins" in page.text
+    other = make_user(server, READ_ONLY_POLICY, "fine")
+    assert console.sign_in(other.access_key, other.secret_key).status == 303    # other keys are not blocked

@@ -15,6 +15,7 @@ from nuage.console.http import HTTPError, Request, Response, url
 from nuage.console.passwords import Passwords
 from nuage.console.permissions import can
 from nuage.console.session import Session, Sessions
+from nuage.console.throttle import Throttle
 from nuage.core.iam import IAM
 from nuage.core.identities import Identity
 from nuage.s3.context import Services
@@ -60,6 +61,7 @@ class Console:
     regions: Sequence[str]                      # where buckets can be created from here (this region)
     other_regions: Sequence[tuple[str, str]] = ()   # (name, console URL) of the other regions of the registry
     templates: Environment = field(default_factory=make_templates)
+    throttle: Throttle = field(default_factory=Throttle)
 
 
 @dataclass
