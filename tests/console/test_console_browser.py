@@ -33,11 +33,23 @@ def s3(server: NuageServer) -> Any:
     return server.client()
 
 
+UNLABELLED = """() => Array.from(document.querySelectorAll("input, select, textarea, button"))
+    .filter(el => el.type !== "hidden")
+    .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !el.textContent.trim())
+    .map(el => el.outerHTML)"""
+
+
+def shot(page: Any, path: Path) -> None:
+    """A screenshot of the page, after checking that each of its controls has a label (or a text)."""
+    assert page.evaluate(UNLABELLED) == [], page.url
+    page.screenshot(path=str(path), full_page=True)
+
+
 def sign_in(page: Any, server: NuageServer, access_key: str, secret_key: str) -> None:
     page.goto(server.endpoint + "/console/")
     page.get_by_label("Access key").fill(access_key)
     page.get_by_label("Secret key").fill(secret_key)
-    page.get_by_role("button", name="Sign in").click()
+    page.keyboard.press("Enter")                          # the keyboard submits the form
     page.wait_for_url("**/console/buckets")
 
 
@@ -69,7 +81,7 @@ def test_walkthrough(server: NuageServer, browser: Any, shots: Path, tmp_path: P
 
     page.goto(server.endpoint + "/console/")
     assert page.get_by_role("heading", name="Sign in to Nuage").is_visible()
-    page.screenshot(path=str(shots / "01-sign-in.png"))
+    shot(page, shots / "01-sign-in.png")
     sign_in(page, server, ACCESS_KEY, SECRET_KEY)
 
     # create a bucket
@@ -80,7 +92,7 @@ def test_walkthrough(server: NuageServer, browser: Any, shots: Path, tmp_path: P
     page.wait_for_selector(f'text=Bucket {name} created.')
     row = page.locator(f'tr[data-bucket="{name}"]')
     assert row.is_visible() and server.region in row.inner_text()
-    page.screenshot(path=str(shots / "02-buckets.png"), full_page=True)
+    shot(page, shots / "02-buckets.png")
 
     # into the bucket, a new folder, and into it
     row.get_by_role("link", name=name).click()
@@ -99,7 +111,7 @@ def test_walkthrough(server: NuageServer, browser: Any, shots: Path, tmp_path: P
     assert "100% done" in done.inner_text()
     assert cut and resumed, "the upload did not meet (and resume after) the network error"
     page.wait_for_selector('tr[data-key="reports/big.bin"]')
-    page.screenshot(path=str(shots / "03-objects-upload.png"), full_page=True)
+    shot(page, shots / "03-objects-upload.png")
     assert hashlib.sha256(s3.get_object(Bucket=name, Key="reports/big.bin")["Body"].read()).hexdigest() == \
         hashlib.sha256(data).hexdigest()
 
@@ -126,7 +138,7 @@ def test_walkthrough(server: NuageServer, browser: Any, shots: Path, tmp_path: P
     assert "X-Amz-Expires=3600" in link
     with urllib.request.urlopen(link, timeout=30) as resp:
         assert resp.read() == data
-    page.screenshot(path=str(shots / "04-object.png"), full_page=True)
+    shot(page, shots / "04-object.png")
 
     # delete it, and the folder marker; the folder disappears
     page.get_by_role("button", name="Delete").first.click()
@@ -143,7 +155,7 @@ def test_walkthrough(server: NuageServer, browser: Any, shots: Path, tmp_path: P
     page.wait_for_selector("#storage-chart canvas")
     page.wait_for_selector("#requests-chart canvas")
     assert page.locator(f'#usage-table tr[data-bucket="{name}"]').is_visible()
-    page.screenshot(path=str(shots / "05-usage.png"), full_page=True)
+    shot(page, shots / "05-usage.png")
 
     # SQL over a stored CSV: the result as a table and a chart
     s3.put_object(Bucket=name, Key="sales/q1.csv", Body=b"region,amount\nnorth,10\nsouth,25\nnorth,5\neast,7\n")
@@ -156,7 +168,7 @@ def test_walkthrough(server: NuageServer, browser: Any, shots: Path, tmp_path: P
     assert page.locator("#result tbody tr").count() == 3
     region, total = page.locator("#result tbody tr").first.inner_text().split()
     assert region == "south" and float(total) == 25
-    page.screenshot(path=str(shots / "06-sql.png"), full_page=True)
+    shot(page, shots / "06-sql.png")
     s3.delete_object(Bucket=name, Key="sales/q1.csv")
 
     # users and keys: a new read-only user with a key
@@ -168,7 +180,7 @@ def test_walkthrough(server: NuageServer, browser: Any, shots: Path, tmp_path: P
     page.wait_for_selector("text=User analyst created.")
     page.get_by_role("button", name="Create an access key for analyst").click()
     assert page.locator("#new-secret-key").is_visible()
-    page.screenshot(path=str(shots / "07-users.png"), full_page=True)
+    shot(page, shots / "07-users.png")
 
     # the bucket is not empty: deleting it is refused with the reason; then it is emptied and deleted
     page.get_by_role("link", name="Buckets").first.click()
@@ -199,7 +211,7 @@ def test_read_only_user(server: NuageServer, browser: Any, shots: Path, s3: Any)
     assert row.is_visible()
     assert page.get_by_text("Create a bucket").count() == 0
     assert row.get_by_role("button").count() == 0
-    page.screenshot(path=str(shots / "08-read-only-phone.png"), full_page=True)
+    shot(page, shots / "08-read-only-phone.png")
     page.get_by_role("link", name=name).click()
     assert page.locator("#dropzone").count() == 0 and page.get_by_label("New folder").count() == 0
     page.locator('tr.folder[data-prefix="docs/"] a').click()

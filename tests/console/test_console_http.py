@@ -122,7 +122,7 @@ def test_sign_out_ends_the_session_even_for_a_replayed_cookie(console: ConsoleCl
 @pytest.fixture(scope="module")
 def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuageServer]:
     srv = NuageServer(tmp_path_factory.mktemp("console-short") / "data",
-                      env={"NUAGE_CONSOLE_SESSION_SECONDS": "2"}).start()
+                      env={"NUAGE_CONSOLE_SESSION_SECONDS": "3"}).start()
     yield srv
     srv.stop()
 
@@ -131,7 +131,7 @@ def test_session_expires(short_server: NuageServer) -> None:
     console = ConsoleClient(short_server.endpoint)
     console.sign_in(ACCESS_KEY, SECRET_KEY)
     assert console.get("/buckets").status == 200
-    time.sleep(3.1)
+    time.sleep(4.5)
     page = console.get("/buckets")
     assert page.status == 303 and "/console/login" in page.location
     page = console.post("/buckets/create", {"name": unique_bucket_name()})
@@ -200,3 +200,17 @@ def test_repeated_failed_sign_ins_are_throttled(server: NuageServer) -> None:
     assert page.status == 429 and "Too many failed sign-ins" in page.text
     other = make_user(server, READ_ONLY_POLICY, "fine")
     assert console.sign_in(other.access_key, other.secret_key).status == 303    # other keys are not blocked
+
+
+def test_console_routing_predicate() -> None:
+    from nuage.console.app import is_console_request
+
+    def scope(path: str, query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None) -> dict[str, Any]:
+        return {"type": "http", "path": path, "query_string": query, "headers": headers or []}
+
+    assert is_console_request(scope("/console"))
+    assert is_console_request(scope("/console/b/x", b"q=Signature%3D&prefix=a"))
+    assert not is_console_request(scope("/consoles"))
+    assert not is_console_request(scope("/console/key", b"X-Amz-Signature=ab&X-Amz-Credential=c"))
+    assert not is_console_request(scope("/console/key", b"Signature=ab&AWSAccessKeyId=c"))
+    assert not is_console_request(scope("/console/key", headers=[(b"authorization", b"AWS4-HMAC-SHA256 ...")]))

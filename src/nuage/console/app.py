@@ -14,6 +14,7 @@ import mimetypes
 import re
 from importlib import resources
 from typing import Any
+from urllib.parse import parse_qsl
 
 from nuage.console.context import Console, Ctx, Route
 from nuage.console.gateway import S3Failure
@@ -31,6 +32,7 @@ SECURITY_HEADERS = [
     ("referrer-policy", "no-referrer"),
     ("cache-control", "no-store"),
 ]
+SIGNED_QUERY = {"X-Amz-Signature", "Signature"}   # presigned S3 requests (SigV4, SigV2)
 STATIC_RE = re.compile(r"^/static/([A-Za-z0-9._-]+)$")
 
 
@@ -41,8 +43,8 @@ def is_console_request(scope: dict[str, Any]) -> bool:
         return False
     if any(k.lower() == b"authorization" for k, _ in scope.get("headers", ())):
         return False
-    query = scope.get("query_string", b"")
-    return b"X-Amz-Signature=" not in query and b"Signature=" not in query
+    names = {k for k, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)}
+    return not names & SIGNED_QUERY
 
 
 class ConsoleApp:
