@@ -37,6 +37,12 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
 
     settings = settings_from_env(host=host, port=port, data_dir=data_dir, region=region, domain=domain,
                                  tls_cert=tls_cert, tls_key=tls_key, regions_file=regions_file)
+    if settings.regions_file is not None:
+        from nuage.replication.registry import RegistryError, load_registry
+        try:
+            load_registry(settings.regions_file, settings.region)
+        except (RegistryError, OSError) as exc:
+            raise click.ClickException(f"{settings.regions_file}: {exc}") from None
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled after shutdown
         run(settings)
 
