@@ -157,6 +157,26 @@ def test_progress_events(s3: Any, bucket: str) -> None:
     assert events["End"] == {}
 
 
+def test_progress_during_a_long_answer(s3: Any, bucket: str) -> None:
+    body = "".join(f"{i},{'x' * 40}\n" for i in range(300000)).encode()
+    s3.put_object(Bucket=bucket, Key="big.csv", Body=body)
+    resp = s3.select_object_content(Bucket=bucket, Key="big.csv", Expression="SELECT * FROM S3Object",
+                                    ExpressionType="SQL", InputSerialization={"CSV": {}},
+                                    OutputSerialization={"CSV": {}}, RequestProgress={"Enabled": True})
+    kinds: list[str] = []
+    scanned: list[int] = []
+    size = 0
+    for ev in resp["Payload"]:
+        kinds.extend(ev)
+        if "Records" in ev:
+            size += len(ev["Records"]["Payload"])
+        if "Progress" in ev:
+            scanned.append(ev["Progress"]["Details"]["BytesScanned"])
+    assert size == len(body)
+    assert kinds.count("Records") > 1 and kinds[-2:] == ["Stats", "End"]
+    assert scanned == sorted(scanned) and scanned[-1] == len(body)
+
+
 def test_inline_multipart_and_encrypted_objects(s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="small.csv", Body=b"1\n2\n")                # stored inline
     assert select(s3, bucket, "small.csv", "SELECT SUM(CAST(_1 AS INT)) FROM S3Object", {"CSV": {}})[0] == "3\n"

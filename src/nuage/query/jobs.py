@@ -29,7 +29,7 @@ import duckdb
 from nuage.core.identities import Identity
 from nuage.core.ingest import Integrity
 from nuage.core.objects import ObjectAttrs, ObjectService
-from nuage.core.select.engine import connect, map_error
+from nuage.core.select.engine import connect, map_error, progress
 from nuage.core.select.errors import SelectError
 from nuage.core.select.source import LocalObject, direct_path, local_object
 from nuage.core.select.translate import sql_string
@@ -277,10 +277,9 @@ class QueryService:
     async def _watch(self, state: _Running) -> None:
         while True:
             await asyncio.sleep(0.25)
-            conn = state.conn
-            if conn is not None:
-                with contextlib.suppress(Exception):
-                    state.progress = max(state.progress, float(conn.query_progress()))
+            done = progress(state.conn)
+            if done is not None:
+                state.progress = max(state.progress, done)
 
     async def _save(self, caller: Identity, rec: JobRecord, result: Path, output: Output, work: Path) -> None:
         assert output.bucket is not None and output.key is not None

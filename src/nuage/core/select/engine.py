@@ -20,11 +20,26 @@ def connect(*, memory_limit: str = "1GB", threads: int | None = None,
     if threads is not None:
         config["threads"] = threads
     conn = duckdb.connect(":memory:", config=config)
+    # progress of a running query, read by conn.query_progress() from another thread (never printed)
+    conn.execute("SET enable_progress_bar = true")
+    conn.execute("SET enable_progress_bar_print = false")
+    conn.execute("SET progress_bar_time = 0")
     if allowed_paths is not None:
         conn.execute("SET allowed_paths = ?", [allowed_paths])
         conn.execute("SET enable_external_access = false")
         conn.execute("SET lock_configuration = true")
     return conn
+
+
+def progress(conn: duckdb.DuckDBPyConnection | None) -> float | None:
+    """The running query's progress in percent (0-100), or None when DuckDB does not know it."""
+    if conn is None:
+        return None
+    try:
+        value = float(conn.query_progress())
+    except duckdb.Error:
+        return None
+    return min(value, 100.0) if value >= 0 else None
 
 
 def map_error(exc: Exception) -> SelectError:

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from nuage.core.select.engine import connect, map_error
+from nuage.core.select.engine import connect, map_error, progress
 from nuage.core.select.errors import SelectError
 from nuage.core.select.spec import CSVInput, CSVOutput, JSONInput, JSONOutput, SelectSpec, SelectStats
 from nuage.core.select.sql import parse
@@ -77,6 +77,11 @@ class SelectRun:
             data = write(rows)
             self.stats.bytes_returned += len(data)
             yield data
+
+    def scanned_so_far(self) -> int:
+        """An estimate of the input bytes read so far (DuckDB's progress of the query)."""
+        done = progress(self._conn)
+        return int(self.stats.bytes_scanned * done / 100) if done is not None else 0
 
     def interrupt(self) -> None:
         if self._conn is not None:

@@ -22,6 +22,7 @@ from nuage.core.select.spec import (
     OutputFormat,
     ParquetInput,
     SelectSpec,
+    SelectStats,
 )
 from nuage.s3 import errors as e
 from nuage.s3 import eventstream as es
@@ -172,6 +173,16 @@ async def _stream(run: SelectRun, local: LocalObject) -> AsyncIterator[bytes]:
     batches = run.batches()
     pending: asyncio.Future[bytes | None] | None = None
     buf = bytearray()
+    reported = 0
+
+    def progress_event() -> bytes | None:
+        nonlocal reported
+        scanned = run.scanned_so_far()
+        if not run.spec.progress or scanned <= reported:
+            return None
+        reported = scanned
+        return es.progress(SelectStats(scanned, scanned, run.stats.bytes_returned))
+
     try:
         while True:
             pending = asyncio.ensure_future(asyncio.to_thread(_next, batches))
@@ -179,7 +190,7 @@ async def _stream(run: SelectRun, local: LocalObject) -> AsyncIterator[bytes]:
                 done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_SECONDS)
                 if done:
                     break
-                yield es.cont()
+                yield progress_event() or es.cont()
             data = pending.result()
             pending = None
             if data is None:
@@ -188,6 +199,9 @@ async def _stream(run: SelectRun, local: LocalObject) -> AsyncIterator[bytes]:
             if len(buf) >= RECORDS_CHUNK:
                 yield es.records(bytes(buf))
                 buf.clear()
+                event = progress_event()
+                if event is not None:
+                    yield event
         if buf:
             yield es.records(bytes(buf))
         if run.spec.progress:
