@@ -223,3 +223,17 @@ def test_cli_query(server: NuageServer, sales: tuple[str, Path]) -> None:
     assert result.exit_code == 0 and "succeeded" in result.output
     result = CliRunner().invoke(main, ["query", "SELECT * FROM 's3://no-such-bucket-here/x'"], env=env)
     assert result.exit_code != 0 and "NoSuchBucket" in result.output
+
+
+def test_saving_respects_quotas(server: NuageServer, sales: tuple[str, Path]) -> None:
+    from nuage.cli.admin import AdminClient
+
+    bucket, _ = sales
+    full = f"full-{uuid.uuid4().hex[:10]}"
+    server.client().create_bucket(Bucket=full)
+    AdminClient(server.endpoint, ACCESS_KEY, SECRET_KEY).call("PUT", "/admin/quotas",
+                                                              {"bucket": full, "max_objects": 0})
+    job = run_job(server, f"SELECT count(*) FROM 's3://{bucket}/sales/2015/part-001.parquet'",
+                  {"bucket": full, "key": "out.csv", "format": "csv"})
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "QuotaExceeded"

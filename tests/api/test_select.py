@@ -145,6 +145,25 @@ def test_scan_range(s3: Any, bucket: str) -> None:
     assert err.value.response["Error"]["Code"] == "UnsupportedScanRangeInput"
 
 
+def test_scan_range_over_json_lines(s3: Any, bucket: str) -> None:
+    body = b'{"n": 1}\n{"n": 22}\n{"n": 333}\n'
+    s3.put_object(Bucket=bucket, Key="l.json", Body=body)
+    text, _ = select(s3, bucket, "l.json", "SELECT s.n FROM S3Object s", {"JSON": {"Type": "LINES"}},
+                     ScanRange={"Start": 1, "End": 10})
+    assert text == "22\n"
+
+
+def test_customer_key_object(s3: Any, bucket: str) -> None:
+    key = b"k" * 32
+    s3.put_object(Bucket=bucket, Key="c.csv", Body=b"1\n2\n3\n", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
+    text, _ = select(s3, bucket, "c.csv", "SELECT SUM(CAST(_1 AS INT)) FROM S3Object", {"CSV": {}},
+                     SSECustomerAlgorithm="AES256", SSECustomerKey=key)
+    assert text == "6\n"
+    with pytest.raises(ClientError) as err:
+        select(s3, bucket, "c.csv", "SELECT * FROM S3Object", {"CSV": {}})
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
 def test_progress_events(s3: Any, bucket: str) -> None:
     body = "".join(f"{i},{i * 2}\n" for i in range(20000)).encode()
     s3.put_object(Bucket=bucket, Key="p.csv", Body=body)

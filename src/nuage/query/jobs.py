@@ -33,6 +33,7 @@ from nuage.core.select.engine import connect, map_error, progress
 from nuage.core.select.errors import SelectError
 from nuage.core.select.source import LocalObject, direct_path, local_object
 from nuage.core.select.translate import sql_string
+from nuage.errors import NuageError
 from nuage.query.refs import Reference, find_references, rewrite, single_select
 from nuage.storage.meta.jobs import JobRecord, JobStore
 
@@ -234,6 +235,8 @@ class QueryService:
                 rec.error_code, rec.error_message = "QueryTimeout", (
                     f"The query ran longer than {self.limits.max_seconds:g} seconds.")
             (self.results / f"{rec.job_id}.parquet").unlink(missing_ok=True)
+        except NuageError as exc:      # saving the result: QuotaExceeded, a bucket gone, a locked key...
+            rec.status, rec.error_code, rec.error_message = FAILED, type(exc).__name__, exc.message
         except Exception as exc:
             log.exception("SQL job %s failed", rec.job_id)
             rec.status, rec.error_code, rec.error_message = FAILED, "InternalError", str(exc) or type(exc).__name__
