@@ -66,6 +66,8 @@ class ReplicationApp:
             status, code = next(((s, c) for cls, s, c in _DOMAIN_STATUS if isinstance(exc, cls)),
                                 (400, exc.details.get("code_hint") or type(exc).__name__))
             payload = {"code": code, "message": exc.message}
+        except ConnectionError:        # the sender went away mid-body; nothing was stored
+            status, payload = 400, {"code": "IncompleteBody", "message": "The body was not received."}
         except Exception:
             log.exception("internal error in the replication endpoint")
             status, payload = 500, {"code": "InternalError", "message": "Internal failure."}

@@ -102,7 +102,13 @@ class Shipper:
                         await asyncio.sleep(max(0.0, fetched + MIN_PASS_GAP - time.monotonic()))
                     self._refetch = False
                     fetched = time.monotonic()
-                    queue = self._fetch(inflight)
+                    try:
+                        queue = self._fetch(inflight)
+                    except Exception:          # e.g. the database is busy beyond its timeout: try again soon
+                        log.exception("could not read the replication outbox")
+                        self._refetch = True
+                        await asyncio.sleep(1.0)
+                        continue
                 retry_at = self._dispatch(queue, inflight)
                 now = time.monotonic()
                 timeout = IDLE_WAIT if retry_at is None else max(MIN_PASS_GAP, retry_at - now)
@@ -173,6 +179,11 @@ class Shipper:
             try:
                 await self.ship(row)
             except Retry:
+                return False
+            except Exception as exc:   # e.g. a blob that cannot be read: backed off, never a hot loop
+                log.exception("replication of %s/%s (%s) failed", row.bucket, row.key, row.version_id)
+                with contextlib.suppress(Retry):
+                    await self._transient(row, None, f"{type(exc).__name__}: {exc}")
                 return False
         return True
 
