@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import time
 from typing import Any
 
 from tests.conftest import unique_bucket_name
@@ -68,3 +69,23 @@ def test_a_query_reads_only_what_the_user_may_read(server: NuageServer, s3: Any)
     page = console.post("/sql/run", {"sql": QUERY.format(b=bucket)})
     assert page.status == 403 and "AccessDenied" in page.text and "sales/2026.csv" in page.text
     assert QUERY.format(b=bucket).split(" FROM")[0] in page.text      # the query stays in the editor
+
+
+def test_a_running_job_is_followed_and_can_be_cancelled(server: NuageServer, console: ConsoleClient, s3: Any) -> None:
+    bucket = unique_bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="sales/2026.csv", Body=SALES.encode())
+    console.sign_in(ACCESS_KEY, SECRET_KEY)
+    job = run(console, f"SELECT sum(r.range * s.amount) FROM 's3://{bucket}/sales/2026.csv' s, "
+                       "range(100000000000) r")
+    page = console.get(f"/sql/jobs/{job}")
+    assert 'data-status="running"' in page.text
+    assert 'hx-trigger="load delay:1s"' in page.text            # the page follows the job
+    done = console.post(f"/sql/jobs/{job}/cancel", {})
+    assert done.status == 303
+    for _ in range(50):
+        page = console.get(f"/sql/jobs/{job}")
+        if 'data-status="cancelled"' in page.text:
+            break
+        time.sleep(0.2)
+    assert 'data-status="cancelled"' in page.text and "hx-trigger" not in page.text

@@ -13,7 +13,7 @@ from nuage.console.gateway import S3Failure, S3Reply
 from nuage.console.http import HTTPError, Response, redirect, url
 
 RESULT_ROWS = 1000
-WAIT_SECONDS = 10
+WAIT_SECONDS = 3        # a quick job shows its result at once; a longer one is followed on its page
 JOB_RE = r"/sql/jobs/(?P<job>[A-Za-z0-9_-]+)"
 
 
