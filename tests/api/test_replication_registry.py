@@ -7,7 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.regions import HANGZHOU, WEST, replicate, versioned_bucket, wait_for, write_registry
+from tests.support.regions import (
+    HANGZHOU,
+    WEST,
+    replicate,
+    start_regions,
+    versioned_bucket,
+    wait_for,
+    write_registry,
+)
 from tests.support.server import NuageServer, free_port
 
 
@@ -49,6 +57,25 @@ def _status(server: NuageServer) -> object:
     from nuage.cli.admin import AdminClient
     from tests.support.server import ACCESS_KEY, SECRET_KEY
     return AdminClient(server.endpoint, ACCESS_KEY, SECRET_KEY, region=server.region).call("GET", "/admin/replication")
+
+
+def test_a_rule_removed_before_shipping_keeps_the_version_home(tmp_path: Path) -> None:
+    regions = start_regions(tmp_path, {WEST: [HANGZHOU]})
+    try:
+        s3, w3 = regions[HANGZHOU].client(), regions[WEST].client()
+        versioned_bucket(s3, "src", HANGZHOU)
+        versioned_bucket(w3, "dst", WEST)
+        replicate(s3, "src", "dst")
+        regions[WEST].stop()
+        s3.put_object(Bucket="src", Key="k", Body=b"written under the rule")
+        assert s3.head_object(Bucket="src", Key="k")["ReplicationStatus"] == "PENDING"
+        s3.delete_bucket_replication(Bucket="src")           # the rule goes before the version could
+        regions[WEST].start()
+        w3 = regions[WEST].client()
+        wait_for(lambda: s3.head_object(Bucket="src", Key="k")["ReplicationStatus"] == "FAILED", timeout=30)
+        assert "Contents" not in w3.list_objects_v2(Bucket="dst")
+    finally:
+        regions.stop()
 
 
 def test_a_broken_registry_stops_serve_with_a_message(tmp_path: Path) -> None:

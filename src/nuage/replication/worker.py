@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from nuage.core.objects import ObjectService
-from nuage.core.replication import encode_wire, parsed, replicable, to_wire
+from nuage.core.replication import ENABLED, Rule, encode_wire, parsed, replicable, to_wire
 from nuage.replication.app import PREFIX, RECORD_HEADER
 from nuage.replication.client import HTTPClient, HTTPResponse, TransportError
 from nuage.replication.locator import Locator
@@ -190,6 +190,11 @@ class Shipper:
     # -- one row ------------------------------------------------------------------------------------
     async def ship(self, row: OutboxRow) -> None:
         """Ship one row and remove it, or mark it failed; raises Retry when it must wait."""
+        rule = await self._rule(row.bucket, row.rule_id)
+        if rule is None or rule.status != ENABLED or rule.destination_bucket != row.dest_bucket:
+            # residency: without the rule that queued it, a version does not leave
+            await self.meta.replication.failed(row, "The replication rule was removed or disabled before shipping.")
+            return
         place = await self.locator.locate(row.dest_bucket)
         if place is None:
             await self._transient(row, None, f"destination bucket {row.dest_bucket} not found in any region")
@@ -241,10 +246,14 @@ class Shipper:
         await self.meta.replication.attempt_failed(row, error)
         raise Retry()
 
+    async def _rule(self, bucket: str, rule_id: str) -> Rule | None:
+        """The bucket's rule of that id now (the store caches the configuration exactly)."""
+        raw = await self.meta.get_bucket_config(bucket, REPLICATION_CONFIG)
+        return next((r for r in parsed(raw).rules if r.id == rule_id), None) if raw else None
+
     async def _storage_class(self, bucket: str, rule_id: str) -> str | None:
         """The storage class a rule gives its replicas (None: the source's)."""
-        raw = await self.meta.get_bucket_config(bucket, REPLICATION_CONFIG)
-        rule = next((r for r in parsed(raw).rules if r.id == rule_id), None) if raw else None
+        rule = await self._rule(bucket, rule_id)
         return rule.storage_class if rule else None
 
     async def _send(self, region: str, endpoint: str, dest_bucket: str, rec: ObjectRecord, op: str,
