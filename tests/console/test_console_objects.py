@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import unique_bucket_name
+from tests.console.conftest import READ_ONLY_POLICY, make_user
 from tests.support.console import ConsoleClient
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 
@@ -132,3 +133,39 @@ def test_upload_api_plans_single_and_multipart_uploads(signed_in: ConsoleClient,
         {"bucket": bucket, "key": "big.bin", "upload_id": "nope", "parts": [{"number": 1, "etag": "x"}]}))
     assert bad.status == 404 and json.loads(bad.text)["error"] == "NoSuchUpload"
     assert signed_in.post_json("/api/upload/start", json.dumps({"bucket": bucket})).status == 400
+
+
+VERSION_ROW_RE = re.compile(r'<tr data-key="([^"]*)" data-version="([^"]*)"( class="marker")?>')
+
+
+def test_versions_view_shows_delete_markers_and_undeletes(signed_in: ConsoleClient, s3: Any,
+                                                          server: NuageServer) -> None:
+    bucket = unique_bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="docs/plan.txt", Body=b"first")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="docs/plan.txt", Body=b"second")["VersionId"]
+    marker = s3.delete_object(Bucket=bucket, Key="docs/plan.txt")["VersionId"]
+    assert ROW_RE.findall(signed_in.get(f"/b/{bucket}?prefix=docs%2F").text) == []
+    page = signed_in.get(f"/b/{bucket}?prefix=docs%2F&versions=1")
+    rows = VERSION_ROW_RE.findall(page.text)
+    assert [(v, bool(m)) for _, v, m in rows] == [(marker, True), (v2, False), (v1, False)]
+    assert "Undelete" in page.text and "Hide versions" in page.text
+    # paging through versions two at a time
+    first = signed_in.get(f"/b/{bucket}?prefix=docs%2F&versions=1&max=2").text
+    assert len(VERSION_ROW_RE.findall(first)) == 2
+    found = NEXT_RE.search(first)
+    assert found is not None
+    rest = signed_in.get(found.group(1).replace("&amp;", "&")).text
+    assert [v for _, v, _ in VERSION_ROW_RE.findall(rest)] == [v1]
+    # removing the delete marker brings the object back
+    done = signed_in.post(f"/b/{bucket}/delete", {"key": "docs/plan.txt", "versionId": marker, "back": "versions"})
+    assert done.status == 303 and "versions=1" in done.location
+    assert s3.get_object(Bucket=bucket, Key="docs/plan.txt")["Body"].read() == b"second"
+    # a read-only user sees the versions but no delete or undelete
+    ro = make_user(server, READ_ONLY_POLICY, "vro")
+    other = ConsoleClient(server.endpoint)
+    other.sign_in(ro.access_key, ro.secret_key)
+    page = other.get(f"/b/{bucket}?prefix=docs%2F&versions=1")
+    assert len(VERSION_ROW_RE.findall(page.text)) == 2 and "Undelete" not in page.text
+    assert 'class="danger"' not in page.text

@@ -103,6 +103,37 @@ async def list_objects(ctx: Ctx, bucket: str, prefix: str, token: str | None, ma
     return out
 
 
+@dataclass
+class VersionListing:
+    folders: list[str] = field(default_factory=list)
+    versions: list[Version] = field(default_factory=list)
+    next_key: str | None = None
+    next_version: str | None = None
+
+
+async def list_version_page(ctx: Ctx, bucket: str, prefix: str, key_marker: str | None, version_marker: str | None,
+                            max_keys: int) -> VersionListing:
+    """One page of ListObjectVersions under ``prefix`` (folders as common prefixes), delete markers included."""
+    query = [("versions", ""), ("delimiter", "/"), ("prefix", prefix), ("max-keys", str(max_keys))]
+    if key_marker:
+        query.append(("key-marker", key_marker))
+        if version_marker:
+            query.append(("version-id-marker", version_marker))
+    doc = (await ctx.must("GET", bucket, query=query)).document()
+    out = VersionListing()
+    for el in doc:
+        if el.tag == "CommonPrefixes":
+            out.folders.append(_text(el, "Prefix"))
+        elif el.tag in ("Version", "DeleteMarker"):
+            out.versions.append(Version(_text(el, "Key"), _text(el, "VersionId"), int(_text(el, "Size") or 0),
+                                        _text(el, "LastModified"), _text(el, "IsLatest") == "true",
+                                        el.tag == "DeleteMarker"))
+    if (xml.child_text(doc, "IsTruncated") or "") == "true":
+        out.next_key = xml.child_text(doc, "NextKeyMarker")
+        out.next_version = xml.child_text(doc, "NextVersionIdMarker")
+    return out
+
+
 async def list_versions(ctx: Ctx, bucket: str, key: str) -> list[Version]:
     reply = await ctx.s3("GET", bucket, query=[("versions", ""), ("prefix", key), ("max-keys", "100")])
     if not reply.ok:

@@ -35,17 +35,25 @@ def _page_size(ctx: Ctx) -> int:
 
 async def browse(ctx: Ctx) -> Response:
     bucket = ctx.params["bucket"]
-    folder = ctx.req.query.get("prefix", "")
-    search = ctx.req.query.get("q", "")
-    token = ctx.req.query.get("token") or None
-    listing = await s3ops.list_objects(ctx, bucket, folder + search, token, _page_size(ctx))
+    q = ctx.req.query
+    folder, search, token = q.get("prefix", ""), q.get("q", ""), q.get("token") or None
+    versions_mode = q.get("versions") == "1"
+    listing: s3ops.Listing | s3ops.VersionListing
+    if versions_mode:
+        key_marker = q.get("key_marker") or None
+        listing = await s3ops.list_version_page(ctx, bucket, folder + search, key_marker, q.get("version_marker"),
+                                                _page_size(ctx))
+        token = key_marker
+    else:
+        listing = await s3ops.list_objects(ctx, bucket, folder + search, token, _page_size(ctx))
     probe = folder + "object"
-    may_put, may_delete = await asyncio.gather(ctx.can("PutObject", bucket, probe),
-                                               ctx.can("DeleteObject", bucket, probe))
+    may_put, may_delete, may_delete_version = await asyncio.gather(
+        ctx.can("PutObject", bucket, probe), ctx.can("DeleteObject", bucket, probe),
+        ctx.can("DeleteObject", bucket, probe, "version"))
     return ctx.render("objects.html", section="buckets", bucket=bucket, folder=folder, search=search,
                       crumbs=_crumbs(folder), listing=listing, token=token, may_put=may_put,
-                      may_delete=may_delete, threshold=MULTIPART_THRESHOLD, part_size=PART_SIZE,
-                      page_size=ctx.req.query.get("max", ""))
+                      may_delete=may_delete, may_delete_version=may_delete_version, versions_mode=versions_mode,
+                      threshold=MULTIPART_THRESHOLD, part_size=PART_SIZE, page_size=q.get("max", ""))
 
 
 def _required(ctx: Ctx, name: str) -> str:
@@ -107,12 +115,14 @@ async def delete(ctx: Ctx) -> Response:
     version = ctx.req.form.get("versionId") or None
     await ctx.must("DELETE", bucket, key, query=[("versionId", version)] if version else [])
     what = f"{key} (version {version})" if version else key
-    if ctx.req.form.get("back") == "object":
+    back = ctx.req.form.get("back")
+    if back == "object":
         remaining = await s3ops.list_versions(ctx, bucket, key)
         if remaining:
             return redirect(url(f"/b/{bucket}/object", key=key, notice=f"Deleted {what}."))
     folder = key.rpartition("/")[0] + "/" if "/" in key else ""
-    return redirect(url(f"/b/{bucket}", prefix=folder, notice=f"Deleted {what}."))
+    return redirect(url(f"/b/{bucket}", prefix=folder, versions="1" if back == "versions" else None,
+                        notice=f"Deleted {what}."))
 
 
 async def new_folder(ctx: Ctx) -> Response:
