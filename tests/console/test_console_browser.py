@@ -102,6 +102,12 @@ def test_walkthrough(server: NuageServer, browser: Any, shots: Path, tmp_path: P
     assert "prefix=reports%2F" in page.url
 
     # upload 20 MB: progress reaches 100 %, after one network error and a resume
+    page.evaluate("""() => {
+        window.seenProgress = [];
+        new MutationObserver(records => records.forEach(r => {
+            if (r.target.tagName === "PROGRESS") { window.seenProgress.push(r.target.value); }
+        })).observe(document.getElementById("uploads"), {attributes: true, subtree: true});
+    }""")
     page.set_input_files("#file-input", str(source))
     done = page.locator('#uploads li[data-state="done"]')
     done.wait_for(timeout=30_000)
@@ -109,6 +115,8 @@ def test_walkthrough(server: NuageServer, browser: Any, shots: Path, tmp_path: P
     assert bar.get_attribute("aria-label") == "Upload of big.bin"
     assert bar.evaluate("el => el.value") == 100
     assert "100% done" in done.inner_text()
+    seen = page.evaluate("() => window.seenProgress")
+    assert any(0 < v < 100 for v in seen), seen           # the bar moved with the upload's progress events
     assert cut and resumed, "the upload did not meet (and resume after) the network error"
     page.wait_for_selector('tr[data-key="reports/big.bin"]')
     shot(page, shots / "03-objects-upload.png")
