@@ -10,7 +10,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
@@ -361,6 +363,24 @@ def test_bucket_of_another_region_gets_permanent_redirect(regions: Regions, hz: 
     assert (head.status, head.header("x-amz-bucket-region")) == (301, WEST)
     missing = rawhttp.request(regions[HANGZHOU], "GET", f"/{_name('none')}?list-type=2", signer="v4")
     assert (missing.status, missing.code) == (404, "NoSuchBucket")
+    # boto3 follows x-amz-bucket-region once (signing for us-west-1): still a PermanentRedirect, not a
+    # signature error, so the user learns where the bucket is
+    with pytest.raises(ClientError) as exc:
+        hz.list_objects_v2(Bucket=name)
+    assert _code(exc) == "PermanentRedirect"
+    assert exc.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == WEST
+    # the other way round too; and a request for a bucket of this region signed for another region gets
+    # AuthorizationHeaderMalformed naming this region, as before (botocore then re-signs and succeeds)
+    local = _name("local")
+    hz.create_bucket(Bucket=local, CreateBucketConfiguration={"LocationConstraint": HANGZHOU})
+    with pytest.raises(ClientError) as exc:
+        west.list_objects_v2(Bucket=local)
+    assert _code(exc) == "PermanentRedirect"
+    signed_for_west = boto3.client("s3", endpoint_url=regions[HANGZHOU].endpoint, region_name=WEST,
+                                   aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                                   config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    assert signed_for_west.list_objects_v2(Bucket=local)["KeyCount"] == 0
+    signed_for_west.close()
 
 
 def test_create_bucket_location_and_global_names(hz: Any, west: Any) -> None:

@@ -135,6 +135,8 @@ class S3App:
             req = self._parse(scope, receive, request_id)
             response = await self._handle(req)
         except e.S3Error as exc:
+            if exc.code == "AuthorizationHeaderMalformed":   # signed for the region of a bucket elsewhere?
+                exc = await redirect(self.services, req) or exc
             response = self._error(exc, req, scope, request_id)
         except BucketNotFound as exc:   # maybe a bucket of another region: PermanentRedirect there
             response = self._error(await redirect(self.services, req) or e.from_domain(exc), req, scope, request_id)

@@ -1,5 +1,6 @@
 """Requests for a bucket of another region get what S3 answers: 301 PermanentRedirect naming the
-endpoint to use (and the bucket), with x-amz-bucket-region. Asked only after a local miss."""
+endpoint to use (and the bucket), with x-amz-bucket-region. Asked only after a local miss: a request
+for an unknown bucket, or one signed for another region (what SDKs send after a first redirect)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from nuage.s3.http import Request
 
 
 async def redirect(svc: Services, req: Request | None) -> e.S3Error | None:
-    if svc.locator is None or req is None or not req.bucket:
+    if svc.locator is None or req is None or not req.bucket or await svc.buckets.find(req.bucket) is not None:
         return None
     place = await svc.locator.elsewhere(req.bucket)
     if place is None or place.region == svc.settings.region:
