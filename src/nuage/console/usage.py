@@ -19,6 +19,7 @@ from nuage.storage.meta.base import MetadataStore
 log = logging.getLogger("nuage.console.usage")
 
 KEEP_SECONDS = 31 * 24 * 3600
+MAX_NAMES = 100_000        # distinct names counted per interval (requests for made-up buckets cannot grow it)
 
 
 class RequestMeter:
@@ -32,7 +33,7 @@ class RequestMeter:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             bucket = self._bucket(scope)
-            if bucket:
+            if bucket and (bucket in self.counts or len(self.counts) < MAX_NAMES):
                 self.counts[bucket] += 1
         await self.app(scope, receive, send)
 
