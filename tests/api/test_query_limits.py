@@ -3,6 +3,7 @@ stops a running query, a memory limit that fails it; and jobs kept across a rest
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,5 +62,27 @@ def test_jobs_survive_a_restart(tmp_path: Path) -> None:
         assert status == 200 and again["status"] == "succeeded" and again["rows"] == 1
         status, result = call(srv, "GET", f"/query/jobs/{job['id']}/result")
         assert result == {"columns": ["s"], "rows": [[3]]}
+    finally:
+        srv.stop()
+
+
+def test_results_expire(tmp_path: Path) -> None:
+    srv = NuageServer(tmp_path / "data", env={"NUAGE_QUERY_RESULT_DAYS": "0.00001"}).start()   # ~0.9 s
+    try:
+        s3 = srv.client()
+        s3.create_bucket(Bucket="data")
+        s3.put_object(Bucket="data", Key="t.csv", Body=b"a\n1\n")
+        job = run_job(srv, "SELECT sum(a) AS s FROM 's3://data/t.csv'")
+        status, _ = call(srv, "GET", f"/query/jobs/{job['id']}/result")
+        assert status == 200
+    finally:
+        assert srv.stop() == 0
+    time.sleep(1.0)
+    srv.start()      # expired results are removed at start
+    try:
+        status, err = call(srv, "GET", f"/query/jobs/{job['id']}/result")
+        assert status == 409 and "no longer kept" in err["error"]["message"]
+        status, again = call(srv, "GET", f"/query/jobs/{job['id']}")
+        assert again["status"] == "succeeded"
     finally:
         srv.stop()

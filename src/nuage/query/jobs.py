@@ -55,18 +55,20 @@ class Limits:
     memory_limit: str = "2GB"
     threads: int | None = None
     concurrent_jobs: int = 2
+    result_days: float = 7.0          # results kept with their job are removed after this many days
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Limits:
         """$NUAGE_QUERY_MAX_BYTES, $NUAGE_QUERY_MAX_SECONDS, $NUAGE_QUERY_MEMORY (DuckDB syntax: 2GB),
-        $NUAGE_QUERY_THREADS, $NUAGE_QUERY_CONCURRENCY; the defaults otherwise."""
+        $NUAGE_QUERY_THREADS, $NUAGE_QUERY_CONCURRENCY, $NUAGE_QUERY_RESULT_DAYS; the defaults otherwise."""
         d = cls()
         threads = env.get("NUAGE_QUERY_THREADS")
         return cls(max_bytes_scanned=int(env.get("NUAGE_QUERY_MAX_BYTES", d.max_bytes_scanned)),
                    max_seconds=float(env.get("NUAGE_QUERY_MAX_SECONDS", d.max_seconds)),
                    memory_limit=env.get("NUAGE_QUERY_MEMORY", d.memory_limit),
                    threads=int(threads) if threads else None,
-                   concurrent_jobs=int(env.get("NUAGE_QUERY_CONCURRENCY", d.concurrent_jobs)))
+                   concurrent_jobs=int(env.get("NUAGE_QUERY_CONCURRENCY", d.concurrent_jobs)),
+                   result_days=float(env.get("NUAGE_QUERY_RESULT_DAYS", d.result_days)))
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class QueryService:
         self._running: dict[str, _Running] = {}
         self._slots: asyncio.Semaphore | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._expired_at = 0.0
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def recover(self) -> None:
@@ -115,10 +118,22 @@ class QueryService:
         self.store.fail_unfinished(time.time(), "Interrupted", "The server stopped while the job ran.")
         for leftover in self.scratch.iterdir():
             shutil.rmtree(leftover, ignore_errors=True)
+        self.expire_results()
+
+    def expire_results(self) -> None:
+        """Remove results kept longer than the limit (checked at start and at most hourly on submit)."""
+        self._expired_at = time.time()
+        cutoff = self._expired_at - self.limits.result_days * 86400
+        for path in self.results.glob("*.parquet"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
 
     # -- submit -------------------------------------------------------------------------------------
     async def submit(self, caller: Identity, sql: str, output: Output,
                      conditions: Mapping[str, Sequence[str]]) -> JobRecord:
+        if time.time() - self._expired_at > 3600:
+            await asyncio.to_thread(self.expire_results)
         text = single_select(sql)
         refs = find_references(text)
         if not refs:
@@ -346,7 +361,9 @@ class QueryService:
                               f"The job is {rec.status}; it has no result.", 409)
         path = self.results / f"{rec.job_id}.parquet"
         if not path.exists():
-            raise SelectError("NoResult", "The result of this job was saved as an object.", 409)
+            saved = "bucket" in json.loads(rec.output)
+            raise SelectError("NoResult", "The result of this job was saved as an object." if saved else
+                              f"The result of this job is no longer kept ({self.limits.result_days:g} days).", 409)
         return path
 
 

@@ -4,6 +4,7 @@ multipart objects of several blobs, server-side encrypted objects), removed when
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ async def local_object(objects: ObjectService, rec: ObjectRecord, data_key: byte
     try:
         with os.fdopen(fd, "wb") as f:
             async for chunk in objects.stream(rec, None, data_key):
-                f.write(chunk)
+                await asyncio.to_thread(f.write, chunk)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
