@@ -16,7 +16,7 @@ from tests.support.server import NuageServer
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuageServer]:
     srv = NuageServer(tmp_path_factory.mktemp("nuage-limits") / "data", env={
-        "NUAGE_QUERY_MAX_BYTES": "100000", "NUAGE_QUERY_MAX_SECONDS": "1", "NUAGE_QUERY_MEMORY": "64MB"}).start()
+        "NUAGE_QUERY_MAX_BYTES": "100000", "NUAGE_QUERY_MAX_SECONDS": "3", "NUAGE_QUERY_MEMORY": "64MB"}).start()
     s3 = srv.client()
     s3.create_bucket(Bucket="data")
     s3.put_object(Bucket="data", Key="small.csv", Body=b"a,b\n1,2\n3,4\n")
@@ -37,7 +37,7 @@ def test_time_limit(limited: NuageServer) -> None:
     job = run_job(limited, "SELECT sum(r.range * s.a) FROM 's3://data/small.csv' s, range(100000000000) r")
     assert job["status"] == "failed"
     assert job["error"]["code"] == "QueryTimeout"
-    assert 0.9 < job["duration_seconds"] < 30
+    assert 2.9 < job["duration_seconds"] < 60
 
 
 def test_memory_limit(limited: NuageServer) -> None:
