@@ -21,11 +21,8 @@ from nuage.asgi import ASGIApp
 from nuage.core.identities import Identity
 from nuage.errors import MalformedXML
 from nuage.sigv4 import presign_v4
-from nuage.sigv4.canonical import canonical_headers, canonical_query, canonical_uri, header_map, parse_query
-from nuage.sigv4.dates import format_amz_date
-from nuage.sigv4.keys import hmac_sha256_hex, sha256_hex, signing_key
-from nuage.sigv4.model import ALGORITHM
-from nuage.sigv4.v4 import string_to_sign
+from nuage.sigv4.keys import sha256_hex
+from nuage.sigv4.sign import sign_headers as sign_v4_headers
 
 
 @dataclass
@@ -80,21 +77,8 @@ def object_path(bucket: str, key: str | None = None) -> str:
 def sign_headers(ident: Identity, region: str, method: str, host: str, path: str, raw_query: str, body: bytes,
                  headers: Sequence[tuple[str, str]], service: str = "s3") -> list[tuple[str, str]]:
     """The request's headers with a SigV4 Authorization header (all headers signed, the body's hash too)."""
-    now = datetime.now(UTC)
-    amz_date = format_amz_date(now)
-    payload = sha256_hex(body)
-    all_headers = [("host", host), ("x-amz-date", amz_date), ("x-amz-content-sha256", payload),
-                   *((k.lower(), v) for k, v in headers)]
-    grouped = header_map(all_headers)
-    signed = sorted(grouped)
-    scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
-    canonical = "\n".join([method, canonical_uri(path), canonical_query(parse_query(raw_query)),
-                           canonical_headers(grouped, signed), ";".join(signed), payload])
-    signature = hmac_sha256_hex(signing_key(ident.secret, amz_date[:8], region, service),
-                                string_to_sign(amz_date, scope, canonical))
-    auth = (f"{ALGORITHM} Credential={ident.access_key}/{scope}, SignedHeaders={';'.join(signed)}, "
-            f"Signature={signature}")
-    return [*all_headers, ("authorization", auth)]
+    return sign_v4_headers(method, host, path, raw_query, headers, access_key=ident.access_key, secret=ident.secret,
+                           region=region, service=service, payload_hash=sha256_hex(body))
 
 
 async def _call_app(app: ASGIApp, scope: dict[str, Any], body: bytes) -> S3Reply:
