@@ -145,6 +145,14 @@ def test_scan_range(s3: Any, bucket: str) -> None:
     assert err.value.response["Error"]["Code"] == "UnsupportedScanRangeInput"
 
 
+@pytest.mark.parametrize("inp", [{"CSV": {}}, {"CSV": {"FileHeaderInfo": "USE"}}, {"JSON": {"Type": "LINES"}},
+                                 {"JSON": {"Type": "DOCUMENT"}}])
+def test_empty_object(s3: Any, bucket: str, inp: dict[str, Any]) -> None:
+    s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    assert select(s3, bucket, "empty", "SELECT * FROM S3Object", inp)[0] == ""
+    assert select(s3, bucket, "empty", "SELECT COUNT(*) FROM S3Object", inp)[0] == "0\n"
+
+
 def test_scan_range_over_json_lines(s3: Any, bucket: str) -> None:
     body = b'{"n": 1}\n{"n": 22}\n{"n": 333}\n'
     s3.put_object(Bucket=bucket, Key="l.json", Body=body)

@@ -249,7 +249,7 @@ class SelectRun:
                 names.append(p)
         if not exprs:
             conn.execute("CREATE VIEW s3object AS SELECT NULL::VARCHAR AS \"_1\" WHERE false")
-            return Schema("csv", ["_1"], [])
+            return Schema("csv", ["_1"], ["_1"])
         conn.execute(f"CREATE VIEW s3object AS SELECT {', '.join(exprs)} FROM {reader}")
         return Schema("csv", names, cols if use else positional)
 
