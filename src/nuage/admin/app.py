@@ -20,12 +20,10 @@ Tenants are named by their name or their 12-digit account id.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -34,15 +32,15 @@ from nuage.core import iam as core
 from nuage.core.iam import IAM
 from nuage.core.identities import Identities, Identity
 from nuage.core.quotas import Quotas
+from nuage.core.signed_calls import scope_region, verify_call
 from nuage.errors import AccessDenied, BucketNotFound, InvalidArgument, NuageError
-from nuage.sigv4 import AuthError, RequestView, authenticate
+from nuage.sigv4 import AuthError
 from nuage.storage.meta.iam import AccountRecord
 
 log = logging.getLogger("nuage.admin")
 
 SERVICE = "nuage-admin"
 MAX_BODY = 64 * 1024
-SCOPE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/nuage-admin/aws4_request")
 TENANT_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 
 
@@ -57,7 +55,7 @@ class AdminError(Exception):
 def is_admin_request(scope: dict[str, Any]) -> bool:
     path = str(scope.get("path", ""))
     return (scope.get("type") == "http" and (path == "/admin" or path.startswith("/admin/"))
-            and SCOPE_RE.search(scope_header(scope, b"authorization")) is not None)
+            and scope_region(scope_header(scope, b"authorization"), SERVICE) is not None)
 
 
 
@@ -119,20 +117,11 @@ class AdminApp:
 
     def _authenticate(self, scope: dict[str, Any], body: bytes) -> Identity:
         raw_path, raw_query, headers = signing_parts(scope)
-        found = SCOPE_RE.search(scope_header(scope, b"authorization"))
-        region = found.group(1) if found else "us-east-1"
-        if region not in self.regions:
-            raise AdminError(403, "SignatureDoesNotMatch", f"Credential should be scoped to a valid region, "
-                                                           f"not '{region}'.")
-        view = RequestView(scope["method"], raw_path, raw_query, headers, datetime.now(UTC))
         try:
-            result = authenticate(view, self.identities.secret, region=region, max_skew_seconds=self.max_skew,
-                                  services=frozenset({SERVICE}), body_sha256=hashlib.sha256(body).hexdigest())
+            ident = verify_call(self.identities, scope["method"], raw_path, raw_query, headers, body,
+                                service=SERVICE, regions=self.regions, max_skew_seconds=self.max_skew)
         except AuthError as exc:
             raise AdminError(403, exc.code, exc.message) from exc
-        ident = self.identities.lookup(result.access_key) if result.access_key else None
-        if ident is None:
-            raise AdminError(403, "InvalidAccessKeyId", "The access key is not known.")
         if not ident.is_root or ident.canonical_id != self.operator:
             raise AdminError(403, "AccessDenied", "Only the operator may use the admin API.")
         return ident

@@ -8,11 +8,8 @@ whole, hashed and checked against the signature (service ``iam``, region ``us-ea
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import re
 import secrets
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,16 +19,16 @@ from nuage.core.iam import IAM
 from nuage.core.identities import Identities, Identity
 from nuage.core.policy import Decision, RequestContext, evaluate
 from nuage.core.policy.model import PARTITION
+from nuage.core.signed_calls import scope_region, verify_call
 from nuage.errors import AccessDenied
 from nuage.iam_api import absent, groups, keys, policies, users
 from nuage.iam_api.protocol import Action, Call, IAMApiError, render_error, render_response
-from nuage.sigv4 import AuthError, RequestView, authenticate
+from nuage.sigv4 import AuthError
 
 log = logging.getLogger("nuage.iam")
 
 MAX_BODY = 128 * 1024
 VERSION = "2010-05-08"
-SCOPE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]*)/iam/aws4_request")
 
 ACTIONS: dict[str, Action] = {**users.ACTIONS, **keys.ACTIONS, **groups.ACTIONS, **policies.ACTIONS,
                                **absent.ACTIONS}
@@ -53,7 +50,7 @@ AUTH_ERRORS = {"InvalidAccessKeyId": "InvalidClientTokenId", "SignatureDoesNotMa
 
 def is_iam_request(scope: dict[str, Any]) -> bool:
     return (scope.get("type") == "http" and scope.get("method") == "POST" and scope.get("path") in ("/", "")
-            and SCOPE_RE.search(scope_header(scope, b"authorization")) is not None)
+            and scope_region(scope_header(scope, b"authorization"), "iam") is not None)
 
 
 
@@ -97,15 +94,9 @@ class IAMApp:
 
     def _authenticate(self, scope: dict[str, Any], body: bytes) -> Identity:
         raw_path, raw_query, headers = signing_parts(scope)
-        found = SCOPE_RE.search(scope_header(scope, b"authorization"))
-        region = found.group(1) if found else "us-east-1"
-        if region not in self.regions:
-            raise IAMApiError("SignatureDoesNotMatch", f"Credential should be scoped to a valid region, not "
-                                                       f"'{region}'.", 403)
-        view = RequestView("POST", raw_path, raw_query, headers, datetime.now(UTC))
         try:
-            result = authenticate(view, self.identities.secret, region=region, max_skew_seconds=self.max_skew,
-                                  services=frozenset({"iam"}), body_sha256=hashlib.sha256(body).hexdigest())
+            return verify_call(self.identities, "POST", raw_path, raw_query, headers, body, service="iam",
+                               regions=self.regions, max_skew_seconds=self.max_skew)
         except AccessDenied as exc:   # a key of a suspended account
             raise IAMApiError("AccessDenied", exc.message, 403) from exc
         except AuthError as exc:
@@ -113,10 +104,6 @@ class IAMApp:
             if code == "InvalidClientTokenId":
                 raise IAMApiError(code, "The security token included in the request is invalid.", 403) from exc
             raise IAMApiError(code, exc.message, 403 if code != "InvalidArgument" else 400) from exc
-        ident = self.identities.lookup(result.access_key) if result.access_key else None
-        if ident is None:
-            raise IAMApiError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
-        return ident
 
     async def _handle(self, scope: dict[str, Any], receive: Any, request_id: str) -> bytes:
         body = await self._read(receive)
