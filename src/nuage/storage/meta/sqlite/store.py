@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -50,6 +51,10 @@ class SQLiteMetadataStore:
         self._config_cache: dict[tuple[str, str], str | None] = {}
         self._bucket_gen = 0
         self._buckets_dirty = False
+        # held while a reader stores what it read (after checking the generation) and while the writer
+        # bumps it: without it a read that began before a COMMIT could land in the cache just after
+        # the COMMIT's clear, and keep answering "no such bucket" for a bucket that now exists
+        self._cache_lock = threading.Lock()
         self._writer = Writer(path, fsync=fsync, on_commit=self._after_commit)
         self._readers = Readers(path, fsync=fsync)
         self.iam = SQLiteIAMStore(self._readers.get, self._writer.run_sync)
@@ -81,17 +86,19 @@ class SQLiteMetadataStore:
     def _buckets_changed(self) -> None:
         """Called inside a transaction that changes a bucket row (writer thread)."""
         self._buckets_dirty = True
-        self._bucket_gen += 1
-        self._bucket_cache.clear()
-        self._config_cache.clear()
+        with self._cache_lock:
+            self._bucket_gen += 1
+            self._bucket_cache.clear()
+            self._config_cache.clear()
 
     def _after_commit(self) -> None:
         self.replication.after_commit()
         if self._buckets_dirty:
             self._buckets_dirty = False
-            self._bucket_gen += 1
-            self._bucket_cache.clear()
-            self._config_cache.clear()
+            with self._cache_lock:
+                self._bucket_gen += 1
+                self._bucket_cache.clear()
+                self._config_cache.clear()
 
     async def get_bucket(self, name: str) -> BucketRecord | None:
         if name in self._bucket_cache:
@@ -100,8 +107,9 @@ class SQLiteMetadataStore:
         gen = self._bucket_gen
         row = self._r.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets WHERE name=?", (name,)).fetchone()
         rec = _bucket(row) if row else None
-        if gen == self._bucket_gen and len(self._bucket_cache) < 100_000:
-            self._bucket_cache[name] = rec
+        with self._cache_lock:
+            if gen == self._bucket_gen and len(self._bucket_cache) < 100_000:
+                self._bucket_cache[name] = rec
         return replace(rec) if rec else None
 
     async def list_buckets(self, owner: str | None = None) -> list[BucketRecord]:
@@ -162,8 +170,9 @@ class SQLiteMetadataStore:
         gen = self._bucket_gen
         row = self._r.execute("SELECT value FROM bucket_configs WHERE bucket=? AND name=?", (name, kind)).fetchone()
         value = str(row[0]) if row else None
-        if gen == self._bucket_gen and len(self._config_cache) < 100_000:
-            self._config_cache[(name, kind)] = value
+        with self._cache_lock:
+            if gen == self._bucket_gen and len(self._config_cache) < 100_000:
+                self._config_cache[(name, kind)] = value
         return value
 
     def _config_in_tx(self, conn: sqlite3.Connection, name: str, kind: str) -> str | None:
