@@ -117,7 +117,9 @@ def stored_acl(headers: dict[str, str]) -> str | None:
     checked by authorization: see nuage.s3.handlers.acl.check_write_acl)."""
     grants: list[Grant] = []
     for header, permission in GRANT_HEADERS.items():
-        for part in headers.get(header, "").split(","):
+        if header not in headers:
+            continue
+        for part in headers[header].split(","):
             kind, sep, value = part.strip().partition("=")
             value = value.strip().strip('"')
             if not sep:
