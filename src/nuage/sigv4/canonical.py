@@ -46,6 +46,7 @@ _HEX = "0123456789abcdefABCDEF"
 _ASCII_ESCAPES = {a + b: chr(int(a + b, 16)) for a in _HEX[:8] for b in _HEX}
 
 
+@lru_cache(maxsize=4096)   # pure; credentials and common values repeat from request to request
 def percent_decode(raw: str) -> str:
     """``urllib.parse.unquote`` (UTF-8, errors replaced), faster when every escape is of an ASCII byte."""
     if "%" not in raw:

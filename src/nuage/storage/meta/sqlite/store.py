@@ -6,7 +6,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
@@ -102,15 +101,14 @@ class SQLiteMetadataStore:
 
     async def get_bucket(self, name: str) -> BucketRecord | None:
         if name in self._bucket_cache:
-            hit = self._bucket_cache.get(name)
-            return replace(hit) if hit else None
+            return self._bucket_cache.get(name)   # records are frozen: shared, never copied
         gen = self._bucket_gen
         row = self._r.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets WHERE name=?", (name,)).fetchone()
         rec = _bucket(row) if row else None
         with self._cache_lock:
             if gen == self._bucket_gen and len(self._bucket_cache) < 100_000:
                 self._bucket_cache[name] = rec
-        return replace(rec) if rec else None
+        return rec
 
     async def list_buckets(self, owner: str | None = None) -> list[BucketRecord]:
         if owner is None:
