@@ -6,6 +6,7 @@ import json
 import uuid
 from typing import Any
 
+import click
 import pytest
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
@@ -64,6 +65,10 @@ def test_tenant_lifecycle_with_cli(server: NuageServer) -> None:
         iam.list_users()
     assert (exc.value.response["Error"]["Code"], exc.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
         "AccessDenied", 403)
+    query = AdminClient(server.endpoint, key["access_key"], key["secret_key"], server.region, service="nuage-query")
+    with pytest.raises(click.ClickException) as refused:   # the SQL jobs API refuses it too (not a 500)
+        query.call("GET", "/query/jobs")
+    assert refused.value.message.startswith("AccessDenied:")
     run(server, "tenant", "activate", name)
     assert s3.get_object(Bucket=bucket, Key="hello.txt")["Body"].read() == b"hello"
 

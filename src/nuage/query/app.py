@@ -14,10 +14,8 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
-import re
 import time
 from datetime import UTC, date, datetime
 from datetime import time as dtime
@@ -29,8 +27,10 @@ from urllib.parse import parse_qsl, unquote
 from nuage.asgi import BodyError, read_small_body, scope_header, signing_parts
 from nuage.core.identities import Identities, Identity
 from nuage.core.select.errors import SelectError
+from nuage.core.signed_calls import scope_region, verify_call
+from nuage.errors import AccessDenied
 from nuage.query.jobs import Output, QueryService
-from nuage.sigv4 import AuthError, RequestView, authenticate
+from nuage.sigv4 import AuthError
 from nuage.storage.meta.jobs import JobRecord
 
 log = logging.getLogger("nuage.query")
@@ -40,13 +40,12 @@ MAX_BODY = 256 * 1024
 MAX_WAIT = 300.0
 DEFAULT_ROWS = 10_000
 MAX_ROWS = 1_000_000
-SCOPE_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/nuage-query/aws4_request")
 
 
 def is_query_request(scope: dict[str, Any]) -> bool:
     path = str(scope.get("path", ""))
     return (scope.get("type") == "http" and (path == "/query" or path.startswith("/query/"))
-            and SCOPE_RE.search(scope_header(scope, b"authorization")) is not None)
+            and scope_region(scope_header(scope, b"authorization"), SERVICE) is not None)
 
 
 class ApiError(Exception):
@@ -137,22 +136,13 @@ class QueryApp:
 
     def _authenticate(self, scope: dict[str, Any], body: bytes) -> Identity:
         raw_path, raw_query, headers = signing_parts(scope)
-        found = SCOPE_RE.search(scope_header(scope, b"authorization"))
-        region = found.group(1) if found else "us-east-1"
-        if region not in self.regions:
-            raise ApiError(403, "SignatureDoesNotMatch", f"Credential should be scoped to a valid region, "
-                                                         f"not '{region}'.")
-        view = RequestView(scope["method"], raw_path, raw_query, headers, datetime.now(UTC))
         try:
-            result = authenticate(view, self.identities.secret, region=region, max_skew_seconds=self.max_skew,
-                                  services=frozenset({SERVICE}), body_sha256=hashlib.sha256(body).hexdigest())
+            ident = verify_call(self.identities, scope["method"], raw_path, raw_query, headers, body,
+                                service=SERVICE, regions=self.regions, max_skew_seconds=self.max_skew)
         except AuthError as exc:
             raise ApiError(403, exc.code, exc.message) from exc
-        ident = self.identities.lookup(result.access_key) if result.access_key else None
-        if ident is None:
-            raise ApiError(403, "InvalidAccessKeyId", "The access key is not known.")
-        if ident.suspended:
-            raise ApiError(403, "AccessDenied", "The account is suspended.")
+        except AccessDenied as exc:   # a key of a suspended account
+            raise ApiError(403, "AccessDenied", exc.message) from exc
         return ident
 
     async def _handle(self, scope: dict[str, Any], receive: Any) -> tuple[int, Any]:
