@@ -94,7 +94,9 @@ class Writer:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[T] = loop.create_future()
         self._queue.put((fn, concurrent.futures.Future(), loop, waiter))
-        return await asyncio.shield(waiter)
+        # A cancelled caller cancels only its waiter: the writer thread never looks at it, so the write
+        # still commits (or fails) as a whole, and _settle skips the cancelled waiter.
+        return await waiter
 
     def run_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         fut: concurrent.futures.Future[T] = concurrent.futures.Future()

@@ -41,6 +41,8 @@ class SQLiteMetadataStore:
         boot = connect(path, fsync=fsync)
         try:
             self.schema_version = migrate(boot)
+            # Whether any quota was ever set: until then a PUT has no quota to look up (writer thread only)
+            self._quotas_exist = boot.execute("SELECT EXISTS (SELECT 1 FROM quotas)").fetchone()[0] == 1
         finally:
             boot.close()
         # Bucket records are read on every request and change rarely: cached in memory, with a
@@ -205,7 +207,7 @@ class SQLiteMetadataStore:
         def tx(conn: sqlite3.Connection) -> tuple[ObjectRecord, list[str]]:
             if expect_seq is not False:
                 objects.race_guard(conn, rec.bucket, rec.key, expect_seq)
-            stored, released = objects.put_version(conn, rec, versioning, cond)
+            stored, released = objects.put_version(conn, rec, versioning, cond, enforce_quota=self._quotas_exist)
             self.replication.journal(conn, stored, OP_PUT)
             return stored, released
         return await self._writer.run(tx)
@@ -281,6 +283,7 @@ class SQLiteMetadataStore:
             else:
                 conn.execute("INSERT OR REPLACE INTO quotas (kind, target, max_bytes, max_objects) VALUES (?,?,?,?)",
                              (kind, target, max_bytes, max_objects))
+                self._quotas_exist = True
         await self._writer.run(tx)
 
     async def get_quota(self, kind: str, target: str) -> tuple[int | None, int | None] | None:
