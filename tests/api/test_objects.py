@@ -50,6 +50,25 @@ def test_large_object_streams(s3m: Any, bucket: str) -> None:
     assert hashlib.sha256(got["Body"].read()).digest() == hashlib.sha256(data).digest()
 
 
+def test_large_body_rejected_at_its_end_leaves_nothing(server: NuageServer, s3: Any, bucket: str) -> None:
+    """A body big enough to be flushed to disk while it arrives (over 8 MiB), refused only at its end
+    (wrong Content-MD5): no object, no blob file, no temporary file left behind."""
+    import base64
+
+    def files() -> set[str]:
+        return {p.name for sub in ("blobs", "tmp") for p in (server.data_dir / sub).rglob("*") if p.is_file()}
+
+    before = files()
+    data = os.urandom(20 * 1024 * 1024)
+    wrong = base64.b64encode(hashlib.md5(b"something else").digest()).decode()
+    assert_error(lambda: s3.put_object(Bucket=bucket, Key="refused", Body=data, ContentMD5=wrong), "BadDigest", 400)
+    assert_error(lambda: s3.head_object(Bucket=bucket, Key="refused"), "404", 404)
+    assert files() == before
+    s3.put_object(Bucket=bucket, Key="kept", Body=data)
+    assert hashlib.sha256(s3.get_object(Bucket=bucket, Key="kept")["Body"].read()).digest() == hashlib.sha256(
+        data).digest()
+
+
 def test_overwrite(s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"one")
     s3.put_object(Bucket=bucket, Key="k", Body=b"two!", ContentType="text/plain")

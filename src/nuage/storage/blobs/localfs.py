@@ -125,6 +125,16 @@ class LocalBlobStore:
                         continue
 
 
+EARLY_FLUSH = 8 * 1024 * 1024
+
+
+def _flush_and_close(fd: int) -> None:
+    try:
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
+
+
 class BlobWriter:
     """One blob being written. ``write`` appends (to memory while the blob is small enough to be
     inlined, then to a temporary file); ``finish`` makes it durable and returns its id."""
@@ -136,6 +146,8 @@ class BlobWriter:
         self._buf: bytearray | None = bytearray() if store.inline_max > 0 else None
         self._fd: int | None = None
         self._closed = False
+        self._unflushed = 0                                   # bytes written since the last early flush
+        self._flushing: asyncio.Future[None] | None = None
         if self._buf is None:
             self._open()
 
@@ -165,6 +177,13 @@ class BlobWriter:
         while view:
             n = os.write(self._fd, view)
             view = view[n:]
+        self._unflushed += len(data)
+        if self.store.fsync and self._unflushed >= EARLY_FLUSH and (
+                self._flushing is None or self._flushing.done()):
+            # Start writing back what a large blob has so far while the rest arrives, so that the
+            # fsync before the commit has little left to do (on a duplicate fd: abort may close ours).
+            self._unflushed = 0
+            self._flushing = asyncio.get_running_loop().run_in_executor(None, _flush_and_close, os.dup(self._fd))
 
     def _sync_and_close(self) -> None:
         assert self._fd is not None
@@ -194,6 +213,9 @@ class BlobWriter:
             self.blob_id = inline_id(bytes(self._buf))
             return self.blob_id
         try:
+            if self._flushing is not None:
+                with contextlib.suppress(OSError):   # the fsync below reports any write-back error
+                    await self._flushing
             if self.store.fsync:
                 await asyncio.get_running_loop().run_in_executor(None, self._sync_and_close)
             else:
@@ -203,6 +225,8 @@ class BlobWriter:
         return self.blob_id
 
     def abort(self) -> None:
+        if self._flushing is not None:   # its outcome no longer matters; take it so nothing logs it
+            self._flushing.add_done_callback(lambda f: f.cancelled() or f.exception())
         if self._buf is not None:
             self._closed = True
             return
