@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .canonical import header_map, parse_query
+from .canonical import header_map, query_params
 from .dates import normalize_now
 from .errors import AuthError
 from .model import ALGORITHM, AuthResult, RequestView
@@ -44,7 +44,7 @@ def authenticate(
     part of the resource. Raises :class:`AuthError` on any failure.
     """
     headers = header_map(req.headers)
-    params = parse_query(req.raw_query)
+    params = query_params(req.raw_query)
     authorization = headers.get("authorization")
     v4_query = v2_query = False
     for param in params:

@@ -12,11 +12,13 @@ __all__ = [
     "QueryParam",
     "canonical_headers",
     "canonical_query",
+    "canonical_query_string",
     "canonical_uri",
     "encode_component",
     "header_map",
     "parse_query",
     "percent_decode",
+    "query_params",
     "trim_header_value",
 ]
 
@@ -63,6 +65,18 @@ def percent_decode(raw: str) -> str:
 
 
 
+@lru_cache(maxsize=2048)   # pure; a hot object's presigned URL or a client's usual query comes back often
+def query_params(raw_query: str) -> tuple[QueryParam, ...]:
+    """:func:`parse_query` as an immutable, memoised tuple."""
+    return tuple(parse_query(raw_query))
+
+
+@lru_cache(maxsize=2048)
+def canonical_query_string(raw_query: str, skip: str | None = None, plus_as_space: bool = False) -> str:
+    """:func:`canonical_query` of a raw query string, memoised."""
+    return canonical_query(query_params(raw_query), skip=skip, plus_as_space=plus_as_space)
+
+
 def parse_query(raw_query: str) -> list[QueryParam]:
     """Split a raw query string into parameters, keeping order; empty pieces are ignored.
 
@@ -96,6 +110,7 @@ def encode_component(raw: str, plus_as_space: bool = False) -> str:
     return quote(unquote_to_bytes(raw), safe="")
 
 
+@lru_cache(maxsize=4096)
 def canonical_uri(raw_path: str) -> str:
     """The SigV4 canonical URI for S3: the path as sent, each segment normalised, never doubled."""
     if not raw_path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
@@ -86,7 +86,7 @@ def _amz_headers(amz: dict[str, list[str]]) -> str:
     return "".join([f"{name}:{','.join([v.strip() for v in amz[name]])}\n" for name in sorted(amz)])
 
 
-def _resource(path: str, params: list[QueryParam], vhost_bucket: str | None) -> str:
+def _resource(path: str, params: Sequence[QueryParam], vhost_bucket: str | None) -> str:
     resource = f"/{vhost_bucket}{path or '/'}" if vhost_bucket else (path or "/")
     sub = [p for p in params if p.name in SUBRESOURCES]
     if not sub:
@@ -107,7 +107,7 @@ def string_to_sign_v2(
     return f"{method}\n{content_md5}\n{content_type}\n{date}\n{_amz_headers(amz)}{resource}"
 
 
-def _resources(req: RequestView, params: list[QueryParam], vhost_bucket: str | None) -> Iterator[str]:
+def _resources(req: RequestView, params: Sequence[QueryParam], vhost_bucket: str | None) -> Iterator[str]:
     """Candidate CanonicalizedResources, most common first.
 
     The path is signed percent-encoded as sent (botocore, AWS docs); a path-style request for a
@@ -155,7 +155,7 @@ def _lookup(lookup_secret: SecretLookup, access_key: str) -> str:
 def verify_v2_header(
     req: RequestView,
     headers: dict[str, list[str]],
-    params: list[QueryParam],
+    params: Sequence[QueryParam],
     authorization: str,
     lookup_secret: SecretLookup,
     *,
@@ -207,7 +207,7 @@ def verify_v2_header(
 def verify_v2_presigned(
     req: RequestView,
     headers: dict[str, list[str]],
-    params: list[QueryParam],
+    params: Sequence[QueryParam],
     lookup_secret: SecretLookup,
     *,
     now: datetime,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from .canonical import QueryParam, canonical_headers, canonical_query, canonical_uri
+from .canonical import QueryParam, canonical_headers, canonical_query_string, canonical_uri
 from .dates import check_skew, format_amz_date, parse_amz_date, parse_request_date
 from .errors import AuthError
 from .keys import hmac_sha256_hex, sha256_hex, signatures_equal, signing_key
@@ -133,14 +133,14 @@ def _lookup(lookup_secret: SecretLookup, access_key: str) -> str:
 
 
 def _uri_and_query_variants(
-    req: RequestView, params: list[QueryParam], skip: str | None
+    req: RequestView, params: Sequence[QueryParam], skip: str | None
 ) -> Iterator[tuple[str, str]]:
     """The canonical (URI, query) pair, then lenient alternatives tried only if it fails."""
     uri = canonical_uri(req.raw_path)
-    query = canonical_query(params, skip=skip)
+    query = canonical_query_string(req.raw_query, skip)
     yield uri, query
     if "+" in req.raw_query:
-        plus_query = canonical_query(params, skip=skip, plus_as_space=True)
+        plus_query = canonical_query_string(req.raw_query, skip, True)
         if plus_query != query:
             yield uri, plus_query
     raw_uri = req.raw_path or "/"
@@ -150,7 +150,7 @@ def _uri_and_query_variants(
 
 def _verify(
     req: RequestView,
-    params: list[QueryParam],
+    params: Sequence[QueryParam],
     headers: dict[str, list[str]],
     *,
     skip: str | None,
@@ -231,7 +231,7 @@ def _header_request_time(headers: dict[str, list[str]]) -> tuple[datetime, str]:
 def verify_v4_header(
     req: RequestView,
     headers: dict[str, list[str]],
-    params: list[QueryParam],
+    params: Sequence[QueryParam],
     authorization: str,
     lookup_secret: SecretLookup,
     *,
@@ -304,7 +304,7 @@ def _query_error(message: str) -> AuthError:
 def verify_v4_presigned(
     req: RequestView,
     headers: dict[str, list[str]],
-    params: list[QueryParam],
+    params: Sequence[QueryParam],
     lookup_secret: SecretLookup,
     *,
     region: str,
