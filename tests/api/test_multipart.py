@@ -99,6 +99,23 @@ def test_invalid_part_order(s3: Any, bucket: str) -> None:
                  MultipartUpload={"Parts": [{"PartNumber": 2, "ETag": e2}, {"PartNumber": 1, "ETag": e1}]})
 
 
+def test_part_resent_and_listed_twice_the_last_entry_counts(s3: Any, bucket: str) -> None:
+    """A client that re-sent part 1 lists it with both ETags (s3-tests' resend_first_finishes_last): the
+    last entry names the part that was stored last, and the object is that part."""
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="resent")["UploadId"]
+    first = s3.upload_part(Bucket=bucket, Key="resent", UploadId=uid, PartNumber=1, Body=b"B" * 8)["ETag"]
+    second = s3.upload_part(Bucket=bucket, Key="resent", UploadId=uid, PartNumber=1, Body=b"A" * 8)["ETag"]
+    s3.complete_multipart_upload(Bucket=bucket, Key="resent", UploadId=uid, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": first}, {"PartNumber": 1, "ETag": second}]})
+    assert s3.get_object(Bucket=bucket, Key="resent")["Body"].read() == b"A" * 8
+    # the last entry must still name the stored part
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="resent2")["UploadId"]
+    old = s3.upload_part(Bucket=bucket, Key="resent2", UploadId=uid, PartNumber=1, Body=b"B" * 8)["ETag"]
+    new = s3.upload_part(Bucket=bucket, Key="resent2", UploadId=uid, PartNumber=1, Body=b"A" * 8)["ETag"]
+    assert_error(s3.complete_multipart_upload, "InvalidPart", 400, Bucket=bucket, Key="resent2", UploadId=uid,
+                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": new}, {"PartNumber": 1, "ETag": old}]})
+
+
 def test_invalid_part(s3: Any, bucket: str) -> None:
     uid = s3.create_multipart_upload(Bucket=bucket, Key="p")["UploadId"]
     s3.upload_part(Bucket=bucket, Key="p", UploadId=uid, PartNumber=1, Body=b"a")

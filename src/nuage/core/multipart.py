@@ -167,10 +167,13 @@ class MultipartService:
         stored = {p.part_number: p for p in await self.meta.list_parts(upload_id)}
         chosen: list[PartRecord] = []
         last = 0
+        listed: dict[int, CompletedPart] = {}
         for p in parts:
-            if p.part_number <= last:
+            if p.part_number < last:
                 raise InvalidPartOrder()
             last = p.part_number
+            listed[p.part_number] = p   # a part number listed twice in a row: the last entry counts (as RGW)
+        for p in listed.values():
             have = stored.get(p.part_number)
             if have is None or p.etag.strip().strip('"') != have.etag:
                 raise InvalidPart()
