@@ -3,6 +3,7 @@ the dispatcher that sends each request to the first app whose predicate accepts 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -62,3 +63,15 @@ def signing_parts(scope: dict[str, Any]) -> tuple[str, str, list[tuple[str, str]
     headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", ())]
     raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?", 1)[0]
     return raw_path, scope.get("query_string", b"").decode("latin-1"), headers
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a small API request body (an empty body is ``{}``); ValueError with a message
+    a client can act on when it is not one."""
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("The request body is not valid JSON.") from exc
+    if not isinstance(body, dict):
+        raise ValueError("The request body must be a JSON object.")
+    return body

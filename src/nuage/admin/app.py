@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
-from nuage.asgi import BodyError, read_small_body, scope_header, signing_parts
+from nuage.asgi import BodyError, json_object, read_small_body, scope_header, signing_parts
 from nuage.core import iam as core
 from nuage.core.iam import IAM
 from nuage.core.identities import Identities, Identity
@@ -140,11 +140,9 @@ class AdminApp:
         raw = await self._read(receive)
         self._authenticate(scope, raw)
         try:
-            body: Any = json.loads(raw) if raw.strip() else {}
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise AdminError(400, "MalformedJSON", "The request body is not valid JSON.") from exc
-        if not isinstance(body, dict):
-            raise AdminError(400, "MalformedJSON", "The request body must be a JSON object.")
+            body = json_object(raw)
+        except ValueError as exc:
+            raise AdminError(400, "MalformedJSON", str(exc)) from exc
         method = scope["method"]
         parts = [unquote(p) for p in str(scope["path"]).split("/")[2:] if p]
         if parts == ["tenants"] and method == "GET":

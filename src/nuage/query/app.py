@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from nuage.asgi import BodyError, read_small_body, scope_header, signing_parts
+from nuage.asgi import BodyError, json_object, read_small_body, scope_header, signing_parts
 from nuage.core.identities import Identities, Identity
 from nuage.core.select.errors import SelectError
 from nuage.core.signed_calls import scope_region, verify_call
@@ -154,11 +154,9 @@ class QueryApp:
             raise ApiError(400, "IncompleteBody", "The request body was not received.") from exc
         caller = self._authenticate(scope, raw)
         try:
-            body: Any = json.loads(raw) if raw.strip() else {}
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(400, "MalformedJSON", "The request body is not valid JSON.") from exc
-        if not isinstance(body, dict):
-            raise ApiError(400, "MalformedJSON", "The request body must be a JSON object.")
+            body = json_object(raw)
+        except ValueError as exc:
+            raise ApiError(400, "MalformedJSON", str(exc)) from exc
         method = scope["method"]
         parts = [unquote(p) for p in str(scope["path"]).split("/")[2:] if p]
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
