@@ -237,3 +237,19 @@ def test_saving_respects_quotas(server: NuageServer, sales: tuple[str, Path]) ->
                   {"bucket": full, "key": "out.csv", "format": "csv"})
     assert job["status"] == "failed"
     assert job["error"]["code"] == "QuotaExceeded"
+
+
+@pytest.mark.parametrize(("path", "service"), [("/query/jobs", "nuage-query"), ("/admin/tenants", "nuage-admin")])
+@pytest.mark.parametrize(("raw", "message"), [(b"{not json", "not valid JSON"), (b"[1, 2]", "must be a JSON object")])
+def test_json_apis_refuse_a_body_that_is_not_a_json_object(server: NuageServer, path: str, service: str, raw: bytes,
+                                                           message: str) -> None:
+    request = AWSRequest(method="POST", url=server.endpoint + path, data=raw,
+                         headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), service, server.region).add_auth(request)
+    prepared = request.prepare()
+    req = urllib.request.Request(prepared.url, data=raw, method="POST", headers=dict(prepared.headers))
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=30)
+    err = json.loads(exc.value.read())["error"]
+    exc.value.close()
+    assert (exc.value.code, err["code"]) == (400, "MalformedJSON") and message in err["message"]
