@@ -22,7 +22,7 @@ from nuage.s3.handlers.lifecycle import add_expiration_header
 from nuage.s3.http import Request, Response
 from nuage.s3.redirect import redirect
 from nuage.s3.router import Target, route
-from nuage.sigv4.canonical import percent_decode
+from nuage.sigv4.canonical import percent_decode, query_params
 
 log = logging.getLogger("nuage.s3")
 
@@ -76,17 +76,13 @@ def _query_part(raw: str) -> str:
 
 
 def _query_dict(raw_query: str) -> dict[str, str]:
-    """The decoded query parameters, first value winning (what parse_qsl with keep_blank_values gives,
-    without decoding the pieces that have nothing to decode)."""
+    """The decoded query parameters, first value winning: the pieces SigV4 parses (memoised), with ``+``
+    read as a space as parse_qsl does (SigV4 keeps it literal)."""
     query: dict[str, str] = {}
-    if raw_query:
-        for piece in raw_query.split("&"):
-            if piece:
-                name, _, value = piece.partition("=")
-                if "%" in name or "+" in name:
-                    name = _query_part(name)
-                if name not in query:
-                    query[name] = _query_part(value) if "%" in value or "+" in value else value
+    for p in query_params(raw_query):
+        name = p.name if "+" not in p.raw_name else _query_part(p.raw_name)
+        if name not in query:
+            query[name] = p.value if "+" not in p.raw_value else _query_part(p.raw_value)
     return query
 
 
