@@ -73,6 +73,42 @@ def test_presigned_expired(s3v4: Any, bucket: str) -> None:
     assert (status, code_of(body)) == (403, "AccessDenied")
 
 
+def test_a_repeated_presigned_url_follows_the_key_and_the_object(server: NuageServer, s3: Any,
+                                                                    bucket: str) -> None:
+    """The same URL again (a hot object's link) answers from memory only while nothing it depends on
+    changed: the object's new bytes, a key made inactive or deleted, the URL's expiry."""
+    iam = server.client("iam")
+    user = f"u-{bucket[-12:]}"
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=(
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    client = server.client(access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"],
+                           signature_version="s3v4")
+    s3.put_object(Bucket=bucket, Key="hot", Body=b"first")
+    url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "hot"}, ExpiresIn=3)
+    for _ in range(3):
+        assert fetch(url)[:2] == (200, b"first")
+    s3.put_object(Bucket=bucket, Key="hot", Body=b"second")
+    assert fetch(url)[:2] == (200, b"second")
+    iam.update_access_key(UserName=user, AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    status, body, _ = fetch(url)
+    assert (status, code_of(body)) == (403, "InvalidAccessKeyId")
+    iam.update_access_key(UserName=user, AccessKeyId=key["AccessKeyId"], Status="Active")
+    assert fetch(url)[:2] == (200, b"second")
+    iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+    status, body, _ = fetch(url)
+    assert (status, code_of(body)) == (403, "InvalidAccessKeyId")
+    fresh = iam.create_access_key(UserName=user)["AccessKey"]
+    client = server.client(access_key=fresh["AccessKeyId"], secret_key=fresh["SecretAccessKey"],
+                           signature_version="s3v4")
+    url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "hot"}, ExpiresIn=1)
+    assert fetch(url)[:2] == (200, b"second")
+    time.sleep(2.1)
+    status, body, _ = fetch(url)
+    assert (status, code_of(body)) == (403, "AccessDenied")
+
+
 def _with_query(url: str, **changes: str) -> str:
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))

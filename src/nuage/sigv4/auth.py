@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 
-from .canonical import header_map, query_params
+from .canonical import QueryParam, header_map, query_params
 from .dates import normalize_now
 from .errors import AuthError
 from .model import ALGORITHM, AuthResult, RequestView
 from .v2 import verify_v2_header, verify_v2_presigned
-from .v4 import verify_v4_header, verify_v4_presigned
+from .v4 import validity, verify_v4_header, verify_v4_presigned
+from .verified import VerifiedRequests
 
-__all__ = ["DEFAULT_SERVICES", "authenticate"]
+__all__ = ["DEFAULT_SERVICES", "VERIFIED", "authenticate"]
 
 DEFAULT_SERVICES: frozenset[str] = frozenset({"s3"})
 
@@ -22,6 +23,9 @@ _ONE_MECHANISM = (
     "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
     "Signature query string parameter or the Authorization header should be specified"
 )
+
+VERIFIED = VerifiedRequests()   # SigV4 requests verified lately (see verified.py)
+_REPEATED_METHODS = frozenset({"GET", "HEAD"})   # reads come back with the same signature; writes seldom do
 
 
 def authenticate(
@@ -43,6 +47,14 @@ def authenticate(
     the bucket named by the Host header of a virtual-hosted-style request: SigV2 signs it as
     part of the resource. Raises :class:`AuthError` on any failure.
     """
+    now = normalize_now(req.now)
+    memo_key = None
+    if body_sha256 is None and req.method in _REPEATED_METHODS:
+        memo_key = (req.method, req.raw_path, req.raw_query, tuple(req.headers), region, services,
+                    max_skew_seconds, vhost_bucket)
+        known = VERIFIED.get(memo_key, now, lookup_secret)
+        if known is not None:
+            return known
     headers = header_map(req.headers)
     params = query_params(req.raw_query)
     authorization = headers.get("authorization")
@@ -54,7 +66,6 @@ def authenticate(
             v2_query = True
     if (authorization is not None) + v4_query + v2_query > 1:
         raise AuthError("InvalidArgument", _ONE_MECHANISM, details={"ArgumentName": "Authorization"})
-    now = normalize_now(req.now)
 
     if authorization is not None:
         if len(authorization) > 1:
@@ -64,7 +75,7 @@ def authenticate(
             raise AuthError("AccessDenied", "Access Denied")
         scheme = value.split(None, 1)[0]
         if scheme == ALGORITHM:
-            return verify_v4_header(
+            result = verify_v4_header(
                 req,
                 headers,
                 params,
@@ -76,6 +87,8 @@ def authenticate(
                 now=now,
                 body_sha256=body_sha256,
             )
+            _remember(memo_key, req, result, lookup_secret, headers, params, False, max_skew_seconds)
+            return result
         if scheme == "AWS":
             return verify_v2_header(
                 req,
@@ -91,7 +104,7 @@ def authenticate(
             "InvalidArgument", "Unsupported Authorization Type", details={"ArgumentName": "Authorization"}
         )
     if v4_query:
-        return verify_v4_presigned(
+        result = verify_v4_presigned(
             req,
             headers,
             params,
@@ -101,6 +114,22 @@ def authenticate(
             max_skew_seconds=max_skew_seconds,
             now=now,
         )
+        _remember(memo_key, req, result, lookup_secret, headers, params, True, max_skew_seconds)
+        return result
     if v2_query:
         return verify_v2_presigned(req, headers, params, lookup_secret, now=now, vhost_bucket=vhost_bucket)
     return _ANONYMOUS
+
+
+def _remember(memo_key: Hashable | None, req: RequestView, result: AuthResult,
+              lookup_secret: Callable[[str], str | None], headers: dict[str, list[str]],
+              params: Sequence[QueryParam], presigned: bool, max_skew_seconds: int) -> None:
+    """Keep a SigV4 request that just verified, with the secret it was verified against."""
+    if memo_key is None or result.access_key is None:
+        return
+    secret = lookup_secret(result.access_key)
+    if secret is None:
+        return
+    not_before, not_after = validity(headers, params, presigned=presigned, max_skew_seconds=max_skew_seconds)
+    size = len(req.raw_path) + len(req.raw_query) + sum(len(n) + len(v) for n, v in req.headers)
+    VERIFIED.put(memo_key, size, secret, not_before, not_after, result)

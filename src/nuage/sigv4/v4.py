@@ -23,7 +23,7 @@ from .model import (
     RequestView,
 )
 
-__all__ = ["string_to_sign", "verify_v4_header", "verify_v4_presigned"]
+__all__ = ["string_to_sign", "validity", "verify_v4_header", "verify_v4_presigned"]
 
 SecretLookup = Callable[[str], "str | None"]
 
@@ -295,6 +295,20 @@ def verify_v4_header(
     if payload_hash in _SIGNED_STREAMING:
         context = ChunkSigningContext(key, amz_date, cred.scope, signature)
     return AuthResult(cred.access_key, "v4", False, payload_hash, context)
+
+
+def validity(headers: dict[str, list[str]], params: Sequence[QueryParam], *, presigned: bool,
+             max_skew_seconds: int) -> tuple[datetime, datetime]:
+    """The period of server times in which a request that just verified would verify again: its
+    request time give or take the allowed skew, or until its expiry for a presigned URL."""
+    skew = timedelta(seconds=max_skew_seconds)
+    if not presigned:
+        request_time, _ = _header_request_time(headers)
+        return request_time - skew, request_time + skew
+    query = {p.name: p.value for p in reversed(params)}   # the first value of each name
+    signed_at = parse_amz_date(query["X-Amz-Date"])
+    assert signed_at is not None   # it verified
+    return signed_at - skew, signed_at + timedelta(seconds=int(query["X-Amz-Expires"]))
 
 
 def _query_error(message: str) -> AuthError:
