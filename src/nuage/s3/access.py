@@ -32,6 +32,7 @@ from nuage.core.acl import grants_of, grants_permission
 from nuage.core.identities import Identity
 from nuage.core.policy import (
     ACTIONS,
+    COPIES,
     MalformedPolicy,
     Permission,
     Policy,
@@ -263,6 +264,9 @@ async def authorize(svc: Services, req: Request, operation: str) -> None:
             return
         raise e.AccessDenied()
     policy = await bucket_policy(svc, bucket)
+    if owner_root and policy is None and operation not in COPIES:   # all within the owner's own bucket
+        await _check_acl_headers(svc, req, operation, bucket)
+        return
     perms = _permissions(req, operation, bucket.name)
     if owner_root and policy is None and all(_split(p.resource)[0] == bucket.name for p in perms):
         await _check_acl_headers(svc, req, operation, bucket)

@@ -7,6 +7,7 @@ authorization flow), :mod:`.actions` (S3 operations to IAM actions and resource 
 
 from nuage.core.policy.actions import (
     ACTIONS,
+    COPIES,
     S3_ACTIONS,
     SERVICE_ARN,
     Permission,
@@ -23,6 +24,7 @@ from nuage.core.policy.parse import BUCKET_POLICY_MAX_BYTES, USER_POLICY_MAX_CHA
 __all__ = [
     "ACTIONS",
     "BUCKET_POLICY_MAX_BYTES",
+    "COPIES",
     "S3_ACTIONS",
     "SERVICE_ARN",
     "USER_POLICY_MAX_CHARS",

@@ -81,8 +81,10 @@ def _statements(script: str) -> list[str]:
 class Writer:
     """The one thread that writes, with group commit."""
 
-    def __init__(self, path: Path, *, fsync: bool, on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, path: Path, *, fsync: bool, on_commit: Callable[[], None] | None = None,
+                 commit_window: Callable[[], contextlib.AbstractContextManager[None]] | None = None) -> None:
         self._on_commit = on_commit     # run on the writer thread after every successful COMMIT
+        self._commit_window = commit_window or contextlib.nullcontext   # entered around every COMMIT
         self._conn = connect(path, fsync=fsync)
         self._queue: queue.Queue[Item | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="nuage-sqlite-writer", daemon=True)
@@ -152,7 +154,8 @@ class Writer:
                 else:
                     conn.execute("RELEASE op")
                     outcomes.append((fut, result, None))
-            conn.execute("COMMIT")
+            with self._commit_window():
+                conn.execute("COMMIT")
             if self._on_commit is not None:
                 self._on_commit()
         except BaseException as exc:  # noqa: BLE001 - commit failed: every op of the batch fails

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
+from nuage.storage.blobs.localfs import is_inline
 from nuage.storage.meta.records import (
     BucketRecord,
     ListPage,
@@ -27,6 +29,8 @@ from nuage.storage.meta.sqlite.jobs import SQLiteJobStore
 from nuage.storage.meta.sqlite.replication import SQLiteReplicationStore
 
 _MISSING = object()
+MAX_CACHED_OBJECTS = 2048   # latest-version records kept for reads
+MAX_CACHED_INLINE = 16 * 1024   # ... whose bytes, when kept in the row, are at most this long
 BUCKET_COLUMNS = "name, owner, region, created, versioning, object_lock"
 
 
@@ -56,7 +60,14 @@ class SQLiteMetadataStore:
         # bumps it: without it a read that began before a COMMIT could land in the cache just after
         # the COMMIT's clear, and keep answering "no such bucket" for a bucket that now exists
         self._cache_lock = threading.Lock()
-        self._writer = Writer(path, fsync=fsync, on_commit=self._after_commit)
+        # The latest version of recently read keys (GET and HEAD read it on every request), kept while
+        # nothing commits: every COMMIT empties it, and while one is under way reads go to SQLite and
+        # keep nothing, so no read ever sees an older version than a read before it. Records handed
+        # out are shared: callers never change them. Only this process writes the database.
+        self._objects: dict[tuple[str, str], ObjectRecord | None] = {}
+        self._objects_gen = 0
+        self._committing = False
+        self._writer = Writer(path, fsync=fsync, on_commit=self._after_commit, commit_window=self._commit_window)
         self._readers = Readers(path, fsync=fsync)
         self.iam = SQLiteIAMStore(self._readers.get, self._writer.run_sync)
         self.replication = SQLiteReplicationStore(self._readers.get, self._writer.run, self._config_in_tx)
@@ -100,6 +111,19 @@ class SQLiteMetadataStore:
                 self._bucket_gen += 1
                 self._bucket_cache.clear()
                 self._config_cache.clear()
+
+    @contextlib.contextmanager
+    def _commit_window(self) -> Iterator[None]:
+        """Entered by the writer around each COMMIT (see ``_objects``)."""
+        with self._cache_lock:
+            self._committing = True
+        try:
+            yield
+        finally:
+            with self._cache_lock:
+                self._objects_gen += 1
+                self._objects.clear()
+                self._committing = False
 
     async def get_bucket(self, name: str) -> BucketRecord | None:
         if name in self._bucket_cache:
@@ -198,8 +222,25 @@ class SQLiteMetadataStore:
     # -- objects ------------------------------------------------------------------------------------
     async def get_object(self, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord | None:
         if version_id is None:
-            return objects.latest(self._r, bucket, key)
+            return self._latest(bucket, key)
         return objects.by_version(self._r, bucket, key, version_id)
+
+    def _latest(self, bucket: str, key: str) -> ObjectRecord | None:
+        address = (bucket, key)
+        with self._cache_lock:
+            cached = _MISSING if self._committing else self._objects.get(address, _MISSING)
+            gen = self._objects_gen
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        rec = objects.latest(self._r, bucket, key)
+        if rec is not None and rec.size > MAX_CACHED_INLINE and any(is_inline(s.blob) for s in rec.segments):
+            return rec   # a large object kept in its row (NUAGE_INLINE_MAX raised): not worth the memory
+        with self._cache_lock:
+            if gen == self._objects_gen and not self._committing:
+                if len(self._objects) >= MAX_CACHED_OBJECTS:
+                    self._objects.clear()
+                self._objects[address] = rec
+        return rec
 
     async def put_object(self, rec: ObjectRecord, versioning: str, cond: WriteCondition | None = None,
                          expect_seq: int | bool | None = False) -> tuple[ObjectRecord, list[str]]:
