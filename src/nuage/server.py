@@ -33,6 +33,7 @@ from nuage.core.quotas import Quotas
 from nuage.core.replication import Replicas
 from nuage.core.replication import route as replication_route
 from nuage.core.sse import Keyring
+from nuage.httpserver import CoalescingHttpToolsProtocol, GracefulServer
 from nuage.iam_api.app import IAMApp, is_iam_request
 from nuage.query.app import QueryApp, is_query_request
 from nuage.query.jobs import Limits, QueryService
@@ -187,17 +188,6 @@ class Lifespan:
                 return
 
 
-class GracefulServer(uvicorn.Server):
-    """uvicorn's server, except that idle keep-alive connections are dropped at once on shutdown:
-    a TLS close waits for the client's close_notify, which an idle client never sends."""
-
-    async def shutdown(self, sockets: list[Any] | None = None) -> None:
-        for conn in list(self.server_state.connections):
-            cycle = getattr(conn, "cycle", None)
-            transport = getattr(conn, "transport", None)
-            if transport is not None and (cycle is None or cycle.response_complete):
-                transport.abort()
-        await super().shutdown(sockets)
 
 
 def serve(settings: Settings, *, announce: bool = True) -> None:
@@ -241,7 +231,8 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
         print(f"Try: AWS_ACCESS_KEY_ID={creds.access_key} AWS_SECRET_ACCESS_KEY={creds.secret_key} "
               f"aws --endpoint-url {endpoint} s3 ls", flush=True)
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, loop="uvloop", http="httptools", lifespan="on",
+        app, host=settings.host, port=settings.port, loop="uvloop", lifespan="on",
+        http=CoalescingHttpToolsProtocol,   # one write per turn of the loop (see nuage.httpserver)
         log_level="warning", access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=10,
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,

@@ -1,0 +1,107 @@
+"""The coalescing transport under uvicorn: what one callback writes leaves in one send, in order, and
+nothing written is lost when the transport is closed or aborted right after."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+import uvloop
+
+from nuage.httpserver import CoalescingTransport
+
+
+class _Sink(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+
+async def _pair() -> tuple[CoalescingTransport, socket.socket]:
+    """A real TCP connection on 127.0.0.1: our end wrapped, the peer a plain blocking socket."""
+    loop = asyncio.get_running_loop()
+    listener = socket.create_server(("127.0.0.1", 0))
+    peer_future = loop.run_in_executor(None, listener.accept)
+    transport, _ = await loop.create_connection(_Sink, *listener.getsockname()[:2])
+    peer, _ = await peer_future
+    listener.close()
+    peer.settimeout(5)
+    return CoalescingTransport(transport, loop), peer
+
+
+def _recv_all(peer: socket.socket) -> bytes:
+    out = b""
+    while chunk := peer.recv(65536):
+        out += chunk
+    return out
+
+
+@pytest.mark.parametrize("loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop])
+def test_one_callback_one_send_in_order(loop_factory: type) -> None:
+    async def main() -> None:
+        t, peer = await _pair()
+        t.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n")
+        t.write(b"hello")
+        assert t.get_write_buffer_size() == 43   # waiting for the end of this callback
+        await asyncio.sleep(0.05)
+        assert t.get_write_buffer_size() == 0
+        assert peer.recv(65536) == b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"   # one segment
+        t.write(b"a")
+        t.writelines([b"b", bytearray(b"c"), memoryview(b"d")])
+        t.close()                                 # sends what is pending first
+        assert t.is_closing()
+        t.write(b"after close")                   # dropped, as a closed transport drops it
+        await asyncio.sleep(0.05)
+        assert _recv_all(peer) == b"abcd"
+        peer.close()
+
+    loop = loop_factory()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+def test_abort_sends_what_was_written_before() -> None:
+    async def main() -> None:
+        t, peer = await _pair()
+        t.write(b"last response")
+        t.abort()
+        await asyncio.sleep(0.05)
+        assert _recv_all(peer) == b"last response"
+        peer.close()
+
+    loop = uvloop.new_event_loop()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+def test_the_rest_is_the_real_transport() -> None:
+    async def main() -> None:
+        t, peer = await _pair()
+        assert t.get_extra_info("peername") == peer.getsockname()
+        assert t.is_reading()
+        t.pause_reading()
+        assert not t.is_reading()
+        t.resume_reading()
+        t.set_write_buffer_limits(high=1 << 20)
+        assert t.get_write_buffer_limits()[1] == 1 << 20
+        assert isinstance(t.get_protocol(), _Sink)
+        assert t.can_write_eof()
+        t.write(b"x")
+        t.write_eof()                             # sends "x" first
+        await asyncio.sleep(0.05)
+        assert _recv_all(peer) == b"x"
+        t.close()
+        peer.close()
+
+    loop = uvloop.new_event_loop()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
