@@ -25,6 +25,31 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` has a socket listening on 127.0.0.1:``port``. A connection test is not
+    enough when a server restarts on its old port: another test's server may have taken the port in
+    between, and would answer in its place (same root keys)."""
+    inodes = set()
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == f"0100007F:{port:04X}" and fields[3] == "0A":   # local address, LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return False
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 @dataclass
 class NuageServer:
     data_dir: Path
@@ -64,11 +89,9 @@ class NuageServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"nuage exited with {self.proc.returncode}: {self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
+            if listens(self.proc.pid, self.port):
+                return self
+            time.sleep(0.05)
         raise RuntimeError(f"nuage did not start: {self.log()}")
 
     def log(self) -> str:
