@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.awscli import AwsCli
-from tests.support.server import NuageServer
+from tests.support.server import STARTED_LOGS, NuageServer
 
 CHECKSUM_MODES = ("when_supported", "when_required")
 
@@ -102,3 +102,25 @@ def _close_clients(request: pytest.FixtureRequest) -> Iterator[None]:
     for name in ("server", "tls_server"):
         if name in request.fixturenames:
             request.getfixturevalue(name).close_clients()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """When a test fails, add what the servers logged during it (tracebacks of a 500 above all) to
+    its report: CI keeps no temporary folders."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.when == "setup":
+        for path in STARTED_LOGS:
+            STARTED_LOGS[path] = path.stat().st_size if path.exists() else 0
+    if not report.failed:
+        return
+    for path, start in STARTED_LOGS.items():
+        try:
+            with open(path, "rb") as f:
+                f.seek(start)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if text.strip():
+            report.sections.append((f"server log {path.name}", text[-20000:]))

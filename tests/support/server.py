@@ -25,6 +25,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: log files of every server started in this process, with how long each was when the current test began
+STARTED_LOGS: dict[Path, int] = {}
+
+
 def listens(pid: int, port: int) -> bool:
     """Whether process ``pid`` has a socket listening on 127.0.0.1:``port``. A connection test is not
     enough when a server restarts on its old port: another test's server may have taken the port in
@@ -82,6 +86,7 @@ class NuageServer:
             args += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server-{self.port}.log"
+        STARTED_LOGS.setdefault(self.log_path, self.log_path.stat().st_size if self.log_path.exists() else 0)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
