@@ -22,6 +22,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 __all__ = ["CoalescingHttpToolsProtocol", "CoalescingTransport", "GracefulServer"]
 
 _Bytes = bytes | bytearray | memoryview
+COALESCE_MAX = 64 * 1024   # larger writes go out at once: waiting for the end of the turn slows big bodies
 
 
 class CoalescingTransport(asyncio.Transport):
@@ -39,6 +40,13 @@ class CoalescingTransport(asyncio.Transport):
     # -- writing ------------------------------------------------------------------------------------
     def write(self, data: _Bytes) -> None:
         if not data:
+            return
+        if len(data) > COALESCE_MAX:   # a piece of a large body: no waiting (and a head before it goes along)
+            if self._pending is None:
+                self._transport.write(data)
+            else:
+                self._pending.append(data)
+                self._flush()
             return
         if self._pending is None:
             self._pending = [data]

@@ -65,6 +65,28 @@ def test_one_callback_one_send_in_order(loop_factory: type) -> None:
         loop.close()
 
 
+def test_large_writes_go_at_once_after_what_is_pending() -> None:
+    """A piece of a large body is not held back (waiting slows big transfers), and the head written
+    just before it goes first."""
+    async def main() -> None:
+        t, peer = await _pair()
+        big = bytes(range(256)) * 1024                # 256 KiB
+        t.write(b"head")
+        t.write(big)
+        assert t.get_write_buffer_size() < len(big)   # handed to the socket now, not at the end of the turn
+        t.write(big)
+        t.close()
+        got = await asyncio.get_running_loop().run_in_executor(None, _recv_all, peer)
+        assert got == b"head" + big + big
+        peer.close()
+
+    loop = uvloop.new_event_loop()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
 def test_abort_sends_what_was_written_before() -> None:
     async def main() -> None:
         t, peer = await _pair()
