@@ -1,7 +1,9 @@
-"""A trivial ASGI app: the ceiling of the HTTP stack (uvicorn + uvloop + httptools) and of the load generator
-on this machine, right now. bench/run.py runs it like a server (as "stack") with the same pinning and wrk
-settings. GET answers 4 KiB (1 MiB when the path ends in "/1m"); PUT reads and drops the body."""
+"""A trivial ASGI app: the ceiling of the HTTP stack (uvicorn + uvloop + httptools, with Nuage's coalescing
+protocol, as `nuage serve` runs it) and of the load generator on this machine, right now. bench/run.py runs
+it like a server (as "stack": `python ceiling_app.py PORT`) with the same pinning and wrk settings. GET
+answers 4 KiB (1 MiB when the path ends in "/1m"); PUT reads and drops the body."""
 
+import sys
 from typing import Any
 
 SMALL = b"x" * 4096
@@ -25,3 +27,12 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-length", str(len(body)).encode()), (b"etag", b'"0"')]})
     await send({"type": "http.response.body", "body": body})
+
+
+if __name__ == "__main__":
+    import uvicorn
+
+    from nuage.httpserver import CoalescingHttpToolsProtocol
+
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), loop="uvloop", http=CoalescingHttpToolsProtocol,
+                log_level="warning", access_log=False)

@@ -290,9 +290,7 @@ def start_server(name: str, args: argparse.Namespace, run_dir: Path) -> Server:
             info["git_rev"] = git_rev() + " (work tree)"
         cmd += ["serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data_dir)]
     elif name == "stack":
-        cmd = [nuage_python(), "-m", "uvicorn", "ceiling_app:app", "--app-dir", str(BENCH), "--host", "127.0.0.1",
-               "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
-               "--no-access-log"]
+        cmd = [nuage_python(), str(BENCH / "ceiling_app.py"), str(port)]
     else:
         exe = ensure_moto_venv()
         env["TMPDIR"] = str(data_dir)  # moto spools large objects to temporary files

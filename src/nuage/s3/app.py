@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import os
@@ -111,6 +112,20 @@ def _header_bytes(value: str) -> bytes:
         return value.encode("utf-8")
 
 
+@functools.lru_cache(maxsize=4096)   # pure; hot objects are asked for again and again
+def _path_address(raw_path: str) -> tuple[str | None, str | None]:
+    """(bucket, key) of a path-style request path."""
+    path = raw_path[1:] if raw_path.startswith("/") else raw_path
+    if not path:
+        return None, None
+    bucket, _, rest = path.partition("/")
+    key = unquote(rest, errors="surrogateescape") if rest else None
+    # RGW's "tenant:bucket" form (s3-tests' tenant user): one global namespace here, so the tenant
+    # part only names the owner and is dropped; ":" never occurs in a bucket name.
+    name = unquote(bucket)
+    return name.rpartition(":")[2] or name, key
+
+
 class S3App:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -189,15 +204,7 @@ class S3App:
             if hostname.endswith(suffix) and len(hostname) > len(suffix):
                 path_key = unquote(raw_path[1:]) if len(raw_path) > 1 else None
                 return hostname[: -len(suffix)], path_key or None
-        path = raw_path[1:] if raw_path.startswith("/") else raw_path
-        if not path:
-            return None, None
-        bucket, _, rest = path.partition("/")
-        key = unquote(rest, errors="surrogateescape") if rest else None
-        # RGW's "tenant:bucket" form (s3-tests' tenant user): one global namespace here, so the tenant
-        # part only names the owner and is dropped; ":" never occurs in a bucket name.
-        name = unquote(bucket)
-        return name.rpartition(":")[2] or name, key
+        return _path_address(raw_path)
 
     # -- dispatch ---------------------------------------------------------------------------------
     async def _handle(self, req: Request) -> Response:

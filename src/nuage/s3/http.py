@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import unquote
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     method: str
     raw_path: str                       # as received (percent-encoded)
@@ -50,7 +50,7 @@ class Request:
         return bytes(buf)
 
 
-@dataclass
+@dataclass(slots=True)
 class Response:
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
