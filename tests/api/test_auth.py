@@ -73,8 +73,9 @@ def test_presigned_expired(s3v4: Any, bucket: str) -> None:
     assert (status, code_of(body)) == (403, "AccessDenied")
 
 
-def test_a_repeated_presigned_url_follows_the_key_and_the_object(server: NuageServer, s3: Any,
-                                                                    bucket: str) -> None:
+@pytest.mark.parametrize("signature", ["s3v4", "s3"])   # "s3": SigV2, boto3's default for presigned URLs
+def test_a_repeated_presigned_url_follows_the_key_and_the_object(server: NuageServer, s3: Any, bucket: str,
+                                                                    signature: str) -> None:
     """The same URL again (a hot object's link) answers from memory only while nothing it depends on
     changed: the object's new bytes, a key made inactive or deleted, the URL's expiry."""
     iam = server.client("iam")
@@ -84,7 +85,7 @@ def test_a_repeated_presigned_url_follows_the_key_and_the_object(server: NuageSe
         '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'))
     key = iam.create_access_key(UserName=user)["AccessKey"]
     client = server.client(access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"],
-                           signature_version="s3v4")
+                           signature_version=signature)
     s3.put_object(Bucket=bucket, Key="hot", Body=b"first")
     url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "hot"}, ExpiresIn=3)
     for _ in range(3):
@@ -101,7 +102,7 @@ def test_a_repeated_presigned_url_follows_the_key_and_the_object(server: NuageSe
     assert (status, code_of(body)) == (403, "InvalidAccessKeyId")
     fresh = iam.create_access_key(UserName=user)["AccessKey"]
     client = server.client(access_key=fresh["AccessKeyId"], secret_key=fresh["SecretAccessKey"],
-                           signature_version="s3v4")
+                           signature_version=signature)
     url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "hot"}, ExpiresIn=1)
     assert fetch(url)[:2] == (200, b"second")
     time.sleep(2.1)

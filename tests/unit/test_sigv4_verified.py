@@ -3,9 +3,13 @@ skew window, never for a changed or deleted key, never for a changed request, an
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from email.utils import format_datetime
+from urllib.parse import quote, urlsplit
 
 import pytest
 from tests.unit.sigv4_data import AK, SECRET
@@ -144,3 +148,42 @@ def test_the_memo_is_bounded() -> None:
     assert memo.get(("k", 4), SIGNED_AT, keys) is result
     memo.put(("big",), 100_000, SECRET, SIGNED_AT, SIGNED_AT, result)   # too large to keep
     assert memo.get(("big",), SIGNED_AT, keys) is None
+
+
+def _v2_signature(string_to_sign: str) -> str:
+    return base64.b64encode(hmac.new(SECRET.encode(), string_to_sign.encode(), hashlib.sha1).digest()).decode()
+
+
+def v2_presigned(now: datetime, expires: datetime) -> RequestView:
+    """What boto3's generate_presigned_url makes by default: SigV2 query authentication."""
+    stamp = str(int(expires.timestamp()))
+    signature = _v2_signature(f"GET\n\n\n{stamp}\n/bucket/key")
+    query = f"AWSAccessKeyId={AK}&Signature={quote(signature, safe='')}&Expires={stamp}"
+    return RequestView("GET", "/bucket/key", query, [("host", HOST)], now)
+
+
+def v2_header_signed(now: datetime) -> RequestView:
+    date = format_datetime(SIGNED_AT, usegmt=True)
+    signature = _v2_signature(f"GET\n\n\n{date}\n/bucket/key")
+    return RequestView("GET", "/bucket/key", "", [("host", HOST), ("date", date),
+                                                   ("authorization", f"AWS {AK}:{signature}")], now)
+
+
+def test_sigv2_presigned_urls_are_kept_until_they_expire() -> None:
+    keys = Keys()
+    expires = SIGNED_AT + timedelta(seconds=60)
+    first = authenticate(v2_presigned(SIGNED_AT, expires), keys, region="us-east-1")
+    assert first.access_key == AK and first.version == "v2" and len(VERIFIED) == 1
+    assert authenticate(v2_presigned(SIGNED_AT + timedelta(seconds=60), expires), keys,
+                        region="us-east-1") is first
+    assert error_code(v2_presigned(SIGNED_AT + timedelta(seconds=61), expires), keys) == "AccessDenied"
+    keys.secrets[AK] = "another secret"
+    assert error_code(v2_presigned(SIGNED_AT, expires), keys) == "SignatureDoesNotMatch"
+
+
+def test_sigv2_header_signed_requests_keep_their_skew_window() -> None:
+    keys = Keys()
+    assert auth(v2_header_signed(SIGNED_AT + timedelta(seconds=1)), keys) == AK
+    assert len(VERIFIED) == 1
+    assert auth(v2_header_signed(SIGNED_AT + timedelta(seconds=900)), keys) == AK
+    assert error_code(v2_header_signed(SIGNED_AT + timedelta(seconds=901)), keys) == "RequestTimeTooSkewed"

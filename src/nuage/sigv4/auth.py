@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
+from datetime import datetime
 
-from .canonical import QueryParam, header_map, query_params
+from .canonical import header_map, query_params
 from .dates import normalize_now
 from .errors import AuthError
 from .model import ALGORITHM, AuthResult, RequestView
-from .v2 import verify_v2_header, verify_v2_presigned
+from .v2 import validity_v2, verify_v2_header, verify_v2_presigned
 from .v4 import validity, verify_v4_header, verify_v4_presigned
 from .verified import VerifiedRequests
 
@@ -87,10 +88,11 @@ def authenticate(
                 now=now,
                 body_sha256=body_sha256,
             )
-            _remember(memo_key, req, result, lookup_secret, headers, params, False, max_skew_seconds)
+            _remember(memo_key, req, result, lookup_secret,
+                      lambda: validity(headers, params, presigned=False, max_skew_seconds=max_skew_seconds))
             return result
         if scheme == "AWS":
-            return verify_v2_header(
+            result = verify_v2_header(
                 req,
                 headers,
                 params,
@@ -100,6 +102,9 @@ def authenticate(
                 now=now,
                 vhost_bucket=vhost_bucket,
             )
+            _remember(memo_key, req, result, lookup_secret,
+                      lambda: validity_v2(headers, params, presigned=False, max_skew_seconds=max_skew_seconds))
+            return result
         raise AuthError(
             "InvalidArgument", "Unsupported Authorization Type", details={"ArgumentName": "Authorization"}
         )
@@ -114,22 +119,26 @@ def authenticate(
             max_skew_seconds=max_skew_seconds,
             now=now,
         )
-        _remember(memo_key, req, result, lookup_secret, headers, params, True, max_skew_seconds)
+        _remember(memo_key, req, result, lookup_secret,
+                  lambda: validity(headers, params, presigned=True, max_skew_seconds=max_skew_seconds))
         return result
     if v2_query:
-        return verify_v2_presigned(req, headers, params, lookup_secret, now=now, vhost_bucket=vhost_bucket)
+        result = verify_v2_presigned(req, headers, params, lookup_secret, now=now, vhost_bucket=vhost_bucket)
+        _remember(memo_key, req, result, lookup_secret,
+                  lambda: validity_v2(headers, params, presigned=True, max_skew_seconds=max_skew_seconds))
+        return result
     return _ANONYMOUS
 
 
 def _remember(memo_key: Hashable | None, req: RequestView, result: AuthResult,
-              lookup_secret: Callable[[str], str | None], headers: dict[str, list[str]],
-              params: Sequence[QueryParam], presigned: bool, max_skew_seconds: int) -> None:
-    """Keep a SigV4 request that just verified, with the secret it was verified against."""
+              lookup_secret: Callable[[str], str | None], window: Callable[[], tuple[datetime, datetime]]) -> None:
+    """Keep a request that just verified, with the secret it was verified against and the period of
+    server times in which it stays valid."""
     if memo_key is None or result.access_key is None:
         return
     secret = lookup_secret(result.access_key)
     if secret is None:
         return
-    not_before, not_after = validity(headers, params, presigned=presigned, max_skew_seconds=max_skew_seconds)
     size = len(req.raw_path) + len(req.raw_query) + sum(len(n) + len(v) for n, v in req.headers)
+    not_before, not_after = window()
     VERIFIED.put(memo_key, size, secret, not_before, not_after, result)

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 from .canonical import QueryParam
@@ -15,7 +15,7 @@ from .errors import AuthError
 from .keys import signatures_equal
 from .model import AuthResult, RequestView
 
-__all__ = ["SUBRESOURCES", "string_to_sign_v2", "verify_v2_header", "verify_v2_presigned"]
+__all__ = ["SUBRESOURCES", "string_to_sign_v2", "validity_v2", "verify_v2_header", "verify_v2_presigned"]
 
 SecretLookup = Callable[[str], "str | None"]
 
@@ -253,3 +253,24 @@ def verify_v2_presigned(
 
     _check(secret, signature, access_key, candidates())
     return AuthResult(access_key, "v2", True, None, None)
+
+
+def validity_v2(headers: dict[str, list[str]], params: Sequence[QueryParam], *, presigned: bool,
+                max_skew_seconds: int) -> tuple[datetime, datetime]:
+    """The period of server times in which a SigV2 request that just verified would verify again: its
+    Date give or take the allowed skew, or up to its Expires for a presigned URL."""
+    if presigned:
+        expires = next(p.value for p in params if p.name == "Expires").strip()
+        try:
+            expiry = datetime.fromtimestamp(int(expires), tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            expiry = datetime.max.replace(tzinfo=UTC)
+        return datetime.min.replace(tzinfo=UTC), expiry
+    raw_date = _first(headers, "x-amz-date")
+    if raw_date is None:
+        raw_date = _first(headers, "date")
+    assert raw_date is not None   # it verified
+    request_time = parse_request_date(raw_date)
+    assert request_time is not None
+    skew = timedelta(seconds=max_skew_seconds)
+    return request_time - skew, request_time + skew
