@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 import uvloop
@@ -32,6 +34,15 @@ async def _pair() -> tuple[CoalescingTransport, socket.socket]:
     return CoalescingTransport(transport, loop), peer
 
 
+def run(main: Callable[[], Coroutine[Any, Any, None]],
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop) -> None:
+    loop = loop_factory()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
 def _recv_all(peer: socket.socket) -> bytes:
     out = b""
     while chunk := peer.recv(65536):
@@ -40,7 +51,7 @@ def _recv_all(peer: socket.socket) -> bytes:
 
 
 @pytest.mark.parametrize("loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop])
-def test_one_callback_one_send_in_order(loop_factory: type) -> None:
+def test_one_callback_one_send_in_order(loop_factory: Callable[[], asyncio.AbstractEventLoop]) -> None:
     async def main() -> None:
         t, peer = await _pair()
         t.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n")
@@ -58,11 +69,7 @@ def test_one_callback_one_send_in_order(loop_factory: type) -> None:
         assert _recv_all(peer) == b"abcd"
         peer.close()
 
-    loop = loop_factory()
-    try:
-        loop.run_until_complete(main())
-    finally:
-        loop.close()
+    run(main, loop_factory)
 
 
 def test_large_writes_go_at_once_after_what_is_pending() -> None:
@@ -80,11 +87,7 @@ def test_large_writes_go_at_once_after_what_is_pending() -> None:
         assert got == b"head" + big + big
         peer.close()
 
-    loop = uvloop.new_event_loop()
-    try:
-        loop.run_until_complete(main())
-    finally:
-        loop.close()
+    run(main)
 
 
 def test_abort_sends_what_was_written_before() -> None:
@@ -96,11 +99,7 @@ def test_abort_sends_what_was_written_before() -> None:
         assert _recv_all(peer) == b"last response"
         peer.close()
 
-    loop = uvloop.new_event_loop()
-    try:
-        loop.run_until_complete(main())
-    finally:
-        loop.close()
+    run(main)
 
 
 def test_the_rest_is_the_real_transport() -> None:
@@ -122,8 +121,4 @@ def test_the_rest_is_the_real_transport() -> None:
         t.close()
         peer.close()
 
-    loop = uvloop.new_event_loop()
-    try:
-        loop.run_until_complete(main())
-    finally:
-        loop.close()
+    run(main)
