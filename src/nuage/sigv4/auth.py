@@ -25,7 +25,7 @@ _ONE_MECHANISM = (
     "Signature query string parameter or the Authorization header should be specified"
 )
 
-VERIFIED = VerifiedRequests()   # SigV4 requests verified lately (see verified.py)
+VERIFIED = VerifiedRequests()   # GET and HEAD requests verified lately, SigV4 or SigV2 (see verified.py)
 _REPEATED_METHODS = frozenset({"GET", "HEAD"})   # reads come back with the same signature; writes seldom do
 
 

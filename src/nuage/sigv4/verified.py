@@ -1,6 +1,6 @@
-"""Requests whose SigV4 signature was already verified, so that the same request seen again (a hot
-object's presigned URL, a client repeating a GET within the second of its X-Amz-Date) is not verified
-from scratch.
+"""Requests whose signature (SigV4 or SigV2) was already verified, so that the same request seen again
+(a hot object's presigned URL, a client repeating a GET within the second of its X-Amz-Date) is not
+verified from scratch.
 
 A verification is a pure function of the request line, the headers, the server's settings and the
 secret key, except for the clock: the entry keeps the period in which the request's time is acceptable
