@@ -32,6 +32,8 @@ from run import Presigner  # noqa: E402
 from nuage.config import Settings  # noqa: E402
 from nuage.s3.app import S3App  # noqa: E402
 from nuage.server import build_services, open_iam, open_stores, root_credentials  # noqa: E402
+from nuage.sigv4.model import EMPTY_SHA256  # noqa: E402
+from nuage.sigv4.sign import sign_headers  # noqa: E402
 
 HOST = "127.0.0.1:9000"
 
@@ -55,6 +57,19 @@ def scope_for(method: str, target: str, body_len: int) -> dict[str, Any]:
     return {"type": "http", "method": method, "path": path, "raw_path": path.encode(),
             "query_string": query.encode(), "headers": headers, "scheme": "http",
             "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 9000), "http_version": "1.1"}
+
+
+def sdk_scope(access_key: str, secret: str, path: str, i: int) -> dict[str, Any]:
+    """A GET signed in its Authorization header as boto3 signs it (x-amz-date, content hash, invocation id)."""
+    signed = sign_headers("GET", HOST, path, "", [("amz-sdk-invocation-id", f"{i:08d}-0000-4000-8000-000000000000"),
+                                                  ("amz-sdk-request", "attempt=1; max=3")],
+                          access_key=access_key, secret=secret, region="us-east-1", service="s3",
+                          payload_hash=EMPTY_SHA256)
+    headers = [(b"user-agent", b"Boto3/1.40 md/Botocore#1.40"), (b"accept-encoding", b"identity"),
+               *((n.encode(), v.encode()) for n, v in signed)]
+    return {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+            "headers": headers, "scheme": "http", "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 9000),
+            "http_version": "1.1"}
 
 
 async def call(app: S3App, scope: dict[str, Any], body: bytes) -> int:
@@ -104,7 +119,15 @@ async def main_async(args: argparse.Namespace) -> None:
             for _ in range(n):
                 assert await call(app, get, b"") == 200
 
-        for name, loop in (("put", put_loop), ("get", get_loop)):
+        # GETs as boto3 sends them: Authorization header, each with its own (signed) amz-sdk-invocation-id.
+        # A fixed pool, so that signing them costs the same whatever -n (app_instructions.sh subtracts runs).
+        sdk_gets = [sdk_scope(creds.access_key, creds.secret_key, "/bench/k/00000000", i) for i in range(512)]
+
+        async def sdk_get_loop() -> None:
+            for i in range(n):
+                assert await call(app, sdk_gets[i % len(sdk_gets)], b"") == 200
+
+        for name, loop in (("put", put_loop), ("get", get_loop), ("sdkget", sdk_get_loop)):
             if args.only and name != args.only:
                 if name == "put":   # GETs need their one object
                     assert await call(app, puts[0], body) == 200
@@ -121,7 +144,7 @@ async def main_async(args: argparse.Namespace) -> None:
             main_tid = str(threading.get_native_id())
             per_thread = {t: c - threads0.get(t, 0.0) for t, c in thread_cpu().items()}
             others = sum(c for t, c in per_thread.items() if t != main_tid)
-            print(f"4 KiB {name.upper()}: {cpu / n * 1e6:7.1f} us CPU/request, {wall / n * 1e6:7.1f} us wall "
+            print(f"4 KiB {name.upper():6}: {cpu / n * 1e6:7.1f} us CPU/request, {wall / n * 1e6:7.1f} us wall "
                   f"({n} requests, {n / wall:,.0f}/s in-process; other threads {others / n * 1e6:.1f} us)")
             if prof:
                 stats = pstats.Stats(prof)
@@ -132,8 +155,8 @@ async def main_async(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=5000)
-    parser.add_argument("--profile", choices=["put", "get"])
-    parser.add_argument("--only", choices=["put", "get"])
+    parser.add_argument("--profile", choices=["put", "get", "sdkget"])
+    parser.add_argument("--only", choices=["put", "get", "sdkget"])
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--no-fsync", action="store_true")

@@ -137,6 +137,16 @@ def test_failures_and_writes_are_not_kept() -> None:
     assert len(VERIFIED) == 0
 
 
+def test_sdk_requests_that_never_repeat_are_not_kept() -> None:
+    """AWS SDKs sign a new amz-sdk-invocation-id into every request: keeping those only costs."""
+    keys = Keys()
+    headers = sign_headers("GET", HOST, "/bucket/key", "", [("amz-sdk-invocation-id", "a-b-c")], access_key=AK,
+                           secret=SECRET, region="us-east-1", service="s3", payload_hash="UNSIGNED-PAYLOAD",
+                           now=SIGNED_AT)
+    assert auth(RequestView("GET", "/bucket/key", "", headers, SIGNED_AT), keys) == AK
+    assert len(VERIFIED) == 0
+
+
 def test_the_memo_is_bounded() -> None:
     memo = VerifiedRequests(max_entries=3)
     keys = Keys()

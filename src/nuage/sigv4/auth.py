@@ -27,6 +27,7 @@ _ONE_MECHANISM = (
 
 VERIFIED = VerifiedRequests()   # GET and HEAD requests verified lately, SigV4 or SigV2 (see verified.py)
 _REPEATED_METHODS = frozenset({"GET", "HEAD"})   # reads come back with the same signature; writes seldom do
+_INVOCATION_ID = "amz-sdk-invocation-id"   # AWS SDKs send a new one with every request: such never repeat
 
 
 def authenticate(
@@ -50,7 +51,8 @@ def authenticate(
     """
     now = normalize_now(req.now)
     memo_key = None
-    if body_sha256 is None and req.method in _REPEATED_METHODS:
+    if body_sha256 is None and req.method in _REPEATED_METHODS and not any(
+            name == _INVOCATION_ID for name, _ in req.headers):
         memo_key = (req.method, req.raw_path, req.raw_query, tuple(req.headers), region, services,
                     max_skew_seconds, vhost_bucket)
         known = VERIFIED.get(memo_key, now, lookup_secret)
