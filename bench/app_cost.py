@@ -49,9 +49,10 @@ def thread_cpu() -> dict[str, float]:
     return out
 
 
-def scope_for(method: str, target: str, body_len: int) -> dict[str, Any]:
+def scope_for(method: str, target: str, body_len: int,
+              headers: list[tuple[bytes, bytes]] | None = None) -> dict[str, Any]:
     path, _, query = target.partition("?")
-    headers = [(b"host", HOST.encode()), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
+    headers = headers or [(b"host", HOST.encode()), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
     if method == "PUT":
         headers.append((b"content-length", str(body_len).encode()))
     return {"type": "http", "method": method, "path": path, "raw_path": path.encode(),
@@ -65,11 +66,9 @@ def sdk_scope(access_key: str, secret: str, path: str, i: int) -> dict[str, Any]
                                                   ("amz-sdk-request", "attempt=1; max=3")],
                           access_key=access_key, secret=secret, region="us-east-1", service="s3",
                           payload_hash=EMPTY_SHA256)
-    headers = [(b"user-agent", b"Boto3/1.40 md/Botocore#1.40"), (b"accept-encoding", b"identity"),
-               *((n.encode(), v.encode()) for n, v in signed)]
-    return {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
-            "headers": headers, "scheme": "http", "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 9000),
-            "http_version": "1.1"}
+    return scope_for("GET", path, 0, [(b"user-agent", b"Boto3/1.40 md/Botocore#1.40"),
+                                      (b"accept-encoding", b"identity"),
+                                      *((n.encode(), v.encode()) for n, v in signed)])
 
 
 async def call(app: S3App, scope: dict[str, Any], body: bytes) -> int:

@@ -174,8 +174,7 @@ def verify_v2_header(
         )
     amz_date = _first(headers, "x-amz-date")
     http_date = _first(headers, "date")
-    raw_date = amz_date if amz_date is not None else http_date
-    request_time = parse_request_date(raw_date) if raw_date is not None else None
+    request_time = _request_time(headers)
     if request_time is None:
         raise AuthError("AccessDenied", _NO_DATE)
     check_skew(request_time, now, max_skew_seconds)
@@ -230,10 +229,7 @@ def verify_v2_presigned(
     expires = raw_expires.strip()
     if not (expires.isascii() and expires.isdigit()):
         raise AuthError("AccessDenied", f"Invalid date (should be seconds since epoch): {raw_expires}")
-    try:
-        expiry = datetime.fromtimestamp(int(expires), tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        expiry = datetime.max.replace(tzinfo=UTC)
+    expiry = _expiry(expires)
     if now > expiry:
         raise AuthError("AccessDenied", "Request has expired", details={"Expires": expires})
     secret = _lookup(lookup_secret, access_key)
@@ -261,16 +257,23 @@ def validity_v2(headers: dict[str, list[str]], params: Sequence[QueryParam], *, 
     Date give or take the allowed skew, or up to its Expires for a presigned URL."""
     if presigned:
         expires = next(p.value for p in params if p.name == "Expires").strip()
-        try:
-            expiry = datetime.fromtimestamp(int(expires), tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            expiry = datetime.max.replace(tzinfo=UTC)
-        return datetime.min.replace(tzinfo=UTC), expiry
-    raw_date = _first(headers, "x-amz-date")
-    if raw_date is None:
-        raw_date = _first(headers, "date")
-    assert raw_date is not None   # it verified
-    request_time = parse_request_date(raw_date)
-    assert request_time is not None
+        return datetime.min.replace(tzinfo=UTC), _expiry(expires)
+    request_time = _request_time(headers)
+    assert request_time is not None   # it verified
     skew = timedelta(seconds=max_skew_seconds)
     return request_time - skew, request_time + skew
+
+
+def _request_time(headers: dict[str, list[str]]) -> datetime | None:
+    """The time a header-signed request was made: x-amz-date, else Date."""
+    amz_date = _first(headers, "x-amz-date")
+    raw_date = amz_date if amz_date is not None else _first(headers, "date")
+    return parse_request_date(raw_date) if raw_date is not None else None
+
+
+def _expiry(expires: str) -> datetime:
+    """A presigned URL's Expires (seconds since the epoch, digits only) as a time; far future when huge."""
+    try:
+        return datetime.fromtimestamp(int(expires), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return datetime.max.replace(tzinfo=UTC)

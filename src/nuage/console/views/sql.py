@@ -37,6 +37,15 @@ async def _api(ctx: Ctx, method: str, path: str, query: list[tuple[str, str]] | 
                                            ctx.req.client)
 
 
+async def _api_ok(ctx: Ctx, method: str, path: str, query: list[tuple[str, str]] | None = None) -> S3Reply:
+    """:func:`_api`, with a refusal shown as the error page (its code and message)."""
+    reply = await _api(ctx, method, path, query)
+    if not reply.ok:
+        code, message = _error(reply)
+        raise HTTPError(reply.status, f"{message} ({code})")
+    return reply
+
+
 async def _jobs(ctx: Ctx) -> list[dict[str, Any]]:
     reply = await _api(ctx, "GET", "/query/jobs", [("max_jobs", "20")])
     return list(_payload(reply).get("jobs", [])) if reply.ok else []
@@ -69,10 +78,7 @@ async def run(ctx: Ctx) -> Response:
 
 async def job_page(ctx: Ctx) -> Response:
     job_id = ctx.params["job"]
-    reply = await _api(ctx, "GET", f"/query/jobs/{job_id}")
-    if not reply.ok:
-        code, message = _error(reply)
-        raise HTTPError(reply.status, f"{message} ({code})")
+    reply = await _api_ok(ctx, "GET", f"/query/jobs/{job_id}")
     job = _payload(reply)
     result: dict[str, Any] = {}
     if job.get("status") == "succeeded" and not (job.get("output") or {}).get("bucket"):
@@ -87,18 +93,12 @@ async def job_page(ctx: Ctx) -> Response:
 
 async def cancel(ctx: Ctx) -> Response:
     job_id = ctx.params["job"]
-    reply = await _api(ctx, "POST", f"/query/jobs/{job_id}/cancel")
-    if not reply.ok:
-        code, message = _error(reply)
-        raise HTTPError(reply.status, f"{message} ({code})")
+    await _api_ok(ctx, "POST", f"/query/jobs/{job_id}/cancel")
     return redirect(url(f"/sql/jobs/{job_id}", notice="Cancelled."))
 
 
 async def _csv(ctx: Ctx, job_id: str) -> bytes:
-    reply = await _api(ctx, "GET", f"/query/jobs/{job_id}/result", [("format", "csv")])
-    if not reply.ok:
-        code, message = _error(reply)
-        raise HTTPError(reply.status, f"{message} ({code})")
+    reply = await _api_ok(ctx, "GET", f"/query/jobs/{job_id}/result", [("format", "csv")])
     return reply.body
 
 
