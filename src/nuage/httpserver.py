@@ -1,5 +1,6 @@
 """uvicorn, as Nuage runs it: its httptools protocol with the writes of one turn of the event loop sent
-together, and a shutdown that does not wait for idle keep-alive connections.
+together, request bodies handed over without copies, and a shutdown that does not wait for idle
+keep-alive connections.
 
 uvicorn writes a response's head and its body with two ``transport.write`` calls, which on a fresh
 socket are two ``send`` system calls and two TCP segments (each waking the client). Small responses,
@@ -8,6 +9,11 @@ the bulk of S3 traffic, pay that twice: the trivial app of ``bench/ceiling_app.p
 hands it over in one ``writelines`` (one ``writev``) at the end of that turn of the loop, before any
 other I/O; closing the transport sends what is pending first. Flow control is unchanged: the real
 transport still pauses and resumes the protocol as its buffer fills and drains.
+
+Request bodies: the parser hands each body piece over as a new ``bytes``; uvicorn copies it into a
+``bytearray`` and, when the app asks, into ``bytes`` again. Those two copies were about a sixth of the
+CPU of a 64 MiB PUT; :class:`BodyChunks` hands the parser's pieces to the app as they are. (Reading
+the socket into a buffer of our own, to save the event loop's copy too, made no measurable difference.)
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["CoalescingHttpToolsProtocol", "CoalescingTransport", "GracefulServer"]
+__all__ = ["BodyChunks", "CoalescingHttpToolsProtocol", "CoalescingTransport", "GracefulServer"]
 
 _Bytes = bytes | bytearray | memoryview
 COALESCE_MAX = 64 * 1024   # larger writes go out at once: waiting for the end of the turn slows big bodies
@@ -116,11 +123,50 @@ class CoalescingTransport(asyncio.Transport):
         return self._transport.get_protocol()
 
 
+class BodyChunks:
+    """The body pieces that arrived since the app last asked, kept as the parser gave them. uvicorn's
+    request cycle keeps a ``bytearray`` there, appends each piece to it and gives the app
+    ``bytes(body)``; this object answers ``len`` and ``bytes`` the same way without the two copies
+    (``bytes`` of a single piece is that piece)."""
+
+    __slots__ = ("parts", "size")
+
+    def __init__(self, first: bytes) -> None:
+        self.parts = [first]
+        self.size = len(first)
+
+    def append(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __bytes__(self) -> bytes:
+        return self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
+
+
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol writing through a :class:`CoalescingTransport`."""
+    """uvicorn's httptools protocol writing through a :class:`CoalescingTransport` and keeping body
+    pieces uncopied (:class:`BodyChunks`)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))
+
+    def on_body(self, body: bytes) -> None:
+        cycle = self.cycle
+        if (self.parser.should_upgrade() and self._should_upgrade()) or cycle.response_complete:
+            return
+        pending: Any = cycle.body
+        if isinstance(pending, BodyChunks):
+            pending.append(body)
+        elif pending:          # uvicorn's own bytearray, not emptied yet: keep its way
+            pending += body
+        else:
+            cycle.body = BodyChunks(body)  # type: ignore[assignment]   # read back with len() and bytes()
+        if len(cycle.body) > HIGH_WATER_LIMIT:
+            self.flow.pause_reading()
+        cycle.message_event.set()
 
 
 class GracefulServer(uvicorn.Server):
@@ -134,3 +180,4 @@ class GracefulServer(uvicorn.Server):
             if transport is not None and (cycle is None or cycle.response_complete):
                 transport.abort()
         await super().shutdown(sockets)
+

@@ -232,7 +232,7 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
               f"aws --endpoint-url {endpoint} s3 ls", flush=True)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, loop="uvloop", lifespan="on",
-        http=CoalescingHttpToolsProtocol,   # one write per turn of the loop (see nuage.httpserver)
+        http=CoalescingHttpToolsProtocol,   # one write per turn of the loop, bodies uncopied (nuage.httpserver)
         log_level="warning", access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=10,
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,

@@ -1,17 +1,22 @@
-"""The coalescing transport under uvicorn: what one callback writes leaves in one send, in order, and
-nothing written is lost when the transport is closed or aborted right after."""
+"""Nuage's uvicorn protocol: what one callback writes leaves in one send, in order, and nothing written is
+lost when the transport is closed or aborted right after; request bodies reach the app whole."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import http.client
+import os
 import socket
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+import uvicorn
 import uvloop
 
-from nuage.httpserver import CoalescingTransport
+from nuage.httpserver import BodyChunks, CoalescingHttpToolsProtocol, CoalescingTransport
 
 
 class _Sink(asyncio.Protocol):
@@ -122,3 +127,79 @@ def test_the_rest_is_the_real_transport() -> None:
         peer.close()
 
     run(main)
+
+
+class _EchoDigest:
+    """An ASGI app that reads the whole body (after ``delay``, so that pieces pile up unread) and answers
+    with its MD5, its size and the types of the body messages it got."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await asyncio.sleep(self.delay)
+        digest, size, kinds = hashlib.md5(), 0, set()
+        while True:
+            message = await receive()
+            body = message.get("body", b"")
+            kinds.add(type(body).__name__)
+            digest.update(body)
+            size += len(body)
+            if not message.get("more_body", False):
+                break
+        answer = f"{digest.hexdigest()} {size} {','.join(sorted(kinds))}".encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(answer)).encode())]})
+        await send({"type": "http.response.body", "body": answer})
+
+
+def _upload(port: int, pieces: list[bytes], pause: float) -> bytes:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest("PUT", "/k")
+        conn.putheader("content-length", str(sum(len(p) for p in pieces)))
+        conn.endheaders()
+        for piece in pieces:
+            conn.send(piece)
+            time.sleep(pause)
+        return conn.getresponse().read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(("delay", "pause"), [(0.0, 0.01), (0.3, 0.0)])
+def test_bodies_reach_the_app_whole_as_bytes(delay: float, pause: float) -> None:
+    """Body pieces handed over without copies arrive complete and in order, as ``bytes``: one at a
+    time (pauses between them) and piled up while the app has not asked yet (more than uvicorn's
+    high-water mark, so reading pauses and resumes)."""
+    pieces = [os.urandom(n) for n in (1, 4096, 70_000, 300_000, 65_536, 10)] * 3
+    expected = hashlib.md5(b"".join(pieces)).hexdigest()
+    size = sum(len(p) for p in pieces)
+
+    async def main() -> None:
+        sock = socket.create_server(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(_EchoDigest(delay), http=CoalescingHttpToolsProtocol, lifespan="off",
+                                log_level="warning")
+        server = uvicorn.Server(config)
+        serving = asyncio.ensure_future(server.serve(sockets=[sock]))
+        while not server.started:
+            await asyncio.sleep(0.01)
+        try:
+            reply = await asyncio.get_running_loop().run_in_executor(None, _upload, port, pieces, pause)
+        finally:
+            server.should_exit = True
+            await serving
+        assert reply == f"{expected} {size} bytes".encode()
+
+    run(main)
+
+
+def test_body_chunks_answer_len_and_bytes_without_copying_one_piece() -> None:
+    piece = os.urandom(1000)
+    chunks = BodyChunks(piece)
+    assert len(chunks) == 1000 and bytes(chunks) is piece
+    chunks.append(b"tail")
+    assert len(chunks) == 1004 and bytes(chunks) == piece + b"tail"
