@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import machine  # bench/machine.py: run.py runs from bench/, which is on the path
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 LUA = BENCH / "lua"
@@ -51,6 +53,13 @@ SECRET_KEY = "benchSecretKey/0000000000000000000000001"
 KiB = 1024
 MiB = 1024 * 1024
 MB = 1_000_000  # MB/s and GB/s in the report are decimal (10^6, 10^9 bytes)
+
+# Reference servers: what each row says, and the workloads each runs.
+REFERENCE_SERVERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "stack": ("trivial ASGI app on Nuage's HTTP stack: the ceiling here, now", ("put_4k", "get_4k", "get_1m")),
+    "uvicorn": ("the same app on plain uvicorn (issue 2 quotes ~31,000 PUT/s)", ("put_4k", "get_4k")),
+    "bare": ("uvloop+httptools, no ASGI (issue 2 quotes ~78,000 PUT/s)", ("put_4k", "get_4k")),
+}
 
 # Targets from issue 2 (one server core); printed next to Nuage's numbers, never asserted.
 TARGETS: dict[str, tuple[str, float]] = {
@@ -291,6 +300,10 @@ def start_server(name: str, args: argparse.Namespace, run_dir: Path) -> Server:
         cmd += ["serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data_dir)]
     elif name == "stack":
         cmd = [nuage_python(), str(BENCH / "ceiling_app.py"), str(port)]
+    elif name == "uvicorn":
+        cmd = [nuage_python(), str(BENCH / "ceiling_app.py"), str(port), "plain"]
+    elif name == "bare":
+        cmd = [nuage_python(), str(BENCH / "bare_server.py"), str(port)]
     else:
         exe = ensure_moto_venv()
         env["TMPDIR"] = str(data_dir)  # moto spools large objects to temporary files
@@ -394,6 +407,20 @@ def disk_probe(args: argparse.Namespace) -> list[dict[str, float]]:
     log("disk: 4 KiB create+write+fsync+rename on the server core: " + ", ".join(
         f"{r['files_s']:,.0f} files/s with {r['threads']:.0f} thread(s) (sys {r['sys_pct']:.0f}%)" for r in out))
     return out
+
+
+def machine_probes(args: argparse.Namespace, disk: list[dict[str, float]]) -> dict[str, float]:
+    """The limits bench/machine.py compares with issue 2's machine: disk (from the disk probe), MD5 on
+    the server's core, one loopback stream from the server's core to the load generator's."""
+    probes: dict[str, float] = {}
+    if disk:
+        probes["fsync_files_s"] = disk[0]["files_s"]
+    if args.machine_probe > 0:
+        probes["md5_mb_s"] = machine.md5_probe(args.machine_probe, SERVER_CPU, args.pin)
+        probes["loopback_gb_s"] = machine.loopback_probe(args.machine_probe, SERVER_CPU, args.pin)
+        log(f"machine: MD5 {probes['md5_mb_s']:,.0f} MB/s on the server core; one loopback stream "
+            f"{probes['loopback_gb_s']:.2f} GB/s")
+    return probes
 
 
 # --------------------------------------------------------------------------- result helpers
@@ -870,11 +897,11 @@ class Bench:
             ("64m", self.put_get_64m), ("list", self.list_page), ("list", self.list_full),
             ("multipart", self.multipart),
         ]
-        if self.server.name == "stack":  # the trivial app: small ops only, no setup
-            steps = [st for st in steps if st[0] in ("put_4k", "get_4k", "get_1m")]
+        if self.server.name in REFERENCE_SERVERS:  # trivial servers: small ops only, no setup
+            steps = [st for st in steps if st[0] in REFERENCE_SERVERS[self.server.name][1]]
         else:
             self.setup()
-        if self.server.name != "stack" and (only is None or "list" in only):
+        if self.server.name not in REFERENCE_SERVERS and (only is None or "list" in only):
             self.populate_list()
         for name, step in steps:
             if only is None or name in only:
@@ -962,7 +989,7 @@ def target_text(name: str, r: dict[str, Any]) -> str:
 
 
 def table(all_results: dict[str, dict[str, dict[str, Any]]]) -> str:
-    servers = [s for s in all_results if s != "stack"]
+    servers = [s for s in all_results if s not in REFERENCE_SERVERS]
     lines = []
     hdr = f"{'workload':22} {'server':6} {'ops/s':>10} {'MB/s':>9} {'p50 ms':>8} {'p99 ms':>8} " \
           f"{'srv CPU':>7} {'other':>5} {'errors':>6}  notes"
@@ -972,8 +999,8 @@ def table(all_results: dict[str, dict[str, dict[str, Any]]]) -> str:
         notes = []
         if s == "nuage":
             notes.append(target_text(name, r))
-        if s == "stack":
-            notes.append("trivial ASGI app on uvicorn: the ceiling here, now")
+        if s in REFERENCE_SERVERS:
+            notes.append(REFERENCE_SERVERS[s][0])
         if r.get("client_cpu_pct", 0) > 80:
             notes.append(f"LOAD GENERATOR at {r['client_cpu_pct']:.0f}% CPU: client-bound")
         if r.get("overwrites"):
@@ -999,9 +1026,8 @@ def table(all_results: dict[str, dict[str, dict[str, Any]]]) -> str:
             lines.append(f"{'':22} {'ratio':6} {fmt_ratio(n['ops_s'], m['ops_s']):>10} "
                          f"{fmt_ratio(n['mb_s'], m['mb_s']):>9} {fmt_ratio(n['p50_ms'], m['p50_ms']):>8} "
                          f"{fmt_ratio(n['p99_ms'], m['p99_ms']):>8}")
-        st = all_results.get("stack", {}).get(name)
-        if st:
-            lines.append(row("" if servers else label, "stack", name, st))
+        for i, ref in enumerate(s for s in REFERENCE_SERVERS if name in all_results.get(s, {})):
+            lines.append(row("" if servers or i else label, ref, name, all_results[ref][name]))
         lines.append("")
     return "\n".join(lines)
 
@@ -1014,9 +1040,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="short smoke run (3 s per small op, fewer iterations, "
                    "2,000-key LIST); numbers are rougher")
-    p.add_argument("--servers", default=env("BENCH_SERVERS", "nuage,moto,stack"),
-                   help="comma list of nuage, moto, stack (a trivial uvicorn ASGI app: the ceiling of the HTTP "
-                   "stack and load generator on this machine now; small ops only)")
+    p.add_argument("--servers", default=env("BENCH_SERVERS", "nuage,moto,stack,uvicorn,bare"),
+                   help="comma list of nuage, moto, and the reference servers (small ops only): stack (a trivial "
+                   "ASGI app on Nuage's HTTP stack: its ceiling here, now), uvicorn (the same app on plain "
+                   "uvicorn) and bare (uvloop+httptools, no ASGI); the last two measure this machine against "
+                   "the one issue 2's targets were set on (bench/machine.py)")
     p.add_argument("--only", default=env("BENCH_ONLY"),
                    help="comma list of workloads: put_4k,get_4k,get_1m,64m,list,multipart")
     p.add_argument("--duration", type=int, default=None, help="seconds per small-op run (default 10; quick 3; "
@@ -1047,6 +1075,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "and print the hottest functions (the sampling costs the load generator some CPU)")
     p.add_argument("--disk-probe", type=float, default=float(env("BENCH_DISK_PROBE", "2")), metavar="SECONDS",
                    help="seconds for each of the two small-file fsync probes (0: skip; default 2)")
+    p.add_argument("--machine-probe", type=float, default=float(env("BENCH_MACHINE_PROBE", "2")), metavar="SECONDS",
+                   help="seconds for the MD5 and loopback probes of bench/machine.py (0: skip; default 2)")
     p.add_argument("--no-pin", dest="pin", action="store_false", help="do not use taskset")
     p.add_argument("--no-wrk", action="store_true", help="use the Python asyncio load generator even if wrk "
                    "is installed")
@@ -1109,6 +1139,7 @@ def main(argv: list[str] | None = None) -> int:
     profiles: dict[str, Any] = {}
     t_start = time.monotonic()
     disk = disk_probe(args) if args.disk_probe > 0 else []
+    probes = machine_probes(args, disk)
     try:
         for name in servers:
             server = start_server(name, args, run_dir)
@@ -1142,12 +1173,17 @@ def main(argv: list[str] | None = None) -> int:
     print(report)
     print(f"ratio = nuage / moto (higher is better for ops/s and MB/s, lower for latency). "
           f"total {elapsed:.0f}s")
+    now = machine.limits_now(all_results, probes)
+    scaling = machine.report(TARGETS, dict(ROWS), now, all_results.get("nuage", {}), fmt_num)
+    print()
+    print(scaling)
     out = Path(args.out) if args.out else RESULTS / f"{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "time": stamp, "machine": {**machine_info(), "load_before": load1}, "config": vars(args),
         "servers": server_info, "results": all_results, "elapsed_s": round(elapsed, 1),
-        "table": report, "profiles": profiles, "disk_probe": disk,
+        "table": report, "profiles": profiles, "disk_probe": disk, "machine_limits": now,
+        "machine_reference": machine.REFERENCE, "scaling": scaling,
     }, indent=2, default=str))
     print(f"JSON: {out}")
     return 0
