@@ -418,8 +418,13 @@ def machine_probes(args: argparse.Namespace, disk: list[dict[str, float]]) -> di
     if args.machine_probe > 0:
         probes["md5_mb_s"] = machine.md5_probe(args.machine_probe, SERVER_CPU, args.pin)
         probes["loopback_gb_s"] = machine.loopback_probe(args.machine_probe, SERVER_CPU, args.pin)
+        d = tempfile.mkdtemp(prefix="bench-floor-", dir=args.tmp)
+        try:
+            probes["put_floor_mb_s"] = machine.put_floor_probe(args.machine_probe, SERVER_CPU, args.pin, d)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
         log(f"machine: MD5 {probes['md5_mb_s']:,.0f} MB/s on the server core; one loopback stream "
-            f"{probes['loopback_gb_s']:.2f} GB/s")
+            f"{probes['loopback_gb_s']:.2f} GB/s; recv+MD5+write+fdatasync {probes['put_floor_mb_s']:,.0f} MB/s")
     return probes
 
 
