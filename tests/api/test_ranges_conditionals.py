@@ -100,6 +100,26 @@ def test_304_has_no_body(server: NuageServer, obj: tuple[str, str, str, datetime
     assert reply.header("last-modified")
 
 
+def test_304_keeps_the_connection(server: NuageServer, obj: tuple[str, str, str, datetime]) -> None:
+    """A 304 is a whole answer: the connection carries the next request (the server once wrote an error
+    document after the 304's head, which made the HTTP server drop the connection)."""
+    bucket, key, etag, _ = obj
+    path = rawhttp.key_path(bucket, key)
+    conn = rawhttp.connection(server)
+    sock = None
+    try:
+        for condition, status, body in (({"If-None-Match": etag}, 304, b""), ({}, 200, DATA),
+                                        ({"If-None-Match": etag}, 304, b""), ({}, 200, DATA)):
+            conn.request("GET", path, headers=rawhttp.sign(server, "GET", path, headers=condition))
+            resp = conn.getresponse()
+            assert (resp.status, resp.read()) == (status, body)
+            assert resp.getheader("connection") != "close"
+            sock = sock or conn.sock
+            assert conn.sock is sock              # the same connection throughout
+    finally:
+        conn.close()
+
+
 def test_if_modified_since(s3: Any, obj: tuple[str, str, str, datetime]) -> None:
     bucket, key, _, modified = obj
     assert s3.get_object(Bucket=bucket, Key=key, IfModifiedSince=modified - timedelta(days=1))["Body"].read()

@@ -241,7 +241,7 @@ class S3App:
     def _error(self, exc: e.S3Error, req: Request | None, scope: dict[str, Any], request_id: str) -> Response:
         resource = req.resource if req else scope.get("path", "/")
         headers = [("content-type", "application/xml"), *exc.headers.items()]
-        if scope.get("method") == "HEAD":
+        if scope.get("method") == "HEAD" or exc.status in NO_BODY_STATUSES:   # 304: the head is the answer
             return Response(exc.status, headers, b"")
         return Response(exc.status, headers, exc.to_xml(resource, request_id))
 
