@@ -182,3 +182,9 @@ class QuotaExceeded(NuageError):
 
 class InvalidStorageClass(NuageError):
     default_message = "The storage class you specified is not valid"
+
+
+class ObjectChanged(NuageError):
+    """The version looked up was replaced (its bytes deleted) before reading them could begin."""
+
+    default_message = "The object changed while it was being read. Please try again."

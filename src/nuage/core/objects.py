@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 
 from nuage.checksums import MultiHasher
@@ -30,6 +31,7 @@ from nuage.errors import (
     InvalidRequest,
     KeyNotFound,
     NoSuchBucketConfig,
+    ObjectChanged,
     VersionNotFound,
 )
 from nuage.storage.blobs.localfs import LocalBlobStore, inline_bytes, is_inline
@@ -198,10 +200,32 @@ class ObjectService:
             raise OSError(f"inline blob is shorter than its metadata says ({len(data)} < {rec.size})")
         return data
 
+    def hold(self, rec: ObjectRecord) -> Callable[[], None] | None:
+        """Keep the bytes of ``rec`` readable, even if it is overwritten or deleted meanwhile, until the
+        returned function is called; None when it was replaced since it was looked up (look again)."""
+        files = [seg.blob for seg in rec.segments if not is_inline(seg.blob)]
+        if not files:
+            return _nothing
+        if not self.blobs.hold(files):
+            return None
+        return functools.partial(self.blobs.release, files)
+
     async def stream(self, rec: ObjectRecord, rng: ByteRange | None = None,
                      data_key: bytes | None = None) -> AsyncIterator[bytes]:
         """The (plaintext) bytes of an object; encrypted objects need their ``data_key`` (SSE-S3 and
-        SSE-KMS ones are opened here when it is not given)."""
+        SSE-KMS ones are opened here when it is not given). Its bytes stay readable until the stream
+        is done (ObjectChanged when they were gone before it began)."""
+        release = self.hold(rec)
+        if release is None:
+            raise ObjectChanged()
+        try:
+            async for chunk in self._stream(rec, rng, data_key):
+                yield chunk
+        finally:
+            release()
+
+    async def _stream(self, rec: ObjectRecord, rng: ByteRange | None,
+                      data_key: bytes | None) -> AsyncIterator[bytes]:
         if data_key is None and is_encrypted(rec.extra):
             data_key = self.data_key(rec, None)
         start = rng.start if rng else 0
@@ -354,3 +378,7 @@ def resolve_range(spec: tuple[int | None, int | None], size: int) -> ByteRange:
 
 def _empty(size: int) -> ByteRange:
     raise InvalidRange(size)
+
+
+def _nothing() -> None:
+    """The release of a hold on an object whose bytes all live in its metadata."""

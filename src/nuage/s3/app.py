@@ -8,6 +8,7 @@ import itertools
 import logging
 import os
 import secrets
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -156,16 +157,20 @@ class S3App:
         except Exception:
             log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
             response = self._error(e.InternalError(), req, scope, request_id)
-        if req is not None and req.bucket is not None:   # CORS and lifecycle headers, errors included
-            try:
-                await add_expiration_header(self.services, req, response)
-                await add_cors_headers(self.services, req, response)
-            except Exception:
-                log.exception("could not add CORS or expiration headers on %s %s", req.method, req.raw_path)
-        if req is not None and not req.body_consumed and _has_body(req) and not await _drain(req):
-            # The rest of the body was not read (an early error): the connection cannot be reused.
-            response.headers.append(("connection", "close"))
-        await self._send(send, response, request_id, scope["method"] == "HEAD")
+        try:
+            if req is not None and req.bucket is not None:   # CORS and lifecycle headers, errors included
+                try:
+                    await add_expiration_header(self.services, req, response)
+                    await add_cors_headers(self.services, req, response)
+                except Exception:
+                    log.exception("could not add CORS or expiration headers on %s %s", req.method, req.raw_path)
+            if req is not None and not req.body_consumed and _has_body(req) and not await _drain(req):
+                # The rest of the body was not read (an early error): the connection cannot be reused.
+                response.headers.append(("connection", "close"))
+            await self._send(send, response, request_id, scope["method"] == "HEAD")
+        finally:
+            if response.on_done is not None:   # e.g. let go of the bytes of the version just sent
+                response.on_done()
 
     # -- parsing ----------------------------------------------------------------------------------
     def _parse(self, scope: dict[str, Any], receive: Any, request_id: str) -> Request:
@@ -260,7 +265,16 @@ class S3App:
             return
         if response.content_length is not None and "content-length" not in names:
             headers.append((b"content-length", str(response.content_length).encode()))
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        try:
+            await self._stream(send, response.status, headers, body, head)
+        finally:
+            aclose = getattr(body, "aclose", None)
+            if aclose is not None:   # a body not sent to its end lets go of what it holds now
+                await aclose()
+
+    async def _stream(self, send: Any, status: int, headers: list[tuple[bytes, bytes]], body: AsyncIterator[bytes],
+                      head: bool) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         if head:
             await send({"type": "http.response.body", "body": b""})
             return

@@ -248,6 +248,7 @@ DOMAIN_TO_S3: dict[type[d.NuageError], type[S3Error]] = {
     d.AccessDenied: AccessDenied,
     d.QuotaExceeded: QuotaExceeded,
     d.InvalidStorageClass: InvalidStorageClass,
+    d.ObjectChanged: InternalError,      # "Please try again": SDKs retry a 500
 }
 
 

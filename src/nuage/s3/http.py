@@ -56,6 +56,7 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | AsyncIterator[bytes] = b""
     content_length: int | None = None   # for streamed bodies
+    on_done: Callable[[], None] | None = None   # called once the answer is sent or abandoned
 
     def set(self, name: str, value: str) -> Response:
         self.headers.append((name, value))

@@ -139,8 +139,29 @@ def _response_headers(req: Request, rec: ObjectRecord, part_number: int | None,
     return headers
 
 
+HOLD_ATTEMPTS = 5   # lookups of a key overwritten again and again before its bytes could be held
+
+
 async def get_object(svc: Services, req: Request) -> Response:
-    rec, part_number = await _lookup(svc, req)
+    for _ in range(HOLD_ATTEMPTS):
+        rec, part_number = await _lookup(svc, req)
+        # The version's bytes stay readable until the answer is sent, whatever happens to it meanwhile;
+        # None: it was replaced between the lookup and now, so look again.
+        release = svc.objects.hold(rec)
+        if release is not None:
+            break
+    else:
+        raise d.ObjectChanged()
+    try:
+        response = _get_response(svc, req, rec, part_number)
+    except BaseException:
+        release()
+        raise
+    response.on_done = release
+    return response
+
+
+def _get_response(svc: Services, req: Request, rec: ObjectRecord, part_number: int | None) -> Response:
     rng, partial = _selected(req, rec, part_number)
     data_key = svc.objects.data_key(rec, read_customer_key(req.headers))
     headers = _response_headers(req, rec, part_number, rng is not None)

@@ -11,6 +11,11 @@ Small blobs (up to ``inline_max`` bytes) never become files: their bytes travel 
 (``raw:`` and the bytes as Latin-1 text, one character per byte; ``inline:<base64>`` in databases
 written before), which the metadata commit stores in the object's row, so a small PUT costs one
 shared group commit instead of two fsyncs. Nothing on disk belongs to them and nothing needs sweeping.
+
+Reads hold the blobs they read (:meth:`LocalBlobStore.hold`): a blob deleted while held (its version
+was overwritten or deleted during a slow download, say) stays on disk until the last reader lets go,
+so a read that began on a version finishes on it. A hold is taken only on blobs that are still there;
+``hold`` answering False means the version was replaced before the read began.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import threading
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
@@ -54,6 +60,9 @@ class LocalBlobStore:
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.fsync = fsync
         self.active: set[str] = set()     # ids of blobs being written by this process
+        self._held: dict[str, int] = {}   # blob id -> reads in progress
+        self._doomed: set[str] = set()    # deleted while held: removed when the last hold goes
+        self._hold_lock = threading.Lock()
 
     def path(self, blob_id: str) -> Path:
         return self.root / blob_id[:2] / blob_id[2:4] / blob_id
@@ -89,11 +98,53 @@ class LocalBlobStore:
         return inline_bytes(blob_id) if is_inline(blob_id) else self.path(blob_id).read_bytes()
 
     def delete(self, blob_ids: Iterable[str]) -> None:
+        """Remove blobs no metadata references any more; those being read go when the reads are done."""
         for blob_id in blob_ids:
             if is_inline(blob_id):
                 continue
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path(blob_id))
+            with self._hold_lock:
+                if blob_id in self._held:
+                    self._doomed.add(blob_id)
+                    continue
+            self._unlink(blob_id)
+
+    def _unlink(self, blob_id: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path(blob_id))
+
+    def hold(self, blob_ids: Iterable[str]) -> bool:
+        """Keep these blobs on disk until :meth:`release`, even if deleted meanwhile. False (and nothing
+        held) when one of them is gone already: whoever looked them up saw a version since replaced."""
+        files = [b for b in blob_ids if not is_inline(b)]
+        with self._hold_lock:
+            for blob_id in files:
+                self._held[blob_id] = self._held.get(blob_id, 0) + 1
+        if all(blob_id in self._doomed or self.path(blob_id).exists() for blob_id in files):
+            return True
+        self.release(files)
+        return False
+
+    def release(self, blob_ids: Iterable[str]) -> None:
+        gone = []
+        with self._hold_lock:
+            for blob_id in blob_ids:
+                if is_inline(blob_id):
+                    continue
+                left = self._held.get(blob_id, 0) - 1
+                if left > 0:
+                    self._held[blob_id] = left
+                    continue
+                self._held.pop(blob_id, None)
+                if blob_id in self._doomed:
+                    self._doomed.discard(blob_id)
+                    gone.append(blob_id)
+        for blob_id in gone:
+            self._unlink(blob_id)
+
+    def held(self) -> int:
+        """How many blobs reads hold now (for tests and metrics)."""
+        with self._hold_lock:
+            return len(self._held)
 
     def walk_tmp(self) -> Iterable[tuple[str, float]]:
         """Temporary files not being written by this process (left by a crash), with mtimes."""
