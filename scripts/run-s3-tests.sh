@@ -58,4 +58,8 @@ fi
 S3_MAIN_USER_ID=$MAIN_ID S3_MAIN_DISPLAY_NAME="M. Tester" \
   "$RUNNER" "http://127.0.0.1:$PORT" "$OUT" "$@" || rc=$?
 cp "$DATA/server.log" "$OUT/server.log" 2>/dev/null || true
+# A passing test can hide a server fault (an answer cut short after its head, say): say how many the
+# server logged, so that each one gets read.
+faults=$(grep -c '^Traceback' "$OUT/server.log" 2>/dev/null || true)
+echo "server log: ${faults:-0} traceback(s) in $OUT/server.log"
 exit "${rc:-0}"

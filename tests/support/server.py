@@ -67,6 +67,7 @@ class NuageServer:
     ca_file: Path | None = None                   # CA that clients verify the TLS certificate against
     clients: list[Any] = field(default_factory=list, repr=False)
     root_keys_from_env: bool = True               # False: start without NUAGE_ROOT_* (first-start key creation)
+    allow_faults: bool = False                    # True: stop() does not fail on tracebacks in the log
 
     @property
     def endpoint(self) -> str:
@@ -103,7 +104,9 @@ class NuageServer:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
 
     def stop(self, timeout: float = 30.0) -> int:
-        """Graceful stop (SIGINT, as Ctrl-C). Returns the exit code."""
+        """Graceful stop (SIGINT, as Ctrl-C). Returns the exit code. Fails when the server logged a
+        traceback: a fault the client may never see (an answer cut short after its head, say) must
+        still fail the tests that caused it."""
         assert self.proc is not None
         self.close_clients()
         if self.proc.poll() is None:
@@ -113,7 +116,22 @@ class NuageServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        faults = self.faults()
+        if faults and not self.allow_faults:
+            raise AssertionError(f"the server logged {len(faults)} traceback(s); the first:\n{faults[0]}")
         return int(self.proc.returncode)
+
+    def faults(self) -> list[str]:
+        """The tracebacks in the server's log, each with the line before it (what was going on)."""
+        lines = self.log().splitlines()
+        out = []
+        for i, line in enumerate(lines):
+            if line.startswith("Traceback (most recent call last)"):
+                end = i + 1
+                while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
+                    end += 1
+                out.append("\n".join(lines[max(0, i - 1):end + 1]))
+        return out
 
     def kill(self) -> None:
         """kill -9: no chance to clean up."""

@@ -45,6 +45,8 @@ from nuage.storage.meta.records import (
     WriteCondition,
 )
 
+HOLD_ATTEMPTS = 5   # lookups of a key replaced again and again before its bytes could be held
+
 
 @dataclass
 class ObjectAttrs:
@@ -210,6 +212,16 @@ class ObjectService:
             return None
         return functools.partial(self.blobs.release, files)
 
+    async def head_held(self, bucket: str, key: str, version_id: str | None) -> tuple[ObjectRecord, Callable[[], None]]:
+        """A version's record with its bytes held (see :meth:`hold`), looked up again when it was
+        replaced in between."""
+        for _ in range(HOLD_ATTEMPTS):
+            rec = await self.head(bucket, key, version_id)
+            release = self.hold(rec)
+            if release is not None:
+                return rec, release
+        raise ObjectChanged()
+
     async def stream(self, rec: ObjectRecord, rng: ByteRange | None = None,
                      data_key: bytes | None = None) -> AsyncIterator[bytes]:
         """The (plaintext) bytes of an object; encrypted objects need their ``data_key`` (SSE-S3 and
@@ -268,7 +280,15 @@ class ObjectService:
         check_key(key)
         dest_bucket = await self.bucket(bucket)
         check_lock_request(dest_bucket, spec.attrs.extra)
-        src = await self.head(spec.source_bucket, spec.source_key, spec.source_version)
+        src, release = await self.head_held(spec.source_bucket, spec.source_key, spec.source_version)
+        try:
+            return src, await self._copy(dest_bucket, key, spec, src, owner, cond)
+        finally:
+            release()
+
+    async def _copy(self, dest_bucket: BucketRecord, key: str, spec: CopySpec, src: ObjectRecord, owner: str,
+                    cond: WriteCondition | None) -> ObjectRecord:
+        bucket = dest_bucket.name
         check_copy_source(spec.conditions, src.etag, src.last_modified)
         same = spec.source_bucket == bucket and spec.source_key == key and spec.source_version in (
             None, src.version_id) and src.is_latest
@@ -323,7 +343,7 @@ class ObjectService:
             self.blobs.delete([blob])
             raise
         await self.release(released)
-        return src, stored
+        return stored
 
     # -- listing ----------------------------------------------------------------------------------
     async def list(self, bucket: str, prefix: str, delimiter: str, marker: str | None, max_keys: int) -> ListPage:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nuage import errors as d
 from nuage.core.ingest import MAX_SINGLE_PUT
-from nuage.core.objects import ByteRange, resolve_range
+from nuage.core.objects import HOLD_ATTEMPTS, ByteRange, resolve_range
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import (
@@ -137,9 +137,6 @@ def _response_headers(req: Request, rec: ObjectRecord, part_number: int | None,
     if overrides:
         headers = [(n, v) for n, v in headers if n not in overrides] + list(overrides.items())
     return headers
-
-
-HOLD_ATTEMPTS = 5   # lookups of a key overwritten again and again before its bytes could be held
 
 
 async def get_object(svc: Services, req: Request) -> Response:
