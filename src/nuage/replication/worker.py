@@ -26,7 +26,7 @@ from nuage.core.replication import ENABLED, Rule, encode_wire, parsed, replicabl
 from nuage.replication.app import PREFIX, RECORD_HEADER
 from nuage.replication.client import HTTPClient, HTTPResponse, TransportError
 from nuage.replication.locator import Locator
-from nuage.replication.registry import Registry
+from nuage.replication.registry import RegionEntry, Registry
 from nuage.replication.signing import sign
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import ObjectRecord
@@ -208,9 +208,16 @@ class Shipper:
         if at is not None and at[0] > time.monotonic():
             raise Retry()
         rec = await self.meta.get_object(row.bucket, row.key, row.version_id)
-        if rec is None:                      # the version was removed before it could be shipped
+        release = None if rec is None else self.objects.hold(rec)   # its bytes stay until shipped
+        if rec is None or release is None:   # the version was removed before it could be shipped
             await self.meta.replication.done(row)
             return
+        try:
+            await self._ship_record(row, region, rec)
+        finally:
+            release()
+
+    async def _ship_record(self, row: OutboxRow, region: RegionEntry, rec: ObjectRecord) -> None:
         reason = replicable(rec)
         if reason is not None:
             await self.meta.replication.failed(row, reason)
