@@ -180,4 +180,3 @@ class GracefulServer(uvicorn.Server):
             if transport is not None and (cycle is None or cycle.response_complete):
                 transport.abort()
         await super().shutdown(sockets)
-

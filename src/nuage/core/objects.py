@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from nuage.checksums import MultiHasher
@@ -212,11 +212,11 @@ class ObjectService:
             return None
         return functools.partial(self.blobs.release, files)
 
-    async def head_held(self, bucket: str, key: str, version_id: str | None) -> tuple[ObjectRecord, Callable[[], None]]:
-        """A version's record with its bytes held (see :meth:`hold`), looked up again when it was
-        replaced in between."""
+    async def read_held(self, lookup: Callable[[], Awaitable[ObjectRecord]]) -> tuple[ObjectRecord, Callable[[], None]]:
+        """The record ``lookup`` finds with its bytes held (see :meth:`hold`), looked up again when it
+        was replaced in between."""
         for _ in range(HOLD_ATTEMPTS):
-            rec = await self.head(bucket, key, version_id)
+            rec = await lookup()
             release = self.hold(rec)
             if release is not None:
                 return rec, release
@@ -280,7 +280,8 @@ class ObjectService:
         check_key(key)
         dest_bucket = await self.bucket(bucket)
         check_lock_request(dest_bucket, spec.attrs.extra)
-        src, release = await self.head_held(spec.source_bucket, spec.source_key, spec.source_version)
+        src, release = await self.read_held(
+            lambda: self.head(spec.source_bucket, spec.source_key, spec.source_version))
         try:
             return src, await self._copy(dest_bucket, key, spec, src, owner, cond)
         finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nuage import errors as d
 from nuage.core.ingest import MAX_SINGLE_PUT
-from nuage.core.objects import HOLD_ATTEMPTS, ByteRange, resolve_range
+from nuage.core.objects import ByteRange, resolve_range
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import (
@@ -73,24 +73,27 @@ def _not_found_headers(exc: d.NuageError) -> dict[str, str]:
     return {}
 
 
-async def _lookup(svc: Services, req: Request) -> tuple[ObjectRecord, int | None]:
-    bucket, key = _names(req)
+def _part_number(req: Request) -> int | None:
     part = req.query.get("partNumber")
-    part_number: int | None = None
-    if part is not None:
-        if not part.isdigit() or not 1 <= int(part) <= 10000:
-            raise e.InvalidArgument("Part number must be an integer between 1 and 10000, inclusive",
-                                    ArgumentName="partNumber", ArgumentValue=part)
-        part_number = int(part)
+    if part is None:
+        return None
+    if not part.isdigit() or not 1 <= int(part) <= 10000:
+        raise e.InvalidArgument("Part number must be an integer between 1 and 10000, inclusive",
+                                ArgumentName="partNumber", ArgumentValue=part)
+    return int(part)
+
+
+async def _read(svc: Services, req: Request) -> ObjectRecord:
+    """The version a GET or HEAD asks for, its read conditions checked."""
+    bucket, key = _names(req)
     try:
-        rec = await svc.objects.read_checked(bucket, key, version_id(req), read_conditions(req))
+        return await svc.objects.read_checked(bucket, key, version_id(req), read_conditions(req))
     except (d.CurrentIsDeleteMarker, d.DeleteMarkerTarget) as exc:
         err = e.from_domain(exc)
         err.headers.update(_not_found_headers(exc))
         raise err from exc
     except d.NotModified as exc:
         raise _NotModified(exc) from exc
-    return rec, part_number
 
 
 class _NotModified(e.S3Error):
@@ -140,15 +143,9 @@ def _response_headers(req: Request, rec: ObjectRecord, part_number: int | None,
 
 
 async def get_object(svc: Services, req: Request) -> Response:
-    for _ in range(HOLD_ATTEMPTS):
-        rec, part_number = await _lookup(svc, req)
-        # The version's bytes stay readable until the answer is sent, whatever happens to it meanwhile;
-        # None: it was replaced between the lookup and now, so look again.
-        release = svc.objects.hold(rec)
-        if release is not None:
-            break
-    else:
-        raise d.ObjectChanged()
+    part_number = _part_number(req)
+    # The version's bytes stay readable until the answer is sent, whatever happens to it meanwhile.
+    rec, release = await svc.objects.read_held(lambda: _read(svc, req))
     try:
         response = _get_response(svc, req, rec, part_number)
     except BaseException:
@@ -174,7 +171,8 @@ def _get_response(svc: Services, req: Request, rec: ObjectRecord, part_number: i
 
 
 async def head_object(svc: Services, req: Request) -> Response:
-    rec, part_number = await _lookup(svc, req)
+    part_number = _part_number(req)
+    rec = await _read(svc, req)
     rng, partial = _selected(req, rec, part_number)
     svc.objects.data_key(rec, read_customer_key(req.headers))
     headers = _response_headers(req, rec, part_number, rng is not None)
