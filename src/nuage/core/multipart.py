@@ -126,18 +126,21 @@ class MultipartService:
         self.check_part_number(part_number)
         up = await self.upload(bucket, key, upload_id)
         data_key = self.upload_key(up, customer_key)
-        src = await self.objects.head(src_bucket, src_key, src_version)
-        check_copy_source(cond, src.etag, src.last_modified)
-        source_key = self.objects.data_key(src, source_customer_key)
-        byte_range: ByteRange | None = None
-        if rng is not None:
-            first, last = rng
-            if first >= src.size or last >= src.size or first > last:
-                raise InvalidRange(src.size)
-            byte_range = ByteRange(first, last)
-        algorithms = [up.checksum_algorithm] if up.checksum_algorithm else []
-        got = await ingest(self.blobs, self.objects.stream(src, byte_range, source_key),
-                           Integrity(algorithms=algorithms), BlobCipher(data_key) if data_key else None)
+        src, release = await self.objects.read_held(lambda: self.objects.head(src_bucket, src_key, src_version))
+        try:
+            check_copy_source(cond, src.etag, src.last_modified)
+            source_key = self.objects.data_key(src, source_customer_key)
+            byte_range: ByteRange | None = None
+            if rng is not None:
+                first, last = rng
+                if first >= src.size or last >= src.size or first > last:
+                    raise InvalidRange(src.size)
+                byte_range = ByteRange(first, last)
+            algorithms = [up.checksum_algorithm] if up.checksum_algorithm else []
+            got = await ingest(self.blobs, self.objects.stream(src, byte_range, source_key),
+                               Integrity(algorithms=algorithms), BlobCipher(data_key) if data_key else None)
+        finally:
+            release()
         etag = object_etag(up.extra, data_key, got.md5_hex) if data_key else got.md5_hex
         part = PartRecord(upload_id, part_number, got.size, etag, time.time(), got.blob, got.checksums)
         try:
