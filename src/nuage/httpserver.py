@@ -160,9 +160,7 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
         pending: Any = cycle.body
         if isinstance(pending, BodyChunks):
             pending.append(body)
-        elif pending:          # uvicorn's own bytearray, not emptied yet: keep its way
-            pending += body
-        else:
+        else:   # uvicorn's empty bytearray (only on_body fills it, and this one replaces it)
             cycle.body = BodyChunks(body)  # type: ignore[assignment]   # read back with len() and bytes()
         if len(cycle.body) > HIGH_WATER_LIMIT:
             self.flow.pause_reading()

@@ -76,7 +76,6 @@ def test_gets_racing_overwrites_get_whole_versions(server: NuageServer, s3: Any,
     for t in threads:
         t.join()
     assert not problems, problems[:5]
-    print(answers)
     assert answers["whole"] > 0
 
 

@@ -116,13 +116,13 @@ class LocalBlobStore:
         """Keep these blobs on disk until :meth:`release`, even if deleted meanwhile. False (and nothing
         held) when one of them is gone already: whoever looked them up saw a version since replaced."""
         files = [b for b in blob_ids if not is_inline(b)]
-        with self._hold_lock:
+        with self._hold_lock:   # a delete waits here, so what is checked stays true once held
+            # a blob held already is on disk (deleting it only dooms it): only the others are looked at
+            if not all(blob_id in self._held or self.path(blob_id).exists() for blob_id in files):
+                return False
             for blob_id in files:
                 self._held[blob_id] = self._held.get(blob_id, 0) + 1
-        if all(blob_id in self._doomed or self.path(blob_id).exists() for blob_id in files):
-            return True
-        self.release(files)
-        return False
+        return True
 
     def release(self, blob_ids: Iterable[str]) -> None:
         gone = []
