@@ -19,6 +19,7 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     fsync: bool = True
+    direct_io: bool = True               # durable stores write object files with O_DIRECT where the fs allows
     inline_max: int = 16 * 1024          # objects up to this size live in the metadata row, not in a file
     max_skew_seconds: int = 900
     sweep_interval_seconds: float = 600.0
@@ -58,6 +59,8 @@ def settings_from_env(**overrides: object) -> Settings:
         env["master_key"] = os.environ["NUAGE_MASTER_KEY"]
     if os.environ.get("NUAGE_FSYNC", "1") in ("0", "false", "no"):
         env["fsync"] = False
+    if os.environ.get("NUAGE_DIRECT_IO", "1") in ("0", "false", "no"):
+        env["direct_io"] = False
     if "NUAGE_INLINE_MAX" in os.environ:
         env["inline_max"] = int(os.environ["NUAGE_INLINE_MAX"])
     for var, name in (("NUAGE_SWEEP_INTERVAL", "sweep_interval_seconds"),

@@ -91,7 +91,8 @@ def root_credentials(settings: Settings) -> RootCredentials:
 def open_stores(settings: Settings) -> tuple[SQLiteMetadataStore, LocalBlobStore]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     meta = SQLiteMetadataStore(settings.data_dir / "meta.sqlite3", fsync=settings.fsync)
-    blobs = LocalBlobStore(settings.data_dir, fsync=settings.fsync, inline_max=settings.inline_max)
+    blobs = LocalBlobStore(settings.data_dir, fsync=settings.fsync, inline_max=settings.inline_max,
+                           direct=settings.direct_io)
     return meta, blobs
 
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from nuage.storage.blobs.localfs import LocalBlobStore, inline_id
+from nuage.storage.blobs.inline import inline_id
+from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.types import BlobId
 
 
 def _blob(store: LocalBlobStore, data: bytes) -> BlobId:
     async def write() -> BlobId:
         writer = store.writer()
-        writer.write(data)
+        await writer.write(data)
         return await writer.finish()
     return asyncio.run(write())
 

@@ -55,10 +55,10 @@ def test_decrypts_from_any_offset(tmp_path: Path, offset: int) -> None:
     key = os.urandom(32)
     data = os.urandom(200_000)
     store = LocalBlobStore(tmp_path, fsync=False)
-    writer = store.writer()
-    writer.write(_encrypt(key, data, 7777))
 
     async def run() -> bytes:
+        writer = store.writer()
+        await writer.write(_encrypt(key, data, 7777))
         blob = await writer.finish()
         length = min(50_000, len(data) - offset)
         return b"".join([c async for c in read_decrypted(store, blob, key, offset, length)])
@@ -75,10 +75,10 @@ def test_counter_wraps_like_openssl(tmp_path: Path) -> None:
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
     enc = Cipher(algorithms.AES(key), modes.CTR(cipher.header)).encryptor()
     store = LocalBlobStore(tmp_path, fsync=False)
-    writer = store.writer()
-    writer.write(cipher.header + enc.update(data))
 
     async def run() -> bytes:
+        writer = store.writer()
+        await writer.write(cipher.header + enc.update(data))
         blob = await writer.finish()
         return b"".join([c async for c in read_decrypted(store, blob, key, 33, 50)])
 

@@ -47,14 +47,14 @@ async def ingest(blobs: LocalBlobStore, body: AsyncIterator[bytes], integrity: I
     writer = blobs.writer()
     try:
         if cipher is not None:
-            writer.write(cipher.header)
+            await writer.write(cipher.header)
         async for chunk in body:
             hasher.update(chunk)
             if sha is not None:
                 sha.update(chunk)
             if hasher.size > integrity.max_size:
                 raise EntityTooLarge()
-            writer.write(chunk if cipher is None else cipher.update(chunk))
+            await writer.write(chunk if cipher is None else cipher.update(chunk))
         if integrity.length is not None and hasher.size < integrity.length:
             raise IncompleteBody()
         if sha is not None and sha.hexdigest() != integrity.sha256_hex:

@@ -34,7 +34,8 @@ from nuage.errors import (
     ObjectChanged,
     VersionNotFound,
 )
-from nuage.storage.blobs.localfs import LocalBlobStore, inline_bytes, is_inline
+from nuage.storage.blobs.inline import inline_bytes, is_inline
+from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import (
     BucketRecord,
@@ -315,10 +316,10 @@ class ObjectService:
         writer = self.blobs.writer()
         try:
             if cipher is not None:
-                writer.write(cipher.header)
+                await writer.write(cipher.header)
             async for chunk in self.stream(src, data_key=source_key):
                 hasher.update(chunk)
-                writer.write(chunk if cipher is None else cipher.update(chunk))
+                await writer.write(chunk if cipher is None else cipher.update(chunk))
             blob = await writer.finish()
         except BaseException:
             writer.abort()

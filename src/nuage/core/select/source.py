@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nuage.core.objects import ObjectService
 from nuage.core.sse import is_encrypted
-from nuage.storage.blobs.localfs import is_inline
+from nuage.storage.blobs.inline import is_inline
 from nuage.storage.meta.records import ObjectRecord
 
 

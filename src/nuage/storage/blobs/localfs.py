@@ -8,9 +8,9 @@ therefore always whole. Files being written are known to the store and never swe
 Object keys never become paths.
 
 Small blobs (up to ``inline_max`` bytes) never become files: their bytes travel inside the blob id
-(``raw:`` and the bytes as Latin-1 text, one character per byte; ``inline:<base64>`` in databases
-written before), which the metadata commit stores in the object's row, so a small PUT costs one
-shared group commit instead of two fsyncs. Nothing on disk belongs to them and nothing needs sweeping.
+(:mod:`nuage.storage.blobs.inline`), which the metadata commit stores in the object's row, so a small
+PUT costs one shared group commit instead of two fsyncs. Nothing on disk belongs to them and nothing
+needs sweeping. Writing is :mod:`nuage.storage.blobs.writer`'s (direct I/O where it can).
 
 Reads hold the blobs they read (:meth:`LocalBlobStore.hold`): a blob deleted while held (its version
 was overwritten or deleted during a slow download, say) stays on disk until the last reader lets go,
@@ -20,8 +20,6 @@ so a read that began on a version finishes on it. A hold is taken only on blobs 
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import contextlib
 import os
 import threading
@@ -29,36 +27,25 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 from nuage.ids import new_id
+from nuage.storage.blobs.inline import inline_bytes, is_inline
+from nuage.storage.blobs.writer import BlobWriter, StagePool
 from nuage.types import BlobId
 
 READ_CHUNK = 1024 * 1024
-RAW_PREFIX = "raw:"             # the bytes as Latin-1 text: converting is a copy, not a decode
-INLINE_PREFIX = "inline:"       # base64 (earlier versions): still read
 DEFAULT_INLINE_MAX = 16 * 1024
 
 
-def is_inline(blob_id: str) -> bool:
-    return blob_id.startswith(RAW_PREFIX) or blob_id.startswith(INLINE_PREFIX)
-
-
-def inline_id(data: bytes) -> BlobId:
-    return BlobId(RAW_PREFIX + data.decode("latin-1"))
-
-
-def inline_bytes(blob_id: str) -> bytes:
-    if blob_id.startswith(RAW_PREFIX):
-        return blob_id[len(RAW_PREFIX):].encode("latin-1")
-    return base64.b64decode(blob_id[len(INLINE_PREFIX):])
-
-
 class LocalBlobStore:
-    def __init__(self, root: Path, *, fsync: bool = True, inline_max: int = DEFAULT_INLINE_MAX) -> None:
+    def __init__(self, root: Path, *, fsync: bool = True, inline_max: int = DEFAULT_INLINE_MAX,
+                 direct: bool = True) -> None:
         self.inline_max = inline_max
         self.root = root / "blobs"
         self.tmp = root / "tmp"
         self.root.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.fsync = fsync
+        self.direct = direct and fsync   # direct I/O for files (see nuage.storage.blobs.writer); off if refused
+        self.stages = StagePool()
         self.active: set[str] = set()     # ids of blobs being written by this process
         self._held: dict[str, int] = {}   # blob id -> reads in progress
         self._doomed: set[str] = set()    # deleted while held: removed when the last hold goes
@@ -174,117 +161,3 @@ class LocalBlobStore:
                         yield entry.name, entry.stat().st_mtime
                     except FileNotFoundError:
                         continue
-
-
-EARLY_FLUSH = 8 * 1024 * 1024
-
-
-def _flush_and_close(fd: int) -> None:
-    try:
-        os.fdatasync(fd)
-    finally:
-        os.close(fd)
-
-
-class BlobWriter:
-    """One blob being written. ``write`` appends (to memory while the blob is small enough to be
-    inlined, then to a temporary file); ``finish`` makes it durable and returns its id."""
-
-    def __init__(self, store: LocalBlobStore, blob_id: BlobId) -> None:
-        self.store = store
-        self.blob_id = blob_id
-        self.size = 0
-        self._buf: bytearray | None = bytearray() if store.inline_max > 0 else None
-        self._fd: int | None = None
-        self._closed = False
-        self._unflushed = 0                                   # bytes written since the last early flush
-        self._flushing: asyncio.Future[None] | None = None
-        if self._buf is None:
-            self._open()
-
-    @property
-    def _tmp_path(self) -> Path:
-        return self.store.tmp / self.blob_id
-
-    def _open(self) -> None:
-        self.store.active.add(self.blob_id)
-        self._fd = os.open(self._tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-
-    def write(self, data: bytes | memoryview) -> None:
-        if self._buf is not None:
-            if self.size + len(data) <= self.store.inline_max:
-                self._buf += data
-                self.size += len(data)
-                return
-            pending, self._buf = self._buf, None
-            self._open()
-            self._write_fd(pending)
-        self._write_fd(data)
-        self.size += len(data)
-
-    def _write_fd(self, data: bytes | bytearray | memoryview) -> None:
-        assert self._fd is not None
-        view = memoryview(data)
-        while view:
-            n = os.write(self._fd, view)
-            view = view[n:]
-        self._unflushed += len(data)
-        if self.store.fsync and self._unflushed >= EARLY_FLUSH and (
-                self._flushing is None or self._flushing.done()):
-            # Start writing back what a large blob has so far while the rest arrives, so that the
-            # fsync before the commit has little left to do (on a duplicate fd: abort may close ours).
-            self._unflushed = 0
-            self._flushing = asyncio.get_running_loop().run_in_executor(None, _flush_and_close, os.dup(self._fd))
-
-    def _sync_and_close(self) -> None:
-        assert self._fd is not None
-        if self.store.fsync:
-            os.fsync(self._fd)
-        os.close(self._fd)
-        self._closed = True
-        final = self.store.path(self.blob_id)
-        try:
-            os.rename(self._tmp_path, final)
-        except FileNotFoundError:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(self._tmp_path, final)
-        if self.store.fsync:
-            dfd = os.open(final.parent, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-
-    async def finish(self) -> BlobId:
-        """Make the bytes durable and return the id, ready to be referenced by a commit: an inline
-        id for a small blob (durable with the commit itself); otherwise fsync the file (in a
-        thread) and move it into place."""
-        if self._buf is not None:
-            self._closed = True
-            self.blob_id = inline_id(bytes(self._buf))
-            return self.blob_id
-        try:
-            if self._flushing is not None:
-                with contextlib.suppress(OSError):   # the fsync below reports any write-back error
-                    await self._flushing
-            if self.store.fsync:
-                await asyncio.get_running_loop().run_in_executor(None, self._sync_and_close)
-            else:
-                self._sync_and_close()
-        finally:
-            self.store.active.discard(self.blob_id)
-        return self.blob_id
-
-    def abort(self) -> None:
-        if self._flushing is not None:   # its outcome no longer matters; take it so nothing logs it
-            self._flushing.add_done_callback(lambda f: f.cancelled() or f.exception())
-        if self._buf is not None:
-            self._closed = True
-            return
-        if not self._closed and self._fd is not None:
-            os.close(self._fd)
-            self._closed = True
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._tmp_path)
-        self.store.active.discard(self.blob_id)
-        self.store.delete([self.blob_id])

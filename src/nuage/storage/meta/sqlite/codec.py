@@ -6,7 +6,7 @@ import json
 import sqlite3
 from typing import Any
 
-from nuage.storage.blobs.localfs import inline_bytes, inline_id, is_inline
+from nuage.storage.blobs.inline import inline_bytes, inline_id, is_inline
 from nuage.storage.meta.records import ObjectRecord, PartRecord, Segment, UploadRecord
 
 OBJECT_COLUMNS = (

@@ -14,7 +14,7 @@ from nuage.errors import (
     VersionNotFound,
 )
 from nuage.ids import new_id
-from nuage.storage.blobs.localfs import is_inline
+from nuage.storage.blobs.inline import is_inline
 from nuage.storage.meta.records import ObjectRecord, WriteCondition
 from nuage.storage.meta.sqlite.codec import OBJECT_COLUMNS, object_from_row, object_params
 from nuage.types import NULL_VERSION, VERSIONING_ENABLED

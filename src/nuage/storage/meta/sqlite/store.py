@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
-from nuage.storage.blobs.localfs import is_inline
+from nuage.storage.blobs.inline import is_inline
 from nuage.storage.meta.records import (
     BucketRecord,
     ListPage,

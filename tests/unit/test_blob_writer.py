@@ -1,0 +1,144 @@
+"""Blob writing: direct I/O (aligned staging buffers written by a thread, the last block padded and
+cut) and buffered writes give the same files; refusals of direct I/O fall back; aborts leave nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nuage.storage.blobs import writer as writer_module
+from nuage.storage.blobs.inline import is_inline
+from nuage.storage.blobs.localfs import LocalBlobStore
+from nuage.storage.blobs.writer import ALIGN, STAGE_SIZE
+from nuage.types import BlobId
+
+SIZES = [16 * 1024 + 1, ALIGN * 5, ALIGN * 5 + 1, STAGE_SIZE - 1, STAGE_SIZE, STAGE_SIZE + 1,
+         3 * STAGE_SIZE + 12345]
+
+
+def _write(store: LocalBlobStore, data: bytes, piece: int) -> BlobId:
+    async def run() -> BlobId:
+        writer = store.writer()
+        for i in range(0, len(data), piece):
+            await writer.write(data[i:i + piece])
+        return await writer.finish()
+    return asyncio.run(run())
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.parametrize("direct", [True, False])
+@pytest.mark.parametrize("size", SIZES)
+def test_files_hold_exactly_what_was_written(tmp_path: Path, direct: bool, size: int) -> None:
+    store = LocalBlobStore(tmp_path, fsync=True, direct=direct)
+    data = os.urandom(size)
+    for piece in (1000, 256_000, size):   # arrival sizes: tiny, uvloop's reads, all at once
+        blob = _write(store, data, piece)
+        assert not is_inline(blob)
+        assert store.path(blob).stat().st_size == size
+        assert hashlib.md5(store.read_all(blob)).digest() == hashlib.md5(data).digest()
+    assert os.listdir(store.tmp) == []
+    assert not store.active
+
+
+def test_a_durable_store_writes_directly_where_it_can(tmp_path: Path) -> None:
+    """On a file system that takes O_DIRECT (ext4, xfs, btrfs) the store keeps using it; the file
+    written has the right bytes either way."""
+    store = LocalBlobStore(tmp_path, fsync=True)
+    data = os.urandom(2 * STAGE_SIZE + 7)
+    blob = _write(store, data, 65536)
+    assert store.read_all(blob) == data
+    probe = os.open(tmp_path / "probe", os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(probe)
+    try:
+        os.close(os.open(tmp_path / "probe", os.O_WRONLY | os.O_DIRECT))
+        supported = True
+    except OSError:
+        supported = False
+    assert store.direct is supported
+
+
+def test_no_direct_io_without_fsync(tmp_path: Path) -> None:
+    assert not LocalBlobStore(tmp_path, fsync=False).direct
+
+
+def test_open_refused_falls_back_to_buffered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file system that refuses O_DIRECT at open (tmpfs on older kernels, some network file
+    systems) answers EINVAL: the blob is written buffered and the store stops asking."""
+    real_open = os.open
+    refused: list[int] = []
+
+    def open_refusing_direct(path: Any, flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_DIRECT:
+            refused.append(flags)
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(writer_module.os, "open", open_refusing_direct)
+    store = LocalBlobStore(tmp_path, fsync=True, direct=True)
+    data = os.urandom(STAGE_SIZE + 5)
+    assert store.read_all(_write(store, data, 100_000)) == data
+    assert not store.direct
+    assert store.read_all(_write(store, data, 100_000)) == data
+    assert len(refused) == 1
+
+
+def test_write_refused_is_done_again_buffered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A direct write refused with EINVAL (a file system wanting a bigger alignment) is redone
+    without O_DIRECT on the same file; the blob is whole and later blobs are written buffered."""
+    real_pwrite = os.pwrite
+    refused: list[int] = []
+
+    def pwrite_refusing_direct(fd: int, data: Any, offset: int) -> int:
+        import fcntl
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            refused.append(offset)
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(writer_module.os, "pwrite", pwrite_refusing_direct)
+    store = LocalBlobStore(tmp_path, fsync=True, direct=True)
+    if not store.direct:
+        pytest.skip("this file system does not take O_DIRECT")
+    data = os.urandom(3 * STAGE_SIZE + 99)
+    assert store.read_all(_write(store, data, 256_000)) == data
+    assert refused and not store.direct
+
+
+def test_abort_with_a_write_in_flight_leaves_nothing(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path, fsync=True)
+    before = _open_fds()
+
+    async def run() -> None:
+        writer = store.writer()
+        await writer.write(os.urandom(3 * STAGE_SIZE + 1))   # one write in flight, one buffer filling
+        writer.abort()
+        for _ in range(200):                                  # the thread finishes; its callback closes
+            if _open_fds() == before:
+                break
+            await asyncio.sleep(0.01)
+
+    asyncio.run(run())
+    assert _open_fds() == before
+    assert os.listdir(store.tmp) == []
+    assert not store.active
+    assert sum(1 for _ in store.walk()) == 0
+
+
+def test_staging_buffers_are_reused(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path, fsync=True)
+    if not store.direct:
+        pytest.skip("this file system does not take O_DIRECT")
+    _write(store, os.urandom(2 * STAGE_SIZE + 1), 65536)
+    kept = list(store.stages._free)
+    assert 1 <= len(kept) <= 2
+    _write(store, os.urandom(2 * STAGE_SIZE + 1), 65536)
+    assert sorted(map(id, store.stages._free)) == sorted(map(id, kept))
