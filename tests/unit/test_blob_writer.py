@@ -1,5 +1,6 @@
-"""Blob writing: direct I/O (aligned staging buffers written by a thread, the last block padded and
-cut) and buffered writes give the same files; refusals of direct I/O fall back; aborts leave nothing."""
+"""Blob writing: direct I/O (aligned staging buffers written by a thread, the tail shorter than a block
+through the page cache) and buffered writes give the same files; refusals of direct I/O fall back;
+aborts leave nothing."""
 
 from __future__ import annotations
 

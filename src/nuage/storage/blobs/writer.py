@@ -8,8 +8,8 @@ pass through the page cache. The page cache route costs a copy into the cache pl
 of tracking and writing back dirty pages, all of it on the server's core, and the fsync before the
 commit has to push every byte anyway; on the machine of issue 2 a one-core large PUT went from ~250 to
 ~330 MB/s on the same disk without it (``bench/machine.py``'s floor probe, both ways). MinIO writes
-large objects the same way. The last, partial block is written padded with zeros and the file cut to
-its length before the fsync. Where ``O_DIRECT`` is refused (tmpfs, some network file systems) the
+large objects the same way. The tail shorter than a block goes through the page cache (no padding, no
+truncation: cutting a file costs ext4 a journalled orphan record), and the fsync covers both. Where ``O_DIRECT`` is refused (tmpfs, some network file systems) the
 store falls back, once and for good, to buffered writes with early write-back of large blobs.
 """
 
@@ -183,14 +183,11 @@ class BlobWriter:
             self._pending_stage = None
 
     async def _finish_direct(self) -> memoryview | None:
-        """Wait for the write in flight; return the last, partial buffer padded with zeros to a whole
-        block (the file is cut to its size after writing it), or None."""
+        """Wait for the write in flight; return what the last buffer holds (None if nothing)."""
         await self._wait_pending()
         if self._stage is None or not self._filled:
             return None
-        padded = -(-self._filled // ALIGN) * ALIGN
-        self._stage[self._filled:padded] = bytes(padded - self._filled)
-        return memoryview(self._stage)[:padded]
+        return memoryview(self._stage)[:self._filled]
 
     # -- buffered writes -----------------------------------------------------------------------------
     def _write_buffered(self, data: _Data) -> None:
@@ -209,12 +206,16 @@ class BlobWriter:
 
     # -- the end -------------------------------------------------------------------------------------
     def _sync_and_close(self, last: memoryview | None = None) -> None:
-        """(In a thread when durable.) Write ``last`` (direct writes' final block, padded), make the
-        file durable, move it into place and make the move durable."""
+        """(In a thread when durable.) Write ``last`` (what direct writes have left), make the file
+        durable, move it into place and make the move durable."""
         assert self._fd is not None
-        if last is not None:
-            _pwrite_all(self._fd, last, self._offset)
-            os.ftruncate(self._fd, self.size)   # drop the padding
+        if last is not None:   # direct writes' last buffer: whole blocks direct, the rest buffered
+            whole = len(last) // ALIGN * ALIGN
+            if whole:
+                _pwrite_all(self._fd, last[:whole], self._offset)
+            if whole < len(last):
+                fcntl.fcntl(self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+                _pwrite_all(self._fd, last[whole:], self._offset + whole)
         if self.store.fsync:
             os.fsync(self._fd)
         os.close(self._fd)
