@@ -1069,7 +1069,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--list-keys", type=int, default=None, help="keys in the LIST bucket (default 10000; quick 2000)")
     p.add_argument("--list-iters", type=int, default=None, help="whole-bucket listings (default 5; quick 2)")
     p.add_argument("--large-mib", type=int, default=64, help="size of the large object (default 64 MiB)")
-    p.add_argument("--large-iters", type=int, default=None, help="large PUTs and GETs (default 8; quick 3)")
+    p.add_argument("--large-iters", type=int, default=None, help="large PUTs and GETs (default 32; quick 3)")
     p.add_argument("--mpu-iters", type=int, default=None, help="multipart uploads (default 6; quick 2)")
     p.add_argument("--tmp", default=env("BENCH_TMP"), help="parent of the servers' data folders "
                    "(default: system temp dir)")
@@ -1101,7 +1101,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a.put_keys = pick(a.put_keys, "BENCH_PUT_KEYS", 60000, 20000)
     a.list_keys = pick(a.list_keys, "BENCH_LIST_KEYS", 10000, 2000)
     a.list_iters = pick(a.list_iters, "BENCH_LIST_ITERS", 5, 2)
-    a.large_iters = pick(a.large_iters, "BENCH_LARGE_ITERS", 8, 3)
+    a.large_iters = pick(a.large_iters, "BENCH_LARGE_ITERS", 32, 3)
     a.mpu_iters = pick(a.mpu_iters, "BENCH_MPU_ITERS", 6, 2)
     return a
 

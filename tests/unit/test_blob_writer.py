@@ -8,6 +8,7 @@ import asyncio
 import errno
 import hashlib
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 
 from nuage.storage.blobs import writer as writer_module
 from nuage.storage.blobs.inline import is_inline
-from nuage.storage.blobs.localfs import LocalBlobStore
+from nuage.storage.blobs.localfs import READ_CHUNK, LocalBlobStore, _cached, _read_ahead
 from nuage.storage.blobs.writer import ALIGN, STAGE_SIZE
 from nuage.types import BlobId
 
@@ -143,3 +144,40 @@ def test_staging_buffers_are_reused(tmp_path: Path) -> None:
     assert 1 <= len(kept) <= 2
     _write(store, os.urandom(2 * STAGE_SIZE + 1), 65536)
     assert sorted(map(id, store.stages._free)) == sorted(map(id, kept))
+
+
+def _read(store: LocalBlobStore, blob: BlobId, offset: int, length: int | None) -> bytes:
+    async def run() -> bytes:
+        return b"".join([piece async for piece in store.read(blob, offset, length)])
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize(("offset", "length"), [(0, None), (1, None), (READ_CHUNK - 1, 2),
+                                                (5, 3 * READ_CHUNK), (2 * READ_CHUNK + 3, None)])
+def test_large_reads_with_read_ahead_return_the_bytes(tmp_path: Path, offset: int, length: int | None) -> None:
+    store = LocalBlobStore(tmp_path, fsync=True)
+    data = os.urandom(7 * READ_CHUNK + 555)
+    blob = _write(store, data, 256_000)
+    end = len(data) if length is None else offset + length
+    assert _read(store, blob, offset, length) == data[offset:end]
+
+
+def test_read_ahead_brings_what_follows_into_memory(tmp_path: Path) -> None:
+    """A file written with direct I/O is not in the page cache; a large read asks the kernel for the
+    pieces after the one it reads, so they are in memory by the time the read gets there."""
+    store = LocalBlobStore(tmp_path, fsync=True)
+    blob = _write(store, os.urandom(8 * READ_CHUNK), 256_000)
+    fd = os.open(store.path(blob), os.O_RDONLY)
+    try:
+        far = 6 * READ_CHUNK
+        if _cached(fd, far):
+            pytest.skip("written through the page cache here (no O_DIRECT on this file system)")
+        assert _read_ahead(fd, 0, far + 1, 0) == far + 1
+        assert _read_ahead(fd, 0, far + 1, far + 1) == far + 1   # asked already: nothing more
+        probes = [0, far // 2, far]
+        deadline = time.monotonic() + 5
+        while not all(_cached(fd, p) for p in probes) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [p for p in probes if not _cached(fd, p)] == []
+    finally:
+        os.close(fd)

@@ -32,11 +32,12 @@ from nuage.types import BlobId
 if TYPE_CHECKING:
     from nuage.storage.blobs.localfs import LocalBlobStore
 
-__all__ = ["ALIGN", "EARLY_FLUSH", "STAGE_SIZE", "BlobWriter", "StagePool"]
+__all__ = ["ALIGN", "EARLY_FLUSH", "O_DIRECT", "STAGE_SIZE", "BlobWriter", "StagePool"]
 
 EARLY_FLUSH = 8 * 1024 * 1024   # buffered writes: start writing back every 8 MiB while the rest arrives
 STAGE_SIZE = 1024 * 1024        # direct writes: bytes per write to the device
 ALIGN = 4096                    # direct writes: offsets, lengths and buffers aligned to this
+O_DIRECT: int = getattr(os, "O_DIRECT", 0)   # 0 where the platform has none (direct I/O is then off)
 POOL_MAX = 16                   # staging buffers kept for reuse (touching fresh pages costs more than copying)
 
 _Data = bytes | bytearray | memoryview
@@ -71,7 +72,7 @@ def _pwrite_all(fd: int, data: memoryview, offset: int) -> bool:
         except OSError as exc:
             if exc.errno != errno.EINVAL or not direct:
                 raise
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~O_DIRECT)
             direct = False
             continue
         data = data[n:]
@@ -120,7 +121,7 @@ class BlobWriter:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
         if self.store.direct:
             try:
-                self._fd = os.open(self._tmp_path, flags | os.O_DIRECT, 0o640)
+                self._fd = os.open(self._tmp_path, flags | O_DIRECT, 0o640)
                 self._direct = True
                 return
             except OSError as exc:
@@ -216,7 +217,7 @@ class BlobWriter:
             if whole:
                 _pwrite_all(self._fd, last[:whole], self._offset)
             if whole < len(last):
-                fcntl.fcntl(self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+                fcntl.fcntl(self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~O_DIRECT)
                 _pwrite_all(self._fd, last[whole:], self._offset + whole)
         if self.store.fsync:
             os.fsync(self._fd)
