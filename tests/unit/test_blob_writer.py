@@ -181,3 +181,24 @@ def test_read_ahead_brings_what_follows_into_memory(tmp_path: Path) -> None:
         assert [p for p in probes if not _cached(fd, p)] == []
     finally:
         os.close(fd)
+
+
+def test_many_writers_at_once_beyond_the_pool(tmp_path: Path) -> None:
+    """More large uploads at once than the pool keeps buffers for: each blob whole, nothing left."""
+    store = LocalBlobStore(tmp_path, fsync=True)
+    datas = [os.urandom(2 * STAGE_SIZE + i) for i in range(24)]
+
+    async def one(data: bytes) -> BlobId:
+        writer = store.writer()
+        for i in range(0, len(data), 200_000):
+            await writer.write(data[i:i + 200_000])
+            await asyncio.sleep(0)
+        return await writer.finish()
+
+    async def run() -> list[BlobId]:
+        return list(await asyncio.gather(*(one(d) for d in datas)))
+
+    blobs = asyncio.run(run())
+    assert [store.read_all(b) for b in blobs] == datas
+    assert len(store.stages._free) <= store.stages.keep
+    assert os.listdir(store.tmp) == []

@@ -58,7 +58,10 @@ class StagePool:
     def give(self, buf: mmap.mmap) -> None:
         if len(self._free) < self.keep:
             self._free.append(buf)
-        else:
+            return
+        # The thread that wrote from it may not have dropped its view yet: then the collector
+        # unmaps it when the view goes.
+        with contextlib.suppress(BufferError):
             buf.close()
 
 
