@@ -202,3 +202,21 @@ def test_many_writers_at_once_beyond_the_pool(tmp_path: Path) -> None:
     assert [store.read_all(b) for b in blobs] == datas
     assert len(store.stages._free) <= store.stages.keep
     assert os.listdir(store.tmp) == []
+
+
+@pytest.mark.parametrize(("env", "expected"), [(None, True), ("0", False), ("1", True)])
+def test_nuage_direct_io_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 env: str | None, expected: bool) -> None:
+    from nuage.config import settings_from_env
+    from nuage.server import open_stores
+
+    if env is None:
+        monkeypatch.delenv("NUAGE_DIRECT_IO", raising=False)
+    else:
+        monkeypatch.setenv("NUAGE_DIRECT_IO", env)
+    monkeypatch.delenv("NUAGE_FSYNC", raising=False)
+    meta, blobs = open_stores(settings_from_env(data_dir=tmp_path))
+    try:
+        assert blobs.direct is expected
+    finally:
+        meta.close()
