@@ -8,6 +8,7 @@ import asyncio
 import errno
 import hashlib
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -220,3 +221,46 @@ def test_nuage_direct_io_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert blobs.direct is expected
     finally:
         meta.close()
+
+
+def test_finish_cancelled_while_syncing_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A finish cancelled while its thread makes the file durable (a shutdown's deadline): the thread
+    keeps its fd to the end (it is not closed under it), then the aborted blob is removed."""
+    real_fsync = os.fsync
+    started = threading.Event()
+    errors: list[OSError] = []
+
+    def slow_fsync(fd: int) -> None:
+        started.set()
+        time.sleep(0.2)
+        try:
+            real_fsync(fd)
+        except OSError as exc:
+            errors.append(exc)
+            raise
+
+    monkeypatch.setattr(writer_module.os, "fsync", slow_fsync)
+    store = LocalBlobStore(tmp_path, fsync=True)
+    before = _open_fds()
+
+    def leftovers() -> list[str]:
+        return os.listdir(store.tmp) + [name for name, _ in store.walk()]
+
+    async def run() -> None:
+        writer = store.writer()
+        await writer.write(os.urandom(STAGE_SIZE + 100))
+        task = asyncio.ensure_future(writer.finish())
+        while not started.is_set():
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        writer.abort()
+        deadline = time.monotonic() + 5
+        while (leftovers() or _open_fds() != before) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+
+    asyncio.run(run())
+    assert errors == []
+    assert leftovers() == []
+    assert _open_fds() == before

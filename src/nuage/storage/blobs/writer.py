@@ -112,6 +112,7 @@ class BlobWriter:
         self._offset = 0                                      # where it goes in the file
         self._pending: asyncio.Future[bool] | None = None     # the write of the previous buffer
         self._pending_stage: mmap.mmap | None = None
+        self._syncing: asyncio.Future[None] | None = None     # finish's thread: fsync, close, rename
         if self._buf is None:
             self._open()
 
@@ -253,17 +254,23 @@ class BlobWriter:
                 with contextlib.suppress(OSError):   # the fsync below reports any write-back error
                     await self._flushing
             if self.store.fsync:
-                await asyncio.get_running_loop().run_in_executor(None, self._sync_and_close, last)
+                self._syncing = asyncio.get_running_loop().run_in_executor(None, self._sync_and_close, last)
+                # Shielded: cancelled (a shutdown's deadline), the thread still owns the fd and the last
+                # buffer until it is done, and abort() waits for it before undoing anything.
+                await asyncio.shield(self._syncing)
             else:
                 self._sync_and_close(last)
         finally:
             self.store.active.discard(self.blob_id)
-            if self._stage is not None:
+            if self._stage is not None and (self._syncing is None or self._syncing.done()):
                 self.store.stages.give(self._stage)
                 self._stage = None
         return self.blob_id
 
     def abort(self) -> None:
+        if self._syncing is not None and not self._syncing.done():
+            self._syncing.add_done_callback(self._abort_after_sync)
+            return
         if self._flushing is not None:   # its outcome no longer matters; take it so nothing logs it
             self._flushing.add_done_callback(lambda f: f.cancelled() or f.exception())
         if self._stage is not None:
@@ -292,3 +299,8 @@ class BlobWriter:
         os.close(fd)
         if stage is not None:
             self.store.stages.give(stage)
+
+    def _abort_after_sync(self, syncing: asyncio.Future[None]) -> None:
+        if not syncing.cancelled():
+            syncing.exception()   # retrieved: the blob is being dropped anyway
+        self.abort()              # the file may have been moved into place: delete() removes it
