@@ -424,7 +424,7 @@ def machine_probes(args: argparse.Namespace, disk: list[dict[str, float]]) -> di
         finally:
             shutil.rmtree(d, ignore_errors=True)
         log(f"machine: MD5 {probes['md5_mb_s']:,.0f} MB/s on the server core; one loopback stream "
-            f"{probes['loopback_gb_s']:.2f} GB/s; recv+MD5+write+fdatasync {probes['put_floor_mb_s']:,.0f} MB/s")
+            f"{probes['loopback_gb_s']:.2f} GB/s; recv+MD5+write (as Nuage)+fsync {probes['put_floor_mb_s']:,.0f} MB/s")
     return probes
 
 

@@ -38,6 +38,18 @@ def _open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def _direct_supported(folder: Path) -> bool:
+    probe = folder / "direct-probe"
+    probe.touch()
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_DIRECT))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.unlink()
+
+
 @pytest.mark.parametrize("direct", [True, False])
 @pytest.mark.parametrize("size", SIZES)
 def test_files_hold_exactly_what_was_written(tmp_path: Path, direct: bool, size: int) -> None:
@@ -59,14 +71,7 @@ def test_a_durable_store_writes_directly_where_it_can(tmp_path: Path) -> None:
     data = os.urandom(2 * STAGE_SIZE + 7)
     blob = _write(store, data, 65536)
     assert store.read_all(blob) == data
-    probe = os.open(tmp_path / "probe", os.O_WRONLY | os.O_CREAT, 0o600)
-    os.close(probe)
-    try:
-        os.close(os.open(tmp_path / "probe", os.O_WRONLY | os.O_DIRECT))
-        supported = True
-    except OSError:
-        supported = False
-    assert store.direct is supported
+    assert store.direct is _direct_supported(tmp_path)
 
 
 def test_no_direct_io_without_fsync(tmp_path: Path) -> None:
@@ -108,9 +113,9 @@ def test_write_refused_is_done_again_buffered(tmp_path: Path, monkeypatch: pytes
         return real_pwrite(fd, data, offset)
 
     monkeypatch.setattr(writer_module.os, "pwrite", pwrite_refusing_direct)
-    store = LocalBlobStore(tmp_path, fsync=True, direct=True)
-    if not store.direct:
+    if not _direct_supported(tmp_path):
         pytest.skip("this file system does not take O_DIRECT")
+    store = LocalBlobStore(tmp_path, fsync=True, direct=True)
     data = os.urandom(3 * STAGE_SIZE + 99)
     assert store.read_all(_write(store, data, 256_000)) == data
     assert refused and not store.direct
@@ -137,9 +142,9 @@ def test_abort_with_a_write_in_flight_leaves_nothing(tmp_path: Path) -> None:
 
 
 def test_staging_buffers_are_reused(tmp_path: Path) -> None:
-    store = LocalBlobStore(tmp_path, fsync=True)
-    if not store.direct:
+    if not _direct_supported(tmp_path):
         pytest.skip("this file system does not take O_DIRECT")
+    store = LocalBlobStore(tmp_path, fsync=True)
     _write(store, os.urandom(2 * STAGE_SIZE + 1), 65536)
     kept = list(store.stages._free)
     assert 1 <= len(kept) <= 2
