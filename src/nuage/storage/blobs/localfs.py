@@ -44,7 +44,7 @@ def _cached(fd: int, pos: int) -> bool:
     """Whether the byte at ``pos`` is in the page cache (a read that must not wait for the disk)."""
     try:
         os.preadv(fd, [_PROBE], pos, os.RWF_NOWAIT)
-    except OSError:   # EAGAIN: on disk only (or a kernel without RWF_NOWAIT for files)
+    except OSError:   # EAGAIN: on disk only; EOPNOTSUPP (tmpfs): cannot tell, so read-ahead is asked
         return False
     return True
 
