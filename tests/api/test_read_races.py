@@ -121,3 +121,73 @@ def test_abandoned_download_lets_go(server: NuageServer, s3: Any, bucket: str) -
     conn.close()
     _wait_for_blob_files(server, before)
     assert s3.get_object(Bucket=bucket, Key="gone")["Body"].read() == b"small"
+
+
+def test_copies_racing_overwrites_copy_whole_versions(server: NuageServer, s3: Any, bucket: str) -> None:
+    """CopyObject and UploadPartCopy of a multipart source while it is overwritten and deleted: the copy
+    reads its source's parts one after the other (and writes each to disk meanwhile), so the source's
+    bytes must stay until the copy is done. Every copy made is a whole version (or NoSuchKey)."""
+    from botocore.exceptions import ClientError
+
+    versions = [os.urandom(3 * PART + 1000 + i) for i in range(3)]   # three parts in files, one inline
+    digests = {hashlib.md5(v).hexdigest() for v in versions}
+    _put_multipart(s3, bucket, "src", versions[0])
+    stop = time.monotonic() + 4
+    problems: list[str] = []
+    copies = {"object": 0, "part": 0, "missing": 0}
+    source = {"Bucket": bucket, "Key": "src"}
+
+    def writer() -> None:
+        i = 0
+        while time.monotonic() < stop:
+            i += 1
+            if i % 4 == 0:
+                s3.delete_object(Bucket=bucket, Key="src")
+            else:
+                _put_multipart(s3, bucket, "src", versions[i % len(versions)])
+
+    def check(key: str, kind: str) -> None:
+        got = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        if hashlib.md5(got).hexdigest() in digests:
+            copies[kind] += 1
+        else:
+            problems.append(f"{kind} copy of {len(got)} bytes is no version of the source")
+
+    def copy_object(n: int) -> None:
+        while time.monotonic() < stop:
+            try:
+                s3.copy_object(Bucket=bucket, Key=f"copy{n}", CopySource=source)
+            except ClientError as exc:
+                code = exc.response["Error"]["Code"]
+                copies["missing"] += code == "NoSuchKey"
+                if code != "NoSuchKey":
+                    problems.append(f"CopyObject: {code}")
+                continue
+            check(f"copy{n}", "object")
+
+    def upload_part_copy(n: int) -> None:
+        while time.monotonic() < stop:
+            key = f"partcopy{n}"
+            up = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+            try:
+                part = s3.upload_part_copy(Bucket=bucket, Key=key, UploadId=up, PartNumber=1, CopySource=source)
+            except ClientError as exc:
+                s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=up)
+                code = exc.response["Error"]["Code"]
+                copies["missing"] += code == "NoSuchKey"
+                if code != "NoSuchKey":
+                    problems.append(f"UploadPartCopy: {code}")
+                continue
+            s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={
+                "Parts": [{"PartNumber": 1, "ETag": part["CopyPartResult"]["ETag"]}]})
+            check(key, "part")
+
+    threads = [threading.Thread(target=writer)]
+    threads += [threading.Thread(target=copy_object, args=(n,)) for n in range(2)]
+    threads += [threading.Thread(target=upload_part_copy, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not problems, problems[:5]
+    assert copies["object"] > 0 and copies["part"] > 0, copies
