@@ -245,6 +245,7 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     try:
         server.run()
     finally:
+        blobs.close()
         meta.close()
         log.info("nuage stopped cleanly")
 

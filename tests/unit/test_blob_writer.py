@@ -275,3 +275,28 @@ def test_finish_cancelled_while_syncing_leaves_nothing(tmp_path: Path, monkeypat
     assert errors == []
     assert leftovers() == []
     assert _open_fds() == before
+
+
+def test_writes_do_not_wait_for_the_shared_thread_pool(tmp_path: Path) -> None:
+    """Long jobs (SQL, S3 Select) can fill the event loop's shared pool; uploads have threads of their
+    own for their disk work, so a blob is still written and made durable meanwhile."""
+    store = LocalBlobStore(tmp_path, fsync=True)
+    release = threading.Event()
+    data = os.urandom(3 * STAGE_SIZE + 5)
+
+    async def run() -> BlobId:
+        loop = asyncio.get_running_loop()
+        busy = [loop.run_in_executor(None, release.wait) for _ in range(64)]   # every shared thread
+        try:
+            async def write() -> BlobId:
+                writer = store.writer()
+                for i in range(0, len(data), 256_000):
+                    await writer.write(data[i:i + 256_000])
+                return await writer.finish()
+            return await asyncio.wait_for(write(), timeout=10)
+        finally:
+            release.set()
+            await asyncio.gather(*busy)
+
+    assert store.read_all(asyncio.run(run())) == data
+    store.close()

@@ -24,6 +24,7 @@ import contextlib
 import os
 import threading
 from collections.abc import AsyncIterator, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from nuage.ids import new_id
@@ -32,6 +33,7 @@ from nuage.storage.blobs.writer import O_DIRECT, BlobWriter, StagePool
 from nuage.types import BlobId
 
 READ_CHUNK = 1024 * 1024
+IO_THREADS = 8                 # threads that wait for the disk on behalf of writers (see LocalBlobStore.io)
 READ_AHEAD = 4 * 1024 * 1024   # large reads: how far beyond the piece being read the kernel is asked to read
 DEFAULT_INLINE_MAX = 16 * 1024
 
@@ -73,10 +75,17 @@ class LocalBlobStore:
         self.fsync = fsync
         self.direct = direct and fsync and O_DIRECT != 0   # O_DIRECT writes (see .writer); off if refused
         self.stages = StagePool()
+        # Writers' disk waits (direct writes, fsyncs, early write-back) run here, not in the event loop's
+        # shared pool, where SQL jobs and S3 Select scans can keep every thread busy for seconds.
+        self.io = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="nuage-blob-io")
         self.active: set[str] = set()     # ids of blobs being written by this process
         self._held: dict[str, int] = {}   # blob id -> reads in progress
         self._doomed: set[str] = set()    # deleted while held: removed when the last hold goes
         self._hold_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Wait for the disk work under way (uploads in flight have been answered or refused)."""
+        self.io.shutdown(wait=True)
 
     def path(self, blob_id: str) -> Path:
         return self.root / blob_id[:2] / blob_id[2:4] / blob_id

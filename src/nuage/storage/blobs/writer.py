@@ -174,7 +174,7 @@ class BlobWriter:
         stage, self._stage = self._stage, None
         self._pending_stage = stage
         self._pending = asyncio.get_running_loop().run_in_executor(
-            None, _pwrite_all, self._fd, memoryview(stage)[:length], self._offset)
+            self.store.io, _pwrite_all, self._fd, memoryview(stage)[:length], self._offset)
         self._offset += length
 
     async def _wait_pending(self) -> None:
@@ -209,7 +209,8 @@ class BlobWriter:
             # Start writing back what a large blob has so far while the rest arrives, so that the
             # fsync before the commit has little left to do (on a duplicate fd: abort may close ours).
             self._unflushed = 0
-            self._flushing = asyncio.get_running_loop().run_in_executor(None, _flush_and_close, os.dup(self._fd))
+            self._flushing = asyncio.get_running_loop().run_in_executor(
+                self.store.io, _flush_and_close, os.dup(self._fd))
 
     # -- the end -------------------------------------------------------------------------------------
     def _sync_and_close(self, last: memoryview | None = None) -> None:
@@ -254,7 +255,7 @@ class BlobWriter:
                 with contextlib.suppress(OSError):   # the fsync below reports any write-back error
                     await self._flushing
             if self.store.fsync:
-                self._syncing = asyncio.get_running_loop().run_in_executor(None, self._sync_and_close, last)
+                self._syncing = asyncio.get_running_loop().run_in_executor(self.store.io, self._sync_and_close, last)
                 # Shielded: cancelled (a shutdown's deadline), the thread still owns the fd and the last
                 # buffer until it is done, and abort() waits for it before undoing anything.
                 await asyncio.shield(self._syncing)
