@@ -184,8 +184,8 @@ def test_read_ahead_brings_what_follows_into_memory(tmp_path: Path) -> None:
         far = 6 * READ_CHUNK
         if _cached(fd, far):
             pytest.skip("written through the page cache here (no O_DIRECT on this file system)")
-        assert _read_ahead(fd, 0, far + 1, 0) == far + 1
-        assert _read_ahead(fd, 0, far + 1, far + 1) == far + 1   # asked already: nothing more
+        assert _read_ahead(fd, 0, far + 1, 0) == far + 1            # the rest of a read ending there
+        assert _read_ahead(fd, 0, far + 1, far + 1) == far + 1      # asked already: nothing more
         probes = [0, far // 2, far]
         deadline = time.monotonic() + 5
         while not all(_cached(fd, p) for p in probes) and time.monotonic() < deadline:
@@ -300,3 +300,22 @@ def test_writes_do_not_wait_for_the_shared_thread_pool(tmp_path: Path) -> None:
 
     assert store.read_all(asyncio.run(run())) == data
     store.close()
+
+
+def test_read_ahead_asks_in_steps_up_to_the_end(tmp_path: Path) -> None:
+    from nuage.storage.blobs.localfs import READ_AHEAD, READ_AHEAD_STEP
+
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * ALIGN)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        end = 100 * READ_CHUNK
+        first = READ_CHUNK + READ_AHEAD
+        assert _read_ahead(fd, 0, end, 0) == first                                # the first piece and beyond
+        assert _read_ahead(fd, READ_CHUNK, end, first) == first                   # less than a step more: later
+        step_at = READ_AHEAD_STEP
+        assert _read_ahead(fd, step_at, end, first) == first + READ_AHEAD_STEP    # a step more: asked
+        assert _read_ahead(fd, end - 2 * READ_CHUNK, end, end - READ_CHUNK) == end   # the rest, however short
+        assert _read_ahead(fd, end - READ_CHUNK, end, end) == end
+    finally:
+        os.close(fd)
