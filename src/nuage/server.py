@@ -194,6 +194,8 @@ class Lifespan:
 def serve(settings: Settings, *, announce: bool = True) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     meta, blobs = open_stores(settings)
+    log.info("object files in %s: %s", settings.data_dir,
+             "direct I/O" if blobs.direct else "through the page cache" + ("" if settings.fsync else ", no fsync"))
     creds = root_credentials(settings)
     iam = open_iam(settings, meta)
     iam.migrate_legacy()

@@ -68,10 +68,12 @@ def test_a_durable_store_writes_directly_where_it_can(tmp_path: Path) -> None:
     """On a file system that takes O_DIRECT (ext4, xfs, btrfs) the store keeps using it; the file
     written has the right bytes either way."""
     store = LocalBlobStore(tmp_path, fsync=True)
+    assert store.direct is _direct_supported(tmp_path)     # known from the start (a probe file)
     data = os.urandom(2 * STAGE_SIZE + 7)
     blob = _write(store, data, 65536)
     assert store.read_all(blob) == data
     assert store.direct is _direct_supported(tmp_path)
+    assert os.listdir(store.tmp) == []                      # the probe is gone
 
 
 def test_no_direct_io_without_fsync(tmp_path: Path) -> None:
@@ -92,6 +94,7 @@ def test_open_refused_falls_back_to_buffered(tmp_path: Path, monkeypatch: pytest
 
     monkeypatch.setattr(writer_module.os, "open", open_refusing_direct)
     store = LocalBlobStore(tmp_path, fsync=True, direct=True)
+    assert not store.direct                                  # refused when the store probed it
     data = os.urandom(STAGE_SIZE + 5)
     assert store.read_all(_write(store, data, 100_000)) == data
     assert not store.direct
@@ -229,7 +232,7 @@ def test_nuage_direct_io_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("NUAGE_FSYNC", raising=False)
     meta, blobs = open_stores(settings_from_env(data_dir=tmp_path))
     try:
-        assert blobs.direct is expected
+        assert blobs.direct is (expected and _direct_supported(tmp_path))
     finally:
         meta.close()
 

@@ -21,6 +21,7 @@ so a read that began on a version finishes on it. A hold is taken only on blobs 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import threading
 from collections.abc import AsyncIterator, Iterable
@@ -68,6 +69,21 @@ def _read_ahead(fd: int, pos: int, end: int, ahead: int) -> int:
     return want
 
 
+def _takes_direct_io(folder: Path) -> bool:
+    """Whether files in ``folder`` can be opened for direct I/O (EINVAL where the file system refuses)."""
+    probe = folder / f".direct-probe-{new_id()}"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_DIRECT, 0o600))
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+        return False
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(probe)
+    return True
+
+
 class LocalBlobStore:
     def __init__(self, root: Path, *, fsync: bool = True, inline_max: int = DEFAULT_INLINE_MAX,
                  direct: bool = True) -> None:
@@ -77,7 +93,8 @@ class LocalBlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.fsync = fsync
-        self.direct = direct and fsync and O_DIRECT != 0   # O_DIRECT writes (see .writer); off if refused
+        # O_DIRECT writes (see .writer) where this file system takes them; off for good if a write is refused
+        self.direct = direct and fsync and O_DIRECT != 0 and _takes_direct_io(self.tmp)
         self.stages = StagePool()
         # Writers' disk waits (direct writes, fsyncs, early write-back) run here, not in the event loop's
         # shared pool, where SQL jobs and S3 Select scans can keep every thread busy for seconds.
