@@ -17,7 +17,8 @@ import pytest
 
 from nuage.storage.blobs import writer as writer_module
 from nuage.storage.blobs.inline import is_inline
-from nuage.storage.blobs.localfs import READ_CHUNK, LocalBlobStore, _cached, _read_ahead
+from nuage.storage.blobs.localfs import LocalBlobStore
+from nuage.storage.blobs.reader import READ_CHUNK, in_memory, read_ahead
 from nuage.storage.blobs.writer import ALIGN, STAGE_SIZE
 from nuage.types import BlobId
 
@@ -178,22 +179,22 @@ def test_read_ahead_brings_what_follows_into_memory(tmp_path: Path) -> None:
     seen.write_bytes(b"x" * ALIGN)
     with seen.open("rb") as f:
         f.read()
-        if not _cached(f.fileno(), 0):
+        if in_memory(f.fileno(), 0) is not True:
             pytest.skip("this file system does not answer RWF_NOWAIT reads (tmpfs: EOPNOTSUPP)")
     store = LocalBlobStore(tmp_path, fsync=True)
     blob = _write(store, os.urandom(8 * READ_CHUNK), 256_000)
     fd = os.open(store.path(blob), os.O_RDONLY)
     try:
         far = 6 * READ_CHUNK
-        if _cached(fd, far):
+        if in_memory(fd, far):
             pytest.skip("written through the page cache here (no O_DIRECT on this file system)")
-        assert _read_ahead(fd, 0, far + 1, 0) == far + 1            # the rest of a read ending there
-        assert _read_ahead(fd, 0, far + 1, far + 1) == far + 1      # asked already: nothing more
+        assert read_ahead(fd, 0, far + 1, 0) == far + 1            # the rest of a read ending there
+        assert read_ahead(fd, 0, far + 1, far + 1) == far + 1      # asked already: nothing more
         probes = [0, far // 2, far]
         deadline = time.monotonic() + 5
-        while not all(_cached(fd, p) for p in probes) and time.monotonic() < deadline:
+        while not all(in_memory(fd, p) for p in probes) and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert [p for p in probes if not _cached(fd, p)] == []
+        assert [p for p in probes if not in_memory(fd, p)] == []
     finally:
         os.close(fd)
 
@@ -306,7 +307,7 @@ def test_writes_do_not_wait_for_the_shared_thread_pool(tmp_path: Path) -> None:
 
 
 def test_read_ahead_asks_in_steps_up_to_the_end(tmp_path: Path) -> None:
-    from nuage.storage.blobs.localfs import READ_AHEAD, READ_AHEAD_STEP
+    from nuage.storage.blobs.reader import READ_AHEAD, READ_AHEAD_STEP
 
     path = tmp_path / "f"
     path.write_bytes(b"x" * ALIGN)
@@ -314,11 +315,37 @@ def test_read_ahead_asks_in_steps_up_to_the_end(tmp_path: Path) -> None:
     try:
         end = 100 * READ_CHUNK
         first = READ_CHUNK + READ_AHEAD
-        assert _read_ahead(fd, 0, end, 0) == first                                # the first piece and beyond
-        assert _read_ahead(fd, READ_CHUNK, end, first) == first                   # less than a step more: later
+        assert read_ahead(fd, 0, end, 0) == first                                # the first piece and beyond
+        assert read_ahead(fd, READ_CHUNK, end, first) == first                   # less than a step more: later
         step_at = READ_AHEAD_STEP
-        assert _read_ahead(fd, step_at, end, first) == first + READ_AHEAD_STEP    # a step more: asked
-        assert _read_ahead(fd, end - 2 * READ_CHUNK, end, end - READ_CHUNK) == end   # the rest, however short
-        assert _read_ahead(fd, end - READ_CHUNK, end, end) == end
+        assert read_ahead(fd, step_at, end, first) == first + READ_AHEAD_STEP    # a step more: asked
+        assert read_ahead(fd, end - 2 * READ_CHUNK, end, end - READ_CHUNK) == end   # the rest, however short
+        assert read_ahead(fd, end - READ_CHUNK, end, end) == end
     finally:
         os.close(fd)
+
+
+def test_cold_reads_stream_and_close_cleanly(tmp_path: Path) -> None:
+    """Files just written with direct I/O are read (by the I/O threads when not in memory) whole, by
+    several readers at once; a stream closed after its first piece leaves no descriptor open."""
+    store = LocalBlobStore(tmp_path, fsync=True)
+    datas = [os.urandom(5 * READ_CHUNK + i) for i in range(4)]
+    blobs = [_write(store, d, 256_000) for d in datas]
+    before = _open_fds()
+
+    async def whole(blob: BlobId) -> bytes:
+        return b"".join([piece async for piece in store.read(blob)])
+
+    async def run() -> list[bytes]:
+        stream = store.read(blobs[0])
+        first = await stream.__anext__()
+        assert first == datas[0][:READ_CHUNK]
+        await stream.aclose()
+        got = list(await asyncio.gather(*(whole(b) for b in blobs)))
+        deadline = time.monotonic() + 5
+        while _open_fds() != before and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return got
+
+    assert asyncio.run(run()) == datas
+    assert _open_fds() == before

@@ -30,43 +30,12 @@ from pathlib import Path
 
 from nuage.ids import new_id
 from nuage.storage.blobs.inline import inline_bytes, is_inline
+from nuage.storage.blobs.reader import read_file
 from nuage.storage.blobs.writer import O_DIRECT, BlobWriter, StagePool
 from nuage.types import BlobId
 
-READ_CHUNK = 1024 * 1024
-IO_THREADS = 8                 # threads that wait for the disk on behalf of writers (see LocalBlobStore.io)
-READ_AHEAD = 16 * 1024 * 1024  # large reads: how far beyond the piece being read the kernel is asked to read
-READ_AHEAD_STEP = 4 * 1024 * 1024   # ... asked for this much at a time (larger requests to the disk)
+IO_THREADS = 8                 # threads that wait for the disk for writers and cold reads (LocalBlobStore.io)
 DEFAULT_INLINE_MAX = 16 * 1024
-
-
-_PROBE = bytearray(1)
-_CAN_READ_AHEAD = hasattr(os, "RWF_NOWAIT") and hasattr(os, "posix_fadvise")   # Linux
-
-
-def _cached(fd: int, pos: int) -> bool:
-    """Whether the byte at ``pos`` is in the page cache (a read that must not wait for the disk)."""
-    try:
-        os.preadv(fd, [_PROBE], pos, os.RWF_NOWAIT)
-    except OSError:   # EAGAIN: on disk only; EOPNOTSUPP (tmpfs): cannot tell, so read-ahead is asked
-        return False
-    return True
-
-
-def _read_ahead(fd: int, pos: int, end: int, ahead: int) -> int:
-    """Large reads: ask the kernel to read what follows the piece at ``pos`` (up to READ_AHEAD beyond
-    it, not past ``end``) while that piece is sent, so that the next ``pread`` finds memory instead
-    of stopping the event loop for the disk (files written with direct I/O are not in the page cache
-    after their upload), with several requests in flight (one-at-a-time reads get ~850 MB/s from the
-    disk here, asking ahead ~1,500). ``ahead`` is where what was asked so far ends; the new end is
-    returned. Asking costs ~20 us per cached MiB, so a range whose last byte is cached is not asked."""
-    want = min(pos + READ_CHUNK + READ_AHEAD, end)
-    if want <= ahead or not _CAN_READ_AHEAD or (want - ahead < READ_AHEAD_STEP and want < end):
-        return ahead
-    start = max(ahead, pos)
-    if not _cached(fd, want - 1):
-        os.posix_fadvise(fd, start, want - start, os.POSIX_FADV_WILLNEED)
-    return want
 
 
 def _takes_direct_io(folder: Path) -> bool:
@@ -96,8 +65,9 @@ class LocalBlobStore:
         # O_DIRECT writes (see .writer) where this file system takes them; off for good if a write is refused
         self.direct = direct and fsync and O_DIRECT != 0 and _takes_direct_io(self.tmp)
         self.stages = StagePool()
-        # Writers' disk waits (direct writes, fsyncs, early write-back) run here, not in the event loop's
-        # shared pool, where SQL jobs and S3 Select scans can keep every thread busy for seconds.
+        # Disk waits (direct writes, fsyncs, early write-back, reads of what is not in memory) run here,
+        # not in the event loop's shared pool, where SQL jobs and S3 Select scans can keep every thread
+        # busy for seconds.
         self.io = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="nuage-blob-io")
         self.active: set[str] = set()     # ids of blobs being written by this process
         self._held: dict[str, int] = {}   # blob id -> reads in progress
@@ -124,22 +94,8 @@ class LocalBlobStore:
             if end > offset:
                 yield data[offset:end]
             return
-        fd = os.open(self.path(blob_id), os.O_RDONLY)
-        try:
-            remaining = length if length is not None else os.fstat(fd).st_size - offset
-            pos = offset
-            ahead = offset   # where the read-ahead asked for so far ends
-            while remaining > 0:
-                if remaining > READ_CHUNK:
-                    ahead = _read_ahead(fd, pos, pos + remaining, ahead)
-                data = os.pread(fd, min(READ_CHUNK, remaining), pos)
-                if not data:
-                    raise OSError(f"blob {blob_id} is shorter than its metadata says")
-                pos += len(data)
-                remaining -= len(data)
-                yield data
-        finally:
-            os.close(fd)
+        async for data in read_file(self.path(blob_id), offset, length, self.io):
+            yield data
 
     def read_all(self, blob_id: str) -> bytes:
         return inline_bytes(blob_id) if is_inline(blob_id) else self.path(blob_id).read_bytes()
