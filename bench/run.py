@@ -874,6 +874,65 @@ class Bench:
             loadgen="python http.client, 5 parts in parallel",
             etag=head["ETag"]))
 
+    def mixed(self) -> None:
+        """Small GETs while one connection downloads 64 MiB objects as fast as it can read: how long a
+        small request waits behind a large response (a server that sends a whole object without giving
+        its event loop a turn makes every other request wait for it). The objects are uploaded first
+        (untimed) and read in turn, the first time from the disk where the server writes around the
+        page cache, then from memory."""
+        a = self.args
+        size, nobj = a.large_mib * MiB, 4
+        data = memoryview(os.urandom(size))
+        up = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=300)
+        for i in range(nobj):
+            up.putrequest("PUT", self.signer.path("PUT", "bench", f"mixed/obj{i}"), skip_accept_encoding=True)
+            up.putheader("Content-Length", str(size))
+            up.endheaders()
+            up.send(data)
+            resp = up.getresponse()
+            if resp.status != 200:
+                raise RuntimeError(f"PUT for the mixed workload failed: {resp.status} {resp.read()[:300]!r}")
+            resp.read()
+        up.close()
+        stop = threading.Event()
+        streamed = [0]
+
+        def download() -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=300)
+            buf = memoryview(bytearray(8 * MiB))
+            i = 0
+            while not stop.is_set():
+                conn.request("GET", self.signer.path("GET", "bench", f"mixed/obj{i % nobj}"))
+                resp = conn.getresponse()
+                while k := resp.readinto(buf):
+                    streamed[0] += k
+                i += 1
+            conn.close()
+
+        small = self.signer.path("GET", "bench", "obj/4k")
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=300)
+        lat: list[float] = []
+        errors = 0
+        downloader = threading.Thread(target=download)
+        with CpuMeter(self.server) as m:
+            downloader.start()
+            stop_at = time.perf_counter() + a.duration
+            while time.perf_counter() < stop_at:
+                t0 = time.perf_counter()
+                conn.request("GET", small)
+                resp = conn.getresponse()
+                body = resp.read()
+                lat.append(time.perf_counter() - t0)
+                errors += resp.status != 200 or len(body) != 4 * KiB
+            stop.set()
+            downloader.join()
+        conn.close()
+        self.record("mixed", "4 KiB GET + 64M GETs", result(
+            len(lat), m.seconds, 4 * KiB * len(lat), lat_s=lat, errors=errors, server_cpu=m.server_cpu,
+            client_cpu=m.client_cpu, other_on_server_core_pct=m.other_cpu_pct,
+            loadgen="python http.client: one connection of 4 KiB GETs, one downloading",
+            download_mb_s=streamed[0] / m.seconds / MB if m.seconds else 0.0))
+
     @contextlib.contextmanager
     def profiled(self, step: str) -> Iterator[None]:
         """With --py-spy, sample the server (on the load generator's core) while a step runs."""
@@ -900,7 +959,7 @@ class Bench:
         steps: list[tuple[str, Callable[[], None]]] = [
             ("put_4k", self.put_4k), ("get_4k", self.get_4k), ("get_1m", self.get_1m),
             ("64m", self.put_get_64m), ("list", self.list_page), ("list", self.list_full),
-            ("multipart", self.multipart),
+            ("multipart", self.multipart), ("mixed", self.mixed),
         ]
         if self.server.name in REFERENCE_SERVERS:  # trivial servers: small ops only, no setup
             steps = [st for st in steps if st[0] in REFERENCE_SERVERS[self.server.name][1]]
@@ -963,7 +1022,8 @@ def summarize_profile(path: Path, top: int = 25) -> dict[str, Any]:
 
 ROWS = [("put_4k", "4 KiB PUT"), ("get_4k", "4 KiB GET"), ("get_1m", "1 MiB GET"),
         ("put_64m", "64 MiB PUT"), ("get_64m", "64 MiB GET"), ("list_page", "LIST 1 page"),
-        ("list_full", "LIST whole bucket"), ("multipart", "multipart 5x8 MiB")]
+        ("list_full", "LIST whole bucket"), ("multipart", "multipart 5x8 MiB"),
+        ("mixed", "4 KiB GET + 64M GETs")]
 
 
 def fmt_ms(v: float | None) -> str:
@@ -1012,6 +1072,8 @@ def table(all_results: dict[str, dict[str, dict[str, Any]]]) -> str:
             notes.append(f"{r['overwrites']} overwrites")
         if "keys_s" in r:
             notes.append(f"{r['keys_s']:,.0f} keys/s")
+        if "download_mb_s" in r:
+            notes.append(f"meanwhile one connection downloads at {r['download_mb_s']:,.0f} MB/s")
         return (f"{first:22} {s:6} {fmt_num(r['ops_s']):>10} {fmt_num(r['mb_s']):>9} "
                 f"{fmt_ms(r['p50_ms']):>8} {fmt_ms(r['p99_ms']):>8} {r['server_cpu_pct']:6.0f}% "
                 f"{r.get('other_on_server_core_pct', 0):4.0f}% {r['errors']:>6}  "
@@ -1051,7 +1113,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "uvicorn) and bare (uvloop+httptools, no ASGI); the last two measure this machine against "
                    "the one issue 2's targets were set on (bench/machine.py)")
     p.add_argument("--only", default=env("BENCH_ONLY"),
-                   help="comma list of workloads: put_4k,get_4k,get_1m,64m,list,multipart")
+                   help="comma list of workloads: put_4k,get_4k,get_1m,64m,list,multipart,mixed")
     p.add_argument("--duration", type=int, default=None, help="seconds per small-op run (default 10; quick 3; "
                    "$BENCH_DURATION)")
     p.add_argument("--warmup", type=int, default=None, help="warm-up seconds before each GET/LIST run "
