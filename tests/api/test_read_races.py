@@ -36,6 +36,18 @@ def _put_multipart(s3: Any, bucket: str, key: str, data: bytes) -> None:
     s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up["UploadId"], MultipartUpload={"Parts": parts})
 
 
+def _overwrite_and_delete(s3: Any, bucket: str, key: str, versions: list[bytes], stop: float,
+                          delete_every: int) -> None:
+    """Until ``stop``: upload the versions in turn (multipart), deleting the key every few rounds."""
+    i = 0
+    while time.monotonic() < stop:
+        i += 1
+        if i % delete_every == 0:
+            s3.delete_object(Bucket=bucket, Key=key)
+        else:
+            _put_multipart(s3, bucket, key, versions[i % len(versions)])
+
+
 def test_gets_racing_overwrites_get_whole_versions(server: NuageServer, s3: Any, bucket: str) -> None:
     """GETs of a multipart object (its parts are read one after the other) while it is overwritten and
     deleted: the parts of the version being read must stay readable until the read is done."""
@@ -47,13 +59,7 @@ def test_gets_racing_overwrites_get_whole_versions(server: NuageServer, s3: Any,
     answers = {"whole": 0, "missing": 0}
 
     def writer() -> None:
-        i = 0
-        while time.monotonic() < stop:
-            i += 1
-            if i % 5 == 0:
-                s3.delete_object(Bucket=bucket, Key="hot")
-            else:
-                _put_multipart(s3, bucket, "hot", versions[i % len(versions)])
+        _overwrite_and_delete(s3, bucket, "hot", versions, stop, delete_every=5)
 
     def reader() -> None:
         path = rawhttp.key_path(bucket, "hot")
@@ -138,13 +144,7 @@ def test_copies_racing_overwrites_copy_whole_versions(server: NuageServer, s3: A
     source = {"Bucket": bucket, "Key": "src"}
 
     def writer() -> None:
-        i = 0
-        while time.monotonic() < stop:
-            i += 1
-            if i % 4 == 0:
-                s3.delete_object(Bucket=bucket, Key="src")
-            else:
-                _put_multipart(s3, bucket, "src", versions[i % len(versions)])
+        _overwrite_and_delete(s3, bucket, "src", versions, stop, delete_every=4)
 
     def check(key: str, kind: str) -> None:
         got = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
