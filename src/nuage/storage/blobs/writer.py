@@ -65,6 +65,11 @@ class StagePool:
             buf.close()
 
 
+def _drop_direct(fd: int) -> None:
+    """Later writes on ``fd`` go through the page cache."""
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~O_DIRECT)
+
+
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> bool:
     """Write all of ``data`` at ``offset``. A direct write the file system refuses (EINVAL: an
     alignment it wants bigger than ours) is done again buffered, and False says so."""
@@ -75,7 +80,7 @@ def _pwrite_all(fd: int, data: memoryview, offset: int) -> bool:
         except OSError as exc:
             if exc.errno != errno.EINVAL or not direct:
                 raise
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~O_DIRECT)
+            _drop_direct(fd)
             direct = False
             continue
         data = data[n:]
@@ -222,7 +227,7 @@ class BlobWriter:
             if whole:
                 _pwrite_all(self._fd, last[:whole], self._offset)
             if whole < len(last):
-                fcntl.fcntl(self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~O_DIRECT)
+                _drop_direct(self._fd)
                 _pwrite_all(self._fd, last[whole:], self._offset + whole)
         if self.store.fsync:
             os.fsync(self._fd)
