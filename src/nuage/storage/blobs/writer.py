@@ -127,16 +127,8 @@ class BlobWriter:
 
     def _open(self) -> None:
         self.store.active.add(self.blob_id)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-        if self.store.direct:
-            try:
-                self._fd = os.open(self._tmp_path, flags | O_DIRECT, 0o640)
-                self._direct = True
-                return
-            except OSError as exc:
-                if exc.errno != errno.EINVAL:
-                    raise
-                self.store.direct = False   # this file system does not do direct I/O: never ask again
+        self._direct = self.store.direct   # the store probed its folder for O_DIRECT when it opened
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | (O_DIRECT if self._direct else 0)
         self._fd = os.open(self._tmp_path, flags, 0o640)
 
     async def write(self, data: _Data) -> None:
@@ -169,18 +161,18 @@ class BlobWriter:
             self._filled += n
             view = view[n:]
             if self._filled == len(self._stage):
-                await self._submit(self._filled)
+                await self._submit()
 
-    async def _submit(self, length: int) -> None:
-        """Hand the staging buffer's first ``length`` bytes (a multiple of ALIGN) to a thread, after
-        the write before it is done: one write in flight, one buffer filling."""
+    async def _submit(self) -> None:
+        """Hand the full staging buffer to a thread, after the write before it is done: one write in
+        flight, one buffer filling (the last, partial buffer is written by finish's thread)."""
         await self._wait_pending()
         assert self._stage is not None and self._fd is not None
         stage, self._stage = self._stage, None
         self._pending_stage = stage
         self._pending = asyncio.get_running_loop().run_in_executor(
-            self.store.io, _pwrite_all, self._fd, memoryview(stage)[:length], self._offset)
-        self._offset += length
+            self.store.io, _pwrite_all, self._fd, memoryview(stage), self._offset)
+        self._offset += len(stage)
 
     async def _wait_pending(self) -> None:
         if self._pending is None:
