@@ -36,8 +36,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 if __name__ == "__main__":
     import uvicorn
 
-    from nuage.httpserver import CoalescingHttpToolsProtocol
+    from nuage.httpserver import HttpProtocol
 
     plain = sys.argv[2:] == ["plain"]
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), loop="uvloop",
-                http="httptools" if plain else CoalescingHttpToolsProtocol, log_level="warning", access_log=False)
+                http="httptools" if plain else HttpProtocol, log_level="warning", access_log=False)

@@ -33,7 +33,7 @@ from nuage.core.quotas import Quotas
 from nuage.core.replication import Replicas
 from nuage.core.replication import route as replication_route
 from nuage.core.sse import Keyring
-from nuage.httpserver import CoalescingHttpToolsProtocol, GracefulServer
+from nuage.httpserver import GracefulServer, HttpProtocol
 from nuage.iam_api.app import IAMApp, is_iam_request
 from nuage.query.app import QueryApp, is_query_request
 from nuage.query.jobs import Limits, QueryService
@@ -235,7 +235,7 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
               f"aws --endpoint-url {endpoint} s3 ls", flush=True)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, loop="uvloop", lifespan="on",
-        http=CoalescingHttpToolsProtocol,   # one write per turn of the loop, bodies uncopied (nuage.httpserver)
+        http=HttpProtocol,   # our connection protocol on httptools (nuage.httpserver)
         log_level="warning", access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=10,
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,

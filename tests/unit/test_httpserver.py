@@ -1,5 +1,6 @@
-"""Nuage's uvicorn protocol: what one callback writes leaves in one send, in order, and nothing written is
-lost when the transport is closed or aborted right after; request bodies reach the app whole."""
+"""Nuage's HTTP/1.1 protocol (nuage.httpserver) under uvicorn's server, on real sockets of 127.0.0.1: what a
+client sees of framing, keep-alive, pipelining, 100-continue, errors and shutdown, and request bodies that
+reach the app whole."""
 
 from __future__ import annotations
 
@@ -8,198 +9,325 @@ import hashlib
 import http.client
 import os
 import socket
+import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import uvicorn
 import uvloop
 
-from nuage.httpserver import BodyChunks, CoalescingHttpToolsProtocol, CoalescingTransport
+from nuage.httpserver import GracefulServer, HttpProtocol
 
 
-class _Sink(asyncio.Protocol):
+class _App:
+    """An ASGI app whose answer depends on the path: what the tests below need, one path each."""
+
     def __init__(self) -> None:
-        self.transport: asyncio.BaseTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-
-
-async def _pair() -> tuple[CoalescingTransport, socket.socket]:
-    """A real TCP connection on 127.0.0.1: our end wrapped, the peer a plain blocking socket."""
-    loop = asyncio.get_running_loop()
-    listener = socket.create_server(("127.0.0.1", 0))
-    peer_future = loop.run_in_executor(None, listener.accept)
-    transport, _ = await loop.create_connection(_Sink, *listener.getsockname()[:2])
-    peer, _ = await peer_future
-    listener.close()
-    peer.settimeout(5)
-    return CoalescingTransport(transport, loop), peer
-
-
-def run(main: Callable[[], Coroutine[Any, Any, None]],
-        loop_factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop) -> None:
-    loop = loop_factory()
-    try:
-        loop.run_until_complete(main())
-    finally:
-        loop.close()
-
-
-def _recv_all(peer: socket.socket) -> bytes:
-    out = b""
-    while chunk := peer.recv(65536):
-        out += chunk
-    return out
-
-
-@pytest.mark.parametrize("loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop])
-def test_one_callback_one_send_in_order(loop_factory: Callable[[], asyncio.AbstractEventLoop]) -> None:
-    async def main() -> None:
-        t, peer = await _pair()
-        t.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n")
-        t.write(b"hello")
-        assert t.get_write_buffer_size() == 43   # waiting for the end of this callback
-        await asyncio.sleep(0.05)
-        assert t.get_write_buffer_size() == 0
-        assert peer.recv(65536) == b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"   # one segment
-        t.write(b"a")
-        t.writelines([b"b", bytearray(b"c"), memoryview(b"d")])
-        t.close()                                 # sends what is pending first
-        assert t.is_closing()
-        t.write(b"after close")                   # dropped, as a closed transport drops it
-        await asyncio.sleep(0.05)
-        assert _recv_all(peer) == b"abcd"
-        peer.close()
-
-    run(main, loop_factory)
-
-
-def test_large_writes_go_at_once_after_what_is_pending() -> None:
-    """A piece of a large body is not held back (waiting slows big transfers), and the head written
-    just before it goes first."""
-    async def main() -> None:
-        t, peer = await _pair()
-        big = bytes(range(256)) * 1024                # 256 KiB
-        t.write(b"head")
-        t.write(big)
-        assert t.get_write_buffer_size() < len(big)   # handed to the socket now, not at the end of the turn
-        t.write(big)
-        t.close()
-        got = await asyncio.get_running_loop().run_in_executor(None, _recv_all, peer)
-        assert got == b"head" + big + big
-        peer.close()
-
-    run(main)
-
-
-def test_abort_sends_what_was_written_before() -> None:
-    async def main() -> None:
-        t, peer = await _pair()
-        t.write(b"last response")
-        t.abort()
-        await asyncio.sleep(0.05)
-        assert _recv_all(peer) == b"last response"
-        peer.close()
-
-    run(main)
-
-
-def test_the_rest_is_the_real_transport() -> None:
-    async def main() -> None:
-        t, peer = await _pair()
-        assert t.get_extra_info("peername") == peer.getsockname()
-        assert t.is_reading()
-        t.pause_reading()
-        assert not t.is_reading()
-        t.resume_reading()
-        t.set_write_buffer_limits(high=1 << 20)
-        assert t.get_write_buffer_limits()[1] == 1 << 20
-        assert isinstance(t.get_protocol(), _Sink)
-        assert t.can_write_eof()
-        t.write(b"x")
-        t.write_eof()                             # sends "x" first
-        await asyncio.sleep(0.05)
-        assert _recv_all(peer) == b"x"
-        t.close()
-        peer.close()
-
-    run(main)
-
-
-class _EchoDigest:
-    """An ASGI app that reads the whole body (after ``delay``, so that pieces pile up unread) and answers
-    with its MD5, its size and the types of the body messages it got."""
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
+        self.seen: list[dict[str, Any]] = []
+        self.release = threading.Event()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        await asyncio.sleep(self.delay)
-        digest, size, kinds = hashlib.md5(), 0, set()
-        while True:
-            message = await receive()
-            body = message.get("body", b"")
-            kinds.add(type(body).__name__)
-            digest.update(body)
-            size += len(body)
-            if not message.get("more_body", False):
-                break
-        answer = f"{digest.hexdigest()} {size} {','.join(sorted(kinds))}".encode()
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-length", str(len(answer)).encode())]})
-        await send({"type": "http.response.body", "body": answer})
+        path = scope["path"]
+        self.seen.append(scope)
+
+        async def answer(status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+            if headers is None:
+                headers = [(b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        if path == "/echo":   # the MD5, size and body types of what was received
+            await asyncio.sleep(float(dict(scope["headers"]).get(b"x-delay", b"0")))
+            digest, size, kinds = hashlib.md5(), 0, set()
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    self.seen.append({"disconnect": size})
+                    return
+                body = message.get("body", b"")
+                kinds.add(type(body).__name__)
+                digest.update(body)
+                size += len(body)
+                if not message.get("more_body", False):
+                    break
+            await answer(200, f"{digest.hexdigest()} {size} {','.join(sorted(kinds))}".encode())
+        elif path == "/early":   # answers without reading the body
+            await answer(403, b"no")
+        elif path == "/stream":   # no length: chunked, in three pieces
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            for piece in (b"one,", b"", b"two"):
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        elif path == "/big":
+            await answer(200, bytes(range(256)) * 4096 * 2)   # 2 MiB
+        elif path == "/empty":
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+        elif path == "/bad-header":
+            await answer(200, b"x", [(b"content-length", b"1"), (b"x-evil", b"a\r\nset-cookie: b")])
+        elif path == "/short":
+            await answer(200, b"abc", [(b"content-length", b"10")])
+        elif path == "/fail":
+            raise ValueError("the app failed")
+        elif path == "/close":
+            await answer(200, b"bye", [(b"content-length", b"3"), (b"connection", b"close")])
+        elif path == "/slow":   # holds its response until the test lets it go
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 10)
+            await answer(200, b"slow")
+        else:
+            await answer(200, scope["method"].encode() + b" " + scope["raw_path"] + b"?" + scope["query_string"])
 
 
-def _upload(port: int, pieces: list[bytes], pause: float) -> bytes:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+class _Running:
+    def __init__(self, app: _App, server: GracefulServer, port: int, thread: threading.Thread) -> None:
+        self.app, self.server, self.port, self.thread = app, server, port, thread
+
+    def connect(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        return sock
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+def _start(keep_alive: float = 5.0) -> _Running:
+    app = _App()
+    sock = socket.create_server(("127.0.0.1", 0))
+    config = uvicorn.Config(app, http=HttpProtocol, lifespan="off", log_level="critical",
+                            timeout_keep_alive=keep_alive, timeout_graceful_shutdown=5)   # type: ignore[arg-type]
+    server = GracefulServer(config)
+
+    def serve() -> None:
+        loop = uvloop.new_event_loop()
+        try:
+            loop.run_until_complete(server.serve(sockets=[sock]))
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.01)
+    return _Running(app, server, sock.getsockname()[1], thread)
+
+
+@pytest.fixture
+def srv() -> Iterator[_Running]:
+    running = _start()
+    yield running
+    running.stop()
+
+
+def _recv_until_closed(sock: socket.socket) -> bytes:
+    out = b""
+    while chunk := sock.recv(65536):
+        out += chunk
+    return out
+
+
+class _Reader:
+    """Responses off a raw socket, one at a time (pipelined ones may arrive together)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+
+    def _more(self) -> None:
+        chunk = self.sock.recv(65536)
+        assert chunk, f"closed in the middle of a response: {self.buf!r}"
+        self.buf += chunk
+
+    def response(self) -> tuple[bytes, dict[bytes, bytes], bytes]:
+        """Status line, headers and body (Content-Length, chunked as sent, or none)."""
+        while b"\r\n\r\n" not in self.buf:
+            self._more()
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        status, *lines = head.split(b"\r\n")
+        headers = {k.lower(): v for k, _, v in (line.partition(b": ") for line in lines)}
+        if headers.get(b"transfer-encoding") == b"chunked":
+            while b"0\r\n\r\n" not in self.buf:
+                self._more()
+            body, _, self.buf = self.buf.partition(b"0\r\n\r\n")
+            return status, headers, body + b"0\r\n\r\n"
+        size = int(headers.get(b"content-length", b"0")) if not status.startswith(b"HTTP/1.1 204") else 0
+        while len(self.buf) < size:
+            self._more()
+        body, self.buf = self.buf[:size], self.buf[size:]
+        return status, headers, body
+
+
+def _read_response(sock: socket.socket) -> tuple[bytes, dict[bytes, bytes], bytes]:
+    return _Reader(sock).response()
+
+
+def test_raw_path_and_query_reach_the_app_as_sent(srv: _Running) -> None:
+    with srv.connect() as s:
+        s.sendall(b"GET /a/b%20c?x=1 HTTP/1.1\r\nHost: h\r\n\r\n")
+        status, headers, body = _read_response(s)
+        assert status == b"HTTP/1.1 200 OK" and b"date" in headers
+        assert body == b"GET /a/b%20c?x=1"
+    assert srv.app.seen[0]["path"] == "/a/b c"
+
+
+def test_keep_alive_and_pipelined_requests_answer_in_order(srv: _Running) -> None:
+    with srv.connect() as s:
+        s.sendall(b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"
+                  b"PUT /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
+                  b"HEAD /3 HTTP/1.1\r\nHost: h\r\n\r\n")
+        r = _Reader(s)
+        assert r.response()[2] == b"GET /1?"
+        assert r.response()[2] == b"GET /2?"
+        assert r.response()[2] == hashlib.md5(b"abc").hexdigest().encode() + b" 3 bytes"
+        r.buf, head = b"", r.buf   # HEAD: a length, no body follows
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\ncontent-length: 8\r\n" in head
+        assert head.endswith(b"\r\n\r\n")
+        s.sendall(b"GET /4 HTTP/1.1\r\nHost: h\r\n\r\n")
+        assert r.response()[2] == b"GET /4?"
+
+
+@pytest.mark.parametrize(("delay", "pause"), [(0.0, 0.01), (0.3, 0.0)])
+def test_bodies_reach_the_app_whole_as_bytes(srv: _Running, delay: float, pause: float) -> None:
+    """Body pieces, handed over without copies, arrive complete and in order as ``bytes``: one at a time
+    (pauses between them) and piled up while the app has not asked yet (more than the high-water mark,
+    so reading pauses and resumes)."""
+    pieces = [os.urandom(n) for n in (1, 4096, 70_000, 300_000, 65_536, 10)] * 3
+    expected = hashlib.md5(b"".join(pieces)).hexdigest()
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
     try:
-        conn.putrequest("PUT", "/k")
+        conn.putrequest("PUT", "/echo")
         conn.putheader("content-length", str(sum(len(p) for p in pieces)))
+        conn.putheader("x-delay", str(delay))
         conn.endheaders()
         for piece in pieces:
             conn.send(piece)
             time.sleep(pause)
-        return conn.getresponse().read()
+        assert conn.getresponse().read() == f"{expected} {sum(map(len, pieces))} bytes".encode()
     finally:
         conn.close()
 
 
-@pytest.mark.parametrize(("delay", "pause"), [(0.0, 0.01), (0.3, 0.0)])
-def test_bodies_reach_the_app_whole_as_bytes(delay: float, pause: float) -> None:
-    """Body pieces handed over without copies arrive complete and in order, as ``bytes``: one at a
-    time (pauses between them) and piled up while the app has not asked yet (more than uvicorn's
-    high-water mark, so reading pauses and resumes)."""
-    pieces = [os.urandom(n) for n in (1, 4096, 70_000, 300_000, 65_536, 10)] * 3
-    expected = hashlib.md5(b"".join(pieces)).hexdigest()
-    size = sum(len(p) for p in pieces)
-
-    async def main() -> None:
-        sock = socket.create_server(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(_EchoDigest(delay), http=CoalescingHttpToolsProtocol, lifespan="off",
-                                log_level="warning")
-        server = uvicorn.Server(config)
-        serving = asyncio.ensure_future(server.serve(sockets=[sock]))
-        while not server.started:
-            await asyncio.sleep(0.01)
-        try:
-            reply = await asyncio.get_running_loop().run_in_executor(None, _upload, port, pieces, pause)
-        finally:
-            server.should_exit = True
-            await serving
-        assert reply == f"{expected} {size} bytes".encode()
-
-    run(main)
+def test_chunked_request_body(srv: _Running) -> None:
+    with srv.connect() as s:
+        s.sendall(b"PUT /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+        assert _read_response(s)[2] == hashlib.md5(b"abcde").hexdigest().encode() + b" 5 bytes"
 
 
-def test_body_chunks_answer_len_and_bytes_without_copying_one_piece() -> None:
-    piece = os.urandom(1000)
-    chunks = BodyChunks(piece)
-    assert len(chunks) == 1000 and bytes(chunks) is piece
-    chunks.append(b"tail")
-    assert len(chunks) == 1004 and bytes(chunks) == piece + b"tail"
+def test_100_continue_only_when_the_app_reads(srv: _Running) -> None:
+    with srv.connect() as s:
+        s.sendall(b"PUT /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        assert s.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(b"hi")
+        assert _read_response(s)[2] == hashlib.md5(b"hi").hexdigest().encode() + b" 2 bytes"
+        s.sendall(b"PUT /early HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        status, _, body = _read_response(s)
+        assert status == b"HTTP/1.1 403 Forbidden" and body == b"no"   # no 100 Continue before it
+
+
+def test_chunked_response_without_length_and_no_body_for_204(srv: _Running) -> None:
+    with srv.connect() as s:
+        s.sendall(b"GET /stream HTTP/1.1\r\nHost: h\r\n\r\n")
+        _, headers, body = _read_response(s)
+        assert headers[b"transfer-encoding"] == b"chunked"
+        assert body == b"4\r\none,\r\n3\r\ntwo\r\n0\r\n\r\n"
+        s.sendall(b"GET /empty HTTP/1.1\r\nHost: h\r\n\r\nGET /after HTTP/1.1\r\nHost: h\r\n\r\n")
+        r = _Reader(s)
+        status, headers, body = r.response()
+        assert status == b"HTTP/1.1 204 No Content" and b"transfer-encoding" not in headers and body == b""
+        assert r.response()[2] == b"GET /after?"
+
+
+def test_a_large_body_arrives_whole(srv: _Running) -> None:
+    with srv.connect() as s:
+        s.sendall(b"GET /big HTTP/1.1\r\nHost: h\r\n\r\n")
+        assert _read_response(s)[2] == bytes(range(256)) * 4096 * 2
+
+
+@pytest.mark.parametrize("path", ["/bad-header", "/short"])
+def test_a_response_the_app_got_wrong_closes_the_connection(srv: _Running, path: str) -> None:
+    """A header value with CR LF (header injection) is never sent; a body shorter than its length ends
+    the connection."""
+    with srv.connect() as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
+        data = _recv_until_closed(s)
+    assert b"set-cookie" not in data
+    if path == "/short":
+        assert data.endswith(b"\r\n\r\nabc")
+
+
+def test_an_app_failing_before_its_response_gives_500_and_close(srv: _Running) -> None:
+    with srv.connect() as s:
+        s.sendall(b"GET /fail HTTP/1.1\r\nHost: h\r\n\r\n")
+        data = _recv_until_closed(s)
+    assert data.startswith(b"HTTP/1.1 500 Internal Server Error\r\n")
+    assert b"\r\nconnection: close\r\n" in data and data.endswith(b"Internal Server Error")
+
+
+def test_a_malformed_request_gets_400_and_close(srv: _Running) -> None:
+    with srv.connect() as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: h\r\nBad Header\r\n\r\n")
+        data = _recv_until_closed(s)
+    assert data.startswith(b"HTTP/1.1 400 Bad Request\r\n") and data.endswith(b"Invalid HTTP request received.")
+
+
+@pytest.mark.parametrize("request_line", [b"GET /close HTTP/1.1\r\nHost: h\r\n\r\n",
+                                          b"GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+                                          b"GET /x HTTP/1.0\r\n\r\n"])
+def test_connection_close_either_way(srv: _Running, request_line: bytes) -> None:
+    with srv.connect() as s:
+        s.sendall(request_line)
+        data = _recv_until_closed(s)                     # the server closes after the response
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\nconnection: close\r\n" in data
+
+
+def test_a_client_gone_mid_body_is_a_disconnect(srv: _Running) -> None:
+    with srv.connect() as s:
+        s.sendall(b"PUT /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nabc")
+        time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while {"disconnect": 3} not in srv.app.seen:
+        assert time.monotonic() < deadline, srv.app.seen
+        time.sleep(0.02)
+
+
+def test_an_idle_connection_closes_after_the_keep_alive_timeout() -> None:
+    running = _start(keep_alive=0.5)
+    try:
+        with running.connect() as s:
+            for _ in range(3):                           # busy: each request restarts the idle clock
+                s.sendall(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+                assert _read_response(s)[2] == b"GET /x?"
+                time.sleep(0.3)
+            started = time.monotonic()
+            assert s.recv(65536) == b""                  # then idle: closed by the server
+            assert 0.05 < time.monotonic() - started < 2
+    finally:
+        running.stop()
+
+
+def test_shutdown_drops_idle_connections_and_finishes_a_running_response() -> None:
+    running = _start()
+    idle, busy = running.connect(), running.connect()
+    try:
+        idle.sendall(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+        assert _read_response(idle)[2] == b"GET /x?"
+        busy.sendall(b"GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
+        time.sleep(0.2)
+        running.server.should_exit = True
+        assert idle.recv(65536) == b""                   # dropped at once, while /slow still runs
+        running.app.release.set()
+        data = _recv_until_closed(busy)                  # finished, then closed
+        assert data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b"slow")
+        assert b"\r\nconnection: close\r\n" in data
+    finally:
+        idle.close()
+        busy.close()
+        running.app.release.set()
+        running.stop()
