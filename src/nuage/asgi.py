@@ -19,21 +19,34 @@ def scope_header(scope: dict[str, Any], name: bytes) -> str:
     return ""
 
 
-class Dispatcher:
-    """Each request goes to the first app whose predicate accepts its scope, else to ``fallback``
-    (which also receives lifespan events)."""
+Route = tuple[str, Predicate, ASGIApp]   # (first segment of the paths it may claim, predicate, app)
 
-    def __init__(self, routes: Sequence[tuple[Predicate, ASGIApp]], fallback: ASGIApp) -> None:
-        self.routes = tuple(routes)
+
+class Dispatcher:
+    """Each HTTP request goes to the first app whose predicate accepts its scope, else to ``fallback``;
+    lifespan events go to ``lifespan`` (else to ``fallback``).
+
+    A route names the first segment of the paths it may claim (``"admin"`` for ``/admin/...``, ``""``
+    for ``/``), so a request whose path starts otherwise, as nearly every S3 request does (a bucket), is
+    not put to any predicate."""
+
+    def __init__(self, routes: Sequence[Route], fallback: ASGIApp, lifespan: ASGIApp | None = None) -> None:
+        table: dict[str, list[tuple[Predicate, ASGIApp]]] = {}
+        for segment, accepts, app in routes:
+            table.setdefault(segment, []).append((accepts, app))
+        self.table = {segment: tuple(apps) for segment, apps in table.items()}
         self.fallback = fallback
+        self.lifespan = lifespan or fallback
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope.get("type") == "http":
-            for accepts, app in self.routes:
+        if scope["type"] == "http":
+            for accepts, app in self.table.get(scope["path"][1:].partition("/")[0], ()):
                 if accepts(scope):
                     await app(scope, receive, send)
                     return
-        await self.fallback(scope, receive, send)
+            await self.fallback(scope, receive, send)
+            return
+        await self.lifespan(scope, receive, send)
 
 
 class BodyError(Exception):

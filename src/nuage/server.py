@@ -18,7 +18,7 @@ from typing import Any
 import uvicorn
 
 from nuage.admin.app import AdminApp, is_admin_request
-from nuage.asgi import ASGIApp, Dispatcher, Predicate
+from nuage.asgi import Dispatcher, Route
 from nuage.config import Settings
 from nuage.console import build_console, is_console_request
 from nuage.console.usage import RequestMeter, UsageSampler
@@ -37,6 +37,7 @@ from nuage.httpserver import GracefulServer, HttpProtocol
 from nuage.iam_api.app import IAMApp, is_iam_request
 from nuage.query.app import QueryApp, is_query_request
 from nuage.query.jobs import Limits, QueryService
+from nuage.replication.app import PREFIX as REPLICATION_PREFIX
 from nuage.replication.app import ReplicationApp, is_replication_request
 from nuage.replication.client import HTTPClient
 from nuage.replication.locator import Locator
@@ -149,13 +150,12 @@ def build_query(settings: Settings, meta: SQLiteMetadataStore, services: Service
 
 
 class Lifespan:
-    """ASGI lifespan wrapper that runs the sweeper (and, given the services, the lifecycle worker)
-    while the server runs."""
+    """The ASGI lifespan app: runs the sweeper (and, given the services, the lifecycle worker and the
+    ``background`` jobs) while the server runs."""
 
-    def __init__(self, app: Any, meta: SQLiteMetadataStore, blobs: LocalBlobStore, settings: Settings,
+    def __init__(self, meta: SQLiteMetadataStore, blobs: LocalBlobStore, settings: Settings,
                  services: Services | None = None,
                  background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> None:
-        self.app = app
         self.background = background
         self.meta = meta
         self.blobs = blobs
@@ -164,7 +164,6 @@ class Lifespan:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "lifespan":
-            await self.app(scope, receive, send)
             return
         tasks: list[asyncio.Task[None]] = []
         while True:
@@ -208,23 +207,23 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     admin_app = AdminApp(iam, services.identities, Quotas(meta), operator.canonical_id, settings.region,
                          settings.max_skew_seconds)
     s3_app = S3App(services)
-    meter = RequestMeter(s3_app, [settings.domain or "", *settings.extra_domains])   # requests per bucket
+    meter = RequestMeter()   # requests per bucket, for the console
+    s3_app.on_request = meter.count
     peers = load_registry(settings.regions_file, settings.region).peers if settings.regions_file else []
     replication = start_replication(settings, meta, services)
     admin_app.replication_status = replication.status if replication else None
     query_app = build_query(settings, meta, services)
     console_app = build_console(services, s3_app, iam_app, iam, meta, [(p.name, p.endpoint) for p in peers],
                                 query_app)
-    routes: list[tuple[Predicate, ASGIApp]] = [(is_admin_request, admin_app), (is_iam_request, iam_app),
-                                               (is_query_request, query_app), (is_console_request, console_app)]
+    routes: list[Route] = [("admin", is_admin_request, admin_app), ("", is_iam_request, iam_app),
+                           ("query", is_query_request, query_app), ("console", is_console_request, console_app)]
     if replication is not None:
-        routes.append((is_replication_request, replication.app))
-    protocols = Dispatcher(routes, meter)
+        routes.append((REPLICATION_PREFIX.split("/")[1], is_replication_request, replication.app))
     sampler = UsageSampler(meta, meter, settings.usage_interval_seconds)
     background = [sampler.run_forever]
     if replication is not None:
         background.append(replication.shipper.run)
-    app = Lifespan(protocols, meta, blobs, settings, services, background)
+    app = Dispatcher(routes, s3_app, lifespan=Lifespan(meta, blobs, settings, services, background))
     if announce:
         endpoint = settings.endpoint
         print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)

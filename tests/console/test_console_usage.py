@@ -3,6 +3,7 @@ second), shown as chart data and a table, only for the buckets the user may list
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import time
@@ -20,7 +21,8 @@ DATA_RE = re.compile(r'<script type="application/json" id="usage-data">(.*?)</sc
 
 @pytest.fixture(scope="module")
 def sampled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuageServer]:
-    srv = NuageServer(tmp_path_factory.mktemp("console-usage") / "data", env={"NUAGE_USAGE_INTERVAL": "1"}).start()
+    srv = NuageServer(tmp_path_factory.mktemp("console-usage") / "data", env={"NUAGE_USAGE_INTERVAL": "1"},
+                      extra_args=["--domain", "s3.nuage.test"]).start()
     yield srv
     srv.stop()
 
@@ -58,6 +60,35 @@ def test_requests_and_storage_per_bucket_over_time(sampled: NuageServer) -> None
     page = console.get("/usage?range=1h")
     row = page.text.split('data-bucket="busy-bucket"', 1)[1].split("</tr>", 1)[0]
     assert 'data-label="Objects" data-value="7"' in row and 'data-value="7000"' in row
+
+
+def test_requests_count_for_the_bucket_they_address(sampled: NuageServer) -> None:
+    """Path style, RGW's tenant:bucket form and virtual-hosted style each count for the bucket they name,
+    signed or not (an anonymous request refused is still a request)."""
+    s3 = sampled.client()
+    for name in ("meter-path", "meter-tenant", "meter-vhost"):
+        s3.create_bucket(Bucket=name)
+    conn = http.client.HTTPConnection("127.0.0.1", sampled.port, timeout=10)
+    try:
+        for target, host in (("/meter-path/k", None), ("/meter-path", None), ("/tenant:meter-tenant/k", None),
+                             ("/k", "meter-vhost.s3.nuage.test"), ("/", "meter-vhost.s3.nuage.test")):
+            conn.request("GET", target, headers={"Host": host} if host else {})
+            response = conn.getresponse()
+            response.read()
+            assert response.status in (403, 404), (target, response.status)
+    finally:
+        conn.close()
+    console = ConsoleClient(sampled.endpoint)
+    console.sign_in(ACCESS_KEY, SECRET_KEY)
+    want = {"meter-path": 3, "meter-tenant": 2, "meter-vhost": 3}   # the create, then the GETs
+    deadline = time.monotonic() + 15
+    while True:
+        data = chart_data(console)
+        got = {name: sum(v or 0 for v in data["requests"][name]) for name in want}
+        if got == want or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert got == want
 
 
 def test_usage_follows_the_list_buckets_permission(sampled: NuageServer) -> None:

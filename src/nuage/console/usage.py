@@ -1,7 +1,7 @@
-"""Usage over time for the console's charts: S3 requests counted per bucket as they arrive (an ASGI
-wrapper in front of the S3 application: one dictionary increment per request), and a sampler that every
-``interval`` seconds stores, per bucket, the bytes and objects stored and the requests counted since the
-sample before (table ``usage_samples``, kept ``keep_seconds``)."""
+"""Usage over time for the console's charts: S3 requests counted per bucket as they arrive (the S3
+application tells the meter the bucket of each request: one dictionary increment), and a sampler that
+every ``interval`` seconds stores, per bucket, the bytes and objects stored and the requests counted
+since the sample before (table ``usage_samples``, kept ``keep_seconds``)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
-from urllib.parse import unquote
 
-from nuage.asgi import ASGIApp, scope_header
 from nuage.storage.meta.base import MetadataStore
 
 log = logging.getLogger("nuage.console.usage")
@@ -23,28 +19,15 @@ MAX_NAMES = 100_000        # distinct names counted per interval (requests for m
 
 
 class RequestMeter:
-    """Counts the HTTP requests that reach the S3 application, per bucket (path style or virtual host)."""
+    """Counts the requests that reach the S3 application, per bucket it addresses (``S3App.on_request``)."""
 
-    def __init__(self, app: ASGIApp, domains: Sequence[str] = ()) -> None:
-        self.app = app
-        self.suffixes = tuple("." + d for d in domains if d)
+    def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            bucket = self._bucket(scope)
-            if bucket and (bucket in self.counts or len(self.counts) < MAX_NAMES):
-                self.counts[bucket] += 1
-        await self.app(scope, receive, send)
-
-    def _bucket(self, scope: dict[str, Any]) -> str:
-        if self.suffixes:
-            host = scope_header(scope, b"host").rsplit(":", 1)[0]
-            for suffix in self.suffixes:
-                if host.endswith(suffix) and len(host) > len(suffix):
-                    return host[: -len(suffix)]
-        path = str(scope.get("path", ""))
-        return unquote(path[1:].partition("/")[0]).rpartition(":")[2] if len(path) > 1 else ""
+    def count(self, bucket: str) -> None:
+        counts = self.counts
+        if bucket in counts or len(counts) < MAX_NAMES:
+            counts[bucket] += 1
 
     def take(self) -> Counter[str]:
         """The counts since the last call (and start again from zero)."""

@@ -8,7 +8,7 @@ import itertools
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -133,6 +133,8 @@ class S3App:
         domain = services.settings.domain
         self.vhost_suffixes = tuple("." + d for d in (domain, *services.settings.extra_domains) if d)
         self.host_id = os.urandom(24).hex()
+        # told the bucket of each request that names one (the console's request meter)
+        self.on_request: Callable[[str], None] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -145,6 +147,8 @@ class S3App:
         req: Request | None = None
         try:
             req = self._parse(scope, receive, request_id)
+            if req.bucket is not None and self.on_request is not None:
+                self.on_request(req.bucket)
             response = await self._handle(req)
         except e.S3Error as exc:
             if exc.code == "AuthorizationHeaderMalformed":   # signed for the region of a bucket elsewhere?
