@@ -69,6 +69,12 @@ class _App:
             await send({"type": "http.response.body", "body": b""})
         elif path == "/bad-header":
             await answer(200, b"x", [(b"content-length", b"1"), (b"x-evil", b"a\r\nset-cookie: b")])
+        elif path == "/bad-value":
+            await answer(200, b"x", [(b"content-length", b"1"), (b"x-evil", b"a\x01b")])
+        elif path == "/bad-name":
+            await answer(200, b"x", [(b"content-length", b"1"), (b"set-cookie: b\r\nx-evil", b"a")])
+        elif path == "/upper":
+            await answer(200, b"x", [(b"Content-Length", b"1"), (b"X-Mixed-Case", b"v")])
         elif path == "/short":
             await answer(200, b"abc", [(b"content-length", b"10")])
         elif path == "/fail":
@@ -138,6 +144,7 @@ class _Reader:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buf = b""
+        self.last_head = b""
 
     def _more(self) -> None:
         chunk = self.sock.recv(65536)
@@ -156,6 +163,7 @@ class _Reader:
         while b"\r\n\r\n" not in self.buf:
             self._more()
         head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        self.last_head = head
         status, *lines = head.split(b"\r\n")
         headers = {k.lower(): v for k, _, v in (line.partition(b": ") for line in lines)}
         if headers.get(b"transfer-encoding") == b"chunked":
@@ -250,20 +258,29 @@ def test_chunked_response_without_length_and_no_body_for_204(srv: _Running) -> N
         assert r.response()[2] == b"GET /after?"
 
 
+def test_header_names_are_sent_lowercase(srv: _Running) -> None:
+    with srv.connect() as s:
+        r = _Reader(s)
+        for _ in range(2):
+            s.sendall(b"GET /upper HTTP/1.1\r\nHost: h\r\n\r\n")
+            assert r.response()[2] == b"x"
+            assert b"\r\nx-mixed-case: v" in r.last_head and b"\r\ncontent-length: 1" in r.last_head
+
+
 def test_a_large_body_arrives_whole(srv: _Running) -> None:
     with srv.connect() as s:
         s.sendall(b"GET /big HTTP/1.1\r\nHost: h\r\n\r\n")
         assert _read_response(s)[2] == bytes(range(256)) * 4096 * 2
 
 
-@pytest.mark.parametrize("path", ["/bad-header", "/short"])
+@pytest.mark.parametrize("path", ["/bad-header", "/bad-value", "/bad-name", "/short"])
 def test_a_response_the_app_got_wrong_closes_the_connection(srv: _Running, path: str) -> None:
     """A header value with CR LF (header injection) is never sent; a body shorter than its length ends
     the connection."""
     with srv.connect() as s:
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
         data = _recv_until_closed(s)
-    assert b"set-cookie" not in data
+    assert b"set-cookie" not in data and b"x-evil" not in data
     if path == "/short":
         assert data.endswith(b"\r\n\r\nabc")
 
