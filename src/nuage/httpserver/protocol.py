@@ -127,6 +127,8 @@ class HttpProtocol(asyncio.Protocol):
     def write(self, pieces: list[bytes]) -> None:
         """Send ``pieces`` (in order, after what was written before) at the end of this turn of the loop,
         or now when one is large."""
+        if self.transport.is_closing():
+            return   # closed or closing: nothing more goes out, as a closed transport drops it
         large = len(pieces[0]) > COALESCE_MAX if len(pieces) == 1 else sum(map(len, pieces)) > COALESCE_MAX
         pending = self.pending
         if pending is None:
