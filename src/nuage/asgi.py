@@ -24,19 +24,19 @@ Route = tuple[str, Predicate, ASGIApp]   # (first segment of the paths it may cl
 
 class Dispatcher:
     """Each HTTP request goes to the first app whose predicate accepts its scope, else to ``fallback``;
-    lifespan events go to ``lifespan`` (else to ``fallback``).
+    lifespan events go to ``lifespan``.
 
     A route names the first segment of the paths it may claim (``"admin"`` for ``/admin/...``, ``""``
     for ``/``), so a request whose path starts otherwise, as nearly every S3 request does (a bucket), is
     not put to any predicate."""
 
-    def __init__(self, routes: Sequence[Route], fallback: ASGIApp, lifespan: ASGIApp | None = None) -> None:
+    def __init__(self, routes: Sequence[Route], fallback: ASGIApp, lifespan: ASGIApp) -> None:
         table: dict[str, list[tuple[Predicate, ASGIApp]]] = {}
         for segment, accepts, app in routes:
             table.setdefault(segment, []).append((accepts, app))
         self.table = {segment: tuple(apps) for segment, apps in table.items()}
         self.fallback = fallback
-        self.lifespan = lifespan or fallback
+        self.lifespan = lifespan
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":

@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nuage.httpserver.protocol import HttpProtocol
 
-__all__ = ["CONTINUE", "STATUS_LINES", "Cycle", "plain_response"]
+__all__ = ["Cycle", "plain_response"]
 
 log = logging.getLogger("nuage.http")
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[object]]   # None, checked
 
-CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 def _status_line(status: int) -> bytes:
@@ -48,7 +48,7 @@ def _status_line(status: int) -> bytes:
     return f"HTTP/1.1 {status} {phrase}\r\n".encode("ascii")
 
 
-STATUS_LINES = {status: _status_line(status) for status in range(100, 600)}
+_STATUS_LINES = {status: _status_line(status) for status in range(100, 600)}
 
 # Response heads: header names are tokens (RFC 9110); names and values hold no control character but
 # tab (CR and LF only where lines end).
@@ -64,7 +64,7 @@ _NO_BODY_STATUSES = (204, 304)
 def plain_response(status: int, text: str, default_headers: Iterable[tuple[bytes, bytes]]) -> bytes:
     """A whole plain-text response that closes the connection (for requests no app sees)."""
     body = text.encode("utf-8")
-    parts = [STATUS_LINES[status]]
+    parts = [_STATUS_LINES[status]]
     for name, value in default_headers:
         parts += (name, b": ", value, b"\r\n")
     parts += (b"content-type: text/plain; charset=utf-8\r\ncontent-length: ", str(len(body)).encode(),
@@ -144,7 +144,7 @@ class Cycle:
         conn = self.conn
         if self.waiting_for_continue:
             self.waiting_for_continue = False
-            conn.write([CONTINUE])
+            conn.write([_CONTINUE])
         if not self.disconnected and not self.complete:
             conn.flow.resume_reading()
             if not self.body and self.more_body:
@@ -209,7 +209,7 @@ class Cycle:
             self.conn.response_complete(self)
 
     def _start(self, status: int, headers: Iterable[tuple[bytes, bytes]]) -> None:
-        lines = [STATUS_LINES[status][:-2]]
+        lines = [_STATUS_LINES[status][:-2]]
         for name, value in self.conn.server_state.default_headers:
             lines.append(name + b": " + value)
         length: int | None = None

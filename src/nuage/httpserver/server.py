@@ -6,6 +6,8 @@ from typing import Any
 
 import uvicorn
 
+from nuage.httpserver.protocol import HttpProtocol
+
 __all__ = ["GracefulServer"]
 
 
@@ -15,7 +17,6 @@ class GracefulServer(uvicorn.Server):
 
     async def shutdown(self, sockets: list[Any] | None = None) -> None:
         for conn in list(self.server_state.connections):
-            drop_if_idle = getattr(conn, "drop_if_idle", None)   # HttpProtocol's
-            if drop_if_idle is not None:
-                drop_if_idle()
+            if isinstance(conn, HttpProtocol):
+                conn.drop_if_idle()
         await super().shutdown(sockets)

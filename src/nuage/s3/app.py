@@ -137,10 +137,7 @@ class S3App:
         self.on_request: Callable[[str], None] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["type"] != "http":
+        if scope["type"] != "http":   # lifespan events are the server's Lifespan app's
             return
         request_id = _request_id()
         memo.begin_request()
@@ -298,12 +295,3 @@ class S3App:
             log.exception("error while streaming a response body")
             raise
         await send({"type": "http.response.body", "body": b""})
-
-    async def _lifespan(self, receive: Any, send: Any) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
