@@ -702,6 +702,50 @@ def test_host_must_be_signed() -> None:
     assert err.details["HeadersNotSigned"] == "host"
 
 
+@pytest.mark.parametrize(
+    ("extra", "names"),
+    [
+        ([("x-amz-acl", "public-read")], "x-amz-acl"),
+        ([("x-amz-copy-source", "/other/secret"), ("x-amz-meta-a", "b")], "x-amz-copy-source, x-amz-meta-a"),
+        ([("x-amz-security-token", "t")], "x-amz-security-token"),
+    ],
+)
+def test_unsigned_amz_headers_are_refused(extra: list[tuple[str, str]], names: str) -> None:
+    """The AWS example request, valid as signed, with x-amz-* headers added that its signature does not
+    cover: S3 answers AccessDenied and names them."""
+    err = expect_error(view("GET", "/test.txt", "", [*doc_get(), *extra]), "AccessDenied")
+    assert err.message == "There were headers present in the request which were not signed"
+    assert err.details["HeadersNotSigned"] == names
+
+
+def test_headers_other_than_amz_may_go_unsigned() -> None:
+    extra = [("user-agent", "x"), ("x-amzn-trace-id", "Root=1"), ("expect", "100-continue"),
+             ("amz-sdk-invocation-id", "i")]
+    assert authenticate(view("GET", "/test.txt", "", [*doc_get(), *extra]), lookup, region="us-east-1").access_key == AK
+
+
+class _ContentHashUnsigned(botocore.auth.S3SigV4Auth):
+    """A signer that leaves x-amz-content-sha256 out of SignedHeaders (S3 accepts that: the value is
+    signed anyway as the canonical request's payload hash)."""
+
+    def headers_to_sign(self, request: Any) -> Any:
+        headers = super().headers_to_sign(request)
+        del headers["x-amz-content-sha256"]
+        return headers
+
+
+@pytest.mark.usefixtures("frozen")
+def test_unsigned_content_sha256_is_accepted_and_still_bound() -> None:
+    req = AWSRequest(method="PUT", url=f"{ENDPOINT}/bucket/key", data=b"data", headers={"x-amz-acl": "private"})
+    _ContentHashUnsigned(Credentials(AK, SECRET), "s3", "us-east-1").add_auth(req)
+    assert "x-amz-content-sha256" not in req.headers["Authorization"].split("SignedHeaders=")[1].split(",")[0]
+    request_view, _ = to_view(req.prepare())
+    result = authenticate(request_view, lookup, region="us-east-1")
+    assert result.access_key == AK and result.payload_hash == hashlib.sha256(b"data").hexdigest()
+    swapped = [(n, "UNSIGNED-PAYLOAD" if n == "x-amz-content-sha256" else v) for n, v in request_view.headers]
+    expect_error(RequestView("PUT", request_view.raw_path, "", swapped, request_view.now), "SignatureDoesNotMatch")
+
+
 def test_http_status_table_covers_every_code() -> None:
     assert set(HTTP_STATUS) == {
         "AccessDenied",

@@ -126,6 +126,17 @@ def test_any_change_to_the_request_is_verified_afresh() -> None:
     assert error_code(as_head, keys) == "SignatureDoesNotMatch"
 
 
+def test_a_header_signed_get_in_the_memo_does_not_let_unsigned_headers_through() -> None:
+    keys = Keys()
+    req = header_signed(SIGNED_AT + timedelta(seconds=1))
+    assert auth(req, keys) == AK
+    assert auth(req, keys) == AK and len(VERIFIED) == 1
+    for extra in (("x-amz-acl", "public-read"), ("x-amz-request-payer", "requester")):
+        added = RequestView("GET", req.raw_path, req.raw_query, [*req.headers, extra], req.now)
+        assert error_code(added, keys) == "AccessDenied"
+    assert len(VERIFIED) == 1
+
+
 def test_failures_and_writes_are_not_kept() -> None:
     keys = Keys()
     bad = presigned()

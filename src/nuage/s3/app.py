@@ -204,12 +204,23 @@ class S3App:
             raise e.BadRequest("Your request headers are too large.")
         return req
 
-    def _address(self, raw_path: str, host: str) -> tuple[str | None, str | None]:
+    def _vhost_bucket(self, host: str) -> str | None:
+        """The bucket a virtual-hosted-style Host names (``bucket.<domain>``), else None. The one
+        place that tells the two styles apart, from the Host alone: addressing and SigV2 signing both
+        ask it, so a signature always covers the bucket the request acts on."""
+        if not self.vhost_suffixes:
+            return None
         hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host
         for suffix in self.vhost_suffixes:
             if hostname.endswith(suffix) and len(hostname) > len(suffix):
-                path_key = unquote(raw_path[1:]) if len(raw_path) > 1 else None
-                return hostname[: -len(suffix)], path_key or None
+                return hostname[: -len(suffix)]
+        return None
+
+    def _address(self, raw_path: str, host: str) -> tuple[str | None, str | None]:
+        bucket = self._vhost_bucket(host)
+        if bucket is not None:
+            path_key = unquote(raw_path[1:]) if len(raw_path) > 1 else None
+            return bucket, path_key or None
         return _path_address(raw_path)
 
     # -- dispatch ---------------------------------------------------------------------------------
@@ -219,7 +230,7 @@ class S3App:
         operation = route(req.method, target, req.query, req.headers)
         if operation == "PreflightRequest":  # CORS preflight (OPTIONS): no authentication, as on S3
             return await HANDLERS[operation](self.services, req)
-        vhost = None if req.raw_path.startswith("/" + (req.bucket or "\0")) else req.bucket
+        vhost = self._vhost_bucket(req.headers.get("host", ""))
         result = verify(req, svc.identities.secret, svc.settings.region, svc.settings.max_skew_seconds, vhost)
         if result.access_key is not None:
             cred = svc.identities.lookup(result.access_key)

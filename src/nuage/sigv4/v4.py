@@ -116,9 +116,19 @@ def _check_payload_hash(value: str) -> None:
     )
 
 
-def _require_host(signed: list[str]) -> None:
-    if "host" not in signed:
+def _require_signed(headers: dict[str, list[str]], signed: list[str], exempt: str | None) -> frozenset[str]:
+    """The signed header names; refuses a request whose Host, or any ``x-amz-*`` header it carries
+    (``exempt`` apart), is not among them: S3 acts on such headers (``x-amz-acl``,
+    ``x-amz-copy-source``, ...), so one added to a captured request would otherwise change what a
+    valid signature allows."""
+    signed_set = frozenset(signed)
+    if "host" not in signed_set:
         raise AuthError("AccessDenied", _UNSIGNED_HEADERS, details={"HeadersNotSigned": "host"})
+    unsigned = [name for name in headers
+                if name.startswith("x-amz-") and name not in signed_set and name != exempt]
+    if unsigned:
+        raise AuthError("AccessDenied", _UNSIGNED_HEADERS, details={"HeadersNotSigned": ", ".join(unsigned)})
+    return signed_set
 
 
 def _lookup(lookup_secret: SecretLookup, access_key: str) -> str:
@@ -275,7 +285,9 @@ def verify_v4_header(
         raise AuthError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
 
     signed = _signed_header_names(signed_line)
-    _require_host(signed)
+    # x-amz-content-sha256 may go unsigned, as on S3: its value is the last line of the canonical
+    # request whether it is listed or not, so changing it breaks the signature all the same.
+    _require_signed(headers, signed, "x-amz-content-sha256")
     secret = _lookup(lookup_secret, cred.access_key)
     key = signing_key(secret, cred.date, cred.region, cred.service)
     _verify(
@@ -380,11 +392,7 @@ def verify_v4_presigned(
 
     signed_line = query["X-Amz-SignedHeaders"]
     signed = _signed_header_names(signed_line)
-    _require_host(signed)
-    signed_set = set(signed)
-    unsigned = [name for name in headers if name.startswith("x-amz-") and name not in signed_set]
-    if unsigned:
-        raise AuthError("AccessDenied", _UNSIGNED_HEADERS, details={"HeadersNotSigned": ", ".join(unsigned)})
+    signed_set = _require_signed(headers, signed, None)
 
     payload_hash = UNSIGNED_PAYLOAD
     if "X-Amz-Content-Sha256" in query:
