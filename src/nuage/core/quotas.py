@@ -84,6 +84,16 @@ class Quotas:
             raise BucketNotFound()
         await self.meta.set_quota(BUCKET, bucket, max_bytes, max_objects)
 
+    async def account_quota(self, account_id: str) -> Quota:
+        return await self._quota(ACCOUNT, account_id)
+
+    async def account_bytes(self, canonical_id: str) -> int:
+        """Bytes of every version stored in the account's buckets."""
+        total = 0
+        for b in await self.meta.list_buckets(canonical_id):
+            total += (await self.meta.bucket_usage(b.name))[0]
+        return total
+
     async def bucket_quota(self, bucket: str) -> Quota:
         return await self._quota(BUCKET, bucket)
 

@@ -17,9 +17,7 @@ import asyncio
 import json
 import logging
 import time
-from datetime import UTC, date, datetime
-from datetime import time as dtime
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -30,6 +28,7 @@ from nuage.core.select.errors import SelectError
 from nuage.core.signed_calls import scope_region, verify_call
 from nuage.errors import AccessDenied
 from nuage.query.jobs import Output, QueryService
+from nuage.query.results import plain
 from nuage.sigv4 import AuthError
 from nuage.storage.meta.jobs import JobRecord
 
@@ -67,20 +66,6 @@ def job_dict(rec: JobRecord, progress: float | None = None) -> dict[str, Any]:
     if progress is not None:
         out["progress"] = progress
     return out
-
-
-def _plain(v: object) -> object:
-    if isinstance(v, Decimal):
-        return float(v)
-    if isinstance(v, datetime | date | dtime):
-        return v.isoformat()
-    if isinstance(v, bytes):
-        return v.decode("utf-8", "replace")
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
-    return v
 
 
 def _output(raw: object) -> Output:
@@ -186,7 +171,7 @@ class QueryApp:
             if fmt != "json":
                 raise ApiError(400, "InvalidArgument", "format is json or csv.")
             columns, rows = await svc.result(caller, parts[1], _int(query.get("max_rows"), DEFAULT_ROWS, MAX_ROWS))
-            return 200, {"columns": columns, "rows": [[_plain(v) for v in r] for r in rows]}
+            return 200, {"columns": columns, "rows": [[plain(v) for v in r] for r in rows]}
         if (len(parts) == 3 and parts[0] == "jobs" and parts[2] == "cancel" and method == "POST") or (
                 len(parts) == 2 and parts[0] == "jobs" and method == "DELETE"):
             return 200, job_dict(await svc.cancel(caller, parts[1]))

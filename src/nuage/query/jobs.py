@@ -4,9 +4,11 @@ Submitting checks everything before a job exists: one SELECT statement; every ``
 expanded, the caller allowed ``s3:ListBucket`` where it lists and ``s3:GetObject`` on every object it
 reads, ``s3:PutObject`` on the destination when the result is saved as an object; the bytes to scan
 within the limit. The job then runs in a worker thread on a DuckDB connection that may read exactly
-those files (external access off, configuration locked), under a memory limit and a time limit, and
-can be cancelled. Its result is a Parquet file in the data folder, read back as JSON or CSV, or is
-written as a new object (CSV or Parquet). Jobs are rows of ``query_jobs`` (migration 0006).
+those files (external access off, configuration locked), in a worker process of its own whose address
+space is limited (memory) and which is killed at the time limit or when the job is cancelled. Its result
+is a Parquet file in the data folder (at most ``max_result_bytes``, and within the account's quota, where
+it counts as stored bytes), read back as JSON or CSV, or is written as a new object (CSV or Parquet).
+Jobs are rows of ``query_jobs`` (migration 0006).
 """
 
 from __future__ import annotations
@@ -17,24 +19,26 @@ import json
 import logging
 import secrets
 import shutil
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from nuage.core.identities import Identity
 from nuage.core.ingest import Integrity
 from nuage.core.objects import ObjectAttrs, ObjectService
-from nuage.core.select.engine import connect, map_error, progress
+from nuage.core.quotas import Quotas
+from nuage.core.select import frames
+from nuage.core.select.engine import connect
 from nuage.core.select.errors import SelectError
+from nuage.core.select.process import POOL, Worker, error_of, json_of, memory_exceeded, timed_out
 from nuage.core.select.source import LocalObject, direct_path, local_object
 from nuage.core.select.translate import sql_string
+from nuage.core.select.work import Budget, JobWork, parse_size
 from nuage.errors import NuageError
 from nuage.query.refs import Reference, find_references, rewrite, single_select
+from nuage.query.results import read_rows
 from nuage.storage.meta.jobs import JobRecord, JobStore
 
 log = logging.getLogger("nuage.query")
@@ -45,6 +49,7 @@ AccessCheck = Callable[[Identity, str, str, str | None, Mapping[str, Sequence[st
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
 FINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
 MAX_OBJECTS = 100_000
+MAX_KEPT_JOBS = 100_000
 LIST_PAGE = 1000
 
 
@@ -56,19 +61,30 @@ class Limits:
     threads: int | None = None
     concurrent_jobs: int = 2
     result_days: float = 7.0          # results kept with their job are removed after this many days
+    max_result_bytes: int = 1024**3   # the Parquet result of one job
+    max_temp_bytes: int = 10 * 1024**3   # what one job may spill to disk
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Limits:
         """$NUAGE_QUERY_MAX_BYTES, $NUAGE_QUERY_MAX_SECONDS, $NUAGE_QUERY_MEMORY (DuckDB syntax: 2GB),
-        $NUAGE_QUERY_THREADS, $NUAGE_QUERY_CONCURRENCY, $NUAGE_QUERY_RESULT_DAYS; the defaults otherwise."""
+        $NUAGE_QUERY_THREADS, $NUAGE_QUERY_CONCURRENCY, $NUAGE_QUERY_RESULT_DAYS,
+        $NUAGE_QUERY_MAX_RESULT_BYTES, $NUAGE_QUERY_MAX_TEMP_BYTES; the defaults otherwise."""
         d = cls()
         threads = env.get("NUAGE_QUERY_THREADS")
-        return cls(max_bytes_scanned=int(env.get("NUAGE_QUERY_MAX_BYTES", d.max_bytes_scanned)),
-                   max_seconds=float(env.get("NUAGE_QUERY_MAX_SECONDS", d.max_seconds)),
-                   memory_limit=env.get("NUAGE_QUERY_MEMORY", d.memory_limit),
-                   threads=int(threads) if threads else None,
-                   concurrent_jobs=int(env.get("NUAGE_QUERY_CONCURRENCY", d.concurrent_jobs)),
-                   result_days=float(env.get("NUAGE_QUERY_RESULT_DAYS", d.result_days)))
+        limits = cls(max_bytes_scanned=int(env.get("NUAGE_QUERY_MAX_BYTES", d.max_bytes_scanned)),
+                     max_seconds=float(env.get("NUAGE_QUERY_MAX_SECONDS", d.max_seconds)),
+                     memory_limit=env.get("NUAGE_QUERY_MEMORY", d.memory_limit),
+                     threads=int(threads) if threads else None,
+                     concurrent_jobs=int(env.get("NUAGE_QUERY_CONCURRENCY", d.concurrent_jobs)),
+                     result_days=float(env.get("NUAGE_QUERY_RESULT_DAYS", d.result_days)),
+                     max_result_bytes=int(env.get("NUAGE_QUERY_MAX_RESULT_BYTES", d.max_result_bytes)),
+                     max_temp_bytes=int(env.get("NUAGE_QUERY_MAX_TEMP_BYTES", d.max_temp_bytes)))
+        parse_size(limits.memory_limit)      # a bad value stops the start, not every job
+        return limits
+
+    @property
+    def budget(self) -> Budget:
+        return Budget(parse_size(self.memory_limit), self.threads, self.max_temp_bytes)
 
 
 @dataclass(frozen=True)
@@ -88,7 +104,7 @@ class Output:
 
 @dataclass
 class _Running:
-    conn: duckdb.DuckDBPyConnection | None = None
+    worker: Worker | None = None
     cancelled: bool = False
     timed_out: bool = False
     progress: float = 0.0
@@ -143,18 +159,26 @@ class QueryService:
         if total > self.limits.max_bytes_scanned:
             raise SelectError("BytesScannedLimitExceeded", f"The query would scan {total} bytes, more than the "
                                                            f"limit of {self.limits.max_bytes_scanned}.")
+        max_result = self.limits.max_result_bytes
         if output.to_object:
             assert output.bucket is not None and output.key is not None
             if not await self.may(caller, "s3:PutObject", output.bucket, output.key, conditions):
                 raise SelectError("AccessDenied", f"Access denied: writing s3://{output.bucket}/{output.key}.",
                                   403)
+        else:
+            room = await self._quota_room(caller)
+            if room is not None and room <= 0:
+                raise SelectError("QuotaExceeded", "The account's storage quota is used up (stored objects and "
+                                                   "kept SQL results): the result could not be kept.", 403)
+            if room is not None:
+                max_result = min(max_result, room)
         rec = JobRecord(job_id=secrets.token_hex(8), account_id=caller.account_id, principal=caller.arn,
                         sql=sql, status=QUEUED, created=time.time(), output=output.as_json(),
                         bytes_scanned=total, objects=count)
         await asyncio.to_thread(self.store.put_job, rec)
         state = _Running()
         self._running[rec.job_id] = state
-        task = asyncio.create_task(self._run(rec, caller, text, refs, output, state))
+        task = asyncio.create_task(self._run(rec, caller, text, refs, output, state, max_result))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return rec
@@ -204,8 +228,29 @@ class QueryService:
         return total, len(seen)
 
     # -- run ----------------------------------------------------------------------------------------
+    async def _quota_room(self, caller: Identity) -> int | None:
+        """Bytes the account may still store (objects and kept results), None without a quota."""
+        quotas = Quotas(self.objects.meta)
+        quota = await quotas.account_quota(caller.account_id)
+        if quota.max_bytes is None:
+            return None
+        used = await quotas.account_bytes(caller.canonical_id) + await self.results_bytes(caller.account_id)
+        return quota.max_bytes - used
+
+    async def results_bytes(self, account_id: str) -> int:
+        """Bytes of the results kept for the account's jobs."""
+        recs = await asyncio.to_thread(self.store.list_jobs, account_id, MAX_KEPT_JOBS)
+
+        def size() -> int:
+            total = 0
+            for r in recs:
+                with contextlib.suppress(OSError):
+                    total += (self.results / f"{r.job_id}.parquet").stat().st_size
+            return total
+        return await asyncio.to_thread(size)
+
     async def _run(self, rec: JobRecord, caller: Identity, sql: str, refs: list[Reference], output: Output,
-                   state: _Running) -> None:
+                   state: _Running, max_result: int) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.limits.concurrent_jobs)
         work = self.scratch / rec.job_id
@@ -218,6 +263,7 @@ class QueryService:
                 await asyncio.to_thread(self.store.put_job, rec)
                 work.mkdir(mode=0o700, parents=True, exist_ok=True)
                 files: dict[tuple[str, str], str] = {}
+                names: dict[str, str] = {}
                 for ref in refs:
                     for key in ref.keys:
                         if (ref.bucket, key) in files:
@@ -226,18 +272,16 @@ class QueryService:
                         direct = direct_path(self.objects, obj)
                         if direct is not None:
                             files[(ref.bucket, key)] = str(direct)
-                            continue
-                        local = await local_object(self.objects, obj, None, work)
-                        locals_.append(local)
-                        files[(ref.bucket, key)] = str(local.path)
+                        else:
+                            local = await local_object(self.objects, obj, None, work)
+                            locals_.append(local)
+                            files[(ref.bucket, key)] = str(local.path)
+                        names[files[(ref.bucket, key)]] = f"s3://{ref.bucket}/{key}"
                 result = self.results / f"{rec.job_id}.parquet"
-                query = rewrite(sql, refs, files)
-                watcher = asyncio.create_task(self._watch(state))
-                try:
-                    rows, columns = await asyncio.to_thread(self._execute, query, list(files.values()), result,
-                                                            state)
-                finally:
-                    watcher.cancel()
+                (work / "tmp").mkdir(mode=0o700, exist_ok=True)
+                job = JobWork(rewrite(sql, refs, files), list(files.values()), str(result), str(work / "tmp"),
+                              self.limits.budget, max_result, names, [str(self.root.parent)])
+                rows, columns = await self._execute(job, state)
                 rec.rows, rec.columns = rows, json.dumps(columns)
                 if output.to_object:
                     await self._save(caller, rec, result, output, work)
@@ -246,9 +290,6 @@ class QueryService:
         except SelectError as exc:
             rec.status = CANCELLED if state.cancelled else FAILED
             rec.error_code, rec.error_message = exc.code, exc.message
-            if state.timed_out:
-                rec.error_code, rec.error_message = "QueryTimeout", (
-                    f"The query ran longer than {self.limits.max_seconds:g} seconds.")
             (self.results / f"{rec.job_id}.parquet").unlink(missing_ok=True)
         except NuageError as exc:      # saving the result: QuotaExceeded, a bucket gone, a locked key...
             rec.status, rec.error_code, rec.error_message = FAILED, type(exc).__name__, exc.message
@@ -264,40 +305,37 @@ class QueryService:
             state.done.set()
             self._running.pop(rec.job_id, None)
 
-    def _execute(self, query: str, files: list[str], result: Path, state: _Running) -> tuple[int, list[str]]:
-        conn = connect(memory_limit=self.limits.memory_limit, threads=self.limits.threads,
-                       allowed_paths=[*files, str(result)])
-        state.conn = conn
-        timer = threading.Timer(self.limits.max_seconds, self._timeout, (state,))
-        timer.start()
+    async def _execute(self, job: JobWork, state: _Running) -> tuple[int, list[str]]:
+        """Run the job in a worker process: (rows, columns) of its result file."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.limits.max_seconds
+        worker = await POOL.take()
+        state.worker = worker
         try:
             if state.cancelled:
                 raise SelectError("QueryCancelled", "The query was cancelled.")
-            written = conn.execute(f"COPY ({query}) TO {sql_string(str(result))} "
-                                   "(FORMAT PARQUET, USE_TMP_FILE false)").fetchone()
-            columns = [str(r[0]) for r in conn.execute(
-                f"DESCRIBE SELECT * FROM read_parquet({sql_string(str(result))})").fetchall()]
-            return int(written[0]) if written else 0, columns
-        except duckdb.Error as exc:
-            raise map_error(exc) from exc
+            await worker.start(job)
+            while True:
+                try:
+                    frame = await asyncio.wait_for(worker.recv(), max(0.0, deadline - loop.time()))
+                except TimeoutError:
+                    state.timed_out = True
+                    raise timed_out(self.limits.max_seconds) from None
+                if frame is None:
+                    if state.cancelled:
+                        raise SelectError("QueryCancelled", "The query was cancelled.")
+                    raise memory_exceeded(job.budget)
+                kind, payload = frame
+                if kind == frames.PROGRESS:
+                    state.progress = max(state.progress, min(100.0, float(json_of(payload)["progress"])))
+                elif kind == frames.ERROR:
+                    raise error_of(payload)
+                elif kind == frames.DONE:
+                    done = json_of(payload)
+                    return int(done["rows"]), [str(c) for c in done["columns"]]
         finally:
-            timer.cancel()
-            state.conn = None
-            conn.close()
-
-    @staticmethod
-    def _timeout(state: _Running) -> None:
-        state.timed_out = True
-        conn = state.conn
-        if conn is not None:
-            conn.interrupt()
-
-    async def _watch(self, state: _Running) -> None:
-        while True:
-            await asyncio.sleep(0.25)
-            done = progress(state.conn)
-            if done is not None:
-                state.progress = max(state.progress, done)
+            state.worker = None
+            await worker.close()
 
     async def _save(self, caller: Identity, rec: JobRecord, result: Path, output: Output, work: Path) -> None:
         assert output.bucket is not None and output.key is not None
@@ -337,16 +375,15 @@ class QueryService:
         if rec.status in FINAL or state is None:
             return rec
         state.cancelled = True
-        conn = state.conn
-        if conn is not None:
-            conn.interrupt()
+        if state.worker is not None:
+            state.worker.kill()
         await self.wait(job_id, 30.0)
         return await self.job(caller, job_id)
 
     async def result(self, caller: Identity, job_id: str, max_rows: int) -> tuple[list[str], list[list[Any]]]:
         rec = await self.job(caller, job_id)
         path = self._result_path(rec)
-        return await asyncio.to_thread(_read_rows, path, max_rows)
+        return await asyncio.to_thread(read_rows, path, max_rows)
 
     async def result_csv(self, caller: Identity, job_id: str) -> Path:
         rec = await self.job(caller, job_id)
@@ -376,16 +413,6 @@ def _parquet_to_csv(src: Path, dst: Path) -> None:
     try:
         conn.execute(f"COPY (SELECT * FROM read_parquet({sql_string(str(src))})) TO {sql_string(str(dst))} "
                      "(FORMAT CSV, HEADER true)")
-    finally:
-        conn.close()
-
-
-def _read_rows(path: Path, max_rows: int) -> tuple[list[str], list[list[Any]]]:
-    conn = connect(memory_limit="512MB")
-    try:
-        cur = conn.execute(f"SELECT * FROM read_parquet({sql_string(str(path))}) LIMIT {int(max_rows)}")
-        columns = [d[0] for d in cur.description or []]
-        return columns, [list(r) for r in cur.fetchall()]
     finally:
         conn.close()
 

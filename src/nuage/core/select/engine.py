@@ -9,13 +9,18 @@ from nuage.core.select.errors import SelectError
 
 
 def connect(*, memory_limit: str = "1GB", threads: int | None = None,
-            allowed_paths: list[str] | None = None) -> duckdb.DuckDBPyConnection:
+            allowed_paths: list[str] | None = None, temp_directory: str = "",
+            max_temp_bytes: int = 0) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory database. With ``allowed_paths`` the connection may read those files and no
-    other (external access off, configuration locked): user SQL can then name nothing else."""
+    other (external access off, configuration locked): user SQL can then name nothing else. It spills
+    to ``temp_directory`` up to ``max_temp_bytes`` (never, by default: DuckDB's own default is a
+    folder in the working directory and most of the disk)."""
     config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "memory_limit": memory_limit,
+        "temp_directory": temp_directory if max_temp_bytes > 0 else "",
+        "max_temp_directory_size": f"{max(max_temp_bytes, 0)}B",
     }
     if threads is not None:
         config["threads"] = threads

@@ -1,0 +1,120 @@
+"""SQL worker processes, from the server's side: a few are started ahead of need so that a small S3
+Select does not wait for a process to start; each serves one request and exits. A worker that runs
+out of time or is cancelled is killed; one that dies on its own went over its address space."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import pickle
+import sys
+from typing import Any
+
+from nuage.core.select import frames
+from nuage.core.select.errors import SelectError
+from nuage.core.select.work import Budget, JobWork, SelectWork
+
+log = logging.getLogger("nuage.select")
+
+SPARE_WORKERS = 2
+
+
+class Worker:
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.returncode is None
+
+    async def start(self, work: JobWork | SelectWork) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(frames.encode(frames.REQUEST, pickle.dumps(work)))
+        await self.proc.stdin.drain()
+        self.proc.stdin.close()
+
+    async def recv(self) -> tuple[bytes, bytes] | None:
+        """The next frame from the worker; None when it has ended (done, killed or dead)."""
+        assert self.proc.stdout is not None
+        try:
+            head = await self.proc.stdout.readexactly(frames.HEADER.size)
+            kind, length = frames.HEADER.unpack(head)
+            return kind, await self.proc.stdout.readexactly(length)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return None
+
+    def kill(self) -> None:
+        if self.alive:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+
+    async def close(self) -> None:
+        """Kill the worker if it still runs and collect its exit."""
+        self.kill()
+        await self.proc.wait()
+        if self.proc.stderr is not None:
+            with contextlib.suppress(Exception):
+                text = (await asyncio.wait_for(self.proc.stderr.read(4096), 1.0)).decode(errors="replace").strip()
+                if text:
+                    log.info("SQL worker %s said: %s", self.proc.pid, text.splitlines()[-1])
+
+
+async def _spawn() -> Worker:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nuage.core.select.worker",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    return Worker(proc)
+
+
+class WorkerPool:
+    """Workers started ahead of need, in the running event loop."""
+
+    def __init__(self, spare: int = SPARE_WORKERS) -> None:
+        self.spare = spare
+        self._idle: list[Worker] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._filling: asyncio.Task[None] | None = None
+
+    async def take(self) -> Worker:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:        # processes belong to the loop that started them
+            self._idle, self._loop = [], loop
+        worker: Worker | None = None
+        while self._idle and worker is None:
+            candidate = self._idle.pop()
+            if candidate.alive:
+                worker = candidate
+        if worker is None:
+            worker = await _spawn()
+        if self._filling is None or self._filling.done():
+            self._filling = loop.create_task(self._fill())
+        return worker
+
+    async def _fill(self) -> None:
+        try:
+            while len(self._idle) < self.spare:
+                self._idle.append(await _spawn())
+        except OSError:
+            log.exception("could not start a SQL worker process")
+
+
+POOL = WorkerPool()
+
+
+def error_of(payload: bytes) -> SelectError:
+    value = json.loads(payload)
+    return SelectError(str(value["code"]), str(value["message"]), int(value.get("status", 400)))
+
+
+def memory_exceeded(budget: Budget) -> SelectError:
+    return SelectError("OverMaxMemory", f"The query was stopped: memory limit of {budget.memory_mib} MiB exceeded.")
+
+
+def timed_out(seconds: float) -> SelectError:
+    return SelectError("QueryTimeout", f"The query was stopped: time limit of {seconds:g} s exceeded.")
+
+
+def json_of(payload: bytes) -> Any:
+    return json.loads(payload)

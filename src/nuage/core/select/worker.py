@@ -1,0 +1,183 @@
+"""A SQL worker process (``python -m nuage.core.select.worker``): runs one SQL job or one S3 Select
+under hard limits, then exits.
+
+The server starts workers ahead of need; one waits on its stdin for a single request frame. It then
+limits its own address space (DuckDB's memory limit plus a margin for the interpreter, the library and
+thread stacks), so no function DuckDB runs can take more memory than that: an allocation beyond it
+fails, and at worst the process dies, never the server. The server kills a worker that runs past its
+time limit or is cancelled. Messages go back as frames on stdout (see ``frames``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import pickle
+import resource
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+
+from nuage.core.select import frames
+from nuage.core.select.engine import connect, map_error, progress
+from nuage.core.select.errors import SelectError
+from nuage.core.select.runner import SelectRun
+from nuage.core.select.translate import sql_string
+from nuage.core.select.work import MIB, Budget, JobWork, SelectWork, scrub
+
+#: address space beyond DuckDB's memory limit: the interpreter, DuckDB's code, thread stacks, allocator slack
+MARGIN_BYTES = 384 * MIB
+MARGIN_PER_THREAD = 80 * MIB
+TICK_SECONDS = 0.25
+
+
+class Out:
+    """Frames to the server; two threads write (the query and its progress reports)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.lock = threading.Lock()
+
+    def send(self, kind: bytes, payload: bytes) -> None:
+        with self.lock:
+            self.stream.write(frames.encode(kind, payload))
+            self.stream.flush()
+
+    def send_json(self, kind: bytes, value: Any) -> None:
+        self.send(kind, json.dumps(value).encode())
+
+    def error(self, code: str, message: str, status: int = 400) -> None:
+        self.send_json(frames.ERROR, {"code": code, "message": message, "status": status})
+
+
+def memory_exceeded(budget: Budget) -> SelectError:
+    return SelectError("OverMaxMemory", f"The query was stopped: memory limit of {budget.memory_mib} MiB exceeded.")
+
+
+def limit_address_space(budget: Budget) -> None:
+    threads = budget.threads or os.cpu_count() or 1
+    limit = budget.memory_bytes + MARGIN_BYTES + MARGIN_PER_THREAD * threads
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when the server goes (PR_SET_PDEATHSIG); elsewhere the closed
+    pipes end it at its next read or write."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
+
+def run_job(work: JobWork, out: Out) -> None:
+    budget = work.budget
+    conn = connect(memory_limit=f"{budget.memory_mib}MiB", threads=budget.threads,
+                   allowed_paths=[*work.files, work.result], temp_directory=work.temp_dir,
+                   max_temp_bytes=budget.temp_bytes)
+    result = Path(work.result)
+    too_big = threading.Event()
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(TICK_SECONDS):
+            with contextlib.suppress(OSError):
+                if result.stat().st_size > work.max_result_bytes:
+                    too_big.set()
+                    conn.interrupt()
+                    return
+            done = progress(conn)
+            if done is not None:
+                out.send_json(frames.PROGRESS, {"progress": done})
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        # the query on lines of its own: a trailing -- comment ends with its line
+        written = conn.execute(f"COPY (\n{work.query}\n) TO {sql_string(work.result)} "
+                               "(FORMAT PARQUET, USE_TMP_FILE false)").fetchone()
+        finished.set()
+        size = result.stat().st_size
+        if too_big.is_set() or size > work.max_result_bytes:
+            raise _result_too_large(work)
+        columns = [str(r[0]) for r in conn.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({sql_string(work.result)})").fetchall()]
+        out.send_json(frames.DONE, {"rows": int(written[0]) if written else 0, "columns": columns, "bytes": size})
+    except duckdb.Error as exc:
+        if too_big.is_set():
+            raise _result_too_large(work) from exc
+        err = map_error(exc)
+        if err.code == "OverMaxMemory":
+            raise memory_exceeded(budget) from exc
+        raise SelectError(err.code, scrub(err.message, work.names, work.hidden), err.status) from exc
+    finally:
+        finished.set()
+
+
+def _result_too_large(work: JobWork) -> SelectError:
+    return SelectError("ResultTooLarge", f"The result is larger than the limit of {work.max_result_bytes} bytes.")
+
+
+def run_select(work: SelectWork, out: Out) -> None:
+    run = SelectRun(work.spec, Path(work.path), work.size, Path(work.scratch),
+                    memory_limit=f"{work.budget.memory_mib}MiB", threads=work.budget.threads)
+    names = {work.path: work.name}
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(TICK_SECONDS):
+            out.send_json(frames.PROGRESS, {"scanned": run.scanned_so_far(), "returned": run.stats.bytes_returned})
+
+    try:
+        run.prepare()
+        out.send_json(frames.READY, {"names": run.names})
+        if work.spec.progress:
+            threading.Thread(target=watch, daemon=True).start()
+        for data in run.batches():
+            out.send(frames.DATA, data)
+        finished.set()
+        s = run.stats
+        out.send_json(frames.DONE, {"bytes_scanned": s.bytes_scanned, "bytes_processed": s.bytes_processed,
+                                    "bytes_returned": s.bytes_returned, "records": s.records})
+    except SelectError as exc:
+        if exc.code == "OverMaxMemory":
+            raise memory_exceeded(work.budget) from exc
+        raise SelectError(exc.code, scrub(exc.message, names, work.hidden), exc.status) from exc
+    finally:
+        finished.set()
+        run.close()
+
+
+def main() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # the server decides when a worker stops
+    die_with_parent()
+    out = Out(sys.stdout.buffer)
+    frame = frames.read_frame(sys.stdin.buffer)
+    if frame is None or frame[0] != frames.REQUEST:
+        return 0                                       # the server stopped before giving work
+    work = pickle.loads(frame[1])
+    budget: Budget = work.budget
+    try:
+        limit_address_space(budget)
+        if isinstance(work, JobWork):
+            run_job(work, out)
+        elif isinstance(work, SelectWork):
+            run_select(work, out)
+        else:
+            out.error("InternalError", "Unknown work.", 500)
+    except SelectError as exc:
+        out.error(exc.code, exc.message, exc.status)
+    except MemoryError:
+        err = memory_exceeded(budget)
+        out.error(err.code, err.message)
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
