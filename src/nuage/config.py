@@ -32,6 +32,13 @@ class Settings:
     console_session_seconds: float = 8 * 3600.0     # how long a console sign-in lasts
     regions_file: Path | None = None     # the region registry (JSON); None: a region alone, no replication
     usage_interval_seconds: float = 300.0            # how often usage per bucket is sampled (console charts)
+    # HTTP limits (nuage.httpserver.limits says what each refusal answers)
+    http_max_request_line: int = 16 * 1024           # bytes of a request's URL (414 beyond)
+    http_max_header_size: int = 16 * 1024            # bytes of one header, name and value (431 beyond)
+    http_max_headers_size: int = 64 * 1024           # bytes of all headers of a request (431 beyond)
+    http_header_timeout_seconds: float = 30.0        # from a request's first byte to its last header (408)
+    http_max_connections: int = 4096                 # open connections; beyond, new ones get 503 SlowDown
+    http_max_connections_per_client: int = 256       # open connections per client address (0: no cap)
 
     @property
     def scheme(self) -> str:
@@ -69,8 +76,16 @@ def settings_from_env(**overrides: object) -> Settings:
                       ("NUAGE_LIFECYCLE_INTERVAL", "lifecycle_interval_seconds"),
                       ("NUAGE_LIFECYCLE_DAY_SECONDS", "lifecycle_day_seconds"),
                       ("NUAGE_CONSOLE_SESSION_SECONDS", "console_session_seconds"),
-                      ("NUAGE_USAGE_INTERVAL", "usage_interval_seconds")):
+                      ("NUAGE_USAGE_INTERVAL", "usage_interval_seconds"),
+                      ("NUAGE_HTTP_HEADER_TIMEOUT", "http_header_timeout_seconds")):
         if var in os.environ:
             env[name] = float(os.environ[var])
+    for var, name in (("NUAGE_HTTP_MAX_REQUEST_LINE", "http_max_request_line"),
+                      ("NUAGE_HTTP_MAX_HEADER_SIZE", "http_max_header_size"),
+                      ("NUAGE_HTTP_MAX_HEADERS_SIZE", "http_max_headers_size"),
+                      ("NUAGE_HTTP_MAX_CONNECTIONS", "http_max_connections"),
+                      ("NUAGE_HTTP_MAX_CONNECTIONS_PER_CLIENT", "http_max_connections_per_client")):
+        if var in os.environ:
+            env[name] = int(os.environ[var])
     env.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**env)  # type: ignore[arg-type]

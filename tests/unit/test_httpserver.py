@@ -5,6 +5,7 @@ reach the app whole."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import http.client
 import os
@@ -18,7 +19,7 @@ import pytest
 import uvicorn
 import uvloop
 
-from nuage.httpserver import GracefulServer, HttpProtocol
+from nuage.httpserver import GracefulServer, HttpLimits, HttpProtocol
 
 
 class _App:
@@ -101,10 +102,11 @@ class _Running:
         self.thread.join(15)
 
 
-def _start(keep_alive: float = 5.0) -> _Running:
+def _start(keep_alive: float = 5.0, limits: HttpLimits | None = None) -> _Running:
     app = _App()
     sock = socket.create_server(("127.0.0.1", 0))
-    config = uvicorn.Config(app, http=HttpProtocol, lifespan="off", log_level="critical",
+    protocol = HttpProtocol.configured(limits or HttpLimits())
+    config = uvicorn.Config(app, http=protocol, lifespan="off", log_level="critical",
                             timeout_keep_alive=keep_alive, timeout_graceful_shutdown=5)   # type: ignore[arg-type]
     server = GracefulServer(config)
 
@@ -353,4 +355,171 @@ def test_shutdown_drops_idle_connections_and_finishes_a_running_response() -> No
         idle.close()
         busy.close()
         running.app.release.set()
+        running.stop()
+
+
+# -- limits --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limited() -> Iterator[_Running]:
+    running = _start(limits=HttpLimits(max_request_line=1024, max_header_size=512, max_headers_size=4096,
+                                       max_headers=20, header_timeout=0.6, max_connections=20,
+                                       max_connections_per_client=4))
+    yield running
+    running.stop()
+
+
+def _refused(sock: socket.socket, request: bytes) -> bytes:
+    """What the server answers ``request`` with, up to its close (the client's writes may fail once the
+    server stopped reading)."""
+    with contextlib.suppress(OSError):
+        sock.sendall(request)
+    out = b""
+    try:
+        while chunk := sock.recv(65536):
+            out += chunk
+    except ConnectionResetError:
+        pass
+    return out
+
+
+def test_an_oversized_request_line_gets_414_and_close(limited: _Running) -> None:
+    with limited.connect() as s:
+        assert _refused(s, b"GET /" + b"a" * 1100 + b" HTTP/1.1\r\nHost: h\r\n\r\n").startswith(
+            b"HTTP/1.1 414 ")
+    with limited.connect() as s:   # one just under the limit is served
+        s.sendall(b"GET /" + b"a" * 1000 + b" HTTP/1.1\r\nHost: h\r\n\r\n")
+        assert _read_response(s)[0] == b"HTTP/1.1 200 OK"
+    assert len(limited.app.seen) == 1
+
+
+@pytest.mark.parametrize("headers", [
+    b"X-Big: " + b"v" * 600 + b"\r\n",                                         # one header too large
+    b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 300) for i in range(15)),          # all of them too large
+    b"".join(b"X-H%d: v\r\n" % i for i in range(25)),                          # too many
+])
+def test_oversized_headers_get_431_and_close(limited: _Running, headers: bytes) -> None:
+    with limited.connect() as s:
+        data = _refused(s, b"GET / HTTP/1.1\r\nHost: h\r\n" + headers + b"\r\n")
+    assert data.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    assert b"\r\nconnection: close\r\n" in data
+    assert limited.app.seen == []
+
+
+def test_a_64_mib_header_is_refused_before_the_server_holds_it() -> None:
+    """The server stops reading once a head passes its limit (httptools would gather a header's value
+    whole before handing it over): the client cannot send 64 MiB, and the answer is 431."""
+    running = _start(limits=HttpLimits(max_header_size=8192, max_headers_size=16384, max_request_line=4096))
+    answer = b""
+    sent = 0
+    try:
+        with running.connect() as s:
+            s.settimeout(10)
+
+            def read() -> None:
+                nonlocal answer
+                try:
+                    while chunk := s.recv(65536):
+                        answer += chunk
+                except OSError:
+                    pass
+
+            reader = threading.Thread(target=read)
+            reader.start()
+            piece = b"a" * 65536
+            with contextlib.suppress(OSError):
+                s.sendall(b"GET / HTTP/1.1\r\nHost: h\r\nX-Big: ")
+                while sent < 64 * 1024 * 1024:
+                    s.sendall(piece)
+                    sent += len(piece)
+            reader.join(10)
+    finally:
+        running.stop()
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    # what the server read (its limit plus a read or two and the little it drops after refusing) and what
+    # the two sockets' buffers took
+    assert sent < 24 * 1024 * 1024, sent
+    assert running.app.seen == []
+
+
+def test_a_head_split_across_reads_with_a_large_body_after_it_is_served(limited: _Running) -> None:
+    body = os.urandom(300_000)
+    with limited.connect() as s:
+        s.sendall(b"PUT /echo HTTP/1.1\r\nHo")
+        time.sleep(0.1)
+        s.sendall(b"st: h\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        assert _read_response(s)[2] == hashlib.md5(body).hexdigest().encode() + b" 300000 bytes"
+
+
+def test_a_slow_head_gets_408_after_the_header_timeout(limited: _Running) -> None:
+    with limited.connect() as s:
+        s.sendall(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")   # a first request, at once: served
+        assert _read_response(s)[2] == b"GET /x?"
+        started = time.monotonic()
+        s.sendall(b"GET /y HTTP/1.1\r\n")
+        data = b""
+        try:
+            for i in range(40):                              # a header every 0.1 s: never complete
+                s.sendall(b"X-Drip-%d: v\r\n" % i)
+                time.sleep(0.1)
+        except OSError:
+            pass
+        while chunk := s.recv(65536):
+            data += chunk
+        elapsed = time.monotonic() - started
+    assert data.startswith(b"HTTP/1.1 408 Request Timeout\r\n") and b"\r\nconnection: close\r\n" in data
+    assert 0.5 < elapsed < 3, elapsed
+    assert [scope["path"] for scope in limited.app.seen] == ["/x"]
+
+
+def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout(limited: _Running) -> None:
+    with limited.connect() as s:
+        started = time.monotonic()
+        assert s.recv(65536) == b""
+        assert 0.5 < time.monotonic() - started < 3
+
+
+def test_connections_per_client_are_capped(limited: _Running) -> None:
+    """Past the cap a new connection is answered 503 SlowDown (SDKs back off and retry) and closed; the
+    ones open are untouched, and a slot is free again once one of them closes."""
+    open_ones = [limited.connect() for _ in range(4)]
+    try:
+        for s in open_ones:
+            s.sendall(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+            assert _read_response(s)[2] == b"GET /x?"
+        with limited.connect() as extra:
+            data = _refused(extra, b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+        assert data.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+        assert b"\r\nconnection: close\r\n" in data and b"<Code>SlowDown</Code>" in data
+        open_ones[0].sendall(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")   # still served
+        assert _read_response(open_ones[0])[2] == b"GET /x?"
+        open_ones.pop(0).close()
+        deadline = time.monotonic() + 5
+        while True:   # the server sees the close a moment later
+            with limited.connect() as again:
+                again.sendall(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+                status = _read_response(again)[0]
+            if status == b"HTTP/1.1 200 OK" or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert status == b"HTTP/1.1 200 OK"
+    finally:
+        for s in open_ones:
+            s.close()
+
+
+def test_open_connections_are_capped() -> None:
+    running = _start(limits=HttpLimits(max_connections=3, max_connections_per_client=0))
+    open_ones = [running.connect() for _ in range(3)]
+    try:
+        for s in open_ones:
+            s.sendall(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+            assert _read_response(s)[2] == b"GET /x?"
+        with running.connect() as extra:
+            data = _refused(extra, b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+        assert data.startswith(b"HTTP/1.1 503 Service Unavailable\r\n") and b"<Code>SlowDown</Code>" in data
+    finally:
+        for s in open_ones:
+            s.close()
         running.stop()

@@ -2,7 +2,8 @@
 connection protocol of our own on httptools (protocol.py, cycle.py), leaner than uvicorn's on small
 requests."""
 
+from nuage.httpserver.limits import HttpLimits
 from nuage.httpserver.protocol import HttpProtocol
 from nuage.httpserver.server import GracefulServer
 
-__all__ = ["GracefulServer", "HttpProtocol"]
+__all__ = ["GracefulServer", "HttpLimits", "HttpProtocol"]

@@ -61,13 +61,14 @@ _FRAMING = frozenset((b"content-length", b"transfer-encoding", b"connection"))
 _NO_BODY_STATUSES = (204, 304)
 
 
-def plain_response(status: int, text: str, default_headers: Iterable[tuple[bytes, bytes]]) -> bytes:
-    """A whole plain-text response that closes the connection (for requests no app sees)."""
-    body = text.encode("utf-8")
+def plain_response(status: int, text: str | bytes, default_headers: Iterable[tuple[bytes, bytes]],
+                   content_type: bytes = b"text/plain; charset=utf-8") -> bytes:
+    """A whole response that closes the connection (for requests no app sees): plain text by default."""
+    body = text.encode("utf-8") if isinstance(text, str) else text
     parts = [_STATUS_LINES[status]]
     for name, value in default_headers:
         parts += (name, b": ", value, b"\r\n")
-    parts += (b"content-type: text/plain; charset=utf-8\r\ncontent-length: ", str(len(body)).encode(),
+    parts += (b"content-type: ", content_type, b"\r\ncontent-length: ", str(len(body)).encode(),
               b"\r\nconnection: close\r\n\r\n", body)
     return b"".join(parts)
 

@@ -13,6 +13,12 @@ in smaller batches (4 KiB GETs/s: 8,834-8,981 written at once, 8,874-10,042 at t
 7,784-8,928 with uvicorn's protocol, alternating runs). Larger pieces (over 64 KiB) go at once, after
 what is pending: waiting slows big bodies.
 
+Limits (:class:`~nuage.httpserver.limits.HttpLimits`) are kept with counters as httptools hands the
+request over: the URL's length at each piece of it, the size of the headers at each header, the bytes
+received while a head is incomplete (httptools gathers a header's value before it hands it over: past
+the limit the rest is not fed to it at all). The head's clock is a timer armed only when a head does not
+arrive whole in one read (and once when the connection opens, for clients that send nothing).
+
 The keep-alive clock is armed once per idle
 stretch, not once per response: uvicorn scheduled a timer at every response and cancelled it at the next
 request; here a response notes the time, and one timer per connection, when it fires, closes the
@@ -34,6 +40,7 @@ from uvicorn.protocols.utils import get_local_addr, get_remote_addr, is_ssl
 from uvicorn.server import ServerState
 
 from nuage.httpserver.cycle import ASGIApp, Cycle, plain_response
+from nuage.httpserver.limits import HttpLimits
 
 __all__ = ["HttpProtocol"]
 
@@ -42,11 +49,37 @@ log = logging.getLogger("nuage.http")
 COALESCE_MAX = 64 * 1024   # a larger piece is sent at once
 _ASGI = {"version": "3.0", "spec_version": "2.3"}
 _METHODS = {m.encode(): m for m in ("GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH")}
+# After a refusal: what is still read (and dropped) so that the client reads the answer instead of a reset
+LINGER_BYTES = 1024 * 1024
+LINGER_SECONDS = 2.0
+# The S3 error that SDKs take for "too busy, back off and retry"
+_SLOW_DOWN = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
+              b"<Message>Please reduce your request rate.</Message></Error>")
+
+
+class _Refusal(Exception):
+    """Raised in a parser callback: the request is answered ``status`` and the connection closed."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
 
 
 class HttpProtocol(asyncio.Protocol):
     """An ``asyncio.Protocol`` for uvicorn's server: the same constructor and ``shutdown`` as uvicorn's
-    own HTTP protocols, so ``uvicorn.Server`` binds, serves, counts and drains it as it does those."""
+    own HTTP protocols, so ``uvicorn.Server`` binds, serves, counts and drains it as it does those.
+
+    ``limits`` and the count of connections per client address belong to the class: a server takes a
+    class of its own from :meth:`configured`."""
+
+    limits = HttpLimits()
+    per_client: dict[str, int] = {}
+
+    @classmethod
+    def configured(cls, limits: HttpLimits) -> type[HttpProtocol]:
+        """A protocol class with these limits and a count of connections per client of its own."""
+        return type("HttpProtocol", (cls,), {"limits": limits, "per_client": {}})
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -77,6 +110,20 @@ class HttpProtocol(asyncio.Protocol):
         # keep-alive: when the connection went idle (None: busy), and the timer that checks it
         self.idle_since: float | None = None
         self.idle_timer: asyncio.TimerHandle | None = None
+        # the head being read: bytes it may still take on the wire, headers' size so far, and when it
+        # must be complete (None: not armed)
+        limits = self.limits
+        self.max_url = limits.max_request_line
+        self.max_header = limits.max_header_size
+        self.max_headers_size = limits.max_headers_size
+        self.in_head = True
+        self.fresh = True                   # nothing received yet
+        self.head_left = limits.max_head
+        self.headers_size = 0
+        self.head_deadline: float | None = None
+        self.head_timer: asyncio.TimerHandle | None = None
+        self.client_key: str | None = None  # counted in per_client under this address
+        self.lingering: int | None = None   # refused: bytes still read and dropped before closing
 
     # -- asyncio.Protocol -----------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]   # as uvicorn's
@@ -86,9 +133,36 @@ class HttpProtocol(asyncio.Protocol):
         self.server = get_local_addr(transport)
         self.client = get_remote_addr(transport)
         self.scheme = "https" if is_ssl(transport) else "http"
+        limits = self.limits
+        if limits.max_connections and len(self.server_state.connections) > limits.max_connections:
+            log.warning("connection refused: %d connections open", limits.max_connections)
+            self._refuse_connection()
+            return
+        if limits.max_connections_per_client and self.client is not None:
+            key = self.client[0]
+            count = self.per_client.get(key, 0)
+            if count >= limits.max_connections_per_client:
+                log.warning("connection refused: %d connections open from %s", count, key)
+                self._refuse_connection()
+                return
+            self.per_client[key] = count + 1
+            self.client_key = key
+        self.head_deadline = self.loop.time() + limits.header_timeout
+        self.head_timer = self.loop.call_later(limits.header_timeout, self._head_check)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server_state.connections.discard(self)
+        key = self.client_key
+        if key is not None:
+            self.client_key = None
+            left = self.per_client.get(key, 1) - 1
+            if left > 0:
+                self.per_client[key] = left
+            else:
+                self.per_client.pop(key, None)
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
         for cycle in (self.running, self.cycle):
             if cycle is not None:
                 if not cycle.complete:
@@ -108,14 +182,89 @@ class HttpProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.idle_since = None
+        if self.lingering is not None:   # refused: dropped
+            self.lingering -= len(data)
+            if self.lingering <= 0:
+                self.transport.close()
+            return
+        if self.in_head:
+            self.head_left -= len(data)
+            if self.head_left < 0:
+                self._feed_head(data)
+                return
+        self._feed(data)
+        if self.in_head and self.head_deadline is None and self.lingering is None:
+            self._start_head_clock()
+
+    def _feed(self, data: bytes | memoryview) -> None:
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             pass   # no protocol to switch to: the request was served as a plain one, the rest is dropped
-        except httptools.HttpParserError:
-            log.warning("Invalid HTTP request received.")
-            self.write([plain_response(400, "Invalid HTTP request received.", self.server_state.default_headers)])
-            self.close()
+        except httptools.HttpParserError as exc:
+            refusal = exc.__context__
+            if isinstance(refusal, _Refusal):
+                log.warning("request refused (%d): %s", refusal.status, refusal.text)
+                self._refuse(refusal.status, refusal.text)
+            else:
+                log.warning("Invalid HTTP request received.")
+                self._refuse(400, "Invalid HTTP request received.")
+
+    def _feed_head(self, data: bytes) -> None:
+        """``data`` takes a head past what it may take: only what fits is fed; the head is refused when it
+        is still incomplete after it."""
+        fits = len(data) + self.head_left   # head_left < 0
+        view = memoryview(data)
+        self._feed(view[:fits])
+        if self.lingering is not None or self.transport.is_closing():
+            return
+        if self.in_head and self.head_left < 0:   # the same head (a new one starts with a full allowance)
+            log.warning("request refused (431): head over %d bytes", self.limits.max_head)
+            self._refuse(431, "Request header fields too large.")
+            return
+        self._feed(view[fits:])
+
+    def _start_head_clock(self) -> None:
+        self.head_deadline = self.loop.time() + self.limits.header_timeout
+        if self.head_timer is None:
+            self.head_timer = self.loop.call_later(self.limits.header_timeout, self._head_check)
+
+    def _head_check(self) -> None:
+        self.head_timer = None
+        deadline = self.head_deadline
+        if deadline is None or self.lingering is not None or self.transport.is_closing():
+            return   # the head arrived: the next incomplete one arms the clock again
+        left = deadline - self.loop.time()
+        if self.flow.read_paused:   # not reading (a pipelined request runs): the client is not late
+            self._start_head_clock()
+        elif left > 0:
+            self.head_timer = self.loop.call_later(left, self._head_check)
+        elif self.fresh:   # nothing was sent: nothing to answer
+            self.transport.close()
+        else:
+            log.warning("request refused (408): head incomplete after %g s", self.limits.header_timeout)
+            self._refuse(408, "Request timeout: the request's headers did not arrive in time.")
+
+    def _refuse(self, status: int, text: str, body: bytes | None = None) -> None:
+        """Answer ``status`` with ``Connection: close`` and stop reading requests: what still arrives is
+        dropped (up to a limit, for a moment), then the connection closes."""
+        response = plain_response(status, text, self.server_state.default_headers) if body is None \
+            else plain_response(status, body, self.server_state.default_headers, b"application/xml")
+        self.write([response])
+        self._flush()
+        self.lingering = LINGER_BYTES   # nothing more is written nor read from here on
+        self.head_deadline = None
+        transport = self.transport
+        if transport.is_closing():
+            return
+        if transport.can_write_eof():
+            transport.write_eof()
+            self.loop.call_later(LINGER_SECONDS, transport.close)
+        else:
+            transport.close()
+
+    def _refuse_connection(self) -> None:
+        self._refuse(503, "", _SLOW_DOWN)
 
     def pause_writing(self) -> None:
         self.flow.pause_writing()
@@ -127,8 +276,8 @@ class HttpProtocol(asyncio.Protocol):
     def write(self, pieces: list[bytes]) -> None:
         """Send ``pieces`` (in order, after what was written before) at the end of this turn of the loop,
         or now when one is large."""
-        if self.transport.is_closing():
-            return   # closed or closing: nothing more goes out, as a closed transport drops it
+        if self.transport.is_closing() or self.lingering is not None:
+            return   # closed or closing (or refused): nothing more goes out, as a closed transport drops it
         large = len(pieces[0]) > COALESCE_MAX if len(pieces) == 1 else sum(map(len, pieces)) > COALESCE_MAX
         pending = self.pending
         if pending is None:
@@ -157,17 +306,31 @@ class HttpProtocol(asyncio.Protocol):
         self.url = b""
         self.headers = []
         self.expect_continue = False
+        self.in_head = True
+        self.fresh = False
+        self.head_left = self.limits.max_head
+        self.headers_size = 0
 
     def on_url(self, url: bytes) -> None:
         self.url += url
+        if len(self.url) > self.max_url:
+            raise _Refusal(414, "Request-URI too long.")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        size = len(name) + len(value)
+        self.headers_size += size + 4
+        if self.headers_size > self.max_headers_size or size > self.max_header:
+            raise _Refusal(431, "Request header fields too large.")
         name = name.lower()
         if name == b"expect" and value.lower() == b"100-continue":
             self.expect_continue = True
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        self.in_head = False
+        self.head_deadline = None
+        if len(self.headers) > self.limits.max_headers:
+            raise _Refusal(431, "Request header fields too large.")
         parser = self.parser
         raw_method = parser.get_method()
         method = _METHODS.get(raw_method) or raw_method.decode("ascii")
@@ -219,7 +382,7 @@ class HttpProtocol(asyncio.Protocol):
     def response_complete(self, cycle: Cycle) -> None:
         """Called by a cycle when its response is sent: the next pipelined request, or idle."""
         self.server_state.total_requests += 1
-        if self.transport.is_closing():
+        if self.transport.is_closing() or self.lingering is not None:
             return
         self.flow.resume_reading()
         if self.pipeline:
