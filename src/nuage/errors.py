@@ -188,3 +188,10 @@ class ObjectChanged(NuageError):
     """The version looked up was replaced (its bytes deleted) before reading them could begin."""
 
     default_message = "The object changed while it was being read. Please try again."
+
+
+class ObjectCorrupt(NuageError):
+    """The version's stored bytes failed their checksum (found by a read or a scrub): it is quarantined
+    and refused until an operator restores or deletes it. Retrying cannot help."""
+
+    default_message = "The object's stored data is damaged."

@@ -36,6 +36,7 @@ class Ingested:
     size: int
     md5_hex: str
     checksums: dict[str, str]
+    crc: int | None = None      # CRC32C of the blob as stored (ciphertext when encrypted)
 
 
 async def ingest(blobs: LocalBlobStore, body: AsyncIterator[bytes], integrity: Integrity,
@@ -75,7 +76,7 @@ async def ingest(blobs: LocalBlobStore, body: AsyncIterator[bytes], integrity: I
     except BaseException:
         writer.abort()
         raise
-    return Ingested(blob, hasher.size, hasher.md5_hex(), computed)
+    return Ingested(blob, hasher.size, hasher.md5_hex(), computed, writer.crc)
 
 
 def valid_md5_header(value: str) -> bool:

@@ -109,7 +109,8 @@ class MultipartService:
             integrity.algorithms.append(up.checksum_algorithm)
         got = await ingest(self.blobs, body, integrity, BlobCipher(data_key) if data_key else None)
         etag = object_etag(up.extra, data_key, got.md5_hex) if data_key else got.md5_hex
-        part = PartRecord(upload_id, part_number, got.size, etag, time.time(), got.blob, got.checksums)
+        part = PartRecord(upload_id, part_number, got.size, etag, time.time(), got.blob, got.checksums,
+                          got.crc)
         try:
             released = await self.meta.put_part(part)
         except Exception:  # not on cancellation: the commit may still land
@@ -142,7 +143,8 @@ class MultipartService:
         finally:
             release()
         etag = object_etag(up.extra, data_key, got.md5_hex) if data_key else got.md5_hex
-        part = PartRecord(upload_id, part_number, got.size, etag, time.time(), got.blob, got.checksums)
+        part = PartRecord(upload_id, part_number, got.size, etag, time.time(), got.blob, got.checksums,
+                          got.crc)
         try:
             released = await self.meta.put_part(part)
         except Exception:  # not on cancellation: the commit may still land
@@ -217,7 +219,7 @@ class MultipartService:
             checksums=object_checksums, checksum_type=ctype if object_checksums else None,
             part_sizes=[p.size for p in chosen],
             part_checksums=[p.checksums for p in chosen] if object_checksums else None,
-            segments=[Segment(p.blob, p.size) for p in chosen if p.size], tags=up.tags,
+            segments=[Segment(p.blob, p.size, p.crc) for p in chosen if p.size], tags=up.tags,
             storage_class=up.storage_class, extra=extra,
         )
         result, released = await self.meta.complete_upload(upload_id, rec, b.versioning, cond, chosen)

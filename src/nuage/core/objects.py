@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -32,21 +33,31 @@ from nuage.errors import (
     KeyNotFound,
     NoSuchBucketConfig,
     ObjectChanged,
+    ObjectCorrupt,
     VersionNotFound,
 )
 from nuage.storage.blobs.inline import inline_bytes, is_inline
+from nuage.storage.blobs.integrity import BlobCorrupt, crc32c
 from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import (
+    X_QUARANTINED,
     BucketRecord,
     ListPage,
     ObjectRecord,
+    ScrubItem,
     Segment,
     VersionPage,
     WriteCondition,
 )
 
+log = logging.getLogger("nuage.objects")
+
 HOLD_ATTEMPTS = 5   # lookups of a key replaced again and again before its bytes could be held
+
+
+MSG_CORRUPT = ("The object's stored data failed its integrity check and has been quarantined. It cannot be "
+               "read until it is restored or deleted.")
 
 
 @dataclass
@@ -158,7 +169,7 @@ class ObjectService:
             etag=object_etag(attrs.extra, data_key, got.md5_hex) if data_key else got.md5_hex,
             owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
             checksums=got.checksums, checksum_type="FULL_OBJECT" if got.checksums else None,
-            segments=[Segment(got.blob, got.size)] if got.size else [], tags=attrs.tags,
+            segments=[Segment(got.blob, got.size, got.crc)] if got.size else [], tags=attrs.tags,
             storage_class=attrs.storage_class, extra=extra,
         )
         if not got.size:
@@ -190,18 +201,36 @@ class ObjectService:
     async def read_checked(self, bucket: str, key: str, version_id: str | None,
                      cond: ReadConditions | None) -> ObjectRecord:
         rec = await self.head(bucket, key, version_id)
+        check_intact(rec)
         check_read(cond, rec.etag, rec.last_modified)
         return rec
 
-    def whole_inline(self, rec: ObjectRecord, data_key: bytes | None) -> bytes | None:
-        """All the bytes of a small unencrypted object kept in its metadata row, or None (stream it)."""
+    async def whole_inline(self, rec: ObjectRecord, data_key: bytes | None) -> bytes | None:
+        """All the bytes of a small unencrypted object kept in its metadata row, or None (stream it).
+        They are checked against their CRC on every read (a record may come from the store's cache, but
+        what it holds was read from the row): damaged, they are quarantined and ObjectCorrupt raised."""
         if data_key is not None or len(rec.segments) != 1 or not is_inline(rec.segments[0].blob) or (
                 is_encrypted(rec.extra)):
             return None
-        data = inline_bytes(rec.segments[0].blob)
+        seg = rec.segments[0]
+        data = inline_bytes(seg.blob)
+        if seg.crc is not None and (len(data) != rec.size or crc32c(data) != seg.crc):
+            raise await self._corrupt(rec, seg, BlobCorrupt("row", "CRC32C of the bytes kept in the row "
+                                                                  "does not match"))
         if len(data) != rec.size:
             raise OSError(f"inline blob is shorter than its metadata says ({len(data)} < {rec.size})")
         return data
+
+    async def _corrupt(self, rec: ObjectRecord, seg: Segment, exc: BlobCorrupt) -> ObjectCorrupt:
+        """Log a damaged blob of ``rec``, quarantine the version, and return the error to raise."""
+        log.error("damaged bytes in %s/%s (version %s): %s", rec.bucket, rec.key, rec.version_id, exc)
+        try:
+            self.blobs.keep_evidence(seg.blob)
+            await self.meta.quarantine(ScrubItem(rec.seq, rec.bucket, rec.key, rec.version_id, seg.blob, seg.crc),
+                                       "read", exc.detail)
+        except Exception:   # the read is refused all the same; a scrub records it later
+            log.exception("could not quarantine %s/%s", rec.bucket, rec.key)
+        return ObjectCorrupt(MSG_CORRUPT, key=rec.key)
 
     def hold(self, rec: ObjectRecord) -> Callable[[], None] | None:
         """Keep the bytes of ``rec`` readable, even if it is overwritten or deleted meanwhile, until the
@@ -228,6 +257,7 @@ class ObjectService:
         """The (plaintext) bytes of an object; encrypted objects need their ``data_key`` (SSE-S3 and
         SSE-KMS ones are opened here when it is not given). Its bytes stay readable until the stream
         is done (ObjectChanged when they were gone before it began)."""
+        check_intact(rec)
         release = self.hold(rec)
         if release is None:
             raise ObjectChanged()
@@ -253,10 +283,28 @@ class ObjectService:
                 break
             lo = max(start, seg_start) - seg_start
             hi = min(end, seg_end) - seg_start
-            parts = self.blobs.read(seg.blob, lo, hi - lo + 1) if data_key is None else read_decrypted(
-                self.blobs, seg.blob, data_key, lo, hi - lo + 1)
-            async for chunk in parts:
-                yield chunk
+            # a read of a whole segment is checked against its blob's CRC (a part of one cannot be)
+            crc = seg.crc if lo == 0 and hi == seg.size - 1 else None
+            parts = self.blobs.read(seg.blob, lo, hi - lo + 1, crc) if data_key is None else read_decrypted(
+                self.blobs, seg.blob, data_key, lo, hi - lo + 1, crc)
+            try:
+                async for chunk in parts:
+                    yield chunk
+            except BlobCorrupt as exc:
+                raise await self._corrupt(rec, seg, exc) from exc
+
+    async def opened(self, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """``stream`` with its first piece read already: a response whose bytes fit in one piece is
+        checked before it begins, so a damaged object is answered with an error rather than a
+        dropped connection."""
+        try:
+            first = await anext(stream)
+        except StopAsyncIteration:
+            return _pieces(b"", stream)
+        except BaseException:
+            await stream.aclose()  # type: ignore[attr-defined]
+            raise
+        return _pieces(first, stream)
 
     # -- delete -----------------------------------------------------------------------------------
     async def delete(self, bucket: str, key: str, version_id: str | None, owner: str, *,
@@ -334,7 +382,7 @@ class ObjectService:
             bucket=bucket, key=key, version_id="", size=src.size, etag=etag, last_modified=time.time(),
             owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
             checksums=hasher.checksums(), checksum_type="FULL_OBJECT" if algorithms else None,
-            segments=[Segment(blob, src.size)] if src.size else [], tags=tags,
+            segments=[Segment(blob, src.size, writer.crc)] if src.size else [], tags=tags,
             storage_class=attrs.storage_class, extra=extra,
         )
         if not src.size:
@@ -400,6 +448,22 @@ def resolve_range(spec: tuple[int | None, int | None], size: int) -> ByteRange:
 
 def _empty(size: int) -> ByteRange:
     raise InvalidRange(size)
+
+
+def check_intact(rec: ObjectRecord) -> None:
+    """Refuse a version whose bytes were found damaged (by an earlier read or a scrub)."""
+    if X_QUARANTINED in rec.extra:
+        raise ObjectCorrupt(MSG_CORRUPT, key=rec.key)
+
+
+async def _pieces(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    try:
+        if first:
+            yield first
+        async for piece in rest:
+            yield piece
+    finally:
+        await rest.aclose()  # type: ignore[attr-defined]
 
 
 def _nothing() -> None:

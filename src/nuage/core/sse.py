@@ -189,8 +189,24 @@ def _decryptor(data_key: bytes, iv: bytes, offset: int) -> CipherContext:
 
 
 async def read_decrypted(blobs: LocalBlobStore, blob_id: str, data_key: bytes, offset: int,
-                         length: int) -> AsyncIterator[bytes]:
-    """``length`` plaintext bytes of an encrypted blob from plaintext ``offset``."""
+                         length: int, crc: int | None = None) -> AsyncIterator[bytes]:
+    """``length`` plaintext bytes of an encrypted blob from plaintext ``offset``. With ``crc`` (the read
+    covers the whole plaintext) the whole blob, header included, is read in one pass and checked."""
+    if crc is not None and offset == 0:
+        pieces = blobs.read(blob_id, 0, HEADER_SIZE + length, crc)
+        head = b""
+        ctx: CipherContext | None = None
+        async for piece in pieces:
+            if ctx is None:
+                head += piece
+                if len(head) < HEADER_SIZE:
+                    continue
+                ctx = _decryptor(data_key, head[:HEADER_SIZE], 0)
+                piece = head[HEADER_SIZE:]
+                if not piece:
+                    continue
+            yield ctx.update(piece)
+        return
     iv = b"".join([chunk async for chunk in blobs.read(blob_id, 0, HEADER_SIZE)])
     ctx = _decryptor(data_key, iv, offset)
     async for chunk in blobs.read(blob_id, HEADER_SIZE + offset, length):

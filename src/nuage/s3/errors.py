@@ -249,6 +249,9 @@ DOMAIN_TO_S3: dict[type[d.NuageError], type[S3Error]] = {
     d.QuotaExceeded: QuotaExceeded,
     d.InvalidStorageClass: InvalidStorageClass,
     d.ObjectChanged: InternalError,      # "Please try again": SDKs retry a 500
+    # Damaged bytes: S3 never reports this. The object exists but cannot be read in its present state,
+    # as an archived one: a 403 that SDKs do not retry (retrying cannot help), with a message that says why.
+    d.ObjectCorrupt: InvalidObjectState,
 }
 
 

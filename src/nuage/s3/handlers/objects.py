@@ -147,7 +147,7 @@ async def get_object(svc: Services, req: Request) -> Response:
     # The version's bytes stay readable until the answer is sent, whatever happens to it meanwhile.
     rec, release = await svc.objects.read_held(lambda: _read(svc, req))
     try:
-        response = _get_response(svc, req, rec, part_number)
+        response = await _get_response(svc, req, rec, part_number)
     except BaseException:
         release()
         raise
@@ -155,18 +155,22 @@ async def get_object(svc: Services, req: Request) -> Response:
     return response
 
 
-def _get_response(svc: Services, req: Request, rec: ObjectRecord, part_number: int | None) -> Response:
+async def _get_response(svc: Services, req: Request, rec: ObjectRecord, part_number: int | None) -> Response:
     rng, partial = _selected(req, rec, part_number)
     data_key = svc.objects.data_key(rec, read_customer_key(req.headers))
     headers = _response_headers(req, rec, part_number, rng is not None)
+    # Streams are checked against their blobs' CRCs as they are sent: a damaged blob stops the body
+    # before its last byte (the connection is dropped); one that fits in the first piece is found
+    # before the answer begins, and answered with an error.
     if rng is None:
-        whole = svc.objects.whole_inline(rec, data_key)
+        whole = await svc.objects.whole_inline(rec, data_key)
         if whole is not None:
             return Response(200 if not partial else 206, headers, whole)
         return Response(200 if not partial else 206, headers,
-                        svc.objects.stream(rec, None, data_key) if rec.size else b"", content_length=rec.size)
+                        await svc.objects.opened(svc.objects.stream(rec, None, data_key)) if rec.size else b"",
+                        content_length=rec.size)
     headers.append(("content-range", f"bytes {rng.start}-{rng.end}/{rec.size}"))
-    return Response(206 if partial else 200, headers, svc.objects.stream(rec, rng, data_key),
+    return Response(206 if partial else 200, headers, await svc.objects.opened(svc.objects.stream(rec, rng, data_key)),
                     content_length=rng.length)
 
 

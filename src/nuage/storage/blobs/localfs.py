@@ -30,6 +30,7 @@ from pathlib import Path
 
 from nuage.ids import new_id
 from nuage.storage.blobs.inline import inline_bytes, is_inline
+from nuage.storage.blobs.integrity import BlobCorrupt, crc32c
 from nuage.storage.blobs.reader import read_file
 from nuage.storage.blobs.writer import O_DIRECT, BlobWriter, StagePool
 from nuage.types import BlobId
@@ -84,21 +85,41 @@ class LocalBlobStore:
     def writer(self) -> BlobWriter:
         return BlobWriter(self, BlobId(new_id()))
 
-    async def read(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
-        """Stream ``length`` bytes of a blob from ``offset`` (to its end when ``length`` is None)."""
+    async def read(self, blob_id: str, offset: int = 0, length: int | None = None,
+                   crc: int | None = None) -> AsyncIterator[bytes]:
+        """Stream ``length`` bytes of a blob from ``offset`` (to its end when ``length`` is None). With
+        ``crc`` (given only for a read of the whole blob) the bytes are checked: BlobCorrupt is raised
+        before the last piece when they do not match."""
         if is_inline(blob_id):
             data = inline_bytes(blob_id)
             end = len(data) if length is None else offset + length
             if end > len(data):
+                if crc is not None:
+                    raise BlobCorrupt("row", f"{len(data)} bytes where {end} were written")
                 raise OSError(f"inline blob is shorter than its metadata says ({len(data)} < {end})")
+            if crc is not None and crc32c(data) != crc:
+                raise BlobCorrupt("row", "CRC32C of the bytes kept in the row does not match")
             if end > offset:
                 yield data[offset:end]
             return
-        async for data in read_file(self.path(blob_id), offset, length, self.io):
+        async for data in read_file(self.path(blob_id), offset, length, self.io, crc):
             yield data
 
     def read_all(self, blob_id: str) -> bytes:
         return inline_bytes(blob_id) if is_inline(blob_id) else self.path(blob_id).read_bytes()
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.root.parent / "quarantine"
+
+    def keep_evidence(self, blob_id: str) -> None:
+        """Keep the bytes of a damaged blob file in ``quarantine/`` (a hard link: no copy, and it stays
+        when the blob itself is deleted with its object). The sweeper never looks there."""
+        if is_inline(blob_id):
+            return
+        self.quarantine_dir.mkdir(exist_ok=True)
+        with contextlib.suppress(FileExistsError, FileNotFoundError):
+            os.link(self.path(blob_id), self.quarantine_dir / blob_id)
 
     def delete(self, blob_ids: Iterable[str]) -> None:
         """Remove blobs no metadata references any more; those being read go when the reads are done."""

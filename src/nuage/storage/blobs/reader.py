@@ -17,6 +17,8 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from pathlib import Path
 
+from nuage.storage.blobs.integrity import BlobCorrupt, crc32c
+
 __all__ = ["READ_AHEAD", "READ_AHEAD_STEP", "READ_CHUNK", "in_memory", "read_ahead", "read_file"]
 
 READ_CHUNK = 1024 * 1024
@@ -61,13 +63,19 @@ def _pread_and_close(fd: int, size: int, pos: int) -> bytes:
         os.close(fd)
 
 
-async def read_file(path: Path, offset: int, length: int | None, io: Executor) -> AsyncIterator[bytes]:
-    """Stream ``length`` bytes of the file from ``offset`` (to its end when ``length`` is None)."""
+async def read_file(path: Path, offset: int, length: int | None, io: Executor,
+                    crc: int | None = None) -> AsyncIterator[bytes]:
+    """Stream ``length`` bytes of the file from ``offset`` (to its end when ``length`` is None).
+
+    With ``crc`` (the caller reads the whole blob), the bytes are checked against it before the last
+    piece is handed out: a damaged blob raises BlobCorrupt instead, so whoever sends the pieces on
+    never completes a response with wrong bytes."""
     fd = os.open(path, os.O_RDONLY)
     try:
         remaining = length if length is not None else os.fstat(fd).st_size - offset
         pos = offset
         ahead = offset   # where the read-ahead asked for so far ends
+        running = 0      # CRC32C of what was read (when checked)
         while remaining > 0:
             size = min(READ_CHUNK, remaining)
             if remaining > READ_CHUNK:
@@ -77,9 +85,15 @@ async def read_file(path: Path, offset: int, length: int | None, io: Executor) -
             else:
                 data = os.pread(fd, size, pos)
             if not data:
+                if crc is not None:
+                    raise BlobCorrupt(path.name, "the file is shorter than its metadata says")
                 raise OSError(f"{path.name} is shorter than its metadata says")
             pos += len(data)
             remaining -= len(data)
+            if crc is not None:
+                running = crc32c(data, running)
+                if not remaining and running != crc:
+                    raise BlobCorrupt(path.name, f"CRC32C {running:08x}, {crc:08x} when written")
             yield data
     finally:
         os.close(fd)

@@ -26,6 +26,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from awscrt.checksums import crc32c
+
 from nuage.storage.blobs.inline import inline_id
 from nuage.types import BlobId
 
@@ -104,6 +106,7 @@ class BlobWriter:
         self.store = store
         self.blob_id = blob_id
         self.size = 0
+        self.crc = 0   # CRC32C of every byte written (what a read of the whole blob is checked against)
         self._buf: bytearray | None = bytearray() if store.inline_max > 0 else None
         self._fd: int | None = None
         self._closed = False
@@ -132,6 +135,7 @@ class BlobWriter:
         self._fd = os.open(self._tmp_path, flags, 0o640)
 
     async def write(self, data: _Data) -> None:
+        self.crc = crc32c(data, self.crc)
         if self._buf is not None:
             if self.size + len(data) <= self.store.inline_max:
                 self._buf += data

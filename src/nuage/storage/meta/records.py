@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+X_QUARANTINED = "quarantined"   # ObjectRecord.extra entry of a version whose bytes were found damaged (when)
+
 
 @dataclass(frozen=True)
 class BucketRecord:
@@ -19,6 +21,7 @@ class BucketRecord:
 class Segment:
     blob: str
     size: int
+    crc: int | None = None         # CRC32C of the whole blob as stored (None: written before blobs had one)
 
 
 @dataclass
@@ -72,6 +75,7 @@ class PartRecord:
     last_modified: float
     blob: str
     checksums: dict[str, str] = field(default_factory=dict)
+    crc: int | None = None         # CRC32C of the part's blob as stored
 
 
 @dataclass
@@ -106,3 +110,16 @@ class UploadPage:
     truncated: bool
     next_key_marker: str | None
     next_upload_marker: str | None
+
+
+@dataclass(frozen=True)
+class ScrubItem:
+    """One blob a scrub checks: an object version's segment, or a part of an upload in progress."""
+
+    seq: int | None               # the object row (None for a part)
+    bucket: str
+    key: str
+    version_id: str               # the upload id for a part
+    blob: str                     # a blob id, or an inline id (the bytes kept in the row)
+    crc: int | None               # None: written before blobs had a CRC (cannot be checked)
+    quarantined: bool = False

@@ -11,7 +11,7 @@ from nuage.storage.meta.records import ObjectRecord, PartRecord, Segment, Upload
 
 OBJECT_COLUMNS = (
     "seq, bucket, key, version_id, is_latest, delete_marker, size, etag, last_modified, owner, meta, "
-    "segments, tags"
+    "segments, tags, crc"
 )
 
 
@@ -43,18 +43,26 @@ def object_meta(rec: ObjectRecord) -> str:
 
 
 def _segments_value(segments: list[Segment]) -> str | bytes:
-    """The ``segments`` column: JSON ``[[blob id, size], ...]``, or for an object whose bytes are all
-    in one inline blob, those bytes themselves (a BLOB value: no encoding either way)."""
+    """The ``segments`` column: JSON ``[[blob id, size, crc], ...]`` (``[blob id, size]`` when the blob
+    has no CRC), or for an object whose bytes are all in one inline blob, those bytes themselves (a BLOB
+    value: no encoding either way; their CRC goes in the ``crc`` column)."""
     if len(segments) == 1 and is_inline(segments[0].blob):
         return inline_bytes(segments[0].blob)
-    return _dumps([[s.blob, s.size] for s in segments])
+    return _dumps([[s.blob, s.size] if s.crc is None else [s.blob, s.size, s.crc] for s in segments])
+
+
+def _row_crc(segments: list[Segment]) -> int | None:
+    """The ``crc`` column: the CRC of the bytes kept in the row (None when the row keeps blob ids)."""
+    if len(segments) == 1 and is_inline(segments[0].blob):
+        return segments[0].crc
+    return None
 
 
 def object_params(rec: ObjectRecord) -> tuple[Any, ...]:
     return (
         rec.bucket, rec.key, rec.version_id, int(rec.is_latest), int(rec.delete_marker), rec.size,
         rec.etag, rec.last_modified, rec.owner, object_meta(rec),
-        _segments_value(rec.segments), _dumps(rec.tags) if rec.tags else "{}",
+        _segments_value(rec.segments), _dumps(rec.tags) if rec.tags else "{}", _row_crc(rec.segments),
     )
 
 
@@ -62,10 +70,11 @@ def _loads(text: str) -> Any:
     return {} if text == "{}" else json.loads(text)
 
 
-def _segments(value: str | bytes) -> list[Segment]:
+def segments_of(value: str | bytes, crc: int | None) -> list[Segment]:
+    """The segments of an object from its ``segments`` and ``crc`` columns."""
     if isinstance(value, bytes):
-        return [Segment(inline_id(value), len(value))]
-    return [Segment(b, s) for b, s in json.loads(value)]
+        return [Segment(inline_id(value), len(value), crc)]
+    return [Segment(*s) for s in json.loads(value)]
 
 
 def object_from_row(row: sqlite3.Row | tuple[Any, ...], *, light: bool = False) -> ObjectRecord:
@@ -77,7 +86,7 @@ def object_from_row(row: sqlite3.Row | tuple[Any, ...], *, light: bool = False) 
         content_type=meta.get("ct"), headers=meta.get("h", {}), user_meta=meta.get("u", {}),
         checksums=meta.get("c", {}), checksum_type=meta.get("ctype"), part_sizes=meta.get("p"),
         part_checksums=meta.get("pc"), storage_class=meta.get("sc", "STANDARD"), extra=meta.get("x", {}),
-        segments=[] if light else _segments(row[11]),
+        segments=[] if light else segments_of(row[11], row[13]),
         tags={} if light else _loads(row[12]),
     )
 
@@ -102,7 +111,7 @@ def upload_from_row(row: tuple[Any, ...]) -> UploadRecord:
 def part_from_row(row: tuple[Any, ...]) -> PartRecord:
     return PartRecord(
         upload_id=row[0], part_number=row[1], size=row[2], etag=row[3], last_modified=row[4], blob=row[5],
-        checksums=json.loads(row[6]),
+        checksums=json.loads(row[6]), crc=row[7],
     )
 
 

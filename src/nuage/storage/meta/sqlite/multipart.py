@@ -10,7 +10,7 @@ from nuage.storage.meta.sqlite import objects
 from nuage.storage.meta.sqlite.codec import dumps, part_from_row, upload_from_row, upload_meta
 
 UPLOAD_COLUMNS = "upload_id, bucket, key, initiated, owner, meta"
-PART_COLUMNS = "upload_id, part_number, size, etag, last_modified, blob, checksums"
+PART_COLUMNS = "upload_id, part_number, size, etag, last_modified, blob, checksums, crc"
 
 
 def get_upload(conn: sqlite3.Connection, upload_id: str) -> UploadRecord | None:
@@ -35,9 +35,9 @@ def put_part(conn: sqlite3.Connection, part: PartRecord) -> list[str]:
         released.append(old[0])
         conn.execute("DELETE FROM blobs WHERE id=?", (old[0],))
     conn.execute(
-        f"INSERT OR REPLACE INTO parts ({PART_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+        f"INSERT OR REPLACE INTO parts ({PART_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
         (part.upload_id, part.part_number, part.size, part.etag, part.last_modified, part.blob,
-         dumps(part.checksums)),
+         dumps(part.checksums), part.crc),
     )
     objects.register_blobs(conn, [part.blob])
     return released

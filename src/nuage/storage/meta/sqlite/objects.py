@@ -21,7 +21,7 @@ from nuage.types import NULL_VERSION, VERSIONING_ENABLED
 
 INSERT_OBJECT = (
     "INSERT INTO objects (bucket, key, version_id, is_latest, delete_marker, size, etag, last_modified, "
-    "owner, meta, segments, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+    "owner, meta, segments, tags, crc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import sqlite3
 import threading
 import time
@@ -16,13 +17,14 @@ from nuage.storage.meta.records import (
     ListPage,
     ObjectRecord,
     PartRecord,
+    ScrubItem,
     UploadPage,
     UploadRecord,
     VersionPage,
     WriteCondition,
 )
 from nuage.storage.meta.replication import OP_PUT, OP_TAGS
-from nuage.storage.meta.sqlite import console, listing, multipart, objects
+from nuage.storage.meta.sqlite import console, integrity, listing, multipart, objects
 from nuage.storage.meta.sqlite.db import Readers, Writer, connect, migrate
 from nuage.storage.meta.sqlite.iam import SQLiteIAMStore
 from nuage.storage.meta.sqlite.jobs import SQLiteJobStore
@@ -32,6 +34,16 @@ _MISSING = object()
 MAX_CACHED_OBJECTS = 2048   # latest-version records kept for reads
 MAX_CACHED_INLINE = 16 * 1024   # ... whose bytes, when kept in the row, are at most this long
 BUCKET_COLUMNS = "name, owner, region, created, versioning, object_lock"
+
+
+def evidence_name(item: ScrubItem) -> str:
+    """The quarantine row's name of a blob: its id, ``row:<seq>`` for bytes kept in an object's row, or
+    ``part:<upload id>:<digest>`` for a small part's."""
+    if not is_inline(item.blob):
+        return item.blob
+    if item.seq is not None:
+        return f"row:{item.seq}"
+    return f"part:{item.version_id}:{hashlib.sha256(item.blob.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
 
 
 def _bucket(row: tuple[object, ...]) -> BucketRecord:
@@ -352,6 +364,29 @@ class SQLiteMetadataStore:
 
     def set_console_password(self, account_id: str, user_name: str, hashed: str | None) -> None:
         self._writer.run_sync(lambda conn: console.set_console_password(conn, account_id, user_name, hashed))
+
+    # -- damaged blobs (reads and scrubs) -----------------------------------------------------------------
+    async def quarantine(self, item: ScrubItem, source: str, detail: str) -> bool:
+        """Record a damaged blob and flag its object version; True when it was not recorded before."""
+        now = time.time()
+        return await self._writer.run(lambda conn: integrity.quarantine(
+            conn, item.seq, item.bucket, item.key, item.version_id, evidence_name(item), source, detail, now))
+
+    def quarantine_sync(self, item: ScrubItem, source: str, detail: str) -> bool:
+        """:meth:`quarantine` for callers outside an event loop (a scrub)."""
+        now = time.time()
+        return self._writer.run_sync(lambda conn: integrity.quarantine(
+            conn, item.seq, item.bucket, item.key, item.version_id, evidence_name(item), source, detail, now))
+
+    def scrub_objects(self, after_seq: int, limit: int) -> tuple[list[ScrubItem], int]:
+        return integrity.object_items(self._r, after_seq, limit)
+
+    def scrub_parts(self) -> list[ScrubItem]:
+        return integrity.part_items(self._r)
+
+    def quarantined(self) -> list[tuple[str, str, str, str, float, str, str]]:
+        """(blob, bucket, key, version id, found, source, detail) of every blob found damaged."""
+        return integrity.quarantine_rows(self._r)
 
     # -- sweeper support ----------------------------------------------------------------------------
     def blob_referenced(self, blob_id: str) -> bool:
