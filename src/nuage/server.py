@@ -34,7 +34,7 @@ from nuage.core.quotas import Quotas
 from nuage.core.replication import Replicas
 from nuage.core.replication import route as replication_route
 from nuage.core.sse import Keyring
-from nuage.httpserver import GracefulServer, HttpProtocol
+from nuage.httpserver import GracefulServer, HttpLimits, HttpProtocol
 from nuage.iam_api.app import IAMApp, is_iam_request
 from nuage.query.app import QueryApp, is_query_request
 from nuage.query.jobs import Limits, QueryService
@@ -191,6 +191,14 @@ class Lifespan:
 
 
 
+def http_limits(settings: Settings) -> HttpLimits:
+    return HttpLimits(
+        max_request_line=settings.http_max_request_line, max_header_size=settings.http_max_header_size,
+        max_headers_size=settings.http_max_headers_size, header_timeout=settings.http_header_timeout_seconds,
+        max_connections=settings.http_max_connections,
+        max_connections_per_client=settings.http_max_connections_per_client)
+
+
 def serve(settings: Settings, *, announce: bool = True) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     meta, blobs = open_stores(settings)
@@ -235,7 +243,7 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
               f"aws --endpoint-url {endpoint} s3 ls", flush=True)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, loop="uvloop", lifespan="on",
-        http=HttpProtocol,   # our connection protocol on httptools (nuage.httpserver)
+        http=HttpProtocol.configured(http_limits(settings)),   # our connection protocol (nuage.httpserver)
         log_level="warning", access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=10,
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,

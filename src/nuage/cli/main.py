@@ -30,13 +30,25 @@ def main() -> None:
 @click.option("--tls-key", type=click.Path(path_type=Path, exists=True), default=None, help="TLS private key.")
 @click.option("--regions", "regions_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Region registry (JSON) for redirects and replication (or $NUAGE_REGIONS).")
+@click.option("--max-connections", type=int, default=None,
+              help="Open connections at most; beyond, new ones get 503 SlowDown (default 4096, or "
+                   "$NUAGE_HTTP_MAX_CONNECTIONS; 0: no cap).")
+@click.option("--max-connections-per-client", type=int, default=None,
+              help="Open connections per client address at most (default 256, or "
+                   "$NUAGE_HTTP_MAX_CONNECTIONS_PER_CLIENT; 0: no cap, e.g. behind a proxy).")
+@click.option("--header-timeout", type=float, default=None,
+              help="Seconds a client has to send a request's headers (default 30, or $NUAGE_HTTP_HEADER_TIMEOUT).")
 def serve(host: str, port: int, data_dir: Path | None, region: str | None, domain: str | None,
-          tls_cert: Path | None, tls_key: Path | None, regions_file: Path | None) -> None:
+          tls_cert: Path | None, tls_key: Path | None, regions_file: Path | None, max_connections: int | None,
+          max_connections_per_client: int | None, header_timeout: float | None) -> None:
     """Start the S3 endpoint with embedded defaults (SQLite metadata, local files)."""
     from nuage.server import serve as run
 
     settings = settings_from_env(host=host, port=port, data_dir=data_dir, region=region, domain=domain,
-                                 tls_cert=tls_cert, tls_key=tls_key, regions_file=regions_file)
+                                 tls_cert=tls_cert, tls_key=tls_key, regions_file=regions_file,
+                                 http_max_connections=max_connections,
+                                 http_max_connections_per_client=max_connections_per_client,
+                                 http_header_timeout_seconds=header_timeout)
     if settings.regions_file is not None:
         from nuage.replication.registry import RegistryError, load_registry
         try:
