@@ -16,8 +16,13 @@ A read of a missing object (or of a delete marker) is decided by ``s3:ListBucket
 ``s3:prefix`` set to the key, as S3 does: callers who may list learn that it is missing (404), others
 get AccessDenied.
 
-DeleteObjects is authorized as ``s3:DeleteObject`` on ``BUCKET/*`` (the keys are only known once the
-body has been read).
+DeleteObjects is authorized key by key once its body has been read (:func:`allowed_on_objects`, called by
+its handler): ``s3:DeleteObject``, or ``s3:DeleteObjectVersion`` for an entry with a VersionId, on each
+object, exactly as DeleteObject would be. The same function decides ``s3:BypassGovernanceRetention``,
+which only requests carrying ``x-amz-bypass-governance-retention: true`` need.
+
+CopyObject and UploadPartCopy: the copy source is parsed once (:func:`nuage.s3.copy_source.copy_source`)
+and the version authorized is the version the handler copies.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import functools
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from nuage.core.acl import grants_of, grants_permission
 from nuage.core.identities import Identity
@@ -39,12 +44,14 @@ from nuage.core.policy import (
     Principal,
     RequestContext,
     action_level,
+    object_arn,
     parse_policy,
     required_permissions,
 )
 from nuage.core.policy import authorize as decide
 from nuage.s3 import errors as e
 from nuage.s3.context import Services
+from nuage.s3.copy_source import CopySource, copy_source
 from nuage.s3.http import Request
 from nuage.storage.meta.records import BucketRecord, ObjectRecord
 
@@ -69,7 +76,8 @@ OBJECT_ACL: dict[str, str] = {
 }
 #: Object-level actions decided by the bucket (they create, remove or address uploads, not an object).
 BUCKET_DECIDED = frozenset({"s3:putobject", "s3:deleteobject", "s3:deleteobjectversion",
-                            "s3:abortmultipartupload", "s3:listmultipartuploadparts"})
+                            "s3:abortmultipartupload", "s3:listmultipartuploadparts",
+                            "s3:bypassgovernanceretention"})
 #: Reads of an object: when it is missing, s3:ListBucket decides between 404 and 403.
 READS = frozenset({"s3:getobject", "s3:getobjectversion", "s3:getobjecttagging", "s3:getobjectversiontagging",
                    "s3:getobjectattributes", "s3:getobjectversionattributes", "s3:getobjectacl",
@@ -189,9 +197,8 @@ def request_conditions(req: Request, operation: str) -> dict[str, list[str]]:
         keys["s3:RequestObjectTagKeys"] = [k for k, _ in tags]
     if "versionId" in req.query:
         keys["s3:VersionId"] = [req.query["versionId"]]
-    if "x-amz-copy-source" in req.headers:
-        source = unquote(req.headers["x-amz-copy-source"].partition("?")[0]).lstrip("/")
-        keys["s3:x-amz-copy-source"] = [source]
+    if operation in COPIES:
+        keys["s3:x-amz-copy-source"] = [copy_source(req).condition_value]
     auth = req.state.get("auth")
     version = getattr(auth, "version", "anonymous")
     if version != "anonymous":
@@ -226,16 +233,23 @@ def _identity_allows(svc: Services, caller: Identity, perms: list[Permission], c
                       same_account=True, is_root=False, acl_allows=False) for p in perms)
 
 
-def _permissions(req: Request, operation: str, bucket: str) -> list[Permission]:
-    from nuage.s3.handlers.copy import copy_source
-
-    source = copy_source(req) if operation in ("CopyObject", "UploadPartCopy") else None
+def _permissions(req: Request, operation: str, bucket: str,
+                 source: CopySource | None) -> list[tuple[Permission, str | None]]:
+    """Each permission the request needs, with the version of the object it applies to."""
     acl = "x-amz-acl" in req.headers or any(h.startswith("x-amz-grant-") for h in req.headers)
     tagging = "x-amz-tagging" in req.headers and operation != "PutObjectTagging"
     version = req.query.get("versionId") or None
-    keys = [("*", None)] if operation == "DeleteObjects" else ()
-    return required_permissions(operation, bucket, req.key, version_id=version, copy_source=source,
-                                delete_keys=keys, acl=acl, tagging=tagging)
+    perms = required_permissions(operation, bucket, req.key, version_id=version, copy_source=source,
+                                 acl=acl, tagging=tagging)
+    out: list[tuple[Permission, str | None]] = []
+    for perm in perms:
+        if source is not None and perm.resource == object_arn(source.bucket, source.key) and \
+                perm.action in ("s3:GetObject", "s3:GetObjectVersion"):
+            # the read of the copy source: decided on the very version the copy reads
+            out.append((perm, source.version_id))
+        else:
+            out.append((perm, version))
+    return out
 
 
 async def authorize(svc: Services, req: Request, operation: str) -> None:
@@ -267,16 +281,48 @@ async def authorize(svc: Services, req: Request, operation: str) -> None:
     if owner_root and policy is None and operation not in COPIES:   # all within the owner's own bucket
         await _check_acl_headers(svc, req, operation, bucket)
         return
-    perms = _permissions(req, operation, bucket.name)
-    if owner_root and policy is None and all(_split(p.resource)[0] == bucket.name for p in perms):
+    if operation == "DeleteObjects":
+        return   # each key of the body is authorized by the handler (allowed_on_objects)
+    source = copy_source(req) if operation in COPIES else None
+    needed = _permissions(req, operation, bucket.name, source)
+    if owner_root and policy is None and all(_split(p.resource)[0] == bucket.name for p, _ in needed):
         await _check_acl_headers(svc, req, operation, bucket)
         return
     conditions = request_conditions(req, operation)
     identity_policies = svc.identities.policies(caller) if caller is not None else []
-    for perm in perms:
-        if not await _allowed(svc, req, caller, principal, identity_policies, perm, conditions, bucket, policy):
+    for perm, version in needed:
+        if not await _allowed(svc, caller, principal, identity_policies, perm, version, conditions, bucket,
+                              policy):
             raise e.AccessDenied()
     await _check_acl_headers(svc, req, operation, bucket)
+
+
+async def allowed_on_objects(svc: Services, req: Request,
+                             wanted: Sequence[tuple[str, str, str | None]]) -> list[bool]:
+    """For each ``(action, key, version_id)`` on the request's bucket, whether the caller may: the decision a
+    request for that one object would get (identity policies, bucket policy with its conditions, ACLs;
+    an explicit deny wins). ``s3:VersionId`` is the entry's own version. For what only the handler knows:
+    the keys of DeleteObjects' body, and permissions that some requests only need (the governance bypass)."""
+    if not wanted:
+        return []
+    caller: Identity | None = req.state.get("identity")
+    bucket = await svc.buckets.find(req.bucket) if req.bucket is not None else None
+    if bucket is None:
+        return [False] * len(wanted)
+    policy = await bucket_policy(svc, bucket)
+    if caller is not None and caller.is_root and caller.canonical_id == bucket.owner and policy is None:
+        return [True] * len(wanted)
+    principal = caller.principal() if caller is not None else Principal.anonymous()
+    base = request_conditions(req, req.state.get("operation", ""))
+    base.pop("s3:VersionId", None)
+    identity_policies = svc.identities.policies(caller) if caller is not None else []
+    out: list[bool] = []
+    for action, key, version in wanted:
+        conditions = {**base, "s3:VersionId": [version]} if version is not None else base
+        perm = Permission(action, object_arn(bucket.name, key))
+        out.append(await _allowed(svc, caller, principal, identity_policies, perm, version, conditions, bucket,
+                                  policy))
+    return out
 
 
 async def _check_acl_headers(svc: Services, req: Request, operation: str, bucket: BucketRecord) -> None:
@@ -299,9 +345,11 @@ def _account_of(caller: Identity | None, bucket: BucketRecord) -> str | None:
     return None
 
 
-async def _allowed(svc: Services, req: Request, caller: Identity | None, principal: Principal,
-                   identity_policies: list[Policy], perm: Permission, conditions: dict[str, list[str]],
-                   target: BucketRecord, target_policy: Policy | None) -> bool:
+async def _allowed(svc: Services, caller: Identity | None, principal: Principal,
+                   identity_policies: list[Policy], perm: Permission, version: str | None,
+                   conditions: dict[str, list[str]], target: BucketRecord, target_policy: Policy | None) -> bool:
+    """Whether ``perm`` is allowed; ``version`` is the version of the object it applies to (the resource
+    owner, its tags and ACL come from that version)."""
     bucket_name, key = _split(perm.resource)
     if bucket_name == target.name:
         bucket, policy = target, target_policy
@@ -313,7 +361,6 @@ async def _allowed(svc: Services, req: Request, caller: Identity | None, princip
     action = perm.action.lower()
     obj: ObjectRecord | None = None
     if key is not None and action not in BUCKET_DECIDED and action_level(action) == "object":
-        version = req.query.get("versionId") or None if bucket is target else _source_version(req)
         obj = await svc.objects.find(bucket.name, key, version)
         if obj is None or obj.delete_marker:
             if action in READS or bucket is not target:
@@ -323,17 +370,6 @@ async def _allowed(svc: Services, req: Request, caller: Identity | None, princip
                                      policy, None)
             obj = None
     return await _decide(svc, caller, principal, identity_policies, perm, conditions, bucket, policy, obj)
-
-
-def _source_version(req: Request) -> str | None:
-    raw = req.headers.get("x-amz-copy-source", "")
-    _, sep, query = raw.partition("?")
-    if sep:
-        for part in query.split("&"):
-            name, _, v = part.partition("=")
-            if name == "versionId" and v:
-                return unquote(v)
-    return None
 
 
 async def _decide(svc: Services, caller: Identity | None, principal: Principal, identity_policies: list[Policy],

@@ -1,12 +1,12 @@
-"""CopyObject and the parsing of x-amz-copy-source shared with UploadPartCopy."""
+"""CopyObject (the x-amz-copy-source header is parsed by :mod:`nuage.s3.copy_source`)."""
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
+from nuage import checksums
 from nuage.core.objects import CopySpec, ObjectAttrs
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
+from nuage.s3.copy_source import copy_source
 from nuage.s3.handlers.common import parse_tagging_header, read_conditions, write_condition
 from nuage.s3.handlers.encryption import sets_encryption, source_customer_key, write_spec
 from nuage.s3.headers import iso_date, lock_request, object_attrs, quote_etag, sse_headers, stored_acl
@@ -14,28 +14,9 @@ from nuage.s3.http import Request, Response, xml_response
 from nuage.xml import render, root, sub
 
 
-def copy_source(req: Request) -> tuple[str, str, str | None]:
-    raw = req.headers["x-amz-copy-source"]
-    version: str | None = None
-    raw_path, sep, query = raw.partition("?")
-    if sep:
-        for part in query.split("&"):
-            name, _, v = part.partition("=")
-            if name == "versionId":
-                version = unquote(v)
-    path = unquote(raw_path).lstrip("/")
-    bucket, _, key = path.partition("/")
-    if not bucket or not key:
-        raise e.InvalidArgument("Invalid copy source object key", ArgumentName="x-amz-copy-source",
-                                ArgumentValue=raw)
-    if version == "":
-        raise e.InvalidArgument("Invalid version id specified")
-    return bucket, key, version
-
-
 async def copy_object(svc: Services, req: Request) -> Response:
     assert req.bucket is not None and req.key is not None
-    src_bucket, src_key, src_version = copy_source(req)
+    src_bucket, src_key, src_version = copy_source(req)   # the very source authorization decided on
     directive = req.headers.get("x-amz-metadata-directive", "COPY").upper()
     tag_directive = req.headers.get("x-amz-tagging-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
@@ -53,6 +34,9 @@ async def copy_object(svc: Services, req: Request) -> Response:
     if tag_directive == "REPLACE":
         attrs.tags = parse_tagging_header(req.headers.get("x-amz-tagging", ""))
     algorithm = req.headers.get("x-amz-checksum-algorithm")
+    if algorithm is not None and algorithm.lower() not in checksums.ALGORITHMS:
+        raise e.InvalidRequest("Checksum algorithm provided is unsupported. Please try again with any of the "
+                               "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
     spec = CopySpec(
         source_bucket=src_bucket, source_key=src_key, source_version=src_version,
         conditions=read_conditions(req, "x-amz-copy-source-"), replace_metadata=directive == "REPLACE",

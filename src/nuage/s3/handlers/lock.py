@@ -18,6 +18,7 @@ from nuage.core.lock import (
     parse_until,
 )
 from nuage.s3 import errors as e
+from nuage.s3.access import allowed_on_objects
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import MAX_XML_BODY, version_id
 from nuage.s3.headers import requested_checksums
@@ -26,6 +27,7 @@ from nuage.sigv4.chunked import Trailers
 from nuage.xml import child_text, parse, render, root, sub
 
 BYPASS_HEADER = "x-amz-bypass-governance-retention"
+BYPASS_ACTION = "s3:BypassGovernanceRetention"
 
 
 def _service(svc: Services) -> LockService:
@@ -37,12 +39,20 @@ def _names(req: Request) -> tuple[str, str]:
     return req.bucket, req.key
 
 
+def asks_bypass(req: Request) -> bool:
+    """Whether the request carries ``x-amz-bypass-governance-retention: true``."""
+    return req.headers.get(BYPASS_HEADER, "").strip().lower() == "true"
+
+
 async def bypass_governance(svc: Services, req: Request) -> bool:
-    """Whether the request asks to bypass GOVERNANCE retention and may: the bucket owner may."""
-    if req.headers.get(BYPASS_HEADER, "").strip().lower() != "true" or req.bucket is None:
+    """Whether the request asks to bypass GOVERNANCE retention of the addressed object and may: the
+    header alone is not enough, the caller needs s3:BypassGovernanceRetention on the object (the account's
+    root user has it unless a bucket policy denies it). Without it the header counts as absent, so the lock
+    refuses the change as it would without the header."""
+    if not asks_bypass(req) or req.bucket is None or req.key is None:
         return False
-    bucket = await svc.buckets.find(req.bucket)
-    return bucket is not None and bucket.owner == req.owner_id
+    (allowed,) = await allowed_on_objects(svc, req, [(BYPASS_ACTION, req.key, version_id(req))])
+    return allowed
 
 
 def _require_integrity(req: Request) -> None:

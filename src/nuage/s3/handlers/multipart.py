@@ -9,6 +9,7 @@ from nuage.core.multipart import CompletedPart
 from nuage.errors import UploadNotFound
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
+from nuage.s3.copy_source import copy_source
 from nuage.s3.handlers.acl import account_name
 from nuage.s3.handlers.common import (
     check_declared_size,
@@ -20,7 +21,6 @@ from nuage.s3.handlers.common import (
     write_condition,
     xml_body,
 )
-from nuage.s3.handlers.copy import copy_source
 from nuage.s3.handlers.encryption import customer_key, source_customer_key, write_spec
 from nuage.s3.headers import iso_date, object_attrs, quote_etag, sse_headers
 from nuage.s3.http import Request, Response, empty, empty_body, xml_response

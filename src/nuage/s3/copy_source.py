@@ -1,0 +1,69 @@
+"""The ``x-amz-copy-source`` header of CopyObject and UploadPartCopy, parsed once per request.
+
+Authorization (:mod:`nuage.s3.access`) and the copy handlers must agree on exactly which version is
+read, so both take it from :func:`copy_source`, which parses the header the first time and keeps the
+result on the request. The header is ``[/]BUCKET/KEY`` (URL-encoded), optionally followed by
+``?versionId=ID``; S3 knows no other parameter there, so anything else, or ``versionId`` twice, is
+refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+from urllib.parse import unquote
+
+from nuage.s3 import errors as e
+from nuage.s3.http import Request
+
+HEADER = "x-amz-copy-source"
+_STATE = "copy-source"
+
+
+class CopySource(NamedTuple):
+    bucket: str
+    key: str
+    version_id: str | None
+
+    @property
+    def condition_value(self) -> str:
+        """The value of the ``s3:x-amz-copy-source`` condition key: ``BUCKET/KEY``."""
+        return f"{self.bucket}/{self.key}"
+
+
+def _invalid(raw: str, message: str = "Invalid copy source object key") -> e.S3Error:
+    return e.InvalidArgument(message, ArgumentName=HEADER, ArgumentValue=raw)
+
+
+def parse_copy_source(raw: str) -> CopySource:
+    """``[/]BUCKET/KEY[?versionId=ID]`` -> :class:`CopySource`; InvalidArgument for anything else."""
+    raw_path, sep, query = raw.partition("?")
+    version: str | None = None
+    if sep and query:
+        seen = False
+        for part in query.split("&"):
+            name, has_value, value = part.partition("=")
+            if name != "versionId" or not has_value:
+                raise _invalid(raw, "Unsupported copy source parameter.")
+            if seen:
+                raise _invalid(raw, "Duplicate versionId in the copy source.")
+            seen, version = True, unquote(value)
+        if version == "":
+            raise e.InvalidArgument("Invalid version id specified", ArgumentName=HEADER, ArgumentValue=raw)
+    path = unquote(raw_path).lstrip("/")
+    bucket, _, key = path.partition("/")
+    if not bucket or not key:
+        raise _invalid(raw)
+    return CopySource(bucket, key, version)
+
+
+def copy_source(req: Request) -> CopySource:
+    """The request's copy source, parsed on first use and then reused (the header does not change)."""
+    found = req.state.get(_STATE)
+    if isinstance(found, CopySource):
+        return found
+    raw = req.headers.get(HEADER)
+    if raw is None:
+        raise _invalid("", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+    parsed = parse_copy_source(raw)
+    req.state[_STATE] = parsed
+    return parsed
