@@ -13,10 +13,12 @@ from typing import Any, Protocol
 from nuage.core.ingest import MAX_OBJECT_SIZE, Integrity, ingest
 from nuage.core.lock import EXTRA_HOLD, EXTRA_MODE, EXTRA_UNTIL
 from nuage.core.objects import ObjectService
+from nuage.core.policy.actions import object_arn
+from nuage.core.replication_consent import Consent, Source, apply_actions
 from nuage.core.sse import EXTRA_KEYS, SERVER_ALGORITHMS, X_ALGORITHM, X_BUCKET_KEY, X_KMS_KEY_ID, BlobCipher, SSESpec
-from nuage.errors import InvalidRequest, NoSuchBucketConfig, VersionNotFound
+from nuage.errors import AccessDenied, InvalidRequest, NoSuchBucketConfig, VersionNotFound
 from nuage.storage.meta.base import MetadataStore
-from nuage.storage.meta.records import ObjectRecord, Segment
+from nuage.storage.meta.records import BucketRecord, ObjectRecord, Segment
 from nuage.storage.meta.replication import OP_TAGS, REPLICA, REPLICATION_CONFIG, STATUS
 from nuage.types import VERSIONING_ENABLED
 
@@ -39,6 +41,7 @@ class Rule:
     filter_form: str = "filter"             # "filter" (V2 schema), "prefix" (V1: Rule/Prefix) or "none"
     delete_marker_given: bool = True
     account: str | None = None              # Destination/Account, echoed
+    owner_override: bool = False            # Destination/AccessControlTranslation Owner=Destination
 
     @property
     def destination_bucket(self) -> str:
@@ -94,6 +97,8 @@ class ReplicationConfig:
             if r.filter_form == "filter" and not r.delete_marker_given:
                 raise InvalidRequest("DeleteMarkerReplication must be specified for this version of Cross "
                                      "Region Replication configuration schema.")
+            if r.owner_override and not r.account:
+                raise InvalidRequest("Destination Account is required when AccessControlTranslation is specified.")
             if r.tags and r.delete_markers:
                 raise InvalidRequest("Delete marker replication is not supported if any Tag filter is "
                                      "specified. Please refer to S3 Developer Guide for more information.")
@@ -166,26 +171,44 @@ def replicable(rec: ObjectRecord) -> str | None:
 
 
 class Replicas:
-    """The destination side: store replicas with their source's version ids, idempotently."""
+    """The destination side: store replicas with their source's version ids, idempotently, and only
+    with the consent of the destination bucket's owner (see :mod:`nuage.core.replication_consent`)."""
 
     def __init__(self, meta: MetadataStore, objects: ObjectService) -> None:
         self.meta = meta
         self.objects = objects
+        self.consent = Consent(meta)
 
-    async def destination(self, bucket: str) -> None:
+    async def check(self, bucket: str, source: Source, actions: list[str], resource: str) -> None:
+        """What saving a rule asks of its destination: it exists, is versioned, and its owner agreed."""
         b = await self.objects.bucket(bucket)
         if b.versioning != VERSIONING_ENABLED:
             raise InvalidRequest("Destination bucket must have versioning enabled.")
+        await self.consent.require(b, source, actions, resource)
 
-    async def apply(self, bucket: str, doc: dict[str, Any], body: AsyncIterator[bytes]) -> bool:
-        """Store the version ``doc`` describes (bytes from ``body``); False when it is there already."""
+    async def apply(self, bucket: str, doc: dict[str, Any], body: AsyncIterator[bytes], *,
+                    same_region: bool) -> bool:
+        """Store the version ``doc`` describes (bytes from ``body``); False when it is there already.
+        ``same_region``: the sender is this region (the source bucket lives here too). Raises
+        AccessDenied, before any byte is read, when the destination's owner has not agreed."""
         b = await self.objects.bucket(bucket)
         if b.versioning != VERSIONING_ENABLED:
             raise InvalidRequest("Destination bucket must have versioning enabled.")
+        try:
+            source = Source.from_wire(doc.get("source"), same_region)
+        except ValueError:
+            raise AccessDenied("The replica does not say which account replicates it.") from None
         key, version_id = str(doc["key"]), str(doc["version_id"])
-        if doc.get("op") == OP_TAGS:
+        tags_only = doc.get("op") == OP_TAGS
+        await self.consent.require(b, source, apply_actions(
+            tags_only=tags_only, delete_marker=bool(doc.get("delete_marker")), has_tags=bool(doc.get("tags")),
+            override=source.override), object_arn(bucket, key))
+        if tags_only:
             tags = {str(k): str(v) for k, v in dict(doc.get("tags") or {}).items()}
-            if not await self.meta.replication.replica_tags(bucket, key, version_id, tags):
+            # only a replica's tags follow its source; the bucket owner's own versions are never touched
+            target = await self.meta.get_object(bucket, key, version_id)
+            if target is None or target.extra.get(STATUS) != REPLICA \
+                    or not await self.meta.replication.replica_tags(bucket, key, version_id, tags):
                 raise VersionNotFound(key=key, version=version_id)
             return True
         if await self.meta.get_object(bucket, key, version_id) is not None:
@@ -200,7 +223,8 @@ class Replicas:
         size = int(doc["size"])
         rec = ObjectRecord(
             bucket=bucket, key=key, version_id=version_id, size=size if not doc.get("delete_marker") else 0,
-            etag=str(doc["etag"]), last_modified=float(doc["last_modified"]), owner=b.owner,
+            etag=str(doc["etag"]), last_modified=float(doc["last_modified"]),
+            owner=await self._owner(b, source, str(doc.get("owner") or "")),
             delete_marker=bool(doc.get("delete_marker")), content_type=doc.get("content_type"),
             headers=dict(doc.get("headers") or {}), user_meta=dict(doc.get("user_meta") or {}),
             checksums=dict(doc.get("checksums") or {}), checksum_type=doc.get("checksum_type"),
@@ -243,6 +267,15 @@ class Replicas:
             self.objects.blobs.delete([blob])
         await self.objects.release(released)
         return applied
+
+    async def _owner(self, bucket: BucketRecord, source: Source, source_owner: str) -> str:
+        """Who owns a replica. The destination bucket's owner: within one account (canonical ids are per
+        region, so the source's would mean nothing in another region), with the owner override (its grant
+        was checked), or under BucketOwnerEnforced. Otherwise, as on AWS, the source object's owner."""
+        if (not source_owner or source.override or await self.consent.same_account(bucket, source)
+                or await self.consent.owner_enforced(bucket)):
+            return bucket.owner
+        return source_owner
 
 
 async def get_config(meta: MetadataStore, objects: ObjectService, bucket: str) -> ReplicationConfig:
@@ -294,3 +327,8 @@ class BucketLocator(Protocol):
     async def elsewhere(self, bucket: str) -> BucketPlace | None: ...   # another region (cached)
 
     async def remote(self, bucket: str) -> BucketPlace | None: ...      # another region (asked now)
+
+    # Whether the owner of a bucket of another region lets ``source`` do ``actions`` on ``resource``
+    # (asked of that region now): None when allowed, else (error code, message).
+    async def consent(self, place: BucketPlace, source: Source, actions: list[str], resource: str,
+                      ) -> tuple[str, str] | None: ...

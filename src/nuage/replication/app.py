@@ -5,6 +5,13 @@ from the registry; replicas are accepted only from regions on this region's allo
     PUT /_nuage/replication/apply/BUCKET    apply a replica: x-nuage-replica (the version's record,
                                             base64 JSON), body = the version's bytes
     GET /_nuage/replication/bucket/BUCKET   {"region", "versioning"} of a bucket of this region
+    GET /_nuage/replication/consent/BUCKET  whether the bucket's owner lets a source account replicate into
+                                            it: x-nuage-consent (base64 JSON: source, actions, resource);
+                                            200, or the refusal (AccessDenied, InvalidRequest, NoSuchBucket)
+
+The record of a replica names the account that replicates it (``source``); the apply is refused with
+AccessDenied, before its bytes are read, unless the bucket's owner is that account or its bucket policy
+allows it (:mod:`nuage.core.replication_consent`).
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from nuage.asgi import scope_header, signing_parts
+from nuage.core.policy.actions import object_arn
 from nuage.core.replication import Replicas, decode_wire
+from nuage.core.replication_consent import OWNER_OVERRIDE, REPLICATE_DELETE, REPLICATE_OBJECT, REPLICATE_TAGS, Source
 from nuage.errors import AccessDenied, BucketNotFound, NuageError, VersionNotFound
 from nuage.replication.registry import RegionEntry, Registry
 from nuage.replication.signing import SERVICE
@@ -28,6 +37,8 @@ log = logging.getLogger("nuage.replication")
 
 PREFIX = "/_nuage/replication/"
 RECORD_HEADER = "x-nuage-replica"
+CONSENT_HEADER = "x-nuage-consent"
+CONSENT_ACTIONS = frozenset({REPLICATE_OBJECT, REPLICATE_DELETE, REPLICATE_TAGS, OWNER_OVERRIDE})
 SENDER_HEADER = "x-nuage-source-region"
 
 
@@ -110,9 +121,28 @@ class ReplicationApp:
                 doc = decode_wire(scope_header(scope, RECORD_HEADER.encode()))
             except ValueError as exc:
                 raise ReplicationError(400, "InvalidArgument", "The replica record is not valid.") from exc
-            applied = await self.replicas.apply(bucket, doc, body.chunks())
+            applied = await self.replicas.apply(bucket, doc, body.chunks(),
+                                                same_region=sender.name == self.registry.own.name)
             return 200, {"applied": applied}
+        if what == "consent" and method == "GET":
+            source, actions, resource = self._consent_query(scope, bucket, sender)
+            await self.replicas.check(bucket, source, actions, resource)
+            return 200, {"allowed": True}
         raise ReplicationError(404, "NoSuchRoute", f"No replication operation {method} {scope['path']}.")
+
+    def _consent_query(self, scope: dict[str, Any], bucket: str, sender: RegionEntry,
+                       ) -> tuple[Source, list[str], str]:
+        try:
+            query = decode_wire(scope_header(scope, CONSENT_HEADER.encode()))
+            source = Source.from_wire(query.get("source"), sender.name == self.registry.own.name)
+            actions, resource = query["actions"], query["resource"]
+            if not isinstance(actions, list) or not isinstance(resource, str):
+                raise ValueError("actions and resource")
+        except (ValueError, KeyError) as exc:
+            raise ReplicationError(400, "InvalidArgument", "The consent query is not valid.") from exc
+        if not set(actions) <= CONSENT_ACTIONS or not resource.startswith(object_arn(bucket, "")):
+            raise ReplicationError(400, "InvalidArgument", "The consent query is not valid.")
+        return source, [str(a) for a in actions], resource
 
 
 class _Body:

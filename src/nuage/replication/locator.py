@@ -9,7 +9,8 @@ import json
 import time
 from urllib.parse import quote, urlsplit
 
-from nuage.core.replication import BucketPlace
+from nuage.core.replication import BucketPlace, encode_wire
+from nuage.core.replication_consent import Source
 from nuage.replication.client import HTTPClient, TransportError
 from nuage.replication.registry import RegionEntry, Registry
 from nuage.replication.signing import sign
@@ -18,6 +19,8 @@ from nuage.storage.meta.base import MetadataStore
 FOUND_TTL = 60.0
 MISSING_TTL = 2.0
 LOOKUP_PATH = "/_nuage/replication/bucket/"
+CONSENT_PATH = "/_nuage/replication/consent/"
+CONSENT_HEADER = "x-nuage-consent"
 
 
 class Locator:
@@ -49,6 +52,30 @@ class Locator:
             self._cache.clear()
         self._cache[bucket] = (place, time.monotonic() + (FOUND_TTL if place else MISSING_TTL))
         return place
+
+    async def consent(self, place: BucketPlace, source: Source, actions: list[str], resource: str,
+                      ) -> tuple[str, str] | None:
+        """Ask the region holding ``place`` (now, never cached: a grant may be withdrawn at any time)
+        whether its bucket's owner lets ``source`` do ``actions``; None when it does."""
+        peer = self.registry.regions.get(place.region)
+        if peer is None:
+            return "ServiceUnavailable", f"The region {place.region} is not in the region registry."
+        path = CONSENT_PATH + quote(place.bucket)
+        own = self.registry.own
+        query = encode_wire({"source": source.to_wire(), "actions": actions, "resource": resource})
+        headers = sign("GET", urlsplit(peer.endpoint).netloc, path, {CONSENT_HEADER: query},
+                       access_key=own.access_key, secret_key=own.secret_key, region=peer.name)
+        try:
+            response = await self.client.request("GET", peer.endpoint + path, headers)
+        except TransportError:
+            return "ServiceUnavailable", f"The region {peer.name} of the destination bucket cannot be reached."
+        if response.status == 200:
+            return None
+        try:
+            doc = json.loads(response.body)
+            return str(doc["code"]), str(doc["message"])
+        except (ValueError, KeyError, TypeError):
+            return "ServiceUnavailable", f"The region {peer.name} answered HTTP {response.status}."
 
     def forget(self, bucket: str) -> None:
         self._cache.pop(bucket, None)

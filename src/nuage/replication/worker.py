@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from nuage.core.objects import ObjectService
 from nuage.core.replication import ENABLED, Rule, encode_wire, parsed, replicable, to_wire
+from nuage.core.replication_consent import Consent, Source
 from nuage.replication.app import PREFIX, RECORD_HEADER
 from nuage.replication.client import HTTPClient, HTTPResponse, TransportError
 from nuage.replication.locator import Locator
@@ -63,6 +64,7 @@ class Shipper:
         self.locator = locator
         self.client = client
         self.lanes = lanes
+        self.consent = Consent(meta)
         self.stats: dict[tuple[str, str], RuleStats] = {}
         self.down: dict[str, tuple[float, float]] = {}   # region or "bucket:NAME" -> (retry at, backoff)
         self._region_of: dict[str, str] = {}                # destination bucket -> its region (last seen)
@@ -213,19 +215,20 @@ class Shipper:
             await self.meta.replication.done(row)
             return
         try:
-            await self._ship_record(row, region, rec)
+            await self._ship_record(row, region, rec, rule)
         finally:
             release()
 
-    async def _ship_record(self, row: OutboxRow, region: RegionEntry, rec: ObjectRecord) -> None:
+    async def _ship_record(self, row: OutboxRow, region: RegionEntry, rec: ObjectRecord, rule: Rule) -> None:
         reason = replicable(rec)
         if reason is not None:
             await self.meta.replication.failed(row, reason)
             return
         op = row.op
-        response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, op, row.rule_id)
+        source = await self._source(row.bucket, rule, same_region=region.name == self.registry.own.name)
+        response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, op, rule, source)
         if response is not None and response.status == 404 and op == OP_TAGS and _code(response) == "NoSuchVersion":
-            response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, OP_PUT, row.rule_id)
+            response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, OP_PUT, rule, source)
         if response is None or response.status >= 500 or response.status == 429 or _code(response) in AUTH_CODES:
             why = "unreachable" if response is None else f"HTTP {response.status} {_code(response)}"
             await self._transient(row, region.name, f"{region.name}: {why}")
@@ -258,19 +261,22 @@ class Shipper:
         raw = await self.meta.get_bucket_config(bucket, REPLICATION_CONFIG)
         return next((r for r in parsed(raw).rules if r.id == rule_id), None) if raw else None
 
-    async def _storage_class(self, bucket: str, rule_id: str) -> str | None:
-        """The storage class a rule gives its replicas (None: the source's)."""
-        rule = await self._rule(bucket, rule_id)
-        return rule.storage_class if rule else None
+    async def _source(self, bucket: str, rule: Rule, *, same_region: bool) -> Source:
+        """The account that replicates: the source bucket's owner (the destination decides whether it
+        agreed), with the configuration's Role and the rule's owner override."""
+        raw = await self.meta.get_bucket_config(bucket, REPLICATION_CONFIG)
+        return await self.consent.source(await self.objects.bucket(bucket), same_region=same_region,
+                                         role=parsed(raw).role if raw else "", override=rule.owner_override,
+                                         account=rule.account)
 
     async def _send(self, region: str, endpoint: str, dest_bucket: str, rec: ObjectRecord, op: str,
-                    rule_id: str) -> HTTPResponse | None:
+                    rule: Rule, source: Source) -> HTTPResponse | None:
         path = PREFIX + "apply/" + quote(dest_bucket)
         with_body = op == OP_PUT and not rec.delete_marker
         wire = to_wire(rec, op)
-        storage_class = await self._storage_class(rec.bucket, rule_id)
-        if storage_class:
-            wire["storage_class"] = storage_class
+        if rule.storage_class:     # the storage class a rule gives its replicas (else the source's)
+            wire["storage_class"] = rule.storage_class
+        wire["source"] = source.to_wire()
         headers = {RECORD_HEADER: encode_wire(wire)}
         own = self.registry.own
         signed = sign("PUT", urlsplit(endpoint).netloc, path, headers, access_key=own.access_key,

@@ -1,17 +1,22 @@
 """Bucket replication: Put/Get/DeleteBucketReplication (the AWS ReplicationConfiguration XML).
 
 Versioning must be Enabled on the source bucket and on every destination bucket (InvalidRequest as on
-AWS). A destination is found in this region or, through the region registry, in another one."""
+AWS). A destination is found in this region or, through the region registry, in another one. A
+destination bucket of another account must have agreed in its bucket policy (AccessDenied otherwise;
+:mod:`nuage.core.replication_consent`), asked of the region that holds it when the rule is saved; the
+destination asks again on every apply."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
 from nuage.core import replication as core
+from nuage.core.replication_consent import Consent, prefix_resource, save_actions
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import check_tag, config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.storage.meta.records import BucketRecord
 from nuage.storage.meta.replication import REPLICATION_CONFIG
 from nuage.types import VERSIONING_ENABLED
 from nuage.xml import child_text, render, root, sub
@@ -83,6 +88,9 @@ def parse_config(doc: ET.Element) -> core.ReplicationConfig:
         except ValueError as exc:
             raise e.MalformedXML() from exc
         dm = el.find("DeleteMarkerReplication")
+        act = dest.find("AccessControlTranslation")
+        if act is not None and child_text(act, "Owner") != "Destination":
+            raise e.MalformedXML("AccessControlTranslation Owner must be Destination.")
         rules.append(core.Rule(
             id=child_text(el, "ID") or f"rule-{number + 1}", destination_arn=arn, priority=priority,
             status=status, prefix=prefix, tags=tags, storage_class=storage_class,
@@ -90,6 +98,7 @@ def parse_config(doc: ET.Element) -> core.ReplicationConfig:
             delete_markers=_status(dm, "DeleteMarkerReplication") if form == "filter" else True,
             existing_objects=_status(el.find("ExistingObjectReplication"), "ExistingObjectReplication"),
             filter_form=form, delete_marker_given=dm is not None, account=child_text(dest, "Account"),
+            owner_override=act is not None,
         ))
     return core.ReplicationConfig(child_text(doc, "Role") or "", tuple(rules))
 
@@ -128,14 +137,19 @@ def render_config(config: core.ReplicationConfig) -> bytes:
             sub(dest, "Account", rule.account)
         if rule.storage_class:
             sub(dest, "StorageClass", rule.storage_class)
+        if rule.owner_override:
+            sub(sub(dest, "AccessControlTranslation"), "Owner", "Destination")
         if rule.filter_form == "filter":
             sub(sub(el, "DeleteMarkerReplication"), "Status", core.ENABLED if rule.delete_markers else core.DISABLED)
     return render(doc)
 
 
-async def _check_destinations(svc: Services, config: core.ReplicationConfig) -> None:
-    for dest in {r.destination_bucket for r in config.rules}:
+async def _check_destinations(svc: Services, config: core.ReplicationConfig) -> dict[str, core.BucketPlace | None]:
+    """Each destination bucket exists and is versioned; returns where each is (None: here)."""
+    places: dict[str, core.BucketPlace | None] = {}
+    for dest in sorted({r.destination_bucket for r in config.rules}):
         local = await svc.buckets.find(dest)
+        place = None
         if local is not None:
             versioning = local.versioning
         else:
@@ -145,6 +159,35 @@ async def _check_destinations(svc: Services, config: core.ReplicationConfig) -> 
             versioning = place.versioning
         if versioning != VERSIONING_ENABLED:
             raise e.InvalidRequest("Destination bucket must have versioning enabled.")
+        places[dest] = place
+    return places
+
+
+#: refusals of another region, as the S3 error the caller gets
+_REFUSALS: dict[str, type[e.S3Error]] = {"AccessDenied": e.AccessDenied, "InvalidRequest": e.InvalidRequest}
+
+
+async def _check_consent(svc: Services, source_bucket: BucketRecord, config: core.ReplicationConfig,
+                         places: dict[str, core.BucketPlace | None]) -> None:
+    """Every rule into another account's bucket has that owner's grant (the destination's own answer)."""
+    consent = Consent(svc.objects.meta)
+    for rule in config.rules:
+        actions = save_actions(delete_markers=rule.delete_markers, tag_filter=bool(rule.tags),
+                               override=rule.owner_override)
+        resource = prefix_resource(rule.destination_bucket, rule.prefix)
+        place = places[rule.destination_bucket]
+        source = await consent.source(source_bucket, same_region=place is None, role=config.role,
+                                      override=rule.owner_override, account=rule.account)
+        if place is None:
+            await consent.require(await svc.buckets.get(rule.destination_bucket), source, actions, resource)
+            continue
+        assert svc.locator is not None
+        refusal = await svc.locator.consent(place, source, actions, resource)
+        if refusal is not None:
+            code, message = refusal
+            if code == "NoSuchBucket":
+                raise e.InvalidRequest("Destination bucket must exist.")
+            raise _REFUSALS.get(code, e.ServiceUnavailable)(message)
 
 
 async def put_bucket_replication(svc: Services, req: Request) -> Response:
@@ -158,7 +201,7 @@ async def put_bucket_replication(svc: Services, req: Request) -> Response:
     config.validate()
     if svc.locator is None:
         raise e.InvalidRequest("Replication needs a region registry: start the server with --regions.")
-    await _check_destinations(svc, config)
+    await _check_consent(svc, b, config, await _check_destinations(svc, config))
     meta = svc.objects.meta
     await core.put_config(meta, svc.objects, req.bucket, config)
     return empty(200)
