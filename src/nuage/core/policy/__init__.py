@@ -7,6 +7,7 @@ authorization flow), :mod:`.actions` (S3 operations to IAM actions and resource 
 
 from nuage.core.policy.actions import (
     ACTIONS,
+    BYPASS_GOVERNANCE,
     COPIES,
     S3_ACTIONS,
     SERVICE_ARN,
@@ -24,6 +25,7 @@ from nuage.core.policy.parse import BUCKET_POLICY_MAX_BYTES, USER_POLICY_MAX_CHA
 __all__ = [
     "ACTIONS",
     "BUCKET_POLICY_MAX_BYTES",
+    "BYPASS_GOVERNANCE",
     "COPIES",
     "S3_ACTIONS",
     "SERVICE_ARN",

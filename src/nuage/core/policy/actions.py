@@ -164,6 +164,10 @@ VERSIONED: dict[str, str] = {
 
 #: Operations that read a copy source (x-amz-copy-source) and so also need s3:GetObject on it.
 COPIES = frozenset({"CopyObject", "UploadPartCopy"})
+#: What ``x-amz-bypass-governance-retention: true`` needs on the object (DeleteObject of a version,
+#: DeleteObjects, PutObjectRetention). Not a required permission: without it the request goes on as if the
+#: header were absent, and Object Lock refuses what GOVERNANCE retention protects.
+BYPASS_GOVERNANCE = "s3:BypassGovernanceRetention"
 #: Writes that need s3:PutObjectAcl / s3:PutObjectTagging too when they carry ACL or tagging headers.
 OBJECT_WRITES = frozenset({"PutObject", "PostObject", "CopyObject", "CreateMultipartUpload"})
 

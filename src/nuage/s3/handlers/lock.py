@@ -17,6 +17,7 @@ from nuage.core.lock import (
     format_until,
     parse_until,
 )
+from nuage.core.policy import BYPASS_GOVERNANCE
 from nuage.s3 import errors as e
 from nuage.s3.access import allowed_on_objects
 from nuage.s3.context import Handler, Services
@@ -27,7 +28,6 @@ from nuage.sigv4.chunked import Trailers
 from nuage.xml import child_text, parse, render, root, sub
 
 BYPASS_HEADER = "x-amz-bypass-governance-retention"
-BYPASS_ACTION = "s3:BypassGovernanceRetention"
 
 
 def _service(svc: Services) -> LockService:
@@ -51,7 +51,7 @@ async def bypass_governance(svc: Services, req: Request) -> bool:
     refuses the change as it would without the header."""
     if not asks_bypass(req) or req.bucket is None or req.key is None:
         return False
-    (allowed,) = await allowed_on_objects(svc, req, [(BYPASS_ACTION, req.key, version_id(req))])
+    (allowed,) = await allowed_on_objects(svc, req, [(BYPASS_GOVERNANCE, req.key, version_id(req))])
     return allowed
 
 

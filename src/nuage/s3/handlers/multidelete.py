@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from nuage.core.policy import BYPASS_GOVERNANCE
 from nuage.errors import NuageError
 from nuage.s3 import errors as e
 from nuage.s3.access import allowed_on_objects
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import xml_body
-from nuage.s3.handlers.lock import BYPASS_ACTION, asks_bypass
+from nuage.s3.handlers.lock import asks_bypass
 from nuage.s3.http import Request, Response, xml_response
 from nuage.xml import child_text, render, root, sub
 
@@ -25,7 +26,7 @@ async def _bypass(svc: Services, req: Request, entries: list[tuple[str, str | No
     if not asks_bypass(req):
         return out
     wanted = [i for i, (_, v) in enumerate(entries) if v is not None and allowed[i]]
-    decided = await allowed_on_objects(svc, req, [(BYPASS_ACTION, entries[i][0], entries[i][1]) for i in wanted])
+    decided = await allowed_on_objects(svc, req, [(BYPASS_GOVERNANCE, entries[i][0], entries[i][1]) for i in wanted])
     for i, ok in zip(wanted, decided, strict=True):
         out[i] = ok
     return out
