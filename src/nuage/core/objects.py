@@ -283,8 +283,10 @@ class ObjectService:
                 break
             lo = max(start, seg_start) - seg_start
             hi = min(end, seg_end) - seg_start
-            # a read of a whole segment is checked against its blob's CRC (a part of one cannot be)
-            crc = seg.crc if lo == 0 and hi == seg.size - 1 else None
+            # A read of a whole segment is checked against its blob's CRC (a part of one cannot be). The
+            # segment of bytes kept in the row counts what is stored (an encrypted one, its header too).
+            whole = lo == 0 and (hi == seg.size - 1 or (len(rec.segments) == 1 and hi == rec.size - 1))
+            crc = seg.crc if whole else None
             parts = self.blobs.read(seg.blob, lo, hi - lo + 1, crc) if data_key is None else read_decrypted(
                 self.blobs, seg.blob, data_key, lo, hi - lo + 1, crc)
             try:
