@@ -10,6 +10,7 @@ import click
 
 from nuage.cli.admin import admin as admin_group
 from nuage.cli.query import query as query_command
+from nuage.cli.scrub import scrub as scrub_command
 from nuage.config import settings_from_env
 
 
@@ -97,6 +98,7 @@ def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_na
 
 main.add_command(admin_group)
 main.add_command(query_command)
+main.add_command(scrub_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
