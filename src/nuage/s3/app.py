@@ -10,7 +10,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 from nuage.core import memo
 from nuage.errors import BucketNotFound, NuageError
@@ -18,6 +18,7 @@ from nuage.s3 import errors as e
 from nuage.s3.access import authorize
 from nuage.s3.auth import body_stream, verify
 from nuage.s3.context import Services
+from nuage.s3.full import full_disk, note_full_disk
 from nuage.s3.handlers import HANDLERS
 from nuage.s3.handlers.cors import add_cors_headers
 from nuage.s3.handlers.lifecycle import add_expiration_header
@@ -113,6 +114,17 @@ def _header_bytes(value: str) -> bytes:
         return value.encode("utf-8")
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_utf8(raw_path: str) -> bool:
+    """Whether a percent-encoded path decodes to UTF-8 text: S3 keys and bucket names are UTF-8, and S3
+    answers 400 InvalidURI to a path that is not (``/bucket/%FF``)."""
+    try:
+        unquote_to_bytes(raw_path).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 @functools.lru_cache(maxsize=4096)   # pure; hot objects are asked for again and again
 def _path_address(raw_path: str) -> tuple[str | None, str | None]:
     """(bucket, key) of a path-style request path."""
@@ -155,9 +167,14 @@ class S3App:
             response = self._error(await redirect(self.services, req) or e.from_domain(exc), req, scope, request_id)
         except NuageError as exc:
             response = self._error(e.from_domain(exc), req, scope, request_id)
-        except Exception:
-            log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
-            response = self._error(e.InternalError(), req, scope, request_id)
+        except Exception as exc:
+            full = full_disk(exc)
+            if full is None:
+                log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
+                response = self._error(e.InternalError(), req, scope, request_id)
+            else:
+                note_full_disk(full, scope["method"], scope["path"])
+                response = self._error(e.InsufficientStorage(), req, scope, request_id)
         try:
             if req is not None and req.bucket is not None:   # CORS and lifecycle headers, errors included
                 try:
@@ -191,6 +208,8 @@ class S3App:
             headers[name] = f"{headers[name]},{value}" if name in headers else value
         raw_path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
         raw_path = raw_path.split("?", 1)[0]
+        if "%" in raw_path and not _is_utf8(raw_path):   # before anything looks the key up, or answers with it
+            raise e.InvalidURI()
         raw_query = scope.get("query_string", b"").decode("latin-1")
         query = _query_dict(raw_query)
         bucket, key = self._address(raw_path, headers.get("host", ""))

@@ -62,6 +62,7 @@ InvalidLocationConstraint = _cls("InvalidLocationConstraint", 400, "The specifie
 InvalidPart = _cls("InvalidPart", 400, d.InvalidPart.default_message)
 InvalidPartOrder = _cls("InvalidPartOrder", 400, d.InvalidPartOrder.default_message)
 InvalidRequest = _cls("InvalidRequest", 400, "Invalid Request")
+InvalidURI = _cls("InvalidURI", 400, "Couldn't parse the specified URI.")   # e.g. a path that is not UTF-8
 InvalidRetentionPeriod = _cls("InvalidRetentionPeriod", 400, "Default retention period must be a positive "
                               "integer value.")
 InvalidStorageClass = _cls("InvalidStorageClass", 400, "The storage class you specified is not valid")
@@ -149,6 +150,9 @@ InvalidRange = _cls("InvalidRange", 416, "The requested range is not satisfiable
 InternalError = _cls("InternalError", 500, "We encountered an internal error. Please try again.")
 NotImplemented = _cls("NotImplemented", 501, "A header you provided implies functionality that is not implemented")
 ServiceUnavailable = _cls("ServiceUnavailable", 503, "Please reduce your request rate.")
+# Not an S3 error (S3 is never full): MinIO's 507 for a full disk, which SDKs do not retry (nuage.s3.full)
+InsufficientStorage = _cls("InsufficientStorage", 507, "The server has no space left to store this data. "
+                           "Please delete objects or ask the operator to add space.")
 RequestTimeout = _cls("RequestTimeout", 400, "Your socket connection to the server was not read from or written "
                       "to within the timeout period.")
 
