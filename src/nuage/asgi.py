@@ -4,7 +4,7 @@ the dispatcher that sends each request to the first app whose predicate accepts 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -28,22 +28,41 @@ class Dispatcher:
 
     A route names the first segment of the paths it may claim (``"admin"`` for ``/admin/...``, ``""``
     for ``/``), so a request whose path starts otherwise, as nearly every S3 request does (a bucket), is
-    not put to any predicate."""
+    not put to any predicate.
 
-    def __init__(self, routes: Sequence[Route], fallback: ASGIApp, lifespan: ASGIApp) -> None:
+    ``listeners`` maps a listening port to the one app that serves every request that came in on it (the
+    web console on its own port: its own origin, never the S3 endpoint's). ``cross_origin``, when given,
+    takes the PUT and OPTIONS requests that no route claims and that carry an ``Origin`` header, in place of
+    ``fallback`` (it hands on to ``fallback`` what it does not handle); other requests are not looked at."""
+
+    def __init__(self, routes: Sequence[Route], fallback: ASGIApp, lifespan: ASGIApp,
+                 listeners: Mapping[int, ASGIApp] | None = None, cross_origin: ASGIApp | None = None) -> None:
         table: dict[str, list[tuple[Predicate, ASGIApp]]] = {}
         for segment, accepts, app in routes:
             table.setdefault(segment, []).append((accepts, app))
         self.table = {segment: tuple(apps) for segment, apps in table.items()}
         self.fallback = fallback
         self.lifespan = lifespan
+        self.listeners = dict(listeners or {})
+        self.cross_origin = cross_origin
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
+            if self.listeners:
+                server = scope.get("server")
+                own = self.listeners.get(server[1]) if server else None
+                if own is not None:
+                    await own(scope, receive, send)
+                    return
             for accepts, app in self.table.get(scope["path"][1:].partition("/")[0], ()):
                 if accepts(scope):
                     await app(scope, receive, send)
                     return
+            if self.cross_origin is not None and scope["method"] in ("PUT", "OPTIONS"):
+                for name, _ in scope["headers"]:
+                    if name.lower() == b"origin":
+                        await self.cross_origin(scope, receive, send)
+                        return
             await self.fallback(scope, receive, send)
             return
         await self.lifespan(scope, receive, send)

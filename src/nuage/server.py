@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import secrets
+import socket
 import string
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import uvicorn
 from nuage.admin.app import AdminApp, is_admin_request
 from nuage.asgi import Dispatcher, Route
 from nuage.config import Settings
-from nuage.console import build_console, is_console_request
+from nuage.console import ConsoleUploads, build_console
 from nuage.console.usage import RequestMeter, UsageSampler
 from nuage.core.buckets import BucketService
 from nuage.core.iam import IAM, SecretBox
@@ -199,8 +200,40 @@ def http_limits(settings: Settings) -> HttpLimits:
         max_connections_per_client=settings.http_max_connections_per_client)
 
 
-def serve(settings: Settings, *, announce: bool = True) -> None:
+class ListenError(Exception):
+    """A port could not be listened on (in use, not allowed): the message says which and why."""
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port), not yet listening (the server starts listening once it serves);
+    port 0 is a free port, which ``getsockname()`` then tells."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def serve(settings: Settings, *, announce: bool = True, console_address: tuple[str, int] | None = None) -> None:
+    """Serve S3 (and the other APIs) on settings.host:port and the web console on ``console_address``
+    (default: the same host, the S3 port + 1): a port of its own, so an origin of its own, which the
+    tenant content that the S3 endpoint serves cannot script."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    console_host, console_port = console_address or (settings.host, settings.port + 1)
+    s3_sock = listen_socket(settings.host, settings.port)
+    try:
+        console_sock = listen_socket(console_host, console_port)
+    except ListenError:
+        s3_sock.close()
+        raise
+    s3_port, console_port = s3_sock.getsockname()[1], console_sock.getsockname()[1]
+    if s3_port == console_port:   # requests are told apart by the port they came in on
+        s3_sock.close()
+        console_sock.close()
+        raise ListenError(f"the console needs a port other than the S3 endpoint's ({s3_port})")
     meta, blobs = open_stores(settings)
     log.info("object files in %s: %s", settings.data_dir,
              "direct I/O" if blobs.direct else "through the page cache" + ("" if settings.fsync else ", no fsync"))
@@ -223,20 +256,22 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     admin_app.replication_status = replication.status if replication else None
     query_app = build_query(settings, meta, services)
     console_app = build_console(services, s3_app, iam_app, iam, meta, [(p.name, p.endpoint) for p in peers],
-                                query_app)
+                                query_app, s3_port=s3_port)
     routes: list[Route] = [("admin", is_admin_request, admin_app), ("", is_iam_request, iam_app),
-                           ("query", is_query_request, query_app), ("console", is_console_request, console_app)]
+                           ("query", is_query_request, query_app)]
     if replication is not None:
         routes.append((REPLICATION_PREFIX.split("/")[1], is_replication_request, replication.app))
     sampler = UsageSampler(meta, meter, settings.usage_interval_seconds)
     background = [sampler.run_forever]
     if replication is not None:
         background.append(replication.shipper.run)
-    app = Dispatcher(routes, s3_app, lifespan=Lifespan(meta, blobs, settings, services, background))
+    # every request to the console's port is the console's; on the S3 port no path leads to it
+    app = Dispatcher(routes, s3_app, lifespan=Lifespan(meta, blobs, settings, services, background),
+                     listeners={console_port: console_app}, cross_origin=ConsoleUploads(s3_app, console_port))
     if announce:
-        endpoint = settings.endpoint
+        endpoint = f"{settings.scheme}://{settings.host}:{s3_port}"
         print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)
-        print(f"Web console:       {endpoint}/console", flush=True)
+        print(f"Web console:       {settings.scheme}://{console_host}:{console_port}/", flush=True)
         print(f"Root access key:   {creds.access_key}", flush=True)
         print(f"Root secret key:   {creds.secret_key}", flush=True)
         print(f"Try: AWS_ACCESS_KEY_ID={creds.access_key} AWS_SECRET_ACCESS_KEY={creds.secret_key} "
@@ -257,7 +292,8 @@ def serve(settings: Settings, *, announce: bool = True) -> None:
     gc.collect()
     gc.freeze()
     try:
-        server.run()
+        # the console's socket first: once the S3 port listens, so does the console's
+        server.run(sockets=[console_sock, s3_sock])
     finally:
         blobs.close()
         meta.close()

@@ -44,7 +44,7 @@ def make_user(server: NuageServer, policy: dict[str, Any], prefix: str = "u") ->
 
 @pytest.fixture
 def console(server: NuageServer) -> ConsoleClient:
-    return ConsoleClient(server.endpoint)
+    return ConsoleClient(server.console_endpoint)
 
 
 @pytest.fixture(scope="module")

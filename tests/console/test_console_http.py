@@ -4,6 +4,9 @@ sign-out, and permissions that match the S3 API's for a read-only IAM user."""
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +14,7 @@ import pytest
 
 from tests.conftest import unique_bucket_name
 from tests.console.conftest import READ_ONLY_POLICY, make_user
-from tests.support.console import ConsoleClient
+from tests.support.console import ConsoleClient, Page
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 
 
@@ -20,7 +23,7 @@ def test_login_page_sets_a_strict_httponly_cookie(console: ConsoleClient) -> Non
     assert page.status == 200
     cookie = page.headers.get("set-cookie", "")
     assert cookie.startswith("nuage_console=")
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/console" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/;" in cookie and "Domain" not in cookie
     assert "script-src 'self'" in page.headers.get("content-security-policy", "")
     assert page.headers.get("x-frame-options") == "DENY"
     assert 'name="csrf"' in page.text and console.csrf
@@ -28,7 +31,7 @@ def test_login_page_sets_a_strict_httponly_cookie(console: ConsoleClient) -> Non
 
 def test_pages_need_a_sign_in(console: ConsoleClient) -> None:
     page = console.get("/buckets")
-    assert page.status == 303 and page.location.startswith("/console/login")
+    assert page.status == 303 and page.location.startswith("/login")
 
 
 def test_wrong_secret_is_refused(console: ConsoleClient) -> None:
@@ -45,7 +48,7 @@ def test_sign_in_lists_buckets_with_count_and_size(server: NuageServer, console:
     s3.put_object(Bucket=name, Key="a.txt", Body=b"x" * 2048)
     s3.put_object(Bucket=name, Key="dir/b.txt", Body=b"y" * 1024)
     page = console.sign_in(ACCESS_KEY, SECRET_KEY)
-    assert page.status == 303 and page.location == "/console/buckets"
+    assert page.status == 303 and page.location == "/buckets"
     page = console.get("/buckets")
     assert page.status == 200
     row = page.text.split(f'data-bucket="{name}"', 1)[1].split("</tr>", 1)[0]
@@ -97,7 +100,7 @@ def test_tampered_cookie_is_a_signed_out_session(console: ConsoleClient) -> None
     payload, stamp, signature = value.split(".")
     console.set_cookie(payload + "." + stamp + "." + ("A" if signature[0] != "A" else "B") + signature[1:])
     page = console.get("/buckets")
-    assert page.status == 303 and "/console/login" in page.location
+    assert page.status == 303 and page.location.startswith("/login")
     # a cookie made without the server's key (another access key in it) is refused too
     from itsdangerous import URLSafeTimedSerializer
 
@@ -128,12 +131,12 @@ def short_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuageServ
 
 
 def test_session_expires(short_server: NuageServer) -> None:
-    console = ConsoleClient(short_server.endpoint)
+    console = ConsoleClient(short_server.console_endpoint)
     console.sign_in(ACCESS_KEY, SECRET_KEY)
     assert console.get("/buckets").status == 200
     time.sleep(4.5)
     page = console.get("/buckets")
-    assert page.status == 303 and "/console/login" in page.location
+    assert page.status == 303 and page.location.startswith("/login")
     page = console.post("/buckets/create", {"name": unique_bucket_name()})
     assert page.status == 403   # the expired session's CSRF token went with it
 
@@ -144,7 +147,7 @@ def test_read_only_user_sees_no_destructive_controls_and_forgery_is_refused(
     s3.create_bucket(Bucket=name)
     s3.put_object(Bucket=name, Key="doc.txt", Body=b"hello")
     user = make_user(server, READ_ONLY_POLICY, "ro")
-    console = ConsoleClient(server.endpoint)
+    console = ConsoleClient(server.console_endpoint)
     assert console.sign_in(user.access_key, user.secret_key).status == 303
     page = console.get("/buckets")
     assert page.status == 200 and name in page.text
@@ -193,7 +196,7 @@ def test_versioning_and_replication_status_on_the_buckets_page(console: ConsoleC
 
 def test_repeated_failed_sign_ins_are_throttled(server: NuageServer) -> None:
     user = make_user(server, READ_ONLY_POLICY, "guess")
-    console = ConsoleClient(server.endpoint)
+    console = ConsoleClient(server.console_endpoint)
     for _ in range(10):
         assert console.sign_in(user.access_key, "not-the-secret").status == 401
     page = console.sign_in(user.access_key, user.secret_key)      # even the right secret, for a while
@@ -202,15 +205,114 @@ def test_repeated_failed_sign_ins_are_throttled(server: NuageServer) -> None:
     assert console.sign_in(other.access_key, other.secret_key).status == 303    # other keys are not blocked
 
 
-def test_console_routing_predicate() -> None:
-    from nuage.console.app import is_console_request
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
 
-    def scope(path: str, query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None) -> dict[str, Any]:
-        return {"type": "http", "path": path, "query_string": query, "headers": headers or []}
 
-    assert is_console_request(scope("/console"))
-    assert is_console_request(scope("/console/b/x", b"q=Signature%3D&prefix=a"))
-    assert not is_console_request(scope("/consoles"))
-    assert not is_console_request(scope("/console/key", b"X-Amz-Signature=ab&X-Amz-Credential=c"))
-    assert not is_console_request(scope("/console/key", b"Signature=ab&AWSAccessKeyId=c"))
-    assert not is_console_request(scope("/console/key", headers=[(b"authorization", b"AWS4-HMAC-SHA256 ...")]))
+def _send(method: str, url: str, headers: dict[str, str] | None = None, body: bytes | None = None) -> Page:
+    """One request, no cookie jar, redirects not followed."""
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.build_opener(_NoRedirect()).open(req, timeout=30) as resp:
+            return Page(resp.status, resp.headers, resp.read().decode(errors="replace"))
+    except urllib.error.HTTPError as err:
+        return Page(err.code, err.headers, err.read().decode(errors="replace"))
+
+
+def test_the_s3_port_serves_no_console(server: NuageServer) -> None:
+    """The console lives on its own port; on the S3 port, /console is an S3 path like any other (a bucket
+    named console, here missing): an S3 error, never a console page, form or cookie."""
+    for method, path in (("GET", "/console"), ("GET", "/console/"), ("GET", "/console/login"),
+                         ("GET", "/console/users"), ("GET", "/console/static/upload.js"),
+                         ("POST", "/console/login")):
+        page = _send(method, server.endpoint + path, body=b"" if method == "POST" else None)
+        assert page.status in (403, 404, 405), (method, path, page.status)
+        assert page.text.startswith("<?xml") and "<Error>" in page.text, (method, path)
+        assert "csrf" not in page.text and "set-cookie" not in page.headers, (method, path)
+    assert server.console_port != server.port
+    assert _send("GET", server.console_endpoint + "/login").status == 200
+
+
+def test_csp_lets_the_pages_reach_only_their_origin_and_the_s3_endpoint(console: ConsoleClient,
+                                                                          server: NuageServer) -> None:
+    csp = console.get("/login").headers["content-security-policy"]
+    directives = dict(d.strip().partition(" ")[::2] for d in csp.split(";"))
+    assert directives["script-src"] == "'self'" and directives["default-src"] == "'self'"
+    assert directives["connect-src"] == f"'self' {server.endpoint}"
+    assert directives["frame-ancestors"] == "'none'" and directives["form-action"] == "'self'"
+
+
+def test_a_post_from_another_origin_is_refused_even_with_the_csrf_token(
+        server: NuageServer, console: ConsoleClient, s3: Any) -> None:
+    """Browsers send Origin with every POST: a form of the S3 endpoint's origin (tenant content) is
+    refused before its token is even looked at."""
+    console.sign_in(ACCESS_KEY, SECRET_KEY)
+    console.get("/buckets")
+    name = unique_bucket_name()
+    refused = [{"origin": origin} for origin in (server.endpoint, "http://evil.example", "null")]
+    refused += [{"sec-fetch-site": site} for site in ("same-site", "cross-site")]
+    for headers in refused:
+        data = urllib.parse.urlencode({"csrf": console.csrf, "name": name}).encode()
+        req = urllib.request.Request(console.endpoint + "/buckets/create", data=data, method="POST",
+                                     headers={"content-type": "application/x-www-form-urlencoded", **headers})
+        page = console._open(req)
+        assert page.status == 403, headers
+        with pytest.raises(s3.exceptions.ClientError):
+            s3.head_bucket(Bucket=name)
+    data = urllib.parse.urlencode({"csrf": console.csrf, "name": name}).encode()
+    req = urllib.request.Request(console.endpoint + "/buckets/create", data=data, method="POST",
+                                 headers={"content-type": "application/x-www-form-urlencoded",
+                                          "origin": server.console_endpoint, "sec-fetch-site": "same-origin"})
+    assert console._open(req).status == 303
+    s3.delete_bucket(Bucket=name)
+
+
+def test_a_second_session_cookie_signs_the_request_out(console: ConsoleClient) -> None:
+    """Cookies know no ports: a page of the S3 endpoint may plant a cookie of the console's name with a
+    longer path. Two of them: the request is signed out rather than run as either."""
+    console.sign_in(ACCESS_KEY, SECRET_KEY)
+    value = console.cookie()
+    assert value is not None and console.get("/buckets").status == 200
+    page = _send("GET", console.endpoint + "/buckets", {"cookie": f"nuage_console={value}"})
+    assert page.status == 200
+    page = _send("GET", console.endpoint + "/buckets", {"cookie": f"nuage_console={value}; nuage_console={value}"})
+    assert page.status == 303 and page.location.startswith("/login")
+
+
+def test_uploads_from_the_console_origin_get_cors_and_nothing_else_does(server: NuageServer, s3: Any) -> None:
+    """The browser PUTs upload bytes to the S3 endpoint with presigned URLs: from the console's origin
+    (and only from it) those requests and their preflight get CORS headers for that origin."""
+    bucket = unique_bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    v4 = server.client(signature_version="s3v4")       # as the console presigns (SigV2 would sign content-type)
+    url = v4.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "up.bin"}, ExpiresIn=600)
+    console_origin = server.console_endpoint
+    ask = {"access-control-request-method": "PUT", "access-control-request-headers": "content-type"}
+    page = _send("OPTIONS", url, {"origin": console_origin, **ask})
+    assert page.status == 200
+    assert page.headers["access-control-allow-origin"] == console_origin
+    assert page.headers["access-control-allow-methods"] == "PUT"
+    assert "access-control-allow-credentials" not in page.headers
+    page = _send("PUT", url, {"origin": console_origin, "content-type": "application/octet-stream"}, b"abc")
+    assert page.status == 200, page.text
+    assert page.headers["access-control-allow-origin"] == console_origin
+    assert "ETag" in page.headers["access-control-expose-headers"]
+    assert s3.get_object(Bucket=bucket, Key="up.bin")["Body"].read() == b"abc"
+    # another origin, a method other than PUT, or a request that is not presigned: the bucket's rules
+    # (none here) decide, as S3 does
+    for origin in ("http://evil.example", server.endpoint, f"http://localhost:{server.console_port}"):
+        page = _send("OPTIONS", url, {"origin": origin, **ask})
+        assert page.status == 403 and "access-control-allow-origin" not in page.headers, origin
+        page = _send("PUT", url, {"origin": origin}, b"abc")
+        assert page.status == 200 and "access-control-allow-origin" not in page.headers, origin
+    page = _send("OPTIONS", url, {"origin": console_origin, "access-control-request-method": "DELETE"})
+    assert page.status == 403 and "access-control-allow-origin" not in page.headers
+    plain = f"{server.endpoint}/{bucket}/up.bin"
+    page = _send("OPTIONS", plain, {"origin": console_origin, **ask})
+    assert page.status == 403 and "access-control-allow-origin" not in page.headers
+    get = v4.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "up.bin"}, ExpiresIn=600)
+    page = _send("GET", get, {"origin": console_origin})
+    assert page.status == 200 and "access-control-allow-origin" not in page.headers
+    s3.delete_object(Bucket=bucket, Key="up.bin")
+    s3.delete_bucket(Bucket=bucket)

@@ -15,7 +15,7 @@ WRONG = "The account, user name or password is not right."
 
 
 def root_console(server: NuageServer) -> tuple[ConsoleClient, str]:
-    console = ConsoleClient(server.endpoint)
+    console = ConsoleClient(server.console_endpoint)
     console.sign_in(ACCESS_KEY, SECRET_KEY)
     found = re.search(r"Account <code>(\d{12})</code>", console.get("/users").text)
     assert found is not None
@@ -34,7 +34,7 @@ def test_password_sign_in(server: NuageServer) -> None:
         (hashed,) = db.execute("SELECT hash FROM console_passwords WHERE user_name=?", (user.name,)).fetchone()
     assert hashed.startswith("$argon2id$") and "correct horse" not in hashed
 
-    console = ConsoleClient(server.endpoint)
+    console = ConsoleClient(server.console_endpoint)
     console.get("/login")
     for account_name, name, password in ((account, user.name, "wrong password!"), (account, "nobody", "x" * 12),
                                          ("000000000000", user.name, "correct horse battery")):
@@ -42,7 +42,7 @@ def test_password_sign_in(server: NuageServer) -> None:
         assert page.status == 401 and WRONG in page.text
     page = console.post("/login/password", {"account": account, "user": user.name,
                                             "password": "correct horse battery"})
-    assert page.status == 303 and page.location == "/console/buckets"
+    assert page.status == 303 and page.location == "/buckets"
     page = console.get("/buckets")
     assert page.status == 200 and user.name in page.text
     assert "Create a bucket" not in page.text          # the read-only policy applies
@@ -50,7 +50,7 @@ def test_password_sign_in(server: NuageServer) -> None:
     # a user without an active key cannot use the console
     iam = server.client("iam")
     iam.update_access_key(UserName=user.name, AccessKeyId=user.access_key, Status="Inactive")
-    other = ConsoleClient(server.endpoint)
+    other = ConsoleClient(server.console_endpoint)
     other.get("/login")
     page = other.post("/login/password", {"account": account, "user": user.name, "password": "correct horse battery"})
     assert page.status == 401 and "no active access key" in page.text
@@ -63,13 +63,13 @@ def test_removed_and_stale_passwords_are_refused(server: NuageServer) -> None:
     iam.create_user(UserName=name)
     iam.create_access_key(UserName=name)
     assert root.post("/users/password", {"name": name, "password": "a long enough one"}).status == 303
-    console = ConsoleClient(server.endpoint)
+    console = ConsoleClient(server.console_endpoint)
     console.get("/login")
     creds = {"account": account, "user": name, "password": "a long enough one"}
     assert console.post("/login/password", creds).status == 303
     # removed
     assert root.post("/users/password", {"name": name, "remove": "1"}).status == 303
-    fresh = ConsoleClient(server.endpoint)
+    fresh = ConsoleClient(server.console_endpoint)
     fresh.get("/login")
     assert fresh.post("/login/password", creds).status == 401
     # set again, then the user is deleted and made anew (through the IAM API): the old password is void
@@ -82,7 +82,7 @@ def test_removed_and_stale_passwords_are_refused(server: NuageServer) -> None:
     assert fresh.post("/login/password", creds).status == 401
     # only the account root (or iam:UpdateLoginProfile) sets passwords
     plain = make_user(server, READ_ONLY_POLICY, "plain")
-    other = ConsoleClient(server.endpoint)
+    other = ConsoleClient(server.console_endpoint)
     other.sign_in(plain.access_key, plain.secret_key)
     other.get("/users")
     page = other.post("/users/password", {"name": name, "password": "taking it over"})

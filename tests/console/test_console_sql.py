@@ -23,7 +23,7 @@ def run(console: ConsoleClient, sql: str, **form: str) -> str:
     console.get("/sql")
     page = console.post("/sql/run", {"sql": sql, **form})
     assert page.status == 303, page.text
-    found = re.match(r"/console/sql/jobs/([A-Za-z0-9_-]+)$", page.location)
+    found = re.match(r"/sql/jobs/([A-Za-z0-9_-]+)$", page.location)
     assert found is not None, page.location
     return found.group(1)
 
@@ -63,7 +63,7 @@ def test_a_query_reads_only_what_the_user_may_read(server: NuageServer, s3: Any)
     policy = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:ListAllMyBuckets"], "Resource": "*"}]}
     user = make_user(server, policy, "nosql")
-    console = ConsoleClient(server.endpoint)
+    console = ConsoleClient(server.console_endpoint)
     console.sign_in(user.access_key, user.secret_key)
     console.get("/sql")
     page = console.post("/sql/run", {"sql": QUERY.format(b=bucket)})

@@ -43,7 +43,7 @@ def test_requests_and_storage_per_bucket_over_time(sampled: NuageServer) -> None
         s3.put_object(Bucket="busy-bucket", Key=f"k{i}", Body=b"x" * 1000)
     for _ in range(5):
         s3.list_objects_v2(Bucket="busy-bucket")
-    console = ConsoleClient(sampled.endpoint)
+    console = ConsoleClient(sampled.console_endpoint)
     console.sign_in(ACCESS_KEY, SECRET_KEY)
     deadline = time.monotonic() + 15
     while True:
@@ -78,7 +78,7 @@ def test_requests_count_for_the_bucket_they_address(sampled: NuageServer) -> Non
             assert response.status in (403, 404), (target, response.status)
     finally:
         conn.close()
-    console = ConsoleClient(sampled.endpoint)
+    console = ConsoleClient(sampled.console_endpoint)
     console.sign_in(ACCESS_KEY, SECRET_KEY)
     want = {"meter-path": 3, "meter-tenant": 2, "meter-vhost": 3}   # the create, then the GETs
     deadline = time.monotonic() + 15
@@ -98,14 +98,14 @@ def test_usage_follows_the_list_buckets_permission(sampled: NuageServer) -> None
     policy = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}
     user = make_user(sampled, policy, "lister")
-    console = ConsoleClient(sampled.endpoint)
+    console = ConsoleClient(sampled.console_endpoint)
     console.sign_in(user.access_key, user.secret_key)
     data = chart_data(console)
     # ListBuckets lists the account's buckets to a user allowed s3:ListAllMyBuckets, as on S3
     assert "visible-one" in data["buckets"] and "hidden-one" in data["buckets"]
     nobody = make_user(sampled, {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}, "nolist")
-    other = ConsoleClient(sampled.endpoint)
+    other = ConsoleClient(sampled.console_endpoint)
     other.sign_in(nobody.access_key, nobody.secret_key)
     page = other.get("/usage")
     assert page.status == 403 and "AccessDenied" in page.text

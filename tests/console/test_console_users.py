@@ -51,7 +51,7 @@ def test_create_user_with_access_and_a_key_that_works(server: NuageServer, conso
 
 def test_a_user_without_iam_permissions_sees_only_its_keys_and_is_refused(server: NuageServer, s3: Any) -> None:
     user = make_user(server, READ_ONLY_POLICY, "plain")
-    console = ConsoleClient(server.endpoint)
+    console = ConsoleClient(server.console_endpoint)
     console.sign_in(user.access_key, user.secret_key)
     page = console.get("/users")
     assert page.status == 200

@@ -49,16 +49,16 @@ class ConsoleClient:
         return page
 
     def get(self, path: str) -> Page:
-        return self._open(urllib.request.Request(self.endpoint + "/console" + path))
+        return self._open(urllib.request.Request(self.endpoint + path))
 
     def post(self, path: str, form: dict[str, str], *, csrf: str | None = None) -> Page:
         data = urlencode({"csrf": self.csrf if csrf is None else csrf, **form}).encode()
-        req = urllib.request.Request(self.endpoint + "/console" + path, data=data, method="POST",
+        req = urllib.request.Request(self.endpoint + path, data=data, method="POST",
                                      headers={"content-type": "application/x-www-form-urlencoded"})
         return self._open(req)
 
     def post_json(self, path: str, payload: str, *, csrf: str | None = None) -> Page:
-        req = urllib.request.Request(self.endpoint + "/console" + path, data=payload.encode(), method="POST",
+        req = urllib.request.Request(self.endpoint + path, data=payload.encode(), method="POST",
                                      headers={"content-type": "application/json",
                                               "x-csrf-token": self.csrf if csrf is None else csrf})
         return self._open(req)

@@ -68,21 +68,30 @@ class NuageServer:
     clients: list[Any] = field(default_factory=list, repr=False)
     root_keys_from_env: bool = True               # False: start without NUAGE_ROOT_* (first-start key creation)
     allow_faults: bool = False                    # True: stop() does not fail on tracebacks in the log
+    console_port: int = 0                         # the web console's own port (a free one when 0)
 
     @property
     def endpoint(self) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
+    @property
+    def console_endpoint(self) -> str:
+        """The web console's origin: a port of its own, never the S3 endpoint's."""
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.console_port}"
+
     def start(self, timeout: float = 20.0) -> NuageServer:
         if not self.port:
             self.port = free_port()
+        if not self.console_port:
+            self.console_port = free_port()
         env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS_KEY, "NUAGE_ROOT_SECRET_KEY": SECRET_KEY,
                **self.env}
         if not self.root_keys_from_env:
             env.pop("NUAGE_ROOT_ACCESS_KEY")
             env.pop("NUAGE_ROOT_SECRET_KEY")
         args = [sys.executable, "-m", "nuage.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                "--data", str(self.data_dir), "--region", self.region, *self.extra_args]
+                "--data", str(self.data_dir), "--region", self.region, "--console-port", str(self.console_port),
+                *self.extra_args]
         if self.tls:
             args += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -95,7 +104,7 @@ class NuageServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"nuage exited with {self.proc.returncode}: {self.log()}")
-            if listens(self.proc.pid, self.port):
+            if listens(self.proc.pid, self.port) and listens(self.proc.pid, self.console_port):
                 return self
             time.sleep(0.05)
         raise RuntimeError(f"nuage did not start: {self.log()}")

@@ -1,9 +1,11 @@
-"""The web console: an ASGI application mounted at ``/console`` on the S3 port.
+"""The web console: an ASGI application served on its own port, so on its own origin. Tenant content
+(an HTML object, a presigned URL, ``response-content-type=text/html``) is served by the S3 endpoint, whose
+origin is another one: its scripts cannot read the console's pages, hence not their CSRF token.
 
-Each request: parse, load the session from its signed cookie, find the signed-in identity, check the CSRF
-token of every POST, dispatch through the route table (data: method, path pattern, view), and answer
-with security headers (CSP without inline scripts, no framing, no referrer). Views talk to S3 through
-:mod:`nuage.console.gateway`, as the user.
+Each request: parse, load the session from its signed cookie, find the signed-in identity, check the
+``Origin`` and the CSRF token of every POST, dispatch through the route table (data: method, path
+pattern, view), and answer with security headers (CSP without inline scripts, no framing, no referrer).
+Views talk to S3 through :mod:`nuage.console.gateway`, as the user.
 """
 
 from __future__ import annotations
@@ -14,37 +16,44 @@ import mimetypes
 import re
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import urlsplit
 
 from nuage.console.context import Console, Ctx, Route
 from nuage.console.gateway import S3Failure
-from nuage.console.http import HTTPError, Response, json_response, parse, redirect, url
-from nuage.console.session import COOKIE
+from nuage.console.http import HTTPError, Request, Response, json_response, parse, redirect, url
+from nuage.console.session import Session, cookie_name
 from nuage.console.views import ROUTES
 
 log = logging.getLogger("nuage.console")
 
+# connect-src adds the S3 endpoint, where upload.js PUTs the bytes of uploads (presigned URLs)
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' {s3}; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
 SECURITY_HEADERS = [
-    ("content-security-policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
-    ("referrer-policy", "no-referrer"),
+    # not no-referrer: with it, browsers send "Origin: null" with the pages' own forms
+    ("referrer-policy", "same-origin"),
     ("cache-control", "no-store"),
 ]
-SIGNED_QUERY = {"X-Amz-Signature", "Signature"}   # presigned S3 requests (SigV4, SigV2)
 STATIC_RE = re.compile(r"^/static/([A-Za-z0-9._-]+)$")
 
 
-def is_console_request(scope: dict[str, Any]) -> bool:
-    """``/console`` and below, when not an S3 request (a signed request may address a bucket ``console``)."""
-    path = str(scope.get("path", ""))
-    if scope.get("type") != "http" or not (path == "/console" or path.startswith("/console/")):
+def cookie_count(header: str, name: str) -> int:
+    """How many cookies named ``name`` a Cookie header carries."""
+    return sum(1 for part in header.replace(",", ";").split(";") if part.strip().startswith(name + "="))
+
+
+def same_origin(req: Request) -> bool:
+    """Whether a request that a browser sent came from the console's own pages: its ``Origin`` (browsers
+    send it with every POST) names the console's host and port, and its ``Sec-Fetch-Site`` (when sent)
+    says so too. A page of another origin, the S3 endpoint's tenant content included, may still make the
+    browser send a form here, with the session cookie (another port of the same host is the same site);
+    this refuses it even before the CSRF token is looked at. Clients that are not browsers send neither."""
+    origin = req.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc.lower() != req.host.lower():
         return False
-    if any(k.lower() == b"authorization" for k, _ in scope.get("headers", ())):
-        return False
-    names = {k for k, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)}
-    return not names & SIGNED_QUERY
+    return req.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
 
 
 class ConsoleApp:
@@ -53,14 +62,15 @@ class ConsoleApp:
         self.routes = [(r.method, re.compile("^" + r.pattern + "$"), r) for r in ROUTES]
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        static = STATIC_RE.match(str(scope["path"])[len("/console"):])
+        static = STATIC_RE.match(str(scope["path"]))
+        s3_origin = self.console.s3_origin(scope)
         if static is not None and scope["method"] in ("GET", "HEAD"):
-            await self._send(send, self._static(static.group(1)), None)
+            await self._send(send, self._static(static.group(1)), None, s3_origin)
             return
         cookie: str | None = None
         try:
             req = await parse(scope, receive)
-            session = self.console.sessions.load(req.cookies.get(COOKIE))
+            session = self._session(req)
             ident = None
             if session.access_key is not None:
                 ident = await asyncio.to_thread(self.console.services.identities.lookup, session.access_key)
@@ -75,7 +85,16 @@ class ConsoleApp:
         except Exception:
             log.exception("internal error in the console on %s %s", scope.get("method"), scope.get("path"))
             response = self._error(scope, 500, "Something went wrong on the server.")
-        await self._send(send, response, cookie)
+        await self._send(send, response, cookie, s3_origin)
+
+    def _session(self, req: Request) -> Session:
+        """The session of the request's cookie. Two cookies of that name mean that a page of another port
+        of this host (cookies know no ports) planted one with a longer path (over plain HTTP, where there
+        is no __Host- cookie): neither is trusted, the request is signed out."""
+        name = cookie_name(req.scheme == "https")
+        if cookie_count(req.headers.get("cookie", ""), name) > 1:
+            return self.console.sessions.load(None)
+        return self.console.sessions.load(req.cookies.get(name))
 
     async def _dispatch(self, ctx: Ctx) -> Response:
         req = ctx.req
@@ -95,6 +114,8 @@ class ConsoleApp:
     async def _run(self, ctx: Ctx, route: Route, params: dict[str, str]) -> Response:
         req = ctx.req
         if req.method == "POST":
+            if not same_origin(req):
+                raise HTTPError(403, "This request did not come from the console's own pages.")
             token = req.headers.get("x-csrf-token") if req.json is not None else req.form.get("csrf")
             if not ctx.session.csrf_ok(token):
                 raise HTTPError(403, "The form has expired or did not come from this console (CSRF check). "
@@ -112,7 +133,7 @@ class ConsoleApp:
             return ctx.render("error.html", status=exc.status, title=exc.code, message=exc.message)
 
     def _error(self, scope: dict[str, Any], status: int, message: str) -> Response:
-        if str(scope.get("path", "")).startswith("/console/api/"):
+        if str(scope.get("path", "")).startswith("/api/"):
             return json_response({"error": status, "message": message}, status)
         page = self.console.templates.get_template("error.html").render(
             title={401: "Signed out", 403: "Forbidden", 404: "Not found"}.get(status, "Error"), message=message,
@@ -128,10 +149,12 @@ class ConsoleApp:
             ctype += "; charset=utf-8"
         return Response(200, path.read_bytes(), ctype, [("cache-control", "public, max-age=3600")])
 
-    async def _send(self, send: Any, response: Response, cookie: str | None) -> None:
+    async def _send(self, send: Any, response: Response, cookie: str | None, s3_origin: str) -> None:
         names = {k for k, _ in response.headers}
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS if k not in names]
+        if "content-security-policy" not in names:
+            headers.append((b"content-security-policy", CSP.format(s3=s3_origin).encode("latin-1")))
         headers.append((b"content-type", response.content_type.encode()))
         headers.append((b"content-length", str(len(response.body)).encode()))
         if cookie is not None:

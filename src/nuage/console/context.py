@@ -10,8 +10,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from nuage.asgi import scope_header
 from nuage.console.gateway import Gateway, S3Failure, S3Reply
-from nuage.console.http import HTTPError, Request, Response, url
+from nuage.console.http import HTTPError, Request, Response, host_name, origin_of, url
 from nuage.console.passwords import Passwords
 from nuage.console.permissions import can
 from nuage.console.session import Session, Sessions
@@ -59,9 +60,15 @@ class Console:
     meta: MetadataStore
     passwords: Passwords
     regions: Sequence[str]                      # where buckets can be created from here (this region)
+    s3_port: int                                # the S3 endpoint's port (the console has a port of its own)
     other_regions: Sequence[tuple[str, str]] = ()   # (name, console URL) of the other regions of the registry
     templates: Environment = field(default_factory=make_templates)
     throttle: Throttle = field(default_factory=Throttle)
+
+    def s3_origin(self, scope: dict[str, Any]) -> str:
+        """The S3 endpoint's origin for a request to the console: the same scheme and host name, the S3 port."""
+        host = scope_header(scope, b"host") or "localhost"
+        return origin_of(str(scope.get("scheme", "http")), host_name(host), self.s3_port)
 
 
 @dataclass
@@ -71,6 +78,12 @@ class Ctx:
     session: Session
     ident: Identity | None
     params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def s3_url(self) -> str:
+        """The S3 endpoint as the browser reaches it (presigned URLs), which the console's own S3 requests
+        are addressed to as well."""
+        return self.req.sibling_url(self.console.s3_port)
 
     @property
     def user(self) -> Identity:
@@ -88,25 +101,25 @@ class Ctx:
     async def s3(self, method: str, bucket: str | None = None, key: str | None = None,
                  query: Sequence[tuple[str, str]] = (), body: bytes = b"",
                  headers: Sequence[tuple[str, str]] = ()) -> S3Reply:
-        return await self.console.gateway.call(self.user, method, self.req.base_url, bucket, key, query, body,
+        return await self.console.gateway.call(self.user, method, self.s3_url, bucket, key, query, body,
                                                headers, self.req.client)
 
     async def must(self, method: str, bucket: str | None = None, key: str | None = None,
                    query: Sequence[tuple[str, str]] = (), body: bytes = b"",
                    headers: Sequence[tuple[str, str]] = ()) -> S3Reply:
-        return await self.console.gateway.must(self.user, method, self.req.base_url, bucket, key, query, body,
+        return await self.console.gateway.must(self.user, method, self.s3_url, bucket, key, query, body,
                                                headers, self.req.client)
 
     async def iam(self, action: str, params: Sequence[tuple[str, str]] = ()) -> S3Reply:
         """An IAM API call as the signed-in user; raises S3Failure when refused."""
-        reply = await self.console.gateway.iam(self.user, self.req.base_url, action, params, self.req.client)
+        reply = await self.console.gateway.iam(self.user, self.s3_url, action, params, self.req.client)
         if not reply.ok:
             raise S3Failure(reply)
         return reply
 
     def presign(self, method: str, bucket: str, key: str | None = None, query: Sequence[tuple[str, str]] = (),
                 expires: int = 3600) -> str:
-        return self.console.gateway.presign(self.user, method, self.req.base_url, bucket, key, query, expires)
+        return self.console.gateway.presign(self.user, method, self.s3_url, bucket, key, query, expires)
 
     async def can(self, operation: str, bucket: str | None = None, key: str | None = None,
                   version_id: str | None = None) -> bool:

@@ -25,7 +25,7 @@ class HTTPError(Exception):
 @dataclass
 class Request:
     method: str
-    path: str                         # below /console, starting with "/"
+    path: str                         # starting with "/" (the console has its own origin)
     query: dict[str, str]
     headers: dict[str, str]
     cookies: dict[str, str]
@@ -38,6 +38,27 @@ class Request:
     @property
     def base_url(self) -> str:
         return f"{self.scheme}://{self.host}"
+
+    def sibling_url(self, port: int) -> str:
+        """The URL of another port of this server, by the host name this request came to (the S3
+        endpoint, from the console's own port)."""
+        return origin_of(self.scheme, host_name(self.host), port)
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(scheme: str, hostname: str, port: int) -> str:
+    """An origin as a browser writes it (in ``Origin``, in the URLs it sends): no port when it is the
+    scheme's default."""
+    return f"{scheme}://{hostname}" if DEFAULT_PORTS.get(scheme) == port else f"{scheme}://{hostname}:{port}"
+
+
+def host_name(host: str) -> str:
+    """The host name of a Host header: ``example.com:9001`` -> ``example.com``, ``[::1]:9001`` -> ``[::1]``."""
+    if host.startswith("["):
+        return host.partition("]")[0] + "]"
+    return host.rpartition(":")[0] if ":" in host else host
 
 
 def _cookies(header: str) -> dict[str, str]:
@@ -54,7 +75,7 @@ async def parse(scope: dict[str, Any], receive: Any) -> Request:
     for k, v in scope.get("headers", ()):
         name = k.decode("latin-1").lower()
         headers[name] = f"{headers[name]}, {v.decode('latin-1')}" if name in headers else v.decode("latin-1")
-    path = str(scope["path"])[len("/console"):] or "/"
+    path = str(scope["path"]) or "/"
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
     client = scope.get("client") or ("", 0)
     req = Request(method=str(scope["method"]), path=path, query=query, headers=headers,
@@ -94,6 +115,6 @@ def json_response(payload: object, status: int = 200) -> Response:
 
 
 def url(path: str, **params: str | int | None) -> str:
-    """A console URL: ``/console`` + path, with the given query parameters (None left out)."""
+    """A console URL: the path, with the given query parameters (None left out)."""
     query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items() if v is not None and v != "")
-    return "/console" + path + ("?" + query if query else "")
+    return path + ("?" + query if query else "")

@@ -21,6 +21,10 @@ from pathlib import Path
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 COOKIE = "nuage_console"
+# Over HTTPS the cookie is a __Host- cookie: the browser keeps it host-only, Secure and for Path=/, so a page
+# of another port of the same host (the S3 endpoint's tenant content: cookies know no ports) can neither
+# overwrite it nor shadow it with one of a longer path.
+SECURE_COOKIE = "__Host-" + COOKIE
 KEY_PATH = Path("secrets") / "console.key"
 KEY_ENV = "NUAGE_CONSOLE_KEY"
 SALT = "nuage-console-session"
@@ -95,8 +99,14 @@ class Sessions:
         return new_session()
 
     def cookie_header(self, session: Session, *, secure: bool) -> str:
+        """Set-Cookie for the session: host-only (no Domain), HttpOnly (no script reads it), SameSite=Strict
+        (no other site's page sends it along), Secure over HTTPS."""
         value = self.serializer.dumps(session.as_dict())
-        flags = "; Path=/console; HttpOnly; SameSite=Strict"
+        flags = "; Path=/; HttpOnly; SameSite=Strict"
         if secure:
             flags += "; Secure"
-        return f"{COOKIE}={value}{flags}"
+        return f"{cookie_name(secure)}={value}{flags}"
+
+
+def cookie_name(secure: bool) -> str:
+    return SECURE_COOKIE if secure else COOKIE

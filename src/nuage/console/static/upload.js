@@ -1,7 +1,9 @@
 // Nuage console uploads: files and folders by drag and drop or file picker, one progress bar per file.
-// The bytes go straight to the S3 endpoint with presigned URLs from /console/api/upload/*: one PUT for a
-// small file; for a large one a multipart upload whose parts are PUT in turn and, after a network error,
-// resumed from the parts S3 already has (ListParts).
+// The bytes go straight to the S3 endpoint (another origin: the console has a port of its own; the S3
+// endpoint answers the CORS of these presigned PUTs for the console's origin only) with presigned URLs
+// from /api/upload/*: one PUT for a small file; for a large one a multipart upload whose parts are PUT in
+// turn and, after a network error, resumed from the parts S3 already has (ListParts). The PUTs carry no
+// cookie: a presigned URL is its own authority.
 (function () {
   "use strict";
   var zone = document.getElementById("dropzone");
@@ -14,7 +16,7 @@
   var running = 0;
 
   function api(path, body) {
-    return fetch("/console/api/upload/" + path, {
+    return fetch("/api/upload/" + path, {
       method: "POST", credentials: "same-origin",
       headers: {"content-type": "application/json", "x-csrf-token": csrf},
       body: JSON.stringify(body)

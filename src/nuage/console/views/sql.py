@@ -33,7 +33,7 @@ async def _api(ctx: Ctx, method: str, path: str, query: list[tuple[str, str]] | 
                payload: object = None) -> S3Reply:
     if ctx.console.gateway.query_app is None:
         raise HTTPError(404, "SQL jobs are not available on this server.")
-    return await ctx.console.gateway.query(ctx.user, ctx.req.base_url, method, path, query or [], payload,
+    return await ctx.console.gateway.query(ctx.user, ctx.s3_url, method, path, query or [], payload,
                                            ctx.req.client)
 
 
