@@ -31,6 +31,10 @@ def main() -> None:
 @click.option("--tls-key", type=click.Path(path_type=Path, exists=True), default=None, help="TLS private key.")
 @click.option("--regions", "regions_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Region registry (JSON) for redirects and replication (or $NUAGE_REGIONS).")
+@click.option("--console-port", type=click.IntRange(0, 65535), default=None,
+              help="Port of the web console, an origin of its own (default: the S3 port + 1; 0: a free port).")
+@click.option("--console-address", default=None, metavar="[HOST]:PORT",
+              help="Address of the web console, as MinIO's (default: --host, and --console-port).")
 @click.option("--max-connections", type=int, default=None,
               help="Open connections at most; beyond, new ones get 503 SlowDown (default 4096, or "
                    "$NUAGE_HTTP_MAX_CONNECTIONS; 0: no cap).")
@@ -41,8 +45,11 @@ def main() -> None:
               help="Seconds a client has to send a request's headers (default 30, or $NUAGE_HTTP_HEADER_TIMEOUT).")
 def serve(host: str, port: int, data_dir: Path | None, region: str | None, domain: str | None,
           tls_cert: Path | None, tls_key: Path | None, regions_file: Path | None, max_connections: int | None,
-          max_connections_per_client: int | None, header_timeout: float | None) -> None:
-    """Start the S3 endpoint with embedded defaults (SQLite metadata, local files)."""
+          max_connections_per_client: int | None, header_timeout: float | None, console_port: int | None,
+          console_address: str | None) -> None:
+    """Start the S3 endpoint with embedded defaults (SQLite metadata, local files), and the web console
+    on a port of its own."""
+    from nuage.server import ListenError
     from nuage.server import serve as run
 
     settings = settings_from_env(host=host, port=port, data_dir=data_dir, region=region, domain=domain,
@@ -56,8 +63,31 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
             load_registry(settings.regions_file, settings.region)
         except (RegistryError, OSError) as exc:
             raise click.ClickException(f"{settings.regions_file}: {exc}") from None
+    console = console_listen(host, port, console_port, console_address)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled after shutdown
-        run(settings)
+        try:
+            run(settings, console_address=console)
+        except ListenError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def console_listen(host: str, port: int, console_port: int | None, address: str | None) -> tuple[str, int]:
+    """Where the console listens: ``--console-address [HOST]:PORT``, else --host and ``--console-port``
+    (default: the S3 port + 1). Never the S3 port itself (0, a free port, excepted)."""
+    if address is not None and console_port is not None:
+        raise click.UsageError("give --console-address or --console-port, not both")
+    console_host = host
+    if address is not None:
+        name, sep, number = address.rpartition(":")
+        if not sep or not number.isdigit() or int(number) > 65535:
+            raise click.BadParameter("expected [HOST]:PORT, e.g. :9001", param_hint="--console-address")
+        console_host, console_port = name.strip("[]") or host, int(number)
+    if console_port is None:
+        console_port = port + 1 if port else 0
+    if console_port and console_port == port:
+        raise click.BadParameter("the console needs a port of its own, not the S3 port",
+                                 param_hint="--console-address" if address else "--console-port")
+    return console_host, console_port
 
 
 @main.group()
