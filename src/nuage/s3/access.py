@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
@@ -51,7 +51,7 @@ from nuage.core.policy import (
 from nuage.core.policy import authorize as decide
 from nuage.s3 import errors as e
 from nuage.s3.context import Services
-from nuage.s3.copy_source import CopySource, copy_source
+from nuage.s3.copy_source import CopySource, copy_source, pin_source_version
 from nuage.s3.http import Request
 from nuage.storage.meta.records import BucketRecord, ObjectRecord
 
@@ -234,21 +234,22 @@ def _identity_allows(svc: Services, caller: Identity, perms: list[Permission], c
 
 
 def _permissions(req: Request, operation: str, bucket: str,
-                 source: CopySource | None) -> list[tuple[Permission, str | None]]:
-    """Each permission the request needs, with the version of the object it applies to."""
+                 source: CopySource | None) -> list[tuple[Permission, str | None, bool]]:
+    """Each permission the request needs, with the version of the object it applies to and whether it is
+    the read of the copy source."""
     acl = "x-amz-acl" in req.headers or any(h.startswith("x-amz-grant-") for h in req.headers)
     tagging = "x-amz-tagging" in req.headers and operation != "PutObjectTagging"
     version = req.query.get("versionId") or None
     perms = required_permissions(operation, bucket, req.key, version_id=version, copy_source=source,
                                  acl=acl, tagging=tagging)
-    out: list[tuple[Permission, str | None]] = []
+    out: list[tuple[Permission, str | None, bool]] = []
     for perm in perms:
         if source is not None and perm.resource == object_arn(source.bucket, source.key) and \
                 perm.action in ("s3:GetObject", "s3:GetObjectVersion"):
             # the read of the copy source: decided on the very version the copy reads
-            out.append((perm, source.version_id))
+            out.append((perm, source.version_id, True))
         else:
-            out.append((perm, version))
+            out.append((perm, version, False))
     return out
 
 
@@ -285,14 +286,16 @@ async def authorize(svc: Services, req: Request, operation: str) -> None:
         return   # each key of the body is authorized by the handler (allowed_on_objects)
     source = copy_source(req) if operation in COPIES else None
     needed = _permissions(req, operation, bucket.name, source)
-    if owner_root and policy is None and all(_split(p.resource)[0] == bucket.name for p, _ in needed):
+    if owner_root and policy is None and all(_split(p.resource)[0] == bucket.name for p, _, _ in needed):
         await _check_acl_headers(svc, req, operation, bucket)
         return
     conditions = request_conditions(req, operation)
     identity_policies = svc.identities.policies(caller) if caller is not None else []
-    for perm, version in needed:
+    for perm, version, is_source in needed:
+        # The copy then reads the version that was decided on, not one written meanwhile.
+        pin = functools.partial(pin_source_version, req) if is_source else None
         if not await _allowed(svc, caller, principal, identity_policies, perm, version, conditions, bucket,
-                              policy):
+                              policy, pin):
             raise e.AccessDenied()
     await _check_acl_headers(svc, req, operation, bucket)
 
@@ -347,9 +350,11 @@ def _account_of(caller: Identity | None, bucket: BucketRecord) -> str | None:
 
 async def _allowed(svc: Services, caller: Identity | None, principal: Principal,
                    identity_policies: list[Policy], perm: Permission, version: str | None,
-                   conditions: dict[str, list[str]], target: BucketRecord, target_policy: Policy | None) -> bool:
+                   conditions: dict[str, list[str]], target: BucketRecord, target_policy: Policy | None,
+                   decided_on: Callable[[ObjectRecord], None] | None = None) -> bool:
     """Whether ``perm`` is allowed; ``version`` is the version of the object it applies to (the resource
-    owner, its tags and ACL come from that version)."""
+    owner, its tags and ACL come from that version). ``decided_on`` is told the object version the decision
+    was made on, when there is one."""
     bucket_name, key = _split(perm.resource)
     if bucket_name == target.name:
         bucket, policy = target, target_policy
@@ -369,6 +374,8 @@ async def _allowed(svc: Services, caller: Identity | None, principal: Principal,
                 return await _decide(svc, caller, principal, identity_policies, listing, ctx_conditions, bucket,
                                      policy, None)
             obj = None
+        if obj is not None and decided_on is not None:
+            decided_on(obj)
     return await _decide(svc, caller, principal, identity_policies, perm, conditions, bucket, policy, obj)
 
 

@@ -2,9 +2,11 @@
 
 Authorization (:mod:`nuage.s3.access`) and the copy handlers must agree on exactly which version is
 read, so both take it from :func:`copy_source`, which parses the header the first time and keeps the
-result on the request. The header is ``[/]BUCKET/KEY`` (URL-encoded), optionally followed by
-``?versionId=ID``; S3 knows no other parameter there, so anything else, or ``versionId`` twice, is
-refused rather than guessed at.
+result on the request. A source named without a versionId is read at the version that authorization
+decided on (:func:`pin_source_version`, :func:`version_to_read`), not at one written in between.
+
+The header is ``[/]BUCKET/KEY`` (URL-encoded), optionally followed by ``?versionId=ID``; S3 knows no
+other parameter there, so anything else, or ``versionId`` twice, is refused rather than guessed at.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from urllib.parse import unquote
 
 from nuage.s3 import errors as e
 from nuage.s3.http import Request
+from nuage.storage.meta.records import ObjectRecord
 
 HEADER = "x-amz-copy-source"
 _STATE = "copy-source"
+_PINNED = "copy-source-pinned"
 
 
 class CopySource(NamedTuple):
@@ -67,3 +71,18 @@ def copy_source(req: Request) -> CopySource:
     parsed = parse_copy_source(raw)
     req.state[_STATE] = parsed
     return parsed
+
+
+def pin_source_version(req: Request, rec: ObjectRecord) -> None:
+    """Authorization decided on ``rec``, the copy source's version: the copy reads that version."""
+    req.state[_PINNED] = rec.version_id
+
+
+def version_to_read(req: Request) -> str | None:
+    """The version of the source the copy reads: the one named, else the one authorization decided on (none
+    when the decision needed no object, as for the bucket owner without a bucket policy: the current one)."""
+    named = copy_source(req).version_id
+    if named is not None:
+        return named
+    pinned = req.state.get(_PINNED)
+    return pinned if isinstance(pinned, str) else None

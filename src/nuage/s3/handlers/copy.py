@@ -6,7 +6,7 @@ from nuage import checksums
 from nuage.core.objects import CopySpec, ObjectAttrs
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
-from nuage.s3.copy_source import copy_source
+from nuage.s3.copy_source import copy_source, version_to_read
 from nuage.s3.handlers.common import parse_tagging_header, read_conditions, write_condition
 from nuage.s3.handlers.encryption import sets_encryption, source_customer_key, write_spec
 from nuage.s3.headers import iso_date, lock_request, object_attrs, quote_etag, sse_headers, stored_acl
@@ -16,7 +16,8 @@ from nuage.xml import render, root, sub
 
 async def copy_object(svc: Services, req: Request) -> Response:
     assert req.bucket is not None and req.key is not None
-    src_bucket, src_key, src_version = copy_source(req)   # the very source authorization decided on
+    src_bucket, src_key, _ = copy_source(req)
+    src_version = version_to_read(req)   # the very version authorization decided on
     directive = req.headers.get("x-amz-metadata-directive", "COPY").upper()
     tag_directive = req.headers.get("x-amz-tagging-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):

@@ -9,7 +9,7 @@ from nuage.core.multipart import CompletedPart
 from nuage.errors import UploadNotFound
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
-from nuage.s3.copy_source import copy_source
+from nuage.s3.copy_source import copy_source, version_to_read
 from nuage.s3.handlers.acl import account_name
 from nuage.s3.handlers.common import (
     check_declared_size,
@@ -109,7 +109,8 @@ async def _upload_sse_headers(svc: Services, req: Request) -> list[tuple[str, st
 
 async def upload_part_copy(svc: Services, req: Request) -> Response:
     bucket, key = _names(req)
-    src_bucket, src_key, src_version = copy_source(req)
+    src_bucket, src_key, _ = copy_source(req)
+    src_version = version_to_read(req)   # the very version authorization decided on
     rng: tuple[int, int] | None = None
     raw_range = req.headers.get("x-amz-copy-source-range")
     if raw_range is not None:
