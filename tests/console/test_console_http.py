@@ -29,6 +29,29 @@ def test_login_page_sets_a_strict_httponly_cookie(console: ConsoleClient) -> Non
     assert 'name="csrf"' in page.text and console.csrf
 
 
+def test_over_https_the_session_is_a_host_cookie(tls_server: NuageServer) -> None:
+    """Over HTTPS the cookie is __Host-: host-only, Secure, Path=/, so a page of another port of the host
+    (cookies know no ports) can neither overwrite nor shadow it."""
+    assert tls_server.verify is not None
+    console = ConsoleClient(tls_server.console_endpoint, cafile=tls_server.verify)
+    assert console.endpoint.startswith("https://")
+    page = console.get("/login")
+    cookie = page.headers.get("set-cookie", "")
+    assert cookie.startswith("__Host-nuage_console=")
+    for flag in ("Path=/;", "HttpOnly", "SameSite=Strict", "Secure"):
+        assert flag in cookie, flag
+    assert "Domain" not in cookie
+    assert f"connect-src 'self' {tls_server.endpoint}" in page.headers["content-security-policy"]
+    assert console.sign_in(ACCESS_KEY, SECRET_KEY).status == 303
+    assert console.get("/buckets").status == 200
+    # the plain-HTTP cookie name is not a session over HTTPS
+    value = console.cookie()
+    assert value is not None
+    fresh = ConsoleClient(tls_server.console_endpoint, cafile=tls_server.verify)
+    req = urllib.request.Request(fresh.endpoint + "/buckets", headers={"cookie": f"nuage_console={value}"})
+    assert fresh._open(req).status == 303
+
+
 def test_pages_need_a_sign_in(console: ConsoleClient) -> None:
     page = console.get("/buckets")
     assert page.status == 303 and page.location.startswith("/login")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
+import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -31,10 +32,13 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class ConsoleClient:
-    def __init__(self, endpoint: str) -> None:
+    def __init__(self, endpoint: str, cafile: str | None = None) -> None:
         self.endpoint = endpoint
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
+        handlers: list[urllib.request.BaseHandler] = [urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()]
+        if cafile is not None:
+            handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=cafile)))
+        self.opener = urllib.request.build_opener(*handlers)
         self.csrf = ""
 
     def _open(self, req: urllib.request.Request) -> Page:
@@ -67,13 +71,16 @@ class ConsoleClient:
         self.get("/login")
         return self.post("/login", {"access_key": access_key, "secret_key": secret_key})
 
-    def cookie(self, name: str = "nuage_console") -> str | None:
+    def cookie(self, name: str | None = None) -> str | None:
+        """The session cookie's value (``__Host-nuage_console`` over HTTPS)."""
+        name = name or ("__Host-nuage_console" if self.endpoint.startswith("https:") else "nuage_console")
         for c in self.jar:
             if c.name == name:
                 return c.value
         return None
 
-    def set_cookie(self, value: str, name: str = "nuage_console") -> None:
+    def set_cookie(self, value: str, name: str | None = None) -> None:
+        name = name or ("__Host-nuage_console" if self.endpoint.startswith("https:") else "nuage_console")
         for c in list(self.jar):
             if c.name == name:
                 c.value = value
