@@ -118,6 +118,19 @@ def test_unsigned_header_with_a_presigned_put_is_refused(server: NuageServer, s3
     assert _keys(s3, bucket) == ["up"]
 
 
+def test_presigned_put_with_signed_amz_headers(server: NuageServer, s3: Any, bucket: str) -> None:
+    """botocore lists the x-amz-* headers of a presigned operation in X-Amz-SignedHeaders: the client
+    sends them, and they pass."""
+    url = server.client(signature_version="s3v4").generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "pub", "ACL": "public-read", "Metadata": {"a": "b"}},
+        ExpiresIn=300)
+    split = urlsplit(url)
+    path = f"{split.path}?{split.query}"
+    reply = _send(server, "PUT", path, {"x-amz-acl": "public-read", "x-amz-meta-a": "b"}, b"x")
+    assert reply.status == 200, reply.body
+    assert s3.head_object(Bucket=bucket, Key="pub")["Metadata"] == {"a": "b"}
+
+
 # -- --domain: a request cannot be moved to another bucket through the Host header -----------------------
 
 @pytest.fixture(scope="module")
