@@ -32,8 +32,9 @@ class Dispatcher:
 
     ``listeners`` maps a listening port to the one app that serves every request that came in on it (the
     web console on its own port: its own origin, never the S3 endpoint's). ``cross_origin``, when given,
-    takes the PUT and OPTIONS requests that no route claims and that carry an ``Origin`` header, in place of
-    ``fallback`` (it hands on to ``fallback`` what it does not handle); other requests are not looked at."""
+    takes the presigned PUT and OPTIONS requests (``Signature=`` in the query) that no route claims and
+    that carry an ``Origin`` header, in place of ``fallback`` (it hands on to ``fallback`` what it does not
+    handle); other requests are not looked at."""
 
     def __init__(self, routes: Sequence[Route], fallback: ASGIApp, lifespan: ASGIApp,
                  listeners: Mapping[int, ASGIApp] | None = None, cross_origin: ASGIApp | None = None) -> None:
@@ -58,9 +59,10 @@ class Dispatcher:
                 if accepts(scope):
                     await app(scope, receive, send)
                     return
-            if self.cross_origin is not None and scope["method"] in ("PUT", "OPTIONS"):
-                for name, _ in scope["headers"]:
-                    if name.lower() == b"origin":
+            if (self.cross_origin is not None and scope["method"] in ("PUT", "OPTIONS")
+                    and b"Signature=" in scope["query_string"]):
+                for name, _ in scope["headers"]:   # lowercase, as ASGI says
+                    if name == b"origin":
                         await self.cross_origin(scope, receive, send)
                         return
             await self.fallback(scope, receive, send)
