@@ -202,9 +202,12 @@ def test_refused_queries(server: NuageServer, sales: tuple[str, Path], sql: str,
 
 def test_no_file_outside_the_named_objects(server: NuageServer, sales: tuple[str, Path]) -> None:
     bucket, _ = sales
-    job = run_job(server, f"SELECT * FROM read_text('/etc/hostname'), 's3://{bucket}/sales/2015/part-001.parquet'")
+    job = run_job(server, f"SELECT * FROM read_csv('/etc/hostname'), 's3://{bucket}/sales/2015/part-001.parquet'")
     assert job["status"] == "failed"
     assert job["error"]["code"] == "AccessDenied"
+    status, err = call(server, "POST", "/query/jobs", {
+        "sql": f"SELECT * FROM read_text('/etc/hostname'), 's3://{bucket}/sales/2015/part-001.parquet'"})
+    assert status == 400 and err["error"]["code"] == "UnsupportedFunction"
 
 
 def test_cli_query(server: NuageServer, sales: tuple[str, Path]) -> None:

@@ -9,6 +9,7 @@ header=true)``) it becomes the list of files.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -79,6 +80,17 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out), re.S)
 
 
+#: functions that show the server's settings, folders or files, or run SQL text of their own
+HIDDEN_FUNCTIONS = frozenset({
+    "current_setting", "getenv", "glob", "read_text", "read_blob", "sniff_csv", "query", "query_table",
+    "json_execute_serialized_sql", "which_secret", "parquet_metadata", "parquet_file_metadata",
+    "parquet_kv_metadata", "parquet_schema", "parquet_bloom_probe", "iceberg_metadata",
+})
+HIDDEN_PREFIXES = ("duckdb_", "pragma_")
+#: reader options whose values are server paths
+HIDDEN_OPTIONS = frozenset({"filename"})
+
+
 def single_select(sql: str) -> str:
     """The text of the one SELECT statement ``sql`` holds (a trailing ``;`` allowed)."""
     try:
@@ -89,7 +101,71 @@ def single_select(sql: str) -> str:
         raise SelectError("UnsupportedSyntax", "A SQL job runs exactly one SELECT statement.")
     if statements[0].type != duckdb.StatementType.SELECT:
         raise SelectError("UnsupportedSqlOperation", "A SQL job runs a SELECT statement only.")
-    return sql.strip().rstrip(";").strip()
+    text = _without_final_semicolon(sql.strip())
+    _check_tree(_syntax_tree(text))
+    return text
+
+
+def _without_final_semicolon(sql: str) -> str:
+    """``sql`` without the ``;`` that ends it (comments after it stay: they are comments)."""
+    tokens = duckdb.tokenize(sql)
+    if tokens and tokens[-1][1] == duckdb.token_type.operator and sql.startswith(";", tokens[-1][0]):
+        pos = tokens[-1][0]
+        return (sql[:pos] + sql[pos + 1:]).strip()
+    return sql
+
+
+def _syntax_tree(sql: str) -> object:
+    conn = duckdb.connect(":memory:", config={"enable_external_access": False})
+    try:
+        row = conn.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
+    except duckdb.Error as exc:
+        raise SelectError("UnsupportedSyntax", str(exc).strip().splitlines()[0]) from exc
+    finally:
+        conn.close()
+    tree = json.loads(row[0]) if row else {}
+    if not isinstance(tree, dict) or tree.get("error"):
+        raise SelectError("UnsupportedSqlOperation", "A SQL job runs a SELECT statement only.")
+    return tree
+
+
+def _check_tree(tree: object) -> None:
+    """Refuse DESCRIBE/SHOW/SUMMARIZE and what would show the server's own paths and settings."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, list):
+            todo.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        todo.extend(node.values())
+        if node.get("type") == "SHOW_REF":
+            raise SelectError("UnsupportedSqlOperation", "DESCRIBE, SHOW and SUMMARIZE are not supported in a SQL "
+                                                         "job: run a SELECT.")
+        if node.get("class") == "FUNCTION":
+            name = str(node.get("function_name", "")).lower()
+            if name in HIDDEN_FUNCTIONS or name.startswith(HIDDEN_PREFIXES):
+                raise SelectError("UnsupportedFunction", f"The function {name} is not available in SQL jobs.")
+        if node.get("type") == "TABLE_FUNCTION" and isinstance(node.get("function"), dict):
+            for arg in node["function"].get("children") or []:
+                option = _option_name(arg)
+                if option in HIDDEN_OPTIONS:
+                    raise SelectError("UnsupportedSqlOperation", f"The {option} option is not available in SQL "
+                                                                 f"jobs (it would show server paths).")
+
+
+def _option_name(arg: object) -> str | None:
+    """The name of a named argument (``name = value`` or ``name := value``)."""
+    if not isinstance(arg, dict):
+        return None
+    if arg.get("alias"):
+        return str(arg["alias"]).lower()
+    left = arg.get("left")
+    if arg.get("type") == "COMPARE_EQUAL" and isinstance(left, dict) and left.get("class") == "COLUMN_REF":
+        names = left.get("column_names") or []
+        return str(names[-1]).lower() if names else None
+    return None
 
 
 def find_references(sql: str) -> list[Reference]:

@@ -191,6 +191,9 @@ _SELECT_400 = {
     "JSONParsingError": "Encountered an error parsing the JSON file.",
     "OverMaxMemory": "The query needs more memory than it may use.",
     "QueryCancelled": "The query was cancelled.",
+    "QueryTimeout": "The query ran longer than it may.",
+    "MaxOperatorsExceeded": "Failed to parse SQL expression, try reducing complexity. For example, reduce number "
+                            "of operators used.",
     "InvalidQuery": "The query could not be run.",
 }
 for _code, _message in _SELECT_400.items():

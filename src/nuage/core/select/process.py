@@ -1,6 +1,7 @@
 """SQL worker processes, from the server's side: a few are started ahead of need so that a small S3
-Select does not wait for a process to start; each serves one request and exits. A worker that runs
-out of time or is cancelled is killed; one that dies on its own went over its address space."""
+Select does not wait for a process to start. A worker that runs out of time or is cancelled is killed;
+one that dies on its own went over its address space. A worker serves one SQL job; one that ended an
+S3 Select normally, and holds little memory, goes back to the pool for the next one."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import pickle
 import sys
 from typing import Any
@@ -19,11 +21,14 @@ from nuage.core.select.work import Budget, JobWork, SelectWork
 log = logging.getLogger("nuage.select")
 
 SPARE_WORKERS = 2
+MAX_USES = 200                       # requests one worker serves before a fresh one replaces it
+MAX_IDLE_RSS = 192 * 1024 * 1024     # a worker holding more memory than this after a request retires
 
 
 class Worker:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
+        self.uses = 0
 
     @property
     def alive(self) -> bool:
@@ -31,9 +36,9 @@ class Worker:
 
     async def start(self, work: JobWork | SelectWork) -> None:
         assert self.proc.stdin is not None
+        self.uses += 1
         self.proc.stdin.write(frames.encode(frames.REQUEST, pickle.dumps(work)))
         await self.proc.stdin.drain()
-        self.proc.stdin.close()
 
     async def recv(self) -> tuple[bytes, bytes] | None:
         """The next frame from the worker; None when it has ended (done, killed or dead)."""
@@ -43,6 +48,13 @@ class Worker:
             kind, length = frames.HEADER.unpack(head)
             return kind, await self.proc.stdout.readexactly(length)
         except (asyncio.IncompleteReadError, ConnectionError):
+            return None
+
+    def resident_bytes(self) -> int | None:
+        try:
+            with open(f"/proc/{self.proc.pid}/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
             return None
 
     def kill(self) -> None:
@@ -88,9 +100,18 @@ class WorkerPool:
                 worker = candidate
         if worker is None:
             worker = await _spawn()
-        if self._filling is None or self._filling.done():
+        if len(self._idle) < self.spare and (self._filling is None or self._filling.done()):
             self._filling = loop.create_task(self._fill())
         return worker
+
+    async def release(self, worker: Worker) -> None:
+        """Take back a worker that ended its request normally, or end it."""
+        rss = worker.resident_bytes()
+        if (worker.alive and self._loop is asyncio.get_running_loop() and worker.uses < MAX_USES
+                and rss is not None and rss <= MAX_IDLE_RSS and len(self._idle) < 2 * self.spare):
+            self._idle.append(worker)
+            return
+        await worker.close()
 
     async def _fill(self) -> None:
         try:

@@ -12,6 +12,7 @@ import bz2
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ import duckdb
 from nuage.core.select.engine import connect, map_error, progress
 from nuage.core.select.errors import SelectError
 from nuage.core.select.spec import CSVInput, CSVOutput, JSONInput, JSONOutput, SelectSpec, SelectStats
-from nuage.core.select.sql import parse
+from nuage.core.select.sql import parse, too_complex
 from nuage.core.select.translate import Schema, Translator, quote_ident, sql_string
 
 BATCH_ROWS = 4096
@@ -56,7 +57,10 @@ class SelectRun:
         self._conn = connect(memory_limit=self.memory_limit, threads=self.threads)
         try:
             schema = self._create_view(self._conn, source)
-            translation = Translator(query, schema).translate()
+            try:
+                translation = Translator(query, schema).translate()
+            except RecursionError:
+                raise too_complex() from None
             self.names = translation.names
             self._cursor = self._conn.execute(translation.sql)
         except duckdb.Error as exc:
@@ -310,6 +314,8 @@ def _text(v: object) -> str:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(_jsonable(v))
     if isinstance(v, datetime | date | time):
         return _iso(v)
     if isinstance(v, dict | list):
@@ -323,8 +329,12 @@ def _iso(v: datetime | date | time) -> str:
 
 
 def _jsonable(v: object) -> object:
+    """A value JSON holds exactly; NaN and the infinities, which JSON has no numbers for, become the
+    strings "NaN", "Infinity" and "-Infinity"."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
     if isinstance(v, Decimal):
-        return float(v)
+        return _jsonable(float(v))
     if isinstance(v, datetime | date | time):
         return _iso(v)
     if isinstance(v, dict):

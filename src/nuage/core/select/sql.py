@@ -13,7 +13,7 @@ Expressions: literals ('text', "text", numbers, TRUE/FALSE/NULL), columns (``_1`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from nuage.core.select.errors import SelectError
 
@@ -164,7 +164,13 @@ def tokenize(sql: str) -> list[Token]:
 
 # -- parser ---------------------------------------------------------------------------------------
 COMPARISONS = frozenset({"=", "==", "!=", "<>", "<", ">", "<=", ">="})
-MAX_DEPTH = 200
+MAX_NESTING = 48        # parentheses, function calls and CASE within one another
+MAX_TREE_DEPTH = 256    # operators applied to the results of operators (a + b + c ... is a chain of them)
+
+
+def too_complex() -> SelectError:
+    return SelectError("MaxOperatorsExceeded", "Failed to parse SQL expression, try reducing complexity. For "
+                                               "example, reduce number of operators used.")
 
 
 class Parser:
@@ -279,8 +285,8 @@ class Parser:
     # expressions, lowest precedence first
     def expr(self) -> Node:
         self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise SelectError("ParseExpressionTooComplex", "The expression is too complex.")
+        if self.depth > MAX_NESTING:
+            raise too_complex()
         try:
             return self.or_expr()
         finally:
@@ -508,4 +514,27 @@ class Parser:
 def parse(sql: str) -> Query:
     if len(sql) > 256 * 1024:
         raise SelectError("ExpressionTooLong", "The SQL expression is longer than 256 KB.")
-    return Parser(sql).query()
+    try:
+        query = Parser(sql).query()
+    except RecursionError:
+        raise too_complex() from None
+    roots = [item.expr for item in query.items] + ([query.where] if query.where is not None else [])
+    if any(tree_depth(root) > MAX_TREE_DEPTH for root in roots):
+        raise too_complex()
+    return query
+
+
+def tree_depth(root: Node) -> int:
+    """How deep the tree under ``root`` goes (walked without recursion: its depth is what is checked)."""
+    deepest = 0
+    todo: list[tuple[object, int]] = [(root, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if isinstance(node, tuple):
+            todo.extend((x, depth) for x in node)
+            continue
+        if not isinstance(node, Node):
+            continue
+        deepest = max(deepest, depth)
+        todo.extend((getattr(node, f.name), depth + 1) for f in fields(node))
+    return deepest

@@ -1,11 +1,13 @@
-"""A SQL worker process (``python -m nuage.core.select.worker``): runs one SQL job or one S3 Select
-under hard limits, then exits.
+"""A SQL worker process (``python -m nuage.core.select.worker``): runs SQL jobs and S3 Selects under
+hard limits, one at a time.
 
-The server starts workers ahead of need; one waits on its stdin for a single request frame. It then
+The server starts workers ahead of need; one waits on its stdin for a request frame. For each request it
 limits its own address space (DuckDB's memory limit plus a margin for the interpreter, the library and
 thread stacks), so no function DuckDB runs can take more memory than that: an allocation beyond it
 fails, and at worst the process dies, never the server. The server kills a worker that runs past its
-time limit or is cancelled. Messages go back as frames on stdout (see ``frames``).
+time limit or is cancelled. Messages go back as frames on stdout (see ``frames``). A worker serves one
+SQL job and exits; after an S3 Select that ended normally the server may give it another one (every
+request has a fresh DuckDB database).
 """
 
 from __future__ import annotations
@@ -63,8 +65,9 @@ def memory_exceeded(budget: Budget) -> SelectError:
 def limit_address_space(budget: Budget) -> None:
     threads = budget.threads or os.cpu_count() or 1
     limit = budget.memory_bytes + MARGIN_BYTES + MARGIN_PER_THREAD * threads
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # the soft limit: the next request of this worker may have another budget (SQL cannot change it)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
 def die_with_parent() -> None:
@@ -132,14 +135,17 @@ def run_select(work: SelectWork, out: Out) -> None:
         while not finished.wait(TICK_SECONDS):
             out.send_json(frames.PROGRESS, {"scanned": run.scanned_so_far(), "returned": run.stats.bytes_returned})
 
+    watcher = threading.Thread(target=watch, daemon=True)
     try:
         run.prepare()
         out.send_json(frames.READY, {"names": run.names})
         if work.spec.progress:
-            threading.Thread(target=watch, daemon=True).start()
+            watcher.start()
         for data in run.batches():
             out.send(frames.DATA, data)
         finished.set()
+        if watcher.is_alive():
+            watcher.join()          # its last report comes before the end, never after
         s = run.stats
         out.send_json(frames.DONE, {"bytes_scanned": s.bytes_scanned, "bytes_processed": s.bytes_processed,
                                     "bytes_returned": s.bytes_returned, "records": s.records})
@@ -149,34 +155,53 @@ def run_select(work: SelectWork, out: Out) -> None:
         raise SelectError(exc.code, scrub(exc.message, names, work.hidden), exc.status) from exc
     finally:
         finished.set()
+        if watcher.is_alive():
+            watcher.join()
         run.close()
 
 
-def main() -> int:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)      # the server decides when a worker stops
-    die_with_parent()
-    out = Out(sys.stdout.buffer)
-    frame = frames.read_frame(sys.stdin.buffer)
-    if frame is None or frame[0] != frames.REQUEST:
-        return 0                                       # the server stopped before giving work
-    work = pickle.loads(frame[1])
+def warm_up() -> None:
+    """Run DuckDB once while idle, so that a request does not pay for its first use in this process."""
+    conn = duckdb.connect(":memory:")
+    try:
+        conn.execute("SELECT 1").fetchall()
+    finally:
+        conn.close()
+
+
+def serve(work: JobWork | SelectWork, out: Out) -> None:
     budget: Budget = work.budget
     try:
         limit_address_space(budget)
         if isinstance(work, JobWork):
             run_job(work, out)
-        elif isinstance(work, SelectWork):
-            run_select(work, out)
         else:
-            out.error("InternalError", "Unknown work.", 500)
+            run_select(work, out)
     except SelectError as exc:
         out.error(exc.code, exc.message, exc.status)
     except MemoryError:
         err = memory_exceeded(budget)
         out.error(err.code, err.message)
-    except BrokenPipeError:
-        return 0
-    return 0
+
+
+def main() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # the server decides when a worker stops
+    die_with_parent()
+    warm_up()
+    out = Out(sys.stdout.buffer)
+    while True:
+        frame = frames.read_frame(sys.stdin.buffer)
+        if frame is None or frame[0] != frames.REQUEST:
+            return 0                                   # the server is done with this worker
+        work = pickle.loads(frame[1])
+        if not isinstance(work, JobWork | SelectWork):
+            return 2
+        try:
+            serve(work, out)
+        except BrokenPipeError:
+            return 0
+        if isinstance(work, JobWork):
+            return 0
 
 
 if __name__ == "__main__":

@@ -1,17 +1,22 @@
 """SelectObjectContent (POST /bucket/key?select&select-type=2): SQL over one object, answered as an
 event stream (Records, Cont while a long query has nothing to send yet, Progress when asked, Stats,
-End; an error event when the query fails after the stream has begun)."""
+End; an error event when the query fails after the stream has begun).
+
+The query runs in a SQL worker process (``core.select.process``) under a memory limit and a time limit
+($NUAGE_SELECT_MEMORY, $NUAGE_SELECT_MAX_SECONDS); a worker that exceeds either is stopped."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import os
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
+from nuage.core.select import frames
 from nuage.core.select.errors import SelectError
-from nuage.core.select.runner import SelectRun
+from nuage.core.select.limits import SelectLimits
+from nuage.core.select.process import POOL, Worker, error_of, json_of, memory_exceeded, timed_out
 from nuage.core.select.source import LocalObject, local_object, scratch_dir
 from nuage.core.select.spec import (
     CSVInput,
@@ -24,6 +29,8 @@ from nuage.core.select.spec import (
     SelectSpec,
     SelectStats,
 )
+from nuage.core.select.sql import parse
+from nuage.core.select.work import SelectWork
 from nuage.s3 import errors as e
 from nuage.s3 import eventstream as es
 from nuage.s3.context import Handler, Services
@@ -36,6 +43,7 @@ log = logging.getLogger("nuage.select")
 
 KEEPALIVE_SECONDS = 5.0
 RECORDS_CHUNK = 256 * 1024
+LIMITS = SelectLimits.from_env(os.environ)
 
 
 def _fail(code: str, message: str | None = None) -> e.S3Error:
@@ -144,83 +152,123 @@ async def select_object_content(svc: Services, req: Request) -> Response:
     doc = await xml_body(req)
     assert doc is not None
     spec = parse_request(doc)
+    try:
+        parse(spec.expression)            # syntax errors first, before any data is read
+    except SelectError as exc:
+        raise _fail(exc.code, exc.message) from exc
     rec = await svc.objects.read_checked(req.bucket, req.key, version_id(req), read_conditions(req))
     data_key = svc.objects.data_key(rec, read_customer_key(req.headers))
     scratch = scratch_dir(svc.settings.data_dir)
     local = await local_object(svc.objects, rec, data_key, scratch)
-    run = SelectRun(spec, local.path, local.size, scratch)
+    limits = LIMITS
+    work = SelectWork(spec, str(local.path), local.size, str(scratch), limits.budget,
+                      f"s3://{req.bucket}/{req.key}", [str(svc.settings.data_dir)])
+    deadline = asyncio.get_running_loop().time() + limits.max_seconds
+    worker: Worker | None = None
     try:
-        await asyncio.to_thread(run.prepare)
+        worker = await POOL.take()
+        await worker.start(work)
+        first = await _first(worker, work, limits, deadline)
+        if first[0] == frames.ERROR:          # found before any record: an error response
+            await _cleanup(worker, local, reuse=True)
+            raise error_of(first[1])
     except SelectError as exc:
-        await asyncio.to_thread(_cleanup, run, local)
+        await _cleanup(worker, local)
         raise _fail(exc.code, exc.message) from exc
     except BaseException:
-        await asyncio.to_thread(_cleanup, run, local)
+        await _cleanup(worker, local)
         raise
-    return Response(200, [("content-type", "application/octet-stream")], _stream(run, local))
+    return Response(200, [("content-type", "application/octet-stream")],
+                    _stream(worker, local, work, limits, deadline, first))
 
 
-def _cleanup(run: SelectRun, local: LocalObject) -> None:
-    run.close()
-    local.release()
+async def _first(worker: Worker, work: SelectWork, limits: SelectLimits, deadline: float) -> tuple[bytes, bytes]:
+    """The worker's first answer: READY (the query runs) or ERROR (found before any record)."""
+    loop = asyncio.get_running_loop()
+    try:
+        frame = await asyncio.wait_for(worker.recv(), max(0.0, deadline - loop.time()))
+    except TimeoutError:
+        raise timed_out(limits.max_seconds) from None
+    if frame is None:
+        raise memory_exceeded(work.budget)
+    return frame
 
 
-def _next(batches: Iterator[bytes]) -> bytes | None:
-    return next(batches, None)
+async def _cleanup(worker: Worker | None, local: LocalObject, *, reuse: bool = False) -> None:
+    """End the request: a worker that finished it normally may serve another one."""
+    if worker is not None:
+        await (POOL.release(worker) if reuse else worker.close())
+    await asyncio.to_thread(local.release)
 
 
-async def _stream(run: SelectRun, local: LocalObject) -> AsyncIterator[bytes]:
-    batches = run.batches()
-    pending: asyncio.Future[bytes | None] | None = None
+async def _stream(worker: Worker, local: LocalObject, work: SelectWork, limits: SelectLimits, deadline: float,
+                  first: tuple[bytes, bytes]) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    pending: asyncio.Future[tuple[bytes, bytes] | None] | None = None
     buf = bytearray()
-    reported = 0
+    scanned = returned = reported = 0
+    stats = SelectStats()
+    ended = False          # the worker said it is done (DONE or ERROR): it may serve again
 
     def progress_event() -> bytes | None:
         nonlocal reported
-        scanned = run.scanned_so_far()
-        if not run.spec.progress or scanned <= reported:
+        if not work.spec.progress or scanned <= reported:
             return None
         reported = scanned
-        return es.progress(SelectStats(scanned, scanned, run.stats.bytes_returned))
+        return es.progress(SelectStats(scanned, scanned, returned))
 
     try:
+        frame: tuple[bytes, bytes] | None = first
         while True:
-            pending = asyncio.ensure_future(asyncio.to_thread(_next, batches))
+            if frame is None:
+                raise memory_exceeded(work.budget)
+            kind, payload = frame
+            if kind == frames.DATA:
+                buf += payload
+                if len(buf) >= RECORDS_CHUNK:
+                    yield es.records(bytes(buf))
+                    buf.clear()
+                    event = progress_event()
+                    if event is not None:
+                        yield event
+            elif kind == frames.PROGRESS:
+                value = json_of(payload)
+                scanned, returned = int(value["scanned"]), int(value["returned"])
+            elif kind == frames.ERROR:
+                ended = True
+                raise error_of(payload)
+            elif kind == frames.DONE:
+                ended = True
+                value = json_of(payload)
+                stats = SelectStats(int(value["bytes_scanned"]), int(value["bytes_processed"]),
+                                    int(value["bytes_returned"]), int(value["records"]))
+                break
+            pending = asyncio.ensure_future(worker.recv())
             while True:   # keep the connection alive while a long query has nothing to send
-                done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_SECONDS)
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise timed_out(limits.max_seconds)
+                done, _ = await asyncio.wait({pending}, timeout=min(KEEPALIVE_SECONDS, left))
                 if done:
                     break
-                yield progress_event() or es.cont()
-            data = pending.result()
+                if deadline > loop.time():
+                    yield progress_event() or es.cont()
+            frame = pending.result()
             pending = None
-            if data is None:
-                break
-            buf += data
-            if len(buf) >= RECORDS_CHUNK:
-                yield es.records(bytes(buf))
-                buf.clear()
-                event = progress_event()
-                if event is not None:
-                    yield event
         if buf:
             yield es.records(bytes(buf))
-        if run.spec.progress:
-            yield es.progress(run.stats)
-        yield es.stats(run.stats)
+        if work.spec.progress:
+            yield es.progress(stats)
+        yield es.stats(stats)
         yield es.end()
     except SelectError as exc:
         if buf:
             yield es.records(bytes(buf))
         yield es.error(exc.code, exc.message)
-    except Exception:
-        log.exception("S3 Select failed while streaming")
-        yield es.error("InternalError", "We encountered an internal error. Please try again.")
     finally:
         if pending is not None and not pending.done():
-            run.interrupt()
-            with contextlib.suppress(BaseException):
-                await pending
-        await asyncio.to_thread(_cleanup, run, local)
+            pending.cancel()
+        await _cleanup(worker, local, reuse=ended)
 
 
 HANDLERS: dict[str, Handler] = {
