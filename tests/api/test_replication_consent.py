@@ -257,7 +257,8 @@ def test_tags_need_their_own_grant(setup: Setup) -> None:
 
 @pytest.mark.parametrize("dest_region", [HANGZHOU, WEST])
 def test_same_account_needs_no_grant(regions: Regions, dest_region: str) -> None:
-    """One account (across regions: the tenant of the same name, whatever its account id there)."""
+    """One account (across regions: the tenant of the same name, whatever its account id there) needs no
+    grant; another account does."""
     a = _tenant(regions[HANGZHOU], HANGZHOU)
     a_there = a if dest_region == HANGZHOU else _tenant(regions[dest_region], dest_region, a.name)
     src, dst = _name("src"), _name("dst")
@@ -268,3 +269,11 @@ def test_same_account_needs_no_grant(regions: Regions, dest_region: str) -> None
     version = str(a.client.put_object(Bucket=src, Key="k", Body=b"v", Tagging="t=1")["VersionId"])
     wait_for(lambda: _status(a.client, src, "k", version) == "COMPLETED")
     assert [o for _, _, _, o in _versions(a_there.client, dst)] == [a_there.canonical_id]
+    # the same rule from another tenant (of another name) is refused
+    other = _tenant(regions[HANGZHOU], HANGZHOU)
+    other_src = _name("src")
+    versioned_bucket(other.client, other_src, HANGZHOU)
+    with pytest.raises(ClientError) as exc:
+        other.client.put_bucket_replication(Bucket=other_src, ReplicationConfiguration={
+            "Role": "arn:aws:iam::000000000000:role/replication", "Rules": [_rule(dst)]})
+    assert _code(exc) == ("AccessDenied", 403)
