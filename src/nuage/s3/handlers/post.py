@@ -184,7 +184,9 @@ async def _sized(body: AsyncIterator[bytes], low: int, high: int) -> AsyncIterat
 
 
 def _boundary(req: Request) -> bytes:
-    ctype, params = parse_options_header(req.headers.get("content-type", ""))
+    header = req.headers.get("content-type", "")
+    # a boundary is ASCII (RFC 2046), and parse_options_header fails on what Latin-1 cannot encode
+    ctype, params = parse_options_header(header) if header.isascii() else (b"", {})
     if ctype != b"multipart/form-data":
         raise e.PreconditionFailed("Bucket POST must be of the enclosure-type multipart/form-data",
                                    Condition="Bucket POST must be of the enclosure-type multipart/form-data")
