@@ -90,8 +90,9 @@ class NuageServer:
             env.pop("NUAGE_ROOT_ACCESS_KEY")
             env.pop("NUAGE_ROOT_SECRET_KEY")
         args = [sys.executable, "-m", "nuage.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                "--data", str(self.data_dir), "--region", self.region, "--console-port", str(self.console_port),
-                *self.extra_args]
+                "--data", str(self.data_dir), "--region", self.region, *self.extra_args]
+        if not any(arg.startswith("--console-address") for arg in self.extra_args):
+            args += ["--console-port", str(self.console_port)]
         if self.tls:
             args += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         self.data_dir.mkdir(parents=True, exist_ok=True)
