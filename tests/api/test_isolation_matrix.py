@@ -1,0 +1,1077 @@
+"""Isolation matrix: every operation on a tenant's data, tried by everyone who must not succeed.
+
+The victim is a tenant (an account) with a versioned, object-locked bucket holding objects, versions, a
+multipart upload in progress and every bucket configuration there is (tagging, CORS, lifecycle,
+encryption, ownership controls, public access block, website, replication, a bucket policy), plus IAM
+users, keys, inline policies and SQL jobs. Each cell is one operation tried by one caller:
+
+    other-tenant      the root user of another tenant
+    anonymous         no signature at all
+    user-no-policy    an IAM user of the victim's own account without any policy
+    user-denied       an IAM user of the victim's account allowed s3:* (iam:* for IAM operations) by its
+                      identity policy, with an explicit Deny of the operation's actions on the victim's
+                      exact resources in the same identity policy
+    user-denied-bp    the same Allow, with the Deny in the victim's bucket policy instead
+
+Every cell must be refused and must leave the victim's state as it was; the state of the whole tenant is
+compared once more after the matrix. Positive controls (the owner, and a user allowed by policy, running
+each operation) keep the matrix from passing because an operation is broken for everyone.
+
+Copies read the victim's bucket and write into a bucket the caller may write: the other tenant's own
+bucket, or for the victim's users and anonymous callers a scratch bucket of the victim whose policy lets
+anyone write (so only the read of the source can refuse them).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from tests.support.accounts import add_account, anonymous_client, client_for
+from tests.support.console import ConsoleClient, Page
+from tests.support.regions import write_registry
+from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer, free_port
+
+ROLE = "arn:aws:iam::000000000000:role/replication"
+RETAIN = datetime(2090, 1, 1, tzinfo=UTC)
+CSV = b"name,amount\nann,10\nbob,25\n"
+CALLERS = ("other-tenant", "anonymous", "user-no-policy", "user-denied", "user-denied-bp")
+SIGNED = ("other-tenant", "user-no-policy", "user-denied", "user-denied-bp")
+
+
+# -- the server: one for the module, with a one-region registry so that replication can be configured ------
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuageServer]:
+    base = tmp_path_factory.mktemp("isolation")
+    port = free_port()
+    registry = base / "regions.json"
+    write_registry(registry, {"us-east-1": port}, {})
+    srv = NuageServer(base / "data", port=port, extra_args=["--regions", str(registry)]).start()
+    yield srv
+    assert srv.stop() == 0, srv.log()
+
+
+# -- the victim's bucket -----------------------------------------------------------------------------------
+@dataclass
+class Target:
+    """A bucket shaped like the victim's, and what an operation needs to address inside it."""
+    bucket: str
+    versions: dict[str, list[str]]          # key -> version ids, oldest first
+    upload_id: str
+    part_etag: str
+    replica: str                            # the victim's versioned bucket its replication rule sends to
+
+
+def _config_calls(name: str, replica: str) -> list[Callable[[Any], object]]:
+    return [
+        lambda s3: s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "team", "Value": "victim"}]}),
+        lambda s3: s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
+            {"AllowedMethods": ["GET"], "AllowedOrigins": ["https://victim.example"]}]}),
+        lambda s3: s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
+            {"ID": "archive", "Status": "Enabled", "Filter": {"Prefix": "archive/"}, "Expiration": {"Days": 3650}}]}),
+        lambda s3: s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}),
+        lambda s3: s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [
+            {"ObjectOwnership": "BucketOwnerPreferred"}]}),
+        lambda s3: s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True}),
+        lambda s3: s3.put_bucket_website(Bucket=name, WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}}),
+        lambda s3: s3.put_bucket_replication(Bucket=name, ReplicationConfiguration={"Role": ROLE, "Rules": [
+            {"ID": "all", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": "replicated/"},
+             "DeleteMarkerReplication": {"Status": "Disabled"},
+             "Destination": {"Bucket": f"arn:aws:s3:::{replica}"}}]}),
+    ]
+
+
+def build_bucket(s3: Any, name: str, replica: str, policy: str) -> Target:
+    """A versioned, object-locked bucket with two versions of ``obj``, ``pub`` (an old private version,
+    a public-read latest one), a GOVERNANCE-locked ``locked``, a CSV file, a multipart upload with one
+    part, every bucket configuration, and the bucket policy ``policy``."""
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    versions: dict[str, list[str]] = {}
+    for key, body in (("obj", b"first"), ("obj", b"second"), ("pub", b"private-old"), ("pub", b"public-new"),
+                      ("data.csv", CSV)):
+        versions.setdefault(key, []).append(s3.put_object(Bucket=name, Key=key, Body=body)["VersionId"])
+    s3.put_object_acl(Bucket=name, Key="pub", VersionId=versions["pub"][1], ACL="public-read")
+    s3.put_object_tagging(Bucket=name, Key="obj", Tagging={"TagSet": [{"Key": "class", "Value": "secret"}]})
+    versions["locked"] = [s3.put_object(Bucket=name, Key="locked", Body=b"kept", ObjectLockMode="GOVERNANCE",
+                                        ObjectLockRetainUntilDate=RETAIN)["VersionId"]]
+    s3.put_object_legal_hold(Bucket=name, Key="locked", LegalHold={"Status": "OFF"})
+    upload = s3.create_multipart_upload(Bucket=name, Key="mp")["UploadId"]
+    etag = s3.upload_part(Bucket=name, Key="mp", UploadId=upload, PartNumber=1, Body=b"part-one")["ETag"]
+    for call in _config_calls(name, replica):
+        call(s3)
+    s3.put_bucket_policy(Bucket=name, Policy=policy)
+    return Target(name, versions, upload, etag, replica)
+
+
+# -- a snapshot of the victim's state, in named parts ---------------------------------------------------------
+def _or_code(call: Callable[[], Any]) -> Any:
+    try:
+        out = call()
+    except ClientError as exc:
+        return ("error", exc.response["Error"]["Code"])
+    if isinstance(out, dict):
+        out.pop("ResponseMetadata", None)
+    return out
+
+
+def _versions(s3: Any, t: Target) -> Any:
+    page = s3.list_object_versions(Bucket=t.bucket)
+    return (sorted((v["Key"], v["VersionId"], v["ETag"], v["IsLatest"], v["Size"]) for v in page.get("Versions", [])),
+            sorted((m["Key"], m["VersionId"]) for m in page.get("DeleteMarkers", [])))
+
+
+PARTS: dict[str, Callable[[Any, Target], Any]] = {
+    "versions": _versions,
+    "uploads": lambda s3, t: (
+        [(u["Key"], u["UploadId"]) for u in s3.list_multipart_uploads(Bucket=t.bucket).get("Uploads", [])],
+        _or_code(lambda: [(p["PartNumber"], p["ETag"]) for p in s3.list_parts(
+            Bucket=t.bucket, Key="mp", UploadId=t.upload_id).get("Parts", [])])),
+    "object-tags": lambda s3, t: _or_code(lambda: s3.get_object_tagging(Bucket=t.bucket, Key="obj")["TagSet"]),
+    "object-acl": lambda s3, t: [_or_code(lambda v=v, k=k: s3.get_object_acl(Bucket=t.bucket, Key=k, VersionId=v))
+                                 for k in ("obj", "pub") for v in t.versions[k]],
+    "lock": lambda s3, t: (_or_code(lambda: s3.get_object_retention(Bucket=t.bucket, Key="locked")),
+                           _or_code(lambda: s3.get_object_retention(Bucket=t.bucket, Key="obj")),
+                           _or_code(lambda: s3.get_object_legal_hold(Bucket=t.bucket, Key="locked")),
+                           _or_code(lambda: s3.get_object_lock_configuration(Bucket=t.bucket))),
+    "bucket-acl": lambda s3, t: _or_code(lambda: s3.get_bucket_acl(Bucket=t.bucket)),
+    "versioning": lambda s3, t: _or_code(lambda: s3.get_bucket_versioning(Bucket=t.bucket)),
+    "bucket-tags": lambda s3, t: _or_code(lambda: s3.get_bucket_tagging(Bucket=t.bucket)),
+    "policy": lambda s3, t: _or_code(lambda: s3.get_bucket_policy(Bucket=t.bucket)),
+    "cors": lambda s3, t: _or_code(lambda: s3.get_bucket_cors(Bucket=t.bucket)),
+    "lifecycle": lambda s3, t: _or_code(lambda: s3.get_bucket_lifecycle_configuration(Bucket=t.bucket)),
+    "encryption": lambda s3, t: _or_code(lambda: s3.get_bucket_encryption(Bucket=t.bucket)),
+    "public-access-block": lambda s3, t: _or_code(lambda: s3.get_public_access_block(Bucket=t.bucket)),
+    "ownership": lambda s3, t: _or_code(lambda: s3.get_bucket_ownership_controls(Bucket=t.bucket)),
+    "website": lambda s3, t: _or_code(lambda: s3.get_bucket_website(Bucket=t.bucket)),
+    "replication": lambda s3, t: _or_code(lambda: s3.get_bucket_replication(Bucket=t.bucket)),
+}
+
+
+def snapshot(s3: Any, t: Target, parts: tuple[str, ...] | None = None) -> dict[str, Any]:
+    return {name: PARTS[name](s3, t) for name in (parts if parts is not None else tuple(PARTS))}
+
+
+def bodies(s3: Any, t: Target) -> dict[tuple[str, str], bytes]:
+    return {(k, v): s3.get_object(Bucket=t.bucket, Key=k, VersionId=v)["Body"].read()
+            for k, vs in t.versions.items() for v in vs}
+
+
+# -- callers --------------------------------------------------------------------------------------------------
+@dataclass
+class Caller:
+    name: str
+    s3: Any
+    keys: tuple[str, str] | None     # None: anonymous
+    dest: str                        # a bucket this caller may write: where its copies go
+
+
+def _policy_doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _exact_resources(bucket: str) -> list[str]:
+    return [f"arn:aws:s3:::{bucket}"] + [f"arn:aws:s3:::{bucket}/{k}" for k in ("obj", "pub", "locked", "data.csv",
+                                                                                 "mp", "new", "copy")]
+
+
+# -- the operations -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Op:
+    call: Callable[[Caller, Target, NuageServer], Any]
+    actions: tuple[str, ...]                 # what the user-denied callers are explicitly denied
+    changes: tuple[str, ...] = ()            # parts of the victim's state the operation would change
+    callers: tuple[str, ...] = CALLERS
+    positive: bool = True                    # whether the owner and an allowed user run it as a control
+    fresh: bool = False                      # the controls need their own bucket (the operation changes it)
+    empty: bool = False                      # ... and an empty one
+    refusals: tuple[str, ...] = ("AccessDenied",)   # error codes that count as a refusal (always a 4xx)
+    leaked: Callable[[Any], bool] = field(default=lambda _: True)   # whether a successful answer leaks
+
+
+def _copy(c: Caller, t: Target, source: str | dict[str, str]) -> Any:
+    return c.s3.copy_object(Bucket=c.dest, Key=f"copy-{uuid.uuid4().hex[:8]}", CopySource=source)
+
+
+def _part_copy(c: Caller, t: Target, source: str | dict[str, str]) -> Any:
+    key = f"part-copy-{uuid.uuid4().hex[:8]}"
+    upload = c.s3.create_multipart_upload(Bucket=c.dest, Key=key)["UploadId"]
+    return c.s3.upload_part_copy(Bucket=c.dest, Key=key, UploadId=upload, PartNumber=1, CopySource=source)
+
+
+def _two_versions(t: Target) -> str:
+    # the public latest version of ``pub`` first, its private old version last
+    return f"{t.bucket}/pub?versionId={t.versions['pub'][1]}&versionId={t.versions['pub'][0]}"
+
+
+def _presigned_get(c: Caller, t: Target, server: NuageServer) -> Any:
+    url = (c.s3.generate_presigned_url("get_object", Params={"Bucket": t.bucket, "Key": "obj"}, ExpiresIn=300)
+           if c.keys is not None else f"{server.endpoint}/{t.bucket}/obj")
+    status, body = _fetch(urllib.request.Request(url))
+    if status >= 300:
+        raise _Refused(status, body)
+    return body
+
+
+def _post_object(c: Caller, t: Target, server: NuageServer) -> Any:
+    if c.keys is not None:
+        post = c.s3.generate_presigned_post(t.bucket, "new", ExpiresIn=300)
+        fields = dict(post["fields"])
+    else:
+        fields = {"key": "new"}
+    boundary = uuid.uuid4().hex
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                    for k, v in fields.items())
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n'
+             "Content-Type: application/octet-stream\r\n\r\nposted\r\n"
+             f"--{boundary}--\r\n").encode()
+    status, text = _fetch(urllib.request.Request(
+        f"{server.endpoint}/{t.bucket}", data=body, method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}))
+    if status >= 300:
+        raise _Refused(status, text)
+    return text
+
+
+def _select(c: Caller, t: Target, server: NuageServer) -> Any:
+    resp = c.s3.select_object_content(
+        Bucket=t.bucket, Key="data.csv", Expression="SELECT * FROM S3Object", ExpressionType="SQL",
+        InputSerialization={"CSV": {"FileHeaderInfo": "USE"}}, OutputSerialization={"CSV": {}})
+    return b"".join(ev["Records"]["Payload"] for ev in resp["Payload"] if "Records" in ev)
+
+
+def _replicate_into_victim(c: Caller, t: Target, server: NuageServer) -> Any:
+    """The other tenant configures replication of its own bucket into the victim's bucket and writes."""
+    own = f"repl-{uuid.uuid4().hex[:12]}"
+    c.s3.create_bucket(Bucket=own)
+    c.s3.put_bucket_versioning(Bucket=own, VersioningConfiguration={"Status": "Enabled"})
+    c.s3.put_bucket_replication(Bucket=own, ReplicationConfiguration={"Role": ROLE, "Rules": [
+        {"ID": "into-victim", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+         "DeleteMarkerReplication": {"Status": "Enabled"}, "Destination": {"Bucket": f"arn:aws:s3:::{t.bucket}"}}]})
+    c.s3.put_object(Bucket=own, Key="obj", Body=b"planted by another tenant")
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        status = c.s3.head_object(Bucket=own, Key="obj").get("ReplicationStatus")
+        if status in ("COMPLETED", "FAILED"):
+            return status
+        time.sleep(0.1)
+    return "configuration accepted"
+
+
+def _every_key_refused(resp: Any) -> bool:
+    return bool(resp.get("Deleted")) or any(err.get("Code") != "AccessDenied" for err in resp.get("Errors", []))
+
+
+def _retain_sooner() -> dict[str, Any]:
+    return {"Mode": "GOVERNANCE", "RetainUntilDate": datetime.now(UTC) + timedelta(days=1)}
+
+
+OPS: dict[str, Op] = {
+    # -- listing and bucket reads
+    "ListObjects": Op(lambda c, t, _: c.s3.list_objects(Bucket=t.bucket), ("s3:ListBucket",)),
+    "ListObjectsV2": Op(lambda c, t, _: c.s3.list_objects_v2(Bucket=t.bucket), ("s3:ListBucket",)),
+    "ListObjectVersions": Op(lambda c, t, _: c.s3.list_object_versions(Bucket=t.bucket), ("s3:ListBucketVersions",)),
+    "ListMultipartUploads": Op(lambda c, t, _: c.s3.list_multipart_uploads(Bucket=t.bucket),
+                               ("s3:ListBucketMultipartUploads",)),
+    "HeadBucket": Op(lambda c, t, _: c.s3.head_bucket(Bucket=t.bucket), ("s3:ListBucket",)),
+    "GetBucketLocation": Op(lambda c, t, _: c.s3.get_bucket_location(Bucket=t.bucket), ("s3:GetBucketLocation",)),
+    "GetBucketVersioning": Op(lambda c, t, _: c.s3.get_bucket_versioning(Bucket=t.bucket),
+                              ("s3:GetBucketVersioning",)),
+    "GetBucketAcl": Op(lambda c, t, _: c.s3.get_bucket_acl(Bucket=t.bucket), ("s3:GetBucketAcl",)),
+    "GetBucketTagging": Op(lambda c, t, _: c.s3.get_bucket_tagging(Bucket=t.bucket), ("s3:GetBucketTagging",)),
+    "GetBucketPolicy": Op(lambda c, t, _: c.s3.get_bucket_policy(Bucket=t.bucket), ("s3:GetBucketPolicy",)),
+    "GetBucketPolicyStatus": Op(lambda c, t, _: c.s3.get_bucket_policy_status(Bucket=t.bucket),
+                                ("s3:GetBucketPolicyStatus",)),
+    "GetBucketCors": Op(lambda c, t, _: c.s3.get_bucket_cors(Bucket=t.bucket), ("s3:GetBucketCORS",)),
+    "GetBucketLifecycleConfiguration": Op(lambda c, t, _: c.s3.get_bucket_lifecycle_configuration(Bucket=t.bucket),
+                                          ("s3:GetLifecycleConfiguration",)),
+    "GetBucketEncryption": Op(lambda c, t, _: c.s3.get_bucket_encryption(Bucket=t.bucket),
+                              ("s3:GetEncryptionConfiguration",)),
+    "GetObjectLockConfiguration": Op(lambda c, t, _: c.s3.get_object_lock_configuration(Bucket=t.bucket),
+                                     ("s3:GetBucketObjectLockConfiguration",)),
+    "GetPublicAccessBlock": Op(lambda c, t, _: c.s3.get_public_access_block(Bucket=t.bucket),
+                               ("s3:GetBucketPublicAccessBlock",)),
+    "GetBucketOwnershipControls": Op(lambda c, t, _: c.s3.get_bucket_ownership_controls(Bucket=t.bucket),
+                                     ("s3:GetBucketOwnershipControls",)),
+    "GetBucketWebsite": Op(lambda c, t, _: c.s3.get_bucket_website(Bucket=t.bucket), ("s3:GetBucketWebsite",)),
+    "GetBucketReplication": Op(lambda c, t, _: c.s3.get_bucket_replication(Bucket=t.bucket),
+                               ("s3:GetReplicationConfiguration",)),
+    # -- bucket writes
+    "PutBucketVersioning": Op(lambda c, t, _: c.s3.put_bucket_versioning(
+        Bucket=t.bucket, VersioningConfiguration={"Status": "Enabled", "MFADelete": "Disabled"}),
+        ("s3:PutBucketVersioning",), ("versioning",), fresh=True),
+    "PutBucketAcl": Op(lambda c, t, _: c.s3.put_bucket_acl(Bucket=t.bucket, ACL="public-read-write"),
+                       ("s3:PutBucketAcl",), ("bucket-acl",), fresh=True),
+    "PutBucketTagging": Op(lambda c, t, _: c.s3.put_bucket_tagging(
+        Bucket=t.bucket, Tagging={"TagSet": [{"Key": "team", "Value": "attacker"}]}),
+        ("s3:PutBucketTagging",), ("bucket-tags",), fresh=True),
+    "DeleteBucketTagging": Op(lambda c, t, _: c.s3.delete_bucket_tagging(Bucket=t.bucket),
+                              ("s3:PutBucketTagging",), ("bucket-tags",), fresh=True),
+    "PutBucketPolicy": Op(lambda c, t, _: c.s3.put_bucket_policy(Bucket=t.bucket, Policy=_policy_doc(
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{t.bucket}/*"})),
+        ("s3:PutBucketPolicy",), ("policy",), fresh=True),
+    "DeleteBucketPolicy": Op(lambda c, t, _: c.s3.delete_bucket_policy(Bucket=t.bucket),
+                             ("s3:DeleteBucketPolicy",), ("policy",), fresh=True),
+    "PutBucketCors": Op(lambda c, t, _: c.s3.put_bucket_cors(Bucket=t.bucket, CORSConfiguration={"CORSRules": [
+        {"AllowedMethods": ["GET", "PUT"], "AllowedOrigins": ["*"]}]}), ("s3:PutBucketCORS",), ("cors",), fresh=True),
+    "DeleteBucketCors": Op(lambda c, t, _: c.s3.delete_bucket_cors(Bucket=t.bucket),
+                           ("s3:PutBucketCORS",), ("cors",), fresh=True),
+    "PutBucketLifecycleConfiguration": Op(lambda c, t, _: c.s3.put_bucket_lifecycle_configuration(
+        Bucket=t.bucket, LifecycleConfiguration={"Rules": [
+            {"ID": "wipe", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]}),
+        ("s3:PutLifecycleConfiguration",), ("lifecycle",), fresh=True),
+    "DeleteBucketLifecycle": Op(lambda c, t, _: c.s3.delete_bucket_lifecycle(Bucket=t.bucket),
+                                ("s3:PutLifecycleConfiguration",), ("lifecycle",), fresh=True),
+    "PutBucketEncryption": Op(lambda c, t, _: c.s3.put_bucket_encryption(
+        Bucket=t.bucket, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]}),
+        ("s3:PutEncryptionConfiguration",), ("encryption",), fresh=True),
+    "DeleteBucketEncryption": Op(lambda c, t, _: c.s3.delete_bucket_encryption(Bucket=t.bucket),
+                                 ("s3:PutEncryptionConfiguration",), ("encryption",), fresh=True),
+    "PutObjectLockConfiguration": Op(lambda c, t, _: c.s3.put_object_lock_configuration(
+        Bucket=t.bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {
+            "DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}}}),
+        ("s3:PutBucketObjectLockConfiguration",), ("lock",), fresh=True),
+    "PutPublicAccessBlock": Op(lambda c, t, _: c.s3.put_public_access_block(
+        Bucket=t.bucket, PublicAccessBlockConfiguration={"BlockPublicAcls": False, "IgnorePublicAcls": False,
+                                                         "BlockPublicPolicy": False, "RestrictPublicBuckets": False}),
+        ("s3:PutBucketPublicAccessBlock",), ("public-access-block",), fresh=True),
+    "DeletePublicAccessBlock": Op(lambda c, t, _: c.s3.delete_public_access_block(Bucket=t.bucket),
+                                  ("s3:PutBucketPublicAccessBlock",), ("public-access-block",), fresh=True),
+    "PutBucketOwnershipControls": Op(lambda c, t, _: c.s3.put_bucket_ownership_controls(
+        Bucket=t.bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}),
+        ("s3:PutBucketOwnershipControls",), ("ownership",), fresh=True),
+    "DeleteBucketOwnershipControls": Op(lambda c, t, _: c.s3.delete_bucket_ownership_controls(Bucket=t.bucket),
+                                        ("s3:PutBucketOwnershipControls",), ("ownership",), fresh=True),
+    "PutBucketWebsite": Op(lambda c, t, _: c.s3.put_bucket_website(Bucket=t.bucket, WebsiteConfiguration={
+        "RedirectAllRequestsTo": {"HostName": "attacker.example"}}), ("s3:PutBucketWebsite",), ("website",),
+        fresh=True),
+    "DeleteBucketWebsite": Op(lambda c, t, _: c.s3.delete_bucket_website(Bucket=t.bucket),
+                              ("s3:DeleteBucketWebsite",), ("website",), fresh=True),
+    "PutBucketReplication": Op(lambda c, t, _: c.s3.put_bucket_replication(
+        Bucket=t.bucket, ReplicationConfiguration={"Role": ROLE, "Rules": [
+            {"ID": "all", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+             "DeleteMarkerReplication": {"Status": "Enabled"},
+             "Destination": {"Bucket": f"arn:aws:s3:::{t.replica}"}}]}),
+        ("s3:PutReplicationConfiguration",), ("replication",), fresh=True),
+    "DeleteBucketReplication": Op(lambda c, t, _: c.s3.delete_bucket_replication(Bucket=t.bucket),
+                                  ("s3:PutReplicationConfiguration",), ("replication",), fresh=True),
+    "PutBucketReplication(into victim's bucket)": Op(
+        _replicate_into_victim, (), ("versions",), callers=("other-tenant",), positive=False,
+        refusals=("AccessDenied", "InvalidRequest"), leaked=lambda status: status == "COMPLETED"),
+    "DeleteBucket": Op(lambda c, t, _: c.s3.delete_bucket(Bucket=t.bucket), ("s3:DeleteBucket",), ("versions",),
+                       fresh=True, empty=True),
+    # -- object reads
+    "GetObject": Op(lambda c, t, _: c.s3.get_object(Bucket=t.bucket, Key="obj")["Body"].read(), ("s3:GetObject",)),
+    "GetObject(versionId)": Op(lambda c, t, _: c.s3.get_object(
+        Bucket=t.bucket, Key="obj", VersionId=t.versions["obj"][0])["Body"].read(), ("s3:GetObjectVersion",)),
+    "GetObject(private version of a public key)": Op(lambda c, t, _: c.s3.get_object(
+        Bucket=t.bucket, Key="pub", VersionId=t.versions["pub"][0])["Body"].read(), ("s3:GetObjectVersion",)),
+    "GetObject(presigned by the caller)": Op(_presigned_get, ("s3:GetObject",)),
+    "HeadObject": Op(lambda c, t, _: c.s3.head_object(Bucket=t.bucket, Key="obj"), ("s3:GetObject",)),
+    "GetObjectAttributes": Op(lambda c, t, _: c.s3.get_object_attributes(
+        Bucket=t.bucket, Key="obj", ObjectAttributes=["ETag", "ObjectSize"]), ("s3:GetObjectAttributes",)),
+    "GetObjectTagging": Op(lambda c, t, _: c.s3.get_object_tagging(Bucket=t.bucket, Key="obj"),
+                           ("s3:GetObjectTagging",)),
+    "GetObjectAcl": Op(lambda c, t, _: c.s3.get_object_acl(Bucket=t.bucket, Key="obj"), ("s3:GetObjectAcl",)),
+    "GetObjectRetention": Op(lambda c, t, _: c.s3.get_object_retention(Bucket=t.bucket, Key="locked"),
+                             ("s3:GetObjectRetention",)),
+    "GetObjectLegalHold": Op(lambda c, t, _: c.s3.get_object_legal_hold(Bucket=t.bucket, Key="locked"),
+                             ("s3:GetObjectLegalHold",)),
+    "SelectObjectContent": Op(_select, ("s3:GetObject",)),
+    "ListParts": Op(lambda c, t, _: c.s3.list_parts(Bucket=t.bucket, Key="mp", UploadId=t.upload_id),
+                    ("s3:ListMultipartUploadParts",)),
+    # -- copies out of the victim's bucket, into a bucket the caller may write
+    "CopyObject(from victim)": Op(lambda c, t, _: _copy(c, t, {"Bucket": t.bucket, "Key": "obj"}),
+                                  ("s3:GetObject",)),
+    "CopyObject(from victim, versionId)": Op(lambda c, t, _: _copy(
+        c, t, {"Bucket": t.bucket, "Key": "obj", "VersionId": t.versions["obj"][0]}), ("s3:GetObjectVersion",)),
+    "CopyObject(from victim, two versionIds)": Op(lambda c, t, _: _copy(c, t, _two_versions(t)),
+                                                  ("s3:GetObjectVersion",), positive=False,
+                                                  refusals=("AccessDenied", "InvalidArgument", "InvalidRequest")),
+    "UploadPartCopy(from victim)": Op(lambda c, t, _: _part_copy(c, t, {"Bucket": t.bucket, "Key": "obj"}),
+                                      ("s3:GetObject",)),
+    "UploadPartCopy(from victim, versionId)": Op(lambda c, t, _: _part_copy(
+        c, t, {"Bucket": t.bucket, "Key": "obj", "VersionId": t.versions["obj"][0]}), ("s3:GetObjectVersion",)),
+    "UploadPartCopy(from victim, two versionIds)": Op(
+        lambda c, t, _: _part_copy(c, t, _two_versions(t)), ("s3:GetObjectVersion",), positive=False,
+        refusals=("AccessDenied", "InvalidArgument", "InvalidRequest")),
+    # -- object writes
+    "PutObject": Op(lambda c, t, _: c.s3.put_object(Bucket=t.bucket, Key="new", Body=b"x"), ("s3:PutObject",),
+                    ("versions",), fresh=True),
+    "PostObject": Op(_post_object, ("s3:PutObject",), ("versions",), fresh=True),
+    "CopyObject(within victim)": Op(lambda c, t, _: c.s3.copy_object(
+        Bucket=t.bucket, Key="copy", CopySource={"Bucket": t.bucket, "Key": "obj"}),
+        ("s3:PutObject", "s3:GetObject"), ("versions",), fresh=True),
+    "DeleteObject": Op(lambda c, t, _: c.s3.delete_object(Bucket=t.bucket, Key="obj"), ("s3:DeleteObject",),
+                       ("versions",), fresh=True),
+    "DeleteObject(versionId)": Op(lambda c, t, _: c.s3.delete_object(
+        Bucket=t.bucket, Key="obj", VersionId=t.versions["obj"][0]), ("s3:DeleteObjectVersion",), ("versions",),
+        fresh=True),
+    "DeleteObject(locked version, bypass governance)": Op(lambda c, t, _: c.s3.delete_object(
+        Bucket=t.bucket, Key="locked", VersionId=t.versions["locked"][0], BypassGovernanceRetention=True),
+        ("s3:BypassGovernanceRetention",), ("versions",), fresh=True),
+    "DeleteObjects(keys)": Op(lambda c, t, _: c.s3.delete_objects(Bucket=t.bucket, Delete={"Objects": [
+        {"Key": "obj"}, {"Key": "pub"}]}), ("s3:DeleteObject",), ("versions",), fresh=True,
+        leaked=_every_key_refused),
+    "DeleteObjects(versions)": Op(lambda c, t, _: c.s3.delete_objects(Bucket=t.bucket, Delete={"Objects": [
+        {"Key": "obj", "VersionId": t.versions["obj"][0]}, {"Key": "pub", "VersionId": t.versions["pub"][0]}]}),
+        ("s3:DeleteObjectVersion",), ("versions",), fresh=True, leaked=_every_key_refused),
+    "DeleteObjects(locked version, bypass governance)": Op(lambda c, t, _: c.s3.delete_objects(
+        Bucket=t.bucket, BypassGovernanceRetention=True,
+        Delete={"Objects": [{"Key": "locked", "VersionId": t.versions["locked"][0]}]}),
+        ("s3:BypassGovernanceRetention",), ("versions",), fresh=True, leaked=_every_key_refused),
+    "PutObjectTagging": Op(lambda c, t, _: c.s3.put_object_tagging(Bucket=t.bucket, Key="obj", Tagging={
+        "TagSet": [{"Key": "class", "Value": "public"}]}), ("s3:PutObjectTagging",), ("object-tags",), fresh=True),
+    "DeleteObjectTagging": Op(lambda c, t, _: c.s3.delete_object_tagging(Bucket=t.bucket, Key="obj"),
+                              ("s3:DeleteObjectTagging",), ("object-tags",), fresh=True),
+    "PutObjectAcl": Op(lambda c, t, _: c.s3.put_object_acl(Bucket=t.bucket, Key="obj", ACL="public-read"),
+                       ("s3:PutObjectAcl",), ("object-acl",), fresh=True),
+    "PutObjectRetention": Op(lambda c, t, _: c.s3.put_object_retention(Bucket=t.bucket, Key="obj", Retention={
+        "Mode": "COMPLIANCE", "RetainUntilDate": RETAIN}), ("s3:PutObjectRetention",), ("lock", "versions"),
+        fresh=True),
+    "PutObjectRetention(shorten, bypass governance)": Op(lambda c, t, _: c.s3.put_object_retention(
+        Bucket=t.bucket, Key="locked", Retention=_retain_sooner(), BypassGovernanceRetention=True),
+        ("s3:BypassGovernanceRetention",), ("lock",), fresh=True),
+    "PutObjectLegalHold": Op(lambda c, t, _: c.s3.put_object_legal_hold(Bucket=t.bucket, Key="locked", LegalHold={
+        "Status": "ON"}), ("s3:PutObjectLegalHold",), ("lock",), fresh=True),
+    "CreateMultipartUpload": Op(lambda c, t, _: c.s3.create_multipart_upload(Bucket=t.bucket, Key="new"),
+                                ("s3:PutObject",), ("uploads",), fresh=True),
+    "UploadPart": Op(lambda c, t, _: c.s3.upload_part(Bucket=t.bucket, Key="mp", UploadId=t.upload_id,
+                                                      PartNumber=1, Body=b"overwritten"),
+                     ("s3:PutObject",), ("uploads",), fresh=True),
+    "CompleteMultipartUpload": Op(lambda c, t, _: c.s3.complete_multipart_upload(
+        Bucket=t.bucket, Key="mp", UploadId=t.upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": t.part_etag}]}),
+        ("s3:PutObject",), ("uploads", "versions"), fresh=True),
+    "AbortMultipartUpload": Op(lambda c, t, _: c.s3.abort_multipart_upload(Bucket=t.bucket, Key="mp",
+                                                                           UploadId=t.upload_id),
+                               ("s3:AbortMultipartUpload",), ("uploads",), fresh=True),
+}
+
+MATRIX = [(op, caller) for op, spec in OPS.items() for caller in spec.callers]
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status, self.body = status, body
+
+
+def _fetch(req: urllib.request.Request) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            raw = resp.read()
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        raw, status = exc.read(), exc.code
+    text = raw.decode(errors="replace")
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
+# -- IAM: the victim's users, keys, policies and groups ----------------------------------------------------------
+@dataclass
+class Entities:
+    user: str          # a user with an access key, an inline policy and a group
+    key: str
+    group: str
+    root_key: str      # the account's root access key
+
+
+@dataclass(frozen=True)
+class IamOp:
+    action: str
+    call: Callable[[Any, Entities], Any]
+    listed: Callable[[Any], list[str]] | None = None   # a listing: refused means the victim's names are absent
+    positive: bool = True
+
+
+IAM_OPS: dict[str, IamOp] = {
+    "ListUsers": IamOp("ListUsers", lambda iam, e: iam.list_users(MaxItems=1000),
+                       listed=lambda r: [u["UserName"] for u in r["Users"]]),
+    "GetUser": IamOp("GetUser", lambda iam, e: iam.get_user(UserName=e.user)),
+    "UpdateUser": IamOp("UpdateUser", lambda iam, e: iam.update_user(UserName=e.user, NewPath="/moved/")),
+    "DeleteUser": IamOp("DeleteUser", lambda iam, e: iam.delete_user(UserName=e.user), positive=False),
+    "CreateAccessKey": IamOp("CreateAccessKey", lambda iam, e: iam.create_access_key(UserName=e.user)),
+    "ListAccessKeys": IamOp("ListAccessKeys", lambda iam, e: iam.list_access_keys(UserName=e.user)),
+    "UpdateAccessKey": IamOp("UpdateAccessKey", lambda iam, e: iam.update_access_key(
+        UserName=e.user, AccessKeyId=e.key, Status="Inactive")),
+    "UpdateAccessKey(root key, no user name)": IamOp("UpdateAccessKey", lambda iam, e: iam.update_access_key(
+        AccessKeyId=e.root_key, Status="Inactive"), positive=False),
+    "DeleteAccessKey": IamOp("DeleteAccessKey", lambda iam, e: iam.delete_access_key(UserName=e.user,
+                                                                                     AccessKeyId=e.key)),
+    "DeleteAccessKey(root key, no user name)": IamOp("DeleteAccessKey", lambda iam, e: iam.delete_access_key(
+        AccessKeyId=e.root_key), positive=False),
+    "PutUserPolicy": IamOp("PutUserPolicy", lambda iam, e: iam.put_user_policy(
+        UserName=e.user, PolicyName="read", PolicyDocument=_policy_doc(
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}))),
+    "GetUserPolicy": IamOp("GetUserPolicy", lambda iam, e: iam.get_user_policy(UserName=e.user, PolicyName="read")),
+    "ListUserPolicies": IamOp("ListUserPolicies", lambda iam, e: iam.list_user_policies(UserName=e.user)),
+    "DeleteUserPolicy": IamOp("DeleteUserPolicy", lambda iam, e: iam.delete_user_policy(UserName=e.user,
+                                                                                        PolicyName="read")),
+    "ListGroups": IamOp("ListGroups", lambda iam, e: iam.list_groups(),
+                        listed=lambda r: [g["GroupName"] for g in r["Groups"]]),
+    "GetGroup": IamOp("GetGroup", lambda iam, e: iam.get_group(GroupName=e.group)),
+    "ListGroupsForUser": IamOp("ListGroupsForUser", lambda iam, e: iam.list_groups_for_user(UserName=e.user)),
+    "AddUserToGroup": IamOp("AddUserToGroup", lambda iam, e: iam.add_user_to_group(GroupName=e.group,
+                                                                                   UserName=e.user)),
+    "RemoveUserFromGroup": IamOp("RemoveUserFromGroup", lambda iam, e: iam.remove_user_from_group(
+        GroupName=e.group, UserName=e.user)),
+    "PutGroupPolicy": IamOp("PutGroupPolicy", lambda iam, e: iam.put_group_policy(
+        GroupName=e.group, PolicyName="all", PolicyDocument=_policy_doc(
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}))),
+    "DeleteGroup": IamOp("DeleteGroup", lambda iam, e: iam.delete_group(GroupName=e.group), positive=False),
+}
+IAM_CALLERS = ("other-tenant", "anonymous", "user-no-policy", "user-denied")
+
+
+def entity_state(iam: Any, e: Entities) -> Any:
+    """What the IAM cells could change: the target user's path, keys, policies and groups, the group's
+    members and policies, and the root keys."""
+    def user() -> Any:
+        u = iam.get_user(UserName=e.user)["User"]
+        return (u["Path"], u["Arn"],
+                sorted((k["AccessKeyId"], k["Status"]) for k in iam.list_access_keys(UserName=e.user)[
+                    "AccessKeyMetadata"]),
+                {p: iam.get_user_policy(UserName=e.user, PolicyName=p)["PolicyDocument"]
+                 for p in iam.list_user_policies(UserName=e.user)["PolicyNames"]},
+                sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=e.user)["Groups"]))
+    return (_or_code(user),
+            _or_code(lambda: (sorted(u["UserName"] for u in iam.get_group(GroupName=e.group)["Users"]),
+                              iam.list_group_policies(GroupName=e.group)["PolicyNames"])),
+            sorted((k["AccessKeyId"], k["Status"]) for k in iam.list_access_keys()["AccessKeyMetadata"]))
+
+
+def new_entities(iam: Any, root_key: str) -> Entities:
+    user, group = f"target-{uuid.uuid4().hex[:8]}", f"group-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+    iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=_policy_doc(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}))
+    iam.create_group(GroupName=group)
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    return Entities(user, key, group, root_key)
+
+
+# -- the world: two tenants, the victim's users, buckets and a SQL job -------------------------------------------
+@dataclass
+class World:
+    server: NuageServer
+    victim: Any                     # the victim's root S3 client
+    victim_iam: Any
+    victim_keys: tuple[str, str]
+    victim_name: str
+    target: Target
+    scratch: str                    # the victim's bucket anyone may write into (copy destinations)
+    other: Caller                   # the other tenant's root
+    no_policy: Caller
+    allowed: Caller                 # a victim user allowed s3:* and iam:* (positive controls)
+    denied: dict[str, Caller]       # per operation (S3 operations, and IAM ones as "iam:NAME")
+    denied_bp: dict[str, Caller]
+    anonymous: Caller
+    entities: Entities
+    job_id: str                     # a SQL job of the victim's root user
+    before: dict[str, Any] = field(default_factory=dict)
+    before_bodies: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    before_iam: Any = None
+
+    def caller(self, name: str, op: str) -> Caller:
+        if name == "user-denied":
+            return self.denied[op]
+        if name == "user-denied-bp":
+            return self.denied_bp[op]
+        return {"other-tenant": self.other, "anonymous": self.anonymous, "user-no-policy": self.no_policy}[name]
+
+
+def _user(iam: Any, server: NuageServer, prefix: str, policy: str | None) -> tuple[str, tuple[str, str], Any]:
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    if policy is not None:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    keys = (key["AccessKeyId"], key["SecretAccessKey"])
+    return name, keys, server.client(access_key=keys[0], secret_key=keys[1])
+
+
+ALLOW_ALL = {"Effect": "Allow", "Action": ["s3:*", "iam:*"], "Resource": "*"}
+
+
+@pytest.fixture(scope="module")
+def world(server: NuageServer) -> World:
+    victim_account, other_account = add_account(server, f"victim-{uuid.uuid4().hex[:6]}"), add_account(server)
+    victim, victim_iam = client_for(server, victim_account), client_for(server, victim_account, "iam")
+    account_id = victim_iam.get_user()["User"]["Arn"].split(":")[4]
+    other = client_for(server, other_account)
+
+    replica = f"replica-{uuid.uuid4().hex[:12]}"
+    victim.create_bucket(Bucket=replica)
+    victim.put_bucket_versioning(Bucket=replica, VersioningConfiguration={"Status": "Enabled"})
+    scratch = f"scratch-{uuid.uuid4().hex[:12]}"
+    victim.create_bucket(Bucket=scratch)
+    victim.put_bucket_policy(Bucket=scratch, Policy=_policy_doc(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{scratch}/*"}))
+    own = f"other-{uuid.uuid4().hex[:12]}"
+    other.create_bucket(Bucket=own)
+    other.put_object(Bucket=own, Key="seed.csv", Body=b"planted\nyes\n")
+    victim.put_object(Bucket=scratch, Key="seed.csv", Body=b"planted\nyes\n")
+
+    _, no_policy_keys, no_policy = _user(victim_iam, server, "nopolicy", None)
+    _, allowed_keys, allowed = _user(victim_iam, server, "allowed", _policy_doc(ALLOW_ALL))
+    bucket = f"victim-{uuid.uuid4().hex[:12]}"
+    denied: dict[str, Caller] = {}
+    denied_bp: dict[str, Caller] = {}
+    statements: list[dict[str, Any]] = []
+    for op, spec in OPS.items():
+        if "user-denied" in spec.callers:
+            deny = {"Effect": "Deny", "Action": list(spec.actions), "Resource": _exact_resources(bucket)}
+            _, keys, client = _user(victim_iam, server, "denied", _policy_doc(ALLOW_ALL, deny))
+            denied[op] = Caller("user-denied", client, keys, scratch)
+        if "user-denied-bp" in spec.callers:
+            name, keys, client = _user(victim_iam, server, "denied-bp", _policy_doc(ALLOW_ALL))
+            denied_bp[op] = Caller("user-denied-bp", client, keys, scratch)
+            statements.append({"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{account_id}:user/{name}"},
+                               "Action": list(spec.actions),
+                               "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]})
+    for op, iam_spec in IAM_OPS.items():
+        deny = {"Effect": "Deny", "Action": f"iam:{iam_spec.action}", "Resource": "*"}
+        _, keys, _client = _user(victim_iam, server, "iamdenied", _policy_doc(ALLOW_ALL, deny))
+        denied["iam:" + op] = Caller("user-denied", client_for_keys(server, keys, "iam"), keys, scratch)
+    for op, console_spec in CONSOLE_OPS.items():
+        s3_actions = [a for a in console_spec.actions if a.startswith("s3:")]
+        iam_actions = [a for a in console_spec.actions if a.startswith("iam:")]
+        denies = ([{"Effect": "Deny", "Action": s3_actions, "Resource": _exact_resources(bucket)}] if s3_actions
+                  else []) + ([{"Effect": "Deny", "Action": iam_actions, "Resource": "*"}] if iam_actions else [])
+        _, keys, client = _user(victim_iam, server, "consoledenied", _policy_doc(ALLOW_ALL, *denies))
+        denied["console:" + op] = Caller("user-denied", client, keys, scratch)
+    target = build_bucket(victim, bucket, replica, _policy_doc(*statements))
+    entities = new_entities(victim_iam, victim_account.access_key)
+
+    victim_keys = (victim_account.access_key, victim_account.secret_key)
+    status, job = query_call(server, "POST", "/query/jobs", {
+        "sql": f"SELECT name, amount FROM 's3://{target.bucket}/data.csv' ORDER BY name", "wait": 60}, victim_keys)
+    assert status == 201 and job["status"] == "succeeded", job
+
+    w = World(server, victim, victim_iam, victim_keys, victim_account.name, target, scratch,
+              Caller("other-tenant", other, (other_account.access_key, other_account.secret_key), own),
+              Caller("user-no-policy", no_policy, no_policy_keys, scratch),
+              Caller("allowed", allowed, allowed_keys, scratch), denied, denied_bp,
+              Caller("anonymous", anonymous_client(server), None, scratch), entities, job["id"])
+    w.before = snapshot(victim, target)
+    w.before_bodies = bodies(victim, target)
+    w.before_iam = entity_state(victim_iam, entities)
+    return w
+
+
+def client_for_keys(server: NuageServer, keys: tuple[str, str] | None, service: str = "s3") -> Any:
+    if keys is None:
+        return anonymous_client(server) if service == "s3" else None
+    return server.client(service, access_key=keys[0], secret_key=keys[1])
+
+
+# -- the SQL jobs API and the admin API: signed JSON calls --------------------------------------------------------
+def query_call(server: NuageServer, method: str, path: str, body: dict[str, Any] | None,
+               keys: tuple[str, str] | None, service: str = "nuage-query") -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else b""
+    headers = {"Content-Type": "application/json"} if data else {}
+    if keys is not None:
+        request = AWSRequest(method=method, url=server.endpoint + path, data=data, headers=headers)
+        SigV4Auth(Credentials(*keys), service, server.region).add_auth(request)
+        headers = dict(request.prepare().headers)
+    return _fetch(urllib.request.Request(server.endpoint + path, data=data or None, method=method, headers=headers))
+
+
+# == the S3 matrix ================================================================================================
+def _refusal(exc: ClientError, spec: Op, op: str, caller: str) -> None:
+    status = exc.response["ResponseMetadata"]["HTTPStatusCode"]
+    code = exc.response["Error"]["Code"]
+    assert 400 <= status < 500, f"{caller} / {op}: {status} {code} (not a refusal)"
+    if code in ("403", "AccessDenied"):
+        assert status == 403, exc.response
+        return
+    assert code in spec.refusals, f"{caller} / {op}: refused with {status} {code}, expected one of {spec.refusals}"
+
+
+@pytest.mark.parametrize(("op", "caller"), MATRIX, ids=[f"{op}-by-{caller}" for op, caller in MATRIX])
+def test_refused(world: World, op: str, caller: str) -> None:
+    spec, t = OPS[op], world.target
+    who = world.caller(caller, op)
+    before = snapshot(world.victim, t, spec.changes)
+    try:
+        result = spec.call(who, t, world.server)
+    except ClientError as exc:
+        _refusal(exc, spec, op, caller)
+    except _Refused as exc:
+        assert exc.status == 403, f"{caller} / {op}: HTTP {exc.status} {exc.body!r}"
+    else:
+        assert not spec.leaked(result), f"LEAK: {caller} ran {op}: {str(result)[:300]}"
+    assert snapshot(world.victim, t, spec.changes) == before, f"{caller} / {op} changed the victim's state"
+
+
+POSITIVE = [op for op, spec in OPS.items() if spec.positive]
+
+
+@pytest.mark.parametrize("who", ["owner", "user-allowed-by-policy"])
+@pytest.mark.parametrize("op", POSITIVE)
+def test_allowed(world: World, op: str, who: str) -> None:
+    """The controls: the same call succeeds for the owner and for a user whose policy allows it."""
+    spec = OPS[op]
+    c = (Caller("owner", world.victim, world.victim_keys, world.scratch) if who == "owner" else world.allowed)
+    t = world.target
+    if spec.empty:
+        name = f"empty-{uuid.uuid4().hex[:12]}"
+        world.victim.create_bucket(Bucket=name)
+        t = Target(name, {}, "", "", world.target.replica)
+    elif spec.fresh:
+        t = build_bucket(world.victim, f"control-{uuid.uuid4().hex[:12]}", world.target.replica, _policy_doc(
+            {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::000000000000:root"}, "Action": "s3:*",
+             "Resource": "*"}))
+    before = snapshot(world.victim, t, spec.changes) if spec.fresh and not spec.empty else None
+    result = spec.call(c, t, world.server)
+    assert spec.leaked(result), f"{who} / {op}: {result}"
+    if before is not None and op != "PutBucketVersioning":
+        assert snapshot(world.victim, t, spec.changes) != before, f"{who} / {op} changed nothing"
+
+
+# == IAM ==========================================================================================================
+IAM_MATRIX = [(op, caller) for op in IAM_OPS for caller in IAM_CALLERS]
+
+
+def _iam_anonymous(server: NuageServer, action: str, params: dict[str, str]) -> tuple[int, str]:
+    body = urllib.parse.urlencode({"Action": action, "Version": "2010-05-08", **params}).encode()
+    status, text = _fetch(urllib.request.Request(server.endpoint + "/", data=body, method="POST", headers={
+        "Content-Type": "application/x-www-form-urlencoded"}))
+    return status, str(text)
+
+
+@pytest.mark.parametrize(("op", "caller"), IAM_MATRIX, ids=[f"iam-{op}-by-{caller}" for op, caller in IAM_MATRIX])
+def test_iam_refused(world: World, op: str, caller: str) -> None:
+    spec, e = IAM_OPS[op], world.entities
+    victim_names = {e.user, e.group}
+    if caller == "anonymous":
+        params = {"UserName": e.user, "GroupName": e.group, "AccessKeyId": e.key}
+        status, text = _iam_anonymous(world.server, spec.action, params)
+        assert status >= 400 and e.key not in text, f"LEAK: anonymous ran iam:{op}: {status} {text[:300]}"
+    else:
+        iam = (client_for_keys(world.server, world.other.keys, "iam") if caller == "other-tenant" else
+               client_for_keys(world.server, world.no_policy.keys, "iam") if caller == "user-no-policy" else
+               world.denied["iam:" + op].s3)
+        try:
+            result = spec.call(iam, e)
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            expected = ("NoSuchEntity", "AccessDenied") if caller == "other-tenant" else ("AccessDenied",)
+            assert code in expected, f"{caller} / iam:{op}: {code}"
+        else:
+            assert spec.listed is not None, f"LEAK: {caller} ran iam:{op}: {str(result)[:300]}"
+            assert caller == "other-tenant", f"LEAK: {caller} ran iam:{op}"
+            assert not victim_names & set(spec.listed(result)), f"LEAK: {caller} listed the victim's entities"
+    assert entity_state(world.victim_iam, e) == world.before_iam, f"{caller} / iam:{op} changed the victim's IAM"
+
+
+@pytest.mark.parametrize("who", ["owner", "user-allowed-by-policy"])
+@pytest.mark.parametrize("op", [op for op, spec in IAM_OPS.items() if spec.positive])
+def test_iam_allowed(world: World, op: str, who: str) -> None:
+    keys = world.victim_keys if who == "owner" else world.allowed.keys
+    iam = client_for_keys(world.server, keys, "iam")
+    e = new_entities(world.victim_iam, world.victim_keys[0])
+    result = IAM_OPS[op].call(iam, e)
+    listed = IAM_OPS[op].listed
+    if listed is not None:
+        assert {e.user, e.group} & set(listed(result))
+
+
+# == SQL jobs ===================================================================================================
+@dataclass(frozen=True)
+class QueryOp:
+    request: Callable[[World, Caller], tuple[str, str, dict[str, Any] | None]]
+    deny_as: str                       # the S3 operation whose user-denied callers try it
+    changes: tuple[str, ...] = ()
+
+
+def _job_refused(status: int, body: Any) -> bool:
+    if status in (403, 404):
+        return True
+    # a job accepted, then failed for want of permission, reads nothing either
+    return status == 201 and body.get("status") == "failed" and (body.get("error") or {}).get("code") == "AccessDenied"
+
+
+QUERY_OPS: dict[str, QueryOp] = {
+    "submit a job reading the victim's object": QueryOp(lambda w, c: ("POST", "/query/jobs", {
+        "sql": f"SELECT * FROM 's3://{w.target.bucket}/data.csv'", "wait": 30}), "GetObject"),
+    "submit a job reading the victim's private version": QueryOp(lambda w, c: ("POST", "/query/jobs", {
+        "sql": f"SELECT * FROM read_csv('s3://{w.target.bucket}/pub?versionId={w.target.versions['pub'][0]}')",
+        "wait": 30}), "GetObject(private version of a public key)"),
+    "submit a job writing its result into the victim's bucket": QueryOp(lambda w, c: ("POST", "/query/jobs", {
+        "sql": f"SELECT * FROM 's3://{c.dest}/seed.csv'",
+        "output": {"bucket": w.target.bucket, "key": "new", "format": "csv"}, "wait": 30}), "PutObject", ("versions",)),
+    "read the victim's job": QueryOp(lambda w, c: ("GET", f"/query/jobs/{w.job_id}", None), "GetObject"),
+    "read the victim's job result": QueryOp(lambda w, c: ("GET", f"/query/jobs/{w.job_id}/result", None), "GetObject"),
+    "read the victim's job result as CSV": QueryOp(
+        lambda w, c: ("GET", f"/query/jobs/{w.job_id}/result?format=csv", None), "GetObject"),
+    "list jobs": QueryOp(lambda w, c: ("GET", "/query/jobs", None), "GetObject"),
+    "cancel the victim's job": QueryOp(lambda w, c: ("POST", f"/query/jobs/{w.job_id}/cancel", None), "GetObject"),
+    "delete the victim's job": QueryOp(lambda w, c: ("DELETE", f"/query/jobs/{w.job_id}", None), "GetObject"),
+}
+QUERY_MATRIX = [(op, caller) for op in QUERY_OPS for caller in CALLERS]
+
+
+@pytest.mark.parametrize(("op", "caller"), QUERY_MATRIX,
+                         ids=[f"sql-{op.replace(' ', '-')}-by-{caller}" for op, caller in QUERY_MATRIX])
+def test_query_refused(world: World, op: str, caller: str) -> None:
+    spec = QUERY_OPS[op]
+    who = world.caller(caller, spec.deny_as)
+    method, path, body = spec.request(world, who)
+    before = snapshot(world.victim, world.target, spec.changes)
+    status, answer = query_call(world.server, method, path, body, who.keys)
+    text = json.dumps(answer) if not isinstance(answer, str) else answer
+    assert "ann" not in text and "private-old" not in text, f"LEAK: {caller} / {op}: {text[:300]}"
+    if who.keys is None:   # an unsigned request is not a query API call at all: S3 answers with an error
+        assert status >= 400 and text.startswith("<?xml") and "<Error>" in text, f"{caller} / {op}: {status} {text}"
+    elif path == "/query/jobs" and method == "GET":
+        assert status == 200 and world.job_id not in text, f"LEAK: {caller} listed the victim's job: {text[:300]}"
+    else:
+        assert _job_refused(status, answer), f"LEAK: {caller} / {op}: {status} {text[:300]}"
+    assert snapshot(world.victim, world.target, spec.changes) == before
+
+
+def test_query_allowed(world: World) -> None:
+    """Controls: the owner reads its job's result; a user allowed by policy runs the same job and saves its
+    result in a bucket of the account."""
+    status, result = query_call(world.server, "GET", f"/query/jobs/{world.job_id}/result", None, world.victim_keys)
+    assert status == 200 and result["rows"] == [["ann", 10], ["bob", 25]], result
+    status, job = query_call(world.server, "POST", "/query/jobs", {
+        "sql": f"SELECT * FROM 's3://{world.target.bucket}/data.csv'",
+        "output": {"bucket": world.target.replica, "key": "report.csv", "format": "csv"}, "wait": 30},
+        world.allowed.keys)
+    assert status == 201 and job["status"] == "succeeded", job
+    assert b"ann" in world.victim.get_object(Bucket=world.target.replica, Key="report.csv")["Body"].read()
+
+
+# == the admin API: the operator's root user only ================================================================
+ADMIN_OPS: dict[str, Callable[[World], tuple[str, str, dict[str, Any] | None]]] = {
+    "list tenants": lambda w: ("GET", "/admin/tenants", None),
+    "create a tenant": lambda w: ("POST", "/admin/tenants", {"name": f"planted-{uuid.uuid4().hex[:6]}"}),
+    "read a tenant": lambda w: ("GET", f"/admin/tenants/{w.victim_name}", None),
+    "read a tenant's usage": lambda w: ("GET", f"/admin/tenants/{w.victim_name}/usage", None),
+    "suspend a tenant": lambda w: ("POST", f"/admin/tenants/{w.victim_name}/suspend", None),
+    "activate a tenant": lambda w: ("POST", f"/admin/tenants/{w.victim_name}/activate", None),
+    "create a tenant's root key": lambda w: ("POST", f"/admin/tenants/{w.victim_name}/keys", None),
+    "set a quota": lambda w: ("PUT", "/admin/quotas", {"tenant": w.victim_name, "max_bytes": 1}),
+    "replication status": lambda w: ("GET", "/admin/replication", None),
+}
+ADMIN_CALLERS = ("tenant-root", "other-tenant", "tenant-user-allowed-everything", "operator-user-allowed-everything",
+                 "anonymous")
+ADMIN_MATRIX = [(op, caller) for op in ADMIN_OPS for caller in ADMIN_CALLERS]
+
+
+@pytest.fixture(scope="module")
+def operator_user(server: NuageServer) -> tuple[str, str]:
+    """An IAM user of the operator's own account allowed everything by policy: still not the operator."""
+    _, keys, _ = _user(server.client("iam"), server, "operator-user", _policy_doc(
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    return keys
+
+
+def _tenants(server: NuageServer) -> Any:
+    status, listing = query_call(server, "GET", "/admin/tenants", None, (ACCESS_KEY, SECRET_KEY), "nuage-admin")
+    assert status == 200, listing
+    return sorted((t["name"], t["status"]) for t in listing["tenants"])
+
+
+@pytest.mark.parametrize(("op", "caller"), ADMIN_MATRIX,
+                         ids=[f"admin-{op.replace(' ', '-')}-by-{caller}" for op, caller in ADMIN_MATRIX])
+def test_admin_refused(world: World, operator_user: tuple[str, str], op: str, caller: str) -> None:
+    keys = {"tenant-root": world.victim_keys, "other-tenant": world.other.keys,
+            "tenant-user-allowed-everything": world.allowed.keys, "operator-user-allowed-everything": operator_user,
+            "anonymous": None}[caller]
+    method, path, body = ADMIN_OPS[op](world)
+    before = _tenants(world.server)
+    status, answer = query_call(world.server, method, path, body, keys, "nuage-admin")
+    text = json.dumps(answer) if not isinstance(answer, str) else answer
+    if keys is None:   # unsigned: not an admin call, S3 answers with an error for a bucket named "admin"
+        assert status >= 400 and text.startswith("<?xml") and "<Error>" in text, f"LEAK: anonymous / {op}: {text}"
+    else:
+        assert status == 403 and answer["error"]["code"] == "AccessDenied", f"LEAK: {caller} / {op}: {status} {text}"
+    assert _tenants(world.server) == before
+    # the quota and the tenant's key are untouched
+    assert world.victim.list_buckets()["Buckets"]
+
+
+def test_admin_allowed_for_the_operator(world: World) -> None:
+    assert (world.victim_name, "Active") in _tenants(world.server)
+    status, tenant = query_call(world.server, "GET", f"/admin/tenants/{world.victim_name}", None,
+                                (ACCESS_KEY, SECRET_KEY), "nuage-admin")
+    assert status == 200 and world.target.bucket in json.dumps(tenant), tenant
+
+
+# == after the whole matrix =======================================================================================
+def test_victim_unchanged_after_the_matrix(world: World) -> None:
+    """Runs after the cells collected before it in this process: objects, versions, bodies, uploads and every
+    configuration of the victim's bucket, and its IAM entities, are as they were built."""
+    assert snapshot(world.victim, world.target) == world.before
+    assert bodies(world.victim, world.target) == world.before_bodies
+    assert entity_state(world.victim_iam, world.entities) == world.before_iam
+    status, tenant = query_call(world.server, "GET", f"/admin/tenants/{world.victim_name}", None,
+                                (ACCESS_KEY, SECRET_KEY), "nuage-admin")
+    assert status == 200 and tenant["quota"] == {"max_bytes": None, "max_objects": None}, tenant
+
+
+def test_list_buckets_shows_only_own(world: World) -> None:
+    names = [b["Name"] for b in world.other.s3.list_buckets()["Buckets"]]
+    assert names == [world.other.dest] or world.target.bucket not in names
+    assert world.target.bucket not in names and world.scratch not in names
+    assert world.other.dest not in [b["Name"] for b in world.victim.list_buckets()["Buckets"]]
+    with pytest.raises(ClientError) as exc:
+        world.anonymous.s3.list_buckets()
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+# == the web console: signed in as someone else, the victim's buckets, objects, users and jobs stay out of reach ==
+@dataclass(frozen=True)
+class ConsoleOp:
+    run: Callable[[ConsoleClient, World], Page]
+    actions: tuple[str, ...]                      # what the user-denied caller is denied (s3:* and iam:*)
+    secrets: Callable[[World], list[str]]          # what must appear nowhere in the answer
+    changes: tuple[str, ...] = ()
+    iam_changes: bool = False
+    callers: tuple[str, ...] = ("other-tenant", "anonymous", "user-no-policy", "user-denied")
+
+
+def _object_secrets(w: World) -> list[str]:
+    return [v for vs in w.target.versions.values() for v in vs] + ["bob,25", "private-old", "second"]
+
+
+def _key_secrets(w: World) -> list[str]:
+    return [w.entities.key]
+
+
+CONSOLE_OPS: dict[str, ConsoleOp] = {
+    "list buckets": ConsoleOp(lambda c, w: c.get("/buckets"), ("s3:ListAllMyBuckets",),
+                              lambda w: [w.target.bucket, w.target.replica, w.scratch],
+                              callers=("other-tenant", "anonymous")),
+    "browse the victim's bucket": ConsoleOp(lambda c, w: c.get(f"/b/{w.target.bucket}"),
+                                            ("s3:ListBucket", "s3:ListBucketVersions"),
+                                            lambda w: ["locked", *_object_secrets(w)]),
+    "browse the victim's versions": ConsoleOp(lambda c, w: c.get(f"/b/{w.target.bucket}?versions=1"),
+                                              ("s3:ListBucket", "s3:ListBucketVersions"),
+                                              lambda w: ["locked", *_object_secrets(w)]),
+    "object details": ConsoleOp(lambda c, w: c.get(f"/b/{w.target.bucket}/object?key=obj"),
+                                ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"),
+                                _object_secrets),
+    "download": ConsoleOp(lambda c, w: c.get(f"/b/{w.target.bucket}/download?key=data.csv"), ("s3:GetObject",),
+                          _object_secrets),
+    "download an old version": ConsoleOp(
+        lambda c, w: c.get(f"/b/{w.target.bucket}/download?key=pub&versionId={w.target.versions['pub'][0]}"),
+        ("s3:GetObjectVersion",), lambda w: ["private-old", "bob,25"]),
+    "share link": ConsoleOp(lambda c, w: c.post(f"/b/{w.target.bucket}/share", {"key": "data.csv", "expires": "3600"}),
+                            ("s3:GetObject",), _object_secrets),
+    "delete an object": ConsoleOp(lambda c, w: c.post(f"/b/{w.target.bucket}/delete", {"key": "obj"}),
+                                  ("s3:DeleteObject",), _object_secrets, ("versions",)),
+    "delete a version": ConsoleOp(lambda c, w: c.post(f"/b/{w.target.bucket}/delete", {
+        "key": "obj", "versionId": w.target.versions["obj"][0]}), ("s3:DeleteObjectVersion",), _object_secrets,
+        ("versions",)),
+    "new folder": ConsoleOp(lambda c, w: c.post(f"/b/{w.target.bucket}/folder", {"name": "planted"}),
+                            ("s3:PutObject",), _object_secrets, ("versions",)),
+    "upload": ConsoleOp(lambda c, w: c.post_json("/api/upload/start", json.dumps(
+        {"bucket": w.target.bucket, "key": "new", "size": 5})), ("s3:PutObject",), _object_secrets, ("versions",)),
+    "delete the bucket": ConsoleOp(lambda c, w: c.post("/buckets/delete", {"bucket": w.target.bucket}),
+                                   ("s3:DeleteBucket",), _object_secrets, ("versions",)),
+    "suspend versioning": ConsoleOp(lambda c, w: c.post("/buckets/versioning", {
+        "bucket": w.target.bucket, "status": "Suspended"}), ("s3:PutBucketVersioning",), _object_secrets,
+        ("versioning",)),
+    "run SQL on the victim's object": ConsoleOp(lambda c, w: c.post("/sql/run", {
+        "sql": f"SELECT * FROM 's3://{w.target.bucket}/data.csv'"}), ("s3:GetObject",),
+        lambda w: ["bob", "25"]),
+    "the victim's job": ConsoleOp(lambda c, w: c.get(f"/sql/jobs/{w.job_id}"), ("s3:GetObject",),
+                                  lambda w: ["bob", w.target.bucket]),
+    "the victim's job result": ConsoleOp(lambda c, w: c.get(f"/sql/jobs/{w.job_id}/result.csv"), ("s3:GetObject",),
+                                         lambda w: ["bob"]),
+    "users page": ConsoleOp(lambda c, w: c.get("/users"), ("iam:ListUsers",),
+                            lambda w: [w.entities.user, w.entities.key], callers=("other-tenant", "anonymous")),
+    "create a key for the victim's user": ConsoleOp(lambda c, w: c.post("/users/keys/create", {
+        "user": w.entities.user}), ("iam:CreateAccessKey",), _key_secrets, iam_changes=True),
+    "disable the victim's user key": ConsoleOp(lambda c, w: c.post("/users/keys/update", {
+        "user": w.entities.user, "key": w.entities.key, "status": "Inactive"}), ("iam:UpdateAccessKey",),
+        lambda w: [], iam_changes=True),
+    "delete the victim's user key": ConsoleOp(lambda c, w: c.post("/users/keys/delete", {
+        "user": w.entities.user, "key": w.entities.key}), ("iam:DeleteAccessKey",), lambda w: [], iam_changes=True),
+    "delete the victim's user": ConsoleOp(lambda c, w: c.post("/users/delete", {"name": w.entities.user}),
+                                          ("iam:DeleteUser",), lambda w: [], iam_changes=True),
+}
+CONSOLE_MATRIX = [(op, caller) for op, spec in CONSOLE_OPS.items() for caller in spec.callers]
+SIGNED_URL = re.compile(r"""(https?://127\.0\.0\.1:\d+/[^"'\s<>]*X-Amz-Signature=[^"'\s<>&]+[^"'\s<>]*)""")
+
+
+@pytest.mark.parametrize(("op", "caller"), CONSOLE_MATRIX,
+                         ids=[f"console-{op.replace(' ', '-')}-by-{caller}" for op, caller in CONSOLE_MATRIX])
+def test_console_refused(world: World, op: str, caller: str) -> None:
+    spec = CONSOLE_OPS[op]
+    keys = {"other-tenant": world.other.keys, "user-no-policy": world.no_policy.keys, "anonymous": None,
+            "user-denied": world.denied["console:" + op].keys}[caller]
+    console = ConsoleClient(world.server.console_endpoint)
+    if keys is not None:
+        signed_in = console.sign_in(*keys)
+        assert signed_in.status in (302, 303), signed_in.text[:300]
+    else:
+        console.get("/login")
+    before = snapshot(world.victim, world.target, spec.changes)
+    page = spec.run(console, world)
+    text = page.text + page.location
+    if page.status in (301, 302, 303, 307) and "/login" not in page.location and page.location.startswith("/"):
+        text += console.get(page.location).text        # where the console sends the caller next
+    for secret in spec.secrets(world):
+        assert secret not in text, f"LEAK: {caller} / console {op}: {secret!r} in {page.status} {text[:500]}"
+    for url in SIGNED_URL.findall(text):   # a link the console signed must not open the victim's data
+        status, body = _fetch(urllib.request.Request(html.unescape(url)))
+        assert status == 403, f"LEAK: {caller} / console {op}: {url} answered {status} {str(body)[:200]}"
+    assert snapshot(world.victim, world.target, spec.changes) == before, f"{caller} / console {op} changed data"
+    if spec.iam_changes:
+        assert entity_state(world.victim_iam, world.entities) == world.before_iam
+
+
+def test_console_allowed_for_the_owner(world: World) -> None:
+    """Control: signed in as the victim, the same pages show the bucket, the object and the job."""
+    console = ConsoleClient(world.server.console_endpoint)
+    assert console.sign_in(*world.victim_keys).status in (302, 303)
+    assert world.target.bucket in console.get("/buckets").text
+    assert "data.csv" in console.get(f"/b/{world.target.bucket}").text
+    assert world.target.versions["obj"][1] in console.get(f"/b/{world.target.bucket}/object?key=obj").text
+    location = console.get(f"/b/{world.target.bucket}/download?key=data.csv").location
+    assert _fetch(urllib.request.Request(location)) == (200, CSV.decode())
+    assert "bob" in console.get(f"/sql/jobs/{world.job_id}").text
+    assert "allowed-" in console.get("/users").text
+
+
+def test_console_is_not_served_on_the_s3_origin(world: World) -> None:
+    """Objects a tenant serves from the S3 endpoint share no origin with the console: there, /console is an
+    S3 path like any other, and the console's session cookie opens nothing."""
+    console = ConsoleClient(world.server.console_endpoint)
+    assert console.sign_in(*world.victim_keys).status in (302, 303)
+    assert world.server.console_endpoint != world.server.endpoint
+    cookie = console.cookie()
+    assert cookie
+    status, body = _fetch(urllib.request.Request(world.server.endpoint + "/console/buckets",
+                                                 headers={"Cookie": f"nuage_console={cookie}"}))
+    assert status in (403, 404) and str(body).startswith("<?xml") and world.target.bucket not in str(body)
