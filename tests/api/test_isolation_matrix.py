@@ -378,6 +378,13 @@ OPS: dict[str, Op] = {
     "PutBucketReplication(into victim's bucket)": Op(
         _replicate_into_victim, (), ("versions",), callers=("other-tenant",), positive=False,
         refusals=("AccessDenied", "InvalidRequest"), leaked=lambda status: status == "COMPLETED"),
+    "GetBucketLogging (not implemented)": Op(lambda c, t, _: c.s3.get_bucket_logging(Bucket=t.bucket),
+                                             ("s3:GetBucketLogging",), positive=False),
+    "PutBucketNotificationConfiguration (not implemented)": Op(
+        lambda c, t, _: c.s3.put_bucket_notification_configuration(Bucket=t.bucket, NotificationConfiguration={}),
+        ("s3:PutBucketNotification",), positive=False),
+    "RestoreObject (not implemented)": Op(lambda c, t, _: c.s3.restore_object(
+        Bucket=t.bucket, Key="obj", RestoreRequest={"Days": 1}), ("s3:RestoreObject",), positive=False),
     "DeleteBucket": Op(lambda c, t, _: c.s3.delete_bucket(Bucket=t.bucket), ("s3:DeleteBucket",), ("versions",),
                        fresh=True, empty=True),
     # -- object reads
@@ -808,10 +815,11 @@ class QueryOp:
     request: Callable[[World, Caller], tuple[str, str, dict[str, Any] | None]]
     deny_as: str                       # the S3 operation whose user-denied callers try it
     changes: tuple[str, ...] = ()
+    refusals: tuple[int, ...] = (403, 404)
 
 
-def _job_refused(status: int, body: Any) -> bool:
-    if status in (403, 404):
+def _job_refused(status: int, body: Any, refusals: tuple[int, ...]) -> bool:
+    if status in refusals:
         return True
     # a job accepted, then failed for want of permission, reads nothing either
     return status == 201 and body.get("status") == "failed" and (body.get("error") or {}).get("code") == "AccessDenied"
@@ -823,6 +831,14 @@ QUERY_OPS: dict[str, QueryOp] = {
     "submit a job reading the victim's private version": QueryOp(lambda w, c: ("POST", "/query/jobs", {
         "sql": f"SELECT * FROM read_csv('s3://{w.target.bucket}/pub?versionId={w.target.versions['pub'][0]}')",
         "wait": 30}), "GetObject(private version of a public key)"),
+    "submit a job reading the victim's bucket by wildcard": QueryOp(lambda w, c: ("POST", "/query/jobs", {
+        "sql": f"SELECT * FROM 's3://{w.target.bucket}/*.csv'", "wait": 30}), "ListObjectsV2"),
+    "submit a job reading the server's data folder": QueryOp(lambda w, c: ("POST", "/query/jobs", {
+        "sql": f"SELECT * FROM read_blob('{w.server.data_dir}/**')", "wait": 30}), "GetObject",
+        refusals=(400, 403)),
+    "submit a job reading a local file": QueryOp(lambda w, c: ("POST", "/query/jobs", {
+        "sql": f"SELECT * FROM read_csv('{w.server.data_dir.parent}/regions.json')", "wait": 30}), "GetObject",
+        refusals=(400, 403)),
     "submit a job writing its result into the victim's bucket": QueryOp(lambda w, c: ("POST", "/query/jobs", {
         "sql": f"SELECT * FROM 's3://{c.dest}/seed.csv'",
         "output": {"bucket": w.target.bucket, "key": "new", "format": "csv"}, "wait": 30}), "PutObject", ("versions",)),
@@ -852,7 +868,7 @@ def test_query_refused(world: World, op: str, caller: str) -> None:
     elif path == "/query/jobs" and method == "GET":
         assert status == 200 and world.job_id not in text, f"LEAK: {caller} listed the victim's job: {text[:300]}"
     else:
-        assert _job_refused(status, answer), f"LEAK: {caller} / {op}: {status} {text[:300]}"
+        assert _job_refused(status, answer, spec.refusals), f"LEAK: {caller} / {op}: {status} {text[:300]}"
     assert snapshot(world.victim, world.target, spec.changes) == before
 
 
