@@ -1091,3 +1091,27 @@ def test_console_is_not_served_on_the_s3_origin(world: World) -> None:
     status, body = _fetch(urllib.request.Request(world.server.endpoint + "/console/buckets",
                                                  headers={"Cookie": f"nuage_console={cookie}"}))
     assert status in (403, 404) and str(body).startswith("<?xml") and world.target.bucket not in str(body)
+
+
+# == the internal replication endpoint: a region's key only, never a tenant's =======================================
+REPLICATION_ENDPOINT: dict[str, Callable[[World], tuple[str, str]]] = {
+    "apply a replica": lambda w: ("PUT", f"/_nuage/replication/apply/{w.target.bucket}"),
+    "read a bucket's versioning": lambda w: ("GET", f"/_nuage/replication/bucket/{w.target.bucket}"),
+    "ask for consent": lambda w: ("GET", f"/_nuage/replication/consent/{w.target.bucket}"),
+}
+REPLICATION_CALLERS = ("tenant-root", "other-tenant", "anonymous", "user-no-policy")
+REPLICATION_MATRIX = [(op, caller) for op in REPLICATION_ENDPOINT for caller in REPLICATION_CALLERS]
+
+
+@pytest.mark.parametrize(("op", "caller"), REPLICATION_MATRIX,
+                         ids=[f"replication-endpoint-{op.replace(' ', '-')}-by-{caller}"
+                              for op, caller in REPLICATION_MATRIX])
+def test_replication_endpoint_refused(world: World, op: str, caller: str) -> None:
+    keys = {"tenant-root": world.victim_keys, "other-tenant": world.other.keys, "anonymous": None,
+            "user-no-policy": world.no_policy.keys}[caller]
+    method, path = REPLICATION_ENDPOINT[op](world)
+    before = snapshot(world.victim, world.target, ("versions",))
+    status, body = query_call(world.server, method, path, {"planted": True} if method == "PUT" else None, keys,
+                              "nuage-replication")
+    assert status == 403, f"{caller} / {op}: {status} {str(body)[:300]}"
+    assert snapshot(world.victim, world.target, ("versions",)) == before
