@@ -339,3 +339,11 @@ def test_uploads_from_the_console_origin_get_cors_and_nothing_else_does(server: 
     assert page.status == 200 and "access-control-allow-origin" not in page.headers
     s3.delete_object(Bucket=bucket, Key="up.bin")
     s3.delete_bucket(Bucket=bucket)
+
+
+def test_links_to_other_regions_consoles_assume_their_default_port() -> None:
+    from nuage.console import console_url_of
+
+    assert console_url_of("http://127.0.0.1:9000") == "http://127.0.0.1:9001/"
+    assert console_url_of("https://s3.example.com") == "https://s3.example.com:444/"
+    assert console_url_of("http://[::1]:9100/") == "http://[::1]:9101/"
