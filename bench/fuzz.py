@@ -628,6 +628,9 @@ def worker(n: int, seed: int, fx: Fixture, results: Results, count: int, deadlin
         except (OSError, ValueError, IndexError) as exc:
             status = f"error:{type(exc).__name__}"
             conns.pop(req.port, Connection(0)).close()
+            if isinstance(exc, ConnectionError) and req.raw is None and not req.hang_up:
+                with results.lock:   # a well-formed request the server dropped without an answer
+                    results.failures.append({"status": "no answer", "request": req.describe()})
         with results.lock:
             results.statuses[status] += 1
             results.kinds[req.kind] += 1
@@ -684,6 +687,8 @@ def setup(srv: NuageServer) -> Fixture:
         page.close()
     except (OSError, ValueError) as exc:
         print(f"console session not set up: {exc!r}", flush=True)
+    if not fx.csrf:
+        print("no console session: console requests are anonymous", flush=True)
     return fx
 
 
@@ -727,7 +732,7 @@ def run(count: int, seconds: float, threads: int, seed: int, data_dir: Path | No
             srv.stop()
         tracebacks = srv.faults()
     total = sum(results.statuses.values())
-    bad = [f for f in results.failures if f["status"] != "timeout"]
+    bad = [f for f in results.failures if f["status"] != "timeout"]   # 5xx and requests dropped unanswered
     summary = {
         "seed": seed, "threads": threads, "requests": total, "seconds": round(elapsed, 1),
         "rate": round(total / elapsed, 1) if elapsed else 0.0,

@@ -98,3 +98,17 @@ def test_a_full_disk_answers_507_and_the_server_recovers(small_disk: Path) -> No
     log = srv.log()
     assert log.count("storage is full") == 1, log[-3000:]
     assert "Traceback" not in log
+
+
+@pytest.mark.parametrize("value", ["%00", "a%0D%0Ab", "%1F", "%7F"])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_response_header_override_with_a_control_character_is_refused(server: NuageServer, bucket: str,
+                                                                        value: str, method: str) -> None:
+    """response-content-type and the like become response headers, which cannot carry control characters:
+    400 InvalidArgument, where the response could not be sent at all (the connection was dropped)."""
+    assert rawhttp.request(server, "PUT", f"/{bucket}/k", body=b"x").status == 200
+    reply = rawhttp.request(server, method, f"/{bucket}/k?response-content-type={value}")
+    assert reply.status == 400
+    if method == "GET":
+        assert reply.code == "InvalidArgument"
+    assert rawhttp.request(server, method, f"/{bucket}/k?response-content-type=text%2Fplain%09x").status == 200

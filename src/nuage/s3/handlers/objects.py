@@ -131,6 +131,9 @@ def _selected(req: Request, rec: ObjectRecord, part_number: int | None) -> tuple
             "range", ""), ActualObjectSize=str(rec.size)) from exc
 
 
+_CONTROLS = dict.fromkeys([*range(9), *range(10, 32), 127])   # str.translate deletes these
+
+
 def _response_headers(req: Request, rec: ObjectRecord, part_number: int | None,
                       ranged: bool) -> list[tuple[str, str]]:
     checksum_mode = req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED" and not (
@@ -138,6 +141,9 @@ def _response_headers(req: Request, rec: ObjectRecord, part_number: int | None,
     headers = object_headers(rec, checksum_mode=checksum_mode, part_number=part_number)
     overrides = {v: req.query[k] for k, v in RESPONSE_OVERRIDES.items() if k in req.query}
     if overrides:
+        for name, value in overrides.items():   # a header line cannot carry control characters but tab
+            if len(value.translate(_CONTROLS)) != len(value):
+                raise e.InvalidArgument(f"Invalid value for response-{name}", ArgumentName=f"response-{name}")
         headers = [(n, v) for n, v in headers if n not in overrides] + list(overrides.items())
     return headers
 
