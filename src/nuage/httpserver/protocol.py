@@ -116,9 +116,10 @@ class HttpProtocol(asyncio.Protocol):
         self.max_url = limits.max_request_line
         self.max_header = limits.max_header_size
         self.max_headers_size = limits.max_headers_size
+        self.max_head = limits.max_head
         self.in_head = True
         self.fresh = True                   # nothing received yet
-        self.head_left = limits.max_head
+        self.head_left = self.max_head
         self.headers_size = 0
         self.head_deadline: float | None = None
         self.head_timer: asyncio.TimerHandle | None = None
@@ -308,7 +309,7 @@ class HttpProtocol(asyncio.Protocol):
         self.expect_continue = False
         self.in_head = True
         self.fresh = False
-        self.head_left = self.limits.max_head
+        self.head_left = self.max_head
         self.headers_size = 0
 
     def on_url(self, url: bytes) -> None:
