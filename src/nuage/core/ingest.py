@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from nuage.checksums import MultiHasher
-from nuage.core.sse import BlobCipher
+from nuage.core.sse import CtrBlobCipher, GcmBlobCipher
 from nuage.errors import BadDigest, ChecksumMismatch, ContentSHA256Mismatch, EntityTooLarge, IncompleteBody
 from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.types import BlobId
@@ -40,7 +40,7 @@ class Ingested:
 
 
 async def ingest(blobs: LocalBlobStore, body: AsyncIterator[bytes], integrity: Integrity,
-                 cipher: BlobCipher | None = None) -> Ingested:
+                 cipher: GcmBlobCipher | CtrBlobCipher | None = None) -> Ingested:
     """Hash the plaintext; write it, or with ``cipher`` its encryption (after the cipher's header)."""
     algorithms = list(dict.fromkeys(integrity.algorithms))
     hasher = MultiHasher(algorithms)
@@ -56,6 +56,8 @@ async def ingest(blobs: LocalBlobStore, body: AsyncIterator[bytes], integrity: I
             if hasher.size > integrity.max_size:
                 raise EntityTooLarge()
             await writer.write(chunk if cipher is None else cipher.update(chunk))
+        if cipher is not None:
+            await writer.write(cipher.final())   # the last chunk is sealed once it is known to be the last
         if integrity.length is not None and hasher.size < integrity.length:
             raise IncompleteBody()
         if sha is not None and sha.hexdigest() != integrity.sha256_hex:

@@ -17,8 +17,8 @@ from nuage.core.names import check_key
 from nuage.core.objects import ByteRange, ObjectAttrs, ObjectService
 from nuage.core.sse import (
     MSG_KEY_MISMATCH,
-    BlobCipher,
     SSESpec,
+    blob_cipher,
     customer_key_matches,
     is_customer,
     object_etag,
@@ -107,7 +107,7 @@ class MultipartService:
         data_key = self.upload_key(up, customer_key)
         if up.checksum_algorithm and up.checksum_algorithm not in integrity.algorithms:
             integrity.algorithms.append(up.checksum_algorithm)
-        got = await ingest(self.blobs, body, integrity, BlobCipher(data_key) if data_key else None)
+        got = await ingest(self.blobs, body, integrity, blob_cipher(up.extra, data_key) if data_key else None)
         etag = object_etag(up.extra, data_key, got.md5_hex) if data_key else got.md5_hex
         part = PartRecord(upload_id, part_number, got.size, etag, time.time(), got.blob, got.checksums,
                           got.crc)
@@ -139,7 +139,8 @@ class MultipartService:
                 byte_range = ByteRange(first, last)
             algorithms = [up.checksum_algorithm] if up.checksum_algorithm else []
             got = await ingest(self.blobs, self.objects.stream(src, byte_range, source_key),
-                               Integrity(algorithms=algorithms), BlobCipher(data_key) if data_key else None)
+                               Integrity(algorithms=algorithms),
+                               blob_cipher(up.extra, data_key) if data_key else None)
         finally:
             release()
         etag = object_etag(up.extra, data_key, got.md5_hex) if data_key else got.md5_hex

@@ -16,9 +16,10 @@ from nuage.core.lock import check_lock_request, check_removable, new_version_ext
 from nuage.core.names import check_key
 from nuage.core.sse import (
     SSE_CONFIG,
-    BlobCipher,
+    X_FORMAT,
     Keyring,
     SSESpec,
+    blob_cipher,
     is_encrypted,
     object_etag,
     read_decrypted,
@@ -158,7 +159,7 @@ class ObjectService:
         b = await self.bucket(bucket)
         check_lock_request(b, attrs.extra)
         data_key, attrs = await self.encryption_for(b, attrs, sse)
-        got = await ingest(self.blobs, body, integrity, BlobCipher(data_key) if data_key else None)
+        got = await ingest(self.blobs, body, integrity, blob_cipher(attrs.extra, data_key) if data_key else None)
         try:
             extra = await new_version_extra(self.meta, b, attrs.extra)
         except BaseException:
@@ -288,7 +289,8 @@ class ObjectService:
             whole = lo == 0 and (hi == seg.size - 1 or (len(rec.segments) == 1 and hi == rec.size - 1))
             crc = seg.crc if whole else None
             parts = self.blobs.read(seg.blob, lo, hi - lo + 1, crc) if data_key is None else read_decrypted(
-                self.blobs, seg.blob, data_key, lo, hi - lo + 1, crc)
+                self.blobs, seg.blob, data_key, lo, hi - lo + 1, crc, fmt=rec.extra.get(X_FORMAT),
+                plain_size=rec.size if len(rec.segments) == 1 else seg.size)
             try:
                 async for chunk in parts:
                     yield chunk
@@ -361,7 +363,7 @@ class ObjectService:
         algorithms = [spec.checksum_algorithm] if spec.checksum_algorithm else list(src.checksums)
         source_key = self.data_key(src, spec.source_customer_key)
         data_key, attrs = await self.encryption_for(dest_bucket, attrs, spec.sse)
-        cipher = BlobCipher(data_key) if data_key else None
+        cipher = blob_cipher(attrs.extra, data_key) if data_key else None
         hasher = MultiHasher(algorithms)
         writer = self.blobs.writer()
         try:
@@ -370,6 +372,8 @@ class ObjectService:
             async for chunk in self.stream(src, data_key=source_key):
                 hasher.update(chunk)
                 await writer.write(chunk if cipher is None else cipher.update(chunk))
+            if cipher is not None:
+                await writer.write(cipher.final())
             blob = await writer.finish()
         except BaseException:
             writer.abort()

@@ -9,9 +9,16 @@ stored in the object's metadata only wrapped (AES-256-GCM) by a wrapping key:
 - SSE-C: the customer's key. Only a salted HMAC of that key (to recognise it later) and its MD5
   (which S3 echoes) are stored, never the key.
 
-Blob bytes are AES-256-CTR encrypted. Each encrypted blob starts with its own random 16-byte initial
-counter block, so parts of one upload (and re-uploads of a part) never share a key stream, and a
-read can start at any offset: the counter block for byte ``n`` is ``iv + n // 16``.
+Blob bytes are sealed with AES-256-GCM in chunks of 64 KiB (``sse-format: gcm`` in the metadata): each
+blob starts with its own random 8-byte nonce prefix, and each chunk is followed by its 16-byte tag; the
+nonce of chunk ``i`` is the prefix and ``i``, and the chunk's associated data says whether it is the
+last, so chunks cannot be reordered, moved between blobs (parts of one upload share a key, never a
+prefix) or cut off. A read of any range decrypts only the chunks it covers and checks each one: damaged
+or altered bytes are never handed out, even by a range read.
+
+Objects written before (no ``sse-format``) are AES-256-CTR: the blob starts with its own random 16-byte
+initial counter block, and a read can start at any offset (the counter block for byte ``n`` is
+``iv + n // 16``). They stay readable as they are; parts of an upload begun before are written that way too.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algori
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from nuage.errors import AccessDenied, InvalidRequest
+from nuage.storage.blobs.integrity import BlobCorrupt
 from nuage.storage.blobs.localfs import LocalBlobStore
 
 SSE_S3 = "AES256"
@@ -40,8 +48,12 @@ SERVER_ALGORITHMS = (SSE_S3, SSE_KMS, SSE_KMS_DSSE)
 DEFAULT_KMS_KEY_ID = "nuage-default"
 SSE_CONFIG = "encryption"          # bucket_configs entry of a bucket's default encryption
 MASTER_KEY_PATH = Path("keys") / "master.key"
-HEADER_SIZE = 16            # the random initial counter block at the start of every encrypted blob
+HEADER_SIZE = 16            # AES-CTR blobs: the random initial counter block at their start
 KEY_SIZE = 32
+FORMAT_GCM = "gcm"          # X_FORMAT of blobs sealed chunk by chunk (absent: AES-CTR, written before)
+GCM_CHUNK = 64 * 1024       # plaintext bytes per sealed chunk
+GCM_TAG = 16
+GCM_PREFIX = 8              # GCM blobs: the random nonce prefix at their start
 
 # entries of ObjectRecord.extra / UploadRecord.extra
 X_ALGORITHM = "sse"                  # AES256, aws:kms, aws:kms:dsse or SSE-C
@@ -50,7 +62,8 @@ X_BUCKET_KEY = "sse-bucket-key"      # "true" when the client asked for an S3 Bu
 X_WRAPPED_KEY = "sse-key"            # base64(nonce || AES-GCM(wrapping key, data key))
 X_CUSTOMER_MD5 = "sse-c-key-md5"     # base64 MD5 of the customer key, as S3 echoes it
 X_CUSTOMER_MAC = "sse-c-key-hmac"    # base64(salt || HMAC-SHA256(salt, customer key))
-EXTRA_KEYS = (X_ALGORITHM, X_KMS_KEY_ID, X_BUCKET_KEY, X_WRAPPED_KEY, X_CUSTOMER_MD5, X_CUSTOMER_MAC)
+X_FORMAT = "sse-format"              # how the blobs are encrypted: FORMAT_GCM (absent: AES-CTR)
+EXTRA_KEYS = (X_ALGORITHM, X_KMS_KEY_ID, X_BUCKET_KEY, X_WRAPPED_KEY, X_CUSTOMER_MD5, X_CUSTOMER_MAC, X_FORMAT)
 
 MSG_KEY_REQUIRED = ("The object was stored using a form of Server Side Encryption. The correct parameters must be "
                     "provided to retrieve the object.")
@@ -115,7 +128,7 @@ class Keyring:
     def seal(self, spec: SSESpec) -> tuple[bytes, dict[str, str]]:
         """A new data key and the metadata entries that record it (wrapped) with the algorithm."""
         data_key = os.urandom(KEY_SIZE)
-        extra = {X_ALGORITHM: spec.algorithm}
+        extra = {X_ALGORITHM: spec.algorithm, X_FORMAT: FORMAT_GCM}
         if spec.algorithm == SSE_C:
             assert spec.customer_key is not None
             salt = os.urandom(16)
@@ -168,15 +181,81 @@ def object_etag(extra: dict[str, str], data_key: bytes, md5_hex: str) -> str:
     return hmac.new(data_key, b"etag\0" + bytes.fromhex(md5_hex), hashlib.sha256).hexdigest()[:32]
 
 
-class BlobCipher:
-    """Encrypts one new blob: ``header`` (the initial counter block) first, then ``update`` per chunk."""
+class GcmBlobCipher:
+    """Encrypts one new blob chunk by chunk: ``header`` (the nonce prefix) first, then what ``update``
+    returns for each piece of plaintext, then ``final()`` (the last chunk is sealed only once it is known
+    to be the last)."""
+
+    def __init__(self, data_key: bytes) -> None:
+        self.header = os.urandom(GCM_PREFIX)
+        self._aead = AESGCM(data_key)
+        self._pending = bytearray()   # plaintext of the chunk not sealed yet (up to a whole chunk)
+        self._index = 0
+
+    def _seal(self, plain: bytes | bytearray | memoryview, last: bool) -> bytes:
+        sealed = self._aead.encrypt(_gcm_nonce(self.header, self._index), plain, _gcm_aad(self._index, last))
+        self._index += 1
+        return sealed
+
+    def update(self, data: bytes | bytearray | memoryview) -> bytes:
+        view = memoryview(data).cast("B")
+        out = []
+        if self._pending:
+            need = GCM_CHUNK - len(self._pending)
+            if len(view) <= need:
+                self._pending += view
+                return b""
+            self._pending += view[:need]
+            view = view[need:]
+            out.append(self._seal(self._pending, False))
+            self._pending = bytearray()
+        while len(view) > GCM_CHUNK:
+            out.append(self._seal(view[:GCM_CHUNK], False))
+            view = view[GCM_CHUNK:]
+        self._pending += view
+        return b"".join(out)
+
+    def final(self) -> bytes:
+        if not self._pending:
+            return b""   # nothing written at all (an empty blob has no chunk)
+        last, self._pending = self._pending, bytearray()
+        return self._seal(last, True)
+
+
+class CtrBlobCipher:
+    """Encrypts one new blob in the earlier format (parts of uploads begun before): ``header`` (the
+    initial counter block) first, then ``update`` per piece; ``final()`` adds nothing."""
 
     def __init__(self, data_key: bytes) -> None:
         self.header = os.urandom(HEADER_SIZE)
         self._ctx = Cipher(algorithms.AES(data_key), modes.CTR(self.header)).encryptor()
 
-    def update(self, data: bytes | memoryview) -> bytes:
+    def update(self, data: bytes | bytearray | memoryview) -> bytes:
         return self._ctx.update(data)
+
+    def final(self) -> bytes:
+        return b""
+
+
+BlobCipher = GcmBlobCipher   # what a new blob is encrypted with, next to the entries Keyring.seal returns
+
+
+def blob_cipher(extra: dict[str, str], data_key: bytes) -> GcmBlobCipher | CtrBlobCipher:
+    """The cipher for a new blob of the object or upload whose metadata is ``extra``."""
+    return GcmBlobCipher(data_key) if extra.get(X_FORMAT) == FORMAT_GCM else CtrBlobCipher(data_key)
+
+
+def _gcm_nonce(prefix: bytes, index: int) -> bytes:
+    return prefix + index.to_bytes(4, "big")
+
+
+def _gcm_aad(index: int, last: bool) -> bytes:
+    return b"nuage-sse-chunk\0" + index.to_bytes(8, "big") + (b"\1" if last else b"\0")
+
+
+def gcm_stored_size(plain_size: int) -> int:
+    """Bytes on disk of a GCM blob of ``plain_size`` plaintext bytes."""
+    return GCM_PREFIX + plain_size + -(-plain_size // GCM_CHUNK) * GCM_TAG
 
 
 def _decryptor(data_key: bytes, iv: bytes, offset: int) -> CipherContext:
@@ -189,9 +268,16 @@ def _decryptor(data_key: bytes, iv: bytes, offset: int) -> CipherContext:
 
 
 async def read_decrypted(blobs: LocalBlobStore, blob_id: str, data_key: bytes, offset: int,
-                         length: int, crc: int | None = None) -> AsyncIterator[bytes]:
-    """``length`` plaintext bytes of an encrypted blob from plaintext ``offset``. With ``crc`` (the read
-    covers the whole plaintext) the whole blob, header included, is read in one pass and checked."""
+                         length: int, crc: int | None = None, *, fmt: str | None = None,
+                         plain_size: int | None = None) -> AsyncIterator[bytes]:
+    """``length`` plaintext bytes of an encrypted blob (``fmt``: its X_FORMAT; ``plain_size``: all its
+    plaintext, needed for GCM) from plaintext ``offset``. With ``crc`` (the read covers the whole
+    plaintext) the whole blob, header included, is read in one pass and checked."""
+    if fmt == FORMAT_GCM:
+        assert plain_size is not None
+        async for piece in _read_gcm(blobs, blob_id, AESGCM(data_key), offset, length, plain_size, crc):
+            yield piece
+        return
     if crc is not None and offset == 0:
         pieces = blobs.read(blob_id, 0, HEADER_SIZE + length, crc)
         head = b""
@@ -211,6 +297,54 @@ async def read_decrypted(blobs: LocalBlobStore, blob_id: str, data_key: bytes, o
     ctx = _decryptor(data_key, iv, offset)
     async for chunk in blobs.read(blob_id, HEADER_SIZE + offset, length):
         yield ctx.update(chunk)
+
+
+async def _read_gcm(blobs: LocalBlobStore, blob_id: str, aead: AESGCM, offset: int, length: int, plain_size: int,
+                    crc: int | None) -> AsyncIterator[bytes]:
+    """Open the chunks that hold plaintext [offset, offset + length), each checked by its tag."""
+    if length <= 0:
+        return
+    chunks = -(-plain_size // GCM_CHUNK)
+    first, last = offset // GCM_CHUNK, (offset + length - 1) // GCM_CHUNK
+    start = GCM_PREFIX + first * (GCM_CHUNK + GCM_TAG)
+    end = GCM_PREFIX + last * (GCM_CHUNK + GCM_TAG) + min(GCM_CHUNK, plain_size - last * GCM_CHUNK) + GCM_TAG
+    if crc is not None:   # the whole blob: its prefix comes with it
+        pieces = blobs.read(blob_id, 0, end, crc)
+        prefix = b""
+    else:
+        prefix = b"".join([p async for p in blobs.read(blob_id, 0, GCM_PREFIX)])
+        pieces = blobs.read(blob_id, start, end - start)
+    buf = bytearray()
+    index, skip, left = first, offset - first * GCM_CHUNK, length
+    async for piece in pieces:
+        if len(prefix) < GCM_PREFIX:
+            take = GCM_PREFIX - len(prefix)
+            prefix += piece[:take]
+            piece = piece[take:]
+        buf += piece
+        out = []
+        pos = 0
+        while left > 0:
+            size = min(GCM_CHUNK, plain_size - index * GCM_CHUNK) + GCM_TAG
+            if len(buf) - pos < size:
+                break
+            try:
+                plain = aead.decrypt(_gcm_nonce(prefix, index), buf[pos:pos + size],
+                                     _gcm_aad(index, index == chunks - 1))
+            except InvalidTag:
+                raise BlobCorrupt(blob_id, f"encrypted chunk {index} fails its authentication") from None
+            pos += size
+            index += 1
+            if skip or len(plain) > left:
+                plain = plain[skip:skip + left]
+                skip = 0
+            left -= len(plain)
+            out.append(plain)
+        del buf[:pos]
+        if out:
+            yield out[0] if len(out) == 1 else b"".join(out)
+    if left > 0:
+        raise BlobCorrupt(blob_id, "the file is shorter than its metadata says")
 
 
 def load_master_key(data_dir: Path, env_value: str | None = None) -> bytes:
