@@ -13,6 +13,8 @@ import json
 from typing import Any
 
 from tests.conftest import unique_bucket_name
+from tests.console.conftest import READ_ONLY_POLICY, make_user
+from tests.support.console import ConsoleClient
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 
 HOSTILE = """<!doctype html>
@@ -67,6 +69,30 @@ async function framed(base) {
 """
 
 
+TOSSER = """<!doctype html>
+<html><head><meta charset="utf-8"><title>holiday photos</title></head><body>
+<script>
+// cookies know no ports: plant the attacker's own console session for the console's host
+const path = new URL(%(console)s).pathname.replace(/\\/$/, "");
+document.cookie = "nuage_console=" + %(session)s + "; path=" + path + "/buckets";
+document.cookie = "nuage_console=" + %(session)s + "; path=/";
+const out = document.createElement("pre");
+out.id = "result";
+out.textContent = "planted";
+document.body.appendChild(out);
+</script>
+</body></html>
+"""
+
+
+def sign_in(page: Any, server: NuageServer) -> None:
+    page.goto(server.console_endpoint + "/")
+    page.get_by_label("Access key").fill(ACCESS_KEY)
+    page.get_by_label("Secret key").fill(SECRET_KEY)
+    page.keyboard.press("Enter")
+    page.wait_for_url(server.console_endpoint + "/buckets")
+
+
 def root_keys(server: NuageServer) -> list[str]:
     iam = server.client("iam")
     return sorted(k["AccessKeyId"] for k in iam.list_access_keys()["AccessKeyMetadata"])
@@ -88,11 +114,7 @@ def test_a_hostile_html_object_cannot_act_on_a_console_session(server: NuageServ
 
     context = browser.new_context()
     page = context.new_page()
-    page.goto(server.console_endpoint + "/")
-    page.get_by_label("Access key").fill(ACCESS_KEY)
-    page.get_by_label("Secret key").fill(SECRET_KEY)
-    page.keyboard.press("Enter")
-    page.wait_for_url(server.console_endpoint + "/buckets")
+    sign_in(page, server)
 
     for link in links:
         victim = context.new_page()
@@ -113,4 +135,38 @@ def test_a_hostile_html_object_cannot_act_on_a_console_session(server: NuageServ
     context.close()
     for key in ("photos.html", "notes.txt"):
         s3.delete_object(Bucket=bucket, Key=key)
+    s3.delete_bucket(Bucket=bucket)
+
+
+def test_a_planted_session_cookie_does_not_sign_the_victim_in_as_the_attacker(
+        server: NuageServer, browser: Any) -> None:
+    """The attacker signs in to the console as themself and has an HTML object plant that session's
+    cookie for the console's host (cookies know no ports), with a longer path. The victim's console must
+    never act as the attacker: where both cookies are sent, the request is signed out."""
+    mallory = make_user(server, READ_ONLY_POLICY, "mallory")
+    attacker = ConsoleClient(server.console_endpoint)
+    assert attacker.sign_in(mallory.access_key, mallory.secret_key).status == 303
+    session = attacker.cookie()
+    assert session is not None
+    s3 = server.client()
+    bucket = unique_bucket_name("tosser")
+    s3.create_bucket(Bucket=bucket)
+    body = TOSSER % {"console": json.dumps(server.console_endpoint), "session": json.dumps(session)}
+    s3.put_object(Bucket=bucket, Key="photos.html", Body=body.encode(), ContentType="text/html")
+    link = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "photos.html"}, ExpiresIn=600)
+
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, server)
+    hostile = context.new_page()
+    hostile.goto(link)
+    hostile.wait_for_selector("#result", state="attached")
+    hostile.close()
+    for path in ("/buckets", "/users"):
+        page.goto(server.console_endpoint + path)
+        assert mallory.name not in page.content(), path
+    page.goto(server.console_endpoint + "/buckets")      # both cookies sent: signed out
+    assert page.url.startswith(server.console_endpoint + "/login")
+    context.close()
+    s3.delete_object(Bucket=bucket, Key="photos.html")
     s3.delete_bucket(Bucket=bucket)
