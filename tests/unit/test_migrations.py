@@ -31,3 +31,45 @@ def test_migrate_is_idempotent_and_fills_gaps(tmp_path: Path) -> None:
     conn.execute("DELETE FROM schema_version WHERE version = 2")
     migrate(conn)
     assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'objects_live'").fetchone() is not None
+
+
+def test_objects_stored_before_blob_checksums_read_after_the_upgrade(tmp_path: Path) -> None:
+    """A database at schema 7 (objects without a CRC: a row's bytes, a file's [blob, size]) upgrades in
+    place; its objects read back with no CRC (unverified) and new ones get theirs."""
+    import asyncio
+
+    from nuage.storage.meta.records import ObjectRecord, Segment
+    from nuage.storage.meta.sqlite.db import _statements
+    from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for f in sorted(resources.files("nuage.storage.meta").joinpath("migrations").iterdir(), key=lambda f: f.name):
+        number = int(f.name.split("_", 1)[0])
+        if f.name.endswith(".sql") and number <= 7:
+            for statement in _statements(f.read_text()):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version VALUES (?)", (number,))
+    old_columns = ("bucket, key, version_id, is_latest, delete_marker, size, etag, last_modified, owner, meta, "
+                   "segments, tags")
+    conn.execute(f"INSERT INTO objects ({old_columns}) VALUES ('b','row','null',1,0,5,'e',1.0,'o','{{}}',?,'{{}}')",
+                 (b"bytes",))
+    conn.execute(f"INSERT INTO objects ({old_columns}) VALUES ('b','file','null',1,0,9,'e',1.0,'o','{{}}',?,'{{}}')",
+                 ('[["' + "f" * 32 + '",9]]',))
+    conn.close()
+
+    store = SQLiteMetadataStore(path, fsync=False)
+    try:
+        assert store.schema_version >= 8
+        row = asyncio.run(store.get_object("b", "row"))
+        file = asyncio.run(store.get_object("b", "file"))
+        assert row is not None and [(s.size, s.crc) for s in row.segments] == [(5, None)]
+        assert file is not None and [(s.blob, s.size, s.crc) for s in file.segments] == [("f" * 32, 9, None)]
+        new = ObjectRecord(bucket="b", key="new", version_id="", size=3, etag="e", last_modified=1.0, owner="o",
+                           segments=[Segment("raw:new", 3, 1234)])
+        asyncio.run(store.put_object(new, ""))
+        got = asyncio.run(store.get_object("b", "new"))
+        assert got is not None and got.segments[0].crc == 1234
+    finally:
+        store.close()
