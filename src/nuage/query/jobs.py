@@ -159,7 +159,7 @@ class QueryService:
         if total > self.limits.max_bytes_scanned:
             raise SelectError("BytesScannedLimitExceeded", f"The query would scan {total} bytes, more than the "
                                                            f"limit of {self.limits.max_bytes_scanned}.")
-        max_result = self.limits.max_result_bytes
+        max_result, quota_bound = self.limits.max_result_bytes, False
         if output.to_object:
             assert output.bucket is not None and output.key is not None
             if not await self.may(caller, "s3:PutObject", output.bucket, output.key, conditions):
@@ -170,15 +170,16 @@ class QueryService:
             if room is not None and room <= 0:
                 raise SelectError("QuotaExceeded", "The account's storage quota is used up (stored objects and "
                                                    "kept SQL results): the result could not be kept.", 403)
-            if room is not None:
-                max_result = min(max_result, room)
+            if room is not None and room < max_result:
+                max_result, quota_bound = room, True
         rec = JobRecord(job_id=secrets.token_hex(8), account_id=caller.account_id, principal=caller.arn,
                         sql=sql, status=QUEUED, created=time.time(), output=output.as_json(),
                         bytes_scanned=total, objects=count)
         await asyncio.to_thread(self.store.put_job, rec)
         state = _Running()
         self._running[rec.job_id] = state
-        task = asyncio.create_task(self._run(rec, caller, text, refs, output, state, max_result))
+        task = asyncio.create_task(self._run(rec, caller, text, refs, output, state,
+                                                 (max_result, quota_bound)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return rec
@@ -250,7 +251,7 @@ class QueryService:
         return await asyncio.to_thread(size)
 
     async def _run(self, rec: JobRecord, caller: Identity, sql: str, refs: list[Reference], output: Output,
-                   state: _Running, max_result: int) -> None:
+                   state: _Running, result_limit: tuple[int, bool]) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.limits.concurrent_jobs)
         work = self.scratch / rec.job_id
@@ -280,7 +281,8 @@ class QueryService:
                 result = self.results / f"{rec.job_id}.parquet"
                 (work / "tmp").mkdir(mode=0o700, exist_ok=True)
                 job = JobWork(rewrite(sql, refs, files), list(files.values()), str(result), str(work / "tmp"),
-                              self.limits.budget, max_result, names, [str(self.root.parent)])
+                              self.limits.budget, result_limit[0], names, [str(self.root.parent)],
+                              quota_bound=result_limit[1])
                 rows, columns = await self._execute(job, state)
                 rec.rows, rec.columns = rows, json.dumps(columns)
                 if output.to_object:

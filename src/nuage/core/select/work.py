@@ -36,6 +36,7 @@ class JobWork:
     max_result_bytes: int
     names: dict[str, str] = field(default_factory=dict)     # local file -> s3://bucket/key
     hidden: list[str] = field(default_factory=list)         # folders whose paths are never shown
+    quota_bound: bool = False         # max_result_bytes is what the account's quota leaves
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,9 @@ def run_job(work: JobWork, out: Out) -> None:
 
 
 def _result_too_large(work: JobWork) -> SelectError:
+    if work.quota_bound:
+        return SelectError("ResultTooLarge", f"The result is larger than the room left in the account's storage "
+                                             f"quota ({work.max_result_bytes} bytes).")
     return SelectError("ResultTooLarge", f"The result is larger than the limit of {work.max_result_bytes} bytes.")
 
 
