@@ -324,22 +324,23 @@ async def _read_gcm(blobs: LocalBlobStore, blob_id: str, aead: AESGCM, offset: i
         buf += piece
         out = []
         pos = 0
-        while left > 0:
-            size = min(GCM_CHUNK, plain_size - index * GCM_CHUNK) + GCM_TAG
-            if len(buf) - pos < size:
-                break
-            try:
-                plain = aead.decrypt(_gcm_nonce(prefix, index), buf[pos:pos + size],
-                                     _gcm_aad(index, index == chunks - 1))
-            except InvalidTag:
-                raise BlobCorrupt(blob_id, f"encrypted chunk {index} fails its authentication") from None
-            pos += size
-            index += 1
-            if skip or len(plain) > left:
-                plain = plain[skip:skip + left]
-                skip = 0
-            left -= len(plain)
-            out.append(plain)
+        with memoryview(buf) as view:   # released before buf is shortened
+            while left > 0:
+                size = min(GCM_CHUNK, plain_size - index * GCM_CHUNK) + GCM_TAG
+                if len(buf) - pos < size:
+                    break
+                try:
+                    plain = aead.decrypt(_gcm_nonce(prefix, index), view[pos:pos + size],
+                                         _gcm_aad(index, index == chunks - 1))
+                except InvalidTag:
+                    raise BlobCorrupt(blob_id, f"encrypted chunk {index} fails its authentication") from None
+                pos += size
+                index += 1
+                if skip or len(plain) > left:
+                    plain = plain[skip:skip + left]
+                    skip = 0
+                left -= len(plain)
+                out.append(plain)
         del buf[:pos]
         if out:
             yield out[0] if len(out) == 1 else b"".join(out)
