@@ -8,6 +8,7 @@ This module only sets quotas and reports usage.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from nuage.errors import BucketNotFound, InvalidArgument
@@ -44,10 +45,11 @@ class TenantUsage:
     status: str
     quota: Quota
     buckets: list[BucketUsage] = field(default_factory=list)
+    query_results_bytes: int = 0      # results of SQL jobs kept with their jobs
 
     @property
     def bytes(self) -> int:
-        return sum(b.bytes for b in self.buckets)
+        return sum(b.bytes for b in self.buckets) + self.query_results_bytes
 
     @property
     def objects(self) -> int:
@@ -56,7 +58,7 @@ class TenantUsage:
     def as_dict(self) -> dict[str, object]:
         return {"account_id": self.account_id, "name": self.name, "status": self.status,
                 "bytes": self.bytes, "objects": self.objects, "quota": self.quota.as_dict(),
-                "buckets": [b.as_dict() for b in self.buckets]}
+                "query_results_bytes": self.query_results_bytes, "buckets": [b.as_dict() for b in self.buckets]}
 
 
 def _check_limit(value: int | None) -> None:
@@ -64,9 +66,14 @@ def _check_limit(value: int | None) -> None:
         raise InvalidArgument("A quota limit must be a non-negative integer.")
 
 
+#: account id -> bytes of the SQL job results kept for it (they count as stored bytes)
+ResultsUsage = Callable[[str], Awaitable[int]]
+
+
 class Quotas:
-    def __init__(self, meta: MetadataStore) -> None:
+    def __init__(self, meta: MetadataStore, results: ResultsUsage | None = None) -> None:
         self.meta = meta
+        self.results = results
 
     async def _quota(self, kind: str, target: str) -> Quota:
         found = await self.meta.get_quota(kind, target)
@@ -106,4 +113,6 @@ class Quotas:
                           await self._quota(ACCOUNT, account.account_id))
         for b in await self.meta.list_buckets(account.canonical_id):
             out.buckets.append(await self.bucket_usage(b.name))
+        if self.results is not None:
+            out.query_results_bytes = await self.results(account.account_id)
         return out

@@ -54,7 +54,8 @@ class SelectRun:
     def prepare(self) -> None:
         query = parse(self.spec.expression)       # syntax errors first, before touching the data
         source = self._shaped_input()
-        self._conn = connect(memory_limit=self.memory_limit, threads=self.threads)
+        # DuckDB may read the one input file and nothing else
+        self._conn = connect(memory_limit=self.memory_limit, threads=self.threads, allowed_paths=[str(source)])
         try:
             schema = self._create_view(self._conn, source)
             try:
