@@ -117,6 +117,7 @@ class HttpProtocol(asyncio.Protocol):
         self.max_header = limits.max_header_size
         self.max_headers_size = limits.max_headers_size
         self.max_head = limits.max_head
+        self.max_headers = limits.max_headers
         self.in_head = True
         self.fresh = True                   # nothing received yet
         self.head_left = self.max_head
@@ -330,7 +331,7 @@ class HttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self.in_head = False
         self.head_deadline = None
-        if len(self.headers) > self.limits.max_headers:
+        if len(self.headers) > self.max_headers:
             raise _Refusal(431, "Request header fields too large.")
         parser = self.parser
         raw_method = parser.get_method()
