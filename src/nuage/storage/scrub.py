@@ -105,11 +105,13 @@ def scrub(meta: MetadataStore, blobs: LocalBlobStore, *, rate: float | None = No
     report = ScrubReport()
     throttle = Throttle(rate)
     flagged: set[int | None] = set()   # versions quarantined before: reported once, not read again
+    known = {(r[1], r[2], r[3]): f"{r[6]} (found by a {r[5]})" for r in meta.quarantined()}
     for item in items(meta):
         if item.quarantined:
             if item.seq not in flagged:
                 flagged.add(item.seq)
-                report.damaged.append(Finding(item, "quarantined earlier", earlier=True))
+                detail = known.get((item.bucket, item.key, item.version_id), "quarantined earlier")
+                report.damaged.append(Finding(item, detail, earlier=True))
             continue
         if item.crc is None:
             report.unverifiable += 1
