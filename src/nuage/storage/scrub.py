@@ -110,8 +110,8 @@ def scrub(meta: MetadataStore, blobs: LocalBlobStore, *, rate: float | None = No
         if item.quarantined:
             if item.seq not in flagged:
                 flagged.add(item.seq)
-                detail = known.get((item.bucket, item.key, item.version_id), "quarantined earlier")
-                report.damaged.append(Finding(item, detail, earlier=True))
+                what = known.get((item.bucket, item.key, item.version_id), "quarantined earlier")
+                report.damaged.append(Finding(item, what, earlier=True))
             continue
         if item.crc is None:
             report.unverifiable += 1
