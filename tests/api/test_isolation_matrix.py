@@ -46,6 +46,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from tests.support import rawhttp
 from tests.support.accounts import add_account, anonymous_client, client_for
 from tests.support.console import ConsoleClient, Page
 from tests.support.regions import write_registry
@@ -235,6 +236,16 @@ def _presigned_get(c: Caller, t: Target, server: NuageServer) -> Any:
     return body
 
 
+def _tenant_path_get(c: Caller, t: Target, server: NuageServer) -> Any:
+    """RGW's ``tenant:bucket`` path form (accepted for s3-tests) names the same global bucket."""
+    path = f"/tenant:{t.bucket}/obj"
+    reply = (rawhttp.request(server, "GET", path, access_key=c.keys[0], secret_key=c.keys[1]) if c.keys is not None
+             else rawhttp.request(server, "GET", path, signed=False))
+    if reply.status >= 300:
+        raise _Refused(reply.status, reply.body)
+    return reply.body
+
+
 def _post_object(c: Caller, t: Target, server: NuageServer) -> Any:
     if c.keys is not None:
         post = c.s3.generate_presigned_post(t.bucket, "new", ExpiresIn=300)
@@ -278,6 +289,11 @@ def _replicate_into_victim(c: Caller, t: Target, server: NuageServer) -> Any:
             return status
         time.sleep(0.1)
     return "configuration accepted"
+
+
+#: a victim's upload or version id named in the caller's own bucket: not found there, or refused
+IDOR = ("AccessDenied", "NoSuchBucket", "NoSuchUpload", "NoSuchKey", "NoSuchVersion", "InvalidArgument",
+        "InvalidRequest", "InvalidPart")
 
 
 def _every_key_refused(resp: Any) -> bool:
@@ -418,6 +434,9 @@ OPS: dict[str, Op] = {
     "CopyObject(from victim, two versionIds)": Op(lambda c, t, _: _copy(c, t, _two_versions(t)),
                                                   ("s3:GetObjectVersion",), positive=False,
                                                   refusals=("AccessDenied", "InvalidArgument", "InvalidRequest")),
+    "CopyObject(from victim, tenant:bucket form)": Op(lambda c, t, _: _copy(c, t, f"tenant:{t.bucket}/obj"),
+                                                     ("s3:GetObject",), positive=False, refusals=IDOR),
+    "GetObject(tenant:bucket path)": Op(_tenant_path_get, ("s3:GetObject",)),
     "UploadPartCopy(from victim)": Op(lambda c, t, _: _part_copy(c, t, {"Bucket": t.bucket, "Key": "obj"}),
                                       ("s3:GetObject",)),
     "UploadPartCopy(from victim, versionId)": Op(lambda c, t, _: _part_copy(
@@ -425,6 +444,39 @@ OPS: dict[str, Op] = {
     "UploadPartCopy(from victim, two versionIds)": Op(
         lambda c, t, _: _part_copy(c, t, _two_versions(t)), ("s3:GetObjectVersion",), positive=False,
         refusals=("AccessDenied", "InvalidArgument", "InvalidRequest")),
+    # -- the victim's upload and version ids, named in a bucket the caller may use
+    "UploadPart(victim's upload id, caller's bucket)": Op(lambda c, t, _: c.s3.upload_part(
+        Bucket=c.dest, Key="mp", UploadId=t.upload_id, PartNumber=1, Body=b"planted"), ("s3:PutObject",),
+        ("uploads",), positive=False, refusals=IDOR),
+    "UploadPartCopy(victim's upload id, caller's bucket)": Op(lambda c, t, _: c.s3.upload_part_copy(
+        Bucket=c.dest, Key="mp", UploadId=t.upload_id, PartNumber=2, CopySource={"Bucket": c.dest, "Key": "seed.csv"}),
+        ("s3:PutObject",), ("uploads",), positive=False, refusals=IDOR),
+    "ListParts(victim's upload id, caller's bucket)": Op(lambda c, t, _: c.s3.list_parts(
+        Bucket=c.dest, Key="mp", UploadId=t.upload_id), ("s3:ListMultipartUploadParts",), positive=False,
+        refusals=IDOR),
+    "CompleteMultipartUpload(victim's upload id, caller's bucket)": Op(lambda c, t, _: c.s3.complete_multipart_upload(
+        Bucket=c.dest, Key="mp", UploadId=t.upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": t.part_etag}]}), ("s3:PutObject",),
+        ("uploads", "versions"), positive=False, refusals=IDOR),
+    "AbortMultipartUpload(victim's upload id, caller's bucket)": Op(lambda c, t, _: c.s3.abort_multipart_upload(
+        Bucket=c.dest, Key="mp", UploadId=t.upload_id), ("s3:AbortMultipartUpload",), ("uploads",),
+        positive=False, refusals=IDOR, leaked=lambda _: False),
+    "GetObject(victim's version id, caller's bucket)": Op(lambda c, t, _: c.s3.get_object(
+        Bucket=c.dest, Key="obj", VersionId=t.versions["obj"][0])["Body"].read(), ("s3:GetObjectVersion",),
+        positive=False, refusals=IDOR),
+    "DeleteObject(victim's version id, caller's bucket)": Op(lambda c, t, _: c.s3.delete_object(
+        Bucket=c.dest, Key="obj", VersionId=t.versions["obj"][0]), ("s3:DeleteObjectVersion",), ("versions",),
+        positive=False, refusals=IDOR, leaked=lambda _: False),   # deleting nothing succeeds: the state decides
+    # -- object reads of the private old version under a public latest one
+    "HeadObject(private version of a public key)": Op(lambda c, t, _: c.s3.head_object(
+        Bucket=t.bucket, Key="pub", VersionId=t.versions["pub"][0]), ("s3:GetObjectVersion",)),
+    "GetObjectAttributes(private version of a public key)": Op(lambda c, t, _: c.s3.get_object_attributes(
+        Bucket=t.bucket, Key="pub", VersionId=t.versions["pub"][0], ObjectAttributes=["ETag", "ObjectSize"]),
+        ("s3:GetObjectVersionAttributes",)),
+    "GetObjectTagging(private version of a public key)": Op(lambda c, t, _: c.s3.get_object_tagging(
+        Bucket=t.bucket, Key="pub", VersionId=t.versions["pub"][0]), ("s3:GetObjectVersionTagging",)),
+    "GetObjectAcl(private version of a public key)": Op(lambda c, t, _: c.s3.get_object_acl(
+        Bucket=t.bucket, Key="pub", VersionId=t.versions["pub"][0]), ("s3:GetObjectVersionAcl",)),
     # -- object writes
     "PutObject": Op(lambda c, t, _: c.s3.put_object(Bucket=t.bucket, Key="new", Body=b"x"), ("s3:PutObject",),
                     ("versions",), fresh=True),
@@ -653,17 +705,24 @@ def world(server: NuageServer) -> World:
     denied: dict[str, Caller] = {}
     denied_bp: dict[str, Caller] = {}
     statements: list[dict[str, Any]] = []
+    # one user per set of denied actions (operations that need the same actions share it)
+    by_actions: dict[tuple[str, ...], Caller] = {}
+    by_actions_bp: dict[tuple[str, ...], Caller] = {}
     for op, spec in OPS.items():
         if "user-denied" in spec.callers:
-            deny = {"Effect": "Deny", "Action": list(spec.actions), "Resource": _exact_resources(bucket)}
-            _, keys, client = _user(victim_iam, server, "denied", _policy_doc(ALLOW_ALL, deny))
-            denied[op] = Caller("user-denied", client, keys, scratch)
+            if spec.actions not in by_actions:
+                deny = {"Effect": "Deny", "Action": list(spec.actions), "Resource": _exact_resources(bucket)}
+                _, keys, client = _user(victim_iam, server, "denied", _policy_doc(ALLOW_ALL, deny))
+                by_actions[spec.actions] = Caller("user-denied", client, keys, scratch)
+            denied[op] = by_actions[spec.actions]
         if "user-denied-bp" in spec.callers:
-            name, keys, client = _user(victim_iam, server, "denied-bp", _policy_doc(ALLOW_ALL))
-            denied_bp[op] = Caller("user-denied-bp", client, keys, scratch)
-            statements.append({"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{account_id}:user/{name}"},
-                               "Action": list(spec.actions),
-                               "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]})
+            if spec.actions not in by_actions_bp:
+                name, keys, client = _user(victim_iam, server, "denied-bp", _policy_doc(ALLOW_ALL))
+                by_actions_bp[spec.actions] = Caller("user-denied-bp", client, keys, scratch)
+                statements.append({"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{account_id}:user/{name}"},
+                                   "Action": list(spec.actions),
+                                   "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]})
+            denied_bp[op] = by_actions_bp[spec.actions]
     for op, iam_spec in IAM_OPS.items():
         deny = {"Effect": "Deny", "Action": f"iam:{iam_spec.action}", "Resource": "*"}
         _, keys, _client = _user(victim_iam, server, "iamdenied", _policy_doc(ALLOW_ALL, deny))
