@@ -64,19 +64,17 @@ class Worker:
 
     async def close(self) -> None:
         """Kill the worker if it still runs and collect its exit."""
+        killed = self.alive
         self.kill()
-        await self.proc.wait()
-        if self.proc.stderr is not None:
-            with contextlib.suppress(Exception):
-                text = (await asyncio.wait_for(self.proc.stderr.read(4096), 1.0)).decode(errors="replace").strip()
-                if text:
-                    log.info("SQL worker %s said: %s", self.proc.pid, text.splitlines()[-1])
+        code = await self.proc.wait()
+        if code != 0 and not killed:
+            log.info("SQL worker %s ended with status %s", self.proc.pid, code)
 
 
 async def _spawn() -> Worker:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "nuage.core.select.worker",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     return Worker(proc)
 
 

@@ -189,6 +189,7 @@ def serve(work: JobWork | SelectWork, out: Out) -> None:
 
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # the server decides when a worker stops
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))   # a worker that dies over its memory leaves no core file
     die_with_parent()
     warm_up()
     out = Out(sys.stdout.buffer)
