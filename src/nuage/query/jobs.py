@@ -292,14 +292,17 @@ class QueryService:
         except SelectError as exc:
             rec.status = CANCELLED if state.cancelled else FAILED
             rec.error_code, rec.error_message = exc.code, exc.message
-            (self.results / f"{rec.job_id}.parquet").unlink(missing_ok=True)
         except NuageError as exc:      # saving the result: QuotaExceeded, a bucket gone, a locked key...
             rec.status, rec.error_code, rec.error_message = FAILED, type(exc).__name__, exc.message
-        except Exception as exc:
+        except Exception:
             log.exception("SQL job %s failed", rec.job_id)
-            rec.status, rec.error_code, rec.error_message = FAILED, "InternalError", str(exc) or type(exc).__name__
+            # the details (which may name server files) go to the log only
+            rec.status, rec.error_code, rec.error_message = FAILED, "InternalError", (
+                "The job failed on an internal error; the server log has the details.")
         finally:
             rec.finished = time.time()
+            if rec.status != SUCCEEDED:    # a result only a failed save left behind is no one's
+                (self.results / f"{rec.job_id}.parquet").unlink(missing_ok=True)
             for local in locals_:
                 local.release()
             shutil.rmtree(work, ignore_errors=True)
