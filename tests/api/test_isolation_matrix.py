@@ -606,7 +606,9 @@ IAM_OPS: dict[str, IamOp] = {
             {"Effect": "Allow", "Action": "*", "Resource": "*"}))),
     "DeleteGroup": IamOp("DeleteGroup", lambda iam, e: iam.delete_group(GroupName=e.group), positive=False),
 }
-IAM_CALLERS = ("other-tenant", "anonymous", "user-no-policy", "user-denied")
+#: user-denied-by-resource: allowed iam:*, denied iam:* on the victim user's and group's ARNs (with their
+#: paths); it calls them by their names in another case
+IAM_CALLERS = ("other-tenant", "anonymous", "user-no-policy", "user-denied", "user-denied-by-resource")
 
 
 def entity_state(iam: Any, e: Entities) -> Any:
@@ -627,12 +629,13 @@ def entity_state(iam: Any, e: Entities) -> Any:
 
 
 def new_entities(iam: Any, root_key: str) -> Entities:
-    user, group = f"target-{uuid.uuid4().hex[:8]}", f"group-{uuid.uuid4().hex[:8]}"
-    iam.create_user(UserName=user)
+    """A user and a group with paths and names in mixed case (IAM names are unique without regard to case)."""
+    user, group = f"Target-{uuid.uuid4().hex[:8]}", f"Group-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user, Path="/staff/")
     key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
     iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=_policy_doc(
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}))
-    iam.create_group(GroupName=group)
+    iam.create_group(GroupName=group, Path="/teams/")
     iam.add_user_to_group(GroupName=group, UserName=user)
     return Entities(user, key, group, root_key)
 
@@ -736,6 +739,11 @@ def world(server: NuageServer) -> World:
         denied["console:" + op] = Caller("user-denied", client, keys, scratch)
     target = build_bucket(victim, bucket, replica, _policy_doc(*statements))
     entities = new_entities(victim_iam, victim_account.access_key)
+    _, keys, _client = _user(victim_iam, server, "iamresdenied", _policy_doc(ALLOW_ALL, {
+        "Effect": "Deny", "Action": "iam:*", "Resource": [
+            f"arn:aws:iam::{account_id}:user/staff/{entities.user}",
+            f"arn:aws:iam::{account_id}:group/teams/{entities.group}"]}))
+    denied["iam-resource"] = Caller("user-denied-by-resource", client_for_keys(server, keys, "iam"), keys, scratch)
 
     victim_keys = (victim_account.access_key, victim_account.secret_key)
     status, job = query_call(server, "POST", "/query/jobs", {
@@ -824,7 +832,8 @@ def test_allowed(world: World, op: str, who: str) -> None:
 
 
 # == IAM ==========================================================================================================
-IAM_MATRIX = [(op, caller) for op in IAM_OPS for caller in IAM_CALLERS]
+IAM_MATRIX = [(op, caller) for op, spec in IAM_OPS.items() for caller in IAM_CALLERS
+              if not (caller == "user-denied-by-resource" and spec.listed is not None)]   # the account's own lists
 
 
 def _iam_anonymous(server: NuageServer, action: str, params: dict[str, str]) -> tuple[int, str]:
@@ -845,12 +854,17 @@ def test_iam_refused(world: World, op: str, caller: str) -> None:
     else:
         iam = (client_for_keys(world.server, world.other.keys, "iam") if caller == "other-tenant" else
                client_for_keys(world.server, world.no_policy.keys, "iam") if caller == "user-no-policy" else
+               world.denied["iam-resource"].s3 if caller == "user-denied-by-resource" else
                world.denied["iam:" + op].s3)
+        named = e if caller != "user-denied-by-resource" else Entities(
+            e.user.swapcase(), e.key, e.group.swapcase(), e.root_key)
         try:
-            result = spec.call(iam, e)
+            result = spec.call(iam, named)
         except ClientError as exc:
             code = exc.response["Error"]["Code"]
-            expected = ("NoSuchEntity", "AccessDenied") if caller == "other-tenant" else ("AccessDenied",)
+            # another account finds no such entity; the key of someone else is not found among one's own
+            expected = ("AccessDenied",) if caller in ("user-no-policy", "user-denied") else (
+                "NoSuchEntity", "AccessDenied")
             assert code in expected, f"{caller} / iam:{op}: {code}"
         else:
             assert spec.listed is not None, f"LEAK: {caller} ran iam:{op}: {str(result)[:300]}"

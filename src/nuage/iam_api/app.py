@@ -18,7 +18,7 @@ from nuage.core import iam as core
 from nuage.core.iam import IAM
 from nuage.core.identities import Identities, Identity
 from nuage.core.policy import Decision, RequestContext, evaluate
-from nuage.core.policy.model import PARTITION
+from nuage.core.policy.model import PARTITION, user_arn
 from nuage.core.signed_calls import scope_region, verify_call
 from nuage.errors import AccessDenied
 from nuage.iam_api import absent, groups, keys, policies, users
@@ -55,11 +55,27 @@ def is_iam_request(scope: dict[str, Any]) -> bool:
 
 
 def _resource(call: Call) -> str:
+    """The ARN of the group or user a call acts on, as IAM spells it: the stored name (names are unique
+    without regard to case, so a call may spell one in any case) after the entity's path. A policy names
+    that ARN; built from the request's spelling instead, ``user/ADMIN`` would slip past a Deny of
+    ``user/admin``, and any user past a Deny of ``user/staff/*``. An entity that does not exist keeps the
+    spelling given (the call then fails with NoSuchEntity, if it is allowed at all)."""
     base = f"arn:{PARTITION}:iam::{call.account}:"
-    if "GroupName" in call.params:
-        return base + "group/" + call.params["GroupName"]
+    group = call.params.get("GroupName")
+    if group:
+        try:
+            found = call.iam.group(call.account, group)
+        except core.NoSuchEntity:
+            return f"{base}group/{group}"
+        return f"{base}group{found.path}{found.name}"
     name = call.user_or_self()
-    return base + ("user/" + name if name else "root")
+    if not name:
+        return base + "root"
+    try:
+        user = call.iam.user(call.account, name)
+    except core.NoSuchEntity:
+        return f"{base}user/{name}"
+    return user_arn(call.account, user.name, user.path)
 
 
 class IAMApp:
@@ -120,7 +136,7 @@ class IAMApp:
             raise IAMApiError("InvalidAction", f"Could not find operation {action_name} for version "
                                                f"{params.get('Version', VERSION)}")
         call = Call(self.iam, self.identities, caller, params)
-        self._authorize(call, action_name)
+        await asyncio.to_thread(self._authorize, call, action_name)   # reads the entity named (its ARN)
         try:
             return await asyncio.to_thread(render_response, action_name, request_id, action, call)
         except core.IAMError as exc:
