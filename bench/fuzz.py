@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,12 +44,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer  # noqa: E402
-from tests.support.sigv4 import signing_key  # noqa: E402
+from tests.support.sigv4 import sign_headers, signed_chunks, signing_key  # noqa: E402
 
 REGION = "us-east-1"
 EMPTY_SHA = hashlib.sha256(b"").hexdigest()
 ALLOWED_5XX = {501, 503, 507}
 TIMEOUT = 15.0
+TRACE: Any = None   # a file that API and console requests are written to, with their answers (debugging)
 
 # -- what requests are made of ------------------------------------------------------------------------
 
@@ -323,6 +324,9 @@ class Results:
     statuses: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    codes: Counter[str] = field(default_factory=Counter)
+    first_denied: dict[str, Any] | None = None
+    changes: deque[tuple[Any, ...]] = field(default_factory=lambda: deque(maxlen=40))   # the last requests that change
     sent: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -521,7 +525,9 @@ class Generator:
                     headers["x-csrf-token"] = fx.csrf
             if r.random() < 0.1:
                 headers["content-type"] = r.choice(["multipart/form-data; boundary=x", self.nasty()])
-        if r.random() < 0.1:
+        if r.random() < 0.85:
+            headers["origin"] = f"http://127.0.0.1:{fx.console_port}"
+        elif r.random() < 0.7:
             headers["origin"] = r.choice(["http://evil.example", f"http://127.0.0.1:{fx.port}", self.nasty()])
         return Request("console", method, path + (f"?{query_string(pairs)}" if pairs else ""),
                        list(headers.items()), body, fx.console_port)
@@ -565,8 +571,104 @@ class Generator:
         headers["content-length"] = str(len(body) * 2)
         return Request("truncated", "PUT", path, list(headers.items()), body, self.fx.port, hang_up=True)
 
+    def chunked(self) -> Request:
+        """aws-chunked uploads: signed chunks (one signature broken at times), or unsigned chunks with a
+        checksum trailer (mangled at times)."""
+        r = self.r
+        path = f"/fuzz/{r.choice(['c1', 'c2', self.key()])}"
+        pairs = [("partNumber", r.choice(["1", "2"])), ("uploadId", self.fx.upload_id)] if r.random() < 0.3 else []
+        query = query_string(pairs)
+        target = path + (f"?{query}" if query else "")
+        data = r.randbytes(r.choice([0, 1, 100, 70000]))
+        headers = {"host": f"127.0.0.1:{self.fx.port}", "content-encoding": "aws-chunked",
+                   "x-amz-decoded-content-length": str(len(data) if r.random() < 0.9 else len(data) + 1)}
+        if r.random() < 0.5:
+            signed, seed, key, scope = sign_headers("PUT", target, headers, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+                                                    access_key=ACCESS_KEY, secret_key=SECRET_KEY, region=REGION)
+            body = signed_chunks(data, r.choice([1, 8192, 65536]), key, scope, seed,
+                                 r.choice([None, None, None, 0, 1]))
+        else:
+            crc = __import__("base64").b64encode(__import__("zlib").crc32(data).to_bytes(4, "big")).decode()
+            headers["x-amz-trailer"] = r.choice(["x-amz-checksum-crc32", "x-amz-checksum-sha256", self.nasty()])
+            trailer = f"x-amz-checksum-crc32:{r.choice([crc, crc, self.nasty()])}"
+            body = (f"{len(data):x}\r\n".encode() + data + b"\r\n" if data else b"") + \
+                f"0\r\n{trailer}\r\n\r\n".encode("utf-8", "surrogateescape")
+            if r.random() < 0.2:
+                body = body[: r.randrange(len(body) + 1)] + self.nasty().encode("utf-8", "surrogateescape")
+            signed, *_ = sign_headers("PUT", target, headers, "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                                      access_key=ACCESS_KEY, secret_key=SECRET_KEY, region=REGION)
+        return Request("chunked", "PUT", target, list(signed.items()), body, self.fx.port)
+
+    def presigned(self) -> Request:
+        r = self.r
+        method = r.choice(["GET", "GET", "PUT", "HEAD", "DELETE"])
+        path = f"/{r.choice(['fuzz', 'fuzzv', self.bucket()])}/{r.choice(['k1', 'big', self.key()])}"
+        now = datetime.now(UTC)
+        amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+        scope = f"{amz_date[:8]}/{REGION}/s3/aws4_request"
+        pairs = [("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("X-Amz-Credential", f"{ACCESS_KEY}/{scope}"),
+                 ("X-Amz-Date", amz_date), ("X-Amz-Expires", r.choice(["60", "604800", "604801", "0", "-1", "x"])),
+                 ("X-Amz-SignedHeaders", "host")]
+        for _ in range(r.choice([0, 0, 1, 2])):
+            pairs.append((r.choice(PARAMS), self.nasty()))
+        if r.random() < 0.1:
+            pairs.pop(r.randrange(len(pairs)))
+        query = "&".join(sorted(query_string(pairs).split("&")))
+        canonical = "\n".join([method, path, query, f"host:127.0.0.1:{self.fx.port}\n", "host", "UNSIGNED-PAYLOAD"])
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+        signature = hmac.new(signing_key(SECRET_KEY, amz_date[:8], REGION, "s3"), to_sign.encode(),
+                             hashlib.sha256).hexdigest()
+        if r.random() < 0.1:
+            signature = self.nasty()
+        target = f"{path}?{query}&X-Amz-Signature={quote(signature, safe='')}"
+        body = self.body("") if method == "PUT" else b""
+        return Request("presigned", method, target, [("host", f"127.0.0.1:{self.fx.port}")], body, self.fx.port)
+
+    def post_form(self) -> Request:
+        """Browser uploads (PostObject): a form with a signed policy, its conditions and fields mutated."""
+        r = self.r
+        now = datetime.now(UTC)
+        amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+        credential = f"{ACCESS_KEY}/{amz_date[:8]}/{REGION}/s3/aws4_request"
+        key = r.choice(["up/${filename}", "up/a", self.key()])
+        conditions: list[Any] = [{"bucket": "fuzz"}, ["starts-with", "$key", "up/"],
+                                 {"x-amz-algorithm": "AWS4-HMAC-SHA256"}, {"x-amz-credential": credential},
+                                 {"x-amz-date": amz_date},
+                                 ["content-length-range", r.choice([0, 1, -1]), r.choice([10, 100000, "x"])]]
+        if r.random() < 0.4:
+            conditions.append(r.choice([["eq", "$Content-Type", self.nasty()], ["starts-with", self.nasty(), ""],
+                                        {self.nasty(): self.nasty()}, ["x"], 1, None, ["eq", "$x-amz-meta-a", "b"]]))
+        expiration = r.choice(["2099-01-01T00:00:00Z", "2001-01-01T00:00:00Z", self.nasty()])
+        policy_doc = {"expiration": expiration, "conditions": conditions}
+        if r.random() < 0.1:
+            policy_doc = r.choice([{}, {"conditions": self.nasty()}, []])  # type: ignore[assignment]
+        policy = __import__("base64").b64encode(json.dumps(policy_doc).encode()).decode()
+        signature = hmac.new(signing_key(SECRET_KEY, amz_date[:8], REGION, "s3"), policy.encode(),
+                             hashlib.sha256).hexdigest()
+        fields = [("key", key), ("x-amz-algorithm", "AWS4-HMAC-SHA256"), ("x-amz-credential", credential),
+                  ("x-amz-date", amz_date), ("policy", policy), ("x-amz-signature", signature)]
+        for _ in range(r.choice([0, 0, 1, 3])):
+            fields.append((r.choice(["Content-Type", "success_action_status", "success_action_redirect", "acl",
+                                     "x-amz-meta-a", "tagging", "x-amz-checksum-crc32", "x-amz-storage-class",
+                                     self.nasty()]), self.nasty()))
+        if r.random() < 0.1:
+            fields.pop(r.randrange(len(fields)))
+        boundary = "----fuzz" + str(r.randrange(10**9))
+        parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{n}\"\r\n\r\n{v}\r\n" for n, v in fields]
+        data = r.randbytes(r.choice([0, 5, 5000]))
+        body = "".join(parts).encode("utf-8", "surrogateescape") + \
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.txt\"\r\n" \
+            f"Content-Type: text/plain\r\n\r\n".encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        if r.random() < 0.15:
+            body = body[: r.randrange(len(body) + 1)]
+        headers = [("host", f"127.0.0.1:{self.fx.port}"),
+                   ("content-type", f"multipart/form-data; boundary={boundary}" if r.random() < 0.95 else
+                    f"multipart/form-data; boundary={self.nasty()}")]
+        return Request("post-form", "POST", "/fuzz", headers, body, self.fx.port)
+
     def next(self) -> Request:
-        kind = self.r.choices(["s3", "api", "console", "malformed", "truncated"], [70, 12, 10, 6, 2])[0]
+        kind = self.r.choices(["s3", "api", "console", "malformed", "truncated", "chunked", "presigned", "post_form"],
+                              [60, 12, 10, 5, 2, 4, 4, 3])[0]
         return getattr(self, kind)()
 
 
@@ -616,6 +718,22 @@ def worker(n: int, seed: int, fx: Fixture, results: Results, count: int, deadlin
                     else:
                         raise exc
                 status = str(code)
+                if code >= 400:
+                    found = re.search(rb"<Code>([^<]{1,64})</Code>", body)
+                    with results.lock:
+                        results.codes[f"{code} {found.group(1).decode() if found else '-'}"] += 1
+                        if code == 403 and results.first_denied is None and found and \
+                                found.group(1) in (b"InvalidAccessKeyId", b"AccountSuspended") and \
+                                f"Credential={ACCESS_KEY}/" in dict(req.headers).get("Authorization", ""):
+                            results.first_denied = {"request": req.describe(),
+                                                    "changes_before": list(results.changes)}
+                if TRACE is not None:
+                    with results.lock:
+                        TRACE.write(json.dumps([code, req.describe(), body[:300].decode("latin-1")]) + "\n")
+                if req.method not in ("GET", "HEAD"):
+                    with results.lock:
+                        results.changes.append((code, req.kind, req.method, req.target[:300],
+                                                req.body[:300].decode("latin-1")))
                 if code >= 500 and code not in ALLOWED_5XX:
                     with results.lock:
                         results.failures.append({"status": code, "request": req.describe(),
@@ -663,28 +781,37 @@ def setup(srv: NuageServer) -> Fixture:
     fx.upload_id = re.search(rb"<UploadId>([^<]+)</UploadId>", answer).group(1).decode()  # type: ignore[union-attr]
     call("PUT", "/fuzz/mp", b"p" * 5 * 1024 * 1024, query_string([("partNumber", "1"), ("uploadId", fx.upload_id)]))
     conn.close()
-    # a console session: sign in, then find the CSRF token in a page
+    # a console session: the sign-in page (a session cookie and its CSRF token), sign in, then the token
+    # of the signed-in session from a page
     try:
-        console = Connection(console_port)
-        form = query_string([("access_key", ACCESS_KEY), ("secret_key", SECRET_KEY)]).encode()
-        req = Request("setup", "POST", fx.console_prefix + "/login",
-                      [("host", f"127.0.0.1:{console_port}"), ("content-type", "application/x-www-form-urlencoded")],
-                      form)
-        console.sock = socket.create_connection(("127.0.0.1", console_port), timeout=TIMEOUT)
-        console.sock.sendall(encode(req))
-        data = b""
-        while b"\r\n\r\n" not in data:
-            data += console.sock.recv(65536)
-        cookies = re.findall(rb"(?im)^set-cookie:\s*([^;\r\n]+)", data)
-        fx.cookie = "; ".join(c.decode("latin-1") for c in cookies)
-        console.close()
-        page = Connection(console_port)
-        _, _, html = page.exchange(encode(Request("setup", "GET", fx.console_prefix + "/buckets", [
-            ("host", f"127.0.0.1:{console_port}"), ("cookie", fx.cookie)])), False)
-        token = re.search(rb'name="csrf" value="([^"]+)"', html) or \
-            re.search(rb'csrf[^"]*"[^"]*"([^"]{16,})"', html)
-        fx.csrf = token.group(1).decode() if token else ""
-        page.close()
+        def page(method: str, path: str, cookie: str, body: bytes = b"") -> tuple[str, bytes]:
+            with socket.create_connection(("127.0.0.1", console_port), timeout=TIMEOUT) as s:
+                headers = [("host", f"127.0.0.1:{console_port}"), ("cookie", cookie),
+                           ("origin", f"http://127.0.0.1:{console_port}")]
+                if body:
+                    headers.append(("content-type", "application/x-www-form-urlencoded"))
+                s.sendall(encode(Request("setup", method, fx.console_prefix + path, headers, body)))
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += s.recv(65536)
+                head, _, rest = data.partition(b"\r\n\r\n")
+                size = int((re.search(rb"(?im)^content-length:\s*(\d+)", head) or re.search(rb"()", b"")).group(1)
+                           or 0)
+                while len(rest) < size:
+                    rest += s.recv(65536)
+            cookies = re.findall(rb"(?im)^set-cookie:\s*([^;\r\n]+)", head)
+            return ("; ".join(c.decode("latin-1") for c in cookies) or cookie), rest
+
+        def token(html: bytes) -> str:
+            found = re.search(rb'name="csrf" value="([^"]+)"', html) or \
+                re.search(rb'name="csrf-token" content="([^"]+)"', html)
+            return found.group(1).decode() if found else ""
+
+        cookie, html = page("GET", "/login", "")
+        form = query_string([("access_key", ACCESS_KEY), ("secret_key", SECRET_KEY), ("csrf", token(html))])
+        cookie, _ = page("POST", "/login", cookie, form.encode())
+        cookie, html = page("GET", "/buckets", cookie)
+        fx.cookie, fx.csrf = cookie, token(html)
     except (OSError, ValueError) as exc:
         print(f"console session not set up: {exc!r}", flush=True)
     if not fx.csrf:
@@ -737,6 +864,7 @@ def run(count: int, seconds: float, threads: int, seed: int, data_dir: Path | No
         "seed": seed, "threads": threads, "requests": total, "seconds": round(elapsed, 1),
         "rate": round(total / elapsed, 1) if elapsed else 0.0,
         "statuses": dict(sorted(results.statuses.items())), "kinds": dict(results.kinds),
+        "codes": dict(results.codes.most_common()), "first_denied": results.first_denied,
         "server_errors": len(bad), "timeouts": len(results.failures) - len(bad),
         "tracebacks": len(tracebacks), "alive": alive,
         "ok": not bad and not tracebacks and alive,

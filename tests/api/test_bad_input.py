@@ -112,3 +112,23 @@ def test_a_response_header_override_with_a_control_character_is_refused(server: 
     if method == "GET":
         assert reply.code == "InvalidArgument"
     assert rawhttp.request(server, method, f"/{bucket}/k?response-content-type=text%2Fplain%09x").status == 200
+
+
+def test_an_empty_iam_user_name_is_refused_not_read_as_the_caller(server: NuageServer) -> None:
+    """IAM reads a missing UserName as "the caller"; an empty one is a ValidationError. Read as the caller,
+    a form with an empty user field (the console's "delete user") deleted the root's own keys."""
+    import botocore.exceptions
+
+    iam = server.client("iam", parameter_validation=False)
+    key = iam.create_access_key()["AccessKey"]["AccessKeyId"]   # a second key of the root user
+    try:
+        with pytest.raises(botocore.exceptions.ClientError) as err:
+            iam.delete_access_key(UserName="", AccessKeyId=key)
+        assert err.value.response["Error"]["Code"] == "ValidationError"
+        with pytest.raises(botocore.exceptions.ClientError) as err:
+            iam.update_access_key(UserName="", AccessKeyId=key, Status="Inactive")
+        assert err.value.response["Error"]["Code"] == "ValidationError"
+        keys = {k["AccessKeyId"]: k["Status"] for k in iam.list_access_keys()["AccessKeyMetadata"]}
+        assert keys.get(key) == "Active"
+    finally:
+        iam.delete_access_key(AccessKeyId=key)

@@ -39,8 +39,16 @@ class Call:
         return value
 
     def user_or_self(self) -> str | None:
-        """The UserName parameter, or the caller's own user (None for the root user)."""
-        return self.params.get("UserName") or self.caller.user_name
+        """The UserName parameter, or the caller's own user (None for the root user) when there is none.
+        An empty UserName is refused as IAM does, not read as "myself": a form with an empty user field
+        would otherwise act on the caller's own keys (the console deleted its root key that way)."""
+        name = self.params.get("UserName")
+        if name is None:
+            return self.caller.user_name
+        if not name:
+            raise IAMApiError("ValidationError", "1 validation error detected: Value '' at 'userName' failed to "
+                              "satisfy constraint: Member must have length greater than or equal to 1")
+        return name
 
 
 T = TypeVar("T")
