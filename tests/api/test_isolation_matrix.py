@@ -1244,3 +1244,26 @@ def test_no_existence_oracle(world: World, channel: str, caller: str) -> None:
     existing, missing = ORACLES[channel](who, world, "data.csv"), ORACLES[channel](who, world, "missing.csv")
     assert existing[0] == 403, existing
     assert existing == missing, f"{caller} tells an existing key from a missing one through {channel}"
+
+
+def test_iam_rename_needs_permission_on_the_new_name(world: World) -> None:
+    """A user allowed IAM actions on /staff/ users and /teams/ groups only cannot move one of them out (to a
+    name a bucket policy may trust): IAM checks the new ARN too. Within /staff/ it may rename."""
+    iam = world.victim_iam
+    account = iam.get_user()["User"]["Arn"].split(":")[4]
+    user, group = f"intern-{uuid.uuid4().hex[:6]}", f"team-{uuid.uuid4().hex[:6]}"
+    iam.create_user(UserName=user, Path="/staff/")
+    iam.create_group(GroupName=group, Path="/teams/")
+    _, keys, _ = _user(iam, world.server, "staffadmin", _policy_doc({"Effect": "Allow", "Action": "iam:*", "Resource": [
+        f"arn:aws:iam::{account}:user/staff/*", f"arn:aws:iam::{account}:group/teams/*"]}))
+    limited = client_for_keys(world.server, keys, "iam")
+    for call in (lambda: limited.update_user(UserName=user, NewPath="/", NewUserName=f"deploy-{user}"),
+                 lambda: limited.update_user(UserName=user, NewPath="/admins/"),
+                 lambda: limited.update_group(GroupName=group, NewPath="/")):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    assert iam.get_user(UserName=user)["User"]["Path"] == "/staff/"
+    assert iam.get_group(GroupName=group)["Group"]["Path"] == "/teams/"
+    limited.update_user(UserName=user, NewUserName=f"{user}-renamed")
+    assert iam.get_user(UserName=f"{user}-renamed")["User"]["Arn"].endswith(f":user/staff/{user}-renamed")

@@ -78,6 +78,25 @@ def _resource(call: Call) -> str:
     return user_arn(call.account, user.name, user.path)
 
 
+def _renamed(call: Call, action: str) -> list[str]:
+    """What UpdateUser and UpdateGroup would make of the entity (a new name or path): IAM requires the
+    permission on that ARN too, or a user allowed on ``user/staff/*`` could rename one of them into a name
+    that a bucket policy trusts."""
+    new_name = call.params.get("NewUserName" if action == "UpdateUser" else "NewGroupName")
+    new_path = call.params.get("NewPath")
+    if action not in ("UpdateUser", "UpdateGroup") or not (new_name or new_path):
+        return []
+    kind, name = ("user", call.params.get("UserName")) if action == "UpdateUser" else (
+        "group", call.params.get("GroupName"))
+    if not name:
+        return []
+    try:
+        found = call.iam.user(call.account, name) if kind == "user" else call.iam.group(call.account, name)
+    except core.NoSuchEntity:
+        return []
+    return [f"arn:{PARTITION}:iam::{call.account}:{kind}{new_path or found.path}{new_name or found.name}"]
+
+
 class IAMApp:
     def __init__(self, iam: IAM, identities: Identities, region: str, max_skew_seconds: int = 900) -> None:
         self.iam = iam
@@ -146,7 +165,9 @@ class IAMApp:
     def _authorize(self, call: Call, action: str) -> None:
         if call.caller.is_root:
             return
-        ctx = RequestContext(call.caller.principal(), f"iam:{action}", _resource(call))
-        if evaluate(self.identities.policies(call.caller), ctx) is not Decision.ALLOW:
-            raise IAMApiError("AccessDenied", f"User: {call.caller.arn} is not authorized to perform: iam:{action} "
-                                              f"on resource: {ctx.resource}", 403)
+        policies = self.identities.policies(call.caller)
+        for resource in (_resource(call), *_renamed(call, action)):
+            ctx = RequestContext(call.caller.principal(), f"iam:{action}", resource)
+            if evaluate(policies, ctx) is not Decision.ALLOW:
+                raise IAMApiError("AccessDenied", f"User: {call.caller.arn} is not authorized to perform: "
+                                                  f"iam:{action} on resource: {ctx.resource}", 403)
