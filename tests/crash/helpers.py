@@ -261,7 +261,7 @@ def meta_view(data_dir: Path) -> MetaView:
             if isinstance(raw, bytes):   # an object whose bytes are all inline: the column holds them
                 segments["raw:" + raw.decode("latin-1")] = len(raw)
                 continue
-            for blob, size in json.loads(raw):
+            for blob, size, *_crc in json.loads(raw):   # [blob, size] or [blob, size, crc]
                 segments[blob] = int(size)
         parts = {r[0]: int(r[1]) for r in conn.execute("SELECT blob, size FROM parts")}
         uploads = int(conn.execute("SELECT count(*) FROM uploads").fetchone()[0])
