@@ -1267,3 +1267,37 @@ def test_iam_rename_needs_permission_on_the_new_name(world: World) -> None:
     assert iam.get_group(GroupName=group)["Group"]["Path"] == "/teams/"
     limited.update_user(UserName=user, NewUserName=f"{user}-renamed")
     assert iam.get_user(UserName=f"{user}-renamed")["User"]["Arn"].endswith(f":user/staff/{user}-renamed")
+
+
+# == a captured request: a presigned URL of the victim's, altered, opens nothing else ================================
+def _altered(url: str, w: World) -> dict[str, tuple[str, str]]:
+    """(method, URL) of each alteration of a presigned GET of ``data.csv``."""
+    t = w.target
+    return {
+        "another key": ("GET", url.replace("/data.csv?", "/obj?")),
+        "another bucket": ("GET", url.replace(f"/{t.bucket}/", f"/{t.replica}/")),
+        "a version id added": ("GET", url + f"&versionId={t.versions['data.csv'][0]}"),
+        "a longer life": ("GET", re.sub(r"Expires=(\d+)", lambda m: f"Expires={int(m.group(1)) + 86400}", url)),
+        "DELETE instead of GET": ("DELETE", url),
+        "PUT instead of GET": ("PUT", url),
+    }
+
+
+ALTERATIONS = ("another key", "another bucket", "a version id added", "a longer life", "DELETE instead of GET",
+               "PUT instead of GET")
+
+
+@pytest.mark.parametrize("signer", ["s3v4", "s3"])   # SigV4 and SigV2 presigned URLs
+@pytest.mark.parametrize("alteration", ALTERATIONS)
+def test_captured_presigned_url_cannot_be_altered(world: World, alteration: str, signer: str) -> None:
+    victim = world.server.client(access_key=world.victim_keys[0], secret_key=world.victim_keys[1],
+                                 signature_version=signer)
+    url = victim.generate_presigned_url("get_object", Params={"Bucket": world.target.bucket, "Key": "data.csv"},
+                                        ExpiresIn=60)
+    assert _fetch(urllib.request.Request(url)) == (200, CSV.decode())   # the URL as it was signed works
+    method, altered = _altered(url, world)[alteration]
+    assert altered != url or method != "GET"
+    before = snapshot(world.victim, world.target, ("versions",))
+    status, body = _fetch(urllib.request.Request(altered, method=method, data=b"planted" if method == "PUT" else None))
+    assert status == 403, f"LEAK: a presigned URL with {alteration}: {status} {str(body)[:200]}"
+    assert snapshot(world.victim, world.target, ("versions",)) == before
