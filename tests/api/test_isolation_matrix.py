@@ -56,7 +56,6 @@ ROLE = "arn:aws:iam::000000000000:role/replication"
 RETAIN = datetime(2090, 1, 1, tzinfo=UTC)
 CSV = b"name,amount\nann,10\nbob,25\n"
 CALLERS = ("other-tenant", "anonymous", "user-no-policy", "user-denied", "user-denied-bp")
-SIGNED = ("other-tenant", "user-no-policy", "user-denied", "user-denied-bp")
 
 
 # -- the server: one for the module, with a one-region registry so that replication can be configured ------
@@ -1018,18 +1017,6 @@ def test_admin_allowed_for_the_operator(world: World) -> None:
     assert status == 200 and world.target.bucket in json.dumps(tenant), tenant
 
 
-# == after the whole matrix =======================================================================================
-def test_victim_unchanged_after_the_matrix(world: World) -> None:
-    """Runs after the cells collected before it in this process: objects, versions, bodies, uploads and every
-    configuration of the victim's bucket, and its IAM entities, are as they were built."""
-    assert snapshot(world.victim, world.target) == world.before
-    assert bodies(world.victim, world.target) == world.before_bodies
-    assert entity_state(world.victim_iam, world.entities) == world.before_iam
-    status, tenant = query_call(world.server, "GET", f"/admin/tenants/{world.victim_name}", None,
-                                (ACCESS_KEY, SECRET_KEY), "nuage-admin")
-    assert status == 200 and tenant["quota"] == {"max_bytes": None, "max_objects": None}, tenant
-
-
 def test_list_buckets_shows_only_own(world: World) -> None:
     names = [b["Name"] for b in world.other.s3.list_buckets()["Buckets"]]
     assert world.target.bucket not in names and world.scratch not in names
@@ -1301,3 +1288,15 @@ def test_captured_presigned_url_cannot_be_altered(world: World, alteration: str,
     status, body = _fetch(urllib.request.Request(altered, method=method, data=b"planted" if method == "PUT" else None))
     assert status == 403, f"LEAK: a presigned URL with {alteration}: {status} {str(body)[:200]}"
     assert snapshot(world.victim, world.target, ("versions",)) == before
+
+
+# == after the whole matrix =======================================================================================
+def test_victim_unchanged_after_the_matrix(world: World) -> None:
+    """Runs after the cells collected before it in this process: objects, versions, bodies, uploads and every
+    configuration of the victim's bucket, and its IAM entities, are as they were built."""
+    assert snapshot(world.victim, world.target) == world.before
+    assert bodies(world.victim, world.target) == world.before_bodies
+    assert entity_state(world.victim_iam, world.entities) == world.before_iam
+    status, tenant = query_call(world.server, "GET", f"/admin/tenants/{world.victim_name}", None,
+                                (ACCESS_KEY, SECRET_KEY), "nuage-admin")
+    assert status == 200 and tenant["quota"] == {"max_bytes": None, "max_objects": None}, tenant
