@@ -523,3 +523,28 @@ def test_open_connections_are_capped() -> None:
         for s in open_ones:
             s.close()
         running.stop()
+
+
+def test_a_request_refused_behind_a_running_response_does_not_cut_it(limited: _Running) -> None:
+    """A pipelined request over the limits while a response is still going out: that response ends whole
+    (no 431 in the middle of it), then the connection closes."""
+    with limited.connect() as s:
+        s.sendall(b"GET /slow HTTP/1.1\r\nHost: h\r\n\r\n"
+                  b"GET /x HTTP/1.1\r\nHost: h\r\nX-Big: " + b"v" * 600 + b"\r\n\r\n")
+        time.sleep(0.2)
+        limited.app.release.set()
+        data = _recv_until_closed(s)
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b"slow"), data
+    assert b"431" not in data
+
+
+def test_a_slow_head_behind_a_running_response_is_not_timed_out(limited: _Running) -> None:
+    """The head clock does not run out while the server is busy with the request before it."""
+    with limited.connect() as s:
+        s.sendall(b"GET /slow HTTP/1.1\r\nHost: h\r\n\r\nGET /x HTTP/1.1\r\nHo")
+        time.sleep(1.0)                                  # longer than the header timeout (0.6 s)
+        limited.app.release.set()
+        r = _Reader(s)
+        assert r.response()[2] == b"slow"
+        s.sendall(b"st: h\r\n\r\n")
+        assert r.response()[2] == b"GET /x?"

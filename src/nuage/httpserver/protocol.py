@@ -126,6 +126,7 @@ class HttpProtocol(asyncio.Protocol):
         self.head_timer: asyncio.TimerHandle | None = None
         self.client_key: str | None = None  # counted in per_client under this address
         self.lingering: int | None = None   # refused: bytes still read and dropped before closing
+        self.eof_sent = False               # refused: the answer and the end of what is written are sent
 
     # -- asyncio.Protocol -----------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]   # as uvicorn's
@@ -237,7 +238,8 @@ class HttpProtocol(asyncio.Protocol):
         if deadline is None or self.lingering is not None or self.transport.is_closing():
             return   # the head arrived: the next incomplete one arms the clock again
         left = deadline - self.loop.time()
-        if self.flow.read_paused:   # not reading (a pipelined request runs): the client is not late
+        if self.flow.read_paused or not self.idle():
+            # not reading (a pipelined request runs), or a response still going out: the client is not late
             self._start_head_clock()
         elif left > 0:
             self.head_timer = self.loop.call_later(left, self._head_check)
@@ -249,16 +251,24 @@ class HttpProtocol(asyncio.Protocol):
 
     def _refuse(self, status: int, text: str, body: bytes | None = None) -> None:
         """Answer ``status`` with ``Connection: close`` and stop reading requests: what still arrives is
-        dropped (up to a limit, for a moment), then the connection closes."""
-        response = plain_response(status, text, self.server_state.default_headers) if body is None \
-            else plain_response(status, body, self.server_state.default_headers, b"application/xml")
-        self.write([response])
-        self._flush()
-        self.lingering = LINGER_BYTES   # nothing more is written nor read from here on
+        dropped (up to a limit, for a moment), then the connection closes. While a response is still
+        going out (a request refused behind it) that response is not cut: it is the last one, and the
+        connection closes after it without an answer to the refused request."""
+        self.lingering = LINGER_BYTES   # nothing more is read from here on
         self.head_deadline = None
+        running = self.running
+        if running is not None and not running.complete:
+            running.keep_alive = False
+            self.pipeline.clear()
+            return
         transport = self.transport
         if transport.is_closing():
             return
+        response = plain_response(status, text, self.server_state.default_headers) if body is None \
+            else plain_response(status, body, self.server_state.default_headers, b"application/xml")
+        self._flush()
+        transport.write(response)
+        self.eof_sent = True   # nothing more is written from here on
         if transport.can_write_eof():
             transport.write_eof()
             self.loop.call_later(LINGER_SECONDS, transport.close)
@@ -278,7 +288,7 @@ class HttpProtocol(asyncio.Protocol):
     def write(self, pieces: list[bytes]) -> None:
         """Send ``pieces`` (in order, after what was written before) at the end of this turn of the loop,
         or now when one is large."""
-        if self.transport.is_closing() or self.lingering is not None:
+        if self.transport.is_closing() or self.eof_sent:
             return   # closed or closing (or refused): nothing more goes out, as a closed transport drops it
         large = len(pieces[0]) > COALESCE_MAX if len(pieces) == 1 else sum(map(len, pieces)) > COALESCE_MAX
         pending = self.pending
