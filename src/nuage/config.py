@@ -32,6 +32,8 @@ class Settings:
     console_session_seconds: float = 8 * 3600.0     # how long a console sign-in lasts
     regions_file: Path | None = None     # the region registry (JSON); None: a region alone, no replication
     usage_interval_seconds: float = 300.0            # how often usage per bucket is sampled (console charts)
+    scrub_interval_seconds: float = 7 * 86400.0      # a background scrub pass this often (0: never)
+    scrub_rate_mb: float = 10.0                      # ... reading at most this many MB/s (0: no limit)
     # HTTP limits (nuage.httpserver.limits says what each refusal answers)
     http_max_request_line: int = 16 * 1024           # bytes of a request's URL (414 beyond)
     http_max_header_size: int = 16 * 1024            # bytes of one header, name and value (431 beyond)
@@ -77,6 +79,8 @@ def settings_from_env(**overrides: object) -> Settings:
                       ("NUAGE_LIFECYCLE_DAY_SECONDS", "lifecycle_day_seconds"),
                       ("NUAGE_CONSOLE_SESSION_SECONDS", "console_session_seconds"),
                       ("NUAGE_USAGE_INTERVAL", "usage_interval_seconds"),
+                      ("NUAGE_SCRUB_INTERVAL", "scrub_interval_seconds"),
+                      ("NUAGE_SCRUB_RATE", "scrub_rate_mb"),
                       ("NUAGE_HTTP_HEADER_TIMEOUT", "http_header_timeout_seconds")):
         if var in os.environ:
             env[name] = float(os.environ[var])

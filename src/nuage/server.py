@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -48,7 +49,7 @@ from nuage.replication.worker import Shipper
 from nuage.s3.access import identity_may
 from nuage.s3.app import S3App
 from nuage.s3.context import Services
-from nuage.storage import sweeper
+from nuage.storage import scrub, sweeper
 from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
 
@@ -265,6 +266,9 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
     background = [sampler.run_forever]
     if replication is not None:
         background.append(replication.shipper.run)
+    if settings.scrub_interval_seconds > 0:   # a slow pass over every blob (nuage scrub does one on demand)
+        background.append(functools.partial(scrub.run_forever, meta, blobs, settings.scrub_interval_seconds,
+                                            settings.scrub_rate_mb * 1e6 or None))
     # every request to the console's port is the console's; on the S3 port no path leads to it
     app = Dispatcher(routes, s3_app, lifespan=Lifespan(meta, blobs, settings, services, background),
                      listeners={console_port: console_app}, cross_origin=ConsoleUploads(s3_app, console_port))

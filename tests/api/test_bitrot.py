@@ -14,12 +14,15 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.conftest import unique_bucket_name
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
@@ -234,3 +237,37 @@ def test_objects_without_a_checksum_stay_readable(rot_server: NuageServer) -> No
     _, report = _scrub(rot_server)
     assert report["unverifiable"] >= 2
     assert not {d["key"] for d in report["damaged"]} & {"small", "large"}
+
+
+def test_the_background_scrub_quarantines_damage_that_range_reads_cannot_see(tmp_path: Path) -> None:
+    """A range read of part of an unencrypted blob cannot check its CRC; the server's slow background
+    pass finds the damage and quarantines the object, after which every read is refused."""
+    srv = NuageServer(tmp_path / "data", env={"NUAGE_SCRUB_INTERVAL": "0.5", "NUAGE_SCRUB_RATE": "0"},
+                      allow_faults=True).start()
+    try:
+        s3 = srv.client(checksum="when_required")
+        bucket = unique_bucket_name("scrub")
+        s3.create_bucket(Bucket=bucket)
+        data = os.urandom(300_000)
+        s3.put_object(Bucket=bucket, Key="k", Body=data)
+        obj = Stored("k", "file", data)
+        rng = random.Random(5)
+        _flip(srv, bucket, obj, rng)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                s3.head_object(Bucket=bucket, Key="k")
+            except ClientError as exc:
+                assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the background scrub did not quarantine the damaged object")
+        with pytest.raises(ClientError) as refused:
+            s3.get_object(Bucket=bucket, Key="k", Range="bytes=10-20")
+        assert refused.value.response["Error"]["Code"] == "InvalidObjectState"
+        state = json.loads((srv.data_dir / "scrub.json").read_text())
+        assert state["damaged"] >= 1
+        assert "scrub: damaged blob in " + bucket + "/k" in srv.log()
+    finally:
+        assert srv.stop() == 0, srv.log()
