@@ -91,3 +91,21 @@ def test_the_memory_is_bounded(store: SQLiteMetadataStore, monkeypatch: pytest.M
     put(store, "big", b"x" * (store_module.MAX_CACHED_INLINE + 1))
     assert etag(store, "big") is not None
     assert ("b", "big") not in store._objects  # a large object kept in its row is not remembered
+
+
+def test_a_quarantine_reaches_cached_records_at_once(store: SQLiteMetadataStore) -> None:
+    """A version found damaged is flagged in the same process's memory as soon as the flag commits: the
+    next read refuses it without reading the damaged bytes again. The bytes a cached record holds are
+    those read from the row (a row damaged later is found when the record is read again after a commit)."""
+    from nuage.storage.meta.records import X_QUARANTINED, ScrubItem
+
+    put(store, "k", b"bytes")
+    cached = asyncio.run(store.get_object("b", "k"))
+    assert cached is not None and cached.segments[0].crc is None   # written without a CRC by this helper
+    assert asyncio.run(store.get_object("b", "k")) is cached       # from memory
+    item = ScrubItem(cached.seq, "b", "k", cached.version_id, cached.segments[0].blob, 1)
+    assert asyncio.run(store.quarantine(item, "read", "CRC32C mismatch"))
+    assert not asyncio.run(store.quarantine(item, "read", "CRC32C mismatch"))   # recorded once
+    again = asyncio.run(store.get_object("b", "k"))
+    assert again is not cached and again is not None and X_QUARANTINED in again.extra
+    assert [(r[0], r[1], r[2], r[5]) for r in store.quarantined()] == [(f"row:{cached.seq}", "b", "k", "read")]
