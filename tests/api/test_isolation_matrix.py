@@ -1208,13 +1208,7 @@ ORACLES: dict[str, Callable[[Caller, World, str], tuple[object, ...]]] = {
         c, w, f"SELECT * FROM read_csv('s3://{w.target.bucket}/{k}')", k),
 }
 ORACLE_CALLERS = ("other-tenant", "anonymous", "user-no-policy")
-#: The SQL jobs API words its refusal of a missing key differently ("Access denied: s3://B/K." against
-#: "Access denied: reading s3://B/K." for one that exists, src/nuage/query/jobs.py): strict, so the mark goes
-#: when that is fixed.
-SQL_ORACLE = pytest.mark.xfail(strict=True, raises=AssertionError,
-                               reason="SQL jobs refuse a missing key with other words than an existing one")
-ORACLE_MATRIX = [pytest.param(channel, caller, id=f"existence-{channel.replace(' ', '-')}-by-{caller}",
-                              marks=[SQL_ORACLE] if channel.startswith("SQL") else [])
+ORACLE_MATRIX = [pytest.param(channel, caller, id=f"existence-{channel.replace(' ', '-')}-by-{caller}")
                  for channel in ORACLES for caller in ORACLE_CALLERS
                  if not (caller == "anonymous" and channel.startswith("SQL"))]
 

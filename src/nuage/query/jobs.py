@@ -215,7 +215,9 @@ class QueryService:
                 rec = await self.objects.find(ref.bucket, ref.pattern)
                 if rec is None or rec.delete_marker:
                     if not await self.may(caller, "s3:ListBucket", ref.bucket, None, conditions):
-                        raise SelectError("AccessDenied", f"Access denied: s3://{ref.bucket}/{ref.pattern}.", 403)
+                        # worded as the refusal of an existing object: no existence oracle
+                        raise SelectError("AccessDenied", f"Access denied: reading s3://{ref.bucket}/{ref.pattern}.",
+                                          403)
                     raise SelectError("NoSuchKey", f"The key s3://{ref.bucket}/{ref.pattern} does not exist.", 404)
                 ref.keys.append(ref.pattern)
                 if (ref.bucket, ref.pattern) not in seen:
