@@ -247,15 +247,16 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
     iam.put_root_key(operator, creds.access_key, creds.secret_key)
     services = build_services(settings, meta, blobs, iam)
     iam_app = IAMApp(iam, services.identities, settings.region, settings.max_skew_seconds)
-    admin_app = AdminApp(iam, services.identities, Quotas(meta), operator.canonical_id, settings.region,
-                         settings.max_skew_seconds)
+    query_app = build_query(settings, meta, services)
+    # the admin usage report counts the results SQL jobs keep, as the jobs' quota check does
+    admin_app = AdminApp(iam, services.identities, Quotas(meta, results=query_app.service.results_bytes),
+                         operator.canonical_id, settings.region, settings.max_skew_seconds)
     s3_app = S3App(services)
     meter = RequestMeter()   # requests per bucket, for the console
     s3_app.on_request = meter.count
     peers = load_registry(settings.regions_file, settings.region).peers if settings.regions_file else []
     replication = start_replication(settings, meta, services)
     admin_app.replication_status = replication.status if replication else None
-    query_app = build_query(settings, meta, services)
     console_app = build_console(services, s3_app, iam_app, iam, meta, [(p.name, p.endpoint) for p in peers],
                                 query_app, s3_port=s3_port)
     routes: list[Route] = [("admin", is_admin_request, admin_app), ("", is_iam_request, iam_app),

@@ -144,6 +144,9 @@ def test_kept_results_count_against_the_account_quota(limited: NuageServer) -> N
     sql = f"SELECT md5(r.range::VARCHAR) AS h FROM 's3://{bucket}/t.csv' s, range(1000) r"   # ~33 kB of Parquet
     first = run_job(limited, sql, keys=keys)
     assert first["status"] == "succeeded", first
+    usage = admin.call("GET", f"/admin/tenants/{name}/usage")   # the operator's usage report counts them too
+    assert usage["query_results_bytes"] > 10_000, usage
+    assert usage["bytes"] == 12 + usage["query_results_bytes"], usage
     second = run_job(limited, sql, keys=keys)
     assert second["status"] == "failed", second
     assert second["error"]["code"] == "ResultTooLarge"
