@@ -239,9 +239,35 @@ def test_objects_without_a_checksum_stay_readable(rot_server: NuageServer) -> No
     assert not {d["key"] for d in report["damaged"]} & {"small", "large"}
 
 
-def test_the_background_scrub_quarantines_damage_that_range_reads_cannot_see(tmp_path: Path) -> None:
-    """A range read of part of an unencrypted blob cannot check its CRC; the server's slow background
-    pass finds the damage and quarantines the object, after which every read is refused."""
+def test_range_reads_check_the_chunks_they_cover(rot_server: NuageServer) -> None:
+    """A range read of part of an unencrypted blob checks the CRCs of the 64 KiB chunks it covers: one
+    over a damaged chunk is refused (and quarantines the object), one elsewhere is served."""
+    s3 = rot_server.client(checksum="when_required")
+    bucket = unique_bucket_name("range")
+    s3.create_bucket(Bucket=bucket)
+    data = os.urandom(3 * MiB)
+    s3.put_object(Bucket=bucket, Key="k", Body=data)
+    db = _db(rot_server)
+    try:
+        (segments,) = db.execute("SELECT segments FROM objects WHERE bucket=? AND key='k'", (bucket,)).fetchone()
+    finally:
+        db.close()
+    blob = json.loads(segments)[0][0]
+    with open(rot_server.data_dir / "blobs" / blob[:2] / blob[2:4] / blob, "r+b") as f:
+        f.seek(2_500_000)
+        f.write(bytes([data[2_500_000] ^ 0x01]))
+    assert s3.get_object(Bucket=bucket, Key="k", Range="bytes=0-99")["Body"].read() == data[:100]
+    assert s3.get_object(Bucket=bucket, Key="k", Range="bytes=2000000-2400000")["Body"].read() == (
+        data[2_000_000:2_400_001])
+    for rng in ("bytes=2499990-2500010", "bytes=0-99"):   # the damaged chunk, then anything: quarantined
+        with pytest.raises(ClientError) as refused:
+            s3.get_object(Bucket=bucket, Key="k", Range=rng)
+        assert refused.value.response["Error"]["Code"] == "InvalidObjectState"
+
+
+def test_the_background_scrub_quarantines_damage_no_read_has_touched(tmp_path: Path) -> None:
+    """The server's slow background pass finds damage that no read has come across and quarantines the
+    object, after which every read is refused."""
     srv = NuageServer(tmp_path / "data", env={"NUAGE_SCRUB_INTERVAL": "0.5", "NUAGE_SCRUB_RATE": "0"},
                       allow_faults=True).start()
     try:

@@ -1,6 +1,7 @@
 """Whole-blob CRC32C: taken while a blob is written (direct, buffered or inline), checked by a read of
-the whole blob before its last piece is handed out, so a damaged blob never streams out complete; a
-scrub finds damage, missing files and blobs without a CRC on real files and a real SQLite store."""
+the whole blob before its last piece is handed out, so a damaged blob never streams out complete; chunk
+CRCs checked by range reads; a scrub finds damage, missing files and blobs without a CRC on real files
+and a real SQLite store."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from awscrt.checksums import crc32c
 
 from nuage.storage.blobs.inline import is_inline
-from nuage.storage.blobs.integrity import BlobCorrupt
+from nuage.storage.blobs.integrity import CRC_CHUNK, BlobCorrupt
 from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.blobs.reader import READ_CHUNK
 from nuage.storage.meta.records import X_QUARANTINED, ObjectRecord, Segment
@@ -166,5 +167,58 @@ def test_rows_in_the_segments_json_keep_their_crc(tmp_path: Path) -> None:
         assert json.loads(segments) == [["a" * 32, 10, 7], ["b" * 32, 5]]
         rec = asyncio.run(meta.get_object("b", "mp"))
         assert rec is not None and [s.crc for s in rec.segments] == [7, None]
+    finally:
+        meta.close()
+
+
+@pytest.mark.parametrize("size", [CRC_CHUNK, CRC_CHUNK + 1, 3 * CRC_CHUNK, 5 * CRC_CHUNK - 7])
+def test_chunk_crcs_are_taken_while_writing(tmp_path: Path, size: int) -> None:
+    store = LocalBlobStore(tmp_path, fsync=False)
+    data = bytes(range(256)) * (size // 256) + b"y" * (size % 256)
+
+    async def run() -> bytes | None:
+        writer = store.writer()
+        for i in range(0, size, 10_000):
+            await writer.write(data[i:i + 10_000])
+        await writer.finish()
+        return writer.chunk_crcs
+    crcs = asyncio.run(run())
+    if size <= CRC_CHUNK:
+        assert crcs is None   # one chunk: a range read checks the whole blob
+        return
+    assert crcs == b"".join(crc32c(data[i:i + CRC_CHUNK]).to_bytes(4, "big") for i in range(0, size, CRC_CHUNK))
+
+
+@pytest.mark.parametrize("offset,length", [(0, 1), (CRC_CHUNK - 1, 2), (100_000, 150_000), (5 * CRC_CHUNK - 8, 1)])
+def test_range_reads_check_the_chunks_they_cover(tmp_path: Path, offset: int, length: int) -> None:
+    store = LocalBlobStore(tmp_path, fsync=False)
+    size = 5 * CRC_CHUNK - 7
+    data = bytes(i % 251 for i in range(size))
+    blob, _ = _write(store, data)
+    crcs = b"".join(crc32c(data[i:i + CRC_CHUNK]).to_bytes(4, "big") for i in range(0, size, CRC_CHUNK))
+    first, last = offset // CRC_CHUNK, (offset + length - 1) // CRC_CHUNK
+
+    async def read() -> bytes:
+        return b"".join([p async for p in store.read_checked(blob, size, offset, length,
+                                                             crcs[4 * first:4 * last + 4])])
+    assert asyncio.run(read()) == data[offset:offset + length]
+    damaged = last * CRC_CHUNK + 5   # in the last chunk the range covers
+    with open(store.path(blob), "r+b") as f:
+        f.seek(damaged)
+        f.write(bytes([data[damaged] ^ 0x20]))
+    with pytest.raises(BlobCorrupt):
+        asyncio.run(read())
+
+
+def test_chunk_crcs_are_kept_with_the_blob_and_dropped_with_it(tmp_path: Path) -> None:
+    meta = SQLiteMetadataStore(tmp_path / "meta.sqlite3", fsync=False)
+    try:
+        crcs = bytes(range(40))   # ten chunks' worth
+        _put(meta, "k", [Segment("c" * 32, 10 * CRC_CHUNK, 1, crcs)], 10 * CRC_CHUNK)
+        assert meta.blob_chunk_crcs("c" * 32, 0, 10) == crcs
+        assert meta.blob_chunk_crcs("c" * 32, 3, 2) == crcs[12:20]
+        assert meta.blob_chunk_crcs("c" * 32, 9, 2) is None   # beyond what was kept
+        _put(meta, "k", [Segment("raw:small", 5, 2)], 5)        # overwritten: the old blob is released
+        assert meta.blob_chunk_crcs("c" * 32, 0, 1) is None
     finally:
         meta.close()

@@ -37,6 +37,7 @@ class Ingested:
     md5_hex: str
     checksums: dict[str, str]
     crc: int | None = None      # CRC32C of the blob as stored (ciphertext when encrypted)
+    chunk_crcs: bytes | None = None   # CRC32C of each chunk of an unencrypted blob file of several chunks
 
 
 async def ingest(blobs: LocalBlobStore, body: AsyncIterator[bytes], integrity: Integrity,
@@ -45,7 +46,7 @@ async def ingest(blobs: LocalBlobStore, body: AsyncIterator[bytes], integrity: I
     algorithms = list(dict.fromkeys(integrity.algorithms))
     hasher = MultiHasher(algorithms)
     sha = hashlib.sha256() if integrity.sha256_hex else None
-    writer = blobs.writer()
+    writer = blobs.writer(chunk_crcs=cipher is None)   # encrypted chunks carry tags instead
     try:
         if cipher is not None:
             await writer.write(cipher.header)
@@ -78,7 +79,7 @@ async def ingest(blobs: LocalBlobStore, body: AsyncIterator[bytes], integrity: I
     except BaseException:
         writer.abort()
         raise
-    return Ingested(blob, hasher.size, hasher.md5_hex(), computed, writer.crc)
+    return Ingested(blob, hasher.size, hasher.md5_hex(), computed, writer.crc, writer.chunk_crcs)
 
 
 def valid_md5_header(value: str) -> bool:

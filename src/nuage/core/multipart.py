@@ -110,7 +110,7 @@ class MultipartService:
         got = await ingest(self.blobs, body, integrity, blob_cipher(up.extra, data_key) if data_key else None)
         etag = object_etag(up.extra, data_key, got.md5_hex) if data_key else got.md5_hex
         part = PartRecord(upload_id, part_number, got.size, etag, time.time(), got.blob, got.checksums,
-                          got.crc)
+                          got.crc, got.chunk_crcs)
         try:
             released = await self.meta.put_part(part)
         except Exception:  # not on cancellation: the commit may still land
@@ -145,7 +145,7 @@ class MultipartService:
             release()
         etag = object_etag(up.extra, data_key, got.md5_hex) if data_key else got.md5_hex
         part = PartRecord(upload_id, part_number, got.size, etag, time.time(), got.blob, got.checksums,
-                          got.crc)
+                          got.crc, got.chunk_crcs)
         try:
             released = await self.meta.put_part(part)
         except Exception:  # not on cancellation: the commit may still land

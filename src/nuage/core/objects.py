@@ -38,7 +38,7 @@ from nuage.errors import (
     VersionNotFound,
 )
 from nuage.storage.blobs.inline import inline_bytes, is_inline
-from nuage.storage.blobs.integrity import BlobCorrupt, crc32c
+from nuage.storage.blobs.integrity import CRC_CHUNK, BlobCorrupt, crc32c
 from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import (
@@ -170,7 +170,7 @@ class ObjectService:
             etag=object_etag(attrs.extra, data_key, got.md5_hex) if data_key else got.md5_hex,
             owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
             checksums=got.checksums, checksum_type="FULL_OBJECT" if got.checksums else None,
-            segments=[Segment(got.blob, got.size, got.crc)] if got.size else [], tags=attrs.tags,
+            segments=[Segment(got.blob, got.size, got.crc, got.chunk_crcs)] if got.size else [], tags=attrs.tags,
             storage_class=attrs.storage_class, extra=extra,
         )
         if not got.size:
@@ -284,18 +284,36 @@ class ObjectService:
                 break
             lo = max(start, seg_start) - seg_start
             hi = min(end, seg_end) - seg_start
-            # A read of a whole segment is checked against its blob's CRC (a part of one cannot be). The
-            # segment of bytes kept in the row counts what is stored (an encrypted one, its header too).
+            # A read of a whole segment is checked against its blob's CRC, a read of part of one against
+            # the CRCs of the chunks it covers. The segment of bytes kept in the row counts what is
+            # stored (an encrypted one, its header too).
             whole = lo == 0 and (hi == seg.size - 1 or (len(rec.segments) == 1 and hi == rec.size - 1))
             crc = seg.crc if whole else None
-            parts = self.blobs.read(seg.blob, lo, hi - lo + 1, crc) if data_key is None else read_decrypted(
-                self.blobs, seg.blob, data_key, lo, hi - lo + 1, crc, fmt=rec.extra.get(X_FORMAT),
-                plain_size=rec.size if len(rec.segments) == 1 else seg.size)
+            if data_key is not None:
+                parts = read_decrypted(self.blobs, seg.blob, data_key, lo, hi - lo + 1, crc,
+                                       fmt=rec.extra.get(X_FORMAT),
+                                       plain_size=rec.size if len(rec.segments) == 1 else seg.size)
+            elif crc is None and seg.crc is not None:
+                parts = self._part_checked(seg, lo, hi - lo + 1)
+            else:
+                parts = self.blobs.read(seg.blob, lo, hi - lo + 1, crc)
             try:
                 async for chunk in parts:
                     yield chunk
             except BlobCorrupt as exc:
                 raise await self._corrupt(rec, seg, exc) from exc
+
+    def _part_checked(self, seg: Segment, offset: int, length: int) -> AsyncIterator[bytes]:
+        """Part of an unencrypted blob, checked: a small blob (one chunk) is read whole against its CRC,
+        a larger one chunk by chunk against the CRCs of the chunks the range covers. Blobs written without
+        chunk CRCs are read unchecked."""
+        if is_inline(seg.blob) or seg.size <= CRC_CHUNK:
+            return _slice(self.blobs.read(seg.blob, 0, seg.size, seg.crc), offset, length)
+        first, last = offset // CRC_CHUNK, (offset + length - 1) // CRC_CHUNK
+        crcs = self.meta.blob_chunk_crcs(seg.blob, first, last - first + 1)
+        if crcs is None:
+            return self.blobs.read(seg.blob, offset, length)
+        return self.blobs.read_checked(seg.blob, seg.size, offset, length, crcs)
 
     async def opened(self, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         """``stream`` with its first piece read already: a response whose bytes fit in one piece is
@@ -365,7 +383,7 @@ class ObjectService:
         data_key, attrs = await self.encryption_for(dest_bucket, attrs, spec.sse)
         cipher = blob_cipher(attrs.extra, data_key) if data_key else None
         hasher = MultiHasher(algorithms)
-        writer = self.blobs.writer()
+        writer = self.blobs.writer(chunk_crcs=cipher is None)
         try:
             if cipher is not None:
                 await writer.write(cipher.header)
@@ -388,7 +406,7 @@ class ObjectService:
             bucket=bucket, key=key, version_id="", size=src.size, etag=etag, last_modified=time.time(),
             owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
             checksums=hasher.checksums(), checksum_type="FULL_OBJECT" if algorithms else None,
-            segments=[Segment(blob, src.size, writer.crc)] if src.size else [], tags=tags,
+            segments=[Segment(blob, src.size, writer.crc, writer.chunk_crcs)] if src.size else [], tags=tags,
             storage_class=attrs.storage_class, extra=extra,
         )
         if not src.size:
@@ -460,6 +478,16 @@ def check_intact(rec: ObjectRecord) -> None:
     """Refuse a version whose bytes were found damaged (by an earlier read or a scrub)."""
     if X_QUARANTINED in rec.extra:
         raise ObjectCorrupt(MSG_CORRUPT, key=rec.key)
+
+
+async def _slice(pieces: AsyncIterator[bytes], offset: int, length: int) -> AsyncIterator[bytes]:
+    """``length`` bytes from ``offset`` of what ``pieces`` yield."""
+    pos = 0
+    async for piece in pieces:
+        lo, hi = max(offset - pos, 0), min(offset + length - pos, len(piece))
+        pos += len(piece)
+        if lo < hi:
+            yield piece[lo:hi]
 
 
 async def _pieces(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

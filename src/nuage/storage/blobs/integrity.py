@@ -3,7 +3,8 @@ kept in the metadata that references it; a read that covers a whole blob, and ev
 
 CRC32C (hardware-assisted through awscrt) costs well under a microsecond for a small object and a few
 percent of a core at disk speed, so it is checked on every read that can be checked. A range read that
-covers only part of a blob cannot be: its bytes are served unverified (a scrub finds the damage).
+covers only part of a blob checks the CRCs of the 64 KiB chunks it covers (unencrypted files larger than
+one chunk keep one per chunk; encrypted ones are authenticated chunk by chunk instead).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from collections.abc import Iterable
 
 from awscrt.checksums import crc32c
 
-__all__ = ["BlobCorrupt", "crc32c", "crc_of"]
+__all__ = ["CRC_CHUNK", "BlobCorrupt", "ChunkCrcs", "crc32c", "crc_of"]
+
+CRC_CHUNK = 64 * 1024   # bytes per chunk CRC of a blob file
 
 
 class BlobCorrupt(OSError):
@@ -30,3 +33,26 @@ def crc_of(pieces: Iterable[bytes | bytearray | memoryview]) -> int:
     for piece in pieces:
         crc = crc32c(piece, crc)
     return crc
+
+
+class ChunkCrcs:
+    """The CRC32C of each CRC_CHUNK-byte chunk of what is written (the last chunk may be shorter)."""
+
+    def __init__(self) -> None:
+        self._done = bytearray()
+        self._crc = 0
+        self._fill = 0
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        while view:
+            n = min(len(view), CRC_CHUNK - self._fill)
+            self._crc = crc32c(view[:n], self._crc)
+            self._fill += n
+            view = view[n:]
+            if self._fill == CRC_CHUNK:
+                self._done += self._crc.to_bytes(4, "big")
+                self._crc = self._fill = 0
+
+    def value(self) -> bytes:
+        return bytes(self._done) + (self._crc.to_bytes(4, "big") if self._fill else b"")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from nuage.ids import new_id
 from nuage.storage.blobs.inline import inline_bytes, is_inline
-from nuage.storage.blobs.integrity import BlobCorrupt, crc32c
+from nuage.storage.blobs.integrity import CRC_CHUNK, BlobCorrupt, crc32c
 from nuage.storage.blobs.reader import read_file
 from nuage.storage.blobs.writer import O_DIRECT, BlobWriter, StagePool
 from nuage.types import BlobId
@@ -82,8 +82,9 @@ class LocalBlobStore:
     def path(self, blob_id: str) -> Path:
         return self.root / blob_id[:2] / blob_id[2:4] / blob_id
 
-    def writer(self) -> BlobWriter:
-        return BlobWriter(self, BlobId(new_id()))
+    def writer(self, *, chunk_crcs: bool = True) -> BlobWriter:
+        """A new blob; ``chunk_crcs`` keeps the CRC of each chunk (encrypted blobs have tags instead)."""
+        return BlobWriter(self, BlobId(new_id()), chunk_crcs=chunk_crcs)
 
     async def read(self, blob_id: str, offset: int = 0, length: int | None = None,
                    crc: int | None = None) -> AsyncIterator[bytes]:
@@ -104,6 +105,38 @@ class LocalBlobStore:
             return
         async for data in read_file(self.path(blob_id), offset, length, self.io, crc):
             yield data
+
+    async def read_checked(self, blob_id: str, size: int, offset: int, length: int,
+                           crcs: bytes) -> AsyncIterator[bytes]:
+        """``length`` bytes of a file blob of ``size`` bytes from ``offset``, read in whole CRC_CHUNK
+        chunks each checked against ``crcs`` (those of the chunks the range covers, in order) before any
+        of its bytes is handed out."""
+        first = offset // CRC_CHUNK
+        start, end = first * CRC_CHUNK, min(size, -(-(offset + length) // CRC_CHUNK) * CRC_CHUNK)
+        if len(crcs) != 4 * -(-(end - start) // CRC_CHUNK):
+            raise BlobCorrupt(blob_id, "its chunk checksums do not cover the range")
+        buf = bytearray()
+        index, skip, left = 0, offset - start, length
+        async for piece in read_file(self.path(blob_id), start, end - start, self.io):
+            buf += piece
+            out = []
+            pos = 0
+            with memoryview(buf) as view:   # released before buf is shortened
+                while left > 0:
+                    n = min(CRC_CHUNK, end - start - index * CRC_CHUNK)
+                    if len(buf) - pos < n:
+                        break
+                    if crc32c(view[pos:pos + n]) != int.from_bytes(crcs[4 * index:4 * index + 4], "big"):
+                        raise BlobCorrupt(blob_id, f"chunk {first + index} does not match its CRC32C")
+                    take = min(n - skip, left)
+                    out.append(bytes(view[pos + skip:pos + skip + take]))
+                    pos += n
+                    index += 1
+                    skip = 0
+                    left -= take
+            del buf[:pos]
+            if out:
+                yield out[0] if len(out) == 1 else b"".join(out)
 
     def read_all(self, blob_id: str) -> bytes:
         return inline_bytes(blob_id) if is_inline(blob_id) else self.path(blob_id).read_bytes()

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from awscrt.checksums import crc32c
 
 from nuage.storage.blobs.inline import inline_id
+from nuage.storage.blobs.integrity import CRC_CHUNK, ChunkCrcs
 from nuage.types import BlobId
 
 if TYPE_CHECKING:
@@ -102,11 +103,12 @@ class BlobWriter:
     inlined, then to a temporary file); ``finish`` makes it durable and returns its id; ``abort``
     drops it. One writer is used by one task at a time."""
 
-    def __init__(self, store: LocalBlobStore, blob_id: BlobId) -> None:
+    def __init__(self, store: LocalBlobStore, blob_id: BlobId, *, chunk_crcs: bool = True) -> None:
         self.store = store
         self.blob_id = blob_id
         self.size = 0
         self.crc = 0   # CRC32C of every byte written (what a read of the whole blob is checked against)
+        self._chunks: ChunkCrcs | None = ChunkCrcs() if chunk_crcs else None
         self._buf: bytearray | None = bytearray() if store.inline_max > 0 else None
         self._fd: int | None = None
         self._closed = False
@@ -125,6 +127,14 @@ class BlobWriter:
             self._open()
 
     @property
+    def chunk_crcs(self) -> bytes | None:
+        """The CRC of each CRC_CHUNK bytes written, for a blob larger than one chunk (None otherwise, or
+        when the writer was asked not to keep them)."""
+        if self._chunks is None or self.size <= CRC_CHUNK:
+            return None
+        return self._chunks.value()
+
+    @property
     def _tmp_path(self) -> Path:
         return self.store.tmp / self.blob_id
 
@@ -136,6 +146,8 @@ class BlobWriter:
 
     async def write(self, data: _Data) -> None:
         self.crc = crc32c(data, self.crc)
+        if self._chunks is not None:
+            self._chunks.update(data)
         if self._buf is not None:
             if self.size + len(data) <= self.store.inline_max:
                 self._buf += data

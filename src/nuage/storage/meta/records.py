@@ -22,6 +22,9 @@ class Segment:
     blob: str
     size: int
     crc: int | None = None         # CRC32C of the whole blob as stored (None: written before blobs had one)
+    # a new blob's chunk CRCs (see nuage.storage.blobs.integrity), kept by the commit in a table of their
+    # own; records read back never carry them (range reads look them up)
+    chunk_crcs: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -76,6 +79,7 @@ class PartRecord:
     blob: str
     checksums: dict[str, str] = field(default_factory=dict)
     crc: int | None = None         # CRC32C of the part's blob as stored
+    chunk_crcs: bytes | None = field(default=None, repr=False, compare=False)   # as Segment's
 
 
 @dataclass

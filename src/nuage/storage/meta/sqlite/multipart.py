@@ -33,13 +33,14 @@ def put_part(conn: sqlite3.Connection, part: PartRecord) -> list[str]:
                        (part.upload_id, part.part_number)).fetchone()
     if old is not None:
         released.append(old[0])
-        conn.execute("DELETE FROM blobs WHERE id=?", (old[0],))
+        objects.unregister_blobs(conn, [old[0]])
     conn.execute(
         f"INSERT OR REPLACE INTO parts ({PART_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
         (part.upload_id, part.part_number, part.size, part.etag, part.last_modified, part.blob,
          dumps(part.checksums), part.crc),
     )
     objects.register_blobs(conn, [part.blob])
+    objects.register_chunk_crcs(conn, [(part.blob, part.chunk_crcs)])
     return released
 
 
@@ -56,7 +57,7 @@ def list_parts(conn: sqlite3.Connection, upload_id: str, after: int = 0, limit: 
 def _drop_upload(conn: sqlite3.Connection, upload_id: str, keep: set[str]) -> list[str]:
     released = [r[0] for r in conn.execute("SELECT blob FROM parts WHERE upload_id=?", (upload_id,))
                 if r[0] not in keep]
-    conn.executemany("DELETE FROM blobs WHERE id=?", [(b,) for b in released])
+    objects.unregister_blobs(conn, released)
     conn.execute("DELETE FROM parts WHERE upload_id=?", (upload_id,))
     conn.execute("DELETE FROM uploads WHERE upload_id=?", (upload_id,))
     return released

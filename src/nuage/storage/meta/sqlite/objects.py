@@ -108,13 +108,37 @@ def adjust_usage(conn: sqlite3.Connection, bucket: str, d_bytes: int, d_objects:
 
 def _release(conn: sqlite3.Connection, rec: ObjectRecord) -> list[str]:
     blobs = [s.blob for s in rec.segments]
-    conn.executemany("DELETE FROM blobs WHERE id=?", [(b,) for b in blobs])
+    unregister_blobs(conn, blobs)
     return blobs
 
 
 def register_blobs(conn: sqlite3.Connection, blobs: list[str]) -> None:
     """Record blob files that metadata references (inline blobs are in the row itself)."""
     conn.executemany("INSERT OR IGNORE INTO blobs (id) VALUES (?)", [(b,) for b in blobs if not is_inline(b)])
+
+
+def unregister_blobs(conn: sqlite3.Connection, blobs: list[str]) -> None:
+    """Forget blob files (and their chunk CRCs) that no metadata references any more."""
+    params = [(b,) for b in blobs if not is_inline(b)]
+    conn.executemany("DELETE FROM blobs WHERE id=?", params)
+    conn.executemany("DELETE FROM blob_chunks WHERE blob=?", params)
+
+
+def register_chunk_crcs(conn: sqlite3.Connection, pairs: list[tuple[str, bytes | None]]) -> None:
+    """Keep the chunk CRCs of new blob files (blob id, CRCs or None)."""
+    rows = [(blob, crcs) for blob, crcs in pairs if crcs is not None and not is_inline(blob)]
+    if rows:
+        conn.executemany("INSERT OR REPLACE INTO blob_chunks (blob, crcs) VALUES (?,?)", rows)
+
+
+def chunk_crcs(conn: sqlite3.Connection, blob: str, first: int, count: int) -> bytes | None:
+    """The CRCs of chunks ``first`` to ``first + count - 1`` of a blob (None: it has none kept)."""
+    row = conn.execute("SELECT rowid, length(crcs) FROM blob_chunks WHERE blob=?", (blob,)).fetchone()
+    if row is None or row[1] < 4 * (first + count):
+        return None
+    with conn.blobopen("blob_chunks", "crcs", row[0], readonly=True) as value:
+        value.seek(4 * first)
+        return value.read(4 * count)
 
 
 def _remove_row(conn: sqlite3.Connection, rec: ObjectRecord) -> list[str]:
@@ -162,6 +186,7 @@ def put_version(
                  net=(rec.size - replaced[0], 1 - replaced[1]))
     if not blobs_registered:
         register_blobs(conn, [s.blob for s in rec.segments])
+    register_chunk_crcs(conn, [(s.blob, s.chunk_crcs) for s in rec.segments])
     return rec, released
 
 

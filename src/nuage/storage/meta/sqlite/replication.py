@@ -170,6 +170,7 @@ class SQLiteReplicationStore:
             rec.seq = int(cur.lastrowid or 0)
             objects.adjust_usage(conn, rec.bucket, rec.size, 1)
             objects.register_blobs(conn, [s.blob for s in rec.segments])
+            objects.register_chunk_crcs(conn, [(s.blob, s.chunk_crcs) for s in rec.segments])
             return True, []
         result: tuple[bool, list[str]] = await self._write(tx)
         return result

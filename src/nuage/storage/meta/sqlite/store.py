@@ -378,6 +378,10 @@ class SQLiteMetadataStore:
         return self._writer.run_sync(lambda conn: integrity.quarantine(
             conn, item.seq, item.bucket, item.key, item.version_id, evidence_name(item), source, detail, now))
 
+    def blob_chunk_crcs(self, blob_id: str, first: int, count: int) -> bytes | None:
+        """The CRCs of ``count`` chunks of a blob from chunk ``first`` (None: not kept for this blob)."""
+        return objects.chunk_crcs(self._r, blob_id, first, count)
+
     def scrub_objects(self, after_seq: int, limit: int) -> tuple[list[ScrubItem], int]:
         return integrity.object_items(self._r, after_seq, limit)
 
