@@ -40,7 +40,7 @@ class Settings:
     http_max_headers_size: int = 64 * 1024           # bytes of all headers of a request (431 beyond)
     http_header_timeout_seconds: float = 30.0        # from a request's first byte to its last header (408)
     http_max_connections: int = 4096                 # open connections; beyond, new ones get 503 SlowDown
-    http_max_connections_per_client: int = 256       # open connections per client address (0: no cap)
+    http_max_connections_per_client: int = 1024      # open connections per client address (0: no cap)
 
     @property
     def scheme(self) -> str:

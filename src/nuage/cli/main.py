@@ -39,7 +39,7 @@ def main() -> None:
               help="Open connections at most; beyond, new ones get 503 SlowDown (default 4096, or "
                    "$NUAGE_HTTP_MAX_CONNECTIONS; 0: no cap).")
 @click.option("--max-connections-per-client", type=int, default=None,
-              help="Open connections per client address at most (default 256, or "
+              help="Open connections per client address at most (default 1024, or "
                    "$NUAGE_HTTP_MAX_CONNECTIONS_PER_CLIENT; 0: no cap, e.g. behind a proxy).")
 @click.option("--header-timeout", type=float, default=None,
               help="Seconds a client has to send a request's headers (default 30, or $NUAGE_HTTP_HEADER_TIMEOUT).")

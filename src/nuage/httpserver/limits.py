@@ -39,7 +39,7 @@ class HttpLimits:
     max_headers: int = 128
     header_timeout: float = 30.0
     max_connections: int = 4096            # 0: no cap
-    max_connections_per_client: int = 256  # 0: no cap
+    max_connections_per_client: int = 1024  # 0: no cap
 
     @property
     def max_head(self) -> int:
