@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -189,7 +190,8 @@ def test_chunk_crcs_are_taken_while_writing(tmp_path: Path, size: int) -> None:
     assert crcs == b"".join(crc32c(data[i:i + CRC_CHUNK]).to_bytes(4, "big") for i in range(0, size, CRC_CHUNK))
 
 
-@pytest.mark.parametrize("offset,length", [(0, 1), (CRC_CHUNK - 1, 2), (100_000, 150_000), (5 * CRC_CHUNK - 8, 1)])
+@pytest.mark.parametrize("offset,length", [(0, 1), (CRC_CHUNK - 1, 2), (CRC_CHUNK + 100, 2 * CRC_CHUNK),
+                                           (5 * CRC_CHUNK - 8, 1)])
 def test_range_reads_check_the_chunks_they_cover(tmp_path: Path, offset: int, length: int) -> None:
     store = LocalBlobStore(tmp_path, fsync=False)
     size = 5 * CRC_CHUNK - 7
@@ -211,14 +213,24 @@ def test_range_reads_check_the_chunks_they_cover(tmp_path: Path, offset: int, le
 
 
 def test_chunk_crcs_are_kept_with_the_blob_and_dropped_with_it(tmp_path: Path) -> None:
+    big = SQLiteMetadataStore(tmp_path / "big.sqlite3", fsync=False)
+    try:   # more chunks than are kept in memory: read from the table, only those asked for
+        many = os.urandom(4 * 5000)
+        _put(big, "k", [Segment("d" * 32, 5000 * CRC_CHUNK, 1, many)], 5000 * CRC_CHUNK)
+        assert big.blob_chunk_crcs("d" * 32, 4000, 3) == many[16000:16012]
+        assert big.blob_chunk_crcs("d" * 32, 4999, 2) is None
+    finally:
+        big.close()
     meta = SQLiteMetadataStore(tmp_path / "meta.sqlite3", fsync=False)
     try:
-        crcs = bytes(range(40))   # ten chunks' worth
+        crcs = bytes(range(40))   # ten chunks' worth (kept in memory after the first look-up)
         _put(meta, "k", [Segment("c" * 32, 10 * CRC_CHUNK, 1, crcs)], 10 * CRC_CHUNK)
         assert meta.blob_chunk_crcs("c" * 32, 0, 10) == crcs
         assert meta.blob_chunk_crcs("c" * 32, 3, 2) == crcs[12:20]
         assert meta.blob_chunk_crcs("c" * 32, 9, 2) is None   # beyond what was kept
         _put(meta, "k", [Segment("raw:small", 5, 2)], 5)        # overwritten: the old blob is released
-        assert meta.blob_chunk_crcs("c" * 32, 0, 1) is None
+        db = sqlite3.connect(tmp_path / "meta.sqlite3")
+        assert db.execute("SELECT count(*) FROM blob_chunks").fetchone()[0] == 0
+        db.close()
     finally:
         meta.close()

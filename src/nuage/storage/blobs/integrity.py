@@ -3,7 +3,7 @@ kept in the metadata that references it; a read that covers a whole blob, and ev
 
 CRC32C (hardware-assisted through awscrt) costs well under a microsecond for a small object and a few
 percent of a core at disk speed, so it is checked on every read that can be checked. A range read that
-covers only part of a blob checks the CRCs of the 64 KiB chunks it covers (unencrypted files larger than
+covers only part of a blob checks the CRCs of the 16 KiB chunks it covers (unencrypted files larger than
 one chunk keep one per chunk; encrypted ones are authenticated chunk by chunk instead).
 """
 
@@ -15,7 +15,7 @@ from awscrt.checksums import crc32c
 
 __all__ = ["CRC_CHUNK", "BlobCorrupt", "ChunkCrcs", "crc32c", "crc_of"]
 
-CRC_CHUNK = 64 * 1024   # bytes per chunk CRC of a blob file
+CRC_CHUNK = 16 * 1024   # bytes per chunk CRC of a blob file (what a small range read reads at least)
 
 
 class BlobCorrupt(OSError):

@@ -131,6 +131,13 @@ def register_chunk_crcs(conn: sqlite3.Connection, pairs: list[tuple[str, bytes |
         conn.executemany("INSERT OR REPLACE INTO blob_chunks (blob, crcs) VALUES (?,?)", rows)
 
 
+def small_chunk_crcs(conn: sqlite3.Connection, blob: str, max_chunks: int) -> bytes | None:
+    """All the chunk CRCs of a blob that has at most ``max_chunks`` chunks (None otherwise, or none kept)."""
+    row = conn.execute("SELECT CASE WHEN length(crcs) <= ? THEN crcs END FROM blob_chunks WHERE blob=?",
+                       (4 * max_chunks, blob)).fetchone()
+    return None if row is None or row[0] is None else bytes(row[0])
+
+
 def chunk_crcs(conn: sqlite3.Connection, blob: str, first: int, count: int) -> bytes | None:
     """The CRCs of chunks ``first`` to ``first + count - 1`` of a blob (None: it has none kept)."""
     row = conn.execute("SELECT rowid, length(crcs) FROM blob_chunks WHERE blob=?", (blob,)).fetchone()

@@ -33,6 +33,8 @@ from nuage.storage.meta.sqlite.replication import SQLiteReplicationStore
 _MISSING = object()
 MAX_CACHED_OBJECTS = 2048   # latest-version records kept for reads
 MAX_CACHED_INLINE = 16 * 1024   # ... whose bytes, when kept in the row, are at most this long
+MAX_CACHED_BLOBS = 4096         # blobs whose chunk CRCs are kept for range reads
+MAX_CACHED_CRCS = 1024          # ... when they have at most this many chunks
 BUCKET_COLUMNS = "name, owner, region, created, versioning, object_lock"
 
 
@@ -78,6 +80,7 @@ class SQLiteMetadataStore:
         # out are shared: callers never change them. Only this process writes the database.
         self._objects: dict[tuple[str, str], ObjectRecord | None] = {}
         self._objects_gen = 0
+        self._chunk_crcs: dict[str, bytes] = {}   # blob id -> its chunk CRCs (small blobs; never stale)
         self._committing = False
         self._writer = Writer(path, fsync=fsync, on_commit=self._after_commit, commit_window=self._commit_window)
         self._readers = Readers(path, fsync=fsync)
@@ -379,8 +382,18 @@ class SQLiteMetadataStore:
             conn, item.seq, item.bucket, item.key, item.version_id, evidence_name(item), source, detail, now))
 
     def blob_chunk_crcs(self, blob_id: str, first: int, count: int) -> bytes | None:
-        """The CRCs of ``count`` chunks of a blob from chunk ``first`` (None: not kept for this blob)."""
-        return objects.chunk_crcs(self._r, blob_id, first, count)
+        """The CRCs of ``count`` chunks of a blob from chunk ``first`` (None: not kept for this blob).
+        Those of blobs up to MAX_CACHED_CRCS chunks are kept in memory: a blob's bytes never change, so
+        what is kept never goes stale (an id is never reused)."""
+        crcs = self._chunk_crcs.get(blob_id)
+        if crcs is None:
+            crcs = objects.small_chunk_crcs(self._r, blob_id, MAX_CACHED_CRCS)
+            if crcs is None:
+                return objects.chunk_crcs(self._r, blob_id, first, count)
+            if len(self._chunk_crcs) >= MAX_CACHED_BLOBS:
+                self._chunk_crcs.clear()
+            self._chunk_crcs[blob_id] = crcs
+        return crcs[4 * first:4 * (first + count)] if len(crcs) >= 4 * (first + count) else None
 
     def scrub_objects(self, after_seq: int, limit: int) -> tuple[list[ScrubItem], int]:
         return integrity.object_items(self._r, after_seq, limit)
