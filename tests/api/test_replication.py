@@ -6,6 +6,7 @@ replicate to each other, the allow list, residency, and PermanentRedirect for an
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -392,3 +393,29 @@ def test_create_bucket_location_and_global_names(hz: Any, west: Any) -> None:
     with pytest.raises(ClientError) as exc:
         hz.create_bucket(Bucket=taken, CreateBucketConfiguration={"LocationConstraint": HANGZHOU})
     assert _code(exc) == "BucketAlreadyExists"
+
+
+def test_a_replica_keeps_a_checksum_of_its_bytes(regions: Regions, hz: Any, west: Any,
+                                                 pair: tuple[str, str]) -> None:
+    """A replica is written with the CRC of its bytes like any upload: a bit flipped on disk in the
+    destination region is refused (403 InvalidObjectState), never served as good data."""
+    src, dst = pair
+    body = bytes(range(256)) * 800   # 200 KiB: a blob file of its own
+    hz.put_object(Bucket=src, Key="rot", Body=body)
+    wait_for(lambda: _status(hz, src, "rot") == "COMPLETED")
+    assert west.get_object(Bucket=dst, Key="rot")["Body"].read() == body
+    data = regions[WEST].data_dir
+    db = sqlite3.connect(data / "meta.sqlite3", isolation_level=None, timeout=30)
+    try:
+        (segments,) = db.execute("SELECT segments FROM objects WHERE bucket=? AND key='rot'", (dst,)).fetchone()
+    finally:
+        db.close()
+    blob = json.loads(segments)[-1][0]
+    with open(data / "blobs" / blob[:2] / blob[2:4] / blob, "r+b") as f:
+        f.seek(1000)
+        byte = f.read(1)[0]
+        f.seek(1000)
+        f.write(bytes([byte ^ 1]))
+    with pytest.raises(ClientError) as caught:
+        west.get_object(Bucket=dst, Key="rot")["Body"].read()
+    assert _code(caught) == "InvalidObjectState"

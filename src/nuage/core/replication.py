@@ -253,7 +253,7 @@ class Replicas:
                 raise InvalidRequest("The replica's body does not have the size its record announces.",
                                      code_hint="IncompleteBody")
             if size:
-                rec.segments = [Segment(got.blob, size)]
+                rec.segments = [Segment(got.blob, size, got.crc, got.chunk_crcs)]
                 blob = got.blob
             else:
                 self.objects.blobs.delete([got.blob])
