@@ -419,3 +419,40 @@ def test_a_replica_keeps_a_checksum_of_its_bytes(regions: Regions, hz: Any, west
     with pytest.raises(ClientError) as caught:
         west.get_object(Bucket=dst, Key="rot")["Body"].read()
     assert _code(caught) == "InvalidObjectState"
+
+
+def test_a_quarantined_version_fails_instead_of_being_retried(regions: Regions, hz: Any, west: Any) -> None:
+    """A version whose bytes were found damaged is not shipped (the damage must not spread) and not
+    retried for ever: its outbox row ends as a failure with the reason."""
+    src, dst = _name("qsrc"), _name("qdst")
+    versioned_bucket(hz, src, HANGZHOU)
+    versioned_bucket(west, dst, WEST)
+    body = bytes(range(256)) * 800
+    version = hz.put_object(Bucket=src, Key="rot", Body=body)["VersionId"]   # before the rule: not shipped
+    data = regions[HANGZHOU].data_dir
+    db = sqlite3.connect(data / "meta.sqlite3", isolation_level=None, timeout=30)
+    try:
+        (segments,) = db.execute("SELECT segments FROM objects WHERE bucket=? AND key='rot'", (src,)).fetchone()
+    finally:
+        db.close()
+    blob = json.loads(segments)[-1][0]
+    with open(data / "blobs" / blob[:2] / blob[2:4] / blob, "r+b") as f:
+        f.seek(1000)
+        byte = f.read(1)[0]
+        f.seek(1000)
+        f.write(bytes([byte ^ 1]))
+    with pytest.raises(ClientError) as caught:   # the read finds the damage and quarantines the version
+        hz.get_object(Bucket=src, Key="rot")["Body"].read()
+    assert _code(caught) == "InvalidObjectState"
+    replicate(hz, src, dst)
+    hz.put_object_tagging(Bucket=src, Key="rot", VersionId=version,   # queues the version for shipping
+                          Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+
+    def failed() -> bool:
+        rules = [r for r in _admin(regions, HANGZHOU, "/admin/replication")["rules"] if r["bucket"] == src]
+        return bool(rules) and rules[0]["failed"] == 1 and rules[0]["backlog"] == 0
+    wait_for(failed, timeout=15)
+    rule = next(r for r in _admin(regions, HANGZHOU, "/admin/replication")["rules"] if r["bucket"] == src)
+    assert "integrity" in rule["last_failure"], rule
+    with pytest.raises(ClientError):
+        west.head_object(Bucket=dst, Key="rot")

@@ -18,7 +18,7 @@ from nuage.core.replication_consent import Consent, Source, apply_actions
 from nuage.core.sse import EXTRA_KEYS, SERVER_ALGORITHMS, X_ALGORITHM, X_BUCKET_KEY, X_KMS_KEY_ID, BlobCipher, SSESpec
 from nuage.errors import AccessDenied, InvalidRequest, NoSuchBucketConfig, VersionNotFound
 from nuage.storage.meta.base import MetadataStore
-from nuage.storage.meta.records import BucketRecord, ObjectRecord, Segment
+from nuage.storage.meta.records import X_QUARANTINED, BucketRecord, ObjectRecord, Segment
 from nuage.storage.meta.replication import OP_TAGS, REPLICA, REPLICATION_CONFIG, STATUS
 from nuage.types import VERSIONING_ENABLED
 
@@ -167,6 +167,8 @@ def replicable(rec: ObjectRecord) -> str | None:
     """Why a version cannot be replicated (None: it can). SSE-C bytes cannot be read without the key."""
     if rec.extra.get(X_ALGORITHM) not in (None, *SERVER_ALGORITHMS):
         return "Objects encrypted with customer-provided keys (SSE-C) are not replicated."
+    if X_QUARANTINED in rec.extra:   # retrying cannot mend damaged bytes, and they must not spread
+        return "The version's stored bytes failed their integrity check (quarantined); it is not replicated."
     return None
 
 
