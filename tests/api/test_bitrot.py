@@ -297,3 +297,32 @@ def test_the_background_scrub_quarantines_damage_no_read_has_touched(tmp_path: P
         assert "scrub: damaged blob in " + bucket + "/k" in srv.log()
     finally:
         assert srv.stop() == 0, srv.log()
+
+
+def test_sql_jobs_and_s3_select_never_read_damaged_bytes(rot_server: NuageServer) -> None:
+    """DuckDB reads a plain blob file itself: its CRC is checked first, so a damaged CSV fails the S3
+    Select request (403 InvalidObjectState) and the SQL job (ObjectCorrupt), and is quarantined."""
+    from tests.api.test_query import run_job
+
+    s3 = rot_server.client()
+    bucket = unique_bucket_name("rotsql")
+    s3.create_bucket(Bucket=bucket)
+    rows = "".join(f"{i},{i * 3}\n" for i in range(8000))
+    for key in ("select.csv", "job.csv"):
+        s3.put_object(Bucket=bucket, Key=key, Body=("a,b\n" + rows).encode())
+    rng = random.Random(7)
+    for key in ("select.csv", "job.csv"):
+        _flip(rot_server, bucket, Stored(key, "file", b""), rng)
+    plain = rot_server.client(checksum="when_required")
+    plain.put_object(Bucket=bucket, Key="after-the-damage", Body=b"x")   # a commit: the caches reload
+    with pytest.raises(ClientError) as caught:
+        s3.select_object_content(
+            Bucket=bucket, Key="select.csv", ExpressionType="SQL", Expression="SELECT sum(CAST(s.b AS INT)) FROM "
+            "S3Object s", InputSerialization={"CSV": {"FileHeaderInfo": "USE"}}, OutputSerialization={"JSON": {}})
+    assert caught.value.response["Error"]["Code"] == "InvalidObjectState"
+    job = run_job(rot_server, f"SELECT sum(b) AS total FROM 's3://{bucket}/job.csv'")
+    assert job["status"] == "failed", job
+    assert job["error"]["code"] == "ObjectCorrupt", job
+    with pytest.raises(ClientError) as caught:   # quarantined by the job's check
+        s3.head_object(Bucket=bucket, Key="job.csv")
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

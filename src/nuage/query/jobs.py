@@ -33,7 +33,7 @@ from nuage.core.select import frames
 from nuage.core.select.engine import connect
 from nuage.core.select.errors import SelectError
 from nuage.core.select.process import POOL, Worker, error_of, json_of, memory_exceeded, timed_out
-from nuage.core.select.source import LocalObject, direct_path, local_object
+from nuage.core.select.source import LocalObject, local_object, verified_direct_path
 from nuage.core.select.translate import sql_string
 from nuage.core.select.work import Budget, JobWork, parse_size
 from nuage.errors import NuageError
@@ -272,7 +272,7 @@ class QueryService:
                         if (ref.bucket, key) in files:
                             continue
                         obj = await self.objects.head(ref.bucket, key, None)
-                        direct = direct_path(self.objects, obj)
+                        direct = await verified_direct_path(self.objects, obj)
                         if direct is not None:
                             files[(ref.bucket, key)] = str(direct)
                         else:

@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from nuage.core.objects import ObjectService
+from nuage.core.objects import ObjectService, check_intact
 from nuage.core.sse import is_encrypted
 from nuage.storage.blobs.inline import is_inline
 from nuage.storage.meta.records import ObjectRecord
@@ -34,6 +34,20 @@ def direct_path(objects: ObjectService, rec: ObjectRecord) -> Path | None:
     return objects.blobs.path(rec.segments[0].blob)
 
 
+async def verified_direct_path(objects: ObjectService, rec: ObjectRecord) -> Path | None:
+    """:func:`direct_path`, once the file's bytes have been checked against the CRC taken when it was
+    written: DuckDB reads the file itself, so damage would otherwise reach a query unseen. The check reads
+    the file once (which leaves it in the page cache for DuckDB); a damaged or quarantined version raises
+    ObjectCorrupt (and is quarantined) as a GET would."""
+    direct = direct_path(objects, rec)
+    if direct is not None and rec.segments[0].crc is None:   # written before blobs had a CRC
+        check_intact(rec)
+    elif direct is not None:
+        async for _ in objects.stream(rec):
+            pass
+    return direct
+
+
 def scratch_dir(data_dir: Path) -> Path:
     path = data_dir / "scratch"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -42,7 +56,7 @@ def scratch_dir(data_dir: Path) -> Path:
 
 async def local_object(objects: ObjectService, rec: ObjectRecord, data_key: bytes | None,
                        scratch: Path, suffix: str = "") -> LocalObject:
-    direct = direct_path(objects, rec) if data_key is None else None
+    direct = await verified_direct_path(objects, rec) if data_key is None else None
     if direct is not None:
         return LocalObject(direct, rec.size, False)
     fd, name = tempfile.mkstemp(dir=scratch, prefix="obj-", suffix=suffix)
