@@ -548,3 +548,11 @@ def test_a_slow_head_behind_a_running_response_is_not_timed_out(limited: _Runnin
         assert r.response()[2] == b"slow"
         s.sendall(b"st: h\r\n\r\n")
         assert r.response()[2] == b"GET /x?"
+
+
+def test_a_flood_of_bad_requests_does_not_flood_the_log(srv: _Running, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("WARNING", logger="nuage.http")
+    for _ in range(20):
+        with srv.connect() as s:
+            assert _refused(s, b"GET / HTTP/1.1\r\nBad Header\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    assert len([r for r in caplog.records if "Invalid HTTP request" in r.getMessage()]) <= 1

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from typing import Any
 from urllib.parse import unquote
@@ -55,6 +56,23 @@ LINGER_SECONDS = 2.0
 # The S3 error that SDKs take for "too busy, back off and retry"
 _SLOW_DOWN = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
               b"<Message>Please reduce your request rate.</Message></Error>")
+
+
+WARN_EVERY_SECONDS = 10.0
+_warned: dict[str, tuple[float, int]] = {}   # kind of warning -> (when last logged, how many since)
+
+
+def _warn(kind: str, message: str, *args: object) -> None:
+    """A warning about a client, logged once per WARN_EVERY_SECONDS for each kind (with how many were
+    left out): a client sending bad requests on purpose must not flood the log."""
+    now = time.monotonic()
+    last, left_out = _warned.get(kind, (0.0, 0))
+    if last and now - last < WARN_EVERY_SECONDS:
+        _warned[kind] = (last, left_out + 1)
+        return
+    _warned[kind] = (now, 0)
+    more = f" ({left_out} more since the last such warning)" if left_out else ""
+    log.warning(message + more, *args)
 
 
 class _Refusal(Exception):
@@ -138,14 +156,14 @@ class HttpProtocol(asyncio.Protocol):
         self.scheme = "https" if is_ssl(transport) else "http"
         limits = self.limits
         if limits.max_connections and len(self.server_state.connections) > limits.max_connections:
-            log.warning("connection refused: %d connections open", limits.max_connections)
+            _warn("busy", "connection refused: %d connections open", limits.max_connections)
             self._refuse_connection()
             return
         if limits.max_connections_per_client and self.client is not None:
             key = self.client[0]
             count = self.per_client.get(key, 0)
             if count >= limits.max_connections_per_client:
-                log.warning("connection refused: %d connections open from %s", count, key)
+                _warn("client", "connection refused: %d connections open from %s", count, key)
                 self._refuse_connection()
                 return
             self.per_client[key] = count + 1
@@ -207,10 +225,10 @@ class HttpProtocol(asyncio.Protocol):
         except httptools.HttpParserError as exc:
             refusal = exc.__context__
             if isinstance(refusal, _Refusal):
-                log.warning("request refused (%d): %s", refusal.status, refusal.text)
+                _warn(str(refusal.status), "request refused (%d): %s", refusal.status, refusal.text)
                 self._refuse(refusal.status, refusal.text)
             else:
-                log.warning("Invalid HTTP request received.")
+                _warn("400", "Invalid HTTP request received.")
                 self._refuse(400, "Invalid HTTP request received.")
 
     def _feed_head(self, data: bytes) -> None:
@@ -222,7 +240,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.lingering is not None or self.transport.is_closing():
             return
         if self.in_head and self.head_left < 0:   # the same head (a new one starts with a full allowance)
-            log.warning("request refused (431): head over %d bytes", self.limits.max_head)
+            _warn("431", "request refused (431): head over %d bytes", self.limits.max_head)
             self._refuse(431, "Request header fields too large.")
             return
         self._feed(view[fits:])
@@ -246,7 +264,7 @@ class HttpProtocol(asyncio.Protocol):
         elif self.fresh:   # nothing was sent: nothing to answer
             self.transport.close()
         else:
-            log.warning("request refused (408): head incomplete after %g s", self.limits.header_timeout)
+            _warn("408", "request refused (408): head incomplete after %g s", self.limits.header_timeout)
             self._refuse(408, "Request timeout: the request's headers did not arrive in time.")
 
     def _refuse(self, status: int, text: str, body: bytes | None = None) -> None:
