@@ -3,6 +3,7 @@ error S3 (or, for a full disk, MinIO) sends, never an InternalError nor a traceb
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -71,12 +72,14 @@ def test_a_full_disk_answers_507_and_the_server_recovers(small_disk: Path) -> No
     srv = NuageServer(small_disk, env={"NUAGE_DIRECT_IO": "0"}).start()
     try:
         assert rawhttp.request(srv, "PUT", "/full").status == 200
-        # past the disk's size by less than what the server reads of a body after an error (so that the
+        # past the free space by less than what the server reads of a body after an error (so that the
         # client, which sends the whole body before it reads, gets the answer and not a reset)
-        big = rawhttp.request(srv, "PUT", "/full/big", body=b"b" * (3 * 1024 * 1024 + 256 * 1024))
+        stat = os.statvfs(small_disk)
+        free = stat.f_bavail * stat.f_frsize
+        big = rawhttp.request(srv, "PUT", "/full/big", body=b"b" * (free + 256 * 1024))
         assert big.status == 507 and big.code == "InsufficientStorage", big.body
         # the partial file is gone: what fits is stored
-        assert rawhttp.request(srv, "PUT", "/full/fits", body=b"f" * (1024 * 1024)).status == 200
+        assert rawhttp.request(srv, "PUT", "/full/fits", body=b"f" * (free // 3)).status == 200
         statuses = []
         for i in range(400):   # small objects (in the metadata rows) until SQLite finds the disk full too
             reply = rawhttp.request(srv, "PUT", f"/full/small-{i}", body=b"s" * 12_000)
@@ -92,7 +95,7 @@ def test_a_full_disk_answers_507_and_the_server_recovers(small_disk: Path) -> No
         subprocess.run(["mount", "-o", "remount,size=8m", str(small_disk)], check=True)
         assert rawhttp.request(srv, "PUT", "/full/after", body=b"a" * 10_000).status == 200
         assert rawhttp.request(srv, "GET", "/full/after").body == b"a" * 10_000
-        assert rawhttp.request(srv, "PUT", "/full/big", body=b"b" * (3 * 1024 * 1024)).status == 200
+        assert rawhttp.request(srv, "PUT", "/full/big", body=b"b" * free).status == 200
     finally:
         srv.stop()
     log = srv.log()
