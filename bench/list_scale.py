@@ -96,7 +96,8 @@ def main() -> None:
         print(f"populated {args.keys:,} keys in {fill:.1f}s "
               f"(metadata {os.path.getsize(data / 'meta.sqlite3') / 1e6:.0f} MB)", flush=True)
         port = free_port()
-        env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS, "NUAGE_ROOT_SECRET_KEY": SECRET}
+        env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS, "NUAGE_ROOT_SECRET_KEY": SECRET,
+               "NUAGE_CONSOLE_PORT": "0"}   # the console on a free port of its own
         proc = subprocess.Popen([sys.executable, "-m", "nuage.cli.main", "serve", "--port", str(port),
                                  "--data", str(data)], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)

@@ -43,7 +43,8 @@ def free_port() -> int:
 
 
 def start(tmp: Path, region: str, port: int, registry: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS, "NUAGE_ROOT_SECRET_KEY": SECRET}
+    env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS, "NUAGE_ROOT_SECRET_KEY": SECRET,
+           "NUAGE_CONSOLE_PORT": "0"}   # the console on a free port of its own
     log = open(tmp / f"{region}.log", "wb")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen([sys.executable, "-m", "nuage.cli.main", "serve", "--port", str(port), "--region",
                              region, "--data", str(tmp / region), "--regions", str(registry)],

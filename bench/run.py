@@ -286,6 +286,7 @@ def start_server(name: str, args: argparse.Namespace, run_dir: Path) -> Server:
     info: dict[str, Any] = {"data_dir_fs": fs_type(data_dir)}
     if name == "nuage":
         env["NUAGE_ROOT_ACCESS_KEY"] = ACCESS_KEY
+        env["NUAGE_CONSOLE_PORT"] = "0"   # the console on a free port of its own
         env["NUAGE_ROOT_SECRET_KEY"] = SECRET_KEY
         if args.nuage_rev:
             # a committed revision, exported next to the run: its src/ goes first on the path of the

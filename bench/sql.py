@@ -93,7 +93,8 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="nuage-bench-sql-", dir=args.data))
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS, "NUAGE_ROOT_SECRET_KEY": SECRET}
+    env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS, "NUAGE_ROOT_SECRET_KEY": SECRET,
+           "NUAGE_CONSOLE_PORT": "0"}   # the console on a free port of its own
     nuage = str(Path(sys.executable).with_name("nuage"))
     server = subprocess.Popen([nuage, "serve", "--port", str(port), "--data", str(data_dir)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

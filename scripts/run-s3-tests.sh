@@ -41,7 +41,7 @@ fi
 "$NUAGE" keys add --data "$DATA" --access-key HIJKLMNOPQRSTUVWXYZA \
   --secret-key opqrstuvwxyzabcdefghijklmnopqrstuvwxyzab --name 'testx$tenanteduser' \
   --owner-id 'testx$9876543210abcdef0123456789abcdef0123456789abcdef0123456789abcdef' >/dev/null
-"$NUAGE" serve --port "$PORT" --data "$DATA" > "$DATA/server.log" 2>&1 &
+"$NUAGE" serve --port "$PORT" --console-port 0 --data "$DATA" > "$DATA/server.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.2; done

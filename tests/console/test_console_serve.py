@@ -28,8 +28,8 @@ def status(url: str) -> int:
         return int(err.code)
 
 
-def serve(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS_KEY, "NUAGE_ROOT_SECRET_KEY": SECRET_KEY}
+def serve(tmp_path: Path, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS_KEY, "NUAGE_ROOT_SECRET_KEY": SECRET_KEY, **(env_extra or {})}
     return subprocess.Popen([sys.executable, "-m", "nuage.cli.main", "serve", "--host", "127.0.0.1",
                              "--data", str(tmp_path / "data"), *args], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -53,8 +53,11 @@ def test_console_address(addressed: NuageServer) -> None:
     assert status(addressed.endpoint + "/console/login") == 404      # NoSuchBucket: S3's, not a console page
 
 
-def test_console_port_zero_is_a_free_port(tmp_path: Path) -> None:
-    proc = serve(tmp_path, "--port", str(free_port()), "--console-port", "0")
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_console_port_zero_is_a_free_port(tmp_path: Path, how: str) -> None:
+    s3_port = free_port()
+    proc = (serve(tmp_path, "--port", str(s3_port), "--console-port", "0") if how == "option" else
+            serve(tmp_path, "--port", str(s3_port), env_extra={"NUAGE_CONSOLE_PORT": "0"}))
     try:
         assert proc.stdout is not None
         line = ""
@@ -64,6 +67,7 @@ def test_console_port_zero_is_a_free_port(tmp_path: Path) -> None:
         found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
         assert found is not None, line
         port = int(found.group(1))
+        assert port != s3_port + 1   # not the default
         deadline = time.monotonic() + 20
         while not listens(proc.pid, port):
             assert time.monotonic() < deadline and proc.poll() is None

@@ -31,8 +31,9 @@ def main() -> None:
 @click.option("--tls-key", type=click.Path(path_type=Path, exists=True), default=None, help="TLS private key.")
 @click.option("--regions", "regions_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Region registry (JSON) for redirects and replication (or $NUAGE_REGIONS).")
-@click.option("--console-port", type=click.IntRange(0, 65535), default=None,
-              help="Port of the web console, an origin of its own (default: the S3 port + 1; 0: a free port).")
+@click.option("--console-port", type=click.IntRange(0, 65535), default=None, envvar="NUAGE_CONSOLE_PORT",
+              help="Port of the web console, an origin of its own (default: the S3 port + 1, or "
+                   "$NUAGE_CONSOLE_PORT; 0: a free port).")
 @click.option("--console-address", default=None, metavar="[HOST]:PORT",
               help="Address of the web console, as MinIO's (default: --host, and --console-port).")
 @click.option("--max-connections", type=int, default=None,
