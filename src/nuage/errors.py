@@ -195,3 +195,9 @@ class ObjectCorrupt(NuageError):
     and refused until an operator restores or deletes it. Retrying cannot help."""
 
     default_message = "The object's stored data is damaged."
+
+
+class ResponseAborted(Exception):
+    """Raised by an ASGI app that ends a response it has started without completing it, on purpose (the
+    client must see a cut body, never a complete one: damaged bytes found before the end). The app has
+    logged why; the HTTP server closes the connection without a traceback."""

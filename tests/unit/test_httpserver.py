@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import hashlib
 import http.client
+import logging
 import os
 import socket
 import threading
@@ -19,6 +20,7 @@ import pytest
 import uvicorn
 import uvloop
 
+from nuage.errors import ResponseAborted
 from nuage.httpserver import GracefulServer, HttpLimits, HttpProtocol
 
 
@@ -80,6 +82,10 @@ class _App:
             await answer(200, b"abc", [(b"content-length", b"10")])
         elif path == "/fail":
             raise ValueError("the app failed")
+        elif path == "/abort":   # a body cut short on purpose after its first piece
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"10")]})
+            await send({"type": "http.response.body", "body": b"abc", "more_body": True})
+            raise ResponseAborted()
         elif path == "/close":
             await answer(200, b"bye", [(b"content-length", b"3"), (b"connection", b"close")])
         elif path == "/slow":   # holds its response until the test lets it go
@@ -293,6 +299,17 @@ def test_an_app_failing_before_its_response_gives_500_and_close(srv: _Running) -
         data = _recv_until_closed(s)
     assert data.startswith(b"HTTP/1.1 500 Internal Server Error\r\n")
     assert b"\r\nconnection: close\r\n" in data and data.endswith(b"Internal Server Error")
+
+
+def test_an_aborted_response_is_cut_short_without_a_traceback(srv: _Running,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    """ResponseAborted (an app that found damaged bytes before the end of a body): the client gets a
+    body shorter than its length and a closed connection, never a complete answer; nothing is logged."""
+    with caplog.at_level(logging.DEBUG, logger="nuage.http"), srv.connect() as s:
+        s.sendall(b"GET /abort HTTP/1.1\r\nHost: h\r\n\r\n")
+        data = _recv_until_closed(s)
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b"\r\n\r\nabc")
+    assert not [r for r in caplog.records if r.exc_info], caplog.text
 
 
 def test_a_malformed_request_gets_400_and_close(srv: _Running) -> None:

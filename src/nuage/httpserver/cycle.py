@@ -28,6 +28,8 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from nuage.errors import ResponseAborted
+
 if TYPE_CHECKING:
     from nuage.httpserver.protocol import HttpProtocol
 
@@ -117,6 +119,12 @@ class Cycle:
     async def run(self, app: ASGIApp) -> None:
         try:
             result = await app(self.scope, self.receive, self.send)
+        except ResponseAborted:   # on purpose, and logged by the app: only the connection ends
+            if not self.started:
+                await self._send_500()
+            else:
+                self.conn.close()
+            return
         except BaseException as exc:   # as uvicorn: the connection survives even a cancelled app
             log.error("Exception in ASGI application", exc_info=exc)
             if not self.started:

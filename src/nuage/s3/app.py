@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
 from nuage.core import memo
-from nuage.errors import BucketNotFound, NuageError
+from nuage.errors import BucketNotFound, NuageError, ObjectCorrupt, ResponseAborted
 from nuage.s3 import errors as e
 from nuage.s3.access import authorize
 from nuage.s3.auth import body_stream, verify
@@ -321,6 +321,8 @@ class S3App:
                     await asyncio.sleep(0)
                 first = False
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except ObjectCorrupt:   # logged (and quarantined) where it was found: the body is cut short
+            raise ResponseAborted() from None
         except Exception:
             log.exception("error while streaming a response body")
             raise
