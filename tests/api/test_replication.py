@@ -9,6 +9,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -395,6 +396,22 @@ def test_create_bucket_location_and_global_names(hz: Any, west: Any) -> None:
     assert _code(exc) == "BucketAlreadyExists"
 
 
+def _flip_a_bit(data: Path, bucket: str, key: str) -> None:
+    """Flip one bit on disk in the blob file of the object's latest version (in a region's data folder)."""
+    db = sqlite3.connect(data / "meta.sqlite3", isolation_level=None, timeout=30)
+    try:
+        (segments,) = db.execute("SELECT segments FROM objects WHERE bucket=? AND key=? AND is_latest=1",
+                                 (bucket, key)).fetchone()
+    finally:
+        db.close()
+    blob = json.loads(segments)[-1][0]
+    with open(data / "blobs" / blob[:2] / blob[2:4] / blob, "r+b") as f:
+        f.seek(1000)
+        byte = f.read(1)[0]
+        f.seek(1000)
+        f.write(bytes([byte ^ 1]))
+
+
 def test_a_replica_keeps_a_checksum_of_its_bytes(regions: Regions, hz: Any, west: Any,
                                                  pair: tuple[str, str]) -> None:
     """A replica is written with the CRC of its bytes like any upload: a bit flipped on disk in the
@@ -404,18 +421,7 @@ def test_a_replica_keeps_a_checksum_of_its_bytes(regions: Regions, hz: Any, west
     hz.put_object(Bucket=src, Key="rot", Body=body)
     wait_for(lambda: _status(hz, src, "rot") == "COMPLETED")
     assert west.get_object(Bucket=dst, Key="rot")["Body"].read() == body
-    data = regions[WEST].data_dir
-    db = sqlite3.connect(data / "meta.sqlite3", isolation_level=None, timeout=30)
-    try:
-        (segments,) = db.execute("SELECT segments FROM objects WHERE bucket=? AND key='rot'", (dst,)).fetchone()
-    finally:
-        db.close()
-    blob = json.loads(segments)[-1][0]
-    with open(data / "blobs" / blob[:2] / blob[2:4] / blob, "r+b") as f:
-        f.seek(1000)
-        byte = f.read(1)[0]
-        f.seek(1000)
-        f.write(bytes([byte ^ 1]))
+    _flip_a_bit(regions[WEST].data_dir, dst, "rot")
     with pytest.raises(ClientError) as caught:
         west.get_object(Bucket=dst, Key="rot")["Body"].read()
     assert _code(caught) == "InvalidObjectState"
@@ -429,18 +435,7 @@ def test_a_quarantined_version_fails_instead_of_being_retried(regions: Regions, 
     versioned_bucket(west, dst, WEST)
     body = bytes(range(256)) * 800
     version = hz.put_object(Bucket=src, Key="rot", Body=body)["VersionId"]   # before the rule: not shipped
-    data = regions[HANGZHOU].data_dir
-    db = sqlite3.connect(data / "meta.sqlite3", isolation_level=None, timeout=30)
-    try:
-        (segments,) = db.execute("SELECT segments FROM objects WHERE bucket=? AND key='rot'", (src,)).fetchone()
-    finally:
-        db.close()
-    blob = json.loads(segments)[-1][0]
-    with open(data / "blobs" / blob[:2] / blob[2:4] / blob, "r+b") as f:
-        f.seek(1000)
-        byte = f.read(1)[0]
-        f.seek(1000)
-        f.write(bytes([byte ^ 1]))
+    _flip_a_bit(regions[HANGZHOU].data_dir, src, "rot")
     with pytest.raises(ClientError) as caught:   # the read finds the damage and quarantines the version
         hz.get_object(Bucket=src, Key="rot")["Body"].read()
     assert _code(caught) == "InvalidObjectState"
