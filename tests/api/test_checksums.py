@@ -3,6 +3,8 @@ x-amz-checksum-mode: ENABLED, and multipart composite and full-object checksums.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from typing import Any
 
@@ -163,3 +165,15 @@ def test_copy_keeps_checksum(s3: Any, bucket: str) -> None:
     s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
     head = s3.head_object(Bucket=bucket, Key="dst", ChecksumMode="ENABLED")
     assert head.get("ChecksumCRC32C") == b64("CRC32C", b"copy me")
+
+
+def test_a_content_length_below_the_body_is_a_bad_digest(server: NuageServer, bucket: str) -> None:
+    """A SigV2 client that announces fewer bytes than it sends (s3-tests' bad_contentlength_mismatch_below):
+    the body read is the announced length, which does not match the Content-MD5 of what was meant: BadDigest,
+    and nothing is stored. (With SigV4 the payload hash refuses it first: XAmzContentSHA256Mismatch.)"""
+    s3 = server.client(checksum="when_required", signature_version="s3")
+    s3.meta.events.register("before-call.s3.PutObject",
+                            lambda **kwargs: kwargs["params"]["headers"].update({"Content-Length": "2"}))
+    assert_error(s3.put_object, "BadDigest", 400, Bucket=bucket, Key="short", Body=b"bar",
+                 ContentMD5=base64.b64encode(hashlib.md5(b"bar").digest()).decode())
+    assert rawhttp.request(server, "HEAD", rawhttp.key_path(bucket, "short")).status == 404
