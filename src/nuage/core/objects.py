@@ -51,6 +51,7 @@ from nuage.storage.meta.records import (
     VersionPage,
     WriteCondition,
 )
+from nuage.types import NULL_VERSION
 
 log = logging.getLogger("nuage.objects")
 
@@ -189,7 +190,7 @@ class ObjectService:
         rec = await self.meta.get_object(bucket, key, version_id)
         if rec is None:
             if version_id is not None:
-                if version_id != "null" and not _plausible_version(version_id):
+                if version_id != NULL_VERSION and not _plausible_version(version_id):
                     raise InvalidArgument("Invalid version id specified", argument="versionId")
                 raise VersionNotFound(key=key, version=version_id)
             raise KeyNotFound(key=key)
@@ -334,7 +335,7 @@ class ObjectService:
         """Remove a version (refused while Object Lock protects it) or, without ``version_id`` on a
         versioned bucket, add a delete marker."""
         b = await self.bucket(bucket)
-        if version_id is not None and version_id != "null" and not _plausible_version(version_id):
+        if version_id is not None and version_id != NULL_VERSION and not _plausible_version(version_id):
             raise InvalidArgument("Invalid version id specified", argument="versionId")
 
         def guard(rec: ObjectRecord) -> None:

@@ -16,6 +16,7 @@ from nuage.core.sse import SSE_C, X_ALGORITHM, X_BUCKET_KEY, X_CUSTOMER_MD5, X_K
 from nuage.s3 import errors as e
 from nuage.storage.meta.records import ObjectRecord
 from nuage.storage.meta.replication import STATUS as REPLICATION_STATUS
+from nuage.types import NULL_VERSION
 
 STORED_HEADERS = ("content-encoding", "content-disposition", "content-language", "cache-control", "expires",
                   "x-amz-website-redirect-location")
@@ -165,7 +166,7 @@ def object_headers(rec: ObjectRecord, *, checksum_mode: bool = False, part_numbe
         ("content-type", rec.content_type or "binary/octet-stream"),
         ("accept-ranges", "bytes"),
     ]
-    if rec.version_id != "null" or rec.extra.get("versioned"):
+    if rec.version_id != NULL_VERSION or rec.extra.get("versioned"):
         out.append(("x-amz-version-id", rec.version_id))
     for name, value in rec.headers.items():
         out.append((name, value))

@@ -24,6 +24,7 @@ from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import version_id, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.storage.meta.records import BucketRecord
+from nuage.types import NULL_VERSION
 from nuage.xml import render, root, sub
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -256,7 +257,7 @@ async def get_object_acl(svc: Services, req: Request) -> Response:
     assert req.bucket is not None and req.key is not None
     b = await svc.buckets.get(req.bucket)
     rec = await svc.objects.head(req.bucket, req.key, version_id(req))
-    headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != "null" else []
+    headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != NULL_VERSION else []
     if await ownership(svc, b.name) == ENFORCED:
         grants, owner = grants_of(None, b.owner), b.owner
     else:
@@ -269,7 +270,7 @@ async def put_object_acl(svc: Services, req: Request) -> Response:
     b = await svc.buckets.get(req.bucket)
     stored = await _new_acl(svc, req, b)
     rec = await svc.objects.update_extra(req.bucket, req.key, version_id(req), {"acl": stored})
-    headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != "null" else []
+    headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != NULL_VERSION else []
     return empty(200, headers)
 
 

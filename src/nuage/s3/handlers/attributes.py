@@ -8,6 +8,7 @@ from nuage.s3.handlers.common import version_id
 from nuage.s3.handlers.encryption import read_customer_key
 from nuage.s3.headers import http_date, quote_etag
 from nuage.s3.http import Request, Response, xml_response
+from nuage.types import NULL_VERSION
 from nuage.xml import bool_text, render, root, sub
 
 KNOWN = {"ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"}
@@ -60,7 +61,7 @@ async def get_attributes(svc: Services, req: Request) -> Response:
     if "ObjectSize" in wanted:
         sub(doc, "ObjectSize", rec.size)
     headers = [("last-modified", http_date(rec.last_modified))]
-    if rec.version_id != "null":
+    if rec.version_id != NULL_VERSION:
         headers.append(("x-amz-version-id", rec.version_id))
     return xml_response(render(doc), headers=headers)
 

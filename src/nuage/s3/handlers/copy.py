@@ -11,6 +11,7 @@ from nuage.s3.handlers.common import parse_tagging_header, read_conditions, writ
 from nuage.s3.handlers.encryption import sets_encryption, source_customer_key, write_spec
 from nuage.s3.headers import iso_date, lock_request, object_attrs, quote_etag, sse_headers, stored_acl
 from nuage.s3.http import Request, Response, xml_response
+from nuage.types import NULL_VERSION
 from nuage.xml import render, root, sub
 
 
@@ -54,9 +55,9 @@ async def copy_object(svc: Services, req: Request) -> Response:
     for alg, value in rec.checksums.items():
         sub(doc, f"Checksum{alg.upper()}", value)
     headers = []
-    if rec.version_id != "null":
+    if rec.version_id != NULL_VERSION:
         headers.append(("x-amz-version-id", rec.version_id))
-    if src.version_id != "null":
+    if src.version_id != NULL_VERSION:
         headers.append(("x-amz-copy-source-version-id", src.version_id))
     headers.extend(sse_headers(rec.extra))
     return xml_response(render(doc), headers=headers)

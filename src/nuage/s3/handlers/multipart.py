@@ -24,6 +24,7 @@ from nuage.s3.handlers.common import (
 from nuage.s3.handlers.encryption import customer_key, source_customer_key, write_spec
 from nuage.s3.headers import iso_date, object_attrs, quote_etag, sse_headers
 from nuage.s3.http import Request, Response, empty, empty_body, xml_response
+from nuage.types import NULL_VERSION
 from nuage.xml import bool_text, child_text, render, root, sub
 
 MAX_PART_SIZE = 5 * 1024**3
@@ -130,7 +131,7 @@ async def upload_part_copy(svc: Services, req: Request) -> Response:
     sub(doc, "ETag", quote_etag(part.etag))
     for alg, value in part.checksums.items():
         sub(doc, f"Checksum{alg.upper()}", value)
-    headers = [("x-amz-copy-source-version-id", src.version_id)] if src.version_id != "null" else []
+    headers = [("x-amz-copy-source-version-id", src.version_id)] if src.version_id != NULL_VERSION else []
     headers.extend(await _upload_sse_headers(svc, req))
     return xml_response(render(doc), headers=headers)
 
@@ -165,7 +166,7 @@ async def complete(svc: Services, req: Request) -> Response:
         sub(doc, f"Checksum{alg.upper()}", value)
     if rec.checksum_type:
         sub(doc, "ChecksumType", rec.checksum_type)
-    headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != "null" else []
+    headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != NULL_VERSION else []
     headers.extend(sse_headers(rec.extra))
     return xml_response(render(doc), headers=headers)
 

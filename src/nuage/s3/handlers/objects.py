@@ -20,6 +20,7 @@ from nuage.s3.handlers.lock import bypass_governance
 from nuage.s3.headers import http_date, object_attrs, object_headers, parse_range, quote_etag, sse_headers
 from nuage.s3.http import Request, Response, empty, empty_body
 from nuage.storage.meta.records import ObjectRecord
+from nuage.types import NULL_VERSION
 
 RESPONSE_OVERRIDES = {
     "response-content-type": "content-type",
@@ -38,7 +39,7 @@ def _names(req: Request) -> tuple[str, str]:
 
 def write_headers(rec: ObjectRecord) -> list[tuple[str, str]]:
     out = [("etag", quote_etag(rec.etag))]
-    if rec.version_id != "null":
+    if rec.version_id != NULL_VERSION:
         out.append(("x-amz-version-id", rec.version_id))
     for alg, value in rec.checksums.items():
         out.append((f"x-amz-checksum-{alg}", value))
@@ -208,7 +209,7 @@ async def delete_object(svc: Services, req: Request) -> Response:
     if removed is not None:
         if removed.delete_marker:
             headers.append(("x-amz-delete-marker", "true"))
-        if removed.version_id != "null" or req.query.get("versionId") == "null" or removed.delete_marker:
+        if removed.version_id != NULL_VERSION or req.query.get("versionId") == NULL_VERSION or removed.delete_marker:
             headers.append(("x-amz-version-id", removed.version_id))
     return empty(204, headers)
 

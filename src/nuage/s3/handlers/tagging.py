@@ -5,11 +5,12 @@ from __future__ import annotations
 from nuage.s3.context import Handler, Services
 from nuage.s3.handlers.common import MAX_TAGS_OBJECT, parse_tagging, render_tagging, version_id, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.types import NULL_VERSION
 from nuage.xml import render
 
 
 def _version_header(version: str) -> list[tuple[str, str]]:
-    return [("x-amz-version-id", version)] if version != "null" else []
+    return [("x-amz-version-id", version)] if version != NULL_VERSION else []
 
 
 async def get_tagging(svc: Services, req: Request) -> Response:
