@@ -293,7 +293,7 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
     )
     server = GracefulServer(config)
     # What start-up made lives as long as the server: out of the collector's sight, full collections
-    # stop walking it again and again (they paused requests for ~15 ms each).
+    # stop walking it again and again (each walk paused every request).
     gc.collect()
     gc.freeze()
     try:

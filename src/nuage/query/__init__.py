@@ -1,1 +1,1 @@
-"""SQL over stored objects: SQL jobs run by DuckDB on the stored blob files (issue 5)."""
+"""SQL over stored objects: SQL jobs run by DuckDB on the stored blob files."""

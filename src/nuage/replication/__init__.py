@@ -1,1 +1,1 @@
-"""Cross-region replication: outbox shipping, apply on the destination, region registry (issue 4)."""
+"""Cross-region replication: outbox shipping, apply on the destination, region registry."""

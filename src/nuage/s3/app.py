@@ -315,9 +315,9 @@ class S3App:
                 if not first:
                     # A turn of the event loop between pieces: when the client reads as fast as the
                     # socket takes them, sending a whole object from memory never waits, and every
-                    # other request would wait behind it (small GETs took 27-48 ms during 64 MiB
-                    # downloads, 1.3 ms with this). Not before the first: a one-piece body (up to
-                    # 1 MiB) would pay a turn for nothing (a third of 1 MiB GETs/s).
+                    # other request would wait behind it (small GETs were many times slower during
+                    # large downloads). Not before the first: a one-piece body (up to 1 MiB) would
+                    # pay a turn for nothing.
                     await asyncio.sleep(0)
                 first = False
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})

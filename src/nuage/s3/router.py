@@ -23,7 +23,7 @@ class Route:
 
 S, B, OBJ = Target.SERVICE, Target.BUCKET, Target.OBJECT
 
-# Bucket sub-resources that later issues bring; until then they answer NotImplemented (501).
+# Bucket sub-resources not implemented yet: they answer NotImplemented (501).
 LATER_BUCKET = ("logging", "notification",
                 "accelerate", "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering")
 LATER_OBJECT = ("restore", "torrent")

@@ -5,8 +5,8 @@ A piece already in the page cache is read at once (``pread``). A piece that is n
 descriptor, so the loop serves other requests meanwhile and the stream may be closed at any time.
 Files written with direct I/O are not in the page cache after their upload, so this is the common case
 for an object read soon after it was written. Large reads also ask the kernel to read ahead of them
-(``POSIX_FADV_WILLNEED``), several requests in flight: one-at-a-time reads got ~850 MB/s from the disk
-here, reads asked ahead ~1,500 MB/s.
+(``POSIX_FADV_WILLNEED``), several requests in flight: the disk delivers much more that way than one
+read at a time does.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def in_memory(fd: int, pos: int) -> bool | None:
 def read_ahead(fd: int, pos: int, end: int, ahead: int) -> int:
     """Ask the kernel to read what follows the piece at ``pos`` (up to READ_AHEAD beyond it, not past
     ``end``) while that piece is sent. ``ahead`` is where what was asked so far ends; the new end is
-    returned. Asking costs ~20 us per cached MiB, so a range whose last byte is cached is not asked."""
+    returned. Asking is not free even for cached bytes, so a range whose last byte is cached is not asked."""
     want = min(pos + READ_CHUNK + READ_AHEAD, end)
     if want <= ahead or not _CAN_READ_AHEAD or (want - ahead < READ_AHEAD_STEP and want < end):
         return ahead

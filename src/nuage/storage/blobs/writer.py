@@ -6,8 +6,8 @@ MinIO writes its part files: the bytes are gathered in page-aligned staging buff
 buffer is written to the device by a thread while the next one fills, so the event loop never waits
 for the disk and the bytes never pass through the page cache. The page cache route costs a copy into
 the cache plus the kernel's work of tracking and writing back dirty pages, all of it on the server's
-core, and the fsync before the commit has to push every byte anyway. Measured on one core here: 64 MiB
-PUTs 284-297 -> 318-320 MB/s (``bench/run.py``, same minutes). The price: an object read right after
+core, and the fsync before the commit has to push every byte anyway, so large PUTs go faster this way
+(``bench/README.md`` has the figures). The price: an object read right after
 its upload comes from the disk, not from memory; large uploads no longer push hot objects out of the
 cache. The tail shorter than a block goes through the page cache (no padding and no truncation:
 cutting a file costs ext4 a journalled orphan record), and the fsync covers both. Where ``O_DIRECT``

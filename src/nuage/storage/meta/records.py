@@ -48,7 +48,7 @@ class ObjectRecord:
     segments: list[Segment] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     storage_class: str = "STANDARD"
-    extra: dict[str, str] = field(default_factory=dict)        # acl, retention, legal hold, ... (later issues)
+    extra: dict[str, str] = field(default_factory=dict)        # acl, retention, legal hold, ...
     seq: int = 0
 
 
