@@ -37,167 +37,572 @@ class S3Error(Exception):
         return render(el)
 
 
-def _cls(name: str, status: int, message: str = "") -> type[S3Error]:
-    return type(name, (S3Error,), {"status": status, "default_message": message})
-
-
 # 301
-PermanentRedirect = _cls("PermanentRedirect", 301, "The bucket you are attempting to access must be addressed using "
-                         "the specified endpoint. Please send all future requests to this endpoint.")
+class PermanentRedirect(S3Error):
+    status = 301
+    default_message = ("The bucket you are attempting to access must be addressed using the specified endpoint. "
+                       "Please send all future requests to this endpoint.")
+
+
 # 400
-BadDigest = _cls("BadDigest", 400, "The Content-MD5 you specified did not match what we received.")
-BadRequest = _cls("BadRequest", 400, "Bad Request")
-EntityTooSmall = _cls("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size.")
-EntityTooLarge = _cls("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size.")
-IncompleteBody = _cls("IncompleteBody", 400, "You did not provide the number of bytes specified by the "
-                      "Content-Length HTTP header")
-InvalidArgument = _cls("InvalidArgument", 400, "Invalid Argument")
-InvalidBucketName = _cls("InvalidBucketName", 400, "The specified bucket is not valid.")
-InvalidDigest = _cls("InvalidDigest", 400, "The Content-MD5 you specified is not valid.")
-IllegalLocationConstraintException = _cls(
-    "IllegalLocationConstraintException", 400, "The location constraint is incompatible for the region specific "
-    "endpoint this request was sent to.")
-InvalidLocationConstraint = _cls("InvalidLocationConstraint", 400, "The specified location-constraint is not "
-                                 "valid")
-InvalidPart = _cls("InvalidPart", 400, d.InvalidPart.default_message)
-InvalidPartOrder = _cls("InvalidPartOrder", 400, d.InvalidPartOrder.default_message)
-InvalidRequest = _cls("InvalidRequest", 400, "Invalid Request")
-InvalidURI = _cls("InvalidURI", 400, "Couldn't parse the specified URI.")   # e.g. a path that is not UTF-8
-InvalidRetentionPeriod = _cls("InvalidRetentionPeriod", 400, "Default retention period must be a positive "
-                              "integer value.")
-InvalidStorageClass = _cls("InvalidStorageClass", 400, "The storage class you specified is not valid")
-InvalidTag = _cls("InvalidTag", 400, "The TagKey you have provided is invalid")
-KeyTooLongError = _cls("KeyTooLongError", 400, "Your key is too long")
-MalformedXML = _cls("MalformedXML", 400, d.MalformedXML.default_message)
-MalformedPolicy = _cls("MalformedPolicy", 400, "Policies must be valid JSON and the first byte must be '{'")
-MalformedPOSTRequest = _cls("MalformedPOSTRequest", 400, "The body of your POST request is not well-formed "
-                            "multipart/form-data.")
-InvalidPolicyDocument = _cls("InvalidPolicyDocument", 400, "The content of the form does not meet the conditions "
-                             "specified in the policy document.")
-MaxPostPreDataLengthExceededError = _cls("MaxPostPreDataLengthExceededError", 400, "Your POST request fields "
-                                         "preceding the upload file were too large.")
-IncorrectNumberOfFilesInPostRequest = _cls("IncorrectNumberOfFilesInPostRequest", 400, "POST requires exactly one "
-                                           "file upload per request.")
-MalformedACLError = _cls("MalformedACLError", 400, "The XML you provided was not well-formed or did not "
-                         "validate against our published schema")
-AccessControlListNotSupported = _cls("AccessControlListNotSupported", 400, "The bucket does not allow ACLs")
-UnresolvableGrantByEmailAddress = _cls("UnresolvableGrantByEmailAddress", 400, "The e-mail address you "
-                                       "provided does not match any account on record.")
-InvalidBucketAclWithObjectOwnership = _cls("InvalidBucketAclWithObjectOwnership", 400, "Bucket cannot have "
-                                           "ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
-MetadataTooLarge = _cls("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.")
-MissingContentLength = _cls("MissingContentLength", 411, "You must provide the Content-Length HTTP header.")
-RequestTimeTooSkewed = _cls("RequestTimeTooSkewed", 403, "The difference between the request time and the "
-                            "current time is too large.")
-TooManyParts = _cls("TooManyParts", 400, "You have attempted to upload more than 10000 parts")
-UnexpectedContent = _cls("UnexpectedContent", 400, "This request does not support content")
-XAmzContentSHA256Mismatch = _cls("XAmzContentSHA256Mismatch", 400, d.ContentSHA256Mismatch.default_message)
-AuthorizationHeaderMalformed = _cls("AuthorizationHeaderMalformed", 400, "The authorization header is malformed")
-AuthorizationQueryParametersError = _cls("AuthorizationQueryParametersError", 400, "Query-string authentication "
-                                         "parameters are malformed")
-MalformedTrailerError = _cls("MalformedTrailerError", 400, "The request contained trailing data that was not "
-                             "well-formed or did not conform to our published schema.")
-InvalidBucketState = _cls("InvalidBucketState", 409, "The request is not valid with the current state of the "
-                          "bucket.")
-InvalidObjectState = _cls("InvalidObjectState", 403, "The operation is not valid for the current state of the "
-                          "object.")
-InvalidEncryptionAlgorithmError = _cls("InvalidEncryptionAlgorithmError", 400, "The encryption request you "
-                                       "specified is not valid.")
+class BadDigest(S3Error):
+    status = 400
+    default_message = "The Content-MD5 you specified did not match what we received."
+
+
+class BadRequest(S3Error):
+    status = 400
+    default_message = "Bad Request"
+
+
+class EntityTooSmall(S3Error):
+    status = 400
+    default_message = "Your proposed upload is smaller than the minimum allowed object size."
+
+
+class EntityTooLarge(S3Error):
+    status = 400
+    default_message = "Your proposed upload exceeds the maximum allowed object size."
+
+
+class IncompleteBody(S3Error):
+    status = 400
+    default_message = "You did not provide the number of bytes specified by the Content-Length HTTP header"
+
+
+class InvalidArgument(S3Error):
+    status = 400
+    default_message = "Invalid Argument"
+
+
+class InvalidBucketName(S3Error):
+    status = 400
+    default_message = "The specified bucket is not valid."
+
+
+class InvalidDigest(S3Error):
+    status = 400
+    default_message = "The Content-MD5 you specified is not valid."
+
+
+class IllegalLocationConstraintException(S3Error):
+    status = 400
+    default_message = ("The location constraint is incompatible for the region specific endpoint this request was "
+                       "sent to.")
+
+
+class InvalidLocationConstraint(S3Error):
+    status = 400
+    default_message = "The specified location-constraint is not valid"
+
+
+class InvalidPart(S3Error):
+    status = 400
+    default_message = d.InvalidPart.default_message
+
+
+class InvalidPartOrder(S3Error):
+    status = 400
+    default_message = d.InvalidPartOrder.default_message
+
+
+class InvalidRequest(S3Error):
+    status = 400
+    default_message = "Invalid Request"
+
+
+class InvalidURI(S3Error):  # e.g. a path that is not UTF-8
+    status = 400
+    default_message = "Couldn't parse the specified URI."
+
+
+class InvalidRetentionPeriod(S3Error):
+    status = 400
+    default_message = "Default retention period must be a positive integer value."
+
+
+class InvalidStorageClass(S3Error):
+    status = 400
+    default_message = "The storage class you specified is not valid"
+
+
+class InvalidTag(S3Error):
+    status = 400
+    default_message = "The TagKey you have provided is invalid"
+
+
+class KeyTooLongError(S3Error):
+    status = 400
+    default_message = "Your key is too long"
+
+
+class MalformedXML(S3Error):
+    status = 400
+    default_message = d.MalformedXML.default_message
+
+
+class MalformedPolicy(S3Error):
+    status = 400
+    default_message = "Policies must be valid JSON and the first byte must be '{'"
+
+
+class MalformedPOSTRequest(S3Error):
+    status = 400
+    default_message = "The body of your POST request is not well-formed multipart/form-data."
+
+
+class InvalidPolicyDocument(S3Error):
+    status = 400
+    default_message = "The content of the form does not meet the conditions specified in the policy document."
+
+
+class MaxPostPreDataLengthExceededError(S3Error):
+    status = 400
+    default_message = "Your POST request fields preceding the upload file were too large."
+
+
+class IncorrectNumberOfFilesInPostRequest(S3Error):
+    status = 400
+    default_message = "POST requires exactly one file upload per request."
+
+
+class MalformedACLError(S3Error):
+    status = 400
+    default_message = "The XML you provided was not well-formed or did not validate against our published schema"
+
+
+class AccessControlListNotSupported(S3Error):
+    status = 400
+    default_message = "The bucket does not allow ACLs"
+
+
+class UnresolvableGrantByEmailAddress(S3Error):
+    status = 400
+    default_message = "The e-mail address you provided does not match any account on record."
+
+
+class InvalidBucketAclWithObjectOwnership(S3Error):
+    status = 400
+    default_message = "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
+
+
+class MetadataTooLarge(S3Error):
+    status = 400
+    default_message = "Your metadata headers exceed the maximum allowed metadata size."
+
+
+class MissingContentLength(S3Error):
+    status = 411
+    default_message = "You must provide the Content-Length HTTP header."
+
+
+class RequestTimeTooSkewed(S3Error):
+    status = 403
+    default_message = "The difference between the request time and the current time is too large."
+
+
+class TooManyParts(S3Error):
+    status = 400
+    default_message = "You have attempted to upload more than 10000 parts"
+
+
+class UnexpectedContent(S3Error):
+    status = 400
+    default_message = "This request does not support content"
+
+
+class XAmzContentSHA256Mismatch(S3Error):
+    status = 400
+    default_message = d.ContentSHA256Mismatch.default_message
+
+
+class AuthorizationHeaderMalformed(S3Error):
+    status = 400
+    default_message = "The authorization header is malformed"
+
+
+class AuthorizationQueryParametersError(S3Error):
+    status = 400
+    default_message = "Query-string authentication parameters are malformed"
+
+
+class MalformedTrailerError(S3Error):
+    status = 400
+    default_message = ("The request contained trailing data that was not well-formed or did not conform to our "
+                       "published schema.")
+
+
+class InvalidBucketState(S3Error):
+    status = 409
+    default_message = "The request is not valid with the current state of the bucket."
+
+
+class InvalidObjectState(S3Error):
+    status = 403
+    default_message = "The operation is not valid for the current state of the object."
+
+
+class InvalidEncryptionAlgorithmError(S3Error):
+    status = 400
+    default_message = "The encryption request you specified is not valid."
+
+
 # 403
-AccessDenied = _cls("AccessDenied", 403, "Access Denied")
-AccessForbidden = _cls("AccessForbidden", 403, "CORSResponse: This CORS request is not allowed.")
-InvalidAccessKeyId = _cls("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our "
-                          "records.")
-SignatureDoesNotMatch = _cls("SignatureDoesNotMatch", 403, "The request signature we calculated does not match "
-                             "the signature you provided. Check your key and signing method.")
-MissingSecurityHeader = _cls("MissingSecurityHeader", 400, "Your request is missing a required header.")
-QuotaExceeded = _cls("QuotaExceeded", 403, d.QuotaExceeded.default_message)
+class AccessDenied(S3Error):
+    status = 403
+    default_message = "Access Denied"
+
+
+class AccessForbidden(S3Error):
+    status = 403
+    default_message = "CORSResponse: This CORS request is not allowed."
+
+
+class InvalidAccessKeyId(S3Error):
+    status = 403
+    default_message = "The AWS Access Key Id you provided does not exist in our records."
+
+
+class SignatureDoesNotMatch(S3Error):
+    status = 403
+    default_message = ("The request signature we calculated does not match the signature you provided. Check your key "
+                       "and signing method.")
+
+
+class MissingSecurityHeader(S3Error):
+    status = 400
+    default_message = "Your request is missing a required header."
+
+
+class QuotaExceeded(S3Error):
+    status = 403
+    default_message = d.QuotaExceeded.default_message
+
+
 # 404
-NoSuchBucket = _cls("NoSuchBucket", 404, "The specified bucket does not exist")
-NoSuchKey = _cls("NoSuchKey", 404, "The specified key does not exist.")
-NoSuchVersion = _cls("NoSuchVersion", 404, "The specified version does not exist.")
-NoSuchUpload = _cls("NoSuchUpload", 404, d.UploadNotFound.default_message)
-NoSuchTagSet = _cls("NoSuchTagSet", 404, "The TagSet does not exist")
+class NoSuchBucket(S3Error):
+    status = 404
+    default_message = "The specified bucket does not exist"
+
+
+class NoSuchKey(S3Error):
+    status = 404
+    default_message = "The specified key does not exist."
+
+
+class NoSuchVersion(S3Error):
+    status = 404
+    default_message = "The specified version does not exist."
+
+
+class NoSuchUpload(S3Error):
+    status = 404
+    default_message = d.UploadNotFound.default_message
+
+
+class NoSuchTagSet(S3Error):
+    status = 404
+    default_message = "The TagSet does not exist"
+
+
 NoSuchTagSetError = NoSuchTagSet
-NoSuchBucketPolicy = _cls("NoSuchBucketPolicy", 404, "The bucket policy does not exist")
-NoSuchCORSConfiguration = _cls("NoSuchCORSConfiguration", 404, "The CORS configuration does not exist")
-NoSuchLifecycleConfiguration = _cls("NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not "
-                                    "exist")
-NoSuchWebsiteConfiguration = _cls("NoSuchWebsiteConfiguration", 404, "The specified bucket does not have a "
-                                  "website configuration")
-ServerSideEncryptionConfigurationNotFoundError = _cls(
-    "ServerSideEncryptionConfigurationNotFoundError", 404, "The server side encryption configuration was not found")
-ObjectLockConfigurationNotFoundError = _cls("ObjectLockConfigurationNotFoundError", 404, "Object Lock "
-                                            "configuration does not exist for this bucket")
-NoSuchPublicAccessBlockConfiguration = _cls("NoSuchPublicAccessBlockConfiguration", 404, "The public access "
-                                            "block configuration was not found")
-OwnershipControlsNotFoundError = _cls("OwnershipControlsNotFoundError", 404, "The bucket ownership controls "
-                                      "were not found")
-ReplicationConfigurationNotFoundError = _cls("ReplicationConfigurationNotFoundError", 404, "The replication "
-                                             "configuration was not found")
-NoSuchObjectLockConfiguration = _cls("NoSuchObjectLockConfiguration", 404, "The specified object does not have "
-                                     "a ObjectLock configuration")
+
+
+class NoSuchBucketPolicy(S3Error):
+    status = 404
+    default_message = "The bucket policy does not exist"
+
+
+class NoSuchCORSConfiguration(S3Error):
+    status = 404
+    default_message = "The CORS configuration does not exist"
+
+
+class NoSuchLifecycleConfiguration(S3Error):
+    status = 404
+    default_message = "The lifecycle configuration does not exist"
+
+
+class NoSuchWebsiteConfiguration(S3Error):
+    status = 404
+    default_message = "The specified bucket does not have a website configuration"
+
+
+class ServerSideEncryptionConfigurationNotFoundError(S3Error):
+    status = 404
+    default_message = "The server side encryption configuration was not found"
+
+
+class ObjectLockConfigurationNotFoundError(S3Error):
+    status = 404
+    default_message = "Object Lock configuration does not exist for this bucket"
+
+
+class NoSuchPublicAccessBlockConfiguration(S3Error):
+    status = 404
+    default_message = "The public access block configuration was not found"
+
+
+class OwnershipControlsNotFoundError(S3Error):
+    status = 404
+    default_message = "The bucket ownership controls were not found"
+
+
+class ReplicationConfigurationNotFoundError(S3Error):
+    status = 404
+    default_message = "The replication configuration was not found"
+
+
+class NoSuchObjectLockConfiguration(S3Error):
+    status = 404
+    default_message = "The specified object does not have a ObjectLock configuration"
+
+
 # 405, 409, 411, 412, 416, 5xx
-MethodNotAllowed = _cls("MethodNotAllowed", 405, "The specified method is not allowed against this resource.")
-BucketAlreadyExists = _cls("BucketAlreadyExists", 409, d.BucketAlreadyExists.default_message)
-BucketAlreadyOwnedByYou = _cls("BucketAlreadyOwnedByYou", 409, d.BucketAlreadyOwnedByYou.default_message)
-BucketNotEmpty = _cls("BucketNotEmpty", 409, "The bucket you tried to delete is not empty")
-ConditionalRequestConflict = _cls("ConditionalRequestConflict", 409, d.ConditionalRequestConflict.default_message)
-OperationAborted = _cls("OperationAborted", 409, "A conflicting conditional operation is currently in progress "
-                        "against this resource. Please try again.")
-PreconditionFailed = _cls("PreconditionFailed", 412, d.PreconditionFailed.default_message)
-InvalidRange = _cls("InvalidRange", 416, "The requested range is not satisfiable")
-InternalError = _cls("InternalError", 500, "We encountered an internal error. Please try again.")
-NotImplemented = _cls("NotImplemented", 501, "A header you provided implies functionality that is not implemented")
-ServiceUnavailable = _cls("ServiceUnavailable", 503, "Please reduce your request rate.")
+class MethodNotAllowed(S3Error):
+    status = 405
+    default_message = "The specified method is not allowed against this resource."
+
+
+class BucketAlreadyExists(S3Error):
+    status = 409
+    default_message = d.BucketAlreadyExists.default_message
+
+
+class BucketAlreadyOwnedByYou(S3Error):
+    status = 409
+    default_message = d.BucketAlreadyOwnedByYou.default_message
+
+
+class BucketNotEmpty(S3Error):
+    status = 409
+    default_message = "The bucket you tried to delete is not empty"
+
+
+class ConditionalRequestConflict(S3Error):
+    status = 409
+    default_message = d.ConditionalRequestConflict.default_message
+
+
+class OperationAborted(S3Error):
+    status = 409
+    default_message = ("A conflicting conditional operation is currently in progress against this resource. Please "
+                       "try again.")
+
+
+class PreconditionFailed(S3Error):
+    status = 412
+    default_message = d.PreconditionFailed.default_message
+
+
+class InvalidRange(S3Error):
+    status = 416
+    default_message = "The requested range is not satisfiable"
+
+
+class InternalError(S3Error):
+    status = 500
+    default_message = "We encountered an internal error. Please try again."
+
+
+class NotImplemented(S3Error):
+    status = 501
+    default_message = "A header you provided implies functionality that is not implemented"
+
+
+class ServiceUnavailable(S3Error):
+    status = 503
+    default_message = "Please reduce your request rate."
+
+
 # Not an S3 error (S3 is never full): MinIO's 507 for a full disk, which SDKs do not retry (nuage.s3.full)
-InsufficientStorage = _cls("InsufficientStorage", 507, "The server has no space left to store this data. "
-                           "Please delete objects or ask the operator to add space.")
-RequestTimeout = _cls("RequestTimeout", 400, "Your socket connection to the server was not read from or written "
-                      "to within the timeout period.")
+class InsufficientStorage(S3Error):
+    status = 507
+    default_message = ("The server has no space left to store this data. Please delete objects or ask the operator to "
+                       "add space.")
+
+
+class RequestTimeout(S3Error):
+    status = 400
+    default_message = "Your socket connection to the server was not read from or written to within the timeout period."
+
 
 # S3 Select (SelectObjectContent): sent as an error response before the stream starts, else as an error event
-_SELECT_400 = {
-    "UnsupportedSyntax": "The SQL expression contains unsupported syntax.",
-    "LexerInvalidChar": "The SQL expression contains an invalid character.",
-    "ExpressionTooLong": "The SQL expression is too long.",
-    "EmptyRequestBody": "The request body cannot be empty.",
-    "MissingRequiredParameter": "The SelectRequest entity is missing a required parameter.",
-    "InvalidExpressionType": "The ExpressionType is not valid. Only SQL expressions are supported.",
-    "InvalidFileHeaderInfo": "The FileHeaderInfo is invalid. Only NONE, USE, and IGNORE are supported.",
-    "InvalidQuoteFields": "The QuoteFields is invalid. Only ALWAYS and ASNEEDED are supported.",
-    "InvalidJsonType": "The JsonType is invalid. Only DOCUMENT and LINES are supported.",
-    "InvalidCompressionFormat": "The file is not in a supported compression format.",
-    "InvalidDataSource": "Invalid data source type. Only CSV, JSON, and Parquet are supported.",
-    "InvalidRequestParameter": "The value of a parameter in SelectRequest element is invalid.",
-    "InvalidScanRange": "The scan range is not valid.",
-    "InvalidTextEncoding": "Invalid encoding type. Only UTF-8 encoding is supported.",
-    "InvalidKeyPath": "The key path is invalid.",
-    "ObjectSerializationConflict": "InputSerialization specifies more than one format (CSV, JSON, or Parquet), or "
-                                   "OutputSerialization specifies more than one format (CSV or JSON).",
-    "UnsupportedScanRangeInput": "Scan range queries are not supported on this type of object.",
-    "UnsupportedSqlStructure": "Unsupported SQL structure.",
-    "UnsupportedFunction": "Encountered an unsupported SQL function.",
-    "EvaluatorBindingDoesNotExist": "A column name or a path provided does not exist in the SQL expression.",
-    "EvaluatorInvalidTimestampFormatPattern": "The timestamp format pattern is not valid.",
-    "ParseExpectedDatePart": "Did not find the expected date part in the SQL expression.",
-    "CastFailed": "Attempt to convert from one data type to another using CAST failed in the SQL expression.",
-    "InvalidCast": "Attempt to convert from one data type to another using CAST failed in the SQL expression.",
-    "IncorrectSqlFunctionArgumentType": "Incorrect type of arguments in function call in the SQL expression.",
-    "IllegalSqlFunctionArgument": "Illegal argument was used in the SQL function.",
-    "IntegerOverflow": "Integer overflow or underflow in the SQL expression.",
-    "LikeInvalidInputs": "Invalid argument given to the LIKE clause in the SQL expression.",
-    "CSVParsingError": "Encountered an error parsing the CSV file.",
-    "JSONParsingError": "Encountered an error parsing the JSON file.",
-    "OverMaxMemory": "The query needs more memory than it may use.",
-    "QueryCancelled": "The query was cancelled.",
-    "QueryTimeout": "The query ran longer than it may.",
-    "MaxOperatorsExceeded": "Failed to parse SQL expression, try reducing complexity. For example, reduce number "
-                            "of operators used.",
-    "InvalidQuery": "The query could not be run.",
-}
-for _code, _message in _SELECT_400.items():
-    globals()[_code] = _cls(_code, 400, _message)
+class UnsupportedSyntax(S3Error):
+    status = 400
+    default_message = "The SQL expression contains unsupported syntax."
+
+
+class LexerInvalidChar(S3Error):
+    status = 400
+    default_message = "The SQL expression contains an invalid character."
+
+
+class ExpressionTooLong(S3Error):
+    status = 400
+    default_message = "The SQL expression is too long."
+
+
+class EmptyRequestBody(S3Error):
+    status = 400
+    default_message = "The request body cannot be empty."
+
+
+class MissingRequiredParameter(S3Error):
+    status = 400
+    default_message = "The SelectRequest entity is missing a required parameter."
+
+
+class InvalidExpressionType(S3Error):
+    status = 400
+    default_message = "The ExpressionType is not valid. Only SQL expressions are supported."
+
+
+class InvalidFileHeaderInfo(S3Error):
+    status = 400
+    default_message = "The FileHeaderInfo is invalid. Only NONE, USE, and IGNORE are supported."
+
+
+class InvalidQuoteFields(S3Error):
+    status = 400
+    default_message = "The QuoteFields is invalid. Only ALWAYS and ASNEEDED are supported."
+
+
+class InvalidJsonType(S3Error):
+    status = 400
+    default_message = "The JsonType is invalid. Only DOCUMENT and LINES are supported."
+
+
+class InvalidCompressionFormat(S3Error):
+    status = 400
+    default_message = "The file is not in a supported compression format."
+
+
+class InvalidDataSource(S3Error):
+    status = 400
+    default_message = "Invalid data source type. Only CSV, JSON, and Parquet are supported."
+
+
+class InvalidRequestParameter(S3Error):
+    status = 400
+    default_message = "The value of a parameter in SelectRequest element is invalid."
+
+
+class InvalidScanRange(S3Error):
+    status = 400
+    default_message = "The scan range is not valid."
+
+
+class InvalidTextEncoding(S3Error):
+    status = 400
+    default_message = "Invalid encoding type. Only UTF-8 encoding is supported."
+
+
+class InvalidKeyPath(S3Error):
+    status = 400
+    default_message = "The key path is invalid."
+
+
+class ObjectSerializationConflict(S3Error):
+    status = 400
+    default_message = ("InputSerialization specifies more than one format (CSV, JSON, or Parquet), or "
+                       "OutputSerialization specifies more than one format (CSV or JSON).")
+
+
+class UnsupportedScanRangeInput(S3Error):
+    status = 400
+    default_message = "Scan range queries are not supported on this type of object."
+
+
+class UnsupportedSqlStructure(S3Error):
+    status = 400
+    default_message = "Unsupported SQL structure."
+
+
+class UnsupportedFunction(S3Error):
+    status = 400
+    default_message = "Encountered an unsupported SQL function."
+
+
+class EvaluatorBindingDoesNotExist(S3Error):
+    status = 400
+    default_message = "A column name or a path provided does not exist in the SQL expression."
+
+
+class EvaluatorInvalidTimestampFormatPattern(S3Error):
+    status = 400
+    default_message = "The timestamp format pattern is not valid."
+
+
+class ParseExpectedDatePart(S3Error):
+    status = 400
+    default_message = "Did not find the expected date part in the SQL expression."
+
+
+class CastFailed(S3Error):
+    status = 400
+    default_message = "Attempt to convert from one data type to another using CAST failed in the SQL expression."
+
+
+class InvalidCast(S3Error):
+    status = 400
+    default_message = "Attempt to convert from one data type to another using CAST failed in the SQL expression."
+
+
+class IncorrectSqlFunctionArgumentType(S3Error):
+    status = 400
+    default_message = "Incorrect type of arguments in function call in the SQL expression."
+
+
+class IllegalSqlFunctionArgument(S3Error):
+    status = 400
+    default_message = "Illegal argument was used in the SQL function."
+
+
+class IntegerOverflow(S3Error):
+    status = 400
+    default_message = "Integer overflow or underflow in the SQL expression."
+
+
+class LikeInvalidInputs(S3Error):
+    status = 400
+    default_message = "Invalid argument given to the LIKE clause in the SQL expression."
+
+
+class CSVParsingError(S3Error):
+    status = 400
+    default_message = "Encountered an error parsing the CSV file."
+
+
+class JSONParsingError(S3Error):
+    status = 400
+    default_message = "Encountered an error parsing the JSON file."
+
+
+class OverMaxMemory(S3Error):
+    status = 400
+    default_message = "The query needs more memory than it may use."
+
+
+class QueryCancelled(S3Error):
+    status = 400
+    default_message = "The query was cancelled."
+
+
+class QueryTimeout(S3Error):
+    status = 400
+    default_message = "The query ran longer than it may."
+
+
+class MaxOperatorsExceeded(S3Error):
+    status = 400
+    default_message = ("Failed to parse SQL expression, try reducing complexity. For example, reduce number of "
+                       "operators used.")
+
+
+class InvalidQuery(S3Error):
+    status = 400
+    default_message = "The query could not be run."
 
 
 def select_error(code: str, message: str) -> S3Error:
@@ -206,10 +611,33 @@ def select_error(code: str, message: str) -> S3Error:
     return cls(message)
 
 
-BY_CODE: dict[str, type[S3Error]] = {
-    cls.__name__: cls for cls in list(globals().values())
-    if isinstance(cls, type) and issubclass(cls, S3Error) and cls is not S3Error
-}
+# Every S3 error class above by its code, in the order they are defined (a unit test checks that none is
+# left out): select_error, auth errors and the code hints of domain errors are looked up here.
+BY_CODE: dict[str, type[S3Error]] = {cls.__name__: cls for cls in (
+    PermanentRedirect, BadDigest, BadRequest, EntityTooSmall, EntityTooLarge, IncompleteBody, InvalidArgument,
+    InvalidBucketName, InvalidDigest, IllegalLocationConstraintException, InvalidLocationConstraint, InvalidPart,
+    InvalidPartOrder, InvalidRequest, InvalidURI, InvalidRetentionPeriod, InvalidStorageClass, InvalidTag,
+    KeyTooLongError, MalformedXML, MalformedPolicy, MalformedPOSTRequest, InvalidPolicyDocument,
+    MaxPostPreDataLengthExceededError, IncorrectNumberOfFilesInPostRequest, MalformedACLError,
+    AccessControlListNotSupported, UnresolvableGrantByEmailAddress, InvalidBucketAclWithObjectOwnership,
+    MetadataTooLarge, MissingContentLength, RequestTimeTooSkewed, TooManyParts, UnexpectedContent,
+    XAmzContentSHA256Mismatch, AuthorizationHeaderMalformed, AuthorizationQueryParametersError, MalformedTrailerError,
+    InvalidBucketState, InvalidObjectState, InvalidEncryptionAlgorithmError, AccessDenied, AccessForbidden,
+    InvalidAccessKeyId, SignatureDoesNotMatch, MissingSecurityHeader, QuotaExceeded, NoSuchBucket, NoSuchKey,
+    NoSuchVersion, NoSuchUpload, NoSuchTagSet, NoSuchBucketPolicy, NoSuchCORSConfiguration,
+    NoSuchLifecycleConfiguration, NoSuchWebsiteConfiguration, ServerSideEncryptionConfigurationNotFoundError,
+    ObjectLockConfigurationNotFoundError, NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFoundError,
+    ReplicationConfigurationNotFoundError, NoSuchObjectLockConfiguration, MethodNotAllowed, BucketAlreadyExists,
+    BucketAlreadyOwnedByYou, BucketNotEmpty, ConditionalRequestConflict, OperationAborted, PreconditionFailed,
+    InvalidRange, InternalError, NotImplemented, ServiceUnavailable, InsufficientStorage, RequestTimeout,
+    UnsupportedSyntax, LexerInvalidChar, ExpressionTooLong, EmptyRequestBody, MissingRequiredParameter,
+    InvalidExpressionType, InvalidFileHeaderInfo, InvalidQuoteFields, InvalidJsonType, InvalidCompressionFormat,
+    InvalidDataSource, InvalidRequestParameter, InvalidScanRange, InvalidTextEncoding, InvalidKeyPath,
+    ObjectSerializationConflict, UnsupportedScanRangeInput, UnsupportedSqlStructure, UnsupportedFunction,
+    EvaluatorBindingDoesNotExist, EvaluatorInvalidTimestampFormatPattern, ParseExpectedDatePart, CastFailed,
+    InvalidCast, IncorrectSqlFunctionArgumentType, IllegalSqlFunctionArgument, IntegerOverflow, LikeInvalidInputs,
+    CSVParsingError, JSONParsingError, OverMaxMemory, QueryCancelled, QueryTimeout, MaxOperatorsExceeded, InvalidQuery,
+)}
 
 _CONFIG_MISSING: dict[str, type[S3Error]] = {
     "tagging": NoSuchTagSet,
