@@ -44,13 +44,14 @@ from nuage.replication.app import PREFIX as REPLICATION_PREFIX
 from nuage.replication.app import ReplicationApp, is_replication_request
 from nuage.replication.client import HTTPClient
 from nuage.replication.locator import Locator
-from nuage.replication.registry import load_registry
+from nuage.replication.registry import Registry, load_registry
 from nuage.replication.worker import Shipper
 from nuage.s3.access import identity_may
 from nuage.s3.app import S3App
 from nuage.s3.context import Services
 from nuage.storage import scrub, sweeper
 from nuage.storage.blobs.localfs import LocalBlobStore
+from nuage.storage.meta.replication import Router
 from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
 
 log = logging.getLogger("nuage")
@@ -92,9 +93,12 @@ def root_credentials(settings: Settings) -> RootCredentials:
     return creds
 
 
-def open_stores(settings: Settings) -> tuple[SQLiteMetadataStore, LocalBlobStore]:
+def open_stores(settings: Settings, replication_router: Router | None = None
+                ) -> tuple[SQLiteMetadataStore, LocalBlobStore]:
+    """The stores; given ``replication_router``, object writes journal the versions to ship to other regions."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    meta = SQLiteMetadataStore(settings.data_dir / "meta.sqlite3", fsync=settings.fsync)
+    meta = SQLiteMetadataStore(settings.data_dir / "meta.sqlite3", fsync=settings.fsync,
+                               replication_router=replication_router)
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.fsync, inline_max=settings.inline_max,
                            direct=settings.direct_io)
     return meta, blobs
@@ -106,7 +110,7 @@ def open_iam(settings: Settings, meta: SQLiteMetadataStore) -> IAM:
 
 
 def build_services(settings: Settings, meta: SQLiteMetadataStore, blobs: LocalBlobStore,
-                   iam: IAM | None = None) -> Services:
+                   iam: IAM | None = None, locator: Locator | None = None) -> Services:
     iam = iam or open_iam(settings, meta)
     objects = ObjectService(meta, blobs, Keyring.load(settings.data_dir, settings.master_key))
 
@@ -115,6 +119,7 @@ def build_services(settings: Settings, meta: SQLiteMetadataStore, blobs: LocalBl
         settings=settings, buckets=BucketService(meta, blobs, settings.region), objects=objects,
         multipart=MultipartService(objects),
         identities=Identities(meta, source=iam.lookup, policy_source=iam.identity_policies),
+        locator=locator,
     )
 
 
@@ -127,18 +132,30 @@ class Replication:
         return await self.shipper.status()
 
 
-def start_replication(settings: Settings, meta: SQLiteMetadataStore, services: Services) -> Replication | None:
-    """With a region registry: the locator (redirects), the outbox router, the internal endpoint and the
-    shipping worker. Without one, none of it (and the write path never looks at replication)."""
+@dataclass
+class Regions:
+    """The region registry and what reaches the other regions: the locator (which region holds a
+    bucket, for redirects) and the HTTP client it shares with the shipping worker."""
+    registry: Registry
+    client: HTTPClient
+    locator: Locator
+
+
+def open_regions(settings: Settings, meta: SQLiteMetadataStore) -> Regions | None:
+    """With a region registry, the regions; without one, None (and nothing looks at other regions)."""
     if settings.regions_file is None:
         return None
     registry = load_registry(settings.regions_file, settings.region)
     client = HTTPClient()
-    locator = Locator(registry, meta, client)
-    services.locator = locator
-    meta.replication.router = replication_route
-    app = ReplicationApp(registry, Replicas(meta, services.objects), meta, settings.max_skew_seconds)
-    return Replication(app, Shipper(meta, services.objects, registry, locator, client))
+    return Regions(registry, client, Locator(registry, meta, client))
+
+
+def start_replication(settings: Settings, meta: SQLiteMetadataStore, regions: Regions,
+                      objects: ObjectService) -> Replication:
+    """The internal endpoint that takes replicas and the shipping worker (the store journals the outbox
+    rows through the router it was opened with)."""
+    app = ReplicationApp(regions.registry, Replicas(meta, objects), meta, settings.max_skew_seconds)
+    return Replication(app, Shipper(meta, objects, regions.registry, regions.locator, regions.client))
 
 
 def build_query(settings: Settings, meta: SQLiteMetadataStore, services: Services) -> QueryApp:
@@ -235,7 +252,8 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         s3_sock.close()
         console_sock.close()
         raise ListenError(f"the console needs a port other than the S3 endpoint's ({s3_port})")
-    meta, blobs = open_stores(settings)
+    # with a region registry, object writes journal (in their own transaction) the versions to ship
+    meta, blobs = open_stores(settings, replication_route if settings.regions_file is not None else None)
     log.info("object files in %s: %s", settings.data_dir,
              "direct I/O" if blobs.direct else "through the page cache" + ("" if settings.fsync else ", no fsync"))
     creds = root_credentials(settings)
@@ -245,18 +263,18 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
     if operator.status != "Active":   # the operator's own account is never left suspended
         iam.set_account_status(operator.account_id, "Active")
     iam.put_root_key(operator, creds.access_key, creds.secret_key)
-    services = build_services(settings, meta, blobs, iam)
+    regions = open_regions(settings, meta)
+    services = build_services(settings, meta, blobs, iam, regions.locator if regions else None)
+    replication = start_replication(settings, meta, regions, services.objects) if regions else None
     iam_app = IAMApp(iam, services.identities, settings.region, settings.max_skew_seconds)
     query_app = build_query(settings, meta, services)
     # the admin usage report counts the results SQL jobs keep, as the jobs' quota check does
     admin_app = AdminApp(iam, services.identities, Quotas(meta, results=query_app.service.results_bytes),
-                         operator.canonical_id, settings.region, settings.max_skew_seconds)
-    s3_app = S3App(services)
+                         operator.canonical_id, settings.region, settings.max_skew_seconds,
+                         replication_status=replication.status if replication else None)
     meter = RequestMeter()   # requests per bucket, for the console
-    s3_app.on_request = meter.count
-    peers = load_registry(settings.regions_file, settings.region).peers if settings.regions_file else []
-    replication = start_replication(settings, meta, services)
-    admin_app.replication_status = replication.status if replication else None
+    s3_app = S3App(services, on_request=meter.count)
+    peers = regions.registry.peers if regions else []
     console_app = build_console(services, s3_app, iam_app, iam, meta, [(p.name, p.endpoint) for p in peers],
                                 query_app, s3_port=s3_port)
     routes: list[Route] = [("admin", is_admin_request, admin_app), ("", is_iam_request, iam_app),

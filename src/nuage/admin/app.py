@@ -75,14 +75,15 @@ def _limit(body: dict[str, Any], name: str) -> int | None:
 
 class AdminApp:
     def __init__(self, iam: IAM, identities: Identities, quotas: Quotas, operator_canonical_id: str,
-                 region: str, max_skew_seconds: int = 900) -> None:
+                 region: str, max_skew_seconds: int = 900,
+                 replication_status: Callable[[], Awaitable[dict[str, object]]] | None = None) -> None:
         self.iam = iam
         self.identities = identities
         self.quotas = quotas
         self.operator = operator_canonical_id
         self.regions = {"us-east-1", region}
         self.max_skew = max_skew_seconds
-        self.replication_status: Callable[[], Awaitable[dict[str, object]]] | None = None
+        self.replication_status = replication_status   # None: no region registry
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:

@@ -140,13 +140,13 @@ def _path_address(raw_path: str) -> tuple[str | None, str | None]:
 
 
 class S3App:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, on_request: Callable[[str], None] | None = None) -> None:
         self.services = services
         domain = services.settings.domain
         self.vhost_suffixes = tuple("." + d for d in (domain, *services.settings.extra_domains) if d)
         self.host_id = os.urandom(24).hex()
         # told the bucket of each request that names one (the console's request meter)
-        self.on_request: Callable[[str], None] | None = None
+        self.on_request = on_request
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":   # lifespan events are the server's Lifespan app's

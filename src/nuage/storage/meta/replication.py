@@ -54,10 +54,9 @@ class FailureCount:
 
 
 class ReplicationStore(Protocol):
-    """Outbox rows are added by the store's own write transactions (through ``router``); the
-    shipping worker reads them here and removes each after the destination confirmed it."""
-
-    router: Router | None
+    """Outbox rows are added by the store's own write transactions (through the ``Router`` the store
+    was opened with); the shipping worker reads them here and removes each after the destination
+    confirmed it."""
 
     def set_notify(self, notify: Callable[[], None] | None) -> None: ...
     def pending(self, limit: int) -> list[OutboxRow]: ...

@@ -53,11 +53,13 @@ def set_status(conn: sqlite3.Connection, seq: int, status: str) -> None:
 class SQLiteReplicationStore:
     def __init__(self, read: Callable[[], sqlite3.Connection],
                  write: Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]],
-                 config: ConfigReader) -> None:
+                 config: ConfigReader, router: Router | None = None) -> None:
+        """``router`` picks the outbox rows of a change; without one (no region registry) no change is
+        journalled."""
         self._read = read
         self._write = write
         self._config = config
-        self.router: Router | None = None
+        self._router = router
         self._notify: Callable[[], None] | None = None
         self._queued = False
 
@@ -65,7 +67,7 @@ class SQLiteReplicationStore:
     def journal(self, conn: sqlite3.Connection, rec: ObjectRecord, op: str) -> None:
         """Add the outbox rows a committed change needs. Free when the bucket has no replication
         configuration: one lookup in the store's exact config cache."""
-        router = self.router
+        router = self._router
         if router is None:
             return
         config = self._config(conn, rec.bucket, REPLICATION_CONFIG)

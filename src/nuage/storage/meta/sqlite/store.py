@@ -23,7 +23,7 @@ from nuage.storage.meta.records import (
     VersionPage,
     WriteCondition,
 )
-from nuage.storage.meta.replication import OP_PUT, OP_TAGS
+from nuage.storage.meta.replication import OP_PUT, OP_TAGS, Router
 from nuage.storage.meta.sqlite import console, integrity, listing, multipart, objects
 from nuage.storage.meta.sqlite.db import Readers, Writer, connect, migrate
 from nuage.storage.meta.sqlite.iam import SQLiteIAMStore
@@ -54,7 +54,7 @@ def _bucket(row: tuple[object, ...]) -> BucketRecord:
 
 
 class SQLiteMetadataStore:
-    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+    def __init__(self, path: Path, *, fsync: bool = True, replication_router: Router | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         boot = connect(path, fsync=fsync)
         try:
@@ -85,7 +85,8 @@ class SQLiteMetadataStore:
         self._writer = Writer(path, fsync=fsync, on_commit=self._after_commit, commit_window=self._commit_window)
         self._readers = Readers(path, fsync=fsync)
         self.iam = SQLiteIAMStore(self._readers.get, self._writer.run_sync)
-        self.replication = SQLiteReplicationStore(self._readers.get, self._writer.run, self._config_in_tx)
+        self.replication = SQLiteReplicationStore(self._readers.get, self._writer.run, self._config_in_tx,
+                                                  replication_router)
         self.jobs = SQLiteJobStore(self._readers.get, self._writer.run_sync)   # SQL jobs (nuage.query)
 
     def close(self) -> None:
