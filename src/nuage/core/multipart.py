@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from nuage import checksums
 from nuage.core.conditions import ReadConditions, check_copy_source
 from nuage.core.ingest import Integrity, ingest
-from nuage.core.lock import check_lock_request, new_version_extra
+from nuage.core.lock_rules import check_lock_request, new_version_extra
 from nuage.core.names import check_key
 from nuage.core.objects import ByteRange, ObjectAttrs, ObjectService
 from nuage.core.sse import (

@@ -12,7 +12,7 @@ from nuage.checksums import MultiHasher
 from nuage.core import memo
 from nuage.core.conditions import ReadConditions, check_copy_source, check_read
 from nuage.core.ingest import MAX_SINGLE_PUT, Integrity, ingest
-from nuage.core.lock import check_lock_request, check_removable, new_version_extra
+from nuage.core.lock_rules import check_lock_request, check_removable, new_version_extra
 from nuage.core.names import check_key
 from nuage.core.sse import (
     SSE_CONFIG,

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from nuage.core.ingest import MAX_OBJECT_SIZE, Integrity, ingest
-from nuage.core.lock import EXTRA_HOLD, EXTRA_MODE, EXTRA_UNTIL
+from nuage.core.lock_rules import EXTRA_HOLD, EXTRA_MODE, EXTRA_UNTIL
 from nuage.core.objects import ObjectService
 from nuage.core.policy.actions import object_arn
 from nuage.core.replication_consent import Consent, Source, apply_actions

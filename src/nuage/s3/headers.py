@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from nuage import checksums
 from nuage.core.acl import GRANT_HEADERS, Grant, encode
-from nuage.core.lock import EXTRA_HOLD, EXTRA_MODE, EXTRA_UNTIL, lock_extra, new_version_lock
+from nuage.core.lock_rules import EXTRA_HOLD, EXTRA_MODE, EXTRA_UNTIL, lock_extra, new_version_lock
 from nuage.core.objects import ObjectAttrs
 from nuage.core.sse import SSE_C, X_ALGORITHM, X_BUCKET_KEY, X_CUSTOMER_MD5, X_KMS_KEY_ID
 from nuage.s3 import errors as e

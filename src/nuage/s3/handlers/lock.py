@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 
 from nuage import checksums
 from nuage.core.ingest import valid_md5_header
-from nuage.core.lock import (
+from nuage.core.lock import LockService
+from nuage.core.lock_rules import (
     DefaultRetention,
-    LockService,
     Retention,
     check_mode,
     default_retention,
