@@ -8,7 +8,7 @@ import time
 from nuage.core import memo
 from nuage.core.names import check_bucket_name
 from nuage.errors import BucketNotFound, InvalidArgument, InvalidRequest, NoSuchBucketConfig
-from nuage.storage.blobs.localfs import LocalBlobStore
+from nuage.storage.blobs.base import BlobStore
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import BucketRecord
 from nuage.storage.meta.replication import REPLICATION_CONFIG
@@ -16,7 +16,7 @@ from nuage.types import VERSIONING_ENABLED, VERSIONING_OFF, VERSIONING_SUSPENDED
 
 
 class BucketService:
-    def __init__(self, meta: MetadataStore, blobs: LocalBlobStore, region: str) -> None:
+    def __init__(self, meta: MetadataStore, blobs: BlobStore, region: str) -> None:
         self.meta = meta
         self.blobs = blobs
         self.region = region

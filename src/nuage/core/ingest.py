@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from nuage.checksums import MultiHasher
 from nuage.core.sse import CtrBlobCipher, GcmBlobCipher
 from nuage.errors import BadDigest, ChecksumMismatch, ContentSHA256Mismatch, EntityTooLarge, IncompleteBody
-from nuage.storage.blobs.localfs import LocalBlobStore
+from nuage.storage.blobs.base import BlobStore
 from nuage.types import BlobId
 
 MAX_OBJECT_SIZE = 5 * 1024**4
@@ -40,7 +40,7 @@ class Ingested:
     chunk_crcs: bytes | None = None   # CRC32C of each chunk of an unencrypted blob file of several chunks
 
 
-async def ingest(blobs: LocalBlobStore, body: AsyncIterator[bytes], integrity: Integrity,
+async def ingest(blobs: BlobStore, body: AsyncIterator[bytes], integrity: Integrity,
                  cipher: GcmBlobCipher | CtrBlobCipher | None = None) -> Ingested:
     """Hash the plaintext; write it, or with ``cipher`` its encryption (after the cipher's header)."""
     algorithms = list(dict.fromkeys(integrity.algorithms))

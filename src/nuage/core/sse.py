@@ -37,8 +37,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algori
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from nuage.errors import AccessDenied, InvalidRequest
+from nuage.storage.blobs.base import BlobStore
 from nuage.storage.blobs.integrity import BlobCorrupt
-from nuage.storage.blobs.localfs import LocalBlobStore
 
 SSE_S3 = "AES256"
 SSE_KMS = "aws:kms"
@@ -267,7 +267,7 @@ def _decryptor(data_key: bytes, iv: bytes, offset: int) -> CipherContext:
     return ctx
 
 
-async def read_decrypted(blobs: LocalBlobStore, blob_id: str, data_key: bytes, offset: int,
+async def read_decrypted(blobs: BlobStore, blob_id: str, data_key: bytes, offset: int,
                          length: int, crc: int | None = None, *, fmt: str | None = None,
                          plain_size: int | None = None) -> AsyncIterator[bytes]:
     """``length`` plaintext bytes of an encrypted blob (``fmt``: its X_FORMAT; ``plain_size``: all its
@@ -299,7 +299,7 @@ async def read_decrypted(blobs: LocalBlobStore, blob_id: str, data_key: bytes, o
         yield ctx.update(chunk)
 
 
-async def _read_gcm(blobs: LocalBlobStore, blob_id: str, aead: AESGCM, offset: int, length: int, plain_size: int,
+async def _read_gcm(blobs: BlobStore, blob_id: str, aead: AESGCM, offset: int, length: int, plain_size: int,
                     crc: int | None) -> AsyncIterator[bytes]:
     """Open the chunks that hold plaintext [offset, offset + length), each checked by its tag."""
     if length <= 0:
