@@ -37,9 +37,9 @@ from nuage.errors import (
     ObjectCorrupt,
     VersionNotFound,
 )
+from nuage.storage.blobs.base import BlobStore
 from nuage.storage.blobs.inline import inline_bytes, is_inline
 from nuage.storage.blobs.integrity import CRC_CHUNK, BlobCorrupt, crc32c
-from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import (
     X_QUARANTINED,
@@ -101,7 +101,7 @@ class CopySpec:
 
 
 class ObjectService:
-    def __init__(self, meta: MetadataStore, blobs: LocalBlobStore, keyring: Keyring | None = None) -> None:
+    def __init__(self, meta: MetadataStore, blobs: BlobStore, keyring: Keyring | None = None) -> None:
         self.meta = meta
         self.blobs = blobs
         self._keyring = keyring
