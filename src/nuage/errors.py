@@ -144,6 +144,38 @@ class InvalidRequest(NuageError):
     default_message = "Invalid Request"
 
 
+class InvalidRetentionPeriod(InvalidArgument):
+    """A default retention period that is not positive or exceeds the limit."""
+
+
+class InvalidLocation(InvalidArgument):
+    """A location constraint this region cannot serve."""
+
+
+class InvalidVersioningStatus(InvalidArgument):
+    """A versioning status other than Enabled or Suspended: the document itself is wrong."""
+
+
+class InvalidBucketState(InvalidRequest):
+    """The request conflicts with the bucket's present state (versioning, Object Lock, replication)."""
+
+
+class MalformedDocument(InvalidRequest):
+    """A request document lacks a part its schema requires (no rule, no part)."""
+
+
+class InvalidReplicationRule(InvalidRequest):
+    """A replication rule that is invalid alone or together with the others (ids, priorities, ARN)."""
+
+
+class ReplicaBodyIncomplete(InvalidRequest):
+    """The body of a replica does not have the size its record announces."""
+
+
+class ContentDigestMismatch(InvalidRequest):
+    """The whole object's checksum given at completion does not match the one computed from its parts."""
+
+
 class MalformedXML(NuageError):
     default_message = (
         "The XML you provided was not well-formed or did not validate against our published schema"

@@ -7,7 +7,13 @@ import time
 
 from nuage.core import memo
 from nuage.core.names import check_bucket_name
-from nuage.errors import BucketNotFound, InvalidArgument, InvalidRequest, NoSuchBucketConfig
+from nuage.errors import (
+    BucketNotFound,
+    InvalidBucketState,
+    InvalidLocation,
+    InvalidVersioningStatus,
+    NoSuchBucketConfig,
+)
 from nuage.storage.blobs.base import BlobStore
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import BucketRecord
@@ -43,9 +49,9 @@ class BucketService:
         region = location or self.region
         if location is not None and location != self.region and not (
                 location in ("US", "us-east-1") and self.region == "us-east-1"):
-            raise InvalidArgument(
+            raise InvalidLocation(
                 f"The specified location-constraint is not valid for this region ({self.region}).",
-                argument="LocationConstraint", code_hint="InvalidLocationConstraint",
+                argument="LocationConstraint",
             )
         rec = BucketRecord(name=name, owner=owner, region=self.region if region == "US" else region,
                            created=time.time(),
@@ -63,13 +69,13 @@ class BucketService:
     async def set_versioning(self, name: str, status: str) -> None:
         rec = await self.get(name)
         if status not in (VERSIONING_ENABLED, VERSIONING_SUSPENDED):
-            raise InvalidArgument("The versioning status is not valid", code_hint="MalformedXML")
+            raise InvalidVersioningStatus("The versioning status is not valid")
         if rec.object_lock and status == VERSIONING_SUSPENDED:
-            raise InvalidRequest("An Object Lock configuration is present on this bucket, so the versioning "
-                                 "state cannot be changed.", code_hint="InvalidBucketState")
+            raise InvalidBucketState("An Object Lock configuration is present on this bucket, so the versioning "
+                                     "state cannot be changed.")
         if status == VERSIONING_SUSPENDED and await self.meta.get_bucket_config(name, REPLICATION_CONFIG):
-            raise InvalidRequest("A replication configuration is present on this bucket, so the versioning state "
-                                 "cannot be changed.", code_hint="InvalidBucketState")
+            raise InvalidBucketState("A replication configuration is present on this bucket, so the versioning "
+                                     "state cannot be changed.")
         memo.forget(name)
         await self.meta.set_versioning(name, status)
 

@@ -24,7 +24,7 @@ from nuage.core.lock_rules import (
     retention_of,
 )
 from nuage.core.objects import ObjectService
-from nuage.errors import InvalidArgument, InvalidRequest, MalformedXML, NoSuchBucketConfig
+from nuage.errors import InvalidArgument, InvalidBucketState, InvalidRequest, MalformedXML, NoSuchBucketConfig
 from nuage.storage.meta.records import BucketRecord, ObjectRecord
 from nuage.types import VERSIONING_ENABLED
 
@@ -55,8 +55,8 @@ class LockService:
         if not b.object_lock:
             # Object Lock can be turned on for an existing bucket whose versioning is enabled.
             if b.versioning != VERSIONING_ENABLED:
-                raise InvalidRequest("Versioning must be 'Enabled' on the bucket to apply a Object Lock "
-                                     "configuration", code_hint="InvalidBucketState")
+                raise InvalidBucketState("Versioning must be 'Enabled' on the bucket to apply a Object Lock "
+                                         "configuration")
             await self.meta.set_object_lock(bucket, True)
         await self.meta.put_bucket_config(bucket, CONFIG_KIND, config_to_json(rule))
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from nuage.errors import AccessDenied, InvalidArgument, InvalidRequest, MalformedXML
+from nuage.errors import AccessDenied, InvalidArgument, InvalidRequest, InvalidRetentionPeriod, MalformedXML
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import BucketRecord, ObjectRecord
 
@@ -117,10 +117,9 @@ def default_retention(mode: str, days: int | None, years: int | None) -> Default
     period = days if days is not None else years
     assert period is not None
     if period <= 0:
-        raise InvalidArgument("Default retention period must be a positive integer value.",
-                              code_hint="InvalidRetentionPeriod")
+        raise InvalidRetentionPeriod("Default retention period must be a positive integer value.")
     if (days is not None and days > MAX_DAYS) or (years is not None and years > MAX_YEARS):
-        raise InvalidArgument("Default retention period is too large.", code_hint="InvalidRetentionPeriod")
+        raise InvalidRetentionPeriod("Default retention period is too large.")
     return DefaultRetention(mode, days, years)
 
 

@@ -24,12 +24,14 @@ from nuage.core.sse import (
     object_etag,
 )
 from nuage.errors import (
+    ContentDigestMismatch,
     EntityTooSmall,
     InvalidArgument,
     InvalidPart,
     InvalidPartOrder,
     InvalidRange,
     InvalidRequest,
+    MalformedDocument,
     UploadNotFound,
 )
 from nuage.storage.meta.records import (
@@ -169,7 +171,7 @@ class MultipartService:
         if is_customer(up.extra):
             self.upload_key(up, customer_key)
         if not parts:
-            raise InvalidRequest("You must specify at least one part", code_hint="MalformedXML")
+            raise MalformedDocument("You must specify at least one part")
         stored = {p.part_number: p for p in await self.meta.list_parts(upload_id)}
         chosen: list[PartRecord] = []
         last = 0
@@ -211,8 +213,8 @@ class MultipartService:
         if expected_checksum is not None:
             expected_alg, expected_value = expected_checksum
             if object_checksums.get(expected_alg, "").split("-")[0] != expected_value.split("-")[0]:
-                raise InvalidRequest(f"The {expected_alg.upper()} you specified for the object did not match "
-                                     "the calculated checksum.", code_hint="BadDigest")
+                raise ContentDigestMismatch(f"The {expected_alg.upper()} you specified for the object did not "
+                                            "match the calculated checksum.")
         extra = await new_version_extra(self.meta, b, {**up.extra, UPLOAD_ID_KEY: upload_id})
         rec = ObjectRecord(
             bucket=bucket, key=key, version_id="", size=size, etag=etag, last_modified=time.time(),

@@ -16,7 +16,15 @@ from nuage.core.objects import ObjectService
 from nuage.core.policy.actions import object_arn
 from nuage.core.replication_consent import Consent, Source, apply_actions
 from nuage.core.sse import EXTRA_KEYS, SERVER_ALGORITHMS, X_ALGORITHM, X_BUCKET_KEY, X_KMS_KEY_ID, BlobCipher, SSESpec
-from nuage.errors import AccessDenied, InvalidRequest, NoSuchBucketConfig, VersionNotFound
+from nuage.errors import (
+    AccessDenied,
+    InvalidReplicationRule,
+    InvalidRequest,
+    MalformedDocument,
+    NoSuchBucketConfig,
+    ReplicaBodyIncomplete,
+    VersionNotFound,
+)
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import X_QUARANTINED, BucketRecord, ObjectRecord, Segment
 from nuage.storage.meta.replication import OP_TAGS, REPLICA, REPLICATION_CONFIG, STATUS
@@ -73,27 +81,24 @@ class ReplicationConfig:
     def validate(self) -> None:
         """The checks AWS makes on a configuration's rules (InvalidRequest / InvalidArgument)."""
         if not self.rules:
-            raise InvalidRequest("The replication configuration must have at least one rule.",
-                                 code_hint="MalformedXML")
+            raise MalformedDocument("The replication configuration must have at least one rule.")
         if len(self.rules) > 1000:
             raise InvalidRequest("A replication configuration can have up to 1,000 rules.")
         ids = [r.id for r in self.rules]
         if len(set(ids)) != len(ids):
-            raise InvalidRequest("Rule Id must be unique.", code_hint="InvalidArgument")
+            raise InvalidReplicationRule("Rule Id must be unique.")
         v2 = [r for r in self.rules if r.filter_form == "filter"]
         if v2 and len(v2) != len(self.rules):
-            raise InvalidRequest("Rules in one configuration must all use Filter or all use Prefix.",
-                                 code_hint="InvalidArgument")
+            raise InvalidReplicationRule("Rules in one configuration must all use Filter or all use Prefix.")
         priorities = [r.priority for r in v2]
         if len(set(priorities)) != len(priorities):
-            raise InvalidRequest("Found duplicate priority " + str(
-                next(p for p in priorities if priorities.count(p) > 1)) + " in the rules",
-                code_hint="InvalidArgument")
+            raise InvalidReplicationRule("Found duplicate priority " + str(
+                next(p for p in priorities if priorities.count(p) > 1)) + " in the rules")
         for r in self.rules:
             if len(r.id) > 255:
-                raise InvalidRequest("The ID of a rule can be up to 255 characters.", code_hint="InvalidArgument")
+                raise InvalidReplicationRule("The ID of a rule can be up to 255 characters.")
             if not r.destination_arn.startswith(ARN_PREFIX) or not r.destination_bucket:
-                raise InvalidRequest("Invalid bucket ARN.", code_hint="InvalidArgument")
+                raise InvalidReplicationRule("Invalid bucket ARN.")
             if r.filter_form == "filter" and not r.delete_marker_given:
                 raise InvalidRequest("DeleteMarkerReplication must be specified for this version of Cross "
                                      "Region Replication configuration schema.")
@@ -252,8 +257,7 @@ class Replicas:
             got = await ingest(self.objects.blobs, body, integrity, BlobCipher(data_key) if data_key else None)
             if got.size != size:
                 self.objects.blobs.delete([got.blob])
-                raise InvalidRequest("The replica's body does not have the size its record announces.",
-                                     code_hint="IncompleteBody")
+                raise ReplicaBodyIncomplete("The replica's body does not have the size its record announces.")
             if size:
                 rec.segments = [Segment(got.blob, size, got.crc, got.chunk_crcs)]
                 blob = got.blob

@@ -27,7 +27,7 @@ from nuage.asgi import scope_header, signing_parts
 from nuage.core.policy.actions import object_arn
 from nuage.core.replication import Replicas, decode_wire
 from nuage.core.replication_consent import OWNER_OVERRIDE, REPLICATE_DELETE, REPLICATE_OBJECT, REPLICATE_TAGS, Source
-from nuage.errors import AccessDenied, BucketNotFound, NuageError, VersionNotFound
+from nuage.errors import AccessDenied, BucketNotFound, NuageError, ReplicaBodyIncomplete, VersionNotFound
 from nuage.replication.registry import RegionEntry, Registry
 from nuage.replication.signing import SERVICE
 from nuage.sigv4 import AuthError, RequestView, authenticate
@@ -56,6 +56,7 @@ _DOMAIN_STATUS: tuple[tuple[type[NuageError], int, str], ...] = (
     (BucketNotFound, 404, "NoSuchBucket"),
     (VersionNotFound, 404, "NoSuchVersion"),
     (AccessDenied, 403, "AccessDenied"),
+    (ReplicaBodyIncomplete, 400, "IncompleteBody"),
 )
 
 
@@ -75,7 +76,7 @@ class ReplicationApp:
             status, payload = err.status, {"code": err.code, "message": err.message}
         except NuageError as exc:
             status, code = next(((s, c) for cls, s, c in _DOMAIN_STATUS if isinstance(exc, cls)),
-                                (400, exc.details.get("code_hint") or type(exc).__name__))
+                                (400, type(exc).__name__))
             payload = {"code": code, "message": exc.message}
         except ConnectionError:        # the sender went away mid-body; nothing was stored
             status, payload = 400, {"code": "IncompleteBody", "message": "The body was not received."}

@@ -675,7 +675,15 @@ DOMAIN_TO_S3: dict[type[d.NuageError], type[S3Error]] = {
     d.ContentSHA256Mismatch: XAmzContentSHA256Mismatch,
     d.IncompleteBody: IncompleteBody,
     d.InvalidArgument: InvalidArgument,
+    d.InvalidRetentionPeriod: InvalidRetentionPeriod,
+    d.InvalidLocation: InvalidLocationConstraint,
+    d.InvalidVersioningStatus: MalformedXML,
     d.InvalidRequest: InvalidRequest,
+    d.InvalidBucketState: InvalidBucketState,
+    d.MalformedDocument: MalformedXML,
+    d.InvalidReplicationRule: InvalidArgument,
+    d.ReplicaBodyIncomplete: IncompleteBody,
+    d.ContentDigestMismatch: BadDigest,
     d.MalformedXML: MalformedXML,
     d.InvalidTag: InvalidTag,
     d.NoSuchTagSet: NoSuchTagSet,
@@ -691,22 +699,19 @@ DOMAIN_TO_S3: dict[type[d.NuageError], type[S3Error]] = {
 
 
 def from_domain(exc: d.NuageError) -> S3Error:
-    """The S3 error for a domain error (the one table of this mapping)."""
-    hint = exc.details.get("code_hint")
+    """The S3 error for a domain error (the one table of this mapping). The most specific class wins:
+    the exception's own class, then its bases in method resolution order."""
     if isinstance(exc, d.NoSuchBucketConfig):
         cls = _CONFIG_MISSING.get(exc.kind, NoSuchKey)
         return cls()
-    found = BY_CODE.get(hint) if hint else None
-    if found is None:
-        found = next((v for k, v in DOMAIN_TO_S3.items() if isinstance(exc, k)), InternalError)
-    cls = found
+    cls = next((DOMAIN_TO_S3[k] for k in type(exc).__mro__ if k in DOMAIN_TO_S3), InternalError)
     fields: dict[str, str] = {}
     for name, field in (("bucket", "BucketName"), ("key", "Key"), ("argument", "ArgumentName"),
                         ("upload", "UploadId"), ("version", "VersionId")):
         if name in exc.details:
             fields[field] = exc.details[name]
     message = exc.message if type(exc).default_message != exc.message or not cls.default_message else None
-    if isinstance(exc, d.ChecksumMismatch) and not hint:
+    if isinstance(exc, d.ChecksumMismatch):
         message = exc.message
     err = cls(message)
     err.fields.update(fields)

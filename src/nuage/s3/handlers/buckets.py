@@ -93,14 +93,12 @@ async def create_bucket(svc: Services, req: Request) -> Response:
     try:
         await svc.buckets.create(name, req.owner_id, location, object_lock=lock, acl=canned)
         created = True
-    except d.InvalidArgument as exc:
-        if exc.details.get("code_hint") == "InvalidLocationConstraint":
-            if location is not None and _REGION_RE.match(location):
-                raise e.IllegalLocationConstraintException(
-                    f"The {location} location constraint is incompatible for the region specific endpoint "
-                    "this request was sent to.") from exc
-            raise e.InvalidLocationConstraint(exc.message) from exc
-        raise
+    except d.InvalidLocation as exc:
+        if location is not None and _REGION_RE.match(location):
+            raise e.IllegalLocationConstraintException(
+                f"The {location} location constraint is incompatible for the region specific endpoint "
+                "this request was sent to.") from exc
+        raise e.InvalidLocationConstraint(exc.message) from exc
     except d.BucketAlreadyOwnedByYou:
         # us-east-1 keeps the legacy answer: re-creating your own bucket succeeds, unless it asks
         # for a different ACL than the bucket has.
