@@ -67,6 +67,19 @@ def _copy(server: NuageServer, target: str, key: str, source: str, *, upload: st
                            headers={"x-amz-copy-source": source}, **access)
 
 
+def _upload_for(client: Any, operation: str, bucket: str, key: str) -> str | None:
+    """An upload to copy a part into for UploadPartCopy; None for CopyObject."""
+    return client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"] if operation == "UploadPartCopy" else None
+
+
+def _assert_nothing_copied(client: Any, bucket: str, key: str, upload: str | None) -> None:
+    """No object was written (CopyObject), or no part was added to ``upload`` (UploadPartCopy)."""
+    if upload is None:
+        assert not _exists(client, bucket, key)
+    else:
+        assert client.list_parts(Bucket=bucket, Key=key, UploadId=upload).get("Parts", []) == []
+
+
 # -- copy source: the version authorized is the version copied --------------------------------------------
 @pytest.fixture
 def list_and_put_user(server: NuageServer, s3: Any, bucket: str) -> tuple[User, str]:
@@ -86,18 +99,14 @@ def test_two_version_ids_in_copy_source_are_refused(server: NuageServer, s3: Any
                                                     list_and_put_user: tuple[User, str], operation: str) -> None:
     user, dest = list_and_put_user
     target = bucket if same_bucket else dest
-    upload = s3.create_multipart_upload(Bucket=target, Key="stolen")["UploadId"] \
-        if operation == "UploadPartCopy" else None
+    upload = _upload_for(s3, operation, target, "stolen")
     keys = (user.access_key, user.secret_key)
     got = _copy(server, target, "stolen", f"/{bucket}/secret?{TWO_VERSION_IDS}", upload=upload, keys=keys)
     assert (got.status, got.code) == (400, "InvalidArgument"), got.body
     # the one version the user could name is refused as a read it may not do
     got = _copy(server, target, "stolen", f"/{bucket}/secret?versionId=null", upload=upload, keys=keys)
     assert (got.status, got.code) == (403, "AccessDenied"), got.body
-    if upload is None:
-        assert not _exists(s3, target, "stolen")
-    else:
-        assert s3.list_parts(Bucket=target, Key="stolen", UploadId=upload).get("Parts", []) == []
+    _assert_nothing_copied(s3, target, "stolen", upload)
 
 
 @pytest.mark.parametrize("query", ["versionId=null&versionId=null", "versionId=null&x=1", "partNumber=1"])
@@ -122,13 +131,11 @@ def test_same_bucket_copy_authorizes_the_source_version(server: NuageServer, s3:
     s3.delete_object(Bucket=bucket, Key="secret")
     user = User(server, doc(stmt("Allow", ["s3:ListBucket", "s3:ListBucketVersions"], f"arn:aws:s3:::{bucket}"),
                             stmt("Allow", "s3:PutObject", f"arn:aws:s3:::{bucket}/*")))
-    upload = s3.create_multipart_upload(Bucket=bucket, Key="secret")["UploadId"] \
-        if operation == "UploadPartCopy" else None
+    upload = _upload_for(s3, operation, bucket, "secret")
     got = _copy(server, bucket, "secret", f"/{bucket}/secret?versionId={old}", upload=upload,
                 keys=(user.access_key, user.secret_key))
     assert (got.status, got.code) == (403, "AccessDenied"), got.body
-    if upload is None:
-        assert not _exists(s3, bucket, "secret")
+    _assert_nothing_copied(s3, bucket, "secret", upload)
 
 
 @pytest.fixture
@@ -147,17 +154,13 @@ def test_cross_tenant_copy_with_two_version_ids_is_refused(server: NuageServer, 
     bucket, thief, their_s3 = victim_bucket
     own = new_name("loot")
     their_s3.create_bucket(Bucket=own)
-    upload = their_s3.create_multipart_upload(Bucket=own, Key="stolen")["UploadId"] \
-        if operation == "UploadPartCopy" else None
+    upload = _upload_for(their_s3, operation, own, "stolen")
     keys = (thief.access_key, thief.secret_key)
     got = _copy(server, own, "stolen", f"/{bucket}/secret?{TWO_VERSION_IDS}", upload=upload, keys=keys)
     assert (got.status, got.code) == (400, "InvalidArgument"), got.body
     got = _copy(server, own, "stolen", f"/{bucket}/secret", upload=upload, keys=keys)
     assert (got.status, got.code) == (403, "AccessDenied"), got.body
-    if upload is None:
-        assert not _exists(their_s3, own, "stolen")
-    else:
-        assert their_s3.list_parts(Bucket=own, Key="stolen", UploadId=upload).get("Parts", []) == []
+    _assert_nothing_copied(their_s3, own, "stolen", upload)
 
 
 # -- DeleteObjects: every key is authorized ---------------------------------------------------------------
