@@ -9,11 +9,9 @@ one chunk keep one per chunk; encrypted ones are authenticated chunk by chunk in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from awscrt.checksums import crc32c
 
-__all__ = ["CRC_CHUNK", "BlobCorrupt", "ChunkCrcs", "crc32c", "crc_of"]
+__all__ = ["CRC_CHUNK", "BlobCorrupt", "ChunkCrcs", "crc32c"]
 
 CRC_CHUNK = 16 * 1024   # bytes per chunk CRC of a blob file (what a small range read reads at least)
 
@@ -26,13 +24,6 @@ class BlobCorrupt(OSError):
         super().__init__(f"blob {blob_id[:40]} is damaged: {detail}")
         self.blob_id = blob_id
         self.detail = detail
-
-
-def crc_of(pieces: Iterable[bytes | bytearray | memoryview]) -> int:
-    crc = 0
-    for piece in pieces:
-        crc = crc32c(piece, crc)
-    return crc
 
 
 class ChunkCrcs:

@@ -26,10 +26,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from awscrt.checksums import crc32c
-
 from nuage.storage.blobs.inline import inline_id
-from nuage.storage.blobs.integrity import CRC_CHUNK, ChunkCrcs
+from nuage.storage.blobs.integrity import CRC_CHUNK, ChunkCrcs, crc32c
 from nuage.types import BlobId
 
 if TYPE_CHECKING:

@@ -52,9 +52,5 @@ def part_items(conn: sqlite3.Connection) -> list[ScrubItem]:
                 "ON u.upload_id=p.upload_id ORDER BY p.upload_id, p.part_number")]
 
 
-def quarantined_names(conn: sqlite3.Connection) -> set[str]:
-    return {str(r[0]) for r in conn.execute("SELECT blob FROM quarantine")}
-
-
 def quarantine_rows(conn: sqlite3.Connection) -> list[tuple[str, str, str, str, float, str, str]]:
     return [tuple(r) for r in conn.execute(f"SELECT {_QUARANTINE_COLUMNS} FROM quarantine ORDER BY found")]

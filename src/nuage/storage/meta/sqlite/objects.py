@@ -131,21 +131,22 @@ def register_chunk_crcs(conn: sqlite3.Connection, pairs: list[tuple[str, bytes |
         conn.executemany("INSERT OR REPLACE INTO blob_chunks (blob, crcs) VALUES (?,?)", rows)
 
 
-def small_chunk_crcs(conn: sqlite3.Connection, blob: str, max_chunks: int) -> bytes | None:
-    """All the chunk CRCs of a blob that has at most ``max_chunks`` chunks (None otherwise, or none kept)."""
-    row = conn.execute("SELECT CASE WHEN length(crcs) <= ? THEN crcs END FROM blob_chunks WHERE blob=?",
-                       (4 * max_chunks, blob)).fetchone()
-    return None if row is None or row[0] is None else bytes(row[0])
-
-
-def chunk_crcs(conn: sqlite3.Connection, blob: str, first: int, count: int) -> bytes | None:
-    """The CRCs of chunks ``first`` to ``first + count - 1`` of a blob (None: it has none kept)."""
-    row = conn.execute("SELECT rowid, length(crcs) FROM blob_chunks WHERE blob=?", (blob,)).fetchone()
-    if row is None or row[1] < 4 * (first + count):
-        return None
+def chunk_crcs(conn: sqlite3.Connection, blob: str, first: int, count: int,
+               whole_max: int) -> tuple[bytes | None, bytes | None]:
+    """In one lookup: (all the chunk CRCs of a blob of at most ``whole_max`` chunks, else None; the CRCs
+    of chunks ``first`` to ``first + count - 1`` of a larger one, else None). (None, None): none kept,
+    or not that many."""
+    row = conn.execute("SELECT rowid, length(crcs), CASE WHEN length(crcs) <= ? THEN crcs END FROM blob_chunks "
+                       "WHERE blob=?", (4 * whole_max, blob)).fetchone()
+    if row is None:
+        return None, None
+    if row[2] is not None:
+        return bytes(row[2]), None
+    if row[1] < 4 * (first + count):
+        return None, None
     with conn.blobopen("blob_chunks", "crcs", row[0], readonly=True) as value:
         value.seek(4 * first)
-        return value.read(4 * count)
+        return None, value.read(4 * count)
 
 
 def _remove_row(conn: sqlite3.Connection, rec: ObjectRecord) -> list[str]:

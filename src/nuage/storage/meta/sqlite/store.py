@@ -388,9 +388,9 @@ class SQLiteMetadataStore:
         what is kept never goes stale (an id is never reused)."""
         crcs = self._chunk_crcs.get(blob_id)
         if crcs is None:
-            crcs = objects.small_chunk_crcs(self._r, blob_id, MAX_CACHED_CRCS)
+            crcs, part = objects.chunk_crcs(self._r, blob_id, first, count, MAX_CACHED_CRCS)
             if crcs is None:
-                return objects.chunk_crcs(self._r, blob_id, first, count)
+                return part
             if len(self._chunk_crcs) >= MAX_CACHED_BLOBS:
                 self._chunk_crcs.clear()
             self._chunk_crcs[blob_id] = crcs
