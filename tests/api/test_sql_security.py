@@ -22,29 +22,29 @@ from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 MIB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuageServer]:
-    srv = NuageServer(tmp_path_factory.mktemp("nuage-sql-security") / "data", env={
-        "NUAGE_QUERY_MEMORY": "256MB", "NUAGE_QUERY_MAX_SECONDS": "60", "NUAGE_QUERY_THREADS": "1",
-        "NUAGE_QUERY_MAX_RESULT_BYTES": "200000"}).start()
+def _server_with(tmp_path_factory: pytest.TempPathFactory, name: str, env: dict[str, str]) -> Iterator[NuageServer]:
+    """A server of its own started with ``env``, holding data/t.csv."""
+    srv = NuageServer(tmp_path_factory.mktemp(name) / "data", env=env).start()
     s3 = srv.client()
     s3.create_bucket(Bucket="data")
     s3.put_object(Bucket="data", Key="t.csv", Body=b"a,b\n1,2\n3,4\n")
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuageServer]:
+    yield from _server_with(tmp_path_factory, "nuage-sql-security", {
+        "NUAGE_QUERY_MEMORY": "256MB", "NUAGE_QUERY_MAX_SECONDS": "60", "NUAGE_QUERY_THREADS": "1",
+        "NUAGE_QUERY_MAX_RESULT_BYTES": "200000"})
 
 
 @pytest.fixture(scope="module")
 def hurried(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuageServer]:
     """Time limits of one second for jobs and for S3 Select."""
-    srv = NuageServer(tmp_path_factory.mktemp("nuage-sql-hurried") / "data", env={
+    yield from _server_with(tmp_path_factory, "nuage-sql-hurried", {
         "NUAGE_QUERY_MAX_SECONDS": "1", "NUAGE_QUERY_THREADS": "1", "NUAGE_QUERY_MEMORY": "256MB",
-        "NUAGE_SELECT_MAX_SECONDS": "1"}).start()
-    s3 = srv.client()
-    s3.create_bucket(Bucket="data")
-    s3.put_object(Bucket="data", Key="t.csv", Body=b"a,b\n1,2\n3,4\n")
-    yield srv
-    srv.stop()
+        "NUAGE_SELECT_MAX_SECONDS": "1"})
 
 
 @pytest.fixture

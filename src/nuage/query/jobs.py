@@ -32,10 +32,10 @@ from nuage.core.quotas import Quotas
 from nuage.core.select import frames
 from nuage.core.select.engine import connect
 from nuage.core.select.errors import SelectError
-from nuage.core.select.process import POOL, Worker, error_of, json_of, memory_exceeded, timed_out
+from nuage.core.select.process import POOL, Worker, error_of, json_of, timed_out
 from nuage.core.select.source import LocalObject, local_object, verified_direct_path
 from nuage.core.select.translate import sql_string
-from nuage.core.select.work import Budget, JobWork, parse_size
+from nuage.core.select.work import Budget, JobWork, memory_exceeded, parse_size
 from nuage.errors import NuageError
 from nuage.query.refs import Reference, find_references, rewrite, single_select
 from nuage.query.results import read_rows

@@ -3,9 +3,8 @@ big-endian length and the payload, over the worker's stdin and stdout pipes."""
 
 from __future__ import annotations
 
-import json
 import struct
-from typing import IO, Any
+from typing import IO
 
 HEADER = struct.Struct(">cI")
 
@@ -19,10 +18,6 @@ ERROR = b"E"        # worker: failed; JSON {"code", "message", "status"}
 
 def encode(kind: bytes, payload: bytes) -> bytes:
     return HEADER.pack(kind, len(payload)) + payload
-
-
-def encode_json(kind: bytes, value: Any) -> bytes:
-    return encode(kind, json.dumps(value).encode())
 
 
 def read_frame(stream: IO[bytes]) -> tuple[bytes, bytes] | None:

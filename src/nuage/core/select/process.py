@@ -16,7 +16,7 @@ from typing import Any
 
 from nuage.core.select import frames
 from nuage.core.select.errors import SelectError
-from nuage.core.select.work import Budget, JobWork, SelectWork
+from nuage.core.select.work import JobWork, SelectWork
 
 log = logging.getLogger("nuage.select")
 
@@ -125,10 +125,6 @@ POOL = WorkerPool()
 def error_of(payload: bytes) -> SelectError:
     value = json.loads(payload)
     return SelectError(str(value["code"]), str(value["message"]), int(value.get("status", 400)))
-
-
-def memory_exceeded(budget: Budget) -> SelectError:
-    return SelectError("OverMaxMemory", f"The query was stopped: memory limit of {budget.memory_mib} MiB exceeded.")
 
 
 def timed_out(seconds: float) -> SelectError:

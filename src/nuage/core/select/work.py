@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from nuage.core.select.errors import SelectError
 from nuage.core.select.spec import SelectSpec
 
 MIB = 1024 * 1024
@@ -24,6 +25,10 @@ class Budget:
     @property
     def memory_mib(self) -> int:
         return max(1, self.memory_bytes // MIB)
+
+
+def memory_exceeded(budget: Budget) -> SelectError:
+    return SelectError("OverMaxMemory", f"The query was stopped: memory limit of {budget.memory_mib} MiB exceeded.")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from nuage.core.select.engine import connect, map_error, progress
 from nuage.core.select.errors import SelectError
 from nuage.core.select.runner import SelectRun
 from nuage.core.select.translate import sql_string
-from nuage.core.select.work import MIB, Budget, JobWork, SelectWork, scrub
+from nuage.core.select.work import MIB, Budget, JobWork, SelectWork, memory_exceeded, scrub
 
 #: address space beyond DuckDB's memory limit: the interpreter, DuckDB's code, thread stacks, allocator slack
 MARGIN_BYTES = 384 * MIB
@@ -56,10 +56,6 @@ class Out:
 
     def error(self, code: str, message: str, status: int = 400) -> None:
         self.send_json(frames.ERROR, {"code": code, "message": message, "status": status})
-
-
-def memory_exceeded(budget: Budget) -> SelectError:
-    return SelectError("OverMaxMemory", f"The query was stopped: memory limit of {budget.memory_mib} MiB exceeded.")
 
 
 def limit_address_space(budget: Budget) -> None:

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from nuage.core.select import frames
 from nuage.core.select.errors import SelectError
 from nuage.core.select.limits import SelectLimits
-from nuage.core.select.process import POOL, Worker, error_of, json_of, memory_exceeded, timed_out
+from nuage.core.select.process import POOL, Worker, error_of, json_of, timed_out
 from nuage.core.select.source import LocalObject, local_object, scratch_dir
 from nuage.core.select.spec import (
     CSVInput,
@@ -30,7 +30,7 @@ from nuage.core.select.spec import (
     SelectStats,
 )
 from nuage.core.select.sql import parse
-from nuage.core.select.work import SelectWork
+from nuage.core.select.work import SelectWork, memory_exceeded
 from nuage.s3 import errors as e
 from nuage.s3 import eventstream as es
 from nuage.s3.context import Handler, Services
