@@ -295,7 +295,8 @@ IDOR = ("AccessDenied", "NoSuchBucket", "NoSuchUpload", "NoSuchKey", "NoSuchVers
         "InvalidRequest", "InvalidPart")
 
 
-def _every_key_refused(resp: Any) -> bool:
+def _some_key_not_refused(resp: Any) -> bool:
+    """Whether a DeleteObjects answer leaks: a key deleted, or refused for another reason than AccessDenied."""
     return bool(resp.get("Deleted")) or any(err.get("Code") != "AccessDenied" for err in resp.get("Errors", []))
 
 
@@ -493,14 +494,14 @@ OPS: dict[str, Op] = {
         ("s3:BypassGovernanceRetention",), ("versions",), fresh=True),
     "DeleteObjects(keys)": Op(lambda c, t, _: c.s3.delete_objects(Bucket=t.bucket, Delete={"Objects": [
         {"Key": "obj"}, {"Key": "pub"}]}), ("s3:DeleteObject",), ("versions",), fresh=True,
-        leaked=_every_key_refused),
+        leaked=_some_key_not_refused),
     "DeleteObjects(versions)": Op(lambda c, t, _: c.s3.delete_objects(Bucket=t.bucket, Delete={"Objects": [
         {"Key": "obj", "VersionId": t.versions["obj"][0]}, {"Key": "pub", "VersionId": t.versions["pub"][0]}]}),
-        ("s3:DeleteObjectVersion",), ("versions",), fresh=True, leaked=_every_key_refused),
+        ("s3:DeleteObjectVersion",), ("versions",), fresh=True, leaked=_some_key_not_refused),
     "DeleteObjects(locked version, bypass governance)": Op(lambda c, t, _: c.s3.delete_objects(
         Bucket=t.bucket, BypassGovernanceRetention=True,
         Delete={"Objects": [{"Key": "locked", "VersionId": t.versions["locked"][0]}]}),
-        ("s3:BypassGovernanceRetention",), ("versions",), fresh=True, leaked=_every_key_refused),
+        ("s3:BypassGovernanceRetention",), ("versions",), fresh=True, leaked=_some_key_not_refused),
     "PutObjectTagging": Op(lambda c, t, _: c.s3.put_object_tagging(Bucket=t.bucket, Key="obj", Tagging={
         "TagSet": [{"Key": "class", "Value": "public"}]}), ("s3:PutObjectTagging",), ("object-tags",), fresh=True),
     "DeleteObjectTagging": Op(lambda c, t, _: c.s3.delete_object_tagging(Bucket=t.bucket, Key="obj"),
