@@ -497,14 +497,25 @@ def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout(limi
         assert 0.5 < time.monotonic() - started < 3
 
 
-def test_connections_per_client_are_capped(limited: _Running) -> None:
-    """Past the cap a new connection is answered 503 SlowDown (SDKs back off and retry) and closed; the
-    ones open are untouched, and a slot is free again once one of them closes."""
-    open_ones = [limited.connect() for _ in range(4)]
+def _open_served(running: _Running, count: int) -> list[socket.socket]:
+    """``count`` connections, each with a request served on it (so the server counts them as open)."""
+    open_ones = [running.connect() for _ in range(count)]
     try:
         for s in open_ones:
             s.sendall(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
             assert _read_response(s)[2] == b"GET /x?"
+    except BaseException:
+        for s in open_ones:
+            s.close()
+        raise
+    return open_ones
+
+
+def test_connections_per_client_are_capped(limited: _Running) -> None:
+    """Past the cap a new connection is answered 503 SlowDown (SDKs back off and retry) and closed; the
+    ones open are untouched, and a slot is free again once one of them closes."""
+    open_ones = _open_served(limited, 4)
+    try:
         with limited.connect() as extra:
             data = _refused(extra, b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
         assert data.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
@@ -528,11 +539,9 @@ def test_connections_per_client_are_capped(limited: _Running) -> None:
 
 def test_open_connections_are_capped() -> None:
     running = _start(limits=HttpLimits(max_connections=3, max_connections_per_client=0))
-    open_ones = [running.connect() for _ in range(3)]
+    open_ones: list[socket.socket] = []
     try:
-        for s in open_ones:
-            s.sendall(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
-            assert _read_response(s)[2] == b"GET /x?"
+        open_ones = _open_served(running, 3)
         with running.connect() as extra:
             data = _refused(extra, b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
         assert data.startswith(b"HTTP/1.1 503 Service Unavailable\r\n") and b"<Code>SlowDown</Code>" in data

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlsplit
 
 from nuage.core.replication import BucketPlace, encode_wire
 from nuage.core.replication_consent import Source
+from nuage.replication.app import CONSENT_HEADER, PREFIX
 from nuage.replication.client import HTTPClient, TransportError
 from nuage.replication.registry import RegionEntry, Registry
 from nuage.replication.signing import sign
@@ -18,9 +19,8 @@ from nuage.storage.meta.base import MetadataStore
 
 FOUND_TTL = 60.0
 MISSING_TTL = 2.0
-LOOKUP_PATH = "/_nuage/replication/bucket/"
-CONSENT_PATH = "/_nuage/replication/consent/"
-CONSENT_HEADER = "x-nuage-consent"
+LOOKUP_PATH = PREFIX + "bucket/"
+CONSENT_PATH = PREFIX + "consent/"
 
 
 class Locator:
