@@ -94,9 +94,9 @@ class Quotas:
     async def account_quota(self, account_id: str) -> Quota:
         return await self._quota(ACCOUNT, account_id)
 
-    async def account_bytes(self, canonical_id: str) -> int:
-        """Bytes of every version stored in the account's buckets."""
-        total = 0
+    async def account_bytes(self, account_id: str, canonical_id: str) -> int:
+        """Bytes the account stores: every version in its buckets and the SQL job results kept for it."""
+        total = await self.results(account_id) if self.results is not None else 0
         for b in await self.meta.list_buckets(canonical_id):
             total += (await self.meta.bucket_usage(b.name))[0]
         return total

@@ -127,6 +127,7 @@ class QueryService:
         self._slots: asyncio.Semaphore | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._expired_at = 0.0
+        self.quotas = Quotas(objects.meta, self.results_bytes)
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def recover(self) -> None:
@@ -233,12 +234,10 @@ class QueryService:
     # -- run ----------------------------------------------------------------------------------------
     async def _quota_room(self, caller: Identity) -> int | None:
         """Bytes the account may still store (objects and kept results), None without a quota."""
-        quotas = Quotas(self.objects.meta)
-        quota = await quotas.account_quota(caller.account_id)
+        quota = await self.quotas.account_quota(caller.account_id)
         if quota.max_bytes is None:
             return None
-        used = await quotas.account_bytes(caller.canonical_id) + await self.results_bytes(caller.account_id)
-        return quota.max_bytes - used
+        return quota.max_bytes - await self.quotas.account_bytes(caller.account_id, caller.canonical_id)
 
     async def results_bytes(self, account_id: str) -> int:
         """Bytes of the results kept for the account's jobs."""
