@@ -201,6 +201,15 @@ def object_headers(rec: ObjectRecord, *, checksum_mode: bool = False, part_numbe
     return out
 
 
+def checksum_algorithm(declared: str) -> str:
+    """A checksum algorithm named by a request header, lowercase; InvalidRequest when it is none of S3's."""
+    alg = declared.lower()
+    if alg not in checksums.ALGORITHMS:
+        raise e.InvalidRequest("Checksum algorithm provided is unsupported. Please try again with any of the "
+                               "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+    return alg
+
+
 def requested_checksums(headers: dict[str, str]) -> tuple[list[str], dict[str, str], str | None]:
     """(algorithms to compute, expected values from headers, algorithm expected in a trailer)."""
     algorithms: list[str] = []
@@ -217,10 +226,7 @@ def requested_checksums(headers: dict[str, str]) -> tuple[list[str], dict[str, s
                                "allowed.")
     declared = headers.get("x-amz-sdk-checksum-algorithm") or headers.get("x-amz-checksum-algorithm")
     if declared:
-        alg = declared.lower()
-        if alg not in checksums.ALGORITHMS:
-            raise e.InvalidRequest("Checksum algorithm provided is unsupported. Please try again with any of the "
-                                   "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+        alg = checksum_algorithm(declared)
         if alg not in algorithms:
             algorithms.append(alg)
     trailer_alg: str | None = None

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from nuage import checksums
 from nuage.core.objects import CopySpec, ObjectAttrs
 from nuage.s3 import errors as e
 from nuage.s3.context import Handler, Services
 from nuage.s3.copy_source import copy_source, version_to_read
 from nuage.s3.handlers.common import parse_tagging_header, read_conditions, write_condition
 from nuage.s3.handlers.encryption import sets_encryption, source_customer_key, write_spec
-from nuage.s3.headers import iso_date, lock_request, object_attrs, quote_etag, sse_headers, stored_acl
+from nuage.s3.headers import (
+    checksum_algorithm,
+    iso_date,
+    lock_request,
+    object_attrs,
+    quote_etag,
+    sse_headers,
+    stored_acl,
+)
 from nuage.s3.http import Request, Response, xml_response
 from nuage.types import NULL_VERSION
 from nuage.xml import render, root, sub
@@ -35,15 +42,13 @@ async def copy_object(svc: Services, req: Request) -> Response:
             attrs.extra["acl"] = acl
     if tag_directive == "REPLACE":
         attrs.tags = parse_tagging_header(req.headers.get("x-amz-tagging", ""))
-    algorithm = req.headers.get("x-amz-checksum-algorithm")
-    if algorithm is not None and algorithm.lower() not in checksums.ALGORITHMS:
-        raise e.InvalidRequest("Checksum algorithm provided is unsupported. Please try again with any of the "
-                               "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+    declared = req.headers.get("x-amz-checksum-algorithm")
+    algorithm = checksum_algorithm(declared) if declared is not None else None
     spec = CopySpec(
         source_bucket=src_bucket, source_key=src_key, source_version=src_version,
         conditions=read_conditions(req, "x-amz-copy-source-"), replace_metadata=directive == "REPLACE",
         replace_tags=tag_directive == "REPLACE", attrs=attrs,
-        checksum_algorithm=algorithm.lower() if algorithm else None,
+        checksum_algorithm=algorithm,
         storage_class_set="x-amz-storage-class" in req.headers,
         encryption_set=sets_encryption(req.headers), sse=write_spec(req.headers),
         source_customer_key=source_customer_key(req.headers),
