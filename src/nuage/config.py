@@ -70,8 +70,6 @@ def settings_from_env(**overrides: object) -> Settings:
         env["fsync"] = False
     if os.environ.get("NUAGE_DIRECT_IO", "1") in ("0", "false", "no"):
         env["direct_io"] = False
-    if "NUAGE_INLINE_MAX" in os.environ:
-        env["inline_max"] = int(os.environ["NUAGE_INLINE_MAX"])
     for var, name in (("NUAGE_SWEEP_INTERVAL", "sweep_interval_seconds"),
                       ("NUAGE_ORPHAN_GRACE", "orphan_grace_seconds"),
                       ("NUAGE_MULTIPART_EXPIRY", "multipart_expiry_seconds"),
@@ -84,7 +82,8 @@ def settings_from_env(**overrides: object) -> Settings:
                       ("NUAGE_HTTP_HEADER_TIMEOUT", "http_header_timeout_seconds")):
         if var in os.environ:
             env[name] = float(os.environ[var])
-    for var, name in (("NUAGE_HTTP_MAX_REQUEST_LINE", "http_max_request_line"),
+    for var, name in (("NUAGE_INLINE_MAX", "inline_max"),
+                      ("NUAGE_HTTP_MAX_REQUEST_LINE", "http_max_request_line"),
                       ("NUAGE_HTTP_MAX_HEADER_SIZE", "http_max_header_size"),
                       ("NUAGE_HTTP_MAX_HEADERS_SIZE", "http_max_headers_size"),
                       ("NUAGE_HTTP_MAX_CONNECTIONS", "http_max_connections"),
