@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from typing import Any
 from urllib.parse import unquote
@@ -42,6 +41,7 @@ from uvicorn.server import ServerState
 
 from nuage.httpserver.cycle import ASGIApp, Cycle, plain_response
 from nuage.httpserver.limits import HttpLimits
+from nuage.logthrottle import LogThrottle
 
 __all__ = ["HttpProtocol"]
 
@@ -58,19 +58,15 @@ _SLOW_DOWN = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</C
               b"<Message>Please reduce your request rate.</Message></Error>")
 
 
-WARN_EVERY_SECONDS = 10.0
-_warned: dict[str, tuple[float, int]] = {}   # kind of warning -> (when last logged, how many since)
+_warnings = LogThrottle(10.0)   # each kind of warning about clients once per 10 s at most
 
 
 def _warn(kind: str, message: str, *args: object) -> None:
-    """A warning about a client, logged once per WARN_EVERY_SECONDS for each kind (with how many were
-    left out): a client sending bad requests on purpose must not flood the log."""
-    now = time.monotonic()
-    last, left_out = _warned.get(kind, (0.0, 0))
-    if last and now - last < WARN_EVERY_SECONDS:
-        _warned[kind] = (last, left_out + 1)
+    """A warning about a client, logged at most once per interval for each kind (with how many were left
+    out): a client sending bad requests on purpose must not flood the log."""
+    left_out = _warnings.admit(kind)
+    if left_out is None:
         return
-    _warned[kind] = (now, 0)
     more = f" ({left_out} more since the last such warning)" if left_out else ""
     log.warning(message + more, *args)
 

@@ -12,16 +12,15 @@ from __future__ import annotations
 import errno
 import logging
 import sqlite3
-import time
+
+from nuage.logthrottle import LogThrottle
 
 __all__ = ["full_disk", "note_full_disk"]
 
 log = logging.getLogger("nuage.s3")
 
-LOG_EVERY_SECONDS = 60.0
 _FULL_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT))
-_last_logged: float | None = None
-_unlogged = 0
+_reports = LogThrottle(60.0)
 
 
 def full_disk(exc: BaseException) -> str | None:
@@ -39,13 +38,10 @@ def full_disk(exc: BaseException) -> str | None:
 
 
 def note_full_disk(reason: str, method: str, path: str) -> None:
-    """Log a full disk: the first time, then once per LOG_EVERY_SECONDS with how many went unlogged."""
-    global _last_logged, _unlogged
-    now = time.monotonic()
-    if _last_logged is not None and now - _last_logged < LOG_EVERY_SECONDS:
-        _unlogged += 1
+    """Log a full disk: the first time, then once a minute at most with how many went unlogged."""
+    left_out = _reports.admit("full")
+    if left_out is None:
         return
-    more = f" ({_unlogged} more refused since the last report)" if _unlogged else ""
+    more = f" ({left_out} more refused since the last report)" if left_out else ""
     log.error("storage is full (%s): %s %s answered 507 InsufficientStorage%s; writes are refused until "
               "space is freed", reason, method, path, more)
-    _last_logged, _unlogged = now, 0
