@@ -32,7 +32,6 @@ from nuage.core.lifecycle import LifecycleWorker
 from nuage.core.lifecycle import run_forever as run_lifecycle
 from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
-from nuage.core.quotas import Quotas
 from nuage.core.replication import Replicas
 from nuage.core.replication import route as replication_route
 from nuage.core.sse import Keyring
@@ -269,7 +268,7 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
     iam_app = IAMApp(iam, services.identities, settings.region, settings.max_skew_seconds)
     query_app = build_query(settings, meta, services)
     # the admin usage report counts the results SQL jobs keep, as the jobs' quota check does
-    admin_app = AdminApp(iam, services.identities, Quotas(meta, results=query_app.service.results_bytes),
+    admin_app = AdminApp(iam, services.identities, query_app.service.quotas,
                          operator.canonical_id, settings.region, settings.max_skew_seconds,
                          replication_status=replication.status if replication else None)
     meter = RequestMeter()   # requests per bucket, for the console
