@@ -1,0 +1,65 @@
+"""The stored bucket settings that authorization reads, in one place: the bucket policy, the object
+ownership mode, the public access block and the bucket ACL; and the display name of an account.
+
+The stored documents come from the store's config cache (exact, invalidated at commit); parsing a policy
+is the costly part, so parsed policies are memoised by their text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+
+from nuage.core.access.services import AccessServices
+from nuage.core.policy import MalformedPolicy, Policy, parse_policy
+
+POLICY_CONFIG = "policy"
+OWNERSHIP_CONFIG = "ownershipControls"
+PUBLIC_BLOCK_CONFIG = "publicAccessBlock"
+ACL_CONFIG = "acl"
+#: The ownership mode that disables ACLs: the bucket owner owns every object in the bucket.
+ENFORCED = "BucketOwnerEnforced"
+PREFERRED = "BucketOwnerPreferred"
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_policy(text: str) -> Policy | None:
+    try:
+        return parse_policy(text, kind="bucket")
+    except MalformedPolicy:
+        return None
+
+
+async def bucket_policy(svc: AccessServices, bucket: str) -> Policy | None:
+    """The bucket's policy (None: none, or a stored document that no longer parses)."""
+    text = await svc.buckets.config(bucket, POLICY_CONFIG)
+    return _parsed_policy(text) if text is not None else None
+
+
+async def ownership(svc: AccessServices, bucket: str) -> str | None:
+    """The bucket's object ownership mode (None: no ownership controls)."""
+    return await svc.buckets.config(bucket, OWNERSHIP_CONFIG)
+
+
+async def public_block(svc: AccessServices, bucket: str) -> dict[str, bool]:
+    """The bucket's public access block settings that are given (an unreadable document blocks nothing)."""
+    text = await svc.buckets.config(bucket, PUBLIC_BLOCK_CONFIG)
+    if not text:
+        return {}
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return {}
+    return {k: bool(v) for k, v in doc.items()} if isinstance(doc, dict) else {}
+
+
+async def bucket_acl(svc: AccessServices, bucket: str) -> str | None:
+    """The bucket's stored ACL (a canned name or encoded grants; None: private)."""
+    return await svc.buckets.config(bucket, ACL_CONFIG)
+
+
+async def account_name(svc: AccessServices, canonical_id: str) -> str | None:
+    """The display name of the account with this canonical id (None: no such account)."""
+    account = await asyncio.to_thread(svc.identities.meta.iam.account_by_canonical, canonical_id)
+    return account.name if account is not None else None
