@@ -10,6 +10,8 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("nuage-data")
+    # postgresql://... : metadata in PostgreSQL (shareable by several gateways); None: SQLite in data_dir
+    db: str | None = field(default=None, repr=False)    # (its password stays out of logs)
     host: str = "127.0.0.1"
     port: int = 9000
     region: str = "us-east-1"
@@ -56,6 +58,8 @@ def settings_from_env(**overrides: object) -> Settings:
     env: dict[str, object] = {}
     if "NUAGE_DATA" in os.environ:
         env["data_dir"] = Path(os.environ["NUAGE_DATA"])
+    if os.environ.get("NUAGE_DB"):
+        env["db"] = os.environ["NUAGE_DB"]
     if "NUAGE_REGION" in os.environ:
         env["region"] = os.environ["NUAGE_REGION"]
     if "NUAGE_ROOT_ACCESS_KEY" in os.environ:

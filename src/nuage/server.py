@@ -16,7 +16,7 @@ import string
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import uvicorn
 
@@ -53,7 +53,13 @@ from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.meta.replication import Router
 from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
 
+if TYPE_CHECKING:   # imported when used: a SQLite gateway never loads the PostgreSQL driver
+    from nuage.storage.meta.postgres.store import PostgresMetadataStore
+
 log = logging.getLogger("nuage")
+
+#: the metadata store: SQLite in the data folder (the default), or PostgreSQL (``--db``)
+MetaStore: TypeAlias = "SQLiteMetadataStore | PostgresMetadataStore"
 
 ROOT_FILE = "root-credentials.json"
 
@@ -93,22 +99,29 @@ def root_credentials(settings: Settings) -> RootCredentials:
 
 
 def open_stores(settings: Settings, replication_router: Router | None = None
-                ) -> tuple[SQLiteMetadataStore, LocalBlobStore]:
-    """The stores; given ``replication_router``, object writes journal the versions to ship to other regions."""
+                ) -> tuple[MetaStore, LocalBlobStore]:
+    """The stores; given ``replication_router``, object writes journal the versions to ship to other regions.
+    Metadata goes to PostgreSQL given ``settings.db``, else to SQLite in the data folder; the blobs are files
+    in the data folder either way (a folder all the gateways of one database share)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    meta = SQLiteMetadataStore(settings.data_dir / "meta.sqlite3", fsync=settings.fsync,
-                               replication_router=replication_router)
+    meta: MetaStore
+    if settings.db is not None:
+        from nuage.storage.meta.postgres.store import PostgresMetadataStore
+        meta = PostgresMetadataStore(settings.db, replication_router=replication_router)
+    else:
+        meta = SQLiteMetadataStore(settings.data_dir / "meta.sqlite3", fsync=settings.fsync,
+                                   replication_router=replication_router)
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.fsync, inline_max=settings.inline_max,
                            direct=settings.direct_io)
     return meta, blobs
 
 
-def open_iam(settings: Settings, meta: SQLiteMetadataStore) -> IAM:
+def open_iam(settings: Settings, meta: MetaStore) -> IAM:
     """Accounts and keys, with secrets sealed by the IAM key (DATA/secrets/iam.key or $NUAGE_IAM_KEY)."""
     return IAM(meta.iam, SecretBox.load(settings.data_dir))
 
 
-def build_services(settings: Settings, meta: SQLiteMetadataStore, blobs: LocalBlobStore,
+def build_services(settings: Settings, meta: MetaStore, blobs: LocalBlobStore,
                    iam: IAM | None = None, locator: Locator | None = None) -> Services:
     iam = iam or open_iam(settings, meta)
     objects = ObjectService(meta, blobs, Keyring.load(settings.data_dir, settings.master_key))
@@ -140,7 +153,7 @@ class Regions:
     locator: Locator
 
 
-def open_regions(settings: Settings, meta: SQLiteMetadataStore) -> Regions | None:
+def open_regions(settings: Settings, meta: MetaStore) -> Regions | None:
     """With a region registry, the regions; without one, None (and nothing looks at other regions)."""
     if settings.regions_file is None:
         return None
@@ -149,7 +162,7 @@ def open_regions(settings: Settings, meta: SQLiteMetadataStore) -> Regions | Non
     return Regions(registry, client, Locator(registry, meta, client))
 
 
-def start_replication(settings: Settings, meta: SQLiteMetadataStore, regions: Regions,
+def start_replication(settings: Settings, meta: MetaStore, regions: Regions,
                       objects: ObjectService) -> Replication:
     """The internal endpoint that takes replicas and the shipping worker (the store journals the outbox
     rows through the router it was opened with)."""
@@ -157,7 +170,7 @@ def start_replication(settings: Settings, meta: SQLiteMetadataStore, regions: Re
     return Replication(app, Shipper(meta, objects, regions.registry, regions.locator, regions.client))
 
 
-def build_query(settings: Settings, meta: SQLiteMetadataStore, services: Services) -> QueryApp:
+def build_query(settings: Settings, meta: MetaStore, services: Services) -> QueryApp:
     """SQL jobs: DuckDB over the stored blobs, each object read checked like an S3 GetObject."""
     async def may(caller: Identity, action: str, bucket: str, key: str | None,
                   conditions: Mapping[str, Sequence[str]]) -> bool:
@@ -172,7 +185,7 @@ class Lifespan:
     """The ASGI lifespan app: runs the sweeper (and, given the services, the lifecycle worker and the
     ``background`` jobs) while the server runs."""
 
-    def __init__(self, meta: SQLiteMetadataStore, blobs: LocalBlobStore, settings: Settings,
+    def __init__(self, meta: MetaStore, blobs: LocalBlobStore, settings: Settings,
                  services: Services | None = None,
                  background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> None:
         self.background = background

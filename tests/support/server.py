@@ -69,6 +69,9 @@ class NuageServer:
     root_keys_from_env: bool = True               # False: start without NUAGE_ROOT_* (first-start key creation)
     allow_faults: bool = False                    # True: stop() does not fail on tracebacks in the log
     console_port: int = 0                         # the web console's own port (a free one when 0)
+    # metadata in this PostgreSQL database (postgresql://...); None: SQLite in the data folder, unless
+    # NUAGE_TEST_DB=postgresql, which gives every server a fresh database of a shared test cluster
+    db: str | None = None
 
     @property
     def endpoint(self) -> str:
@@ -95,6 +98,11 @@ class NuageServer:
             args += ["--console-port", str(self.console_port)]
         if self.tls:
             args += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
+        if self.db is None and os.environ.get("NUAGE_TEST_DB") == "postgresql":
+            from tests.support.postgres import shared_cluster
+            self.db = shared_cluster().create_database()   # kept: a restart finds the same metadata
+        if self.db is not None:
+            args += ["--db", self.db]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server-{self.port}.log"
         STARTED_LOGS.setdefault(self.log_path, self.log_path.stat().st_size if self.log_path.exists() else 0)

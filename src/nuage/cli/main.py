@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from nuage.cli.admin import admin as admin_group
+from nuage.cli.db import db as db_group
 from nuage.cli.query import query as query_command
 from nuage.cli.scrub import scrub as scrub_command
 from nuage.config import settings_from_env
@@ -44,10 +45,13 @@ def main() -> None:
                    "$NUAGE_HTTP_MAX_CONNECTIONS_PER_CLIENT; 0: no cap, e.g. behind a proxy).")
 @click.option("--header-timeout", type=float, default=None,
               help="Seconds a client has to send a request's headers (default 30, or $NUAGE_HTTP_HEADER_TIMEOUT).")
+@click.option("--db", default=None, metavar="postgresql://USER:PASS@HOST:PORT/DB",
+              help="Keep metadata in this PostgreSQL database, which several gateways can share (or $NUAGE_DB; "
+                   "default: SQLite in the data folder).")
 def serve(host: str, port: int, data_dir: Path | None, region: str | None, domain: str | None,
           tls_cert: Path | None, tls_key: Path | None, regions_file: Path | None, max_connections: int | None,
           max_connections_per_client: int | None, header_timeout: float | None, console_port: int | None,
-          console_address: str | None) -> None:
+          console_address: str | None, db: str | None = None) -> None:
     """Start the S3 endpoint with embedded defaults (SQLite metadata, local files), and the web console
     on a port of its own."""
     from nuage.server import ListenError
@@ -57,7 +61,10 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
                                  tls_cert=tls_cert, tls_key=tls_key, regions_file=regions_file,
                                  http_max_connections=max_connections,
                                  http_max_connections_per_client=max_connections_per_client,
-                                 http_header_timeout_seconds=header_timeout)
+                                 http_header_timeout_seconds=header_timeout, db=db)
+    if settings.db is not None:
+        from nuage.cli.db import check_url
+        check_url(settings.db)
     if settings.regions_file is not None:
         from nuage.replication.registry import RegistryError, load_registry
         try:
@@ -128,6 +135,7 @@ def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_na
 
 
 main.add_command(admin_group)
+main.add_command(db_group)
 main.add_command(query_command)
 main.add_command(scrub_command)
 

@@ -1,0 +1,109 @@
+"""`nuage db migrate` and `nuage db check`: the metadata schema, for operators.
+
+With ``--db postgresql://...`` (or $NUAGE_DB) the PostgreSQL database; without, the SQLite database of the
+data folder. Gateways apply missing migrations themselves when they start (one at a time, under a lock);
+these commands let an operator do it beforehand, or check that nothing is left to apply."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import click
+
+from nuage.config import settings_from_env
+
+DB_OPTION = click.option("--db", "url", default=None, envvar="NUAGE_DB", metavar="postgresql://...",
+                         help="The PostgreSQL database (or $NUAGE_DB); default: SQLite in the data folder.")
+DATA_OPTION = click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+                           help="Data folder (default ./nuage-data, or $NUAGE_DATA), for SQLite.")
+SQLITE_FILE = "meta.sqlite3"
+
+
+def check_url(url: str) -> None:
+    from nuage.storage.meta.postgres.db import is_postgres_url
+
+    if not is_postgres_url(url):
+        raise click.BadParameter("expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE", param_hint="--db")
+
+
+def _connect_error(exc: Exception) -> click.ClickException:
+    # psycopg's message names the host and port, never the password
+    return click.ClickException(f"cannot reach the database: {str(exc).strip().splitlines()[0]}")
+
+
+@click.group()
+def db() -> None:
+    """The metadata database: apply or check its migrations."""
+
+
+@db.command("migrate")
+@DB_OPTION
+@DATA_OPTION
+def migrate_command(url: str | None, data_dir: Path | None) -> None:
+    """Apply the migrations the database lacks (safe while gateways run: one migrates at a time)."""
+    if url:
+        import psycopg
+
+        from nuage.storage.meta.postgres.db import migrate
+        check_url(url)
+        try:
+            version, applied = migrate(url)
+        except psycopg.OperationalError as exc:
+            raise _connect_error(exc) from None
+    else:
+        from nuage.storage.meta.sqlite.db import connect
+        from nuage.storage.meta.sqlite.db import migrate as migrate_sqlite
+
+        path = settings_from_env(data_dir=data_dir).data_dir / SQLITE_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(path, fsync=True)
+        try:
+            before = _sqlite_versions(conn)
+            version = migrate_sqlite(conn)
+            applied = [str(n) for n in sorted(_sqlite_versions(conn) - before)]
+        finally:
+            conn.close()
+    for name in applied:
+        click.echo(f"applied {name}")
+    click.echo(f"schema version {version}")
+
+
+@db.command("check")
+@DB_OPTION
+@DATA_OPTION
+def check_command(url: str | None, data_dir: Path | None) -> None:
+    """Report the schema version; exit 1 when migrations are missing (changes nothing)."""
+    if url:
+        import psycopg
+
+        from nuage.storage.meta.postgres.db import check
+        check_url(url)
+        try:
+            version, missing = check(url)
+        except psycopg.OperationalError as exc:
+            raise _connect_error(exc) from None
+    else:
+        from nuage.storage.meta.postgres.db import sqlite_numbers
+
+        path = settings_from_env(data_dir=data_dir).data_dir / SQLITE_FILE
+        if not path.exists():
+            raise click.ClickException(f"no database in {path.parent}")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            applied = _sqlite_versions(conn)
+        finally:
+            conn.close()
+        version = max(applied, default=0)
+        missing = [str(n) for n in sqlite_numbers() if n not in applied]
+    click.echo(f"schema version {version}")
+    if missing:
+        click.echo(f"missing migrations: {', '.join(missing)}")
+        raise SystemExit(1)
+    click.echo("up to date")
+
+
+def _sqlite_versions(conn: sqlite3.Connection) -> set[int]:
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name='schema_version'").fetchone() is None:
+        return set()
+    return {int(r[0]) for r in conn.execute("SELECT version FROM schema_version")}

@@ -1,0 +1,337 @@
+"""The PostgreSQL metadata store: the MetadataStore protocol on a database that several gateways share.
+
+Atomicity across gateways (READ COMMITTED, every write one transaction):
+- every write of an object key (PUT, copy, completion, delete, tags, extra entries, replica applies)
+  first takes a transaction-scoped advisory lock on (bucket, key), ``pg_advisory_xact_lock``, then reads
+  the key's latest version: conditional writes (If-None-Match, If-Match), copy race guards and object
+  lock guards see the state they replace, and of racing writers on any gateways exactly one wins. An
+  advisory lock rather than ``SELECT ... FOR UPDATE``: a key with no row yet has nothing to lock;
+- usage counters change with an upsert whose row lock serializes writers of one bucket, so quota checks
+  read exact figures; account quotas add an advisory lock per account (objects.py);
+- an upload's row is locked ``FOR UPDATE`` by every write of its parts, its abort and its completion;
+- a bucket's row is held ``FOR KEY SHARE`` by object writes and ``FOR UPDATE`` by its deletion.
+Nothing is cached between requests (but chunk CRCs, which never change): what one gateway committed,
+every gateway reads next. Deadlocks (PostgreSQL aborts one side) are retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import psycopg
+
+from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
+from nuage.storage.meta.postgres import console, integrity, listing, multipart, objects
+from nuage.storage.meta.postgres.db import AConn, Conn, Database, migrate
+from nuage.storage.meta.postgres.iam import PostgresIAMStore
+from nuage.storage.meta.postgres.jobs import PostgresJobStore
+from nuage.storage.meta.postgres.replication import PostgresReplicationStore
+from nuage.storage.meta.records import (
+    BucketRecord,
+    ListPage,
+    ObjectRecord,
+    PartRecord,
+    ScrubItem,
+    UploadPage,
+    UploadRecord,
+    VersionPage,
+    WriteCondition,
+)
+from nuage.storage.meta.replication import OP_PUT, OP_TAGS, Router
+from nuage.storage.meta.sqlite.store import MAX_CACHED_BLOBS, MAX_CACHED_CRCS, evidence_name
+
+T = TypeVar("T")
+BUCKET_COLUMNS = "name, owner, region, created, versioning, object_lock"
+DEADLOCK_RETRIES = 3
+
+
+def _bucket(row: tuple[Any, ...]) -> BucketRecord:
+    return BucketRecord(str(row[0]), str(row[1]), str(row[2]), float(row[3]), str(row[4]), bool(row[5]))
+
+
+class PostgresMetadataStore:
+    def __init__(self, url: str, *, replication_router: Router | None = None) -> None:
+        self.schema_version, _ = migrate(url)
+        self.db = Database(url)
+        self.iam = PostgresIAMStore(self.db)
+        self.replication = PostgresReplicationStore(self.db, replication_router)
+        self.jobs = PostgresJobStore(self.db)
+        self._chunk_crcs: dict[str, bytes] = {}   # blob id -> its chunk CRCs (small blobs; never stale)
+
+    def close(self) -> None:
+        self.db.close()
+
+    async def _write(self, fn: Callable[[AConn], Awaitable[T]]) -> T:
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                return await self.db.write(fn)
+            except psycopg.errors.DeadlockDetected:
+                if attempt == DEADLOCK_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _journalled(self, fn: Callable[[AConn], Awaitable[tuple[T, bool]]]) -> T:
+        """A write that may add outbox rows: the shipper is told after the commit."""
+        result, queued = await self._write(fn)
+        self.replication.after_commit(queued)
+        return result
+
+    # -- credentials --------------------------------------------------------------------------------
+    def get_credential(self, access_key: str) -> tuple[str, str, str] | None:
+        row = self.db.read_sync(lambda conn: conn.execute(
+            "SELECT secret, owner_id, display_name FROM credentials WHERE access_key=%s", (access_key,)).fetchone())
+        return (str(row[0]), str(row[1]), str(row[2])) if row else None
+
+    def put_credential(self, access_key: str, secret: str, owner_id: str, display_name: str) -> None:
+        self.db.write_sync(lambda conn: conn.execute(
+            "INSERT INTO credentials VALUES (%s,%s,%s,%s,%s) ON CONFLICT (access_key) DO UPDATE SET "
+            "secret=excluded.secret, owner_id=excluded.owner_id, display_name=excluded.display_name, "
+            "created=excluded.created", (access_key, secret, owner_id, display_name, time.time())))
+
+    # -- buckets ------------------------------------------------------------------------------------
+    async def get_bucket(self, name: str) -> BucketRecord | None:
+        async def q(conn: AConn) -> BucketRecord | None:
+            row = await (await conn.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets WHERE name=%s", (name,))).fetchone()
+            return _bucket(row) if row else None
+        return await self.db.read(q)
+
+    async def list_buckets(self, owner: str | None = None) -> list[BucketRecord]:
+        async def q(conn: AConn) -> list[BucketRecord]:
+            if owner is None:
+                cur = await conn.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets ORDER BY name")
+            else:
+                cur = await conn.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets WHERE owner=%s ORDER BY name", (owner,))
+            return [_bucket(r) for r in await cur.fetchall()]
+        return await self.db.read(q)
+
+    async def create_bucket(self, rec: BucketRecord, configs: dict[str, str] | None = None) -> None:
+        async def tx(conn: AConn) -> None:
+            cur = await conn.execute(
+                f"INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (name) DO NOTHING",
+                (rec.name, rec.owner, rec.region, rec.created, rec.versioning, int(rec.object_lock)))
+            if cur.rowcount == 0:
+                row = await (await conn.execute("SELECT owner FROM buckets WHERE name=%s", (rec.name,))).fetchone()
+                raise BucketAlreadyOwnedByYou() if row is not None and row[0] == rec.owner else BucketAlreadyExists()
+            for kind, value in (configs or {}).items():
+                await conn.execute("INSERT INTO bucket_configs VALUES (%s,%s,%s)", (rec.name, kind, value))
+        await self._write(tx)
+
+    async def delete_bucket(self, name: str) -> list[str]:
+        """Delete an empty bucket; its unfinished multipart uploads go with it (as on AWS)."""
+        async def tx(conn: AConn) -> list[str]:
+            # uploads first, then the bucket: the order in which their other writers lock them
+            cur = await conn.execute("SELECT upload_id FROM uploads WHERE bucket=%s ORDER BY upload_id FOR UPDATE",
+                                     (name,))
+            uploads = [str(r[0]) for r in await cur.fetchall()]
+            if await (await conn.execute("SELECT 1 FROM buckets WHERE name=%s FOR UPDATE", (name,))).fetchone() is None:
+                raise BucketNotFound()
+            if await (await conn.execute("SELECT 1 FROM objects WHERE bucket=%s LIMIT 1", (name,))).fetchone():
+                raise BucketNotEmpty()
+            released: list[str] = []
+            for upload_id in uploads:
+                released += await multipart.abort_upload(conn, upload_id)
+            await conn.execute("DELETE FROM bucket_configs WHERE bucket=%s", (name,))
+            await conn.execute("DELETE FROM bucket_usage WHERE bucket=%s", (name,))
+            await conn.execute("DELETE FROM quotas WHERE kind='bucket' AND target=%s", (name,))
+            await conn.execute("DELETE FROM buckets WHERE name=%s", (name,))
+            return released
+        return await self._write(tx)
+
+    async def set_versioning(self, name: str, state: str) -> None:
+        async def tx(conn: AConn) -> None:
+            if (await conn.execute("UPDATE buckets SET versioning=%s WHERE name=%s", (state, name))).rowcount == 0:
+                raise BucketNotFound()
+        await self._write(tx)
+
+    async def set_object_lock(self, name: str, enabled: bool) -> None:
+        async def tx(conn: AConn) -> None:
+            await conn.execute("UPDATE buckets SET object_lock=%s WHERE name=%s", (int(enabled), name))
+        await self._write(tx)
+
+    async def get_bucket_config(self, name: str, kind: str) -> str | None:
+        async def q(conn: AConn) -> str | None:
+            row = await (await conn.execute("SELECT value FROM bucket_configs WHERE bucket=%s AND name=%s",
+                                            (name, kind))).fetchone()
+            return str(row[0]) if row else None
+        return await self.db.read(q)
+
+    async def put_bucket_config(self, name: str, kind: str, value: str | None) -> None:
+        async def tx(conn: AConn) -> None:
+            if value is None:
+                await conn.execute("DELETE FROM bucket_configs WHERE bucket=%s AND name=%s", (name, kind))
+            else:
+                await conn.execute("INSERT INTO bucket_configs VALUES (%s,%s,%s) ON CONFLICT (bucket, name) "
+                                   "DO UPDATE SET value=excluded.value", (name, kind, value))
+        await self._write(tx)
+
+    # -- objects ------------------------------------------------------------------------------------
+    async def get_object(self, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord | None:
+        if version_id is None:
+            return await self.db.read(lambda conn: objects.latest(conn, bucket, key))
+        return await self.db.read(lambda conn: objects.by_version(conn, bucket, key, version_id))
+
+    async def put_object(self, rec: ObjectRecord, versioning: str, cond: WriteCondition | None = None,
+                         expect_seq: int | bool | None = False) -> tuple[ObjectRecord, list[str]]:
+        """Commit a new version. ``expect_seq`` (when not False) guards against a concurrent change."""
+        async def tx(conn: AConn) -> tuple[tuple[ObjectRecord, list[str]], bool]:
+            if expect_seq is not False:
+                await objects.race_guard(conn, rec.bucket, rec.key, expect_seq)
+            stored, released = await objects.put_version(conn, rec, versioning, cond)
+            return (stored, released), await self.replication.journal(conn, stored, OP_PUT)
+        return await self._journalled(tx)
+
+    async def delete_object(self, bucket: str, key: str, version_id: str | None, versioning: str,
+                            owner: str, guard: Callable[[ObjectRecord], None] | None = None,
+                            ) -> tuple[ObjectRecord | None, list[str]]:
+        now = time.time()
+
+        async def tx(conn: AConn) -> tuple[tuple[ObjectRecord | None, list[str]], bool]:
+            removed, released = await objects.delete(conn, bucket, key, version_id, versioning, owner, now, guard)
+            queued = False
+            if version_id is None and removed is not None and removed.delete_marker:
+                queued = await self.replication.journal(conn, removed, OP_PUT)   # a new delete marker
+            return (removed, released), queued
+        return await self._journalled(tx)
+
+    async def set_object_tags(self, bucket: str, key: str, version_id: str | None,
+                              tags: dict[str, str]) -> ObjectRecord:
+        async def tx(conn: AConn) -> tuple[ObjectRecord, bool]:
+            rec = await objects.set_tags(conn, bucket, key, version_id, tags)
+            return rec, await self.replication.journal(conn, rec, OP_TAGS)
+        return await self._journalled(tx)
+
+    async def update_object_extra(self, bucket: str, key: str, version_id: str | None,
+                                  changes: dict[str, str | None],
+                                  guard: Callable[[ObjectRecord], None] | None = None) -> ObjectRecord:
+        return await self._write(lambda conn: objects.update_extra(conn, bucket, key, version_id, changes, guard))
+
+    async def list_objects(self, bucket: str, prefix: str, delimiter: str, marker: str | None,
+                           max_keys: int) -> ListPage:
+        return await self.db.read(lambda conn: listing.list_current(conn, bucket, prefix, delimiter, marker, max_keys))
+
+    async def list_versions(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
+                            version_marker: str | None, max_keys: int) -> VersionPage:
+        return await self.db.read(lambda conn: listing.list_versions(
+            conn, bucket, prefix, delimiter, key_marker, version_marker, max_keys))
+
+    # -- multipart ----------------------------------------------------------------------------------
+    async def create_upload(self, rec: UploadRecord) -> None:
+        await self._write(lambda conn: multipart.create_upload(conn, rec))
+
+    async def get_upload(self, upload_id: str) -> UploadRecord | None:
+        return await self.db.read(lambda conn: multipart.get_upload(conn, upload_id))
+
+    async def put_part(self, part: PartRecord) -> list[str]:
+        return await self._write(lambda conn: multipart.put_part(conn, part))
+
+    async def list_parts(self, upload_id: str, after: int = 0, limit: int = 10000) -> list[PartRecord]:
+        return await self.db.read(lambda conn: multipart.list_parts(conn, upload_id, after, limit))
+
+    async def abort_upload(self, upload_id: str) -> list[str]:
+        return await self._write(lambda conn: multipart.abort_upload(conn, upload_id))
+
+    async def complete_upload(self, upload_id: str, rec: ObjectRecord, versioning: str,
+                              cond: WriteCondition | None, parts: list[PartRecord]) -> tuple[ObjectRecord, list[str]]:
+        async def tx(conn: AConn) -> tuple[tuple[ObjectRecord, list[str]], bool]:
+            stored, released = await multipart.complete_upload(conn, upload_id, rec, versioning, cond, parts)
+            return (stored, released), await self.replication.journal(conn, stored, OP_PUT)
+        return await self._journalled(tx)
+
+    async def list_uploads(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
+                           upload_marker: str | None, max_uploads: int) -> UploadPage:
+        return await self.db.read(lambda conn: listing.list_uploads(
+            conn, bucket, prefix, delimiter, key_marker, upload_marker, max_uploads))
+
+    # -- usage and quotas ---------------------------------------------------------------------------
+    async def set_quota(self, kind: str, target: str, max_bytes: int | None, max_objects: int | None) -> None:
+        """Set (or, with both limits None, remove) the quota of a bucket or an account."""
+        async def tx(conn: AConn) -> None:
+            if max_bytes is None and max_objects is None:
+                await conn.execute("DELETE FROM quotas WHERE kind=%s AND target=%s", (kind, target))
+            else:
+                await conn.execute(
+                    "INSERT INTO quotas (kind, target, max_bytes, max_objects) VALUES (%s,%s,%s,%s) "
+                    "ON CONFLICT (kind, target) DO UPDATE SET max_bytes=excluded.max_bytes, "
+                    "max_objects=excluded.max_objects", (kind, target, max_bytes, max_objects))
+        await self._write(tx)
+
+    async def get_quota(self, kind: str, target: str) -> tuple[int | None, int | None] | None:
+        async def q(conn: AConn) -> tuple[int | None, int | None] | None:
+            row = await (await conn.execute("SELECT max_bytes, max_objects FROM quotas WHERE kind=%s AND target=%s",
+                                            (kind, target))).fetchone()
+            return (row[0], row[1]) if row else None
+        return await self.db.read(q)
+
+    async def bucket_usage(self, bucket: str) -> tuple[int, int]:
+        """(bytes, objects) stored in a bucket, every version counted."""
+        async def q(conn: AConn) -> tuple[int, int]:
+            row = await (await conn.execute("SELECT bytes, objects FROM bucket_usage WHERE bucket=%s",
+                                            (bucket,))).fetchone()
+            return (int(row[0]), int(row[1])) if row else (0, 0)
+        return await self.db.read(q)
+
+    # -- the console (usage samples, console passwords) ------------------------------------------------
+    async def bucket_usage_all(self) -> list[tuple[str, int, int]]:
+        return await self.db.read(console.bucket_usage_all)
+
+    async def add_usage_samples(self, rows: Sequence[tuple[str, int, int, int, int]], keep_after: int) -> None:
+        await self._write(lambda conn: console.add_usage_samples(conn, rows, keep_after))
+
+    async def usage_samples(self, buckets: Sequence[str], since: int) -> list[tuple[str, int, int, int, int]]:
+        return await self.db.read(lambda conn: console.usage_samples(conn, buckets, since))
+
+    def get_console_password(self, account_id: str, user_name: str) -> tuple[str, float] | None:
+        return self.db.read_sync(lambda conn: console.get_console_password(conn, account_id, user_name))
+
+    def set_console_password(self, account_id: str, user_name: str, hashed: str | None) -> None:
+        self.db.write_sync(lambda conn: console.set_console_password(conn, account_id, user_name, hashed))
+
+    # -- damaged blobs (reads and scrubs) -----------------------------------------------------------------
+    async def quarantine(self, item: ScrubItem, source: str, detail: str) -> bool:
+        """Record a damaged blob and flag its object version; True when it was not recorded before."""
+        return await asyncio.to_thread(self.quarantine_sync, item, source, detail)
+
+    def quarantine_sync(self, item: ScrubItem, source: str, detail: str) -> bool:
+        now = time.time()
+
+        def tx(conn: Conn) -> bool:
+            return integrity.quarantine(conn, item.seq, item.bucket, item.key, item.version_id, evidence_name(item),
+                                        source, detail, now)
+        return self.db.write_sync(tx)
+
+    def blob_chunk_crcs(self, blob_id: str, first: int, count: int) -> bytes | None:
+        """The CRCs of ``count`` chunks of a blob from chunk ``first`` (None: not kept for this blob); those
+        of small blobs are kept in memory (a blob's bytes never change, an id is never reused)."""
+        crcs = self._chunk_crcs.get(blob_id)
+        if crcs is None:
+            crcs, part = self.db.read_sync(
+                lambda conn: integrity.chunk_crcs(conn, blob_id, first, count, MAX_CACHED_CRCS))
+            if crcs is None:
+                return part
+            if len(self._chunk_crcs) >= MAX_CACHED_BLOBS:
+                self._chunk_crcs.clear()
+            self._chunk_crcs[blob_id] = crcs
+        return crcs[4 * first:4 * (first + count)] if len(crcs) >= 4 * (first + count) else None
+
+    def scrub_objects(self, after_seq: int, limit: int) -> tuple[list[ScrubItem], int]:
+        return self.db.read_sync(lambda conn: integrity.object_items(conn, after_seq, limit))
+
+    def scrub_parts(self) -> list[ScrubItem]:
+        return self.db.read_sync(integrity.part_items)
+
+    def quarantined(self) -> list[tuple[str, str, str, str, float, str, str]]:
+        return self.db.read_sync(integrity.quarantine_rows)
+
+    # -- sweeper support ----------------------------------------------------------------------------
+    def blob_referenced(self, blob_id: str) -> bool:
+        return self.db.read_sync(lambda conn: conn.execute(
+            "SELECT 1 FROM blobs WHERE id=%s", (blob_id,)).fetchone()) is not None
+
+    async def expired_uploads(self, older_than: float) -> list[str]:
+        async def q(conn: AConn) -> list[str]:
+            cur = await conn.execute("SELECT upload_id FROM uploads WHERE initiated<%s", (older_than,))
+            return [str(r[0]) for r in await cur.fetchall()]
+        return await self.db.read(q)
