@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import uuid
@@ -27,7 +28,8 @@ def add_account(server: NuageServer, name: str | None = None) -> Account:
     secret = uuid.uuid4().hex + uuid.uuid4().hex[:8]
     subprocess.run([sys.executable, "-m", "nuage.cli.main", "keys", "add", "--data", str(server.data_dir),
                     "--access-key", access, "--secret-key", secret, "--name", name],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True,
+                   env={**os.environ, "NUAGE_DB": server.db} if server.db else None)   # the server's metadata
     return Account(access, secret, name, hashlib.sha256(name.encode()).hexdigest())
 
 

@@ -1,0 +1,150 @@
+"""Two gateways on one PostgreSQL database and one blob folder: what one acknowledged, the other reads,
+lists and deletes at once; of writers racing on the two gateways with If-None-Match: * exactly one wins;
+a multipart upload takes its parts through both; quotas hold across them; migrations run once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from botocore.exceptions import ClientError
+from click.testing import CliRunner
+
+from nuage.cli.admin import AdminClient
+from nuage.cli.main import main
+from tests.conftest import unique_bucket_name
+from tests.support.postgres import PostgresCluster
+from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
+
+RACES = 40
+
+
+@pytest.fixture(scope="module")
+def gateways(pg: PostgresCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NuageServer, NuageServer]]:
+    """Gateways A and B on one database and one data folder. Started one after the other: the first start
+    creates the data folder's key files, which two gateways starting at once on an empty folder do not
+    yet agree on (concurrent migrations are tested with `nuage db migrate` below)."""
+    url = pg.create_database()
+    data = tmp_path_factory.mktemp("shared") / "data"
+    a, b = NuageServer(data, db=url).start(), NuageServer(data, db=url).start()
+    yield a, b
+    codes = [a.stop(), b.stop()]
+    assert codes == [0, 0], a.log() + b.log()
+
+
+def _status(call: Any) -> int:
+    try:
+        call()
+    except ClientError as exc:
+        return int(exc.response["ResponseMetadata"]["HTTPStatusCode"])
+    return 200
+
+
+def test_migrations_applied_once(gateways: tuple[NuageServer, NuageServer]) -> None:
+    a, _ = gateways
+    assert a.db is not None
+    with psycopg.connect(a.db) as conn:
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == list(range(1, 10))
+
+
+def test_read_after_write_across_gateways(gateways: tuple[NuageServer, NuageServer]) -> None:
+    a, b = gateways
+    sa, sb = a.client(), b.client()
+    bucket = unique_bucket_name("ab")
+    sa.create_bucket(Bucket=bucket)
+    sb.head_bucket(Bucket=bucket)
+    for i in range(20):
+        body = f"object {i}".encode() * (1 + i * 500)   # small ones in the row, larger ones in files
+        sa.put_object(Bucket=bucket, Key=f"k/{i}", Body=body)
+        assert sb.get_object(Bucket=bucket, Key=f"k/{i}")["Body"].read() == body
+        listed = sb.list_objects_v2(Bucket=bucket, Prefix=f"k/{i}")
+        assert f"k/{i}" in [o["Key"] for o in listed.get("Contents", [])]
+        sb.delete_object(Bucket=bucket, Key=f"k/{i}")
+        assert _status(lambda i=i: sa.head_object(Bucket=bucket, Key=f"k/{i}")) == 404
+    sb.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    version = sa.put_object(Bucket=bucket, Key="v", Body=b"versioned")["VersionId"]
+    assert sb.get_object(Bucket=bucket, Key="v", VersionId=version)["Body"].read() == b"versioned"
+    sa.delete_object(Bucket=bucket, Key="v", VersionId=version)
+    sb.delete_bucket(Bucket=bucket)
+    assert _status(lambda: sa.head_bucket(Bucket=bucket)) == 404
+
+
+def test_racing_if_none_match_one_winner(gateways: tuple[NuageServer, NuageServer]) -> None:
+    a, b = gateways
+    sa, sb = a.client(max_pool_connections=4), b.client(max_pool_connections=4)
+    bucket = unique_bucket_name("race")
+    sa.create_bucket(Bucket=bucket)
+    for i in range(RACES):
+        key = f"race-{i}"
+        start = threading.Barrier(2)
+
+        def put(client: Any, body: bytes, key: str = key, start: threading.Barrier = start) -> int:
+            start.wait()
+            return _status(lambda: client.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*"))
+
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(put, (sa, sb), (b"from A", b"from B")))
+        assert sorted(results) == [200, 412], (key, results)
+        winner = b"from A" if results[0] == 200 else b"from B"
+        assert sa.get_object(Bucket=bucket, Key=key)["Body"].read() == winner
+        assert sb.get_object(Bucket=bucket, Key=key)["Body"].read() == winner
+
+
+def test_multipart_across_gateways(gateways: tuple[NuageServer, NuageServer]) -> None:
+    a, b = gateways
+    sa, sb = a.client(), b.client()
+    bucket = unique_bucket_name("mp")
+    sa.create_bucket(Bucket=bucket)
+    upload = sa.create_multipart_upload(Bucket=bucket, Key="big")["UploadId"]
+    one, two = b"1" * (5 * 1024 * 1024), b"2" * 1000
+    e1 = sb.upload_part(Bucket=bucket, Key="big", UploadId=upload, PartNumber=1, Body=one)["ETag"]
+    e2 = sa.upload_part(Bucket=bucket, Key="big", UploadId=upload, PartNumber=2, Body=two)["ETag"]
+    sb.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=upload, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    assert sa.get_object(Bucket=bucket, Key="big")["Body"].read() == one + two
+
+
+def test_quota_exact_under_writers_on_both_gateways(gateways: tuple[NuageServer, NuageServer]) -> None:
+    a, b = gateways
+    sa, sb = a.client(max_pool_connections=8), b.client(max_pool_connections=8)
+    bucket = unique_bucket_name("quota")
+    sa.create_bucket(Bucket=bucket)
+    AdminClient(a.endpoint, ACCESS_KEY, SECRET_KEY).call(
+        "PUT", "/admin/quotas", {"bucket": bucket, "max_objects": 10, "max_bytes": None})
+
+    def put(i: int) -> int:
+        client = sa if i % 2 else sb
+        return _status(lambda: client.put_object(Bucket=bucket, Key=f"k{i}", Body=b"x"))
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(put, range(30)))
+    assert results.count(200) == 10 and results.count(403) == 20
+    assert sb.list_objects_v2(Bucket=bucket)["KeyCount"] == 10
+
+
+def test_db_commands(pg: PostgresCluster, tmp_path: Path) -> None:
+    url = pg.create_database()
+    runner = CliRunner()
+    checked = runner.invoke(main, ["db", "check", "--db", url])
+    assert checked.exit_code == 1 and "schema version 0" in checked.output
+    assert "missing migrations: 0001_initial.sql" in checked.output
+    with ThreadPoolExecutor(3) as pool:   # operators (and gateways) migrating at once: each file once
+        outputs = list(pool.map(lambda _: runner.invoke(main, ["db", "migrate", "--db", url]), range(3)))
+    assert [r.exit_code for r in outputs] == [0, 0, 0]
+    applied = [line for r in outputs for line in r.output.splitlines() if line.startswith("applied")]
+    assert len(applied) == 9 and len(set(applied)) == 9
+    checked = runner.invoke(main, ["db", "check", "--db", url])
+    assert checked.exit_code == 0 and "schema version 9" in checked.output and "up to date" in checked.output
+    refused = runner.invoke(main, ["db", "check", "--db", "mysql://x@localhost/db"])
+    assert refused.exit_code == 2
+    unreachable = runner.invoke(main, ["db", "check", "--db", "postgresql://nobody:hunter2@127.0.0.1:1/x"])
+    assert unreachable.exit_code == 1 and "cannot reach the database" in unreachable.output
+    assert "hunter2" not in unreachable.output
+    assert runner.invoke(main, ["db", "migrate", "--data", str(tmp_path / "d")]).exit_code == 0   # SQLite
+    assert runner.invoke(main, ["db", "check", "--data", str(tmp_path / "d")]).output.endswith("up to date\n")
