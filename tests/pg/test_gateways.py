@@ -25,7 +25,8 @@ RACES = 40
 
 
 @pytest.fixture(scope="module")
-def gateways(pg: PostgresCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NuageServer, NuageServer]]:
+def gateways(pg: PostgresCluster,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NuageServer, NuageServer]]:
     """Gateways A and B on one database and one data folder. Started one after the other: the first start
     creates the data folder's key files, which two gateways starting at once on an empty folder do not
     yet agree on (concurrent migrations are tested with `nuage db migrate` below)."""
