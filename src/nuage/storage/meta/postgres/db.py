@@ -124,7 +124,10 @@ class Database:
             pool = await self._pool()
             async with pool.connection() as conn, conn.transaction():
                 return await fn(conn)
-        return await asyncio.shield(asyncio.ensure_future(run()))
+        task = asyncio.ensure_future(run())
+        # a write whose caller went away: its failure was nobody's to hear (and is no unhandled error)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return await asyncio.shield(task)
 
     def read_sync(self, fn: Callable[[Conn], T]) -> T:
         with self.sync_pool.connection() as conn:
