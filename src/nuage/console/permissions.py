@@ -11,6 +11,7 @@ from nuage.s3 import errors as s3errors
 from nuage.s3.access import authorize
 from nuage.s3.context import Services
 from nuage.s3.http import Request
+from nuage.s3.operations import BY_NAME
 
 METHODS = {"CreateBucket": "PUT", "DeleteBucket": "DELETE", "PutBucketVersioning": "PUT", "PutObject": "PUT",
            "DeleteObject": "DELETE", "GetObject": "GET", "ListObjectsV2": "GET"}
@@ -29,9 +30,9 @@ async def can(svc: Services, ident: Identity, operation: str, bucket: str | None
     req = Request(method=METHODS[operation], raw_path="/", raw_query="", query=query, headers={}, header_list=[],
                   bucket=bucket, key=key, client="", scheme="http", receive=_no_body,
                   owner_id=ident.owner_id, owner_name=ident.display_name, access_key=ident.access_key)
-    req.state["identity"] = ident
+    req.identity = ident
     try:
-        await authorize(svc, req, operation)
+        await authorize(svc, req, BY_NAME[operation])
     except s3errors.S3Error:
         return False
     return True

@@ -19,10 +19,10 @@ from nuage.s3.access import authorize
 from nuage.s3.auth import body_stream, verify
 from nuage.s3.context import Services
 from nuage.s3.full import full_disk, note_full_disk
-from nuage.s3.handlers import HANDLERS
 from nuage.s3.handlers.cors import add_cors_headers
 from nuage.s3.handlers.lifecycle import add_expiration_header
 from nuage.s3.http import Request, Response
+from nuage.s3.operation import Access
 from nuage.s3.redirect import redirect
 from nuage.s3.router import Target, route
 from nuage.sigv4.canonical import percent_decode, query_params
@@ -246,9 +246,9 @@ class S3App:
     async def _handle(self, req: Request) -> Response:
         svc = self.services
         target = Target.SERVICE if req.bucket is None else Target.BUCKET if req.key is None else Target.OBJECT
-        operation = route(req.method, target, req.query, req.headers)
-        if operation == "PreflightRequest":  # CORS preflight (OPTIONS): no authentication, as on S3
-            return await HANDLERS[operation](self.services, req)
+        op = route(req.method, target, req.query, req.headers)
+        if op is not None and op.access is Access.NONE:  # CORS preflight (OPTIONS): no authentication, as on S3
+            return await op.run(svc, req)
         vhost = self._vhost_bucket(req.headers.get("host", ""))
         result = verify(req, svc.identities.secret, svc.settings.region, svc.settings.max_skew_seconds, vhost)
         if result.access_key is not None:
@@ -257,21 +257,16 @@ class S3App:
                 raise e.InvalidAccessKeyId()
             req.owner_id, req.owner_name = cred.owner_id, cred.display_name
             req.access_key = result.access_key
-            req.state["identity"] = cred
-        req.state["auth"] = result
-        if operation is None:
+            req.identity = cred
+        req.auth = result
+        if op is None:
             raise e.MethodNotAllowed(Method=req.method, ResourceType=target.value.upper())
-        if operation != "PostObject":  # a browser upload is authorized by its form, in its handler
-            await authorize(svc, req, operation)
-        if operation == "NotImplemented":
-            raise e.NotImplemented("This operation is not implemented yet.")
-        body, trailers, sha = body_stream(req, result)
-        req.body = body
-        req.state["trailers"] = trailers
-        req.state["sha256"] = sha
-        req.state["operation"] = operation
-        handler = HANDLERS[operation]
-        return await handler(svc, req)
+        req.operation = op
+        if op.access is not Access.FORM:  # a browser upload is authorized by its form, in its handler
+            await authorize(svc, req, op)
+        if op.reads_body:
+            req.body, req.trailers, req.sha256 = body_stream(req, result)
+        return await op.run(svc, req)
 
     # -- output -----------------------------------------------------------------------------------
     def _error(self, exc: e.S3Error, req: Request | None, scope: dict[str, Any], request_id: str) -> Response:

@@ -24,4 +24,7 @@ class Services:
     locator: BucketLocator | None = None      # other regions' buckets (None: no region registry)
 
 
-Handler = Callable[[Services, Request], Awaitable[Response]]
+#: What runs an operation: given the request's bucket, or its bucket and key, when its target has them.
+ServiceHandler = Callable[[Services, Request], Awaitable[Response]]
+BucketHandler = Callable[[Services, Request, str], Awaitable[Response]]
+ObjectHandler = Callable[[Services, Request, str, str], Awaitable[Response]]

@@ -19,8 +19,6 @@ from nuage.s3.http import Request
 from nuage.storage.meta.records import ObjectRecord
 
 HEADER = "x-amz-copy-source"
-_STATE = "copy-source"
-_PINNED = "copy-source-pinned"
 
 
 class CopySource(NamedTuple):
@@ -62,20 +60,19 @@ def parse_copy_source(raw: str) -> CopySource:
 
 def copy_source(req: Request) -> CopySource:
     """The request's copy source, parsed on first use and then reused (the header does not change)."""
-    found = req.state.get(_STATE)
-    if isinstance(found, CopySource):
-        return found
+    if req.copy_source is not None:
+        return req.copy_source
     raw = req.headers.get(HEADER)
     if raw is None:
         raise _invalid("", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
     parsed = parse_copy_source(raw)
-    req.state[_STATE] = parsed
+    req.copy_source = parsed
     return parsed
 
 
 def pin_source_version(req: Request, rec: ObjectRecord) -> None:
     """Authorization decided on ``rec``, the copy source's version: the copy reads that version."""
-    req.state[_PINNED] = rec.version_id
+    req.copy_version = rec.version_id
 
 
 def version_to_read(req: Request) -> str | None:
@@ -84,5 +81,4 @@ def version_to_read(req: Request) -> str | None:
     named = copy_source(req).version_id
     if named is not None:
         return named
-    pinned = req.state.get(_PINNED)
-    return pinned if isinstance(pinned, str) else None
+    return req.copy_version

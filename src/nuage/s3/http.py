@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from nuage.core.identities import Identity
+    from nuage.s3.copy_source import CopySource
+    from nuage.s3.operation import Operation
+    from nuage.sigv4.chunked import Trailers
+    from nuage.sigv4.model import AuthResult
 
 
 @dataclass(slots=True)
@@ -27,8 +34,15 @@ class Request:
     owner_id: str = ""
     owner_name: str = ""
     access_key: str | None = None
-    state: dict[str, Any] = field(default_factory=dict)
     body: AsyncIterator[bytes] | None = None     # set by auth: verified, decoded request body
+    # what the request was found to be, filled in as it goes through the app:
+    operation: Operation | None = None  # the router's row
+    auth: AuthResult | None = None      # how it was signed (a browser form: how the form was)
+    identity: Identity | None = None    # who signed it (None: anonymous)
+    trailers: Trailers | None = None    # aws-chunked trailers, known once the body has been read
+    sha256: str | None = None           # the signed hex SHA-256 of the payload, when one was declared
+    copy_source: CopySource | None = None   # x-amz-copy-source, parsed once
+    copy_version: str | None = None     # the copy source's version that authorization decided on
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)

@@ -20,7 +20,7 @@ from nuage.core.acl import (
     ordered,
 )
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import version_id, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.storage.meta.records import BucketRecord
@@ -236,27 +236,24 @@ def render_acl(grants: list[Grant], owner: str, names: dict[str, str]) -> bytes:
 
 
 # -- handlers ------------------------------------------------------------------------------------------
-async def get_bucket_acl(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    b = await svc.buckets.get(req.bucket)
-    stored = await svc.buckets.get_config_or_none(req.bucket, "acl")
+async def get_bucket_acl(svc: Services, req: Request, bucket: str) -> Response:
+    b = await svc.buckets.get(bucket)
+    stored = await svc.buckets.get_config_or_none(bucket, "acl")
     if await ownership(svc, b.name) == ENFORCED:
         stored = None
     return xml_response(await acl_document(svc, req, grants_of(stored, b.owner), b.owner))
 
 
-async def put_bucket_acl(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    b = await svc.buckets.get(req.bucket)
+async def put_bucket_acl(svc: Services, req: Request, bucket: str) -> Response:
+    b = await svc.buckets.get(bucket)
     stored = await _new_acl(svc, req, b)
-    await svc.buckets.put_config(req.bucket, "acl", None if stored == "private" else stored)
+    await svc.buckets.put_config(bucket, "acl", None if stored == "private" else stored)
     return empty(200)
 
 
-async def get_object_acl(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None and req.key is not None
-    b = await svc.buckets.get(req.bucket)
-    rec = await svc.objects.head(req.bucket, req.key, version_id(req))
+async def get_object_acl(svc: Services, req: Request, bucket: str, key: str) -> Response:
+    b = await svc.buckets.get(bucket)
+    rec = await svc.objects.head(bucket, key, version_id(req))
     headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != NULL_VERSION else []
     if await ownership(svc, b.name) == ENFORCED:
         grants, owner = grants_of(None, b.owner), b.owner
@@ -265,18 +262,9 @@ async def get_object_acl(svc: Services, req: Request) -> Response:
     return xml_response(await acl_document(svc, req, grants, owner), headers=headers)
 
 
-async def put_object_acl(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None and req.key is not None
-    b = await svc.buckets.get(req.bucket)
+async def put_object_acl(svc: Services, req: Request, bucket: str, key: str) -> Response:
+    b = await svc.buckets.get(bucket)
     stored = await _new_acl(svc, req, b)
-    rec = await svc.objects.update_extra(req.bucket, req.key, version_id(req), {"acl": stored})
+    rec = await svc.objects.update_extra(bucket, key, version_id(req), {"acl": stored})
     headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != NULL_VERSION else []
     return empty(200, headers)
-
-
-HANDLERS: dict[str, Handler] = {
-    "GetBucketAcl": get_bucket_acl,
-    "PutBucketAcl": put_bucket_acl,
-    "GetObjectAcl": get_object_acl,
-    "PutObjectAcl": put_object_acl,
-}

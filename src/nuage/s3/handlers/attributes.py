@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import version_id
 from nuage.s3.handlers.encryption import read_customer_key
 from nuage.s3.headers import http_date, quote_etag
@@ -23,12 +23,11 @@ def _int_header(req: Request, name: str, default: int) -> int:
     return min(int(raw), 1000) if name == "x-amz-max-parts" else int(raw)
 
 
-async def get_attributes(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None and req.key is not None
+async def get_attributes(svc: Services, req: Request, bucket: str, key: str) -> Response:
     wanted = {a.strip() for a in req.headers.get("x-amz-object-attributes", "").split(",") if a.strip()}
     if not wanted or not wanted <= KNOWN:
         raise e.InvalidArgument("Invalid attribute name specified.")
-    rec = await svc.objects.head(req.bucket, req.key, version_id(req))
+    rec = await svc.objects.head(bucket, key, version_id(req))
     svc.objects.data_key(rec, read_customer_key(req.headers))   # SSE-C objects need their key
     doc = root("GetObjectAttributesResponse")
     if "ETag" in wanted:
@@ -64,6 +63,3 @@ async def get_attributes(svc: Services, req: Request) -> Response:
     if rec.version_id != NULL_VERSION:
         headers.append(("x-amz-version-id", rec.version_id))
     return xml_response(render(doc), headers=headers)
-
-
-HANDLERS: dict[str, Handler] = {"GetObjectAttributes": get_attributes}

@@ -9,7 +9,7 @@ import re
 
 from nuage import errors as d
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.acl import OWNERSHIP_CONFIG, stored_from_headers
 from nuage.s3.handlers.common import MAX_TAGS_BUCKET, int_param, owner_el, parse_tagging, render_tagging, xml_body
 from nuage.s3.headers import iso_date
@@ -18,10 +18,6 @@ from nuage.xml import child_text, render, root, sub
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$|^EU$")
 
-
-def _bucket(req: Request) -> str:
-    assert req.bucket is not None
-    return req.bucket
 
 
 async def list_buckets(svc: Services, req: Request) -> Response:
@@ -70,8 +66,8 @@ def _untoken(token: str) -> str:
     return name
 
 
-async def create_bucket(svc: Services, req: Request) -> Response:
-    name = _bucket(req)
+async def create_bucket(svc: Services, req: Request, bucket: str) -> Response:
+    name = bucket
     location: str | None = None
     el = await xml_body(req, required=False)
     if el is not None:
@@ -111,34 +107,34 @@ async def create_bucket(svc: Services, req: Request) -> Response:
     return empty(200, [("location", f"/{name}")])
 
 
-async def head_bucket(svc: Services, req: Request) -> Response:
-    b = await svc.buckets.get(_bucket(req))
+async def head_bucket(svc: Services, req: Request, bucket: str) -> Response:
+    b = await svc.buckets.get(bucket)
     return empty(200, [("x-amz-bucket-region", b.region)])
 
 
-async def delete_bucket(svc: Services, req: Request) -> Response:
-    await svc.buckets.delete(_bucket(req))
+async def delete_bucket(svc: Services, req: Request, bucket: str) -> Response:
+    await svc.buckets.delete(bucket)
     return empty(204)
 
 
-async def get_location(svc: Services, req: Request) -> Response:
-    b = await svc.buckets.get(_bucket(req))
+async def get_location(svc: Services, req: Request, bucket: str) -> Response:
+    b = await svc.buckets.get(bucket)
     doc = root("LocationConstraint")
     if b.region != "us-east-1":
         doc.text = b.region
     return xml_response(render(doc))
 
 
-async def get_versioning(svc: Services, req: Request) -> Response:
-    b = await svc.buckets.get(_bucket(req))
+async def get_versioning(svc: Services, req: Request, bucket: str) -> Response:
+    b = await svc.buckets.get(bucket)
     doc = root("VersioningConfiguration")
     if b.versioning:
         sub(doc, "Status", b.versioning)
     return xml_response(render(doc))
 
 
-async def put_versioning(svc: Services, req: Request) -> Response:
-    name = _bucket(req)
+async def put_versioning(svc: Services, req: Request, bucket: str) -> Response:
+    name = bucket
     await svc.buckets.get(name)
     el = await xml_body(req)
     assert el is not None
@@ -156,13 +152,13 @@ async def put_versioning(svc: Services, req: Request) -> Response:
     return empty(200)
 
 
-async def get_tagging(svc: Services, req: Request) -> Response:
-    tags = await svc.buckets.get_tags(_bucket(req))
+async def get_tagging(svc: Services, req: Request, bucket: str) -> Response:
+    tags = await svc.buckets.get_tags(bucket)
     return xml_response(render(render_tagging(tags)))
 
 
-async def put_tagging(svc: Services, req: Request) -> Response:
-    name = _bucket(req)
+async def put_tagging(svc: Services, req: Request, bucket: str) -> Response:
+    name = bucket
     await svc.buckets.get(name)
     el = await xml_body(req)
     assert el is not None
@@ -171,20 +167,6 @@ async def put_tagging(svc: Services, req: Request) -> Response:
     return empty(204)
 
 
-async def delete_tagging(svc: Services, req: Request) -> Response:
-    await svc.buckets.set_tags(_bucket(req), None)
+async def delete_tagging(svc: Services, req: Request, bucket: str) -> Response:
+    await svc.buckets.set_tags(bucket, None)
     return empty(204)
-
-
-HANDLERS: dict[str, Handler] = {
-    "ListBuckets": list_buckets,
-    "CreateBucket": create_bucket,
-    "HeadBucket": head_bucket,
-    "DeleteBucket": delete_bucket,
-    "GetBucketLocation": get_location,
-    "GetBucketVersioning": get_versioning,
-    "PutBucketVersioning": put_versioning,
-    "GetBucketTagging": get_tagging,
-    "PutBucketTagging": put_tagging,
-    "DeleteBucketTagging": delete_tagging,
-}

@@ -8,10 +8,9 @@ from urllib.parse import parse_qsl
 from nuage.core.conditions import ReadConditions
 from nuage.core.ingest import Integrity, valid_md5_header
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import BucketHandler, Services
 from nuage.s3.headers import parse_http_date, requested_checksums
 from nuage.s3.http import Request, Response, empty
-from nuage.sigv4.chunked import Trailers
 from nuage.storage.meta.records import WriteCondition
 from nuage.xml import child_text, parse, root, sub
 
@@ -25,7 +24,7 @@ def integrity(req: Request) -> Integrity:
     if md5 is not None and not valid_md5_header(md5):
         raise e.InvalidDigest()
     algorithms, expected, trailer_alg = requested_checksums(req.headers)
-    trailers: Trailers | None = req.state.get("trailers")
+    trailers = req.trailers
     length: int | None = None
     decoded = req.headers.get("x-amz-decoded-content-length")
     if decoded is not None and decoded.isdigit():
@@ -44,7 +43,7 @@ def integrity(req: Request) -> Integrity:
             raise e.MalformedTrailerError()
         return {trailer_alg: value}
 
-    return Integrity(content_md5=md5, sha256_hex=req.state.get("sha256"), length=length, algorithms=algorithms,
+    return Integrity(content_md5=md5, sha256_hex=req.sha256, length=length, algorithms=algorithms,
                      expected=expected, late_expected=late if trailer_alg else None)
 
 
@@ -185,13 +184,10 @@ def owner_el(parent: ET.Element, owner_id: str, name: str, tag: str = "Owner") -
     return o
 
 
-
-
-def config_deleter(kind: str) -> Handler:
+def config_deleter(kind: str) -> BucketHandler:
     """The Delete handler of a stored bucket sub-resource: 204 whether or not it was set (NoSuchBucket
     when the bucket is missing)."""
-    async def delete(svc: Services, req: Request) -> Response:
-        assert req.bucket is not None
-        await svc.buckets.put_config(req.bucket, kind, None)
+    async def delete(svc: Services, req: Request, bucket: str) -> Response:
+        await svc.buckets.put_config(bucket, kind, None)
         return empty(204)
     return delete

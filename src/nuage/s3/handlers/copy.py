@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nuage.core.objects import CopySpec, ObjectAttrs
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.copy_source import copy_source, version_to_read
 from nuage.s3.handlers.common import parse_tagging_header, read_conditions, write_condition
 from nuage.s3.handlers.encryption import sets_encryption, source_customer_key, write_spec
@@ -22,8 +22,7 @@ from nuage.types import NULL_VERSION
 from nuage.xml import render, root, sub
 
 
-async def copy_object(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None and req.key is not None
+async def copy_object(svc: Services, req: Request, bucket: str, key: str) -> Response:
     src_bucket, src_key, _ = copy_source(req)
     src_version = version_to_read(req)   # the very version authorization decided on
     directive = req.headers.get("x-amz-metadata-directive", "COPY").upper()
@@ -53,7 +52,7 @@ async def copy_object(svc: Services, req: Request) -> Response:
         encryption_set=sets_encryption(req.headers), sse=write_spec(req.headers),
         source_customer_key=source_customer_key(req.headers),
     )
-    src, rec = await svc.objects.copy(req.bucket, req.key, spec, req.owner_id, write_condition(req))
+    src, rec = await svc.objects.copy(bucket, key, spec, req.owner_id, write_condition(req))
     doc = root("CopyObjectResult")
     sub(doc, "LastModified", iso_date(rec.last_modified))
     sub(doc, "ETag", quote_etag(rec.etag))
@@ -66,6 +65,3 @@ async def copy_object(svc: Services, req: Request) -> Response:
         headers.append(("x-amz-copy-source-version-id", src.version_id))
     headers.extend(sse_headers(rec.extra))
     return xml_response(render(doc), headers=headers)
-
-
-HANDLERS: dict[str, Handler] = {"CopyObject": copy_object}

@@ -7,7 +7,7 @@ import logging
 
 from nuage.core import cors
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import render, root, sub
@@ -20,10 +20,6 @@ FORBIDDEN = ("CORSResponse: This CORS request is not allowed. This is usually be
              "whitelisted by the resource's CORS spec.")
 
 
-def _bucket(req: Request) -> str:
-    assert req.bucket is not None
-    return req.bucket
-
 
 def _int(text: str | None) -> int:
     if text is None or not text.strip().lstrip("-").isdigit():
@@ -31,8 +27,8 @@ def _int(text: str | None) -> int:
     return int(text.strip())
 
 
-async def put_cors(svc: Services, req: Request) -> Response:
-    name = _bucket(req)
+async def put_cors(svc: Services, req: Request, bucket: str) -> Response:
+    name = bucket
     await svc.buckets.get(name)
     doc = await xml_body(req)
     assert doc is not None
@@ -65,8 +61,8 @@ async def put_cors(svc: Services, req: Request) -> Response:
     return empty(200)
 
 
-async def get_cors(svc: Services, req: Request) -> Response:
-    rules = cors.loads(await svc.buckets.get_config(_bucket(req), cors.CONFIG_KIND))
+async def get_cors(svc: Services, req: Request, bucket: str) -> Response:
+    rules = cors.loads(await svc.buckets.get_config(bucket, cors.CONFIG_KIND))
     doc = root("CORSConfiguration")
     for rule in rules:
         el = sub(doc, "CORSRule")
@@ -97,7 +93,7 @@ def _headers(match: cors.Match, requested: list[str] | None = None) -> list[tupl
     return out
 
 
-async def preflight(svc: Services, req: Request) -> Response:
+async def preflight(svc: Services, req: Request, bucket: str) -> Response:
     """OPTIONS: answered from the bucket's CORS rules, without authentication."""
     origin = req.headers.get("origin")
     if not origin:
@@ -105,7 +101,7 @@ async def preflight(svc: Services, req: Request) -> Response:
     method = req.headers.get("access-control-request-method")
     if not method:
         raise e.BadRequest("Invalid Access-Control-Request-Method: null")
-    name = _bucket(req)
+    name = bucket
     if await svc.buckets.find(name) is None:
         raise e.NoSuchBucket(BucketName=name)
     resource = "OBJECT" if req.key is not None else "BUCKET"
@@ -136,9 +132,4 @@ async def add_cors_headers(svc: Services, req: Request, response: Response) -> N
     response.headers.append(("vary", VARY))
 
 
-HANDLERS: dict[str, Handler] = {
-    "GetBucketCors": get_cors,
-    "PutBucketCors": put_cors,
-    "DeleteBucketCors": config_deleter(cors.CONFIG_KIND),
-    "PreflightRequest": preflight,
-}
+delete_cors = config_deleter(cors.CONFIG_KIND)

@@ -19,7 +19,7 @@ from nuage.core.sse import (
     customer_key_md5,
 )
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import bool_text, child_text, render, root, sub
@@ -117,13 +117,9 @@ def read_customer_key(headers: dict[str, str]) -> bytes | None:
 
 
 # -- Get/Put/DeleteBucketEncryption --------------------------------------------------------------------
-def _bucket(req: Request) -> str:
-    assert req.bucket is not None
-    return req.bucket
 
-
-async def get_bucket_encryption(svc: Services, req: Request) -> Response:
-    spec = await svc.objects.get_default_sse(_bucket(req))
+async def get_bucket_encryption(svc: Services, req: Request, bucket: str) -> Response:
+    spec = await svc.objects.get_default_sse(bucket)
     doc = root("ServerSideEncryptionConfiguration")
     rule = sub(doc, "Rule")
     default = sub(rule, "ApplyServerSideEncryptionByDefault")
@@ -134,8 +130,7 @@ async def get_bucket_encryption(svc: Services, req: Request) -> Response:
     return xml_response(render(doc))
 
 
-async def put_bucket_encryption(svc: Services, req: Request) -> Response:
-    bucket = _bucket(req)
+async def put_bucket_encryption(svc: Services, req: Request, bucket: str) -> Response:
     await svc.buckets.get(bucket)
     el = await xml_body(req)
     assert el is not None
@@ -159,13 +154,6 @@ async def put_bucket_encryption(svc: Services, req: Request) -> Response:
     return empty(200)
 
 
-async def delete_bucket_encryption(svc: Services, req: Request) -> Response:
-    await svc.objects.set_default_sse(_bucket(req), None)
+async def delete_bucket_encryption(svc: Services, req: Request, bucket: str) -> Response:
+    await svc.objects.set_default_sse(bucket, None)
     return empty(204)
-
-
-HANDLERS: dict[str, Handler] = {
-    "GetBucketEncryption": get_bucket_encryption,
-    "PutBucketEncryption": put_bucket_encryption,
-    "DeleteBucketEncryption": delete_bucket_encryption,
-}

@@ -7,19 +7,14 @@ import xml.etree.ElementTree as ET
 
 from nuage.core import lifecycle as lc
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.headers import http_date
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import render, root, sub
 
 # Operations whose successful answer names the object's expiration (x-amz-expiration).
-EXPIRATION_OPERATIONS = ("GetObject", "HeadObject", "PutObject", "CopyObject", "CompleteMultipartUpload")
 
-
-def _bucket(req: Request) -> str:
-    assert req.bucket is not None
-    return req.bucket
 
 
 # -- parsing ---------------------------------------------------------------------------------------
@@ -242,8 +237,8 @@ def render_configuration(rules: list[lc.Rule]) -> bytes:
 
 
 # -- handlers --------------------------------------------------------------------------------------
-async def put_lifecycle(svc: Services, req: Request) -> Response:
-    name = _bucket(req)
+async def put_lifecycle(svc: Services, req: Request, bucket: str) -> Response:
+    name = bucket
     await svc.buckets.get(name)
     doc = await xml_body(req)
     assert doc is not None
@@ -252,16 +247,16 @@ async def put_lifecycle(svc: Services, req: Request) -> Response:
     return empty(200, [("x-amz-transition-default-minimum-object-size", "all_storage_classes_128K")])
 
 
-async def get_lifecycle(svc: Services, req: Request) -> Response:
-    rules = lc.loads(await svc.buckets.get_config(_bucket(req), lc.CONFIG_KIND))
+async def get_lifecycle(svc: Services, req: Request, bucket: str) -> Response:
+    rules = lc.loads(await svc.buckets.get_config(bucket, lc.CONFIG_KIND))
     return xml_response(render_configuration(rules))
 
 
 
 async def add_expiration_header(svc: Services, req: Request, response: Response) -> None:
     """x-amz-expiration on a successful object read or write that an expiration rule covers."""
-    if req.bucket is None or req.key is None or response.status != 200 or \
-            req.state.get("operation") not in EXPIRATION_OPERATIONS:
+    op = req.operation
+    if req.bucket is None or req.key is None or response.status != 200 or op is None or not op.expiration_header:
         return
     text = await svc.buckets.config(req.bucket, lc.CONFIG_KIND)
     if not text:
@@ -273,7 +268,7 @@ async def add_expiration_header(svc: Services, req: Request, response: Response)
     for name, value in response.headers:
         if name == "x-amz-version-id":
             version = value
-    if req.state.get("operation") in ("GetObject", "HeadObject"):
+    if op.method in ("GET", "HEAD"):   # a read answers for the version it read
         version = req.query.get("versionId") or version
     rec = await svc.objects.find(req.bucket, req.key, version)
     if rec is None or rec.delete_marker or not rec.is_latest:
@@ -284,8 +279,4 @@ async def add_expiration_header(svc: Services, req: Request, response: Response)
         response.headers.append(("x-amz-expiration", f'expiry-date="{http_date(when)}", rule-id="{rule_id}"'))
 
 
-HANDLERS: dict[str, Handler] = {
-    "GetBucketLifecycleConfiguration": get_lifecycle,
-    "PutBucketLifecycleConfiguration": put_lifecycle,
-    "DeleteBucketLifecycle": config_deleter(lc.CONFIG_KIND),
-}
+delete_lifecycle = config_deleter(lc.CONFIG_KIND)

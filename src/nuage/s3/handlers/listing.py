@@ -7,7 +7,7 @@ import binascii
 from urllib.parse import quote
 
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import int_param
 from nuage.s3.headers import iso_date, quote_etag
 from nuage.s3.http import Request, Response, xml_response
@@ -69,14 +69,13 @@ def _prefixes(w: Writer, prefixes: list[str], encode: bool) -> None:
         w.close("CommonPrefixes")
 
 
-async def list_v1(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
+async def list_v1(svc: Services, req: Request, bucket: str) -> Response:
     prefix, delimiter, max_keys, encode = _common(req)
-    await svc.buckets.get(req.bucket)
+    await svc.buckets.get(bucket)
     marker = req.query.get("marker", "")
-    page = await svc.objects.list(req.bucket, prefix, delimiter, marker or None, max_keys)
+    page = await svc.objects.list(bucket, prefix, delimiter, marker or None, max_keys)
     w = Writer("ListBucketResult")
-    w.el("Name", req.bucket)
+    w.el("Name", bucket)
     w.el("Prefix", _fmt(prefix, encode))
     w.el("Marker", _fmt(marker, encode))
     if page.truncated and page.next_marker is not None and delimiter:
@@ -105,12 +104,11 @@ def _untoken(token: str) -> str:
                                 ArgumentName="continuation-token") from exc
 
 
-async def list_v2(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
+async def list_v2(svc: Services, req: Request, bucket: str) -> Response:
     if req.query.get("list-type") != "2":
         raise e.InvalidArgument("Invalid List Type specified in Request", ArgumentName="list-type")
     prefix, delimiter, max_keys, encode = _common(req)
-    await svc.buckets.get(req.bucket)
+    await svc.buckets.get(bucket)
     token = req.query.get("continuation-token")
     start_after = req.query.get("start-after", "")
     if token:
@@ -118,9 +116,9 @@ async def list_v2(svc: Services, req: Request) -> Response:
     else:
         marker = start_after or None
     fetch_owner = req.query.get("fetch-owner", "false").lower() == "true"
-    page = await svc.objects.list(req.bucket, prefix, delimiter, marker, max_keys)
+    page = await svc.objects.list(bucket, prefix, delimiter, marker, max_keys)
     w = Writer("ListBucketResult")
-    w.el("Name", req.bucket)
+    w.el("Name", bucket)
     w.el("Prefix", _fmt(prefix, encode))
     if start_after:
         w.el("StartAfter", _fmt(start_after, encode))
@@ -141,19 +139,18 @@ async def list_v2(svc: Services, req: Request) -> Response:
     return xml_response(w.render())
 
 
-async def list_versions(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
+async def list_versions(svc: Services, req: Request, bucket: str) -> Response:
     prefix, delimiter, max_keys, encode = _common(req)
-    await svc.buckets.get(req.bucket)
+    await svc.buckets.get(bucket)
     key_marker = req.query.get("key-marker", "")
     version_marker = req.query.get("version-id-marker", "")
     if version_marker and not key_marker:
         raise e.InvalidArgument("A version-id marker cannot be specified without a key marker.",
                                 ArgumentName="version-id-marker", ArgumentValue=version_marker)
-    page = await svc.objects.list_versions(req.bucket, prefix, delimiter, key_marker or None,
+    page = await svc.objects.list_versions(bucket, prefix, delimiter, key_marker or None,
                                           version_marker or None, max_keys)
     w = Writer("ListVersionsResult")
-    w.el("Name", req.bucket)
+    w.el("Name", bucket)
     w.el("Prefix", _fmt(prefix, encode))
     w.el("KeyMarker", _fmt(key_marker, encode))
     w.el("VersionIdMarker", version_marker)
@@ -185,10 +182,3 @@ async def list_versions(svc: Services, req: Request) -> Response:
         w.close(tag)
     _prefixes(w, page.prefixes, encode)
     return xml_response(w.render())
-
-
-HANDLERS: dict[str, Handler] = {
-    "ListObjects": list_v1,
-    "ListObjectsV2": list_v2,
-    "ListObjectVersions": list_versions,
-}

@@ -20,11 +20,10 @@ from nuage.core.lock_rules import (
 from nuage.core.policy import BYPASS_GOVERNANCE
 from nuage.s3 import errors as e
 from nuage.s3.access import allowed_on_objects
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import MAX_XML_BODY, version_id
 from nuage.s3.headers import requested_checksums
 from nuage.s3.http import Request, Response, empty, xml_response
-from nuage.sigv4.chunked import Trailers
 from nuage.xml import child_text, parse, render, root, sub
 
 BYPASS_HEADER = "x-amz-bypass-governance-retention"
@@ -76,7 +75,7 @@ async def _document(req: Request, name: str) -> ET.Element:
         raise e.MalformedXML() from exc
     if md5 is not None and base64.b64encode(hashlib.md5(data).digest()).decode() != md5:
         raise e.BadDigest()
-    trailers: Trailers | None = req.state.get("trailers")
+    trailers = req.trailers
     if trailer_alg is not None and trailers is not None:
         value = trailers.values.get(f"x-amz-checksum-{trailer_alg}")
         if value is None:
@@ -102,9 +101,8 @@ def _period(el: ET.Element, name: str) -> int | None:
 
 
 # -- bucket configuration ----------------------------------------------------------------------------
-async def get_configuration(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    rule = await _service(svc).get_config(req.bucket)
+async def get_configuration(svc: Services, req: Request, bucket: str) -> Response:
+    rule = await _service(svc).get_config(bucket)
     doc = root("ObjectLockConfiguration")
     sub(doc, "ObjectLockEnabled", "Enabled")
     if rule is not None:
@@ -117,9 +115,8 @@ async def get_configuration(svc: Services, req: Request) -> Response:
     return xml_response(render(doc))
 
 
-async def put_configuration(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    await svc.buckets.get(req.bucket)
+async def put_configuration(svc: Services, req: Request, bucket: str) -> Response:
+    await svc.buckets.get(bucket)
     el = await _document(req, "ObjectLockConfiguration")
     if child_text(el, "ObjectLockEnabled") != "Enabled":
         raise e.MalformedXML()
@@ -133,12 +130,12 @@ async def put_configuration(svc: Services, req: Request) -> Response:
         if mode is None:
             raise e.MalformedXML()
         rule = default_retention(mode, _period(dr, "Days"), _period(dr, "Years"))
-    await _service(svc).put_config(req.bucket, rule)
+    await _service(svc).put_config(bucket, rule)
     return empty(200)
 
 
 # -- retention ---------------------------------------------------------------------------------------
-async def get_retention(svc: Services, req: Request) -> Response:
+async def get_retention(svc: Services, req: Request, bucket: str, key: str) -> Response:
     bucket, key = _names(req)
     _, retention = await _service(svc).get_retention(bucket, key, version_id(req))
     if retention is None:
@@ -149,7 +146,7 @@ async def get_retention(svc: Services, req: Request) -> Response:
     return xml_response(render(doc))
 
 
-async def put_retention(svc: Services, req: Request) -> Response:
+async def put_retention(svc: Services, req: Request, bucket: str, key: str) -> Response:
     bucket, key = _names(req)
     version = version_id(req)
     lock = _service(svc)
@@ -169,7 +166,7 @@ async def put_retention(svc: Services, req: Request) -> Response:
 
 
 # -- legal hold --------------------------------------------------------------------------------------
-async def get_legal_hold(svc: Services, req: Request) -> Response:
+async def get_legal_hold(svc: Services, req: Request, bucket: str, key: str) -> Response:
     bucket, key = _names(req)
     _, status = await _service(svc).get_legal_hold(bucket, key, version_id(req))
     if status is None:
@@ -179,7 +176,7 @@ async def get_legal_hold(svc: Services, req: Request) -> Response:
     return xml_response(render(doc))
 
 
-async def put_legal_hold(svc: Services, req: Request) -> Response:
+async def put_legal_hold(svc: Services, req: Request, bucket: str, key: str) -> Response:
     bucket, key = _names(req)
     version = version_id(req)
     lock = _service(svc)
@@ -190,13 +187,3 @@ async def put_legal_hold(svc: Services, req: Request) -> Response:
         raise e.MalformedXML()
     await lock.put_legal_hold(bucket, key, version, status)
     return empty(200)
-
-
-HANDLERS: dict[str, Handler] = {
-    "GetObjectLockConfiguration": get_configuration,
-    "PutObjectLockConfiguration": put_configuration,
-    "GetObjectRetention": get_retention,
-    "PutObjectRetention": put_retention,
-    "GetObjectLegalHold": get_legal_hold,
-    "PutObjectLegalHold": put_legal_hold,
-}

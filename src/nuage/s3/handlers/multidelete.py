@@ -8,7 +8,7 @@ from nuage.core.policy import BYPASS_GOVERNANCE
 from nuage.errors import NuageError
 from nuage.s3 import errors as e
 from nuage.s3.access import allowed_on_objects
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import xml_body
 from nuage.s3.handlers.lock import asks_bypass
 from nuage.s3.http import Request, Response, xml_response
@@ -41,8 +41,7 @@ def _error(doc: ET.Element, key: str, version: str | None, err: e.S3Error) -> No
     sub(x, "Message", err.message)
 
 
-async def delete_objects(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
+async def delete_objects(svc: Services, req: Request, bucket: str) -> Response:
     if "content-md5" not in req.headers and not any(h.startswith("x-amz-checksum-") for h in req.headers) \
             and "x-amz-sdk-checksum-algorithm" not in req.headers:
         raise e.InvalidRequest("Missing required header for this request: Content-MD5")
@@ -54,7 +53,7 @@ async def delete_objects(svc: Services, req: Request) -> Response:
     items = el.findall("Object")
     if not items or len(items) > MAX_KEYS:
         raise e.MalformedXML()
-    await svc.buckets.get(req.bucket)
+    await svc.buckets.get(bucket)
     entries: list[tuple[str, str | None]] = []
     for item in items:
         key = child_text(item, "Key")
@@ -74,7 +73,7 @@ async def delete_objects(svc: Services, req: Request) -> Response:
             _error(doc, key, version, e.AccessDenied())
             continue
         try:
-            removed = await svc.objects.delete(req.bucket, key, version, req.owner_id,
+            removed = await svc.objects.delete(bucket, key, version, req.owner_id,
                                                bypass_governance=may_bypass)
         except NuageError as exc:
             _error(doc, key, version, e.from_domain(exc))
@@ -89,6 +88,3 @@ async def delete_objects(svc: Services, req: Request) -> Response:
             sub(d, "DeleteMarker", "true")
             sub(d, "DeleteMarkerVersionId", removed.version_id)
     return xml_response(render(doc))
-
-
-HANDLERS: dict[str, Handler] = {"DeleteObjects": delete_objects}

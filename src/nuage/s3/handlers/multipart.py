@@ -8,7 +8,7 @@ from nuage import checksums
 from nuage.core.multipart import CompletedPart
 from nuage.errors import UploadNotFound
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.copy_source import copy_source, version_to_read
 from nuage.s3.handlers.acl import account_name
 from nuage.s3.handlers.common import (
@@ -52,7 +52,7 @@ def _part_number(req: Request) -> int:
     return n
 
 
-async def create(svc: Services, req: Request) -> Response:
+async def create(svc: Services, req: Request, bucket: str, key: str) -> Response:
     bucket, key = _names(req)
     attrs = object_attrs(req.headers)
     if "x-amz-tagging" in req.headers:
@@ -84,7 +84,7 @@ async def create(svc: Services, req: Request) -> Response:
     return xml_response(render(doc), headers=headers)
 
 
-async def upload_part(svc: Services, req: Request) -> Response:
+async def upload_part(svc: Services, req: Request, bucket: str, key: str) -> Response:
     bucket, key = _names(req)
     if "content-length" not in req.headers and "x-amz-decoded-content-length" not in req.headers and \
             "chunked" not in req.headers.get("transfer-encoding", ""):
@@ -108,7 +108,7 @@ async def _upload_sse_headers(svc: Services, req: Request) -> list[tuple[str, st
     return sse_headers(up.extra)
 
 
-async def upload_part_copy(svc: Services, req: Request) -> Response:
+async def upload_part_copy(svc: Services, req: Request, bucket: str, key: str) -> Response:
     bucket, key = _names(req)
     src_bucket, src_key, _ = copy_source(req)
     src_version = version_to_read(req)   # the very version authorization decided on
@@ -136,7 +136,7 @@ async def upload_part_copy(svc: Services, req: Request) -> Response:
     return xml_response(render(doc), headers=headers)
 
 
-async def complete(svc: Services, req: Request) -> Response:
+async def complete(svc: Services, req: Request, bucket: str, key: str) -> Response:
     bucket, key = _names(req)
     el = await xml_body(req)
     assert el is not None
@@ -171,13 +171,13 @@ async def complete(svc: Services, req: Request) -> Response:
     return xml_response(render(doc), headers=headers)
 
 
-async def abort(svc: Services, req: Request) -> Response:
+async def abort(svc: Services, req: Request, bucket: str, key: str) -> Response:
     bucket, key = _names(req)
     await svc.multipart.abort(bucket, key, _upload_id(req))
     return empty(204)
 
 
-async def list_parts(svc: Services, req: Request) -> Response:
+async def list_parts(svc: Services, req: Request, bucket: str, key: str) -> Response:
     bucket, key = _names(req)
     max_parts = int_param(req, "max-parts", 1000, lo=0, hi=1000)
     marker = int_param(req, "part-number-marker", 0, lo=0)
@@ -210,18 +210,17 @@ async def list_parts(svc: Services, req: Request) -> Response:
     return xml_response(render(doc))
 
 
-async def list_uploads(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    await svc.buckets.get(req.bucket)
+async def list_uploads(svc: Services, req: Request, bucket: str) -> Response:
+    await svc.buckets.get(bucket)
     prefix = req.query.get("prefix", "")
     delimiter = req.query.get("delimiter", "")
     max_uploads = int_param(req, "max-uploads", 1000, lo=0, hi=1000)
     key_marker = req.query.get("key-marker", "")
     upload_marker = req.query.get("upload-id-marker", "")
-    page = await svc.multipart.list_uploads(req.bucket, prefix, delimiter, key_marker or None,
+    page = await svc.multipart.list_uploads(bucket, prefix, delimiter, key_marker or None,
                                          upload_marker or None, max_uploads)
     doc = root("ListMultipartUploadsResult")
-    sub(doc, "Bucket", req.bucket)
+    sub(doc, "Bucket", bucket)
     sub(doc, "KeyMarker", key_marker)
     sub(doc, "UploadIdMarker", upload_marker)
     sub(doc, "NextKeyMarker", page.next_key_marker or "")
@@ -248,14 +247,3 @@ async def list_uploads(svc: Services, req: Request) -> Response:
         cp = sub(doc, "CommonPrefixes")
         sub(cp, "Prefix", p)
     return xml_response(render(doc))
-
-
-HANDLERS: dict[str, Handler] = {
-    "CreateMultipartUpload": create,
-    "UploadPart": upload_part,
-    "UploadPartCopy": upload_part_copy,
-    "CompleteMultipartUpload": complete,
-    "AbortMultipartUpload": abort,
-    "ListParts": list_parts,
-    "ListMultipartUploads": list_uploads,
-}

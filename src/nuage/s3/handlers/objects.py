@@ -6,7 +6,7 @@ from nuage import errors as d
 from nuage.core.ingest import MAX_SINGLE_PUT
 from nuage.core.objects import ByteRange, resolve_range
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import (
     check_declared_size,
     integrity,
@@ -50,7 +50,7 @@ def write_headers(rec: ObjectRecord) -> list[tuple[str, str]]:
     return out
 
 
-async def put_object(svc: Services, req: Request) -> Response:
+async def put_object(svc: Services, req: Request, bucket: str, key: str) -> Response:
     bucket, key = _names(req)
     if "content-length" not in req.headers and "x-amz-decoded-content-length" not in req.headers and \
             "chunked" not in req.headers.get("transfer-encoding", ""):
@@ -149,7 +149,7 @@ def _response_headers(req: Request, rec: ObjectRecord, part_number: int | None,
     return headers
 
 
-async def get_object(svc: Services, req: Request) -> Response:
+async def get_object(svc: Services, req: Request, bucket: str, key: str) -> Response:
     part_number = _part_number(req)
     # The version's bytes stay readable until the answer is sent, whatever happens to it meanwhile.
     rec, release = await svc.objects.read_held(lambda: _read(svc, req))
@@ -181,7 +181,7 @@ async def _get_response(svc: Services, req: Request, rec: ObjectRecord, part_num
                     content_length=rng.length)
 
 
-async def head_object(svc: Services, req: Request) -> Response:
+async def head_object(svc: Services, req: Request, bucket: str, key: str) -> Response:
     part_number = _part_number(req)
     rec = await _read(svc, req)
     rng, partial = _selected(req, rec, part_number)
@@ -194,7 +194,7 @@ async def head_object(svc: Services, req: Request) -> Response:
     return Response(206 if partial else 200, headers, b"")
 
 
-async def delete_object(svc: Services, req: Request) -> Response:
+async def delete_object(svc: Services, req: Request, bucket: str, key: str) -> Response:
     bucket, key = _names(req)
     cond_match = req.headers.get("if-match")
     if cond_match is not None:
@@ -212,11 +212,3 @@ async def delete_object(svc: Services, req: Request) -> Response:
         if removed.version_id != NULL_VERSION or req.query.get("versionId") == NULL_VERSION or removed.delete_marker:
             headers.append(("x-amz-version-id", removed.version_id))
     return empty(204, headers)
-
-
-HANDLERS: dict[str, Handler] = {
-    "PutObject": put_object,
-    "GetObject": get_object,
-    "HeadObject": head_object,
-    "DeleteObject": delete_object,
-}

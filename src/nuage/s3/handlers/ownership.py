@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from nuage.core.acl import is_public
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.acl import ENFORCED, OWNERSHIP_CONFIG
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
@@ -14,9 +14,8 @@ from nuage.xml import render, root, sub
 RULES = ("BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter")
 
 
-async def put_ownership(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    await svc.buckets.get(req.bucket)
+async def put_ownership(svc: Services, req: Request, bucket: str) -> Response:
+    await svc.buckets.get(bucket)
     el = await xml_body(req)
     assert el is not None
     if el.tag != "OwnershipControls":
@@ -27,26 +26,20 @@ async def put_ownership(svc: Services, req: Request) -> Response:
     value = (rules[0].findtext("ObjectOwnership") or "").strip()
     if value not in RULES:
         raise e.MalformedXML()
-    if value == ENFORCED and is_public(await svc.buckets.config(req.bucket, "acl")):
+    if value == ENFORCED and is_public(await svc.buckets.config(bucket, "acl")):
         raise e.InvalidBucketAclWithObjectOwnership()
-    await svc.buckets.put_config(req.bucket, OWNERSHIP_CONFIG, value)
+    await svc.buckets.put_config(bucket, OWNERSHIP_CONFIG, value)
     return empty(200)
 
 
-async def get_ownership(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    await svc.buckets.get(req.bucket)
-    value = await svc.buckets.config(req.bucket, OWNERSHIP_CONFIG)
+async def get_ownership(svc: Services, req: Request, bucket: str) -> Response:
+    await svc.buckets.get(bucket)
+    value = await svc.buckets.config(bucket, OWNERSHIP_CONFIG)
     if value is None:
-        raise e.OwnershipControlsNotFoundError(BucketName=req.bucket)
+        raise e.OwnershipControlsNotFoundError(BucketName=bucket)
     doc = root("OwnershipControls")
     sub(sub(doc, "Rule"), "ObjectOwnership", value)
     return xml_response(render(doc))
 
 
-
-HANDLERS: dict[str, Handler] = {
-    "PutBucketOwnershipControls": put_ownership,
-    "GetBucketOwnershipControls": get_ownership,
-    "DeleteBucketOwnershipControls": config_deleter(OWNERSHIP_CONFIG),
-}
+delete_ownership = config_deleter(OWNERSHIP_CONFIG)

@@ -20,7 +20,7 @@ from nuage.core.acl import is_public as acl_is_public
 from nuage.core.policy import MalformedPolicy, Policy, parse_policy
 from nuage.core.policy.model import Condition
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import config_deleter
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import bool_text, render, root, sub
@@ -75,9 +75,8 @@ def policy_is_public(policy: Policy) -> bool:
     return False
 
 
-async def put_bucket_policy(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    bucket = await svc.buckets.get(req.bucket)
+async def put_bucket_policy(svc: Services, req: Request, bucket: str) -> Response:
+    rec = await svc.buckets.get(bucket)
     try:
         raw = await req.read_body(MAX_POLICY_BODY)
     except ValueError:
@@ -87,7 +86,7 @@ async def put_bucket_policy(svc: Services, req: Request) -> Response:
     except UnicodeDecodeError:
         raise e.MalformedPolicy("Policies must be valid JSON and the first byte must be '{'") from None
     try:
-        policy = parse_policy(text, kind="bucket", bucket=bucket.name)
+        policy = parse_policy(text, kind="bucket", bucket=rec.name)
     except MalformedPolicy as exc:
         raise e.MalformedPolicy(exc.message) from exc
     if any(s.effect == "Allow" and s.not_principal is not None for s in policy.statements):
@@ -95,28 +94,26 @@ async def put_bucket_policy(svc: Services, req: Request) -> Response:
         raise e.MalformedPolicy("Invalid principal in policy")
     from nuage.s3.handlers.acl import public_block
 
-    if policy_is_public(policy) and (await public_block(svc, bucket.name)).get("BlockPublicPolicy"):
+    if policy_is_public(policy) and (await public_block(svc, rec.name)).get("BlockPublicPolicy"):
         raise e.AccessDenied()
-    await svc.buckets.put_config(bucket.name, POLICY_CONFIG, text)
+    await svc.buckets.put_config(rec.name, POLICY_CONFIG, text)
     return empty(204)
 
 
-async def get_bucket_policy(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    text = await svc.buckets.get_config(req.bucket, POLICY_CONFIG)
+async def get_bucket_policy(svc: Services, req: Request, bucket: str) -> Response:
+    text = await svc.buckets.get_config(bucket, POLICY_CONFIG)
     return Response(200, [("content-type", "application/json")], text.encode("utf-8"))
 
 
 
-async def get_bucket_policy_status(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    await svc.buckets.get(req.bucket)
-    public = acl_is_public(await svc.buckets.config(req.bucket, "acl"))
+async def get_bucket_policy_status(svc: Services, req: Request, bucket: str) -> Response:
+    await svc.buckets.get(bucket)
+    public = acl_is_public(await svc.buckets.config(bucket, "acl"))
     if not public:
-        text = await svc.buckets.config(req.bucket, POLICY_CONFIG)
+        text = await svc.buckets.config(bucket, POLICY_CONFIG)
         if text is not None:
             try:
-                public = policy_is_public(parse_policy(text, kind="bucket", bucket=req.bucket))
+                public = policy_is_public(parse_policy(text, kind="bucket", bucket=bucket))
             except MalformedPolicy:
                 public = False
     doc = root("PolicyStatus")
@@ -124,9 +121,4 @@ async def get_bucket_policy_status(svc: Services, req: Request) -> Response:
     return xml_response(render(doc))
 
 
-HANDLERS: dict[str, Handler] = {
-    "PutBucketPolicy": put_bucket_policy,
-    "GetBucketPolicy": get_bucket_policy,
-    "DeleteBucketPolicy": config_deleter(POLICY_CONFIG),
-    "GetBucketPolicyStatus": get_bucket_policy_status,
-}
+delete_bucket_policy = config_deleter(POLICY_CONFIG)

@@ -11,23 +11,25 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from nuage.core.identities import Identity
 from nuage.core.ingest import MAX_SINGLE_PUT, Integrity
 from nuage.s3 import errors as e
 from nuage.s3 import postpolicy
 from nuage.s3.access import authorize
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.acl import CANNED
 from nuage.s3.handlers.common import MAX_TAGS_OBJECT, parse_tagging
 from nuage.s3.handlers.encryption import write_spec
 from nuage.s3.handlers.objects import write_headers
 from nuage.s3.headers import object_attrs, quote_etag, requested_checksums
 from nuage.s3.http import Request, Response, empty, empty_body, xml_response
+from nuage.sigv4.model import AuthResult
 from nuage.xml import parse, render, root, sub
 
 if TYPE_CHECKING:
@@ -225,20 +227,12 @@ def _redirect(url: str, bucket: str, key: str, etag: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
-@dataclasses.dataclass(frozen=True)
-class _FormAuth:
-    """How the form was signed, as the access checks read it from ``req.state["auth"]``."""
-
-    access_key: str | None
-    version: str                # "v4", "v2" or "anonymous"
-    presigned: bool = False
-
-
 @dataclasses.dataclass
 class _Signer:
     owner_id: str = ""
     owner_name: str = ""
-    state: dict[str, Any] = dataclasses.field(default_factory=dict)
+    identity: Identity | None = None
+    auth: AuthResult | None = None
     policy: postpolicy.PostPolicy | None = None
 
 
@@ -249,18 +243,19 @@ def _identify(svc: Services, req: Request, fields: dict[str, str]) -> _Signer:
             raise e.InvalidArgument("Bucket POST must contain a field named 'policy'.  If it is specified, please "
                                     "check the order of the fields.", ArgumentName="policy", ArgumentValue="")
         # not a browser's way, but a form may also come signed in its headers
-        return _Signer(req.owner_id, req.owner_name, dict(req.state))
+        return _Signer(req.owner_id, req.owner_name, req.identity, req.auth)
     access_key = postpolicy.verify_signature(fields, svc.identities.secret, svc.settings.region)
     cred = svc.identities.lookup(access_key)
     if cred is None:
         raise e.InvalidAccessKeyId(AWSAccessKeyId=access_key)
-    auth = _FormAuth(access_key, "v4" if "x-amz-algorithm" in fields else "v2")
-    return _Signer(cred.owner_id, cred.display_name, {"identity": cred, "auth": auth},
+    # how the form was signed, as the access checks read it
+    auth = AuthResult(access_key, "v4" if "x-amz-algorithm" in fields else "v2", presigned=False,
+                      payload_hash=None, chunk_context=None)
+    return _Signer(cred.owner_id, cred.display_name, cred, auth,
                    postpolicy.decode_policy(fields["policy"]))
 
 
-async def post_object(svc: Services, req: Request) -> Response:
-    bucket = req.bucket
+async def post_object(svc: Services, req: Request, bucket: str) -> Response:
     assert bucket is not None
     boundary = _boundary(req)
     if await svc.buckets.find(bucket) is None:
@@ -282,9 +277,11 @@ async def post_object(svc: Services, req: Request) -> Response:
     headers = _object_headers({**fields, "key": key})
     # who may write here is decided as for a PutObject of the same key with the same headers
     view = dataclasses.replace(req, key=key, headers=headers, owner_id=signer.owner_id,
-                               owner_name=signer.owner_name, state=signer.state,
-                               access_key=getattr(signer.state.get("auth"), "access_key", None))
-    await authorize(svc, view, "PutObject")
+                               owner_name=signer.owner_name, identity=signer.identity,
+                               auth=signer.auth, access_key=signer.auth.access_key if signer.auth else None)
+    if req.operation is None:
+        raise ValueError("PostObject called outside its row")
+    await authorize(svc, view, req.operation)
     attrs = object_attrs(headers)
     if "tagging" in fields:
         attrs.tags = parse_tagging(parse(fields["tagging"].encode("utf-8")), MAX_TAGS_OBJECT)
@@ -308,8 +305,3 @@ async def post_object(svc: Services, req: Request) -> Response:
         sub(doc, "ETag", quote_etag(rec.etag))
         return xml_response(render(doc), 201, [("location", location), *out])
     return empty(200 if status == "200" else 204, [("location", location), *out])
-
-
-HANDLERS: dict[str, Handler] = {
-    "PostObject": post_object,
-}

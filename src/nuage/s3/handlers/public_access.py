@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.acl import PUBLIC_BLOCK_CONFIG
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
@@ -16,9 +16,8 @@ from nuage.xml import bool_text, render, root, sub
 FIELDS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
-async def put_public_block(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    await svc.buckets.get(req.bucket)
+async def put_public_block(svc: Services, req: Request, bucket: str) -> Response:
+    await svc.buckets.get(bucket)
     el = await xml_body(req)
     assert el is not None
     if el.tag != "PublicAccessBlockConfiguration":
@@ -33,16 +32,15 @@ async def put_public_block(svc: Services, req: Request) -> Response:
         if value not in ("true", "false"):
             raise e.MalformedXML()
         conf[name] = value == "true"
-    await svc.buckets.put_config(req.bucket, PUBLIC_BLOCK_CONFIG, json.dumps(conf))
+    await svc.buckets.put_config(bucket, PUBLIC_BLOCK_CONFIG, json.dumps(conf))
     return empty(200)
 
 
-async def get_public_block(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    await svc.buckets.get(req.bucket)
-    text = await svc.buckets.config(req.bucket, PUBLIC_BLOCK_CONFIG)
+async def get_public_block(svc: Services, req: Request, bucket: str) -> Response:
+    await svc.buckets.get(bucket)
+    text = await svc.buckets.config(bucket, PUBLIC_BLOCK_CONFIG)
     if text is None:
-        raise e.NoSuchPublicAccessBlockConfiguration(BucketName=req.bucket)
+        raise e.NoSuchPublicAccessBlockConfiguration(BucketName=bucket)
     conf = json.loads(text)
     doc = root("PublicAccessBlockConfiguration")
     for name in FIELDS:
@@ -50,9 +48,4 @@ async def get_public_block(svc: Services, req: Request) -> Response:
     return xml_response(render(doc))
 
 
-
-HANDLERS: dict[str, Handler] = {
-    "PutPublicAccessBlock": put_public_block,
-    "GetPublicAccessBlock": get_public_block,
-    "DeletePublicAccessBlock": config_deleter(PUBLIC_BLOCK_CONFIG),
-}
+delete_public_block = config_deleter(PUBLIC_BLOCK_CONFIG)

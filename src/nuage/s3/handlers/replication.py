@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from nuage.core import replication as core
 from nuage.core.replication_consent import Consent, prefix_resource, save_actions
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import check_tag, config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.storage.meta.records import BucketRecord
@@ -190,12 +190,11 @@ async def _check_consent(svc: Services, source_bucket: BucketRecord, config: cor
             raise _REFUSALS.get(code, e.ServiceUnavailable)(message)
 
 
-async def put_bucket_replication(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
+async def put_bucket_replication(svc: Services, req: Request, bucket: str) -> Response:
     doc = await xml_body(req)
     assert doc is not None
     config = parse_config(doc)
-    b = await svc.buckets.get(req.bucket)
+    b = await svc.buckets.get(bucket)
     if b.versioning != VERSIONING_ENABLED:
         raise e.InvalidRequest("Versioning must be 'Enabled' on the bucket to apply a replication configuration")
     config.validate()
@@ -203,18 +202,13 @@ async def put_bucket_replication(svc: Services, req: Request) -> Response:
         raise e.InvalidRequest("Replication needs a region registry: start the server with --regions.")
     await _check_consent(svc, b, config, await _check_destinations(svc, config))
     meta = svc.objects.meta
-    await core.put_config(meta, svc.objects, req.bucket, config)
+    await core.put_config(meta, svc.objects, bucket, config)
     return empty(200)
 
 
-async def get_bucket_replication(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None
-    config = await core.get_config(svc.objects.meta, svc.objects, req.bucket)
+async def get_bucket_replication(svc: Services, req: Request, bucket: str) -> Response:
+    config = await core.get_config(svc.objects.meta, svc.objects, bucket)
     return xml_response(render_config(config))
 
 
-HANDLERS: dict[str, Handler] = {
-    "PutBucketReplication": put_bucket_replication,
-    "GetBucketReplication": get_bucket_replication,
-    "DeleteBucketReplication": config_deleter(REPLICATION_CONFIG),
-}
+delete_bucket_replication = config_deleter(REPLICATION_CONFIG)

@@ -33,7 +33,7 @@ from nuage.core.select.sql import parse
 from nuage.core.select.work import SelectWork, memory_exceeded
 from nuage.s3 import errors as e
 from nuage.s3 import eventstream as es
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import read_conditions, version_id, xml_body
 from nuage.s3.handlers.encryption import read_customer_key
 from nuage.s3.http import Request, Response
@@ -147,8 +147,7 @@ def parse_request(doc: ET.Element) -> SelectSpec:
                       scan_range=scan, progress=_bool(doc.find("RequestProgress"), "Enabled"))
 
 
-async def select_object_content(svc: Services, req: Request) -> Response:
-    assert req.bucket is not None and req.key is not None
+async def select_object_content(svc: Services, req: Request, bucket: str, key: str) -> Response:
     doc = await xml_body(req)
     assert doc is not None
     spec = parse_request(doc)
@@ -156,13 +155,13 @@ async def select_object_content(svc: Services, req: Request) -> Response:
         parse(spec.expression)            # syntax errors first, before any data is read
     except SelectError as exc:
         raise _fail(exc.code, exc.message) from exc
-    rec = await svc.objects.read_checked(req.bucket, req.key, version_id(req), read_conditions(req))
+    rec = await svc.objects.read_checked(bucket, key, version_id(req), read_conditions(req))
     data_key = svc.objects.data_key(rec, read_customer_key(req.headers))
     scratch = scratch_dir(svc.settings.data_dir)
     local = await local_object(svc.objects, rec, data_key, scratch)
     limits = LIMITS
     work = SelectWork(spec, str(local.path), local.size, str(scratch), limits.budget,
-                      f"s3://{req.bucket}/{req.key}", [str(svc.settings.data_dir)])
+                      f"s3://{bucket}/{key}", [str(svc.settings.data_dir)])
     deadline = asyncio.get_running_loop().time() + limits.max_seconds
     worker: Worker | None = None
     try:
@@ -269,8 +268,3 @@ async def _stream(worker: Worker, local: LocalObject, work: SelectWork, limits: 
         if pending is not None and not pending.done():
             pending.cancel()
         await _cleanup(worker, local, reuse=ended)
-
-
-HANDLERS: dict[str, Handler] = {
-    "SelectObjectContent": select_object_content,
-}

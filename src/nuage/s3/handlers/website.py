@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from nuage.s3 import errors as e
-from nuage.s3.context import Handler, Services
+from nuage.s3.context import Services
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import render, root, sub
@@ -18,10 +18,6 @@ MAX_ROUTING_RULES = 50
 _CONDITION = ("KeyPrefixEquals", "HttpErrorCodeReturnedEquals")
 _REDIRECT = ("Protocol", "HostName", "ReplaceKeyPrefixWith", "ReplaceKeyWith", "HttpRedirectCode")
 
-
-def _bucket(req: Request) -> str:
-    assert req.bucket is not None
-    return req.bucket
 
 
 def _fields(el: ET.Element, allowed: tuple[str, ...]) -> dict[str, str]:
@@ -132,8 +128,8 @@ def render_configuration(config: dict[str, Any]) -> bytes:
     return render(doc)
 
 
-async def put_website(svc: Services, req: Request) -> Response:
-    name = _bucket(req)
+async def put_website(svc: Services, req: Request, bucket: str) -> Response:
+    name = bucket
     await svc.buckets.get(name)
     doc = await xml_body(req)
     assert doc is not None
@@ -142,14 +138,9 @@ async def put_website(svc: Services, req: Request) -> Response:
     return empty(200)
 
 
-async def get_website(svc: Services, req: Request) -> Response:
-    config = json.loads(await svc.buckets.get_config(_bucket(req), CONFIG_KIND))
+async def get_website(svc: Services, req: Request, bucket: str) -> Response:
+    config = json.loads(await svc.buckets.get_config(bucket, CONFIG_KIND))
     return xml_response(render_configuration(config))
 
 
-
-HANDLERS: dict[str, Handler] = {
-    "GetBucketWebsite": get_website,
-    "PutBucketWebsite": put_website,
-    "DeleteBucketWebsite": config_deleter(CONFIG_KIND),
-}
+delete_website = config_deleter(CONFIG_KIND)
