@@ -120,3 +120,19 @@ def shared_cluster() -> PostgresCluster:
             atexit.register(cluster.stop)
             _shared = cluster
         return _shared
+
+
+_databases: dict[Path, str] = {}
+
+
+def database_for(data_dir: Path) -> str:
+    """The database of a test server's data folder in the shared cluster (NUAGE_TEST_DB=postgresql): made
+    on first use, the same one when a server starts again on that folder."""
+    folder = data_dir.resolve()
+    with _shared_lock:
+        url = _databases.get(folder)
+    if url is None:
+        url = shared_cluster().create_database()
+        with _shared_lock:
+            url = _databases.setdefault(folder, url)
+    return url

@@ -99,8 +99,8 @@ class NuageServer:
         if self.tls:
             args += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         if self.db is None and os.environ.get("NUAGE_TEST_DB") == "postgresql":
-            from tests.support.postgres import shared_cluster
-            self.db = shared_cluster().create_database()   # kept: a restart finds the same metadata
+            from tests.support.postgres import database_for
+            self.db = database_for(self.data_dir)   # one per data folder: a restart finds its metadata
         if self.db is not None:
             args += ["--db", self.db]
         self.data_dir.mkdir(parents=True, exist_ok=True)
