@@ -181,6 +181,15 @@ def build_query(settings: Settings, meta: MetaStore, services: Services) -> Quer
     return QueryApp(service, services.identities, settings.region, settings.max_skew_seconds)
 
 
+def once_per_cluster(meta: MetaStore, name: str,
+                     run: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], Coroutine[Any, Any, None]]:
+    """Background work that must never run twice at once: on PostgreSQL, on the one gateway that holds its
+    lease (another takes over when it dies); on SQLite (one gateway), here."""
+    if isinstance(meta, SQLiteMetadataStore):
+        return run
+    return functools.partial(meta.once_per_cluster, name, run)
+
+
 class Lifespan:
     """The ASGI lifespan app: runs the sweeper (and, given the services, the lifecycle worker and the
     ``background`` jobs) while the server runs."""
@@ -201,14 +210,14 @@ class Lifespan:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                tasks.append(asyncio.create_task(sweeper.run_forever(
-                    self.meta, self.blobs, self.settings.sweep_interval_seconds,
-                    self.settings.orphan_grace_seconds, self.settings.multipart_expiry_seconds)))
+                tasks.append(asyncio.create_task(once_per_cluster(self.meta, "sweeper", functools.partial(
+                    sweeper.run_forever, self.meta, self.blobs, self.settings.sweep_interval_seconds,
+                    self.settings.orphan_grace_seconds, self.settings.multipart_expiry_seconds))()))
                 if self.services is not None:
                     worker = LifecycleWorker(self.meta, self.services.objects, self.services.multipart,
                                              self.settings.lifecycle_day_seconds)
-                    tasks.append(asyncio.create_task(run_lifecycle(
-                        worker, self.settings.lifecycle_interval_seconds)))
+                    tasks.append(asyncio.create_task(once_per_cluster(self.meta, "lifecycle", functools.partial(
+                        run_lifecycle, worker, self.settings.lifecycle_interval_seconds))()))
                 tasks += [asyncio.create_task(run()) for run in self.background]
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -296,10 +305,10 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
     sampler = UsageSampler(meta, meter, settings.usage_interval_seconds)
     background = [sampler.run_forever]
     if replication is not None:
-        background.append(replication.shipper.run)
+        background.append(once_per_cluster(meta, "replication", replication.shipper.run))
     if settings.scrub_interval_seconds > 0:   # a slow pass over every blob (nuage scrub does one on demand)
-        background.append(functools.partial(scrub.run_forever, meta, blobs, settings.scrub_interval_seconds,
-                                            settings.scrub_rate_mb * 1e6 or None))
+        background.append(once_per_cluster(meta, "scrub", functools.partial(
+            scrub.run_forever, meta, blobs, settings.scrub_interval_seconds, settings.scrub_rate_mb * 1e6 or None)))
     # every request to the console's port is the console's; on the S3 port no path leads to it
     app = Dispatcher(routes, s3_app, lifespan=Lifespan(meta, blobs, settings, services, background),
                      listeners={console_port: console_app}, cross_origin=ConsoleUploads(s3_app, console_port))

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import psycopg
 
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
-from nuage.storage.meta.postgres import console, integrity, listing, multipart, objects
+from nuage.storage.meta.postgres import console, integrity, leases, listing, multipart, objects
 from nuage.storage.meta.postgres.db import AConn, Conn, Database, migrate
 from nuage.storage.meta.postgres.iam import PostgresIAMStore
 from nuage.storage.meta.postgres.jobs import PostgresJobStore
@@ -63,6 +63,10 @@ class PostgresMetadataStore:
 
     def close(self) -> None:
         self.db.close()
+
+    async def once_per_cluster(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``run()`` on one gateway of the cluster at a time (leases.py); until cancelled."""
+        await leases.run_once_per_cluster(self.db.url, name, run)
 
     async def _write(self, fn: Callable[[AConn], Awaitable[T]]) -> T:
         for attempt in range(DEADLOCK_RETRIES):
