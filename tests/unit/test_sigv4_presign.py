@@ -14,6 +14,7 @@ import pytest
 from botocore.config import Config
 from tests.unit.sigv4_data import AK, ENDPOINT, SECRET, TRICKY_KEYS, lookup
 
+from nuage.s3.errors import from_auth
 from nuage.sigv4 import AuthError, AuthResult, RequestView, authenticate, presign_v4
 
 FIXED = datetime(2024, 12, 31, 23, 59, 59)  # naive UTC, as botocore's clock returns it
@@ -42,7 +43,7 @@ def expect_error(req: RequestView, code: str, message: str | None = None, **kwar
     kwargs.setdefault("region", "us-east-1")
     with pytest.raises(AuthError) as info:
         authenticate(req, lookup, **kwargs)
-    assert info.value.code == code, info.value
+    assert from_auth(info.value).code == code, info.value
     if message is not None:
         assert message in info.value.message, info.value.message
     return info.value
@@ -190,7 +191,7 @@ def test_presigned_expiry(expires: int, age: timedelta, ok: bool) -> None:
     elif age > timedelta(0):
         err = expect_error(req, "AccessDenied")
         assert err.message == "Request has expired"
-        assert err.http_status == 403
+        assert from_auth(err).status == 403
     else:
         expect_error(req, "AccessDenied", "Request is not valid yet")
 
@@ -209,7 +210,7 @@ def test_presigned_expiry(expires: int, age: timedelta, ok: bool) -> None:
 def test_presigned_bad_expires(value: str, message: str) -> None:
     url = replace_param(presigned(), "X-Amz-Expires", value)
     err = expect_error(url_view(url), "AuthorizationQueryParametersError", message)
-    assert err.http_status == 400
+    assert from_auth(err).status == 400
 
 
 @pytest.mark.usefixtures("frozen")
@@ -222,7 +223,7 @@ def test_presigned_bad_expires(value: str, message: str) -> None:
 def test_presigned_expires_out_of_range_is_access_denied(value: str, message: str) -> None:
     url = replace_param(presigned(), "X-Amz-Expires", value)
     err = expect_error(url_view(url), "AccessDenied", message)
-    assert err.http_status == 403
+    assert from_auth(err).status == 403
 
 
 @pytest.mark.usefixtures("frozen")

@@ -10,6 +10,7 @@ import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from nuage.s3.errors import from_auth
 from nuage.sigv4 import AuthError, RequestView, authenticate
 from nuage.sigv4.sign import sign_headers
 
@@ -46,4 +47,4 @@ def test_authenticate_accepts_it_and_refuses_a_change() -> None:
     tampered = [(n, "2" if n == "x-amz-meta-a" else v) for n, v in signed]
     with pytest.raises(AuthError) as exc:
         authenticate(RequestView("PUT", "/b/k", "tagging=", tampered, NOW), {KEY: SECRET}.get, region="us-east-1")
-    assert exc.value.code == "SignatureDoesNotMatch"
+    assert from_auth(exc.value).code == "SignatureDoesNotMatch"

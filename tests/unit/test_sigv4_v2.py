@@ -17,6 +17,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from tests.unit.sigv4_data import AK, ENDPOINT, SECRET, TRICKY_KEYS, lookup
 
+from nuage.s3.errors import from_auth
 from nuage.sigv4 import AuthError, AuthResult, RequestView, authenticate
 from nuage.sigv4.v2 import SUBRESOURCES
 
@@ -30,7 +31,7 @@ def expect_error(req: RequestView, code: str, message: str | None = None, **kwar
     kwargs.setdefault("region", "us-east-1")
     with pytest.raises(AuthError) as info:
         authenticate(req, lookup, **kwargs)
-    assert info.value.code == code, info.value
+    assert from_auth(info.value).code == code, info.value
     if message is not None:
         assert message in info.value.message, info.value.message
     return info.value
@@ -403,7 +404,7 @@ def test_v2_malformed_header(value: str) -> None:
     err = expect_error(
         signed_get(authorization=value), "InvalidArgument", "AWS authorization header is invalid"
     )
-    assert err.http_status == 400
+    assert from_auth(err).status == 400
 
 
 def test_v2_errors() -> None:

@@ -34,6 +34,7 @@ from nuage.core.identities import Identities, Identity
 from nuage.core.quotas import Quotas
 from nuage.core.signed_calls import scope_region, verify_call
 from nuage.errors import AccessDenied, BucketNotFound, InvalidArgument, NuageError
+from nuage.s3.errors import from_auth
 from nuage.sigv4 import AuthError
 from nuage.storage.meta.iam import AccountRecord
 
@@ -122,7 +123,7 @@ class AdminApp:
             ident = verify_call(self.identities, scope["method"], raw_path, raw_query, headers, body,
                                 service=SERVICE, regions=self.regions, max_skew_seconds=self.max_skew)
         except AuthError as exc:
-            raise AdminError(403, exc.code, exc.message) from exc
+            raise AdminError(403, from_auth(exc).code, exc.message) from exc
         if not ident.is_root or ident.canonical_id != self.operator:
             raise AdminError(403, "AccessDenied", "Only the operator may use the admin API.")
         return ident

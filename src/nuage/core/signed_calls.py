@@ -2,8 +2,8 @@
 header, scoped to that API's service name and to a region this server answers for, by a known key.
 
 The protocol layers build the :class:`RequestView` (nuage.asgi.signing_parts) and map the errors to their
-own wire format: an :class:`AuthError` carries the code and message, :class:`AccessDenied` means the key's
-account is suspended.
+own wire format: a subclass of :class:`nuage.sigv4.errors.AuthError` names the signature's failure,
+:class:`AccessDenied` means the key's account is suspended.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from nuage.core.identities import Identities, Identity
-from nuage.sigv4 import AuthError, RequestView, authenticate
+from nuage.sigv4 import RequestView, authenticate
+from nuage.sigv4.errors import SignatureMismatch, UnknownAccessKey
 
 __all__ = ["scope_region", "verify_call"]
 
@@ -39,11 +40,11 @@ def verify_call(identities: Identities, method: str, raw_path: str, raw_query: s
     region = scope_region(authorization, service)
     region = "us-east-1" if region is None else region
     if region not in regions:
-        raise AuthError("SignatureDoesNotMatch", f"Credential should be scoped to a valid region, not '{region}'.")
+        raise SignatureMismatch(f"Credential should be scoped to a valid region, not '{region}'.")
     view = RequestView(method, raw_path, raw_query, headers, datetime.now(UTC))
     result = authenticate(view, identities.secret, region=region, max_skew_seconds=max_skew_seconds,
                           services=frozenset({service}), body_sha256=hashlib.sha256(body).hexdigest())
     ident = identities.lookup(result.access_key) if result.access_key else None
     if ident is None:
-        raise AuthError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+        raise UnknownAccessKey("The AWS Access Key Id you provided does not exist in our records.")
     return ident

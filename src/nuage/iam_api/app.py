@@ -23,7 +23,7 @@ from nuage.core.signed_calls import scope_region, verify_call
 from nuage.errors import AccessDenied
 from nuage.iam_api import absent, groups, keys, policies, users
 from nuage.iam_api.protocol import Action, Call, IAMApiError, render_error, render_response
-from nuage.sigv4 import AuthError
+from nuage.sigv4 import errors as sv
 
 log = logging.getLogger("nuage.iam")
 
@@ -42,8 +42,20 @@ ERRORS: dict[type[core.IAMError], tuple[str, int]] = {
     core.InvalidInput: ("InvalidInput", 400),
     core.MalformedPolicyDocument: ("MalformedPolicyDocument", 400),
 }
-AUTH_ERRORS = {"InvalidAccessKeyId": "InvalidClientTokenId", "SignatureDoesNotMatch": "SignatureDoesNotMatch",
-               "RequestTimeTooSkewed": "RequestExpired"}
+
+# IAM's code for each failure of the signature (the class or its nearest base decides).
+AUTH_ERRORS: dict[type[sv.AuthError], tuple[str, int]] = {
+    sv.AuthError: ("AccessDenied", 403),
+    sv.AccessRefused: ("AccessDenied", 403),
+    sv.UnknownAccessKey: ("InvalidClientTokenId", 403),
+    sv.SignatureMismatch: ("SignatureDoesNotMatch", 403),
+    sv.ClockSkewed: ("RequestExpired", 403),
+    sv.MalformedAuthorizationHeader: ("AuthorizationHeaderMalformed", 403),
+    sv.MalformedPresignedQuery: ("AuthorizationQueryParametersError", 403),
+    sv.BadAuthArgument: ("InvalidArgument", 400),
+    sv.MissingDecodedLength: ("MissingSecurityHeader", 403),
+    sv.MissingPayloadHash: ("InvalidRequest", 403),
+}
 
 
 
@@ -134,11 +146,11 @@ class IAMApp:
                                regions=self.regions, max_skew_seconds=self.max_skew)
         except AccessDenied as exc:   # a key of a suspended account
             raise IAMApiError("AccessDenied", exc.message, 403) from exc
-        except AuthError as exc:
-            code = AUTH_ERRORS.get(exc.code, exc.code)
-            if code == "InvalidClientTokenId":
-                raise IAMApiError(code, "The security token included in the request is invalid.", 403) from exc
-            raise IAMApiError(code, exc.message, 403 if code != "InvalidArgument" else 400) from exc
+        except sv.AuthError as exc:
+            code, status = next(AUTH_ERRORS[k] for k in type(exc).__mro__ if k in AUTH_ERRORS)
+            if isinstance(exc, sv.UnknownAccessKey):
+                raise IAMApiError(code, "The security token included in the request is invalid.", status) from exc
+            raise IAMApiError(code, exc.message, status) from exc
 
     async def _handle(self, scope: dict[str, Any], receive: Any, request_id: str) -> bytes:
         body = await self._read(receive)

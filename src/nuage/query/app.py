@@ -27,6 +27,7 @@ from nuage.core.identities import Identities, Identity
 from nuage.core.select.errors import SelectError
 from nuage.core.signed_calls import scope_region, verify_call
 from nuage.errors import AccessDenied
+from nuage.query.errors import json_error
 from nuage.query.jobs import Output, QueryService
 from nuage.query.results import plain
 from nuage.sigv4 import AuthError
@@ -107,7 +108,8 @@ class QueryApp:
         except ApiError as err:
             status, body = err.status, self._error(err.code, err.message)
         except SelectError as exc:
-            status, body = exc.status, self._error(exc.code, exc.message)
+            code, status = json_error(exc)
+            body = self._error(code, exc.message)
         except Exception:
             log.exception("internal error in the query API")
             status, body = 500, self._error("InternalError", "Internal failure.")
@@ -125,7 +127,8 @@ class QueryApp:
             ident = verify_call(self.identities, scope["method"], raw_path, raw_query, headers, body,
                                 service=SERVICE, regions=self.regions, max_skew_seconds=self.max_skew)
         except AuthError as exc:
-            raise ApiError(403, exc.code, exc.message) from exc
+            code, status = json_error(exc)
+            raise ApiError(status, code, exc.message) from exc
         except AccessDenied as exc:   # a key of a suspended account
             raise ApiError(403, "AccessDenied", exc.message) from exc
         return ident

@@ -31,12 +31,25 @@ from nuage.core.objects import ObjectAttrs, ObjectService
 from nuage.core.quotas import Quotas
 from nuage.core.select import frames
 from nuage.core.select.engine import connect
-from nuage.core.select.errors import SelectError
+from nuage.core.select.errors import Cancelled, SelectError
 from nuage.core.select.process import POOL, Worker, error_of, json_of, timed_out
 from nuage.core.select.source import LocalObject, local_object, verified_direct_path
 from nuage.core.select.translate import sql_string
 from nuage.core.select.work import Budget, JobWork, memory_exceeded, parse_size
 from nuage.errors import NuageError
+from nuage.query.errors import (
+    BucketMissing,
+    JobMissing,
+    JobNotFinished,
+    KeyMissing,
+    NoDataNamed,
+    NoResult,
+    ObjectRefused,
+    QuotaUsedUp,
+    ScanLimitExceeded,
+    TooManyObjects,
+    json_error,
+)
 from nuage.query.refs import Reference, find_references, rewrite, single_select
 from nuage.query.results import read_rows
 from nuage.storage.meta.jobs import JobRecord, JobStore
@@ -154,23 +167,22 @@ class QueryService:
         text = single_select(sql)
         refs = find_references(text)
         if not refs:
-            raise SelectError("InvalidQuery", "The query names no stored data: use 's3://bucket/key' "
-                                              "(wildcards allowed) in its FROM clause.")
+            raise NoDataNamed("The query names no stored data: use 's3://bucket/key' "
+                              "(wildcards allowed) in its FROM clause.")
         total, count = await self._expand(caller, refs, conditions)
         if total > self.limits.max_bytes_scanned:
-            raise SelectError("BytesScannedLimitExceeded", f"The query would scan {total} bytes, more than the "
-                                                           f"limit of {self.limits.max_bytes_scanned}.")
+            raise ScanLimitExceeded(f"The query would scan {total} bytes, more than the "
+                                    f"limit of {self.limits.max_bytes_scanned}.")
         max_result, quota_bound = self.limits.max_result_bytes, False
         if output.to_object:
             assert output.bucket is not None and output.key is not None
             if not await self.may(caller, "s3:PutObject", output.bucket, output.key, conditions):
-                raise SelectError("AccessDenied", f"Access denied: writing s3://{output.bucket}/{output.key}.",
-                                  403)
+                raise ObjectRefused(f"Access denied: writing s3://{output.bucket}/{output.key}.")
         else:
             room = await self._quota_room(caller)
             if room is not None and room <= 0:
-                raise SelectError("QuotaExceeded", "The account's storage quota is used up (stored objects and "
-                                                   "kept SQL results): the result could not be kept.", 403)
+                raise QuotaUsedUp("The account's storage quota is used up (stored objects and "
+                                  "kept SQL results): the result could not be kept.")
             if room is not None and room < max_result:
                 max_result, quota_bound = room, True
         rec = JobRecord(job_id=secrets.token_hex(8), account_id=caller.account_id, principal=caller.arn,
@@ -193,10 +205,10 @@ class QueryService:
         seen: set[tuple[str, str]] = set()
         for ref in refs:
             if await self.objects.meta.get_bucket(ref.bucket) is None:
-                raise SelectError("NoSuchBucket", f"The bucket {ref.bucket} does not exist.", 404)
+                raise BucketMissing(f"The bucket {ref.bucket} does not exist.")
             if ref.has_wildcard:
                 if not await self.may(caller, "s3:ListBucket", ref.bucket, None, conditions):
-                    raise SelectError("AccessDenied", f"Access denied: listing s3://{ref.bucket}/.", 403)
+                    raise ObjectRefused(f"Access denied: listing s3://{ref.bucket}/.")
                 marker: str | None = None
                 while True:
                     page = await self.objects.list(ref.bucket, ref.prefix, "", marker, LIST_PAGE)
@@ -209,17 +221,16 @@ class QueryService:
                         break
                     marker = page.next_marker or page.objects[-1].key
                     if len(ref.keys) > MAX_OBJECTS:
-                        raise SelectError("TooManyObjects", f"A query reads at most {MAX_OBJECTS} objects.")
+                        raise TooManyObjects(f"A query reads at most {MAX_OBJECTS} objects.")
                 if not ref.keys:
-                    raise SelectError("NoSuchKey", f"No object matches s3://{ref.bucket}/{ref.pattern}.", 404)
+                    raise KeyMissing(f"No object matches s3://{ref.bucket}/{ref.pattern}.")
             else:
                 rec = await self.objects.find(ref.bucket, ref.pattern)
                 if rec is None or rec.delete_marker:
                     if not await self.may(caller, "s3:ListBucket", ref.bucket, None, conditions):
                         # worded as the refusal of an existing object: no existence oracle
-                        raise SelectError("AccessDenied", f"Access denied: reading s3://{ref.bucket}/{ref.pattern}.",
-                                          403)
-                    raise SelectError("NoSuchKey", f"The key s3://{ref.bucket}/{ref.pattern} does not exist.", 404)
+                        raise ObjectRefused(f"Access denied: reading s3://{ref.bucket}/{ref.pattern}.")
+                    raise KeyMissing(f"The key s3://{ref.bucket}/{ref.pattern} does not exist.")
                 ref.keys.append(ref.pattern)
                 if (ref.bucket, ref.pattern) not in seen:
                     total += rec.size
@@ -228,7 +239,7 @@ class QueryService:
                     continue
                 seen.add((ref.bucket, key))
                 if not await self.may(caller, "s3:GetObject", ref.bucket, key, conditions):
-                    raise SelectError("AccessDenied", f"Access denied: reading s3://{ref.bucket}/{key}.", 403)
+                    raise ObjectRefused(f"Access denied: reading s3://{ref.bucket}/{key}.")
         return total, len(seen)
 
     # -- run ----------------------------------------------------------------------------------------
@@ -260,7 +271,7 @@ class QueryService:
         try:
             async with self._slots:
                 if state.cancelled:
-                    raise SelectError("QueryCancelled", "The query was cancelled.")
+                    raise Cancelled("The query was cancelled.")
                 rec.status, rec.started = RUNNING, time.time()
                 await asyncio.to_thread(self.store.put_job, rec)
                 work.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -292,7 +303,7 @@ class QueryService:
                 rec.status = SUCCEEDED
         except SelectError as exc:
             rec.status = CANCELLED if state.cancelled else FAILED
-            rec.error_code, rec.error_message = exc.code, exc.message
+            rec.error_code, rec.error_message = json_error(exc)[0], exc.message
         except NuageError as exc:      # saving the result: QuotaExceeded, a bucket gone, a locked key...
             rec.status, rec.error_code, rec.error_message = FAILED, type(exc).__name__, exc.message
         except Exception:
@@ -319,7 +330,7 @@ class QueryService:
         state.worker = worker
         try:
             if state.cancelled:
-                raise SelectError("QueryCancelled", "The query was cancelled.")
+                raise Cancelled("The query was cancelled.")
             await worker.start(job)
             while True:
                 try:
@@ -329,7 +340,7 @@ class QueryService:
                     raise timed_out(self.limits.max_seconds) from None
                 if frame is None:
                     if state.cancelled:
-                        raise SelectError("QueryCancelled", "The query was cancelled.")
+                        raise Cancelled("The query was cancelled.")
                     raise memory_exceeded(job.budget)
                 kind, payload = frame
                 if kind == frames.PROGRESS:
@@ -358,7 +369,7 @@ class QueryService:
     async def job(self, caller: Identity, job_id: str) -> JobRecord:
         rec = await asyncio.to_thread(self.store.get_job, job_id)
         if rec is None or not _visible(caller, rec):
-            raise SelectError("NoSuchJob", f"There is no job {job_id}.", 404)
+            raise JobMissing(f"There is no job {job_id}.")
         return rec
 
     async def jobs(self, caller: Identity, limit: int = 100) -> list[JobRecord]:
@@ -400,13 +411,13 @@ class QueryService:
 
     def _result_path(self, rec: JobRecord) -> Path:
         if rec.status != SUCCEEDED:
-            raise SelectError("JobNotFinished" if rec.status not in FINAL else "NoResult",
-                              f"The job is {rec.status}; it has no result.", 409)
+            raise (JobNotFinished if rec.status not in FINAL else NoResult)(
+                f"The job is {rec.status}; it has no result.")
         path = self.results / f"{rec.job_id}.parquet"
         if not path.exists():
             saved = "bucket" in json.loads(rec.output)
-            raise SelectError("NoResult", "The result of this job was saved as an object." if saved else
-                              f"The result of this job is no longer kept ({self.limits.result_days:g} days).", 409)
+            raise NoResult("The result of this job was saved as an object." if saved else
+                           f"The result of this job is no longer kept ({self.limits.result_days:g} days).")
         return path
 
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from nuage.core.select.errors import SelectError
+from nuage.core.select.errors import UnknownPath, UnsupportedFunction, UnsupportedSyntax
 from nuage.core.select.translate import sql_string
+from nuage.query.errors import NotASelect
 
 WILDCARDS = re.compile(r"[*?\[]")
 
@@ -96,11 +97,11 @@ def single_select(sql: str) -> str:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise SelectError("UnsupportedSyntax", str(exc).strip().splitlines()[0]) from exc
+        raise UnsupportedSyntax(str(exc).strip().splitlines()[0]) from exc
     if len(statements) != 1:
-        raise SelectError("UnsupportedSyntax", "A SQL job runs exactly one SELECT statement.")
+        raise UnsupportedSyntax("A SQL job runs exactly one SELECT statement.")
     if statements[0].type != duckdb.StatementType.SELECT:
-        raise SelectError("UnsupportedSqlOperation", "A SQL job runs a SELECT statement only.")
+        raise NotASelect("A SQL job runs a SELECT statement only.")
     text = _without_final_semicolon(sql.strip())
     _check_tree(_syntax_tree(text))
     return text
@@ -120,12 +121,12 @@ def _syntax_tree(sql: str) -> object:
     try:
         row = conn.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
     except duckdb.Error as exc:
-        raise SelectError("UnsupportedSyntax", str(exc).strip().splitlines()[0]) from exc
+        raise UnsupportedSyntax(str(exc).strip().splitlines()[0]) from exc
     finally:
         conn.close()
     tree = json.loads(row[0]) if row else {}
     if not isinstance(tree, dict) or tree.get("error"):
-        raise SelectError("UnsupportedSqlOperation", "A SQL job runs a SELECT statement only.")
+        raise NotASelect("A SQL job runs a SELECT statement only.")
     return tree
 
 
@@ -141,18 +142,18 @@ def _check_tree(tree: object) -> None:
             continue
         todo.extend(node.values())
         if node.get("type") == "SHOW_REF":
-            raise SelectError("UnsupportedSqlOperation", "DESCRIBE, SHOW and SUMMARIZE are not supported in a SQL "
-                                                         "job: run a SELECT.")
+            raise NotASelect("DESCRIBE, SHOW and SUMMARIZE are not supported in a SQL "
+                             "job: run a SELECT.")
         if node.get("class") == "FUNCTION":
             name = str(node.get("function_name", "")).lower()
             if name in HIDDEN_FUNCTIONS or name.startswith(HIDDEN_PREFIXES):
-                raise SelectError("UnsupportedFunction", f"The function {name} is not available in SQL jobs.")
+                raise UnsupportedFunction(f"The function {name} is not available in SQL jobs.")
         if node.get("type") == "TABLE_FUNCTION" and isinstance(node.get("function"), dict):
             for arg in node["function"].get("children") or []:
                 option = _option_name(arg)
                 if option in HIDDEN_OPTIONS:
-                    raise SelectError("UnsupportedSqlOperation", f"The {option} option is not available in SQL "
-                                                                 f"jobs (it would show server paths).")
+                    raise NotASelect(f"The {option} option is not available in SQL "
+                                     f"jobs (it would show server paths).")
 
 
 def _option_name(arg: object) -> str | None:
@@ -173,7 +174,7 @@ def find_references(sql: str) -> list[Reference]:
     try:
         tokens = duckdb.tokenize(sql)
     except duckdb.Error as exc:
-        raise SelectError("UnsupportedSyntax", str(exc).strip().splitlines()[0]) from exc
+        raise UnsupportedSyntax(str(exc).strip().splitlines()[0]) from exc
     calls: list[bool] = []        # open parentheses: whether each opens a function's arguments
     for n, (pos, kind) in enumerate(tokens):
         if kind == duckdb.token_type.operator:
@@ -190,7 +191,7 @@ def find_references(sql: str) -> list[Reference]:
             continue
         bucket, _, pattern = text[5:].partition("/")
         if not bucket:
-            raise SelectError("InvalidKeyPath", f"No bucket in {text!r}.")
+            raise UnknownPath(f"No bucket in {text!r}.")
         refs.append(Reference(pos, end, bucket, pattern, bool(calls) and calls[-1]))
     return refs
 
@@ -204,7 +205,7 @@ def _literal_end(sql: str, start: int) -> int:
                 continue
             return i + 1
         i += 1
-    raise SelectError("UnsupportedSyntax", "Unterminated string literal.")
+    raise UnsupportedSyntax("Unterminated string literal.")
 
 
 def rewrite(sql: str, refs: list[Reference], files: dict[tuple[str, str], str]) -> str:

@@ -30,7 +30,8 @@ from nuage.core.replication_consent import OWNER_OVERRIDE, REPLICATE_DELETE, REP
 from nuage.errors import AccessDenied, BucketNotFound, NuageError, ReplicaBodyIncomplete, VersionNotFound
 from nuage.replication.registry import RegionEntry, Registry
 from nuage.replication.signing import SERVICE
-from nuage.sigv4 import AuthError, RequestView, authenticate
+from nuage.sigv4 import RequestView, authenticate
+from nuage.sigv4 import errors as sv
 from nuage.storage.meta.base import MetadataStore
 
 log = logging.getLogger("nuage.replication")
@@ -57,6 +58,18 @@ _DOMAIN_STATUS: tuple[tuple[type[NuageError], int, str], ...] = (
     (VersionNotFound, 404, "NoSuchVersion"),
     (AccessDenied, 403, "AccessDenied"),
     (ReplicaBodyIncomplete, 400, "IncompleteBody"),
+)
+
+# The code a peer reads for each failure of the signature (always a 403; any other refusal is AccessDenied).
+_AUTH_CODES: tuple[tuple[type[sv.AuthError], str], ...] = (
+    (sv.SignatureMismatch, "SignatureDoesNotMatch"),
+    (sv.UnknownAccessKey, "InvalidAccessKeyId"),
+    (sv.ClockSkewed, "RequestTimeTooSkewed"),
+    (sv.MalformedAuthorizationHeader, "AuthorizationHeaderMalformed"),
+    (sv.MalformedPresignedQuery, "AuthorizationQueryParametersError"),
+    (sv.BadAuthArgument, "InvalidArgument"),
+    (sv.MissingDecodedLength, "MissingSecurityHeader"),
+    (sv.MissingPayloadHash, "InvalidRequest"),
 )
 
 
@@ -97,8 +110,9 @@ class ReplicationApp:
         try:
             result = authenticate(view, self.registry.secret, region=self.registry.own.name,
                                   max_skew_seconds=self.max_skew, services=frozenset({SERVICE}))
-        except AuthError as exc:
-            raise ReplicationError(403, exc.code, exc.message) from exc
+        except sv.AuthError as exc:
+            code = next((c for k, c in _AUTH_CODES if isinstance(exc, k)), "AccessDenied")
+            raise ReplicationError(403, code, exc.message) from exc
         sender = self.registry.by_access_key(result.access_key or "")
         if sender is None:
             raise ReplicationError(403, "InvalidAccessKeyId", "The access key is not a region's key.")

@@ -14,14 +14,6 @@ STREAMING_MODES = ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-UNSIGNED-PAY
                    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
 
 
-def auth_error(exc: AuthError) -> e.S3Error:
-    cls = e.BY_CODE.get(exc.code, e.AccessDenied)
-    details = getattr(exc, "details", None) or {}
-    err = cls(exc.message)
-    err.fields.update({str(k): str(v) for k, v in details.items()})
-    return err
-
-
 def verify(req: Request, lookup_secret: Callable[[str], str | None], region: str, max_skew: int,
            vhost_bucket: str | None) -> AuthResult:
     view = RequestView(req.method, req.raw_path, req.raw_query, req.header_list, datetime.now(UTC))
@@ -29,7 +21,7 @@ def verify(req: Request, lookup_secret: Callable[[str], str | None], region: str
         return authenticate(view, lookup_secret, region=region, max_skew_seconds=max_skew,
                             vhost_bucket=vhost_bucket)
     except AuthError as exc:
-        raise auth_error(exc) from exc
+        raise e.from_auth(exc) from exc
 
 
 async def raw_body(req: Request) -> AsyncIterator[bytes]:
@@ -54,7 +46,7 @@ async def _guard_errors(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         async for chunk in body:
             yield chunk
     except AuthError as exc:
-        raise auth_error(exc) from exc
+        raise e.from_auth(exc) from exc
 
 
 async def _limit(body: AsyncIterator[bytes], length: int) -> AsyncIterator[bytes]:

@@ -4,9 +4,12 @@ renderer of S3 error XML."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from nuage import errors as d
+from nuage.core.select import errors as sel
+from nuage.sigv4 import errors as sv
 from nuage.xml import render, sub
 
 
@@ -698,13 +701,83 @@ DOMAIN_TO_S3: dict[type[d.NuageError], type[S3Error]] = {
 }
 
 
+# The failures of the signature checks: the class or its nearest base decides; the details become fields.
+AUTH_TO_S3: dict[type[sv.AuthError], type[S3Error]] = {
+    sv.AuthError: AccessDenied,
+    sv.AccessRefused: AccessDenied,
+    sv.SignatureMismatch: SignatureDoesNotMatch,
+    sv.UnknownAccessKey: InvalidAccessKeyId,
+    sv.ClockSkewed: RequestTimeTooSkewed,
+    sv.MalformedAuthorizationHeader: AuthorizationHeaderMalformed,
+    sv.MalformedPresignedQuery: AuthorizationQueryParametersError,
+    sv.BadAuthArgument: InvalidArgument,
+    sv.MissingDecodedLength: MissingSecurityHeader,
+    sv.MissingPayloadHash: InvalidRequest,
+    sv.TruncatedBody: IncompleteBody,
+    sv.MalformedChunkedBody: InvalidRequest,
+    sv.MalformedTrailer: MalformedTrailerError,
+}
+
+# The failures of S3 Select (an error response, or an error event once the stream has begun).
+SELECT_TO_S3: dict[type[sel.SelectError], type[S3Error]] = {
+    sel.SelectError: InternalError,
+    sel.UnsupportedSyntax: UnsupportedSyntax,
+    sel.InvalidCharacter: LexerInvalidChar,
+    sel.ExpressionTooLong: ExpressionTooLong,
+    sel.TooManyOperators: MaxOperatorsExceeded,
+    sel.UnsupportedStructure: UnsupportedSqlStructure,
+    sel.UnknownColumn: EvaluatorBindingDoesNotExist,
+    sel.UnsupportedFunction: UnsupportedFunction,
+    sel.WrongArguments: IncorrectSqlFunctionArgumentType,
+    sel.IllegalArgument: IllegalSqlFunctionArgument,
+    sel.UnknownDatePart: ParseExpectedDatePart,
+    sel.BadTimestampPattern: EvaluatorInvalidTimestampFormatPattern,
+    sel.BadLikeEscape: LikeInvalidInputs,
+    sel.UnsupportedCastType: InvalidCast,
+    sel.BadScanRange: InvalidScanRange,
+    sel.ScanRangeNotApplicable: UnsupportedScanRangeInput,
+    sel.BadRequestParameter: InvalidRequestParameter,
+    sel.UnknownPath: InvalidKeyPath,
+    sel.BadCompression: InvalidCompressionFormat,
+    sel.BadCSV: CSVParsingError,
+    sel.BadJSON: JSONParsingError,
+    sel.UnreadableInput: InvalidDataSource,
+    sel.CastFailed: CastFailed,
+    sel.ValueOutOfRange: IntegerOverflow,
+    sel.QueryFailed: InvalidQuery,
+    sel.ReadRefused: AccessDenied,
+    sel.MemoryExceeded: OverMaxMemory,
+    sel.TimeExceeded: QueryTimeout,
+    sel.Cancelled: QueryCancelled,
+    sel.ResultTooLarge: InternalError,    # a SQL job's limit: S3 Select streams its result
+    sel.EngineFailure: InternalError,
+}
+
+
+def _nearest(table: Mapping[Any, type[S3Error]], cls: type, default: type[S3Error]) -> type[S3Error]:
+    """The entry of a class in a table: its own, else its nearest base's in method resolution order."""
+    return next((table[k] for k in cls.__mro__ if k in table), default)
+
+
+def from_auth(exc: sv.AuthError) -> S3Error:
+    """The S3 error for a failed signature check, with the details AWS shows in its error body."""
+    err = _nearest(AUTH_TO_S3, type(exc), AccessDenied)(exc.message)
+    err.fields.update(exc.details)
+    return err
+
+
+def from_select(exc: sel.SelectError) -> S3Error:
+    """The S3 error for a failed S3 Select query."""
+    return _nearest(SELECT_TO_S3, type(exc), InternalError)(exc.message)
+
+
 def from_domain(exc: d.NuageError) -> S3Error:
     """The S3 error for a domain error (the one table of this mapping). The most specific class wins:
     the exception's own class, then its bases in method resolution order."""
     if isinstance(exc, d.NoSuchBucketConfig):
         cls = _CONFIG_MISSING.get(exc.kind, NoSuchKey)
         return cls()
-    cls = next((DOMAIN_TO_S3[k] for k in type(exc).__mro__ if k in DOMAIN_TO_S3), InternalError)
+    cls = _nearest(DOMAIN_TO_S3, type(exc), InternalError)
     fields: dict[str, str] = {}
     for name, field in (("bucket", "BucketName"), ("key", "Key"), ("argument", "ArgumentName"),
                         ("upload", "UploadId"), ("version", "VersionId")):

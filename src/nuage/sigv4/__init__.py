@@ -1,8 +1,8 @@
 """Pure request authentication for the S3 API: SigV4, SigV2 and the aws-chunked body codec.
 
 No I/O and no HTTP framework: the caller builds a :class:`RequestView` from what it
-received and calls :func:`authenticate`, which raises :class:`AuthError` (``code`` is the S3
-error code, ``http_status`` its status, ``details`` the extra XML elements) or returns an
+received and calls :func:`authenticate`, which raises a subclass of :class:`AuthError` naming the failure
+(``details`` holds what explains it; the caller's API picks the error code and status) or returns an
 :class:`AuthResult`. What stays with the caller:
 
 * when ``payload_hash`` is a hex digest, hash the body and answer

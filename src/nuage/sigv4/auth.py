@@ -7,7 +7,7 @@ from datetime import datetime
 
 from .canonical import header_map, query_params
 from .dates import normalize_now
-from .errors import AuthError
+from .errors import AccessRefused, BadAuthArgument
 from .model import ALGORITHM, AuthResult, RequestView
 from .v2 import validity_v2, verify_v2_header, verify_v2_presigned
 from .v4 import validity, verify_v4_header, verify_v4_presigned
@@ -68,14 +68,14 @@ def authenticate(
         elif param.name in _V2_QUERY_MARKERS:
             v2_query = True
     if (authorization is not None) + v4_query + v2_query > 1:
-        raise AuthError("InvalidArgument", _ONE_MECHANISM, details={"ArgumentName": "Authorization"})
+        raise BadAuthArgument(_ONE_MECHANISM, details={"ArgumentName": "Authorization"})
 
     if authorization is not None:
         if len(authorization) > 1:
-            raise AuthError("InvalidArgument", _ONE_MECHANISM, details={"ArgumentName": "Authorization"})
+            raise BadAuthArgument(_ONE_MECHANISM, details={"ArgumentName": "Authorization"})
         value = authorization[0].strip()
         if not value:
-            raise AuthError("AccessDenied", "Access Denied")
+            raise AccessRefused("Access Denied")
         scheme = value.split(None, 1)[0]
         if scheme == ALGORITHM:
             result = verify_v4_header(
@@ -107,8 +107,8 @@ def authenticate(
             _remember(memo_key, req, result, lookup_secret,
                       lambda: validity_v2(headers, params, presigned=False, max_skew_seconds=max_skew_seconds))
             return result
-        raise AuthError(
-            "InvalidArgument", "Unsupported Authorization Type", details={"ArgumentName": "Authorization"}
+        raise BadAuthArgument(
+            "Unsupported Authorization Type", details={"ArgumentName": "Authorization"}
         )
     if v4_query:
         result = verify_v4_presigned(

@@ -6,7 +6,7 @@ import re
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 
-from .errors import AuthError
+from .errors import AuthError, MalformedChunkedBody, MalformedTrailer, SignatureMismatch, TruncatedBody
 from .keys import hmac_sha256_hex, sha256_hex, signatures_equal
 from .model import (
     EMPTY_SHA256,
@@ -40,17 +40,17 @@ class Trailers:
 
 
 def _incomplete() -> AuthError:
-    return AuthError(
-        "IncompleteBody", "The request body terminated unexpectedly before all the data was received."
+    return TruncatedBody(
+        "The request body terminated unexpectedly before all the data was received."
     )
 
 
 def _malformed(what: str) -> AuthError:
-    return AuthError("InvalidRequest", f"Malformed aws-chunked encoding: {what}.")
+    return MalformedChunkedBody(f"Malformed aws-chunked encoding: {what}.")
 
 
 def _malformed_trailer() -> AuthError:
-    return AuthError("MalformedTrailerError", _MALFORMED_TRAILER)
+    return MalformedTrailer(_MALFORMED_TRAILER)
 
 
 class _Reader:
@@ -152,7 +152,7 @@ def _parse_chunk_header(line: bytes, signed: bool) -> tuple[int, str]:
     if not signed:
         return int(size_field, 16), ""
     if not _SIGNATURE.fullmatch(signature):
-        raise AuthError("SignatureDoesNotMatch", "A chunk is missing a valid chunk-signature.")
+        raise SignatureMismatch("A chunk is missing a valid chunk-signature.")
     return int(size_field, 16), signature.decode("ascii")
 
 
@@ -160,7 +160,7 @@ def _check_chunk(ctx: ChunkSigningContext, previous: str, signature: str, data: 
     digest = sha256_hex(data)
     to_sign = f"AWS4-HMAC-SHA256-PAYLOAD\n{ctx.amz_date}\n{ctx.scope}\n{previous}\n{EMPTY_SHA256}\n{digest}"
     if not signatures_equal(hmac_sha256_hex(ctx.signing_key, to_sign), signature):
-        raise AuthError("SignatureDoesNotMatch", _CHUNK_MISMATCH, details={"SignatureProvided": signature})
+        raise SignatureMismatch(_CHUNK_MISMATCH, details={"SignatureProvided": signature})
 
 
 async def _read_trailers(reader: _Reader, ctx: ChunkSigningContext | None, previous: str) -> dict[str, str]:
@@ -193,12 +193,12 @@ async def _read_trailers(reader: _Reader, ctx: ChunkSigningContext | None, previ
         raise _malformed_trailer()
     if ctx is not None:
         if signature is None:
-            raise AuthError("SignatureDoesNotMatch", "The trailer is missing x-amz-trailer-signature.")
+            raise SignatureMismatch("The trailer is missing x-amz-trailer-signature.")
         digest = sha256_hex("".join(canonical).encode("utf-8"))
         to_sign = f"AWS4-HMAC-SHA256-TRAILER\n{ctx.amz_date}\n{ctx.scope}\n{previous}\n{digest}"
         if not signatures_equal(hmac_sha256_hex(ctx.signing_key, to_sign), signature):
-            raise AuthError(
-                "SignatureDoesNotMatch", _TRAILER_MISMATCH, details={"SignatureProvided": signature}
+            raise SignatureMismatch(
+                _TRAILER_MISMATCH, details={"SignatureProvided": signature}
             )
     return values
 

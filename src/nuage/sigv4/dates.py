@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
-from .errors import AuthError
+from .errors import ClockSkewed, MissingRequestDate
 
 __all__ = [
     "check_skew",
@@ -73,10 +73,9 @@ def check_skew(request_time: datetime, now: datetime, max_skew_seconds: int) -> 
     """Raise ``RequestTimeTooSkewed`` when the request time is too far from ``now``
     (``AccessDenied`` for dates before the Unix epoch, which no clock produces)."""
     if request_time.year < 1970:
-        raise AuthError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+        raise MissingRequestDate("AWS authentication requires a valid Date or x-amz-date header")
     if abs(request_time - now) > timedelta(seconds=max_skew_seconds):
-        raise AuthError(
-            "RequestTimeTooSkewed",
+        raise ClockSkewed(
             "The difference between the request time and the current time is too large.",
             details={
                 "RequestTime": format_amz_date(request_time),

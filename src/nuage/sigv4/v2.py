@@ -11,7 +11,14 @@ from urllib.parse import unquote
 
 from .canonical import QueryParam
 from .dates import check_skew, parse_request_date
-from .errors import AuthError
+from .errors import (
+    AccessRefused,
+    BadAuthArgument,
+    MissingRequestDate,
+    RequestExpired,
+    SignatureMismatch,
+    UnknownAccessKey,
+)
 from .keys import signatures_equal
 from .model import AuthResult, RequestView
 
@@ -134,8 +141,7 @@ def _check(
             return
         if first is None:
             first = to_sign
-    raise AuthError(
-        "SignatureDoesNotMatch",
+    raise SignatureMismatch(
         _SIGNATURE_MISMATCH,
         details={"AWSAccessKeyId": access_key, "StringToSign": first or "", "SignatureProvided": provided},
     )
@@ -144,8 +150,7 @@ def _check(
 def _lookup(lookup_secret: SecretLookup, access_key: str) -> str:
     secret = lookup_secret(access_key)
     if secret is None:
-        raise AuthError(
-            "InvalidAccessKeyId",
+        raise UnknownAccessKey(
             "The AWS Access Key Id you provided does not exist in our records.",
             details={"AWSAccessKeyId": access_key},
         )
@@ -167,8 +172,7 @@ def verify_v2_header(
     access_key, colon, signature = authorization[4:].strip().partition(":")
     access_key, signature = access_key.strip(), signature.strip()
     if not colon or not access_key or not signature:
-        raise AuthError(
-            "InvalidArgument",
+        raise BadAuthArgument(
             "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature",
             details={"ArgumentName": "Authorization"},
         )
@@ -176,7 +180,7 @@ def verify_v2_header(
     http_date = _first(headers, "date")
     request_time = _request_time(headers)
     if request_time is None:
-        raise AuthError("AccessDenied", _NO_DATE)
+        raise MissingRequestDate(_NO_DATE)
     check_skew(request_time, now, max_skew_seconds)
     secret = _lookup(lookup_secret, access_key)
 
@@ -216,22 +220,21 @@ def verify_v2_presigned(
     query: dict[str, str] = {}
     for param in params:
         if param.name in _QUERY_AUTH_PARAMS and param.name in query:
-            raise AuthError("AccessDenied", f"Query-string authentication parameter {param.name} is repeated")
+            raise AccessRefused(f"Query-string authentication parameter {param.name} is repeated")
         query.setdefault(param.name, param.value)
     access_key = query.get("AWSAccessKeyId")
     signature = query.get("Signature")
     raw_expires = query.get("Expires")
     if not access_key or not signature or raw_expires is None:
-        raise AuthError(
-            "AccessDenied",
+        raise AccessRefused(
             "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters",
         )
     expires = raw_expires.strip()
     if not (expires.isascii() and expires.isdigit()):
-        raise AuthError("AccessDenied", f"Invalid date (should be seconds since epoch): {raw_expires}")
+        raise AccessRefused(f"Invalid date (should be seconds since epoch): {raw_expires}")
     expiry = _expiry(expires)
     if now > expiry:
-        raise AuthError("AccessDenied", "Request has expired", details={"Expires": expires})
+        raise RequestExpired("Request has expired", details={"Expires": expires})
     secret = _lookup(lookup_secret, access_key)
 
     method = req.method.upper()

@@ -10,7 +10,20 @@ from functools import lru_cache
 
 from .canonical import QueryParam, canonical_headers, canonical_query_string, canonical_uri
 from .dates import check_skew, format_amz_date, parse_amz_date, parse_request_date
-from .errors import AuthError
+from .errors import (
+    AuthError,
+    BadAuthArgument,
+    MalformedAuthorizationHeader,
+    MalformedPresignedQuery,
+    MissingDecodedLength,
+    MissingPayloadHash,
+    MissingRequestDate,
+    NotYetValid,
+    RequestExpired,
+    SignatureMismatch,
+    UnknownAccessKey,
+    UnsignedHeaders,
+)
 from .keys import hmac_sha256_hex, sha256_hex, signatures_equal, signing_key
 from .model import (
     ALGORITHM,
@@ -75,25 +88,24 @@ def string_to_sign(amz_date: str, scope: str, canonical_request: str) -> str:
 
 @lru_cache(maxsize=1024)   # the same few credentials (key, day, region) over and over; errors are not cached
 def _parse_credential(
-    value: str, *, code: str, prefix: str, region: str, services: frozenset[str]
+    value: str, *, error: type[AuthError], prefix: str, region: str, services: frozenset[str]
 ) -> _Credential:
     parts = value.rsplit("/", 4)
     # an empty region is accepted for IAM only (boto3 with region_name="" signs so for the global service)
     if (len(parts) != 5 or not parts[0] or not _DIGITS8.fullmatch(parts[1])
             or not (parts[2] or (parts[3] == "iam" and "iam" in services))):
-        raise AuthError(code, f"{prefix}the Credential is mal-formed; expecting {_CREDENTIAL_FORM}.")
+        raise error(f"{prefix}the Credential is mal-formed; expecting {_CREDENTIAL_FORM}.")
     access_key, date, cred_region, service, terminal = parts
     if terminal != "aws4_request":
-        raise AuthError(code, f'{prefix}incorrect terminal "{terminal}". This endpoint uses "aws4_request".')
+        raise error(f'{prefix}incorrect terminal "{terminal}". This endpoint uses "aws4_request".')
     if service not in services:
         expected = "s3" if "s3" in services else sorted(services)[0]
-        raise AuthError(
-            code, f'{prefix}incorrect service "{service}". This endpoint belongs to "{expected}".'
+        raise error(
+            f'{prefix}incorrect service "{service}". This endpoint belongs to "{expected}".'
         )
     # IAM is a global service that SDKs always sign for us-east-1.
     if cred_region != region and not (service == "iam" and cred_region in ("us-east-1", "")):
-        raise AuthError(
-            code,
+        raise error(
             f"{prefix}the region '{cred_region}' is wrong; expecting '{region}'",
             details={"Region": region},
         )
@@ -107,8 +119,7 @@ def _signed_header_names(value: str) -> list[str]:
 def _check_payload_hash(value: str) -> None:
     if value in _PAYLOAD_MODES or _HEX64.fullmatch(value):
         return
-    raise AuthError(
-        "InvalidArgument",
+    raise BadAuthArgument(
         "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
         "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
         "or a valid sha256 value.",
@@ -121,18 +132,17 @@ def _require_signed(headers: dict[str, list[str]], signed: list[str], exempt: st
     among the signed headers: S3 acts on such headers (``x-amz-acl``, ``x-amz-copy-source``, ...), so
     one added to a captured request would otherwise change what a valid signature allows."""
     if "host" not in signed:
-        raise AuthError("AccessDenied", _UNSIGNED_HEADERS, details={"HeadersNotSigned": "host"})
+        raise UnsignedHeaders(_UNSIGNED_HEADERS, details={"HeadersNotSigned": "host"})
     for name in headers.keys() - signed:   # a set difference in C: usually one or two names are left
         if name.startswith("x-amz-") and name != exempt:
             unsigned = [n for n in headers if n.startswith("x-amz-") and n != exempt and n not in signed]
-            raise AuthError("AccessDenied", _UNSIGNED_HEADERS, details={"HeadersNotSigned": ", ".join(unsigned)})
+            raise UnsignedHeaders(_UNSIGNED_HEADERS, details={"HeadersNotSigned": ", ".join(unsigned)})
 
 
 def _lookup(lookup_secret: SecretLookup, access_key: str) -> str:
     secret = lookup_secret(access_key)
     if secret is None:
-        raise AuthError(
-            "InvalidAccessKeyId",
+        raise UnknownAccessKey(
             "The AWS Access Key Id you provided does not exist in our records.",
             details={"AWSAccessKeyId": access_key},
         )
@@ -181,8 +191,7 @@ def _verify(
         if first is None:
             first = (canonical, to_sign)
     assert first is not None
-    raise AuthError(
-        "SignatureDoesNotMatch",
+    raise SignatureMismatch(
         _SIGNATURE_MISMATCH,
         details={
             "AWSAccessKeyId": cred.access_key,
@@ -202,8 +211,7 @@ def _parse_authorization(value: str) -> tuple[str, str, str]:
             continue
         name, eq, field_value = component.partition("=")
         if not eq:
-            raise AuthError(
-                "AuthorizationHeaderMalformed",
+            raise MalformedAuthorizationHeader(
                 f'{_HEADER_PREFIX}the authorization component "{component}" is malformed.',
             )
         fields[name.strip()] = field_value.strip()
@@ -211,8 +219,7 @@ def _parse_authorization(value: str) -> tuple[str, str, str]:
     signed_headers = fields.get("SignedHeaders")
     signature = fields.get("Signature")
     if not credential or signed_headers is None or not signature:
-        raise AuthError(
-            "AuthorizationHeaderMalformed",
+        raise MalformedAuthorizationHeader(
             f"{_HEADER_PREFIX}the authorization header requires three components: "
             "Credential, SignedHeaders, and Signature.",
         )
@@ -227,10 +234,10 @@ def _header_request_time(headers: dict[str, list[str]]) -> tuple[datetime, str]:
         date = headers.get("date")
         raw = date[0] if date else None
     if raw is None:
-        raise AuthError("AccessDenied", _NO_DATE)
+        raise MissingRequestDate(_NO_DATE)
     parsed = parse_request_date(raw)
     if parsed is None:
-        raise AuthError("AccessDenied", _NO_DATE)
+        raise MissingRequestDate(_NO_DATE)
     stripped = raw.strip()
     return parsed, stripped if parse_amz_date(stripped) is not None else format_amz_date(parsed)
 
@@ -252,15 +259,14 @@ def verify_v4_header(
     credential, signed_line, signature = _parse_authorization(authorization)
     cred = _parse_credential(
         credential,
-        code="AuthorizationHeaderMalformed",
+        error=MalformedAuthorizationHeader,
         prefix=_HEADER_PREFIX,
         region=region,
         services=services,
     )
     request_time, amz_date = _header_request_time(headers)
     if cred.date != amz_date[:8]:
-        raise AuthError(
-            "AuthorizationHeaderMalformed",
+        raise MalformedAuthorizationHeader(
             f'{_HEADER_PREFIX}Invalid credential date "{cred.date}". '
             f'This date is not the same as X-Amz-Date: "{amz_date[:8]}".',
         )
@@ -271,15 +277,14 @@ def verify_v4_header(
         payload_hash = ",".join(declared).strip()
         _check_payload_hash(payload_hash)
         if payload_hash in _STREAMING and "x-amz-decoded-content-length" not in headers:
-            raise AuthError(
-                "MissingSecurityHeader",
+            raise MissingDecodedLength(
                 "Your request was missing a required header",
                 details={"MissingHeaderName": "x-amz-decoded-content-length"},
             )
     elif cred.service != "s3" and body_sha256 is not None:
         payload_hash = body_sha256
     else:
-        raise AuthError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
+        raise MissingPayloadHash("Missing required header for this request: x-amz-content-sha256")
 
     signed = _signed_header_names(signed_line)
     # x-amz-content-sha256 may go unsigned, as on S3: its value is the last line of the canonical
@@ -321,7 +326,7 @@ def validity(headers: dict[str, list[str]], params: Sequence[QueryParam], *, pre
 
 
 def _query_error(message: str) -> AuthError:
-    return AuthError("AuthorizationQueryParametersError", message)
+    return MalformedPresignedQuery(message)
 
 
 def verify_v4_presigned(
@@ -363,10 +368,10 @@ def verify_v4_presigned(
             f"X-Amz-Expires must be less than a week (in seconds) that is; {MAX_PRESIGN_EXPIRES}"
         )
     if expires < 1:  # a URL that lives zero seconds has expired
-        raise AuthError("AccessDenied", "Request has expired")
+        raise RequestExpired("Request has expired")
     cred = _parse_credential(
         query["X-Amz-Credential"],
-        code="AuthorizationQueryParametersError",
+        error=MalformedPresignedQuery,
         prefix=_QUERY_PREFIX,
         region=region,
         services=services,
@@ -375,10 +380,9 @@ def verify_v4_presigned(
         raise _query_error(f"{_QUERY_PREFIX}Invalid credential date. Date is not the same as X-Amz-Date.")
 
     if request_time - now > timedelta(seconds=max_skew_seconds):
-        raise AuthError("AccessDenied", "Request is not valid yet")
+        raise NotYetValid("Request is not valid yet")
     if now > request_time + timedelta(seconds=expires):
-        raise AuthError(
-            "AccessDenied",
+        raise RequestExpired(
             "Request has expired",
             details={
                 "X-Amz-Expires": raw_expires,
@@ -398,7 +402,7 @@ def verify_v4_presigned(
         payload_hash = ",".join(headers["x-amz-content-sha256"]).strip()
     if payload_hash != UNSIGNED_PAYLOAD and not _HEX64.fullmatch(payload_hash):
         _check_payload_hash(payload_hash)
-        raise AuthError("InvalidArgument", "Streaming payloads cannot be used with presigned URLs.")
+        raise BadAuthArgument("Streaming payloads cannot be used with presigned URLs.")
 
     secret = _lookup(lookup_secret, cred.access_key)
     key = signing_key(secret, cred.date, cred.region, cred.service)

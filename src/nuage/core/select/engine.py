@@ -5,7 +5,23 @@ from __future__ import annotations
 
 import duckdb
 
-from nuage.core.select.errors import SelectError
+from nuage.core.select.errors import (
+    BadCompression,
+    BadCSV,
+    BadJSON,
+    Cancelled,
+    CastFailed,
+    EngineFailure,
+    MemoryExceeded,
+    QueryFailed,
+    ReadRefused,
+    SelectError,
+    UnknownColumn,
+    UnreadableInput,
+    UnsupportedSyntax,
+    ValueOutOfRange,
+    WrongArguments,
+)
 
 
 def connect(*, memory_limit: str = "1GB", threads: int | None = None,
@@ -52,36 +68,36 @@ def map_error(exc: Exception) -> SelectError:
     text = str(exc)
     low = text.lower()
     if isinstance(exc, duckdb.InterruptException):
-        return SelectError("QueryCancelled", "The query was cancelled.", 400)
+        return Cancelled("The query was cancelled.")
     if isinstance(exc, duckdb.OutOfMemoryException):
-        return SelectError("OverMaxMemory", f"The query needs more memory than allowed: {_first_line(text)}")
+        return MemoryExceeded(f"The query needs more memory than allowed: {_first_line(text)}")
     if isinstance(exc, duckdb.ConversionException):
-        return SelectError("CastFailed", f"Attempt to convert from one data type to another failed: "
-                                         f"{_first_line(text)}")
+        return CastFailed(f"Attempt to convert from one data type to another failed: "
+                          f"{_first_line(text)}")
     if isinstance(exc, duckdb.OutOfRangeException):
-        return SelectError("IntegerOverflow", f"Value out of range: {_first_line(text)}")
+        return ValueOutOfRange(f"Value out of range: {_first_line(text)}")
     if isinstance(exc, duckdb.InvalidInputException | duckdb.IOException):
         if "gzip" in low or "zlib" in low or "compress" in low:
-            return SelectError("InvalidCompressionFormat", f"The file is not in a supported compression format: "
-                                                           f"{_first_line(text)}")
+            return BadCompression(f"The file is not in a supported compression format: "
+                                  f"{_first_line(text)}")
         if "json" in low:
-            return SelectError("JSONParsingError", f"Error parsing JSON input: {_first_line(text)}")
+            return BadJSON(f"Error parsing JSON input: {_first_line(text)}")
         if "parquet" in low or "magic" in low:
-            return SelectError("InvalidDataSource", f"The object is not a valid Parquet file: {_first_line(text)}")
+            return UnreadableInput(f"The object is not a valid Parquet file: {_first_line(text)}")
         if "csv" in low:
-            return SelectError("CSVParsingError", f"Error parsing the CSV input: {_first_line(text)}")
-        return SelectError("InvalidDataSource", f"The input could not be read: {_first_line(text)}")
+            return BadCSV(f"Error parsing the CSV input: {_first_line(text)}")
+        return UnreadableInput(f"The input could not be read: {_first_line(text)}")
     if isinstance(exc, duckdb.BinderException):
         if "referenced column" in low or "not found" in low:
-            return SelectError("EvaluatorBindingDoesNotExist", _first_line(text))
-        return SelectError("IncorrectSqlFunctionArgumentType", _first_line(text))
+            return UnknownColumn(_first_line(text))
+        return WrongArguments(_first_line(text))
     if isinstance(exc, duckdb.ParserException):
-        return SelectError("UnsupportedSyntax", _first_line(text))
+        return UnsupportedSyntax(_first_line(text))
     if isinstance(exc, duckdb.PermissionException):
-        return SelectError("AccessDenied", _first_line(text), 403)
+        return ReadRefused(_first_line(text))
     if isinstance(exc, duckdb.Error):
-        return SelectError("InvalidQuery", _first_line(text))
-    return SelectError("InternalError", "We encountered an internal error. Please try again.", 500)
+        return QueryFailed(_first_line(text))
+    return EngineFailure("We encountered an internal error. Please try again.")
 
 
 def _first_line(text: str) -> str:

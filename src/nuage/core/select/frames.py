@@ -13,7 +13,7 @@ READY = b"R"        # worker: the query started; JSON {"names": [...]}
 DATA = b"D"         # worker: serialized records (S3 Select)
 PROGRESS = b"P"     # worker: JSON {"progress": percent}
 DONE = b"S"         # worker: finished; JSON (job: rows, columns, bytes; select: the statistics)
-ERROR = b"E"        # worker: failed; JSON {"code", "message", "status"}
+ERROR = b"E"        # worker: failed; JSON {"kind": the SelectError class name, "message"}
 
 
 def encode(kind: bytes, payload: bytes) -> bytes:

@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from nuage.core.select import frames
-from nuage.core.select.errors import SelectError
+from nuage.core.select.errors import SelectError, TimeExceeded, kind_of
 from nuage.core.select.work import JobWork, SelectWork
 
 log = logging.getLogger("nuage.select")
@@ -124,11 +124,11 @@ POOL = WorkerPool()
 
 def error_of(payload: bytes) -> SelectError:
     value = json.loads(payload)
-    return SelectError(str(value["code"]), str(value["message"]), int(value.get("status", 400)))
+    return kind_of(str(value["kind"]), str(value["message"]))
 
 
 def timed_out(seconds: float) -> SelectError:
-    return SelectError("QueryTimeout", f"The query was stopped: time limit of {seconds:g} s exceeded.")
+    return TimeExceeded(f"The query was stopped: time limit of {seconds:g} s exceeded.")
 
 
 def json_of(payload: bytes) -> Any:

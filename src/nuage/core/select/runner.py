@@ -24,7 +24,13 @@ from typing import Any
 import duckdb
 
 from nuage.core.select.engine import connect, map_error, progress
-from nuage.core.select.errors import SelectError
+from nuage.core.select.errors import (
+    BadCompression,
+    BadRequestParameter,
+    BadScanRange,
+    ScanRangeNotApplicable,
+    UnknownPath,
+)
 from nuage.core.select.spec import CSVInput, CSVOutput, JSONInput, JSONOutput, SelectSpec, SelectStats
 from nuage.core.select.sql import parse, too_complex
 from nuage.core.select.translate import Schema, Translator, quote_ident, sql_string
@@ -116,8 +122,8 @@ class SelectRun:
         self.stats.bytes_processed = self.size
         if spec.scan_range is not None:
             if spec.compression != "NONE":
-                raise SelectError("UnsupportedScanRangeInput", "Scan range queries are not supported on "
-                                                               "compressed objects.")
+                raise ScanRangeNotApplicable("Scan range queries are not supported on "
+                                             "compressed objects.")
             path = self._cut_range(path)
         if spec.compression == "BZIP2":
             out = self._temp()
@@ -126,14 +132,14 @@ class SelectRun:
                     while chunk := src.read(COPY_CHUNK):
                         dst.write(chunk)
             except (OSError, EOFError, ValueError) as exc:
-                raise SelectError("InvalidCompressionFormat", "The object is not valid BZIP2 data.") from exc
+                raise BadCompression("The object is not valid BZIP2 data.") from exc
             path = out
             self.stats.bytes_processed = out.stat().st_size
         inp = spec.input
         if isinstance(inp, CSVInput) and inp.record_delimiter not in STANDARD_NEWLINES:
             if spec.compression == "GZIP":
-                raise SelectError("InvalidRequestParameter", "A custom RecordDelimiter cannot be used with GZIP "
-                                                             "input.")
+                raise BadRequestParameter("A custom RecordDelimiter cannot be used with GZIP "
+                                          "input.")
             path = self._renewline(path, inp.record_delimiter.encode())
         return path
 
@@ -147,7 +153,7 @@ class SelectRun:
         if end is None or end >= size:
             end = size - 1
         if start < 0 or start > end + 1:
-            raise SelectError("InvalidScanRange", "The scan range is not valid.")
+            raise BadScanRange("The scan range is not valid.")
         delim = b"\n"
         if isinstance(self.spec.input, CSVInput) and self.spec.input.record_delimiter not in STANDARD_NEWLINES:
             delim = self.spec.input.record_delimiter.encode()
@@ -266,7 +272,7 @@ class SelectRun:
             match = next((r for r in described if r[0] == step), None) or next(
                 (r for r in described if str(r[0]).lower() == step.lower()), None)
             if match is None:
-                raise SelectError("InvalidKeyPath", f"The path {step!r} is not in the input.")
+                raise UnknownPath(f"The path {step!r} is not in the input.")
             col, kind = quote_ident(str(match[0])), str(match[1])
             if kind.endswith("[]"):
                 rel = f"(SELECT unnest({col}) AS __v FROM {rel})"

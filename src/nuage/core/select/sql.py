@@ -15,7 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 
-from nuage.core.select.errors import SelectError
+from nuage.core.select.errors import (
+    ExpressionTooLong,
+    InvalidCharacter,
+    SelectError,
+    TooManyOperators,
+    UnsupportedSyntax,
+)
 
 
 # -- syntax tree ----------------------------------------------------------------------------------
@@ -153,7 +159,7 @@ def tokenize(sql: str) -> list[Token]:
     while pos < len(sql):
         m = _TOKEN.match(sql, pos)
         if m is None:
-            raise SelectError("LexerInvalidChar", f"Invalid character at position {pos + 1}: {sql[pos]!r}.")
+            raise InvalidCharacter(f"Invalid character at position {pos + 1}: {sql[pos]!r}.")
         kind = m.lastgroup or ""
         if kind != "ws":
             out.append(Token(kind, m.group(), pos))
@@ -169,8 +175,8 @@ MAX_TREE_DEPTH = 256    # operators applied to the results of operators (a + b +
 
 
 def too_complex() -> SelectError:
-    return SelectError("MaxOperatorsExceeded", "Failed to parse SQL expression, try reducing complexity. For "
-                                               "example, reduce number of operators used.")
+    return TooManyOperators("Failed to parse SQL expression, try reducing complexity. For "
+                            "example, reduce number of operators used.")
 
 
 class Parser:
@@ -201,8 +207,8 @@ class Parser:
     def fail(self, what: str = "") -> SelectError:
         t = self.tok
         found = "end of expression" if t.kind == "eof" else repr(t.text)
-        return SelectError("UnsupportedSyntax", f"Unexpected {found} at position {t.pos + 1}"
-                           + (f": {what}" if what else "") + ".")
+        return UnsupportedSyntax(f"Unexpected {found} at position {t.pos + 1}"
+                                 + (f": {what}" if what else "") + ".")
 
     def expect_word(self, word: str) -> None:
         if not self.at_word(word):
@@ -246,7 +252,7 @@ class Parser:
         self.expect_word("from")
         source = self.ident().lower()
         if source not in ("s3object", "stdin"):
-            raise SelectError("UnsupportedSyntax", f"The FROM clause must name S3Object, not {source!r}.")
+            raise UnsupportedSyntax(f"The FROM clause must name S3Object, not {source!r}.")
         path: list[str] = []
         while self.at_op("[", "."):
             if self.at_op("["):
@@ -513,7 +519,7 @@ class Parser:
 
 def parse(sql: str) -> Query:
     if len(sql) > 256 * 1024:
-        raise SelectError("ExpressionTooLong", "The SQL expression is longer than 256 KB.")
+        raise ExpressionTooLong("The SQL expression is longer than 256 KB.")
     try:
         query = Parser(sql).query()
     except RecursionError:

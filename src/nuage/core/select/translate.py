@@ -11,7 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from nuage.core.select.errors import SelectError
+from nuage.core.select.errors import (
+    BadLikeEscape,
+    BadTimestampPattern,
+    IllegalArgument,
+    UnknownColumn,
+    UnknownDatePart,
+    UnsupportedCastType,
+    UnsupportedFunction,
+    UnsupportedStructure,
+    UnsupportedSyntax,
+    WrongArguments,
+)
 from nuage.core.select.sql import (
     Between,
     Binary,
@@ -127,7 +138,7 @@ class Translator:
     def emit(self, node: Node) -> str:
         method: Callable[[Node], str] | None = getattr(self, "_" + type(node).__name__.lower(), None)
         if method is None:
-            raise SelectError("UnsupportedSyntax", f"Unsupported expression: {type(node).__name__}.")
+            raise UnsupportedSyntax(f"Unsupported expression: {type(node).__name__}.")
         return method(node)
 
     def _literal(self, node: Node) -> str:
@@ -158,8 +169,8 @@ class Translator:
         alias = self.q.aliases.get(name.lower())
         if alias is not None:
             if name.lower() in self.expanding:
-                raise SelectError("UnsupportedSqlStructure", "number of calls exceed maximum size, probably a "
-                                  f"cyclic reference to alias {{{name}}}")
+                raise UnsupportedStructure("number of calls exceed maximum size, probably a "
+                                           f"cyclic reference to alias {{{name}}}")
             self.expanding.append(name.lower())
             try:
                 return f"({self.emit(alias)})"
@@ -179,8 +190,7 @@ class Translator:
             m = POSITIONAL.match(head)
             if m and self.schema.kind == "csv" and len(parts) == 1:
                 return "CAST(NULL AS VARCHAR)"   # a column past the end of every record
-            raise SelectError("EvaluatorBindingDoesNotExist",
-                              f"alias {{{head}}} or column not exist in schema: no column {head!r}.")
+            raise UnknownColumn(f"alias {{{head}}} or column not exist in schema: no column {head!r}.")
         return found + "".join("." + quote_ident(p) for p in parts[1:])
 
     def _star(self, node: Node) -> str:
@@ -215,7 +225,7 @@ class Translator:
         pattern = node.pattern.value if isinstance(node.pattern, Literal) else None
         escape = node.escape.value if isinstance(node.escape, Literal) else None
         if node.escape is not None and (not isinstance(escape, str) or len(escape) != 1):
-            raise SelectError("LikeInvalidInputs", "The ESCAPE of LIKE must be one character.")
+            raise BadLikeEscape("The ESCAPE of LIKE must be one character.")
         if isinstance(pattern, str) and "[" in pattern:
             regex = like_to_regex(pattern, escape if isinstance(escape, str) else None)
             return f"({neg}regexp_full_match({subject}, {sql_string(regex)}))"
@@ -237,7 +247,7 @@ class Translator:
         assert isinstance(node, Cast)
         target = CAST_TYPES.get(node.type_name)
         if target is None:
-            raise SelectError("InvalidCast", f"Cannot cast to {node.type_name!r}.")
+            raise UnsupportedCastType(f"Cannot cast to {node.type_name!r}.")
         return self._cast_to(self.emit(node.operand), target)
 
     def _cast_to(self, operand: str, target: str) -> str:
@@ -257,8 +267,7 @@ class Translator:
 
         def arity(lo: int, hi: int | None = None) -> None:
             if not lo <= len(args) <= (hi if hi is not None else lo):
-                raise SelectError("IncorrectSqlFunctionArgumentType",
-                                  f"Wrong number of arguments to {name.upper()}.")
+                raise WrongArguments(f"Wrong number of arguments to {name.upper()}.")
 
         if name in AGGREGATES:
             if node.star:
@@ -304,26 +313,26 @@ class Translator:
             arity(2)
             fmt = node.args[1]
             if not isinstance(fmt, Literal) or not isinstance(fmt.value, str):
-                raise SelectError("IllegalSqlFunctionArgument", "TO_STRING needs a format pattern literal.")
+                raise IllegalArgument("TO_STRING needs a format pattern literal.")
             return f"strftime({args[0]}, {sql_string(strftime_pattern(fmt.value))})"
         if name == "extract":
             part = node.keyword or ""
             if part in ("timezone_hour", "timezone_minute"):
                 return f"(CASE WHEN {args[0]} IS NULL THEN NULL ELSE 0 END)"   # timestamps are UTC
             if part not in DATE_PARTS:
-                raise SelectError("ParseExpectedDatePart", f"Unknown date part {part!r}.")
+                raise UnknownDatePart(f"Unknown date part {part!r}.")
             return f"CAST(extract({part} FROM {args[0]}) AS BIGINT)"
         if name == "date_add":
             part = node.keyword or ""
             if part not in DATE_PARTS:
-                raise SelectError("ParseExpectedDatePart", f"Unknown date part {part!r}.")
+                raise UnknownDatePart(f"Unknown date part {part!r}.")
             return f"({args[1]} + to_{part}s(CAST({args[0]} AS BIGINT)))"
         if name == "date_diff":
             part = node.keyword or ""
             if part not in DATE_PARTS:
-                raise SelectError("ParseExpectedDatePart", f"Unknown date part {part!r}.")
+                raise UnknownDatePart(f"Unknown date part {part!r}.")
             return f"date_sub({sql_string(part)}, {args[0]}, {args[1]})"
-        raise SelectError("UnsupportedFunction", f"Function {name.upper()} is not supported.")
+        raise UnsupportedFunction(f"Function {name.upper()} is not supported.")
 
 
 def like_to_regex(pattern: str, escape: str | None) -> str:
@@ -366,7 +375,7 @@ def strftime_pattern(pattern: str) -> str:
         elif tok in _PATTERN_MAP:
             out.append(_PATTERN_MAP[tok])
         else:
-            raise SelectError("EvaluatorInvalidTimestampFormatPattern", f"Invalid timestamp format pattern {tok!r}.")
+            raise BadTimestampPattern(f"Invalid timestamp format pattern {tok!r}.")
         pos = m.end()
     out.append(pattern[pos:].replace("%", "%%"))
     return "".join(out)

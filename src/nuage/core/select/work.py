@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from nuage.core.select.errors import SelectError
+from nuage.core.select.errors import MemoryExceeded, SelectError
 from nuage.core.select.spec import SelectSpec
 
 MIB = 1024 * 1024
@@ -28,7 +28,7 @@ class Budget:
 
 
 def memory_exceeded(budget: Budget) -> SelectError:
-    return SelectError("OverMaxMemory", f"The query was stopped: memory limit of {budget.memory_mib} MiB exceeded.")
+    return MemoryExceeded(f"The query was stopped: memory limit of {budget.memory_mib} MiB exceeded.")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import duckdb
 
 from nuage.core.select import frames
 from nuage.core.select.engine import connect, map_error, progress
-from nuage.core.select.errors import SelectError
+from nuage.core.select.errors import MemoryExceeded, ResultTooLarge, SelectError
 from nuage.core.select.runner import SelectRun
 from nuage.core.select.translate import sql_string
 from nuage.core.select.work import MIB, Budget, JobWork, SelectWork, memory_exceeded, scrub
@@ -54,8 +54,8 @@ class Out:
     def send_json(self, kind: bytes, value: Any) -> None:
         self.send(kind, json.dumps(value).encode())
 
-    def error(self, code: str, message: str, status: int = 400) -> None:
-        self.send_json(frames.ERROR, {"code": code, "message": message, "status": status})
+    def error(self, exc: SelectError) -> None:
+        self.send_json(frames.ERROR, {"kind": type(exc).__name__, "message": exc.message})
 
 
 def limit_address_space(budget: Budget) -> None:
@@ -110,18 +110,18 @@ def run_job(work: JobWork, out: Out) -> None:
         if too_big.is_set():
             raise _result_too_large(work) from exc
         err = map_error(exc)
-        if err.code == "OverMaxMemory":
+        if isinstance(err, MemoryExceeded):
             raise memory_exceeded(budget) from exc
-        raise SelectError(err.code, scrub(err.message, work.names, work.hidden), err.status) from exc
+        raise err.reworded(scrub(err.message, work.names, work.hidden)) from exc
     finally:
         finished.set()
 
 
 def _result_too_large(work: JobWork) -> SelectError:
     if work.quota_bound:
-        return SelectError("ResultTooLarge", f"The result is larger than the room left in the account's storage "
-                                             f"quota ({work.max_result_bytes} bytes).")
-    return SelectError("ResultTooLarge", f"The result is larger than the limit of {work.max_result_bytes} bytes.")
+        return ResultTooLarge(f"The result is larger than the room left in the account's storage "
+                              f"quota ({work.max_result_bytes} bytes).")
+    return ResultTooLarge(f"The result is larger than the limit of {work.max_result_bytes} bytes.")
 
 
 def run_select(work: SelectWork, out: Out) -> None:
@@ -149,9 +149,9 @@ def run_select(work: SelectWork, out: Out) -> None:
         out.send_json(frames.DONE, {"bytes_scanned": s.bytes_scanned, "bytes_processed": s.bytes_processed,
                                     "bytes_returned": s.bytes_returned, "records": s.records})
     except SelectError as exc:
-        if exc.code == "OverMaxMemory":
+        if isinstance(exc, MemoryExceeded):
             raise memory_exceeded(work.budget) from exc
-        raise SelectError(exc.code, scrub(exc.message, names, work.hidden), exc.status) from exc
+        raise exc.reworded(scrub(exc.message, names, work.hidden)) from exc
     finally:
         finished.set()
         if watcher.is_alive():
@@ -177,10 +177,9 @@ def serve(work: JobWork | SelectWork, out: Out) -> None:
         else:
             run_select(work, out)
     except SelectError as exc:
-        out.error(exc.code, exc.message, exc.status)
+        out.error(exc)
     except MemoryError:
-        err = memory_exceeded(budget)
-        out.error(err.code, err.message)
+        out.error(memory_exceeded(budget))
 
 
 def main() -> int:

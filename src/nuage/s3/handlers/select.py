@@ -154,7 +154,7 @@ async def select_object_content(svc: Services, req: Request, bucket: str, key: s
     try:
         parse(spec.expression)            # syntax errors first, before any data is read
     except SelectError as exc:
-        raise _fail(exc.code, exc.message) from exc
+        raise e.from_select(exc) from exc
     rec = await svc.objects.read_checked(bucket, key, version_id(req), read_conditions(req))
     data_key = svc.objects.data_key(rec, read_customer_key(req.headers))
     scratch = scratch_dir(svc.settings.data_dir)
@@ -173,7 +173,7 @@ async def select_object_content(svc: Services, req: Request, bucket: str, key: s
             raise error_of(first[1])
     except SelectError as exc:
         await _cleanup(worker, local)
-        raise _fail(exc.code, exc.message) from exc
+        raise e.from_select(exc) from exc
     except BaseException:
         await _cleanup(worker, local)
         raise
@@ -263,7 +263,8 @@ async def _stream(worker: Worker, local: LocalObject, work: SelectWork, limits: 
     except SelectError as exc:
         if buf:
             yield es.records(bytes(buf))
-        yield es.error(exc.code, exc.message)
+        err = e.from_select(exc)
+        yield es.error(err.code, err.message)
     finally:
         if pending is not None and not pending.done():
             pending.cancel()
