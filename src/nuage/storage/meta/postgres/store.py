@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import psycopg
 
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
-from nuage.storage.meta.postgres import console, integrity, leases, listing, multipart, objects
+from nuage.storage.meta.postgres import console, integrity, leases, listing, multipart, notify, objects
 from nuage.storage.meta.postgres.db import AConn, Conn, Database, migrate
 from nuage.storage.meta.postgres.iam import PostgresIAMStore
 from nuage.storage.meta.postgres.jobs import PostgresJobStore
@@ -60,8 +60,14 @@ class PostgresMetadataStore:
         self.replication = PostgresReplicationStore(self.db, replication_router)
         self.jobs = PostgresJobStore(self.db)
         self._chunk_crcs: dict[str, bytes] = {}   # blob id -> its chunk CRCs (small blobs; never stale)
+        # with replication, outbox rows added through any gateway wake this gateway's shipper (when it holds
+        # the replication lease, it ships them)
+        self._listener = None if replication_router is None else notify.Listener(
+            url, notify.OUTBOX_CHANNEL, lambda: self.replication.after_commit(True))
 
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
         self.db.close()
 
     async def once_per_cluster(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -78,8 +84,13 @@ class PostgresMetadataStore:
         raise AssertionError("unreachable")
 
     async def _journalled(self, fn: Callable[[AConn], Awaitable[tuple[T, bool]]]) -> T:
-        """A write that may add outbox rows: the shipper is told after the commit."""
-        result, queued = await self._write(fn)
+        """A write that may add outbox rows: the shippers of every gateway are told at the commit."""
+        async def tx(conn: AConn) -> tuple[T, bool]:
+            result, queued = await fn(conn)
+            if queued:
+                await notify.outbox_changed(conn)
+            return result, queued
+        result, queued = await self._write(tx)
         self.replication.after_commit(queued)
         return result
 
