@@ -1,9 +1,11 @@
 """Two gateways on one PostgreSQL database and one blob folder: what one acknowledged, the other reads,
 lists and deletes at once; of writers racing on the two gateways with If-None-Match: * exactly one wins;
-a multipart upload takes its parts through both; quotas hold across them; migrations run once."""
+a multipart upload takes its parts through both; quotas hold across them; a bucket policy set through one
+applies on the other at once; migrations run once."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +20,7 @@ from click.testing import CliRunner
 from nuage.cli.admin import AdminClient
 from nuage.cli.main import main
 from tests.conftest import unique_bucket_name
+from tests.support import rawhttp
 from tests.support.postgres import PostgresCluster
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 
@@ -149,3 +152,22 @@ def test_db_commands(pg: PostgresCluster, tmp_path: Path) -> None:
     assert "hunter2" not in unreachable.output
     assert runner.invoke(main, ["db", "migrate", "--data", str(tmp_path / "d")]).exit_code == 0   # SQLite
     assert runner.invoke(main, ["db", "check", "--data", str(tmp_path / "d")]).output.endswith("up to date\n")
+
+
+def test_bucket_configuration_applies_on_the_other_gateway_at_once(
+        gateways: tuple[NuageServer, NuageServer]) -> None:
+    a, b = gateways
+    sa, sb = a.client(), b.client()
+    bucket = unique_bucket_name("cfg")
+    sa.create_bucket(Bucket=bucket)
+    sa.put_object(Bucket=bucket, Key="public", Body=b"for everyone")
+    assert rawhttp_get(b, f"/{bucket}/public") == 403
+    sa.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    assert rawhttp_get(b, f"/{bucket}/public") == 200
+    sb.delete_bucket_policy(Bucket=bucket)
+    assert rawhttp_get(a, f"/{bucket}/public") == 403
+
+
+def rawhttp_get(server: NuageServer, path: str) -> int:
+    return rawhttp.request(server, "GET", path, signed=False).status
