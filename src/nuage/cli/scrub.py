@@ -31,7 +31,7 @@ def scrub(data_dir: Path | None, rate: float, as_json: bool) -> None:
     from nuage.storage.scrub import scrub as run_scrub
 
     settings = settings_from_env(data_dir=data_dir)
-    if not (settings.data_dir / "meta.sqlite3").exists():
+    if settings.db is None and not (settings.data_dir / "meta.sqlite3").exists():   # ($NUAGE_DB: PostgreSQL)
         raise click.ClickException(f"no Nuage data in {settings.data_dir}")
     meta, blobs = open_stores(settings)
     err = Console(stderr=True)
