@@ -25,6 +25,7 @@ from nuage.asgi import Dispatcher, Route
 from nuage.config import Settings
 from nuage.console import ConsoleUploads, build_console
 from nuage.console.usage import RequestMeter, UsageSampler
+from nuage.core.access import may as access_may
 from nuage.core.buckets import BucketService
 from nuage.core.iam import IAM, SecretBox
 from nuage.core.identities import Identities, Identity
@@ -45,7 +46,6 @@ from nuage.replication.client import HTTPClient
 from nuage.replication.locator import Locator
 from nuage.replication.registry import Registry, load_registry
 from nuage.replication.worker import Shipper
-from nuage.s3.access import identity_may
 from nuage.s3.app import S3App
 from nuage.s3.context import Services
 from nuage.storage import scrub, sweeper
@@ -174,7 +174,7 @@ def build_query(settings: Settings, meta: MetaStore, services: Services) -> Quer
     """SQL jobs: DuckDB over the stored blobs, each object read checked like an S3 GetObject."""
     async def may(caller: Identity, action: str, bucket: str, key: str | None,
                   conditions: Mapping[str, Sequence[str]]) -> bool:
-        return await identity_may(services, caller, action, bucket, key, conditions)
+        return await access_may(services, caller, action, bucket, key, conditions)
 
     service = QueryService(meta.jobs, services.objects, may, settings.data_dir, Limits.from_env(os.environ))
     service.recover()

@@ -1,38 +1,61 @@
-"""What the signed-in user may do, asked of the S3 authorization itself (:func:`nuage.s3.access.authorize`:
+"""What the signed-in user may do, asked of the one authorization decision (:func:`nuage.core.access.decide`:
 bucket policies, identity policies, ACLs), so that the console shows only the controls that would work.
 Showing is a convenience: every action is still an S3 request that S3 authorizes again."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
+from nuage.core.access import AccessQuery, AccessServices, Conditions, Need, base_conditions, decide
 from nuage.core.identities import Identity
-from nuage.s3 import errors as s3errors
-from nuage.s3.access import authorize
-from nuage.s3.context import Services
-from nuage.s3.http import Request
-from nuage.s3.operations import BY_NAME
-
-METHODS = {"CreateBucket": "PUT", "DeleteBucket": "DELETE", "PutBucketVersioning": "PUT", "PutObject": "PUT",
-           "DeleteObject": "DELETE", "GetObject": "GET", "ListObjectsV2": "GET"}
+from nuage.core.policy import required_permissions
+from nuage.core.policy.actions import Level
 
 
-async def _no_body() -> dict[str, Any]:
-    return {"type": "http.disconnect"}
+@dataclass(frozen=True)
+class Control:
+    """The S3 operation behind a console control, as authorization sees it."""
+
+    action: str
+    resource: Level
+    lists: bool = False
+    copies: bool = False
+    creates_object: bool = False
+    per_key: bool = False
 
 
-async def can(svc: Services, ident: Identity, operation: str, bucket: str | None = None,
+CONTROLS = {
+    "CreateBucket": Control("s3:CreateBucket", "bucket"),
+    "DeleteBucket": Control("s3:DeleteBucket", "bucket"),
+    "PutBucketVersioning": Control("s3:PutBucketVersioning", "bucket"),
+    "ListObjectsV2": Control("s3:ListBucket", "bucket", lists=True),
+    "PutObject": Control("s3:PutObject", "object", creates_object=True),
+    "DeleteObject": Control("s3:DeleteObject", "object"),
+    "GetObject": Control("s3:GetObject", "object"),
+}
+
+
+async def can(svc: AccessServices, ident: Identity, operation: str, bucket: str | None = None,
               key: str | None = None, version_id: str | None = None) -> bool:
     """Whether ``ident`` may run the S3 ``operation`` on ``bucket``/``key`` (a probe: nothing is run)."""
-    query = {"versionId": version_id} if version_id else {}
-    if operation == "CreateBucket" and bucket is None:
-        bucket = "*"     # any new bucket
-    req = Request(method=METHODS[operation], raw_path="/", raw_query="", query=query, headers={}, header_list=[],
-                  bucket=bucket, key=key, client="", scheme="http", receive=_no_body,
-                  owner_id=ident.owner_id, owner_name=ident.display_name, access_key=ident.access_key)
-    req.identity = ident
-    try:
-        await authorize(svc, req, BY_NAME[operation])
-    except s3errors.S3Error:
-        return False
-    return True
+    control = CONTROLS[operation]
+
+    def conditions() -> Conditions:
+        keys = base_conditions(secure=False)
+        if control.lists:
+            keys["s3:prefix"] = [""]
+        if version_id:
+            keys["s3:VersionId"] = [version_id]
+        return keys
+
+    version = version_id or None
+    if control.action == "s3:CreateBucket":
+        # any new bucket: only the caller's own account decides
+        perms = required_permissions(control, bucket or "*")
+        query = AccessQuery(ident, tuple(Need(p.action, p.resource) for p in perms), None, conditions)
+    else:
+        perms = required_permissions(control, bucket, key, version_id=version)
+        query = AccessQuery(ident, tuple(Need(p.action, p.resource, version) for p in perms), bucket, conditions)
+    decision = await decide(svc, query)
+    # a missing bucket: the S3 request would be answered NoSuchBucket, not refused
+    return decision.allowed or decision.bucket_missing

@@ -2,15 +2,14 @@
 
 Pure functions, no I/O. Modules: :mod:`.parse` (documents and validation), :mod:`.matching` (wildcards
 and policy variables), :mod:`.conditions` (condition operators), :mod:`.evaluate` (decisions and the S3
-authorization flow), :mod:`.actions` (S3 operations to IAM actions and resource ARNs).
+authorization flow), :mod:`.actions` (what an operation needs: IAM actions and resource ARNs).
 """
 
 from nuage.core.policy.actions import (
-    ACTIONS,
     BYPASS_GOVERNANCE,
-    COPIES,
     S3_ACTIONS,
     SERVICE_ARN,
+    ActionFacts,
     Permission,
     action_level,
     bucket_arn,
@@ -23,13 +22,12 @@ from nuage.core.policy.model import Condition, Policy, Principal, PrincipalSpec,
 from nuage.core.policy.parse import BUCKET_POLICY_MAX_BYTES, USER_POLICY_MAX_CHARS, parse_policy
 
 __all__ = [
-    "ACTIONS",
     "BUCKET_POLICY_MAX_BYTES",
     "BYPASS_GOVERNANCE",
-    "COPIES",
     "S3_ACTIONS",
     "SERVICE_ARN",
     "USER_POLICY_MAX_CHARS",
+    "ActionFacts",
     "Condition",
     "Decision",
     "Evaluation",
