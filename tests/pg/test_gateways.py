@@ -6,6 +6,8 @@ applies on the other at once; migrations run once."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +24,7 @@ from nuage.cli.main import main
 from tests.conftest import unique_bucket_name
 from tests.support import rawhttp
 from tests.support.postgres import PostgresCluster
-from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
+from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer, free_port
 
 RACES = 40
 
@@ -171,3 +173,12 @@ def test_bucket_configuration_applies_on_the_other_gateway_at_once(
 
 def rawhttp_get(server: NuageServer, path: str) -> int:
     return rawhttp.request(server, "GET", path, signed=False).status
+
+
+def test_serve_without_its_database_says_so(tmp_path: Path) -> None:
+    url = "postgresql://nuage:hunter2@127.0.0.1:1/nuage"   # nothing listens there
+    done = subprocess.run([sys.executable, "-m", "nuage.cli.main", "serve", "--port", str(free_port()),
+                           "--data", str(tmp_path / "data"), "--db", url], capture_output=True, timeout=60)
+    output = (done.stdout + done.stderr).decode()
+    assert done.returncode == 1 and "Error: cannot reach the database" in output, output
+    assert "Traceback" not in output and "hunter2" not in output

@@ -56,6 +56,7 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
     on a port of its own."""
     from nuage.server import ListenError
     from nuage.server import serve as run
+    from nuage.storage.meta.postgres import DatabaseUnavailable
 
     settings = settings_from_env(host=host, port=port, data_dir=data_dir, region=region, domain=domain,
                                  tls_cert=tls_cert, tls_key=tls_key, regions_file=regions_file,
@@ -75,7 +76,7 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled after shutdown
         try:
             run(settings, console_address=console)
-        except ListenError as exc:
+        except (ListenError, DatabaseUnavailable) as exc:
             raise click.ClickException(str(exc)) from None
 
 

@@ -33,6 +33,11 @@ SYNC_POOL_MAX = 4        # connections for the synchronous methods
 CONNECT_TIMEOUT = 10     # seconds to reach the server before a request gives up
 
 
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def is_postgres_url(url: str | None) -> bool:
     return bool(url) and str(url).startswith(("postgresql://", "postgres://"))
 

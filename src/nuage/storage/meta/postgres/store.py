@@ -22,10 +22,20 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg_pool import PoolTimeout
 
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
-from nuage.storage.meta.postgres import console, integrity, leases, listing, multipart, notify, objects
-from nuage.storage.meta.postgres.db import AConn, Conn, Database, migrate
+from nuage.storage.meta.postgres import (
+    DatabaseUnavailable,
+    console,
+    integrity,
+    leases,
+    listing,
+    multipart,
+    notify,
+    objects,
+)
+from nuage.storage.meta.postgres.db import AConn, Conn, Database, first_line, migrate
 from nuage.storage.meta.postgres.iam import PostgresIAMStore
 from nuage.storage.meta.postgres.jobs import PostgresJobStore
 from nuage.storage.meta.postgres.replication import PostgresReplicationStore
@@ -54,8 +64,12 @@ def _bucket(row: tuple[Any, ...]) -> BucketRecord:
 
 class PostgresMetadataStore:
     def __init__(self, url: str, *, replication_router: Router | None = None) -> None:
-        self.schema_version, _ = migrate(url)
-        self.db = Database(url)
+        try:
+            self.schema_version, _ = migrate(url)
+            self.db = Database(url)
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            # psycopg's first line names the host and port and the cause, never the password
+            raise DatabaseUnavailable(f"cannot reach the database: {first_line(exc)}") from None
         self.iam = PostgresIAMStore(self.db)
         self.replication = PostgresReplicationStore(self.db, replication_router)
         self.jobs = PostgresJobStore(self.db)
