@@ -1,24 +1,27 @@
-"""Bucket use-cases: create, delete, list, versioning, tagging and other stored sub-resources."""
+"""Bucket use-cases: create, delete, list, versioning, and the typed bucket configurations
+(core/bucket_config.py)."""
 
 from __future__ import annotations
 
-import json
 import time
+from typing import TypeVar
 
 from nuage.core import memo
+from nuage.core.bucket_config import ConfigKind, read, write
 from nuage.core.names import check_bucket_name
+from nuage.core.replication import REPLICATION
 from nuage.errors import (
     BucketNotFound,
     InvalidBucketState,
     InvalidLocation,
     InvalidVersioningStatus,
-    NoSuchBucketConfig,
 )
 from nuage.storage.blobs.base import BlobStore
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import BucketRecord
-from nuage.storage.meta.replication import REPLICATION_CONFIG
 from nuage.types import VERSIONING_ENABLED, VERSIONING_OFF, VERSIONING_SUSPENDED
+
+T = TypeVar("T")
 
 
 class BucketService:
@@ -30,9 +33,24 @@ class BucketService:
     async def find(self, name: str) -> BucketRecord | None:
         return await memo.bucket(self.meta, name)
 
-    async def config(self, name: str, kind: str) -> str | None:
-        """A stored sub-resource document of a bucket, or None (no existence check)."""
-        return await self.meta.get_bucket_config(name, kind)
+    async def config(self, name: str, kind: ConfigKind[T]) -> T | None:
+        """A bucket's configuration of one kind, or None when it has none. No existence check of the
+        bucket: the store's config cache answers the hot paths (authorization, CORS) without a query."""
+        return await read(self.meta, name, kind)
+
+    async def require(self, name: str, kind: ConfigKind[T]) -> T:
+        """The configuration an operation needs: the bucket's error if it does not exist, the kind's
+        "not configured" error if it has none."""
+        await self.get(name)
+        value = await read(self.meta, name, kind)
+        if value is None:
+            raise kind.missing(name)
+        return value
+
+    async def set_config(self, name: str, kind: ConfigKind[T], value: T | None) -> None:
+        """Set (None: remove) a configuration of an existing bucket."""
+        await self.get(name)
+        await write(self.meta, name, kind, value)
 
     async def get(self, name: str) -> BucketRecord:
         rec = await memo.bucket(self.meta, name)
@@ -73,30 +91,8 @@ class BucketService:
         if rec.object_lock and status == VERSIONING_SUSPENDED:
             raise InvalidBucketState("An Object Lock configuration is present on this bucket, so the versioning "
                                      "state cannot be changed.")
-        if status == VERSIONING_SUSPENDED and await self.meta.get_bucket_config(name, REPLICATION_CONFIG):
+        if status == VERSIONING_SUSPENDED and await self.config(name, REPLICATION) is not None:
             raise InvalidBucketState("A replication configuration is present on this bucket, so the versioning "
                                      "state cannot be changed.")
         memo.forget(name)
         await self.meta.set_versioning(name, status)
-
-    # -- stored sub-resources (tagging, policy, cors, ...) as JSON or text documents ---------------
-    async def get_config(self, name: str, kind: str) -> str:
-        await self.get(name)
-        value = await self.meta.get_bucket_config(name, kind)
-        if value is None:
-            raise NoSuchBucketConfig(kind)
-        return value
-
-    async def get_config_or_none(self, name: str, kind: str) -> str | None:
-        await self.get(name)
-        return await self.meta.get_bucket_config(name, kind)
-
-    async def put_config(self, name: str, kind: str, value: str | None) -> None:
-        await self.get(name)
-        await self.meta.put_bucket_config(name, kind, value)
-
-    async def get_tags(self, name: str) -> dict[str, str]:
-        return dict(json.loads(await self.get_config(name, "tagging")))
-
-    async def set_tags(self, name: str, tags: dict[str, str] | None) -> None:
-        await self.put_config(name, "tagging", json.dumps(tags) if tags is not None else None)

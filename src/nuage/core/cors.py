@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from nuage.core.bucket_config import ConfigKind
 from nuage.errors import InvalidRequest, MalformedXML
 
-CONFIG_KIND = "cors"
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 MAX_RULES = 100
 MAX_ID = 255
@@ -71,6 +71,10 @@ def dumps(rules: list[CORSRule]) -> str:
 
 def loads(text: str) -> list[CORSRule]:
     return [CORSRule(**raw) for raw in json.loads(text)]
+
+
+#: A bucket's CORS rules.
+CORS: ConfigKind[list[CORSRule]] = ConfigKind("cors", dumps, loads)
 
 
 @dataclass

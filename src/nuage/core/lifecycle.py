@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
+from nuage.core.bucket_config import ConfigKind, read
 from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
 from nuage.errors import InvalidArgument, InvalidRequest, MalformedXML, NuageError
@@ -27,7 +28,6 @@ from nuage.storage.meta.records import ObjectRecord
 
 log = logging.getLogger("nuage.lifecycle")
 
-CONFIG_KIND = "lifecycle"
 DAY = 86400.0
 MAX_RULES = 1000
 MAX_ID = 255
@@ -231,6 +231,10 @@ def loads(text: str) -> list[Rule]:
     return out
 
 
+#: A bucket's lifecycle rules.
+LIFECYCLE: ConfigKind[list[Rule]] = ConfigKind("lifecycle", dumps, loads)
+
+
 # -- when things expire --------------------------------------------------------------------------
 def after_days(start: float, days: int, day_seconds: float) -> float:
     """``days`` after ``start``: on S3 rounded up to the next midnight UTC; plain with a debug day."""
@@ -287,11 +291,8 @@ class LifecycleWorker:
     async def run_once(self, now: float | None = None) -> Report:
         report = Report()
         for b in await self.meta.list_buckets(None):
-            text = await self.meta.get_bucket_config(b.name, CONFIG_KIND)
-            if not text:
-                continue
             try:
-                rules = loads(text)
+                rules = await read(self.meta, b.name, LIFECYCLE) or []
             except (ValueError, TypeError, KeyError):
                 log.warning("lifecycle: unreadable configuration on bucket %s", b.name)
                 continue

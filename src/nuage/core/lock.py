@@ -7,24 +7,23 @@ from __future__ import annotations
 
 from nuage.core.buckets import BucketService
 from nuage.core.lock_rules import (
-    CONFIG_KIND,
     EXTRA_HOLD,
     EXTRA_MODE,
     EXTRA_UNTIL,
     HOLD_STATUSES,
     NOT_LOCK_BUCKET,
+    OBJECT_LOCK,
     DefaultRetention,
+    LockConfig,
     Retention,
     check_retention_change,
-    config_from_json,
-    config_to_json,
     legal_hold_of,
     lock_extra,
     now_ms,
     retention_of,
 )
 from nuage.core.objects import ObjectService
-from nuage.errors import InvalidArgument, InvalidBucketState, InvalidRequest, MalformedXML, NoSuchBucketConfig
+from nuage.errors import InvalidArgument, InvalidBucketState, InvalidRequest, MalformedXML
 from nuage.storage.meta.records import BucketRecord, ObjectRecord
 from nuage.types import VERSIONING_ENABLED
 
@@ -47,8 +46,9 @@ class LockService:
     async def get_config(self, bucket: str) -> DefaultRetention | None:
         b = await self.buckets.get(bucket)
         if not b.object_lock:
-            raise NoSuchBucketConfig(CONFIG_KIND)
-        return config_from_json(await self.meta.get_bucket_config(bucket, CONFIG_KIND))
+            raise OBJECT_LOCK.missing(bucket)
+        config = await self.buckets.config(bucket, OBJECT_LOCK)
+        return config.default if config is not None else None
 
     async def put_config(self, bucket: str, rule: DefaultRetention | None) -> None:
         b = await self.buckets.get(bucket)
@@ -58,7 +58,7 @@ class LockService:
                 raise InvalidBucketState("Versioning must be 'Enabled' on the bucket to apply a Object Lock "
                                          "configuration")
             await self.meta.set_object_lock(bucket, True)
-        await self.meta.put_bucket_config(bucket, CONFIG_KIND, config_to_json(rule))
+        await self.buckets.set_config(bucket, OBJECT_LOCK, LockConfig(rule))
 
     # retention
     async def get_retention(self, bucket: str, key: str, version_id: str | None) -> tuple[ObjectRecord,

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from nuage.core.bucket_config import ConfigKind, read
 from nuage.errors import AccessDenied, InvalidArgument, InvalidRequest, InvalidRetentionPeriod, MalformedXML
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import BucketRecord, ObjectRecord
@@ -24,7 +25,6 @@ MODES = (GOVERNANCE, COMPLIANCE)
 HOLD_ON, HOLD_OFF = "ON", "OFF"
 HOLD_STATUSES = (HOLD_ON, HOLD_OFF)
 
-CONFIG_KIND = "object-lock"
 EXTRA_MODE = "lock-mode"
 EXTRA_UNTIL = "lock-until"
 EXTRA_HOLD = "legal-hold"
@@ -209,7 +209,8 @@ async def new_version_extra(meta: MetadataStore, bucket: BucketRecord, extra: di
     check_lock_request(bucket, extra)
     if not bucket.object_lock or EXTRA_MODE in extra:
         return extra
-    rule = config_from_json(await meta.get_bucket_config(bucket.name, CONFIG_KIND))
+    config = await read(meta, bucket.name, OBJECT_LOCK)
+    rule = config.default if config is not None else None
     if rule is None:
         return extra
     now = now_ms() if now is None else now
@@ -217,16 +218,25 @@ async def new_version_extra(meta: MetadataStore, bucket: BucketRecord, extra: di
 
 
 # -- configuration ---------------------------------------------------------------------------------
-def config_to_json(rule: DefaultRetention | None) -> str:
+@dataclass(frozen=True)
+class LockConfig:
+    """A bucket's Object Lock configuration (Object Lock is on) and its default retention, if any."""
+
+    default: DefaultRetention | None = None
+
+
+def _config_dumps(config: LockConfig) -> str:
+    rule = config.default
     if rule is None:
         return json.dumps({})
     return json.dumps({"mode": rule.mode, "days": rule.days, "years": rule.years})
 
 
-def config_from_json(doc: str | None) -> DefaultRetention | None:
-    if not doc:
-        return None
-    data = json.loads(doc)
+def _config_loads(doc: str) -> LockConfig:
+    data = json.loads(doc) if doc else {}
     if not data.get("mode"):
-        return None
-    return DefaultRetention(str(data["mode"]), data.get("days"), data.get("years"))
+        return LockConfig()
+    return LockConfig(DefaultRetention(str(data["mode"]), data.get("days"), data.get("years")))
+
+
+OBJECT_LOCK: ConfigKind[LockConfig] = ConfigKind("object-lock", _config_dumps, _config_loads)

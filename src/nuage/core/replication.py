@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from nuage.core.bucket_config import ConfigKind, read, write
 from nuage.core.ingest import MAX_OBJECT_SIZE, Integrity, ingest
 from nuage.core.lock_rules import EXTRA_HOLD, EXTRA_MODE, EXTRA_UNTIL
 from nuage.core.objects import ObjectService
@@ -21,7 +22,6 @@ from nuage.errors import (
     InvalidReplicationRule,
     InvalidRequest,
     MalformedDocument,
-    NoSuchBucketConfig,
     ReplicaBodyIncomplete,
     VersionNotFound,
 )
@@ -119,6 +119,10 @@ def parsed(raw: str) -> ReplicationConfig:
             _PARSED.clear()
         config = _PARSED[raw] = ReplicationConfig.from_json(raw)
     return config
+
+
+#: A bucket's replication configuration (stored under the name the replication stores' queries use).
+REPLICATION: ConfigKind[ReplicationConfig] = ConfigKind(REPLICATION_CONFIG, ReplicationConfig.to_json, parsed)
 
 
 def route(raw: str, rec: ObjectRecord, op: str) -> list[tuple[str, str]]:
@@ -286,10 +290,10 @@ class Replicas:
 
 async def get_config(meta: MetadataStore, objects: ObjectService, bucket: str) -> ReplicationConfig:
     await objects.bucket(bucket)
-    raw = await meta.get_bucket_config(bucket, REPLICATION_CONFIG)
-    if raw is None:
-        raise NoSuchBucketConfig(REPLICATION_CONFIG)
-    return parsed(raw)
+    config = await read(meta, bucket, REPLICATION)
+    if config is None:
+        raise REPLICATION.missing(bucket)
+    return config
 
 
 async def put_config(meta: MetadataStore, objects: ObjectService, bucket: str, config: ReplicationConfig) -> int:
@@ -299,7 +303,7 @@ async def put_config(meta: MetadataStore, objects: ObjectService, bucket: str, c
     if b.versioning != VERSIONING_ENABLED:
         raise InvalidRequest("Versioning must be 'Enabled' on the bucket to apply a replication configuration")
     config.validate()
-    await meta.put_bucket_config(bucket, REPLICATION_CONFIG, config.to_json())
+    await write(meta, bucket, REPLICATION, config)
     if any(r.existing_objects for r in config.rules):
         return await meta.replication.enqueue_existing(bucket)
     return 0
@@ -307,7 +311,7 @@ async def put_config(meta: MetadataStore, objects: ObjectService, bucket: str, c
 
 async def delete_config(meta: MetadataStore, objects: ObjectService, bucket: str) -> None:
     await objects.bucket(bucket)
-    await meta.put_bucket_config(bucket, REPLICATION_CONFIG, None)
+    await write(meta, bucket, REPLICATION, None)
 
 
 

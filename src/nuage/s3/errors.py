@@ -8,6 +8,11 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from nuage import errors as d
+from nuage.core import bucket_config as bc
+from nuage.core.cors import CORS
+from nuage.core.lifecycle import LIFECYCLE
+from nuage.core.lock_rules import OBJECT_LOCK
+from nuage.core.replication import REPLICATION
 from nuage.core.select import errors as sel
 from nuage.sigv4 import errors as sv
 from nuage.xml import render, sub
@@ -642,18 +647,21 @@ BY_CODE: dict[str, type[S3Error]] = {cls.__name__: cls for cls in (
     CSVParsingError, JSONParsingError, OverMaxMemory, QueryCancelled, QueryTimeout, MaxOperatorsExceeded, InvalidQuery,
 )}
 
-_CONFIG_MISSING: dict[str, type[S3Error]] = {
-    "tagging": NoSuchTagSet,
-    "policy": NoSuchBucketPolicy,
-    "cors": NoSuchCORSConfiguration,
-    "lifecycle": NoSuchLifecycleConfiguration,
-    "website": NoSuchWebsiteConfiguration,
-    "encryption": ServerSideEncryptionConfigurationNotFoundError,
-    "object-lock": ObjectLockConfigurationNotFoundError,
-    "publicAccessBlock": NoSuchPublicAccessBlockConfiguration,
-    "ownershipControls": OwnershipControlsNotFoundError,
-    "replication": ReplicationConfigurationNotFoundError,
+# The answer to "not configured" (NoSuchBucketConfig) for each kind of bucket configuration that has one
+# (a bucket without an ACL is simply private).
+CONFIG_MISSING: dict[bc.ConfigKind[Any], type[S3Error]] = {
+    bc.TAGGING: NoSuchTagSet,
+    bc.POLICY: NoSuchBucketPolicy,
+    CORS: NoSuchCORSConfiguration,
+    LIFECYCLE: NoSuchLifecycleConfiguration,
+    bc.WEBSITE: NoSuchWebsiteConfiguration,
+    bc.ENCRYPTION: ServerSideEncryptionConfigurationNotFoundError,
+    OBJECT_LOCK: ObjectLockConfigurationNotFoundError,
+    bc.PUBLIC_BLOCK: NoSuchPublicAccessBlockConfiguration,
+    bc.OWNERSHIP: OwnershipControlsNotFoundError,
+    REPLICATION: ReplicationConfigurationNotFoundError,
 }
+_MISSING_BY_NAME = {kind.name: cls for kind, cls in CONFIG_MISSING.items()}
 
 DOMAIN_TO_S3: dict[type[d.NuageError], type[S3Error]] = {
     d.BucketNotFound: NoSuchBucket,
@@ -775,8 +783,10 @@ def from_domain(exc: d.NuageError) -> S3Error:
     """The S3 error for a domain error (the one table of this mapping). The most specific class wins:
     the exception's own class, then its bases in method resolution order."""
     if isinstance(exc, d.NoSuchBucketConfig):
-        cls = _CONFIG_MISSING.get(exc.kind, NoSuchKey)
-        return cls()
+        missing = _MISSING_BY_NAME.get(exc.kind, NoSuchKey)()
+        if "bucket" in exc.details:
+            missing.fields["BucketName"] = exc.details["bucket"]
+        return missing
     cls = _nearest(DOMAIN_TO_S3, type(exc), InternalError)
     fields: dict[str, str] = {}
     for name, field in (("bucket", "BucketName"), ("key", "Key"), ("argument", "ArgumentName"),

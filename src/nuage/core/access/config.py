@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 
 from nuage.core.access.services import AccessServices
+from nuage.core.bucket_config import ACL, OWNERSHIP, POLICY, PUBLIC_BLOCK
 from nuage.core.policy import MalformedPolicy, Policy, parse_policy
 
-POLICY_CONFIG = "policy"
-OWNERSHIP_CONFIG = "ownershipControls"
-PUBLIC_BLOCK_CONFIG = "publicAccessBlock"
-ACL_CONFIG = "acl"
+POLICY_CONFIG = POLICY.name
+OWNERSHIP_CONFIG = OWNERSHIP.name
+PUBLIC_BLOCK_CONFIG = PUBLIC_BLOCK.name
+ACL_CONFIG = ACL.name
 #: The ownership mode that disables ACLs: the bucket owner owns every object in the bucket.
 ENFORCED = "BucketOwnerEnforced"
 PREFERRED = "BucketOwnerPreferred"
@@ -33,30 +33,23 @@ def _parsed_policy(text: str) -> Policy | None:
 
 async def bucket_policy(svc: AccessServices, bucket: str) -> Policy | None:
     """The bucket's policy (None: none, or a stored document that no longer parses)."""
-    text = await svc.buckets.config(bucket, POLICY_CONFIG)
+    text = await svc.buckets.config(bucket, POLICY)
     return _parsed_policy(text) if text is not None else None
 
 
 async def ownership(svc: AccessServices, bucket: str) -> str | None:
     """The bucket's object ownership mode (None: no ownership controls)."""
-    return await svc.buckets.config(bucket, OWNERSHIP_CONFIG)
+    return await svc.buckets.config(bucket, OWNERSHIP)
 
 
 async def public_block(svc: AccessServices, bucket: str) -> dict[str, bool]:
     """The bucket's public access block settings that are given (an unreadable document blocks nothing)."""
-    text = await svc.buckets.config(bucket, PUBLIC_BLOCK_CONFIG)
-    if not text:
-        return {}
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return {}
-    return {k: bool(v) for k, v in doc.items()} if isinstance(doc, dict) else {}
+    return await svc.buckets.config(bucket, PUBLIC_BLOCK) or {}
 
 
 async def bucket_acl(svc: AccessServices, bucket: str) -> str | None:
     """The bucket's stored ACL (a canned name or encoded grants; None: private)."""
-    return await svc.buckets.config(bucket, ACL_CONFIG)
+    return await svc.buckets.config(bucket, ACL)
 
 
 async def account_name(svc: AccessServices, canonical_id: str) -> str | None:

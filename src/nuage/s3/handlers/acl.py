@@ -19,6 +19,7 @@ from nuage.core.acl import (
     grants_of,
     ordered,
 )
+from nuage.core.bucket_config import ACL, OWNERSHIP, PUBLIC_BLOCK
 from nuage.s3 import errors as e
 from nuage.s3.context import Services
 from nuage.s3.handlers.common import version_id, xml_body
@@ -28,8 +29,6 @@ from nuage.types import NULL_VERSION
 from nuage.xml import render, root, sub
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-OWNERSHIP_CONFIG = "ownershipControls"
-PUBLIC_BLOCK_CONFIG = "publicAccessBlock"
 ENFORCED = "BucketOwnerEnforced"
 #: One grantee of an x-amz-grant-* header: id="...", uri="..." or emailAddress="..." (unquoted values are
 #: accepted too, as RGW does).
@@ -146,20 +145,11 @@ async def stored_from_headers(svc: Services, headers: dict[str, str]) -> str | N
 
 # -- bucket settings that shape ACLs ------------------------------------------------------------------
 async def ownership(svc: Services, bucket: str) -> str | None:
-    return await svc.buckets.config(bucket, OWNERSHIP_CONFIG)
+    return await svc.buckets.config(bucket, OWNERSHIP)
 
 
 async def public_block(svc: Services, bucket: str) -> dict[str, bool]:
-    import json
-
-    text = await svc.buckets.config(bucket, PUBLIC_BLOCK_CONFIG)
-    if not text:
-        return {}
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return {}
-    return {k: bool(v) for k, v in doc.items()} if isinstance(doc, dict) else {}
+    return await svc.buckets.config(bucket, PUBLIC_BLOCK) or {}
 
 
 def _public(canned: str | None, grants: list[Grant] | None) -> bool:
@@ -238,7 +228,7 @@ def render_acl(grants: list[Grant], owner: str, names: dict[str, str]) -> bytes:
 # -- handlers ------------------------------------------------------------------------------------------
 async def get_bucket_acl(svc: Services, req: Request, bucket: str) -> Response:
     b = await svc.buckets.get(bucket)
-    stored = await svc.buckets.get_config_or_none(bucket, "acl")
+    stored = await svc.buckets.config(bucket, ACL)
     if await ownership(svc, b.name) == ENFORCED:
         stored = None
     return xml_response(await acl_document(svc, req, grants_of(stored, b.owner), b.owner))
@@ -247,7 +237,7 @@ async def get_bucket_acl(svc: Services, req: Request, bucket: str) -> Response:
 async def put_bucket_acl(svc: Services, req: Request, bucket: str) -> Response:
     b = await svc.buckets.get(bucket)
     stored = await _new_acl(svc, req, b)
-    await svc.buckets.put_config(bucket, "acl", None if stored == "private" else stored)
+    await svc.buckets.set_config(bucket, ACL, None if stored == ACL.absent else stored)
     return empty(200)
 
 

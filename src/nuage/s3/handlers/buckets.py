@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 
 from nuage import errors as d
+from nuage.core.bucket_config import ACL, OWNERSHIP, TAGGING
 from nuage.s3 import errors as e
 from nuage.s3.context import Services
-from nuage.s3.handlers.acl import OWNERSHIP_CONFIG, stored_from_headers
+from nuage.s3.handlers.acl import stored_from_headers
 from nuage.s3.handlers.common import MAX_TAGS_BUCKET, int_param, owner_el, parse_tagging, render_tagging, xml_body
 from nuage.s3.headers import iso_date
 from nuage.s3.http import Request, Response, empty, xml_response
@@ -100,10 +100,10 @@ async def create_bucket(svc: Services, req: Request, bucket: str) -> Response:
         # for a different ACL than the bucket has.
         if svc.settings.region != "us-east-1":
             raise
-        if (await svc.buckets.get_config_or_none(name, "acl") or "private") != canned:
+        if (await svc.buckets.config(name, ACL) or ACL.absent) != canned:
             raise e.BucketAlreadyExists() from None
     if created and ownership is not None:
-        await svc.buckets.put_config(name, OWNERSHIP_CONFIG, ownership)
+        await svc.buckets.set_config(name, OWNERSHIP, ownership)
     return empty(200, [("location", f"/{name}")])
 
 
@@ -153,20 +153,18 @@ async def put_versioning(svc: Services, req: Request, bucket: str) -> Response:
 
 
 async def get_tagging(svc: Services, req: Request, bucket: str) -> Response:
-    tags = await svc.buckets.get_tags(bucket)
+    tags = await svc.buckets.require(bucket, TAGGING)
     return xml_response(render(render_tagging(tags)))
 
 
 async def put_tagging(svc: Services, req: Request, bucket: str) -> Response:
-    name = bucket
-    await svc.buckets.get(name)
+    await svc.buckets.get(bucket)
     el = await xml_body(req)
     assert el is not None
-    tags = parse_tagging(el, MAX_TAGS_BUCKET)
-    await svc.buckets.put_config(name, "tagging", json.dumps(tags))
+    await svc.buckets.set_config(bucket, TAGGING, parse_tagging(el, MAX_TAGS_BUCKET))
     return empty(204)
 
 
 async def delete_tagging(svc: Services, req: Request, bucket: str) -> Response:
-    await svc.buckets.set_tags(bucket, None)
+    await svc.buckets.set_config(bucket, TAGGING, None)
     return empty(204)

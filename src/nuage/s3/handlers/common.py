@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Any
 from urllib.parse import parse_qsl
 
+from nuage.core.bucket_config import ConfigKind
 from nuage.core.conditions import ReadConditions
 from nuage.core.ingest import Integrity, valid_md5_header
 from nuage.s3 import errors as e
@@ -184,10 +186,10 @@ def owner_el(parent: ET.Element, owner_id: str, name: str, tag: str = "Owner") -
     return o
 
 
-def config_deleter(kind: str) -> BucketHandler:
-    """The Delete handler of a stored bucket sub-resource: 204 whether or not it was set (NoSuchBucket
-    when the bucket is missing)."""
+def config_deleter(kind: ConfigKind[Any]) -> BucketHandler:
+    """The Delete handler of a bucket configuration: 204 whether or not it was set (NoSuchBucket when
+    the bucket is missing)."""
     async def delete(svc: Services, req: Request, bucket: str) -> Response:
-        await svc.buckets.put_config(bucket, kind, None)
+        await svc.buckets.set_config(bucket, kind, None)
         return empty(204)
     return delete

@@ -57,12 +57,12 @@ async def put_cors(svc: Services, req: Request, bucket: str) -> Response:
                 raise e.MalformedXML()
         rules.append(rule)
     cors.validate(rules)
-    await svc.buckets.put_config(name, cors.CONFIG_KIND, cors.dumps(rules))
+    await svc.buckets.set_config(name, cors.CORS, rules)
     return empty(200)
 
 
 async def get_cors(svc: Services, req: Request, bucket: str) -> Response:
-    rules = cors.loads(await svc.buckets.get_config(bucket, cors.CONFIG_KIND))
+    rules = await svc.buckets.require(bucket, cors.CORS)
     doc = root("CORSConfiguration")
     for rule in rules:
         el = sub(doc, "CORSRule")
@@ -105,12 +105,12 @@ async def preflight(svc: Services, req: Request, bucket: str) -> Response:
     if await svc.buckets.find(name) is None:
         raise e.NoSuchBucket(BucketName=name)
     resource = "OBJECT" if req.key is not None else "BUCKET"
-    text = await svc.buckets.config(name, cors.CONFIG_KIND)
-    if not text:
+    rules = await svc.buckets.config(name, cors.CORS)
+    if not rules:
         raise e.AccessForbidden("CORSResponse: CORS is not enabled for this bucket.", Method=method,
                                 ResourceType=resource)
     requested = cors.split_header_list(req.headers.get("access-control-request-headers"))
-    match = cors.find(cors.loads(text), origin, method, requested)
+    match = cors.find(rules, origin, method, requested)
     if match is None:
         raise e.AccessForbidden(FORBIDDEN, Method=method, ResourceType=resource)
     return empty(200, [*_headers(match, requested), ("vary", VARY)])
@@ -122,14 +122,14 @@ async def add_cors_headers(svc: Services, req: Request, response: Response) -> N
     origin = req.headers.get("origin")
     if not origin or req.bucket is None or req.method == "OPTIONS":
         return
-    text = await svc.buckets.config(req.bucket, cors.CONFIG_KIND)
-    if not text:
+    rules = await svc.buckets.config(req.bucket, cors.CORS)
+    if not rules:
         return
     method = req.headers.get("access-control-request-method") or req.method
-    match = cors.find(cors.loads(text), origin, method)
+    match = cors.find(rules, origin, method)
     if match is not None:
         response.headers.extend(_headers(match))
     response.headers.append(("vary", VARY))
 
 
-delete_cors = config_deleter(cors.CONFIG_KIND)
+delete_cors = config_deleter(cors.CORS)

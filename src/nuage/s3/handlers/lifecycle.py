@@ -238,17 +238,15 @@ def render_configuration(rules: list[lc.Rule]) -> bytes:
 
 # -- handlers --------------------------------------------------------------------------------------
 async def put_lifecycle(svc: Services, req: Request, bucket: str) -> Response:
-    name = bucket
-    await svc.buckets.get(name)
+    await svc.buckets.get(bucket)
     doc = await xml_body(req)
     assert doc is not None
-    rules = parse_configuration(doc)
-    await svc.buckets.put_config(name, lc.CONFIG_KIND, lc.dumps(rules))
+    await svc.buckets.set_config(bucket, lc.LIFECYCLE, parse_configuration(doc))
     return empty(200, [("x-amz-transition-default-minimum-object-size", "all_storage_classes_128K")])
 
 
 async def get_lifecycle(svc: Services, req: Request, bucket: str) -> Response:
-    rules = lc.loads(await svc.buckets.get_config(bucket, lc.CONFIG_KIND))
+    rules = await svc.buckets.require(bucket, lc.LIFECYCLE)
     return xml_response(render_configuration(rules))
 
 
@@ -258,11 +256,8 @@ async def add_expiration_header(svc: Services, req: Request, response: Response)
     op = req.operation
     if req.bucket is None or req.key is None or response.status != 200 or op is None or not op.expiration_header:
         return
-    text = await svc.buckets.config(req.bucket, lc.CONFIG_KIND)
-    if not text:
-        return
-    rules = lc.loads(text)
-    if not lc.has_current_expiration(rules):
+    rules = await svc.buckets.config(req.bucket, lc.LIFECYCLE)
+    if not rules or not lc.has_current_expiration(rules):
         return
     version = None
     for name, value in response.headers:
@@ -279,4 +274,4 @@ async def add_expiration_header(svc: Services, req: Request, response: Response)
         response.headers.append(("x-amz-expiration", f'expiry-date="{http_date(when)}", rule-id="{rule_id}"'))
 
 
-delete_lifecycle = config_deleter(lc.CONFIG_KIND)
+delete_lifecycle = config_deleter(lc.LIFECYCLE)

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from nuage.core.acl import is_public
+from nuage.core.bucket_config import ACL, OWNERSHIP
 from nuage.s3 import errors as e
 from nuage.s3.context import Services
-from nuage.s3.handlers.acl import ENFORCED, OWNERSHIP_CONFIG
+from nuage.s3.handlers.acl import ENFORCED
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import render, root, sub
@@ -26,20 +27,18 @@ async def put_ownership(svc: Services, req: Request, bucket: str) -> Response:
     value = (rules[0].findtext("ObjectOwnership") or "").strip()
     if value not in RULES:
         raise e.MalformedXML()
-    if value == ENFORCED and is_public(await svc.buckets.config(bucket, "acl")):
+    acl = await svc.buckets.config(bucket, ACL)
+    if value == ENFORCED and is_public(acl):
         raise e.InvalidBucketAclWithObjectOwnership()
-    await svc.buckets.put_config(bucket, OWNERSHIP_CONFIG, value)
+    await svc.buckets.set_config(bucket, OWNERSHIP, value)
     return empty(200)
 
 
 async def get_ownership(svc: Services, req: Request, bucket: str) -> Response:
-    await svc.buckets.get(bucket)
-    value = await svc.buckets.config(bucket, OWNERSHIP_CONFIG)
-    if value is None:
-        raise e.OwnershipControlsNotFoundError(BucketName=bucket)
+    value = await svc.buckets.require(bucket, OWNERSHIP)
     doc = root("OwnershipControls")
     sub(sub(doc, "Rule"), "ObjectOwnership", value)
     return xml_response(render(doc))
 
 
-delete_ownership = config_deleter(OWNERSHIP_CONFIG)
+delete_ownership = config_deleter(OWNERSHIP)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 
 from nuage.core.acl import is_public as acl_is_public
+from nuage.core.bucket_config import ACL, POLICY
 from nuage.core.policy import MalformedPolicy, Policy, parse_policy
 from nuage.core.policy.model import Condition
 from nuage.s3 import errors as e
@@ -25,7 +26,6 @@ from nuage.s3.handlers.common import config_deleter
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import bool_text, render, root, sub
 
-POLICY_CONFIG = "policy"
 MAX_POLICY_BODY = 20 * 1024
 
 #: Condition keys that restrict a wildcard principal to fixed callers when given fixed values.
@@ -96,21 +96,22 @@ async def put_bucket_policy(svc: Services, req: Request, bucket: str) -> Respons
 
     if policy_is_public(policy) and (await public_block(svc, rec.name)).get("BlockPublicPolicy"):
         raise e.AccessDenied()
-    await svc.buckets.put_config(rec.name, POLICY_CONFIG, text)
+    await svc.buckets.set_config(rec.name, POLICY, text)
     return empty(204)
 
 
 async def get_bucket_policy(svc: Services, req: Request, bucket: str) -> Response:
-    text = await svc.buckets.get_config(bucket, POLICY_CONFIG)
+    text = await svc.buckets.require(bucket, POLICY)
     return Response(200, [("content-type", "application/json")], text.encode("utf-8"))
 
 
 
 async def get_bucket_policy_status(svc: Services, req: Request, bucket: str) -> Response:
     await svc.buckets.get(bucket)
-    public = acl_is_public(await svc.buckets.config(bucket, "acl"))
+    acl = await svc.buckets.config(bucket, ACL)
+    public = acl_is_public(acl)
     if not public:
-        text = await svc.buckets.config(bucket, POLICY_CONFIG)
+        text = await svc.buckets.config(bucket, POLICY)
         if text is not None:
             try:
                 public = policy_is_public(parse_policy(text, kind="bucket", bucket=bucket))
@@ -121,4 +122,4 @@ async def get_bucket_policy_status(svc: Services, req: Request, bucket: str) -> 
     return xml_response(render(doc))
 
 
-delete_bucket_policy = config_deleter(POLICY_CONFIG)
+delete_bucket_policy = config_deleter(POLICY)

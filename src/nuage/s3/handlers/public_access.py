@@ -4,11 +4,9 @@ where access is decided (:mod:`nuage.s3.access`)."""
 
 from __future__ import annotations
 
-import json
-
+from nuage.core.bucket_config import PUBLIC_BLOCK
 from nuage.s3 import errors as e
 from nuage.s3.context import Services
-from nuage.s3.handlers.acl import PUBLIC_BLOCK_CONFIG
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import bool_text, render, root, sub
@@ -32,20 +30,16 @@ async def put_public_block(svc: Services, req: Request, bucket: str) -> Response
         if value not in ("true", "false"):
             raise e.MalformedXML()
         conf[name] = value == "true"
-    await svc.buckets.put_config(bucket, PUBLIC_BLOCK_CONFIG, json.dumps(conf))
+    await svc.buckets.set_config(bucket, PUBLIC_BLOCK, conf)
     return empty(200)
 
 
 async def get_public_block(svc: Services, req: Request, bucket: str) -> Response:
-    await svc.buckets.get(bucket)
-    text = await svc.buckets.config(bucket, PUBLIC_BLOCK_CONFIG)
-    if text is None:
-        raise e.NoSuchPublicAccessBlockConfiguration(BucketName=bucket)
-    conf = json.loads(text)
+    conf = await svc.buckets.require(bucket, PUBLIC_BLOCK)
     doc = root("PublicAccessBlockConfiguration")
     for name in FIELDS:
         sub(doc, name, bool_text(bool(conf.get(name))))
     return xml_response(render(doc))
 
 
-delete_public_block = config_deleter(PUBLIC_BLOCK_CONFIG)
+delete_public_block = config_deleter(PUBLIC_BLOCK)

@@ -17,7 +17,6 @@ from nuage.s3.context import Services
 from nuage.s3.handlers.common import check_tag, config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.storage.meta.records import BucketRecord
-from nuage.storage.meta.replication import REPLICATION_CONFIG
 from nuage.types import VERSIONING_ENABLED
 from nuage.xml import child_text, render, root, sub
 
@@ -211,4 +210,4 @@ async def get_bucket_replication(svc: Services, req: Request, bucket: str) -> Re
     return xml_response(render_config(config))
 
 
-delete_bucket_replication = config_deleter(REPLICATION_CONFIG)
+delete_bucket_replication = config_deleter(core.REPLICATION)

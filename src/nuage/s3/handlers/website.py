@@ -3,17 +3,16 @@ site from a website endpoint is a later step)."""
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from nuage.core.bucket_config import WEBSITE
 from nuage.s3 import errors as e
 from nuage.s3.context import Services
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.xml import render, root, sub
 
-CONFIG_KIND = "website"
 MAX_ROUTING_RULES = 50
 _CONDITION = ("KeyPrefixEquals", "HttpErrorCodeReturnedEquals")
 _REDIRECT = ("Protocol", "HostName", "ReplaceKeyPrefixWith", "ReplaceKeyWith", "HttpRedirectCode")
@@ -129,18 +128,15 @@ def render_configuration(config: dict[str, Any]) -> bytes:
 
 
 async def put_website(svc: Services, req: Request, bucket: str) -> Response:
-    name = bucket
-    await svc.buckets.get(name)
+    await svc.buckets.get(bucket)
     doc = await xml_body(req)
     assert doc is not None
-    config = parse_configuration(doc)
-    await svc.buckets.put_config(name, CONFIG_KIND, json.dumps(config))
+    await svc.buckets.set_config(bucket, WEBSITE, parse_configuration(doc))
     return empty(200)
 
 
 async def get_website(svc: Services, req: Request, bucket: str) -> Response:
-    config = json.loads(await svc.buckets.get_config(bucket, CONFIG_KIND))
-    return xml_response(render_configuration(config))
+    return xml_response(render_configuration(await svc.buckets.require(bucket, WEBSITE)))
 
 
-delete_website = config_deleter(CONFIG_KIND)
+delete_website = config_deleter(WEBSITE)
