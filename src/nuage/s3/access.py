@@ -84,16 +84,18 @@ def request_conditions(req: Request, op: Operation | None) -> dict[str, list[str
 def _needs(req: Request, op: Operation, bucket: str) -> tuple[Need, ...]:
     """Each permission the request needs, with the version of the object it applies to; the read of the copy
     source is marked, and decided on the very version the copy reads."""
-    acl = "x-amz-acl" in req.headers or any(h.startswith("x-amz-grant-") for h in req.headers)
+    # ACL and tagging headers add permissions to writes of new objects only
+    acl = op.creates_object and ("x-amz-acl" in req.headers or any(h.startswith("x-amz-grant-") for h in req.headers))
     version = req.query.get("versionId") or None
     source = copy_source(req) if op.copies else None
     perms = required_permissions(op, bucket, req.key, version_id=version, copy_source=source, acl=acl,
-                                 tagging="x-amz-tagging" in req.headers)
-    source_arn = object_arn(source.bucket, source.key) if source is not None else None
-    return tuple(Need(p.action, p.resource, source.version_id, True)
-                 if source is not None and p.resource == source_arn and p.action in ("s3:GetObject",
-                                                                                      "s3:GetObjectVersion")
-                 else Need(p.action, p.resource, version) for p in perms)
+                                 tagging=op.creates_object and "x-amz-tagging" in req.headers)
+    if source is None:
+        return tuple([Need(p.action, p.resource, version) for p in perms])
+    source_arn = object_arn(source.bucket, source.key)
+    return tuple([Need(p.action, p.resource, source.version_id, True)
+                  if p.resource == source_arn and p.action in ("s3:GetObject", "s3:GetObjectVersion")
+                  else Need(p.action, p.resource, version) for p in perms])
 
 
 def _query(req: Request, op: Operation) -> AccessQuery:

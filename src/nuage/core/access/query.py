@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -32,9 +31,8 @@ def no_conditions() -> Conditions:
     return {}
 
 
-@dataclass(frozen=True, slots=True)
-class AccessQuery:
-    """What the caller asks to do.
+class AccessQuery(NamedTuple):
+    """What the caller asks to do (a tuple: one is built for every request).
 
     ``bucket`` is the existing bucket the request addresses, whose policy and ACLs decide with the caller's
     own identity policies; None for the service and for a bucket being created, where only the caller's
@@ -60,8 +58,7 @@ class Owner(NamedTuple):
     display_name: str
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """Allowed or not, and why (for logs and the console; never sent to a client).
 
     ``bucket_missing``: the addressed bucket does not exist (not allowed; S3 answers NoSuchBucket to whom
