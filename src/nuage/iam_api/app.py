@@ -33,18 +33,15 @@ VERSION = "2010-05-08"
 ACTIONS: dict[str, Action] = {**users.ACTIONS, **keys.ACTIONS, **groups.ACTIONS, **policies.ACTIONS,
                                **absent.ACTIONS}
 
-#: Domain errors of nuage.core.iam -> (IAM code, HTTP status).
-ERRORS: dict[type[core.IAMError], tuple[str, int]] = {
+#: Domain errors of nuage.core.iam and failures of the signature -> (IAM code, HTTP status); a class
+#: absent here answers as its nearest base does.
+ERRORS: dict[type[Exception], tuple[str, int]] = {
     core.NoSuchEntity: ("NoSuchEntity", 404),
     core.EntityAlreadyExists: ("EntityAlreadyExists", 409),
     core.DeleteConflict: ("DeleteConflict", 409),
     core.LimitExceeded: ("LimitExceeded", 409),
     core.InvalidInput: ("InvalidInput", 400),
     core.MalformedPolicyDocument: ("MalformedPolicyDocument", 400),
-}
-
-# IAM's code for each failure of the signature (the class or its nearest base decides).
-AUTH_ERRORS: dict[type[sv.AuthError], tuple[str, int]] = {
     sv.AuthError: ("AccessDenied", 403),
     sv.AccessRefused: ("AccessDenied", 403),
     sv.UnknownAccessKey: ("InvalidClientTokenId", 403),
@@ -58,6 +55,8 @@ AUTH_ERRORS: dict[type[sv.AuthError], tuple[str, int]] = {
 }
 
 
+def _answer(exc: Exception) -> tuple[str, int]:
+    return next((ERRORS[k] for k in type(exc).__mro__ if k in ERRORS), ("ServiceFailure", 500))
 
 
 def is_iam_request(scope: dict[str, Any]) -> bool:
@@ -147,7 +146,7 @@ class IAMApp:
         except AccessDenied as exc:   # a key of a suspended account
             raise IAMApiError("AccessDenied", exc.message, 403) from exc
         except sv.AuthError as exc:
-            code, status = next(AUTH_ERRORS[k] for k in type(exc).__mro__ if k in AUTH_ERRORS)
+            code, status = _answer(exc)
             if isinstance(exc, sv.UnknownAccessKey):
                 raise IAMApiError(code, "The security token included in the request is invalid.", status) from exc
             raise IAMApiError(code, exc.message, status) from exc
@@ -171,7 +170,7 @@ class IAMApp:
         try:
             return await asyncio.to_thread(render_response, action_name, request_id, action, call)
         except core.IAMError as exc:
-            code, status = ERRORS.get(type(exc), ("ServiceFailure", 500))
+            code, status = _answer(exc)
             raise IAMApiError(code, exc.message, status) from exc
 
     def _authorize(self, call: Call, action: str) -> None:
