@@ -19,7 +19,7 @@ from nuage.storage.blobs.inline import is_inline
 from nuage.storage.blobs.integrity import CRC_CHUNK, BlobCorrupt
 from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.blobs.reader import READ_CHUNK
-from nuage.storage.meta.records import X_QUARANTINED, ObjectRecord, Segment
+from nuage.storage.meta.records import ObjectRecord, Segment
 from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
 from nuage.storage.scrub import scrub
 from nuage.types import BlobId
@@ -131,7 +131,7 @@ def test_scrub_finds_damage_and_missing_files_and_counts_unverifiable(tmp_path: 
         assert report.unverifiable == 1 and report.blobs == 4
         assert (store.quarantine_dir / bad).read_bytes() == store.path(bad).read_bytes()   # evidence kept
         flagged = asyncio.run(meta.get_object("b", "bad"))
-        assert flagged is not None and X_QUARANTINED in flagged.extra and flagged.seq == bad_rec.seq
+        assert flagged is not None and flagged.facts.quarantined and flagged.seq == bad_rec.seq
         assert {r[0] for r in meta.quarantined()} >= {bad, gone}
         # a second scrub reports them as known, without reading them again
         again = scrub(meta, store, rate=None)

@@ -97,7 +97,7 @@ def test_a_quarantine_reaches_cached_records_at_once(store: SQLiteMetadataStore)
     """A version found damaged is flagged in the same process's memory as soon as the flag commits: the
     next read refuses it without reading the damaged bytes again. The bytes a cached record holds are
     those read from the row (a row damaged later is found when the record is read again after a commit)."""
-    from nuage.storage.meta.records import X_QUARANTINED, ScrubItem
+    from nuage.storage.meta.records import ScrubItem
 
     put(store, "k", b"bytes")
     cached = asyncio.run(store.get_object("b", "k"))
@@ -107,5 +107,5 @@ def test_a_quarantine_reaches_cached_records_at_once(store: SQLiteMetadataStore)
     assert asyncio.run(store.quarantine(item, "read", "CRC32C mismatch"))
     assert not asyncio.run(store.quarantine(item, "read", "CRC32C mismatch"))   # recorded once
     again = asyncio.run(store.get_object("b", "k"))
-    assert again is not cached and again is not None and X_QUARANTINED in again.extra
+    assert again is not cached and again is not None and again.facts.quarantined
     assert [(r[0], r[1], r[2], r[5]) for r in store.quarantined()] == [(f"row:{cached.seq}", "b", "k", "read")]

@@ -14,7 +14,6 @@ import pytest
 
 from nuage.core.sse import (
     DEFAULT_KMS_KEY_ID,
-    FORMAT_GCM,
     GCM_CHUNK,
     GCM_PREFIX,
     GCM_TAG,
@@ -22,10 +21,6 @@ from nuage.core.sse import (
     SSE_C,
     SSE_KMS,
     SSE_S3,
-    X_CUSTOMER_MAC,
-    X_FORMAT,
-    X_KMS_KEY_ID,
-    X_WRAPPED_KEY,
     BlobCipher,
     CtrBlobCipher,
     GcmBlobCipher,
@@ -41,6 +36,7 @@ from nuage.core.sse import (
 from nuage.errors import AccessDenied, InvalidRequest
 from nuage.storage.blobs.integrity import BlobCorrupt
 from nuage.storage.blobs.localfs import LocalBlobStore
+from nuage.storage.meta.extra import SSE_CUSTOMER_MAC, SSE_KMS_KEY_ID, SSE_WRAPPED_KEY, Facts
 
 
 def _encrypt(key: bytes, data: bytes, chunk: int, cipher: GcmBlobCipher | CtrBlobCipher | None = None) -> bytes:
@@ -62,14 +58,14 @@ def _store_blob(store: LocalBlobStore, stored: bytes) -> str:
 
 def _read_gcm(store: LocalBlobStore, blob: str, key: bytes, offset: int, length: int, size: int) -> bytes:
     async def run() -> bytes:
-        return b"".join([c async for c in read_decrypted(store, blob, key, offset, length, fmt=FORMAT_GCM,
+        return b"".join([c async for c in read_decrypted(store, blob, key, offset, length, gcm=True,
                                                          plain_size=size)])
     return asyncio.run(run())
 
 
 def test_new_keys_are_sealed_for_gcm_blobs() -> None:
     _, extra = Keyring(os.urandom(32)).seal(SSESpec(SSE_S3))
-    assert extra[X_FORMAT] == FORMAT_GCM
+    assert Facts(extra).sse is not None and Facts(extra).sse.gcm
     assert isinstance(BlobCipher(os.urandom(32)), GcmBlobCipher)
 
 
@@ -182,11 +178,11 @@ def test_server_keys_seal_and_open() -> None:
     ring = Keyring(os.urandom(32))
     key, extra = ring.seal(SSESpec(SSE_S3))
     assert ring.open(extra, None) == key
-    assert X_KMS_KEY_ID not in extra
+    assert SSE_KMS_KEY_ID not in extra
     key2, extra2 = ring.seal(SSESpec(SSE_KMS))
-    assert extra2[X_KMS_KEY_ID] == DEFAULT_KMS_KEY_ID
+    assert extra2[SSE_KMS_KEY_ID] == DEFAULT_KMS_KEY_ID
     assert ring.open(extra2, None) == key2 != key
-    assert base64.b64decode(extra[X_WRAPPED_KEY]).find(key) == -1
+    assert base64.b64decode(extra[SSE_WRAPPED_KEY]).find(key) == -1
     with pytest.raises(InvalidRequest):
         ring.open(extra, os.urandom(32))       # SSE-C headers on an SSE-S3 object
 
@@ -195,7 +191,7 @@ def test_wrapped_key_is_bound_to_its_metadata() -> None:
     ring = Keyring(os.urandom(32))
     _, extra = ring.seal(SSESpec(SSE_KMS, "key-1"))
     with pytest.raises(RuntimeError):
-        ring.open({**extra, X_KMS_KEY_ID: "key-2"}, None)
+        ring.open({**extra, SSE_KMS_KEY_ID: "key-2"}, None)
     with pytest.raises(RuntimeError):
         Keyring(os.urandom(32)).open(extra, None)
 
@@ -206,7 +202,7 @@ def test_customer_keys_are_never_stored() -> None:
     key, extra = ring.seal(SSESpec(SSE_C, customer_key=customer))
     stored = "".join(extra.values()).encode()
     assert base64.b64encode(customer) not in stored
-    assert all(customer not in base64.b64decode(extra[name]) for name in (X_WRAPPED_KEY, X_CUSTOMER_MAC))
+    assert all(customer not in base64.b64decode(extra[name]) for name in (SSE_WRAPPED_KEY, SSE_CUSTOMER_MAC))
     assert extra["sse-c-key-md5"] == customer_key_md5(customer)
     assert ring.open(extra, customer) == key
     with pytest.raises(InvalidRequest):

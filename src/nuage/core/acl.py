@@ -1,7 +1,7 @@
 """Access control lists: the grant model, independent of any protocol.
 
 An ACL is stored where a canned ACL name was stored before (bucket config ``acl``,
-``ObjectRecord.extra["acl"]``): either a canned name (``private``, ``public-read``, ...; what older
+``ObjectRecord.facts.acl``): either a canned name (``private``, ``public-read``, ...; what older
 releases wrote) or a JSON document ``{"grants": [{"permission": ..., "id"|"uri": ...}, ...]}`` for
 explicit grants. :func:`grants_of` turns either form into grants for a given owner.
 """

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from nuage.core.buckets import BucketService
 from nuage.core.lock_rules import (
-    EXTRA_HOLD,
-    EXTRA_MODE,
-    EXTRA_UNTIL,
     HOLD_STATUSES,
     NOT_LOCK_BUCKET,
     OBJECT_LOCK,
@@ -18,12 +15,13 @@ from nuage.core.lock_rules import (
     Retention,
     check_retention_change,
     legal_hold_of,
-    lock_extra,
     now_ms,
     retention_of,
+    stored,
 )
 from nuage.core.objects import ObjectService
 from nuage.errors import InvalidArgument, InvalidBucketState, InvalidRequest, MalformedXML
+from nuage.storage.meta.extra import legal_hold_change, retention_change
 from nuage.storage.meta.records import BucketRecord, ObjectRecord
 from nuage.types import VERSIONING_ENABLED
 
@@ -78,9 +76,7 @@ class LockService:
         def guard(rec: ObjectRecord) -> None:
             check_retention_change(retention_of(rec), retention, bypass_governance, now)
 
-        changes: dict[str, str | None] = {EXTRA_MODE: None, EXTRA_UNTIL: None}
-        changes.update(lock_extra(retention, None))
-        return await self.meta.update_object_extra(bucket, key, version_id, changes, guard)
+        return await self.meta.update_object_extra(bucket, key, version_id, retention_change(stored(retention)), guard)
 
     # legal hold
     async def get_legal_hold(self, bucket: str, key: str, version_id: str | None) -> tuple[ObjectRecord,
@@ -94,4 +90,4 @@ class LockService:
         if status not in HOLD_STATUSES:
             raise MalformedXML()
         await self.objects.head(bucket, key, version_id)
-        return await self.meta.update_object_extra(bucket, key, version_id, {EXTRA_HOLD: status})
+        return await self.meta.update_object_extra(bucket, key, version_id, legal_hold_change(status))

@@ -18,16 +18,13 @@ from datetime import UTC, datetime, timedelta
 from nuage.core.bucket_config import ConfigKind, read
 from nuage.errors import AccessDenied, InvalidArgument, InvalidRequest, InvalidRetentionPeriod, MalformedXML
 from nuage.storage.meta.base import MetadataStore
+from nuage.storage.meta.extra import Facts, StoredRetention, lock_entries
 from nuage.storage.meta.records import BucketRecord, ObjectRecord
 
 GOVERNANCE, COMPLIANCE = "GOVERNANCE", "COMPLIANCE"
 MODES = (GOVERNANCE, COMPLIANCE)
 HOLD_ON, HOLD_OFF = "ON", "OFF"
 HOLD_STATUSES = (HOLD_ON, HOLD_OFF)
-
-EXTRA_MODE = "lock-mode"
-EXTRA_UNTIL = "lock-until"
-EXTRA_HOLD = "legal-hold"
 
 MAX_DAYS = 36500
 MAX_YEARS = 100
@@ -124,25 +121,23 @@ def default_retention(mode: str, days: int | None, years: int | None) -> Default
 
 
 def retention_of(rec: ObjectRecord) -> Retention | None:
-    mode, until = rec.extra.get(EXTRA_MODE), rec.extra.get(EXTRA_UNTIL)
-    if mode is None or until is None:
+    stored = rec.facts.retention
+    if stored is None:
         return None
-    ts = parse_until(until)
-    return Retention(mode, ts) if ts is not None else None
+    ts = parse_until(stored.until)
+    return Retention(stored.mode, ts) if ts is not None else None
 
 
 def legal_hold_of(rec: ObjectRecord) -> str | None:
-    return rec.extra.get(EXTRA_HOLD)
+    return rec.facts.legal_hold
+
+
+def stored(retention: Retention | None) -> StoredRetention | None:
+    return StoredRetention(retention.mode, format_until(retention.until)) if retention is not None else None
 
 
 def lock_extra(retention: Retention | None, legal_hold: str | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if retention is not None:
-        out[EXTRA_MODE] = retention.mode
-        out[EXTRA_UNTIL] = format_until(retention.until)
-    if legal_hold is not None:
-        out[EXTRA_HOLD] = legal_hold
-    return out
+    return lock_entries(stored(retention), legal_hold)
 
 
 def new_version_lock(mode: str | None, until: str | None, legal_hold: str | None,
@@ -199,7 +194,8 @@ def check_retention_change(current: Retention | None, new: Retention | None, byp
 
 def check_lock_request(bucket: BucketRecord, extra: dict[str, str]) -> None:
     """A write that asks for a lock needs a bucket with Object Lock enabled."""
-    if not bucket.object_lock and (EXTRA_MODE in extra or EXTRA_HOLD in extra):
+    facts = Facts(extra)
+    if not bucket.object_lock and (facts.has_retention or facts.legal_hold is not None):
         raise InvalidRequest(NOT_LOCK_BUCKET)
 
 
@@ -207,7 +203,7 @@ async def new_version_extra(meta: MetadataStore, bucket: BucketRecord, extra: di
                             now: int | None = None) -> dict[str, str]:
     """``extra`` of a new version with its lock: the one asked for, else the bucket's default retention."""
     check_lock_request(bucket, extra)
-    if not bucket.object_lock or EXTRA_MODE in extra:
+    if not bucket.object_lock or Facts(extra).has_retention:
         return extra
     config = await read(meta, bucket.name, OBJECT_LOCK)
     rule = config.default if config is not None else None

@@ -34,6 +34,7 @@ from nuage.errors import (
     MalformedDocument,
     UploadNotFound,
 )
+from nuage.storage.meta.extra import upload_entries
 from nuage.storage.meta.records import (
     ObjectRecord,
     PartRecord,
@@ -44,7 +45,6 @@ from nuage.storage.meta.records import (
 )
 
 MIN_PART_SIZE = 5 * 1024 * 1024
-UPLOAD_ID_KEY = "upload-id"      # in ObjectRecord.extra: the multipart upload an object came from
 MAX_PART_NUMBER = 10000
 
 
@@ -164,7 +164,7 @@ class MultipartService:
         except UploadNotFound:
             # Completing again an upload that completed answers as the first time did (as S3 does).
             current = await self.meta.get_object(bucket, key)
-            if current is not None and current.extra.get(UPLOAD_ID_KEY) == upload_id:
+            if current is not None and current.facts.upload_id == upload_id:
                 return current
             raise
         b = await self.objects.bucket(bucket)
@@ -215,7 +215,7 @@ class MultipartService:
             if object_checksums.get(expected_alg, "").split("-")[0] != expected_value.split("-")[0]:
                 raise ContentDigestMismatch(f"The {expected_alg.upper()} you specified for the object did not "
                                             "match the calculated checksum.")
-        extra = await new_version_extra(self.meta, b, {**up.extra, UPLOAD_ID_KEY: upload_id})
+        extra = await new_version_extra(self.meta, b, {**up.extra, **upload_entries(upload_id)})
         rec = ObjectRecord(
             bucket=bucket, key=key, version_id="", size=size, etag=etag, last_modified=time.time(),
             owner=up.owner, content_type=up.content_type, headers=up.headers, user_meta=up.user_meta,

@@ -16,7 +16,6 @@ from nuage.core.lock_rules import check_lock_request, check_removable, new_versi
 from nuage.core.names import check_key
 from nuage.core.sse import (
     SSE_CONFIG,
-    X_FORMAT,
     Keyring,
     SSESpec,
     blob_cipher,
@@ -42,7 +41,6 @@ from nuage.storage.blobs.inline import inline_bytes, is_inline
 from nuage.storage.blobs.integrity import CRC_CHUNK, BlobCorrupt, crc32c
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import (
-    X_QUARANTINED,
     BucketRecord,
     ListPage,
     ObjectRecord,
@@ -273,6 +271,8 @@ class ObjectService:
                       data_key: bytes | None) -> AsyncIterator[bytes]:
         if data_key is None and is_encrypted(rec.extra):
             data_key = self.data_key(rec, None)
+        sse = rec.facts.sse
+        gcm = sse is not None and sse.gcm
         start = rng.start if rng else 0
         end = rng.end if rng else rec.size - 1
         pos = 0
@@ -292,7 +292,7 @@ class ObjectService:
             crc = seg.crc if whole else None
             if data_key is not None:
                 parts = read_decrypted(self.blobs, seg.blob, data_key, lo, hi - lo + 1, crc,
-                                       fmt=rec.extra.get(X_FORMAT),
+                                       gcm=gcm,
                                        plain_size=rec.size if len(rec.segments) == 1 else seg.size)
             elif crc is None and seg.crc is not None:
                 parts = self._part_checked(seg, lo, hi - lo + 1)
@@ -477,7 +477,7 @@ def _empty(size: int) -> ByteRange:
 
 def check_intact(rec: ObjectRecord) -> None:
     """Refuse a version whose bytes were found damaged (by an earlier read or a scrub)."""
-    if X_QUARANTINED in rec.extra:
+    if rec.facts.quarantined:
         raise ObjectCorrupt(MSG_CORRUPT, key=rec.key)
 
 

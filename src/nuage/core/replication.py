@@ -12,11 +12,10 @@ from typing import Any, Protocol
 
 from nuage.core.bucket_config import ConfigKind, read, write
 from nuage.core.ingest import MAX_OBJECT_SIZE, Integrity, ingest
-from nuage.core.lock_rules import EXTRA_HOLD, EXTRA_MODE, EXTRA_UNTIL
 from nuage.core.objects import ObjectService
 from nuage.core.policy.actions import object_arn
 from nuage.core.replication_consent import Consent, Source, apply_actions
-from nuage.core.sse import EXTRA_KEYS, SERVER_ALGORITHMS, X_ALGORITHM, X_BUCKET_KEY, X_KMS_KEY_ID, BlobCipher, SSESpec
+from nuage.core.sse import SERVER_ALGORITHMS, BlobCipher, SSESpec
 from nuage.errors import (
     AccessDenied,
     InvalidReplicationRule,
@@ -26,8 +25,9 @@ from nuage.errors import (
     VersionNotFound,
 )
 from nuage.storage.meta.base import MetadataStore
-from nuage.storage.meta.records import X_QUARANTINED, BucketRecord, ObjectRecord, Segment
-from nuage.storage.meta.replication import OP_TAGS, REPLICA, REPLICATION_CONFIG, STATUS
+from nuage.storage.meta.extra import REPLICA, received_replica, replica_entries
+from nuage.storage.meta.records import BucketRecord, ObjectRecord, Segment
+from nuage.storage.meta.replication import OP_TAGS, REPLICATION_CONFIG
 from nuage.types import VERSIONING_ENABLED
 
 ENABLED = "Enabled"
@@ -142,15 +142,9 @@ def route(raw: str, rec: ObjectRecord, op: str) -> list[tuple[str, str]]:
 
 
 # -- the wire form of a version -------------------------------------------------------------------
-_WIRE_DROPPED = frozenset((*EXTRA_KEYS, STATUS))
-
-
 def to_wire(rec: ObjectRecord, op: str) -> dict[str, Any]:
     """What the destination needs to store a version as its source has it (bytes travel apart)."""
-    extra = {k: v for k, v in rec.extra.items() if k not in _WIRE_DROPPED}
-    sse = rec.extra.get(X_ALGORITHM)
-    if sse in SERVER_ALGORITHMS:
-        extra["replicated-sse"] = json.dumps([sse, rec.extra.get(X_KMS_KEY_ID), rec.extra.get(X_BUCKET_KEY)])
+    extra = replica_entries(rec.extra, rec.facts.sse_algorithm in SERVER_ALGORITHMS)
     return {
         "op": op, "key": rec.key, "version_id": rec.version_id, "size": rec.size, "etag": rec.etag,
         "last_modified": rec.last_modified, "owner": rec.owner, "delete_marker": rec.delete_marker,
@@ -174,9 +168,10 @@ def decode_wire(value: str) -> dict[str, Any]:
 
 def replicable(rec: ObjectRecord) -> str | None:
     """Why a version cannot be replicated (None: it can). SSE-C bytes cannot be read without the key."""
-    if rec.extra.get(X_ALGORITHM) not in (None, *SERVER_ALGORITHMS):
+    facts = rec.facts
+    if facts.sse_algorithm not in (None, *SERVER_ALGORITHMS):
         return "Objects encrypted with customer-provided keys (SSE-C) are not replicated."
-    if X_QUARANTINED in rec.extra:   # retrying cannot mend damaged bytes, and they must not spread
+    if facts.quarantined:   # retrying cannot mend damaged bytes, and they must not spread
         return "The version's stored bytes failed their integrity check (quarantined); it is not replicated."
     return None
 
@@ -218,7 +213,7 @@ class Replicas:
             tags = {str(k): str(v) for k, v in dict(doc.get("tags") or {}).items()}
             # only a replica's tags follow its source; the bucket owner's own versions are never touched
             target = await self.meta.get_object(bucket, key, version_id)
-            if target is None or target.extra.get(STATUS) != REPLICA \
+            if target is None or target.facts.replication != REPLICA \
                     or not await self.meta.replication.replica_tags(bucket, key, version_id, tags):
                 raise VersionNotFound(key=key, version=version_id)
             return True
@@ -226,11 +221,8 @@ class Replicas:
             async for _ in body:
                 pass
             return False
-        extra = {str(k): str(v) for k, v in dict(doc.get("extra") or {}).items()}
-        extra[STATUS] = REPLICA
-        if not b.object_lock:
-            for name in (EXTRA_MODE, EXTRA_UNTIL, EXTRA_HOLD):
-                extra.pop(name, None)
+        extra, sse = received_replica({str(k): str(v) for k, v in dict(doc.get("extra") or {}).items()},
+                                      b.object_lock)
         size = int(doc["size"])
         rec = ObjectRecord(
             bucket=bucket, key=key, version_id=version_id, size=size if not doc.get("delete_marker") else 0,
@@ -246,13 +238,12 @@ class Replicas:
         blob = None
         if not rec.delete_marker:
             data_key = None
-            sse = extra.pop("replicated-sse", None)
             if sse is not None:
-                algorithm, kms_key, bucket_key = json.loads(sse)
-                data_key, entries = self.objects.keyring.seal(SSESpec(algorithm, kms_key, None, bucket_key == "true"))
+                algorithm, kms_key, bucket_key = sse
+                data_key, entries = self.objects.keyring.seal(SSESpec(algorithm, kms_key, None, bucket_key))
                 extra.update(entries)
             full = rec.checksum_type == "FULL_OBJECT"
-            plain_md5 = ("-" not in rec.etag and sse is None) or (sse is not None and json.loads(sse)[0] == "AES256")
+            plain_md5 = ("-" not in rec.etag and sse is None) or (sse is not None and sse[0] == "AES256")
             integrity = Integrity(
                 content_md5=base64.b64encode(bytes.fromhex(rec.etag)).decode()
                 if plain_md5 and len(rec.etag) == 32 and "-" not in rec.etag else None,

@@ -28,8 +28,8 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from nuage.errors import AccessDenied, InvalidRequest
 from nuage.storage.blobs.base import BlobStore
 from nuage.storage.blobs.integrity import BlobCorrupt
+from nuage.storage.meta.extra import Facts, Sse
 
 SSE_S3 = "AES256"
 SSE_KMS = "aws:kms"
@@ -50,20 +51,10 @@ SSE_CONFIG = "encryption"          # bucket_configs entry of a bucket's default 
 MASTER_KEY_PATH = Path("keys") / "master.key"
 HEADER_SIZE = 16            # AES-CTR blobs: the random initial counter block at their start
 KEY_SIZE = 32
-FORMAT_GCM = "gcm"          # X_FORMAT of blobs sealed chunk by chunk (absent: AES-CTR, written before)
 GCM_CHUNK = 64 * 1024       # plaintext bytes per sealed chunk
 GCM_TAG = 16
 GCM_PREFIX = 8              # GCM blobs: the random nonce prefix at their start
 
-# entries of ObjectRecord.extra / UploadRecord.extra
-X_ALGORITHM = "sse"                  # AES256, aws:kms, aws:kms:dsse or SSE-C
-X_KMS_KEY_ID = "sse-kms-key-id"
-X_BUCKET_KEY = "sse-bucket-key"      # "true" when the client asked for an S3 Bucket Key
-X_WRAPPED_KEY = "sse-key"            # base64(nonce || AES-GCM(wrapping key, data key))
-X_CUSTOMER_MD5 = "sse-c-key-md5"     # base64 MD5 of the customer key, as S3 echoes it
-X_CUSTOMER_MAC = "sse-c-key-hmac"    # base64(salt || HMAC-SHA256(salt, customer key))
-X_FORMAT = "sse-format"              # how the blobs are encrypted: FORMAT_GCM (absent: AES-CTR)
-EXTRA_KEYS = (X_ALGORITHM, X_KMS_KEY_ID, X_BUCKET_KEY, X_WRAPPED_KEY, X_CUSTOMER_MD5, X_CUSTOMER_MAC, X_FORMAT)
 
 MSG_KEY_REQUIRED = ("The object was stored using a form of Server Side Encryption. The correct parameters must be "
                     "provided to retrieve the object.")
@@ -91,26 +82,31 @@ class SSESpec:
         return cls(str(doc["algorithm"]), doc.get("kms_key_id"), None, bool(doc.get("bucket_key")))
 
 
-def is_encrypted(extra: dict[str, str]) -> bool:
-    return X_ALGORITHM in extra
+# An object's or upload's encryption is kept in its ``extra`` map, read and written through the typed
+# codec of nuage.storage.meta.extra (Facts, Sse).
+def is_encrypted(extra: Mapping[str, str]) -> bool:
+    return Facts(extra).sse_algorithm is not None
 
 
-def is_customer(extra: dict[str, str]) -> bool:
-    return extra.get(X_ALGORITHM) == SSE_C
+def is_customer(extra: Mapping[str, str]) -> bool:
+    return Facts(extra).sse_algorithm == SSE_C
 
 
 def customer_key_md5(key: bytes) -> str:
     return base64.b64encode(hashlib.md5(key).digest()).decode()
 
 
-def customer_key_matches(extra: dict[str, str], key: bytes) -> bool:
-    raw = base64.b64decode(extra[X_CUSTOMER_MAC])
+def customer_key_matches(extra: Mapping[str, str], key: bytes) -> bool:
+    sse = Facts(extra).sse
+    if sse is None or sse.customer_mac is None:
+        return False
+    raw = base64.b64decode(sse.customer_mac)
     salt, mac = raw[:16], raw[16:]
     return hmac.compare_digest(hmac.new(salt, key, hashlib.sha256).digest(), mac)
 
 
-def _aad(extra: dict[str, str]) -> bytes:
-    return f"nuage-sse\0{extra[X_ALGORITHM]}\0{extra.get(X_KMS_KEY_ID, '')}".encode()
+def _aad(sse: Sse) -> bytes:
+    return f"nuage-sse\0{sse.algorithm}\0{sse.kms_key_id or ''}".encode()
 
 
 class Keyring:
@@ -128,32 +124,30 @@ class Keyring:
     def seal(self, spec: SSESpec) -> tuple[bytes, dict[str, str]]:
         """A new data key and the metadata entries that record it (wrapped) with the algorithm."""
         data_key = os.urandom(KEY_SIZE)
-        extra = {X_ALGORITHM: spec.algorithm, X_FORMAT: FORMAT_GCM}
         if spec.algorithm == SSE_C:
             assert spec.customer_key is not None
             salt = os.urandom(16)
-            extra[X_CUSTOMER_MD5] = customer_key_md5(spec.customer_key)
-            extra[X_CUSTOMER_MAC] = base64.b64encode(
-                salt + hmac.new(salt, spec.customer_key, hashlib.sha256).digest()).decode()
+            sse = Sse(spec.algorithm, gcm=True, customer_md5=customer_key_md5(spec.customer_key),
+                      customer_mac=base64.b64encode(
+                          salt + hmac.new(salt, spec.customer_key, hashlib.sha256).digest()).decode())
             wrapper = AESGCM(spec.customer_key)
         else:
-            if spec.algorithm != SSE_S3:
-                extra[X_KMS_KEY_ID] = spec.kms_key_id or DEFAULT_KMS_KEY_ID
-            if spec.bucket_key_enabled:
-                extra[X_BUCKET_KEY] = "true"
+            kms_key = spec.kms_key_id or DEFAULT_KMS_KEY_ID if spec.algorithm != SSE_S3 else None
+            sse = Sse(spec.algorithm, gcm=True, kms_key_id=kms_key, bucket_key=spec.bucket_key_enabled)
             wrapper = self._master
         nonce = os.urandom(12)
-        extra[X_WRAPPED_KEY] = base64.b64encode(nonce + wrapper.encrypt(nonce, data_key, _aad(extra))).decode()
-        return data_key, extra
+        wrapped = base64.b64encode(nonce + wrapper.encrypt(nonce, data_key, _aad(sse))).decode()
+        return data_key, replace(sse, wrapped_key=wrapped).entries()
 
-    def open(self, extra: dict[str, str], customer_key: bytes | None) -> bytes | None:
+    def open(self, extra: Mapping[str, str], customer_key: bytes | None) -> bytes | None:
         """The data key of an object (None when it is not encrypted). SSE-C objects need the customer's
         key: without it InvalidRequest, with another one AccessDenied."""
-        algorithm = extra.get(X_ALGORITHM)
-        if algorithm is None:
+        sse = Facts(extra).sse
+        if sse is None:
             if customer_key is not None:
                 raise InvalidRequest(MSG_NOT_ENCRYPTED)
             return None
+        algorithm = sse.algorithm
         if algorithm == SSE_C:
             if customer_key is None:
                 raise InvalidRequest(MSG_KEY_REQUIRED)
@@ -164,19 +158,19 @@ class Keyring:
             if customer_key is not None:
                 raise InvalidRequest(MSG_NOT_ENCRYPTED)
             wrapper = self._master
-        raw = base64.b64decode(extra[X_WRAPPED_KEY])
+        raw = base64.b64decode(sse.wrapped_key)
         try:
-            return wrapper.decrypt(raw[:12], raw[12:], _aad(extra))
+            return wrapper.decrypt(raw[:12], raw[12:], _aad(sse))
         except InvalidTag:
             if algorithm == SSE_C:
                 raise AccessDenied() from None
             raise RuntimeError("an object's data key does not open with this server's master key") from None
 
 
-def object_etag(extra: dict[str, str], data_key: bytes, md5_hex: str) -> str:
+def object_etag(extra: Mapping[str, str], data_key: bytes, md5_hex: str) -> str:
     """The ETag of an encrypted object or part. As on S3, it stays the MD5 of the plaintext for SSE-S3;
     for SSE-C and SSE-KMS it is an opaque value that does not reveal the plaintext's MD5."""
-    if extra.get(X_ALGORITHM) == SSE_S3:
+    if Facts(extra).sse_algorithm == SSE_S3:
         return md5_hex
     return hmac.new(data_key, b"etag\0" + bytes.fromhex(md5_hex), hashlib.sha256).hexdigest()[:32]
 
@@ -240,9 +234,10 @@ class CtrBlobCipher:
 BlobCipher = GcmBlobCipher   # what a new blob is encrypted with, next to the entries Keyring.seal returns
 
 
-def blob_cipher(extra: dict[str, str], data_key: bytes) -> GcmBlobCipher | CtrBlobCipher:
+def blob_cipher(extra: Mapping[str, str], data_key: bytes) -> GcmBlobCipher | CtrBlobCipher:
     """The cipher for a new blob of the object or upload whose metadata is ``extra``."""
-    return GcmBlobCipher(data_key) if extra.get(X_FORMAT) == FORMAT_GCM else CtrBlobCipher(data_key)
+    sse = Facts(extra).sse
+    return GcmBlobCipher(data_key) if sse is not None and sse.gcm else CtrBlobCipher(data_key)
 
 
 def _gcm_nonce(prefix: bytes, index: int) -> bytes:
@@ -268,12 +263,12 @@ def _decryptor(data_key: bytes, iv: bytes, offset: int) -> CipherContext:
 
 
 async def read_decrypted(blobs: BlobStore, blob_id: str, data_key: bytes, offset: int,
-                         length: int, crc: int | None = None, *, fmt: str | None = None,
+                         length: int, crc: int | None = None, *, gcm: bool = False,
                          plain_size: int | None = None) -> AsyncIterator[bytes]:
-    """``length`` plaintext bytes of an encrypted blob (``fmt``: its X_FORMAT; ``plain_size``: all its
+    """``length`` plaintext bytes of an encrypted blob (``gcm``: sealed with AES-GCM; ``plain_size``: all its
     plaintext, needed for GCM) from plaintext ``offset``. With ``crc`` (the read covers the whole
     plaintext) the whole blob, header included, is read in one pass and checked."""
-    if fmt == FORMAT_GCM:
+    if gcm:
         assert plain_size is not None
         async for piece in _read_gcm(blobs, blob_id, AESGCM(data_key), offset, length, plain_size, crc):
             yield piece

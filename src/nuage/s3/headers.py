@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 
 from nuage import checksums
 from nuage.core.acl import GRANT_HEADERS, Grant, encode
-from nuage.core.lock_rules import EXTRA_HOLD, EXTRA_MODE, EXTRA_UNTIL, lock_extra, new_version_lock
+from nuage.core.lock_rules import lock_extra, new_version_lock
 from nuage.core.objects import ObjectAttrs
-from nuage.core.sse import SSE_C, X_ALGORITHM, X_BUCKET_KEY, X_CUSTOMER_MD5, X_KMS_KEY_ID
+from nuage.core.sse import SSE_C
 from nuage.s3 import errors as e
+from nuage.storage.meta.extra import Facts, acl_entries
 from nuage.storage.meta.records import ObjectRecord
-from nuage.storage.meta.replication import STATUS as REPLICATION_STATUS
 from nuage.types import NULL_VERSION
 
 STORED_HEADERS = ("content-encoding", "content-disposition", "content-language", "cache-control", "expires",
@@ -107,7 +107,7 @@ def object_attrs(headers: dict[str, str]) -> ObjectAttrs:
     extra: dict[str, str] = {}
     acl = stored_acl(headers)
     if acl is not None and acl != "private":
-        extra["acl"] = acl
+        extra.update(acl_entries(acl))
     extra.update(lock_request(headers))
     return ObjectAttrs(content_type=headers.get("content-type"), headers=stored, user_meta=meta,
                        storage_class=storage_class, extra=extra)
@@ -144,16 +144,16 @@ def lock_request(headers: dict[str, str]) -> dict[str, str]:
 
 def sse_headers(extra: dict[str, str]) -> list[tuple[str, str]]:
     """The server-side encryption headers S3 answers for an encrypted object or upload."""
-    algorithm = extra.get(X_ALGORITHM)
-    if algorithm is None:
+    sse = Facts(extra).sse
+    if sse is None:
         return []
-    if algorithm == SSE_C:
+    if sse.algorithm == SSE_C:
         return [("x-amz-server-side-encryption-customer-algorithm", "AES256"),
-                ("x-amz-server-side-encryption-customer-key-md5", extra[X_CUSTOMER_MD5])]
-    out = [("x-amz-server-side-encryption", algorithm)]
-    if X_KMS_KEY_ID in extra:
-        out.append(("x-amz-server-side-encryption-aws-kms-key-id", extra[X_KMS_KEY_ID]))
-    if extra.get(X_BUCKET_KEY) == "true":
+                ("x-amz-server-side-encryption-customer-key-md5", sse.customer_md5 or "")]
+    out = [("x-amz-server-side-encryption", sse.algorithm)]
+    if sse.kms_key_id is not None:
+        out.append(("x-amz-server-side-encryption-aws-kms-key-id", sse.kms_key_id))
+    if sse.bucket_key:
         out.append(("x-amz-server-side-encryption-bucket-key-enabled", "true"))
     return out
 
@@ -166,7 +166,7 @@ def object_headers(rec: ObjectRecord, *, checksum_mode: bool = False, part_numbe
         ("content-type", rec.content_type or "binary/octet-stream"),
         ("accept-ranges", "bytes"),
     ]
-    if rec.version_id != NULL_VERSION or rec.extra.get("versioned"):
+    if rec.version_id != NULL_VERSION:
         out.append(("x-amz-version-id", rec.version_id))
     for name, value in rec.headers.items():
         out.append((name, value))
@@ -178,15 +178,18 @@ def object_headers(rec: ObjectRecord, *, checksum_mode: bool = False, part_numbe
         out.append(("x-amz-tagging-count", str(len(rec.tags))))
     if rec.part_sizes is not None:
         out.append(("x-amz-mp-parts-count", str(len(rec.part_sizes))))
-    if X_ALGORITHM in rec.extra:
-        out.extend(sse_headers(rec.extra))
-    if EXTRA_MODE in rec.extra and EXTRA_UNTIL in rec.extra:
-        out.append(("x-amz-object-lock-mode", rec.extra[EXTRA_MODE]))
-        out.append(("x-amz-object-lock-retain-until-date", rec.extra[EXTRA_UNTIL]))
-    if EXTRA_HOLD in rec.extra:
-        out.append(("x-amz-object-lock-legal-hold", rec.extra[EXTRA_HOLD]))
-    if REPLICATION_STATUS in rec.extra:
-        out.append(("x-amz-replication-status", rec.extra[REPLICATION_STATUS]))
+    if rec.extra:
+        facts = rec.facts
+        if facts.sse_algorithm is not None:
+            out.extend(sse_headers(rec.extra))
+        retention = facts.retention
+        if retention is not None:
+            out.append(("x-amz-object-lock-mode", retention.mode))
+            out.append(("x-amz-object-lock-retain-until-date", retention.until))
+        if facts.legal_hold is not None:
+            out.append(("x-amz-object-lock-legal-hold", facts.legal_hold))
+        if facts.replication is not None:
+            out.append(("x-amz-replication-status", facts.replication))
     if checksum_mode:
         if part_number is not None and rec.part_checksums:
             for alg, value in rec.part_checksums[part_number - 1].items():

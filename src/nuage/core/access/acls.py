@@ -59,7 +59,7 @@ async def acl_allows(svc: AccessServices, caller: Identity | None, action: str, 
         permission = OBJECT_ACL.get(action)
         if permission is None:
             return False
-        grants, owner = grants_of(obj.extra.get("acl"), obj.owner, bucket.owner), obj.owner
+        grants, owner = grants_of(obj.facts.acl, obj.owner, bucket.owner), obj.owner
     else:
         permission = BUCKET_ACL.get(action)
         if caller is not None and caller.is_root and caller.canonical_id == bucket.owner:

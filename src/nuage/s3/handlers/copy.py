@@ -18,6 +18,7 @@ from nuage.s3.headers import (
     stored_acl,
 )
 from nuage.s3.http import Request, Response, xml_response
+from nuage.storage.meta.extra import acl_entries
 from nuage.types import NULL_VERSION
 from nuage.xml import render, root, sub
 
@@ -38,7 +39,7 @@ async def copy_object(svc: Services, req: Request, bucket: str, key: str) -> Res
     if directive != "REPLACE":  # the ACL of a copy is the request's, whatever the metadata directive
         acl = stored_acl(req.headers)
         if acl is not None and acl != "private":
-            attrs.extra["acl"] = acl
+            attrs.extra.update(acl_entries(acl))
     if tag_directive == "REPLACE":
         attrs.tags = parse_tagging_header(req.headers.get("x-amz-tagging", ""))
     declared = req.headers.get("x-amz-checksum-algorithm")

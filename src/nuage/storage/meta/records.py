@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-X_QUARANTINED = "quarantined"   # ObjectRecord.extra entry of a version whose bytes were found damaged (when)
+from nuage.storage.meta.extra import Facts
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,13 @@ class ObjectRecord:
     segments: list[Segment] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     storage_class: str = "STANDARD"
-    extra: dict[str, str] = field(default_factory=dict)        # acl, retention, legal hold, ...
+    extra: dict[str, str] = field(default_factory=dict)        # acl, retention, legal hold, ...: see extra.py
     seq: int = 0
+
+    @property
+    def facts(self) -> Facts:
+        """``extra`` read as typed facts."""
+        return Facts(self.extra)
 
 
 @dataclass
@@ -67,6 +72,10 @@ class UploadRecord:
     checksum_type: str | None = None
     storage_class: str = "STANDARD"
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def facts(self) -> Facts:
+        return Facts(self.extra)
 
 
 @dataclass

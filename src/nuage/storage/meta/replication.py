@@ -10,8 +10,6 @@ from typing import Protocol
 from nuage.storage.meta.records import ObjectRecord
 
 REPLICATION_CONFIG = "replication"     # bucket_configs kind of a bucket's replication configuration
-STATUS = "repl"                        # ObjectRecord.extra entry: the version's replication status
-PENDING, COMPLETED, FAILED, REPLICA = "PENDING", "COMPLETED", "FAILED", "REPLICA"
 OP_PUT, OP_TAGS = "put", "tags"
 
 #: (configuration document, new version or changed record, op) -> [(rule id, destination bucket)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
+from nuage.storage.meta.extra import Facts, quarantine_entries
 from nuage.storage.meta.postgres.db import Conn
-from nuage.storage.meta.records import X_QUARANTINED, ScrubItem
+from nuage.storage.meta.records import ScrubItem
 from nuage.storage.meta.sqlite.codec import dumps, segments_of
 
 _QUARANTINE_COLUMNS = "blob, bucket, key, version_id, found, source, detail"
@@ -26,8 +27,8 @@ def quarantine(conn: Conn, seq: int | None, bucket: str, key: str, version_id: s
         if row is not None:
             meta = json.loads(row[0])
             extra = meta.setdefault("x", {})
-            if X_QUARANTINED not in extra:
-                extra[X_QUARANTINED] = repr(now)
+            if not Facts(extra).quarantined:
+                extra.update(quarantine_entries(now))
                 conn.execute("UPDATE objects SET meta=%s WHERE seq=%s", (dumps(meta), seq))
     return added
 
@@ -40,7 +41,7 @@ def object_items(conn: Conn, after_seq: int, limit: int) -> tuple[list[ScrubItem
             "SELECT seq, bucket, key, version_id, meta, segments, inline_data, crc FROM objects WHERE seq>%s AND "
             "delete_marker=0 ORDER BY seq LIMIT %s", (after_seq, limit)).fetchall():
         last = seq
-        flagged = X_QUARANTINED in json.loads(meta).get("x", {})
+        flagged = Facts(json.loads(meta).get("x", {})).quarantined
         for seg in segments_of(bytes(inline) if segments is None else segments, crc):
             items.append(ScrubItem(seq, bucket, key, version_id, seg.blob, seg.crc, flagged))
     return items, last

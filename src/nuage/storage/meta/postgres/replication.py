@@ -9,18 +9,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from nuage.storage.meta.extra import COMPLETED, FAILED, PENDING, REPLICA, replication_entries
 from nuage.storage.meta.postgres import objects
 from nuage.storage.meta.postgres.codec import OBJECT_COLUMNS, object_from_row
 from nuage.storage.meta.postgres.db import AConn, Database
 from nuage.storage.meta.records import ObjectRecord
 from nuage.storage.meta.replication import (
-    COMPLETED,
-    FAILED,
     OP_PUT,
-    PENDING,
-    REPLICA,
     REPLICATION_CONFIG,
-    STATUS,
     Backlog,
     FailureCount,
     OutboxRow,
@@ -45,7 +41,7 @@ async def set_status(conn: AConn, seq: int, status: str) -> None:
     if row is None:
         return
     meta = json.loads(row[0])
-    meta.setdefault("x", {})[STATUS] = status
+    meta.setdefault("x", {}).update(replication_entries(status))
     await conn.execute("UPDATE objects SET meta=%s WHERE seq=%s", (json.dumps(meta, separators=(",", ":")), seq))
 
 
@@ -59,7 +55,7 @@ class PostgresReplicationStore:
     async def journal(self, conn: AConn, rec: ObjectRecord, op: str) -> bool:
         """Add the outbox rows a change needs; True when it added some (call ``after_commit`` then)."""
         router = self._router
-        if router is None or rec.version_id == NULL_VERSION or rec.extra.get(STATUS) == REPLICA:
+        if router is None or rec.version_id == NULL_VERSION or rec.facts.replication == REPLICA:
             return False
         cur = await conn.execute("SELECT value FROM bucket_configs WHERE bucket=%s AND name=%s",
                                  (rec.bucket, REPLICATION_CONFIG))
@@ -75,7 +71,7 @@ class PostgresReplicationStore:
                                              for rule, dest in targets])
         if op == OP_PUT and not rec.delete_marker:
             await set_status(conn, rec.seq, PENDING)
-            rec.extra[STATUS] = PENDING
+            rec.extra.update(replication_entries(PENDING))
         return True
 
     def after_commit(self, queued: bool) -> None:
@@ -111,7 +107,7 @@ class PostgresReplicationStore:
             if rec is not None and not rec.delete_marker:
                 await set_status(conn, rec.seq, FAILED)
             return
-        if rec is None or rec.delete_marker or rec.extra.get(STATUS) != PENDING:
+        if rec is None or rec.delete_marker or rec.facts.replication != PENDING:
             return
         cur = await conn.execute("SELECT 1 FROM repl_outbox WHERE bucket=%s AND key=%s AND version_id=%s AND op=%s "
                                  "LIMIT 1", (row.bucket, row.key, row.version_id, OP_PUT))
@@ -148,7 +144,7 @@ class PostgresReplicationStore:
             cur = await conn.execute(f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=%s ORDER BY seq", (bucket,))
             for row in await cur.fetchall():
                 rec = object_from_row(row)
-                if rec.extra.get(STATUS) in (None, FAILED):
+                if rec.facts.replication in (None, FAILED):
                     queued = await self.journal(conn, rec, OP_PUT) or queued
                     count += 1
             return count, queued

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from nuage.storage.meta.records import X_QUARANTINED, ScrubItem
+from nuage.storage.meta.extra import Facts, quarantine_entries
+from nuage.storage.meta.records import ScrubItem
 from nuage.storage.meta.sqlite.codec import dumps, segments_of
 
 _QUARANTINE_COLUMNS = "blob, bucket, key, version_id, found, source, detail"
@@ -23,8 +24,8 @@ def quarantine(conn: sqlite3.Connection, seq: int | None, bucket: str, key: str,
         if row is not None:
             meta = json.loads(row[0])
             extra = meta.setdefault("x", {})
-            if X_QUARANTINED not in extra:
-                extra[X_QUARANTINED] = repr(now)
+            if not Facts(extra).quarantined:
+                extra.update(quarantine_entries(now))
                 conn.execute("UPDATE objects SET meta=? WHERE seq=?", (dumps(meta), seq))
     return cur.rowcount == 1
 
@@ -38,7 +39,7 @@ def object_items(conn: sqlite3.Connection, after_seq: int, limit: int) -> tuple[
             "SELECT seq, bucket, key, version_id, meta, segments, crc FROM objects WHERE seq>? AND "
             "delete_marker=0 ORDER BY seq LIMIT ?", (after_seq, limit)):
         last = seq
-        flagged = X_QUARANTINED in json.loads(meta).get("x", {})
+        flagged = Facts(json.loads(meta).get("x", {})).quarantined
         for seg in segments_of(segments, crc):
             items.append(ScrubItem(seq, bucket, key, version_id, seg.blob, seg.crc, flagged))
     return items, last

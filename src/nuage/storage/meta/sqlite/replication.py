@@ -10,15 +10,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from nuage.storage.meta.extra import COMPLETED, FAILED, PENDING, REPLICA, replication_entries
 from nuage.storage.meta.records import ObjectRecord
 from nuage.storage.meta.replication import (
-    COMPLETED,
-    FAILED,
     OP_PUT,
-    PENDING,
-    REPLICA,
     REPLICATION_CONFIG,
-    STATUS,
     Backlog,
     FailureCount,
     OutboxRow,
@@ -46,7 +42,7 @@ def set_status(conn: sqlite3.Connection, seq: int, status: str) -> None:
     if row is None:
         return
     meta = json.loads(row[0])
-    meta.setdefault("x", {})[STATUS] = status
+    meta.setdefault("x", {}).update(replication_entries(status))
     conn.execute("UPDATE objects SET meta=? WHERE seq=?", (json.dumps(meta, separators=(",", ":")), seq))
 
 
@@ -71,7 +67,7 @@ class SQLiteReplicationStore:
         if router is None:
             return
         config = self._config(conn, rec.bucket, REPLICATION_CONFIG)
-        if config is None or rec.version_id == NULL_VERSION or rec.extra.get(STATUS) == REPLICA:
+        if config is None or rec.version_id == NULL_VERSION or rec.facts.replication == REPLICA:
             return
         targets = router(config, rec, op)
         if not targets:
@@ -81,7 +77,7 @@ class SQLiteReplicationStore:
                                       for rule, dest in targets])
         if op == OP_PUT and not rec.delete_marker:
             set_status(conn, rec.seq, PENDING)
-            rec.extra[STATUS] = PENDING
+            rec.extra.update(replication_entries(PENDING))
         self._queued = True
 
     def after_commit(self) -> None:
@@ -116,7 +112,7 @@ class SQLiteReplicationStore:
             if rec is not None and not rec.delete_marker:
                 set_status(conn, rec.seq, FAILED)
             return
-        if rec is None or rec.delete_marker or rec.extra.get(STATUS) != PENDING:
+        if rec is None or rec.delete_marker or rec.facts.replication != PENDING:
             return
         left = conn.execute("SELECT 1 FROM repl_outbox WHERE bucket=? AND key=? AND version_id=? AND op=? LIMIT 1",
                             (row.bucket, row.key, row.version_id, OP_PUT)).fetchone()
@@ -151,7 +147,7 @@ class SQLiteReplicationStore:
             for row in conn.execute(f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? ORDER BY seq",
                                     (bucket,)).fetchall():
                 rec = object_from_row(row)
-                if rec.extra.get(STATUS) in (None, FAILED):
+                if rec.facts.replication in (None, FAILED):
                     self.journal(conn, rec, OP_PUT)
                     count += 1
             return count
