@@ -7,7 +7,7 @@ import time
 from typing import TypeVar
 
 from nuage.core import memo
-from nuage.core.bucket_config import ConfigKind, read, write
+from nuage.core.bucket_config import ACL, ConfigKind, read, write
 from nuage.core.names import check_bucket_name
 from nuage.core.replication import REPLICATION
 from nuage.errors import (
@@ -76,7 +76,7 @@ class BucketService:
                            versioning=VERSIONING_ENABLED if object_lock else VERSIONING_OFF,
                            object_lock=object_lock)
         memo.forget(name)
-        await self.meta.create_bucket(rec, {"acl": acl} if acl != "private" else {})
+        await self.meta.create_bucket(rec, {ACL.name: ACL.dumps(acl)} if acl != "private" else {})
         return rec
 
     async def delete(self, name: str) -> None:
