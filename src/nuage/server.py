@@ -37,6 +37,8 @@ from nuage.core.replication import Replicas
 from nuage.core.replication import route as replication_route
 from nuage.core.sse import Keyring
 from nuage.httpserver import GracefulServer, HttpLimits, HttpProtocol
+from nuage.httpserver.health import HealthApp, is_health_request
+from nuage.httpserver.workers import run_workers
 from nuage.iam_api.app import IAMApp, is_iam_request
 from nuage.query.app import QueryApp, is_query_request
 from nuage.query.jobs import Limits, QueryService
@@ -51,6 +53,7 @@ from nuage.s3.context import Services
 from nuage.storage import scrub, sweeper
 from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.meta.replication import Router
+from nuage.storage.meta.sqlite.shared import SharedSQLiteMetadataStore
 from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
 
 if TYPE_CHECKING:   # imported when used: a SQLite gateway never loads the PostgreSQL driver
@@ -98,19 +101,20 @@ def root_credentials(settings: Settings) -> RootCredentials:
     return creds
 
 
-def open_stores(settings: Settings, replication_router: Router | None = None
+def open_stores(settings: Settings, replication_router: Router | None = None, *, shared: bool = False
                 ) -> tuple[MetaStore, LocalBlobStore]:
     """The stores; given ``replication_router``, object writes journal the versions to ship to other regions.
-    Metadata goes to PostgreSQL given ``settings.db``, else to SQLite in the data folder; the blobs are files
-    in the data folder either way (a folder all the gateways of one database share)."""
+    Metadata goes to PostgreSQL given ``settings.db``, else to SQLite in the data folder (``shared``: a
+    database that other processes write too); the blobs are files in the data folder either way (a folder
+    all the gateways of one database share)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     meta: MetaStore
     if settings.db is not None:
         from nuage.storage.meta.postgres.store import PostgresMetadataStore
         meta = PostgresMetadataStore(settings.db, replication_router=replication_router)
     else:
-        meta = SQLiteMetadataStore(settings.data_dir / "meta.sqlite3", fsync=settings.fsync,
-                                   replication_router=replication_router)
+        meta = (SharedSQLiteMetadataStore if shared else SQLiteMetadataStore)(
+            settings.data_dir / "meta.sqlite3", fsync=settings.fsync, replication_router=replication_router)
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.fsync, inline_max=settings.inline_max,
                            direct=settings.direct_io)
     return meta, blobs
@@ -170,22 +174,25 @@ def start_replication(settings: Settings, meta: MetaStore, regions: Regions,
     return Replication(app, Shipper(meta, objects, regions.registry, regions.locator, regions.client))
 
 
-def build_query(settings: Settings, meta: MetaStore, services: Services) -> QueryApp:
-    """SQL jobs: DuckDB over the stored blobs, each object read checked like an S3 GetObject."""
+def build_query(settings: Settings, meta: MetaStore, services: Services, recover: bool = True) -> QueryApp:
+    """SQL jobs: DuckDB over the stored blobs, each object read checked like an S3 GetObject. ``recover``:
+    fail the jobs a previous run left unfinished (not in the workers of a gateway: done before they start)."""
     async def may(caller: Identity, action: str, bucket: str, key: str | None,
                   conditions: Mapping[str, Sequence[str]]) -> bool:
         return await access_may(services, caller, action, bucket, key, conditions)
 
     service = QueryService(meta.jobs, services.objects, may, settings.data_dir, Limits.from_env(os.environ))
-    service.recover()
+    if recover:
+        service.recover()
     return QueryApp(service, services.identities, settings.region, settings.max_skew_seconds)
 
 
 def once_per_cluster(meta: MetaStore, name: str,
                      run: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], Coroutine[Any, Any, None]]:
     """Background work that must never run twice at once: on PostgreSQL, on the one gateway that holds its
-    lease (another takes over when it dies); on SQLite (one gateway), here."""
-    if isinstance(meta, SQLiteMetadataStore):
+    lease (another takes over when it dies); on SQLite shared by worker processes, in the one that holds its
+    lock file; on SQLite in one process, here."""
+    if isinstance(meta, SQLiteMetadataStore) and not isinstance(meta, SharedSQLiteMetadataStore):
         return run
     return functools.partial(meta.once_per_cluster, name, run)
 
@@ -243,12 +250,16 @@ class ListenError(Exception):
     """A port could not be listened on (in use, not allowed): the message says which and why."""
 
 
-def listen_socket(host: str, port: int) -> socket.socket:
+def listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     """A socket bound to (host, port), not yet listening (the server starts listening once it serves);
-    port 0 is a free port, which ``getsockname()`` then tells."""
+    port 0 is a free port, which ``getsockname()`` then tells. ``reuse_port``: the worker processes of one
+    gateway each bind a socket of their own to the port (SO_REUSEPORT), and the kernel spreads the
+    connections over them."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
@@ -256,15 +267,18 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings, *, announce: bool = True, console_address: tuple[str, int] | None = None) -> None:
+def serve(settings: Settings, *, announce: bool = True, console_address: tuple[str, int] | None = None,
+          workers: int = 1) -> None:
     """Serve S3 (and the other APIs) on settings.host:port and the web console on ``console_address``
     (default: the same host, the S3 port + 1): a port of its own, so an origin of its own, which the
-    tenant content that the S3 endpoint serves cannot script."""
+    tenant content that the S3 endpoint serves cannot script. ``workers`` > 1: that many processes serve
+    both ports (nuage.httpserver.workers); SystemExit(1) when one of them failed."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     console_host, console_port = console_address or (settings.host, settings.port + 1)
-    s3_sock = listen_socket(settings.host, settings.port)
+    several = workers > 1
+    s3_sock = listen_socket(settings.host, settings.port, reuse_port=several)
     try:
-        console_sock = listen_socket(console_host, console_port)
+        console_sock = listen_socket(console_host, console_port, reuse_port=several)
     except ListenError:
         s3_sock.close()
         raise
@@ -273,8 +287,42 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         s3_sock.close()
         console_sock.close()
         raise ListenError(f"the console needs a port other than the S3 endpoint's ({s3_port})")
+    if not several:
+        run_gateway(settings, s3_sock, console_sock, console_host, announce=announce)
+        return
+
+    # The ports stay bound here (never listening: the kernel hands connections to listening sockets only)
+    # while each worker binds its own; the first start-up on the data folder runs once, before them.
+    def work(index: int) -> None:
+        s3_sock.close()
+        console_sock.close()
+        run_gateway(settings, listen_socket(settings.host, s3_port, reuse_port=True),
+                    listen_socket(console_host, console_port, reuse_port=True), console_host,
+                    announce=announce and index == 0, worker=index, workers=workers)
+
+    def prepare() -> None:
+        s3_sock.close()
+        console_sock.close()
+        run_gateway(settings, None, None, console_host, announce=False, workers=workers)
+
+    try:
+        code = run_workers(workers, work, prepare)
+    finally:
+        s3_sock.close()
+        console_sock.close()
+    log.info("nuage stopped cleanly" if code == 0 else "nuage stopped: a worker failed")
+    if code:
+        raise SystemExit(code)
+
+
+def run_gateway(settings: Settings, s3_sock: socket.socket | None, console_sock: socket.socket | None,
+                console_host: str, *, announce: bool, worker: int = 0, workers: int = 1) -> None:
+    """Open the stores, build the apps and serve on the two sockets until a signal stops the server. Without
+    sockets, only start up and close again (what a gateway's workers must not all do at once: the key files
+    of a new data folder, migrations, the recovery of SQL jobs)."""
     # with a region registry, object writes journal (in their own transaction) the versions to ship
-    meta, blobs = open_stores(settings, replication_route if settings.regions_file is not None else None)
+    meta, blobs = open_stores(settings, replication_route if settings.regions_file is not None else None,
+                              shared=workers > 1)
     log.info("object files in %s: %s", settings.data_dir,
              "direct I/O" if blobs.direct else "through the page cache" + ("" if settings.fsync else ", no fsync"))
     creds = root_credentials(settings)
@@ -288,7 +336,7 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
     services = build_services(settings, meta, blobs, iam, regions.locator if regions else None)
     replication = start_replication(settings, meta, regions, services.objects) if regions else None
     iam_app = IAMApp(iam, services.identities, settings.region, settings.max_skew_seconds)
-    query_app = build_query(settings, meta, services)
+    query_app = build_query(settings, meta, services, recover=s3_sock is None or workers == 1)
     # the admin usage report counts the results SQL jobs keep, as the jobs' quota check does
     admin_app = AdminApp(iam, services.identities, query_app.service.quotas,
                          operator.canonical_id, settings.region, settings.max_skew_seconds,
@@ -296,10 +344,18 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
     meter = RequestMeter()   # requests per bucket, for the console
     s3_app = S3App(services, on_request=meter.count)
     peers = regions.registry.peers if regions else []
+    s3_port = s3_sock.getsockname()[1] if s3_sock is not None else settings.port
+    console_port = console_sock.getsockname()[1] if console_sock is not None else 0
     console_app = build_console(services, s3_app, iam_app, iam, meta, [(p.name, p.endpoint) for p in peers],
                                 query_app, s3_port=s3_port)
+    if s3_sock is None or console_sock is None:
+        blobs.close()
+        meta.close()
+        return
+    # the health check reads a row that needs no cache: it asks the database itself
+    health = HealthApp(functools.partial(meta.get_quota, "bucket", ""), worker)
     routes: list[Route] = [("admin", is_admin_request, admin_app), ("", is_iam_request, iam_app),
-                           ("query", is_query_request, query_app)]
+                           ("query", is_query_request, query_app), ("_nuage", is_health_request, health)]
     if replication is not None:
         routes.append((REPLICATION_PREFIX.split("/")[1], is_replication_request, replication.app))
     sampler = UsageSampler(meta, meter, settings.usage_interval_seconds)
@@ -316,6 +372,8 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         endpoint = f"{settings.scheme}://{settings.host}:{s3_port}"
         print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)
         print(f"Web console:       {settings.scheme}://{console_host}:{console_port}/", flush=True)
+        if workers > 1:
+            print(f"Workers:           {workers} processes", flush=True)
         print(f"Root access key:   {creds.access_key}", flush=True)
         print(f"Root secret key:   {creds.secret_key}", flush=True)
         print(f"Try: AWS_ACCESS_KEY_ID={creds.access_key} AWS_SECRET_ACCESS_KEY={creds.secret_key} "

@@ -41,17 +41,26 @@ def listens(pid: int, port: int) -> bool:
                 inodes.add(f"socket:[{fields[9]}]")
     if not inodes:
         return False
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return False
-    for fd in fds:
+    for process in (pid, *children(pid)):   # with --workers N, the worker processes listen
         try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
-                return True
+            fds = os.listdir(f"/proc/{process}/fd")
         except OSError:
             continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{process}/fd/{fd}") in inodes:
+                    return True
+            except OSError:
+                continue
     return False
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid``."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 @dataclass
@@ -94,6 +103,8 @@ class NuageServer:
             env.pop("NUAGE_ROOT_SECRET_KEY")
         args = [sys.executable, "-m", "nuage.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                 "--data", str(self.data_dir), "--region", self.region, *self.extra_args]
+        if not any(arg.startswith("--workers") for arg in self.extra_args):
+            args += ["--workers", "1"]   # the default is one per core
         if not any(arg.startswith("--console-address") for arg in self.extra_args):
             args += ["--console-port", str(self.console_port)]
         if self.tls:

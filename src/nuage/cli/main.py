@@ -48,14 +48,23 @@ def main() -> None:
 @click.option("--db", default=None, metavar="postgresql://USER:PASS@HOST:PORT/DB",
               help="Keep metadata in this PostgreSQL database, which several gateways can share (or $NUAGE_DB; "
                    "default: SQLite in the data folder).")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None,
+              help="Worker processes serving the ports, so that one machine uses all its cores (default: one "
+                   "per core, or $NUAGE_WORKERS).")
 def serve(host: str, port: int, data_dir: Path | None, region: str | None, domain: str | None,
           tls_cert: Path | None, tls_key: Path | None, regions_file: Path | None, max_connections: int | None,
           max_connections_per_client: int | None, header_timeout: float | None, console_port: int | None,
-          console_address: str | None, db: str | None = None) -> None:
+          console_address: str | None, db: str | None = None, workers: int | None = None) -> None:
     """Start the S3 endpoint with embedded defaults (SQLite metadata, local files), and the web console
     on a port of its own."""
+    from nuage.httpserver.workers import worker_count
     from nuage.server import ListenError
     from nuage.server import serve as run
+
+    try:
+        count = worker_count(workers)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc} ($NUAGE_WORKERS)", param_hint="--workers") from None
     from nuage.storage.meta.postgres import DatabaseUnavailable
 
     settings = settings_from_env(host=host, port=port, data_dir=data_dir, region=region, domain=domain,
@@ -75,7 +84,7 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
     console = console_listen(host, port, console_port, console_address)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled after shutdown
         try:
-            run(settings, console_address=console)
+            run(settings, console_address=console, workers=count)
         except (ListenError, DatabaseUnavailable) as exc:
             raise click.ClickException(str(exc)) from None
 

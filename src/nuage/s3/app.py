@@ -25,6 +25,7 @@ from nuage.s3.http import Request, Response
 from nuage.s3.operation import Access
 from nuage.s3.redirect import redirect
 from nuage.s3.router import Target, route
+from nuage.s3.unavailable import database_unavailable
 from nuage.sigv4.canonical import percent_decode, query_params
 
 log = logging.getLogger("nuage.s3")
@@ -169,7 +170,9 @@ class S3App:
             response = self._error(e.from_domain(exc), req, scope, request_id)
         except Exception as exc:
             full = full_disk(exc)
-            if full is None:
+            if (unavailable := database_unavailable(exc, scope["method"], scope["path"])) is not None:
+                response = self._error(unavailable, req, scope, request_id)
+            elif full is None:
                 log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
                 response = self._error(e.InternalError(), req, scope, request_id)
             else:
