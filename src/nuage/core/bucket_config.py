@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from nuage.core.sse import SSE_CONFIG, SSESpec
+from nuage.core.sse import SSESpec
 from nuage.errors import NoSuchBucketConfig
 from nuage.storage.meta.base import MetadataStore
 
@@ -105,4 +105,4 @@ PUBLIC_BLOCK: ConfigKind[dict[str, bool]] = ConfigKind("publicAccessBlock", json
 #: The bucket ACL: a canned name or encoded grants; a bucket without one is private.
 ACL: ConfigKind[str] = ConfigKind("acl", _text, _text, absent="private")
 #: The bucket's default encryption.
-ENCRYPTION: ConfigKind[SSESpec] = ConfigKind(SSE_CONFIG, SSESpec.to_config, SSESpec.from_config)
+ENCRYPTION: ConfigKind[SSESpec] = ConfigKind("encryption", SSESpec.to_config, SSESpec.from_config)

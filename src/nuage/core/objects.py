@@ -10,12 +10,14 @@ from dataclasses import dataclass, field, replace
 
 from nuage.checksums import MultiHasher
 from nuage.core import memo
+from nuage.core.bucket_config import ENCRYPTION
+from nuage.core.bucket_config import read as read_config
+from nuage.core.bucket_config import write as write_config
 from nuage.core.conditions import ReadConditions, check_copy_source, check_read
 from nuage.core.ingest import MAX_SINGLE_PUT, Integrity, ingest
 from nuage.core.lock_rules import check_lock_request, check_removable, new_version_extra
 from nuage.core.names import check_key
 from nuage.core.sse import (
-    SSE_CONFIG,
     Keyring,
     SSESpec,
     blob_cipher,
@@ -31,7 +33,6 @@ from nuage.errors import (
     InvalidRange,
     InvalidRequest,
     KeyNotFound,
-    NoSuchBucketConfig,
     ObjectChanged,
     ObjectCorrupt,
     VersionNotFound,
@@ -112,19 +113,18 @@ class ObjectService:
 
     # -- encryption -------------------------------------------------------------------------------
     async def default_sse(self, b: BucketRecord) -> SSESpec | None:
-        raw = await self.meta.get_bucket_config(b.name, SSE_CONFIG)  # cached by the store, exact
-        return SSESpec.from_config(raw) if raw else None
+        return await read_config(self.meta, b.name, ENCRYPTION)  # cached by the store, exact
 
     async def get_default_sse(self, bucket: str) -> SSESpec:
         b = await self.bucket(bucket)
         spec = await self.default_sse(b)
         if spec is None:
-            raise NoSuchBucketConfig(SSE_CONFIG)
+            raise ENCRYPTION.missing(bucket)
         return spec
 
     async def set_default_sse(self, bucket: str, spec: SSESpec | None) -> None:
         await self.bucket(bucket)
-        await self.meta.put_bucket_config(bucket, SSE_CONFIG, spec.to_config() if spec else None)
+        await write_config(self.meta, bucket, ENCRYPTION, spec)
 
     def data_key(self, rec: ObjectRecord, customer_key: bytes | None) -> bytes | None:
         """The data key to read ``rec`` (None when it is not encrypted); checks an SSE-C key."""

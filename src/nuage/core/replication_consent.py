@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from nuage.core.bucket_config import OWNERSHIP, POLICY, read
 from nuage.core.identities import account_id_for
 from nuage.core.policy import Decision, MalformedPolicy, Policy, Principal, RequestContext, evaluate, parse_policy
 from nuage.core.policy.actions import object_arn
@@ -35,8 +36,6 @@ from nuage.errors import AccessDenied, InvalidRequest
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import BucketRecord
 
-POLICY_CONFIG = "policy"
-OWNERSHIP_CONFIG = "ownershipControls"
 OWNER_ENFORCED = "BucketOwnerEnforced"
 
 REPLICATE_OBJECT = "s3:ReplicateObject"
@@ -153,10 +152,10 @@ class Consent:
     async def owner_enforced(self, bucket: BucketRecord) -> bool:
         """BucketOwnerEnforced: every object of the bucket, replicas included, is its owner's (AWS: no
         override grant needed)."""
-        return await self.meta.get_bucket_config(bucket.name, OWNERSHIP_CONFIG) == OWNER_ENFORCED
+        return await read(self.meta, bucket.name, OWNERSHIP) == OWNER_ENFORCED
 
     async def _policy(self, bucket: BucketRecord) -> Policy | None:
-        text = await self.meta.get_bucket_config(bucket.name, POLICY_CONFIG)
+        text = await read(self.meta, bucket.name, POLICY)
         if text is None:
             return None
         if text not in self._policies:

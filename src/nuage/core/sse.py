@@ -47,7 +47,6 @@ SSE_KMS_DSSE = "aws:kms:dsse"
 SSE_C = "SSE-C"
 SERVER_ALGORITHMS = (SSE_S3, SSE_KMS, SSE_KMS_DSSE)
 DEFAULT_KMS_KEY_ID = "nuage-default"
-SSE_CONFIG = "encryption"          # bucket_configs entry of a bucket's default encryption
 MASTER_KEY_PATH = Path("keys") / "master.key"
 HEADER_SIZE = 16            # AES-CTR blobs: the random initial counter block at their start
 KEY_SIZE = 32

@@ -21,8 +21,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+from nuage.core.bucket_config import read
 from nuage.core.objects import ObjectService
-from nuage.core.replication import ENABLED, Rule, encode_wire, parsed, replicable, to_wire
+from nuage.core.replication import ENABLED, REPLICATION, Rule, encode_wire, replicable, to_wire
 from nuage.core.replication_consent import Consent, Source
 from nuage.replication.app import PREFIX, RECORD_HEADER
 from nuage.replication.client import HTTPClient, HTTPResponse, TransportError
@@ -31,7 +32,7 @@ from nuage.replication.registry import RegionEntry, Registry
 from nuage.replication.signing import sign
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import ObjectRecord
-from nuage.storage.meta.replication import OP_PUT, OP_TAGS, REPLICATION_CONFIG, OutboxRow
+from nuage.storage.meta.replication import OP_PUT, OP_TAGS, OutboxRow
 
 log = logging.getLogger("nuage.replication")
 
@@ -258,15 +259,15 @@ class Shipper:
 
     async def _rule(self, bucket: str, rule_id: str) -> Rule | None:
         """The bucket's rule of that id now (the store caches the configuration exactly)."""
-        raw = await self.meta.get_bucket_config(bucket, REPLICATION_CONFIG)
-        return next((r for r in parsed(raw).rules if r.id == rule_id), None) if raw else None
+        config = await read(self.meta, bucket, REPLICATION)
+        return next((r for r in config.rules if r.id == rule_id), None) if config is not None else None
 
     async def _source(self, bucket: str, rule: Rule, *, same_region: bool) -> Source:
         """The account that replicates: the source bucket's owner (the destination decides whether it
         agreed), with the configuration's Role and the rule's owner override."""
-        raw = await self.meta.get_bucket_config(bucket, REPLICATION_CONFIG)
+        config = await read(self.meta, bucket, REPLICATION)
         return await self.consent.source(await self.objects.bucket(bucket), same_region=same_region,
-                                         role=parsed(raw).role if raw else "", override=rule.owner_override,
+                                         role=config.role if config is not None else "", override=rule.owner_override,
                                          account=rule.account)
 
     async def _send(self, region: str, endpoint: str, dest_bucket: str, rec: ObjectRecord, op: str,
@@ -304,8 +305,8 @@ class Shipper:
                 "lag_p50_seconds": None, "lag_p99_seconds": None})
 
         for b_rec in await self.meta.list_buckets():
-            raw = await self.meta.get_bucket_config(b_rec.name, REPLICATION_CONFIG)
-            for r in parsed(raw).rules if raw else ():
+            config = await read(self.meta, b_rec.name, REPLICATION)
+            for r in config.rules if config is not None else ():
                 entry(b_rec.name, r.id, r.destination_bucket)["status"] = r.status
         for b in self.meta.replication.backlog():
             e = entry(b.bucket, b.rule_id, b.dest_bucket)
