@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -74,6 +75,11 @@ def test_read_after_write_across_gateways(gateways: tuple[NuageServer, NuageServ
         sb.delete_object(Bucket=bucket, Key=f"k/{i}")
         assert _status(lambda i=i: sa.head_object(Bucket=bucket, Key=f"k/{i}")) == 404
     sb.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    # bucket configuration reaches the other gateway within a second (the test below); objects at once
+    deadline = time.monotonic() + 1.0
+    while sa.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     version = sa.put_object(Bucket=bucket, Key="v", Body=b"versioned")["VersionId"]
     assert sb.get_object(Bucket=bucket, Key="v", VersionId=version)["Body"].read() == b"versioned"
     sa.delete_object(Bucket=bucket, Key="v", VersionId=version)
@@ -140,10 +146,12 @@ def test_db_commands(pg: PostgresCluster, tmp_path: Path) -> None:
     checked = runner.invoke(main, ["db", "check", "--db", url])
     assert checked.exit_code == 1 and "schema version 0" in checked.output
     assert "missing migrations: 0001_initial.sql" in checked.output
-    with ThreadPoolExecutor(3) as pool:   # operators (and gateways) migrating at once: each file once
-        outputs = list(pool.map(lambda _: runner.invoke(main, ["db", "migrate", "--db", url]), range(3)))
-    assert [r.exit_code for r in outputs] == [0, 0, 0]
-    applied = [line for r in outputs for line in r.output.splitlines() if line.startswith("applied")]
+    # operators (and gateways) migrating at once: each file once
+    procs = [subprocess.Popen([sys.executable, "-m", "nuage.cli.main", "db", "migrate", "--db", url],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(3)]
+    outputs = [p.communicate(timeout=60)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    applied = [line for out in outputs for line in out.splitlines() if line.startswith("applied")]
     assert len(applied) == 9 and len(set(applied)) == 9
     checked = runner.invoke(main, ["db", "check", "--db", url])
     assert checked.exit_code == 0 and "schema version 9" in checked.output and "up to date" in checked.output
@@ -156,19 +164,39 @@ def test_db_commands(pg: PostgresCluster, tmp_path: Path) -> None:
     assert runner.invoke(main, ["db", "check", "--data", str(tmp_path / "d")]).output.endswith("up to date\n")
 
 
-def test_bucket_configuration_applies_on_the_other_gateway_at_once(
+def test_bucket_configuration_applies_on_the_other_gateway_within_a_second(
         gateways: tuple[NuageServer, NuageServer]) -> None:
     a, b = gateways
     sa, sb = a.client(), b.client()
     bucket = unique_bucket_name("cfg")
     sa.create_bucket(Bucket=bucket)
     sa.put_object(Bucket=bucket, Key="public", Body=b"for everyone")
-    assert rawhttp_get(b, f"/{bucket}/public") == 403
-    sa.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
-    assert rawhttp_get(b, f"/{bucket}/public") == 200
-    sb.delete_bucket_policy(Bucket=bucket)
-    assert rawhttp_get(a, f"/{bucket}/public") == 403
+    for _ in range(3):   # both gateways have the bucket and its (missing) policy cached now
+        assert rawhttp_get(a, f"/{bucket}/public") == 403 and rawhttp_get(b, f"/{bucket}/public") == 403
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]})
+    for writer, reader, change, expected in (
+            (sa, b, lambda c: c.put_bucket_policy(Bucket=bucket, Policy=policy), 200),
+            (sb, a, lambda c: c.delete_bucket_policy(Bucket=bucket), 403)):
+        change(writer)
+        changed = time.monotonic()
+        while rawhttp_get(reader, f"/{bucket}/public") != expected:
+            assert time.monotonic() - changed < 1.0, "the change did not reach the other gateway within 1 s"
+            time.sleep(0.01)
+    sa.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    changed = time.monotonic()
+    while sb.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+        assert time.monotonic() - changed < 1.0
+        time.sleep(0.01)
+    assert "VersionId" in sb.put_object(Bucket=bucket, Key="v", Body=b"x")
+    listed = sb.list_object_versions(Bucket=bucket)
+    for version in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
+        sb.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+    sb.delete_bucket(Bucket=bucket)
+    changed = time.monotonic()
+    while _status(lambda: sa.head_bucket(Bucket=bucket)) != 404:
+        assert time.monotonic() - changed < 1.0
+        time.sleep(0.01)
 
 
 def rawhttp_get(server: NuageServer, path: str) -> int:

@@ -1,57 +1,75 @@
-"""Wake-ups across gateways: a write that adds replication outbox rows sends ``NOTIFY nuage_outbox`` in its
-own transaction (PostgreSQL delivers it at the commit); every gateway listens on a connection of its own
-and wakes its replication shipper, so rows written through any gateway reach the one shipping them."""
+"""Notifications across gateways (LISTEN/NOTIFY). A write sends one inside its own transaction (PostgreSQL
+delivers it at the commit, and only then); every gateway listens on a connection of its own:
+
+- ``nuage_outbox``: the write added replication outbox rows; every gateway wakes its shipper, so rows
+  written through any gateway reach the one shipping them;
+- ``nuage_buckets`` (payload: the bucket's name): a bucket record or configuration changed; every gateway
+  forgets what it cached of that bucket (cache.py).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import psycopg
 
-from nuage.storage.meta.postgres.db import CONNECT_TIMEOUT, AConn
+from nuage.storage.meta.postgres.db import CONNECT_TIMEOUT, AConn, first_line
 
 log = logging.getLogger("nuage.notify")
 
 OUTBOX_CHANNEL = "nuage_outbox"
+BUCKETS_CHANNEL = "nuage_buckets"
 RETRY = 1.0          # seconds before listening again after the connection was lost
+CHECK = 1.0          # seconds between checks that the listening connection still works
 
 
-async def outbox_changed(conn: AConn) -> None:
-    """Inside a write transaction that added outbox rows."""
-    await conn.execute("SELECT pg_notify(%s, '')", (OUTBOX_CHANNEL,))
+async def send(conn: AConn, channel: str, payload: str = "") -> None:
+    """Inside a write transaction: delivered to every listener when (and if) it commits."""
+    await conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))
 
 
 class Listener:
-    """A thread that calls ``wake()`` on every notification of a channel, and once after each (re)connection
-    (notifications sent while it was not listening are lost; the wake-up makes up for them)."""
+    """A thread that hands every notification of its channels to their handler (with the payload), and
+    tells ``on_state`` whether it is listening: True once listening (again), False when the connection
+    is lost, since notifications sent meanwhile are lost with it."""
 
-    def __init__(self, url: str, channel: str, wake: Callable[[], None]) -> None:
+    def __init__(self, url: str, handlers: Mapping[str, Callable[[str], None]],
+                 on_state: Callable[[bool], None]) -> None:
         self._url = url
-        self._channel = channel
-        self._wake = wake
+        self._handlers = dict(handlers)
+        self._on_state = on_state
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"nuage-listen-{channel}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="nuage-listen", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
-                    conn.execute(f"LISTEN {self._channel}")
-                    self._wake()
-                    while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0):
-                            self._wake()
+                self._listen()
             except psycopg.Error as exc:
-                log.warning("listening on %s: %s; again in %s s", self._channel,
-                            str(exc).strip().splitlines()[0] if str(exc) else type(exc).__name__, RETRY)
-                self._stop.wait(RETRY)
-            except Exception:   # a failing wake-up must not end the listening
-                log.exception("listening on %s", self._channel)
-                self._stop.wait(RETRY)
+                log.warning("listening for notifications: %s; again in %s s", first_line(exc), RETRY)
+            except Exception:   # a failing handler must not end the listening
+                log.exception("listening for notifications")
+            self._on_state(False)
+            self._stop.wait(RETRY)
+
+    def _listen(self) -> None:
+        # keepalives and a TCP timeout: a connection that silently died is noticed within seconds
+        with psycopg.connect(self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, keepalives=1,
+                             keepalives_idle=2, keepalives_interval=1, keepalives_count=2,
+                             tcp_user_timeout=3000) as conn:
+            for channel in self._handlers:
+                conn.execute(f"LISTEN {channel}")
+            self._on_state(True)
+            while not self._stop.is_set():
+                for note in conn.notifies(timeout=CHECK):
+                    handler = self._handlers.get(note.channel)
+                    if handler is not None:
+                        handler(note.payload)
+                conn.execute("SELECT 1")   # raises once the connection is gone
 
     def close(self) -> None:
         self._stop.set()

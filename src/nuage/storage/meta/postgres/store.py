@@ -10,8 +10,9 @@ Atomicity across gateways (READ COMMITTED, every write one transaction):
   read exact figures; account quotas add an advisory lock per account (objects.py);
 - an upload's row is locked ``FOR UPDATE`` by every write of its parts, its abort and its completion;
 - a bucket's row is held ``FOR KEY SHARE`` by object writes and ``FOR UPDATE`` by its deletion.
-Nothing is cached between requests (but chunk CRCs, which never change): what one gateway committed,
-every gateway reads next. Deadlocks (PostgreSQL aborts one side) are retried.
+Object versions, uploads and usage are never cached: what one gateway committed, every gateway reads
+next. Bucket records and configurations are cached, each change notified to every gateway (cache.py).
+Deadlocks (PostgreSQL aborts one side) are retried.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from nuage.storage.meta.postgres import (
     notify,
     objects,
 )
+from nuage.storage.meta.postgres.cache import BucketCache
 from nuage.storage.meta.postgres.db import AConn, Conn, Database, first_line, migrate
 from nuage.storage.meta.postgres.iam import PostgresIAMStore
 from nuage.storage.meta.postgres.jobs import PostgresJobStore
@@ -74,15 +76,41 @@ class PostgresMetadataStore:
         self.replication = PostgresReplicationStore(self.db, replication_router)
         self.jobs = PostgresJobStore(self.db)
         self._chunk_crcs: dict[str, bytes] = {}   # blob id -> its chunk CRCs (small blobs; never stale)
-        # with replication, outbox rows added through any gateway wake this gateway's shipper (when it holds
-        # the replication lease, it ships them)
-        self._listener = None if replication_router is None else notify.Listener(
-            url, notify.OUTBOX_CHANNEL, lambda: self.replication.after_commit(True))
+        # bucket records and configurations, kept while notifications tell every change (cache.py)
+        self._buckets: BucketCache[str, BucketRecord | None] = BucketCache(lambda name: name)
+        self._configs: BucketCache[tuple[str, str], str | None] = BucketCache(lambda key: key[0])
+        handlers: dict[str, Callable[[str], None]] = {notify.BUCKETS_CHANNEL: self._bucket_changed}
+        if replication_router is not None:
+            # outbox rows added through any gateway wake this gateway's shipper (it ships them when it
+            # holds the replication lease)
+            handlers[notify.OUTBOX_CHANNEL] = lambda _: self.replication.after_commit(True)
+        self._listener = notify.Listener(url, handlers, self._listening)
 
     def close(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
+        self._listener.close()
         self.db.close()
+
+    def _bucket_changed(self, name: str) -> None:
+        self._buckets.forget(name)
+        self._configs.forget(name)
+
+    def _listening(self, listening: bool) -> None:
+        self._buckets.set_listening(listening)
+        self._configs.set_listening(listening)
+        if listening:   # outbox rows added while nobody listened: look now
+            self.replication.after_commit(True)
+
+    async def _bucket_write(self, name: str, fn: Callable[[AConn], Awaitable[T]]) -> T:
+        """A write that changes a bucket's record or configuration: every gateway forgets what it cached
+        of the bucket (this one at once, the others when the commit's notification reaches them)."""
+        async def tx(conn: AConn) -> T:
+            result = await fn(conn)
+            await notify.send(conn, notify.BUCKETS_CHANNEL, name)
+            return result
+        try:
+            return await self._write(tx)
+        finally:
+            self._bucket_changed(name)
 
     async def once_per_cluster(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run ``run()`` on one gateway of the cluster at a time (leases.py); until cancelled."""
@@ -102,7 +130,7 @@ class PostgresMetadataStore:
         async def tx(conn: AConn) -> tuple[T, bool]:
             result, queued = await fn(conn)
             if queued:
-                await notify.outbox_changed(conn)
+                await notify.send(conn, notify.OUTBOX_CHANNEL)
             return result, queued
         result, queued = await self._write(tx)
         self.replication.after_commit(queued)
@@ -125,7 +153,7 @@ class PostgresMetadataStore:
         async def q(conn: AConn) -> BucketRecord | None:
             row = await (await conn.execute(f"SELECT {BUCKET_COLUMNS} FROM buckets WHERE name=%s", (name,))).fetchone()
             return _bucket(row) if row else None
-        return await self.db.read(q)
+        return await self._buckets.get(name, lambda: self.db.read(q))
 
     async def list_buckets(self, owner: str | None = None) -> list[BucketRecord]:
         async def q(conn: AConn) -> list[BucketRecord]:
@@ -146,7 +174,7 @@ class PostgresMetadataStore:
                 raise BucketAlreadyOwnedByYou() if row is not None and row[0] == rec.owner else BucketAlreadyExists()
             for kind, value in (configs or {}).items():
                 await conn.execute("INSERT INTO bucket_configs VALUES (%s,%s,%s)", (rec.name, kind, value))
-        await self._write(tx)
+        await self._bucket_write(rec.name, tx)
 
     async def delete_bucket(self, name: str) -> list[str]:
         """Delete an empty bucket; its unfinished multipart uploads go with it (as on AWS)."""
@@ -167,25 +195,25 @@ class PostgresMetadataStore:
             await conn.execute("DELETE FROM quotas WHERE kind='bucket' AND target=%s", (name,))
             await conn.execute("DELETE FROM buckets WHERE name=%s", (name,))
             return released
-        return await self._write(tx)
+        return await self._bucket_write(name, tx)
 
     async def set_versioning(self, name: str, state: str) -> None:
         async def tx(conn: AConn) -> None:
             if (await conn.execute("UPDATE buckets SET versioning=%s WHERE name=%s", (state, name))).rowcount == 0:
                 raise BucketNotFound()
-        await self._write(tx)
+        await self._bucket_write(name, tx)
 
     async def set_object_lock(self, name: str, enabled: bool) -> None:
         async def tx(conn: AConn) -> None:
             await conn.execute("UPDATE buckets SET object_lock=%s WHERE name=%s", (int(enabled), name))
-        await self._write(tx)
+        await self._bucket_write(name, tx)
 
     async def get_bucket_config(self, name: str, kind: str) -> str | None:
         async def q(conn: AConn) -> str | None:
             row = await (await conn.execute("SELECT value FROM bucket_configs WHERE bucket=%s AND name=%s",
                                             (name, kind))).fetchone()
             return str(row[0]) if row else None
-        return await self.db.read(q)
+        return await self._configs.get((name, kind), lambda: self.db.read(q))
 
     async def put_bucket_config(self, name: str, kind: str, value: str | None) -> None:
         async def tx(conn: AConn) -> None:
@@ -194,7 +222,7 @@ class PostgresMetadataStore:
             else:
                 await conn.execute("INSERT INTO bucket_configs VALUES (%s,%s,%s) ON CONFLICT (bucket, name) "
                                    "DO UPDATE SET value=excluded.value", (name, kind, value))
-        await self._write(tx)
+        await self._bucket_write(name, tx)
 
     # -- objects ------------------------------------------------------------------------------------
     async def get_object(self, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord | None:
