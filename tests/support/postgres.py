@@ -67,6 +67,7 @@ class PostgresCluster:
         self.base = Path(tempfile.mkdtemp(prefix="nuage-pg-"))
         self.data = self.base / "data"
         self.port = 0
+        self._options = ""   # the server's options (-c ...), set by start()
         self._lock = threading.Lock()
 
     def _cmd(self, *args: str) -> list[str]:
@@ -82,10 +83,21 @@ class PostgresCluster:
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.base} "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 "
                    "-c shared_buffers=32MB")
-        log = self.base / "server.log"
-        subprocess.run(self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(log), "-o", options,
-                                 "-w", "-t", "60", "start"), check=True, capture_output=True)
+        self._options = options
+        self.resume()
         return self
+
+    def pause(self) -> None:
+        """An outage: stop the server (``pg_ctl stop -m fast``: sessions are cut), keeping its data and
+        port for ``resume()``."""
+        subprocess.run(self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"),
+                       check=True, capture_output=True)
+
+    def resume(self) -> None:
+        """Start the server (again) on its data and port."""
+        log = self.base / "server.log"
+        subprocess.run(self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(log), "-o",
+                                 self._options, "-w", "-t", "60", "start"), check=True, capture_output=True)
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"

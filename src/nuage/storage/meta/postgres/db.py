@@ -31,6 +31,9 @@ MIGRATION_LOCK = 0x6E75616765
 ASYNC_POOL_MAX = 16      # connections per event loop: concurrent transactions of one gateway
 SYNC_POOL_MAX = 4        # connections for the synchronous methods
 CONNECT_TIMEOUT = 10     # seconds to reach the server before a request gives up
+# seconds a request waits for a connection of the pool: while the database is down, a request fails
+# (503 ServiceUnavailable, which SDKs retry) rather than hang for as long as the outage lasts
+POOL_TIMEOUT = 5.0
 
 
 def first_line(exc: BaseException) -> str:
@@ -99,7 +102,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.sync_pool: ConnectionPool[Conn] = ConnectionPool(
-            url, min_size=1, max_size=SYNC_POOL_MAX, kwargs=_kwargs(), open=False,
+            url, min_size=1, max_size=SYNC_POOL_MAX, kwargs=_kwargs(), open=False, timeout=POOL_TIMEOUT,
             check=ConnectionPool.check_connection, name="nuage-sync")
         self.sync_pool.open(wait=True, timeout=CONNECT_TIMEOUT)
         self._async: dict[asyncio.AbstractEventLoop, tuple[AsyncConnectionPool[AConn], asyncio.Task[None]]] = {}
@@ -109,7 +112,7 @@ class Database:
         entry = self._async.get(loop)
         if entry is None:
             pool: AsyncConnectionPool[AConn] = AsyncConnectionPool(
-                self.url, min_size=2, max_size=ASYNC_POOL_MAX, kwargs=_kwargs(), open=False,
+                self.url, min_size=2, max_size=ASYNC_POOL_MAX, kwargs=_kwargs(), open=False, timeout=POOL_TIMEOUT,
                 check=AsyncConnectionPool.check_connection, name="nuage-async")
             entry = (pool, loop.create_task(pool.open()))
             self._async[loop] = entry
