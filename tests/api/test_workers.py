@@ -6,7 +6,6 @@ a killed parent. Also the health endpoint of a single-process gateway."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 import time
 from collections import Counter
@@ -15,18 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import unique_bucket_name
 from tests.support.server import NuageServer, children
-from tests.support.workers import health, on_worker, send, wait_for_workers, worker_connection
-
-VERSIONING_ON = (b'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
-                 b"<Status>Enabled</Status></VersioningConfiguration>")
-
-
-def start_workers(data: Path, count: int = 2, **kwargs: object) -> NuageServer:
-    srv = NuageServer(data, extra_args=["--workers", str(count)], **kwargs).start()  # type: ignore[arg-type]
-    wait_for_workers(srv, count)
-    return srv
+from tests.support.workers import health, read_after_write_across_workers, start_workers, worker_connection
 
 
 @pytest.fixture(scope="module")
@@ -47,36 +36,7 @@ def test_fresh_connections_land_on_both_workers(gateway: NuageServer) -> None:
 
 
 def test_read_after_write_across_workers(gateway: NuageServer) -> None:
-    bucket = unique_bucket_name("workers")
-    first, second = on_worker(gateway, 0), on_worker(gateway, 1)
-    try:
-        assert send(gateway, first, "PUT", f"/{bucket}").status == 200
-        assert send(gateway, second, "GET", f"/{bucket}?list-type=2").status == 200
-        # one worker writes, the other reads: the reader's memory of the key must never hide a new version
-        for writer, reader in ((first, second), (second, first)):
-            for i in range(8):
-                body = f"version {i} ".encode() * (1 + i * 300)   # small ones in the row, larger in files
-                assert send(gateway, writer, "PUT", f"/{bucket}/key", body).status == 200
-                got = send(gateway, reader, "GET", f"/{bucket}/key")
-                assert (got.status, got.body) == (200, body)
-                listed = send(gateway, reader, "GET", f"/{bucket}?list-type=2&prefix=key")
-                assert b"<Key>key</Key>" in listed.body and f"<Size>{len(body)}</Size>".encode() in listed.body
-        # a bucket configuration set through one worker applies on the other at once
-        assert send(gateway, first, "PUT", f"/{bucket}?versioning", VERSIONING_ON).status == 200
-        put = send(gateway, second, "PUT", f"/{bucket}/versioned", b"v")
-        assert put.status == 200 and put.header("x-amz-version-id") not in (None, "null")
-        # deletes, of objects and of the bucket, are seen by the other at once
-        for key in ("key", "versioned"):
-            versions = send(gateway, first, "GET", f"/{bucket}?versions")
-            for version in re.findall(rf"<Key>{key}</Key><VersionId>([^<]+)</VersionId>", versions.body.decode()):
-                assert send(gateway, first, "DELETE", f"/{bucket}/{key}?versionId={version}").status == 204
-            assert send(gateway, second, "GET", f"/{bucket}/{key}").status == 404
-        assert send(gateway, second, "GET", f"/{bucket}?list-type=2").status == 200
-        assert send(gateway, first, "DELETE", f"/{bucket}").status == 204
-        assert send(gateway, second, "GET", f"/{bucket}?list-type=2").status == 404
-    finally:
-        first.close()
-        second.close()
+    read_after_write_across_workers(gateway)
 
 
 def lock_holders(data: Path, name: str) -> set[int]:

@@ -105,8 +105,8 @@ def test_outage_gives_503_then_recovers(cluster: PostgresCluster, tmp_path: Path
         assert all(status != 500 for _, _, status, _, _ in load.outcomes)
         slowest = max(seconds for *_, seconds in load.outcomes)
         assert slowest < REQUEST_BOUND, f"a request took {slowest:.1f} s"
-        for key, body in load.acknowledged.items():   # no acknowledged write lost
-            assert s3.get_object(Bucket="outage", Key=key)["Body"].read() == body, key
+        for key, data in load.acknowledged.items():   # no acknowledged write lost
+            assert s3.get_object(Bucket="outage", Key=key)["Body"].read() == data, key
         assert len(load.acknowledged) > 10
     finally:
         srv.allow_faults = True   # the pools' reconnection warnings are logged, not tracebacks of requests
