@@ -107,3 +107,28 @@ def _sqlite_versions(conn: sqlite3.Connection) -> set[int]:
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name='schema_version'").fetchone() is None:
         return set()
     return {int(r[0]) for r in conn.execute("SELECT version FROM schema_version")}
+
+
+@db.command("copy")
+@click.option("--from", "source", required=True, metavar="sqlite:PATH",
+              help="The SQLite database: sqlite:DATA_FOLDER (its meta.sqlite3) or sqlite:FILE.")
+@click.option("--to", "url", required=True, metavar="postgresql://...", help="A new, empty PostgreSQL database.")
+def copy_command(source: str, url: str) -> None:
+    """Copy a data folder's SQLite metadata into a new PostgreSQL database, in one transaction. Stop the
+    gateway first; then start gateways with --data on the same folder (the object files stay there) and
+    --db URL."""
+    import psycopg
+
+    from nuage.storage.meta.postgres.copy import CopyError, copy_sqlite
+    check_url(url)
+    path = Path(source.removeprefix("sqlite://") if source.startswith("sqlite://") else source.removeprefix("sqlite:"))
+    path = path.expanduser()
+    if path.is_dir():
+        path = path / SQLITE_FILE
+    try:
+        counts = copy_sqlite(path, url, lambda table, count: click.echo(f"{table}: {count} rows"))
+    except CopyError as exc:
+        raise click.ClickException(str(exc)) from None
+    except psycopg.OperationalError as exc:
+        raise _connect_error(exc) from None
+    click.echo(f"copied {sum(counts.values())} rows of {len(counts)} tables")
