@@ -203,8 +203,27 @@ def proc_tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-def pin(cpu: int, cmd: list[str], enabled: bool) -> list[str]:
+def pin(cpu: int | str, cmd: list[str], enabled: bool) -> list[str]:
     return ["taskset", "-c", str(cpu), *cmd] if enabled else cmd
+
+
+def nuage_workers(name: str) -> int | None:
+    """The worker processes of a Nuage server variant: "nuage" 1, "nuage-wN" N; None for other servers."""
+    if name == "nuage":
+        return 1
+    if name.startswith("nuage-w") and name[len("nuage-w"):].isdigit():
+        return int(name[len("nuage-w"):])
+    return None
+
+
+def server_cpus(workers: int) -> str:
+    """The CPUs (taskset list) of a server of ``workers`` processes: the server's CPU, then others but the
+    load generator's; when the machine has too few, the load generator's too (the numbers then say less)."""
+    others = [c for c in range(os.cpu_count() or 1) if c not in (SERVER_CPU, CLIENT_CPU)]
+    cpus = [SERVER_CPU, *others][:workers]
+    if len(cpus) < workers:
+        cpus.append(CLIENT_CPU)
+    return ",".join(map(str, cpus))
 
 
 @dataclass
@@ -284,7 +303,8 @@ def start_server(name: str, args: argparse.Namespace, run_dir: Path) -> Server:
     env = dict(os.environ)
     env.pop("NUAGE_FSYNC", None)  # reported numbers are always durable writes
     info: dict[str, Any] = {"data_dir_fs": fs_type(data_dir)}
-    if name == "nuage":
+    workers = nuage_workers(name)
+    if workers is not None:
         env["NUAGE_ROOT_ACCESS_KEY"] = ACCESS_KEY
         env["NUAGE_CONSOLE_PORT"] = "0"   # the console on a free port of its own
         env["NUAGE_ROOT_SECRET_KEY"] = SECRET_KEY
@@ -298,7 +318,9 @@ def start_server(name: str, args: argparse.Namespace, run_dir: Path) -> Server:
         else:
             cmd = nuage_command()
             info["git_rev"] = git_rev() + " (work tree)"
-        cmd += ["serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data_dir)]
+        cmd += ["serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data_dir),
+                "--workers", str(workers)]
+        info["workers"] = workers
     elif name == "stack":
         cmd = [nuage_python(), str(BENCH / "ceiling_app.py"), str(port)]
     elif name == "uvicorn":
@@ -311,7 +333,7 @@ def start_server(name: str, args: argparse.Namespace, run_dir: Path) -> Server:
         env["MOTO_ALLOW_NONEXISTENT_REGION"] = "true"
         cmd = [str(exe), "-H", "127.0.0.1", "-p", str(port)]
         info["moto_version"] = MOTO_VERSION
-    cmd = pin(SERVER_CPU, cmd, args.pin)
+    cmd = pin(server_cpus(workers or 1), cmd, args.pin)
     info["command"] = cmd
     log(f"starting {name}: {' '.join(cmd)}")
     with open(log_path, "wb") as logf:
@@ -1054,6 +1076,19 @@ def target_text(name: str, r: dict[str, Any]) -> str:
     return f"target >= {goal:,.0f}{unit}: {'met' if value >= goal else 'NOT met'}"
 
 
+def workers_ratios(all_results: dict[str, dict[str, dict[str, Any]]], name: str) -> list[str]:
+    """Lines "wN/w1": what N worker processes do against one (nuage-wN against nuage-w1, else nuage)."""
+    one = all_results.get("nuage-w1", all_results.get("nuage", {})).get(name)
+    lines = []
+    for server in sorted(s for s in all_results if (nuage_workers(s) or 1) > 1):
+        several = all_results[server].get(name)
+        if one and several:
+            ratios = [fmt_ratio(several[k], one[k]) for k in ("ops_s", "mb_s", "p50_ms", "p99_ms")]
+            label = f"w{nuage_workers(server)}/w1"
+            lines.append(f"{'':22} {label:6} {ratios[0]:>10} {ratios[1]:>9} {ratios[2]:>8} {ratios[3]:>8}")
+    return lines
+
+
 def table(all_results: dict[str, dict[str, dict[str, Any]]]) -> str:
     servers = [s for s in all_results if s not in REFERENCE_SERVERS]
     lines = []
@@ -1094,6 +1129,7 @@ def table(all_results: dict[str, dict[str, dict[str, Any]]]) -> str:
             lines.append(f"{'':22} {'ratio':6} {fmt_ratio(n['ops_s'], m['ops_s']):>10} "
                          f"{fmt_ratio(n['mb_s'], m['mb_s']):>9} {fmt_ratio(n['p50_ms'], m['p50_ms']):>8} "
                          f"{fmt_ratio(n['p99_ms'], m['p99_ms']):>8}")
+        lines += workers_ratios(all_results, name)
         for i, ref in enumerate(s for s in REFERENCE_SERVERS if name in all_results.get(s, {})):
             lines.append(row("" if servers or i else label, ref, name, all_results[ref][name]))
         lines.append("")
@@ -1109,7 +1145,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="short smoke run (3 s per small op, fewer iterations, "
                    "2,000-key LIST); numbers are rougher")
     p.add_argument("--servers", default=env("BENCH_SERVERS", "nuage,moto,stack,uvicorn,bare"),
-                   help="comma list of nuage, moto, and the reference servers (small ops only): stack (a trivial "
+                   help="comma list of nuage (one worker process), nuage-wN (N worker processes: "
+                        "nuage serve --workers N; nuage-w1,nuage-w2 compares them), moto, and the reference servers "
+                        "(small ops only): stack (a trivial "
                    "ASGI app on Nuage's HTTP stack: its ceiling here, now), uvicorn (the same app on plain "
                    "uvicorn) and bare (uvloop+httptools, no ASGI); the last two measure this machine against "
                    "the one issue 2's targets were set on (bench/machine.py)")

@@ -2,7 +2,8 @@
 ``nuage serve --workers N``).
 
 SQLite itself makes that safe: WAL, and the busy timeout that makes each writer wait for the others'
-transactions (every process has its own writer thread and group commit). What the single-process store
+transactions (every process has its own writer thread and group commit; the writers take turns through a
+lock file, see TurnTakingWriter). What the single-process store
 keeps in memory is another matter: the bucket records and configurations and the latest version of
 recently read keys are dropped only by this process's own commits. Here every cached read first asks
 SQLite whether anything was committed since this connection last looked (``PRAGMA data_version``, read
@@ -15,6 +16,9 @@ holder of a lock file in the data folder (``once_per_cluster``, as the PostgreSQ
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import sqlite3
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -23,12 +27,41 @@ from typing import Any
 from nuage.storage.filelease import run_once_per_machine
 from nuage.storage.meta.records import BucketRecord, ObjectRecord
 from nuage.storage.meta.replication import Router
+from nuage.storage.meta.sqlite.db import Item, Writer
 from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
 
 __all__ = ["SharedSQLiteMetadataStore"]
 
 
+class TurnTakingWriter(Writer):
+    """The writer thread of one process among several: each batch is written holding an exclusive
+    ``flock`` on a lock file beside the database. SQLite alone would make the others poll for its lock with
+    growing sleeps (up to 100 ms), in which another process often takes it again first; the kernel hands
+    the flock over at once, to each waiter in turn. A waiting writer's batch grows meanwhile (group
+    commit), so taking turns costs few commits."""
+
+    def __init__(self, path: Path, *, fsync: bool, on_commit: Callable[[], None] | None = None,
+                 commit_window: Callable[[], contextlib.AbstractContextManager[None]] | None = None) -> None:
+        lock = path.parent / "locks" / "writer.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        self._turn = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        super().__init__(path, fsync=fsync, on_commit=on_commit, commit_window=commit_window)
+
+    def _commit(self, batch: list[Item]) -> None:
+        fcntl.flock(self._turn, fcntl.LOCK_EX)
+        try:
+            super()._commit(batch)
+        finally:
+            fcntl.flock(self._turn, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        super().close()
+        os.close(self._turn)
+
+
 class SharedSQLiteMetadataStore(SQLiteMetadataStore):
+    writer_class = TurnTakingWriter
+
     def __init__(self, path: Path, *, fsync: bool = True, replication_router: Router | None = None) -> None:
         # id of a connection -> its data_version when it last looked (a connection is one thread's)
         self._versions: dict[int, int] = {}

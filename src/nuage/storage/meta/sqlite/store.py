@@ -54,6 +54,9 @@ def _bucket(row: tuple[object, ...]) -> BucketRecord:
 
 
 class SQLiteMetadataStore:
+    #: the writer thread (SharedSQLiteMetadataStore's also takes turns with the writers of other processes)
+    writer_class: type[Writer] = Writer
+
     def __init__(self, path: Path, *, fsync: bool = True, replication_router: Router | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         boot = connect(path, fsync=fsync)
@@ -82,7 +85,8 @@ class SQLiteMetadataStore:
         self._objects_gen = 0
         self._chunk_crcs: dict[str, bytes] = {}   # blob id -> its chunk CRCs (small blobs; never stale)
         self._committing = False
-        self._writer = Writer(path, fsync=fsync, on_commit=self._after_commit, commit_window=self._commit_window)
+        self._writer = self.writer_class(path, fsync=fsync, on_commit=self._after_commit,
+                                         commit_window=self._commit_window)
         self._readers = Readers(path, fsync=fsync)
         self.iam = SQLiteIAMStore(self._readers.get, self._writer.run_sync)
         self.replication = SQLiteReplicationStore(self._readers.get, self._writer.run, self._config_in_tx,
