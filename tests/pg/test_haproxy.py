@@ -36,34 +36,38 @@ def haproxy_binary() -> str:
     return found
 
 
-def configuration(port: int, gateways: list[tuple[str, int]]) -> str:
-    """deploy/haproxy.cfg for these ports: haproxy listens on 127.0.0.1:port, one server line per gateway.
-    The global section's system settings (syslog, chroot, user, stats socket, daemon) are left out: the
-    test runs haproxy in the foreground, as whoever runs the tests."""
+def configuration(ports: dict[str, int], gateways: dict[str, NuageServer]) -> str:
+    """deploy/haproxy.cfg for these ports: each frontend on 127.0.0.1:ports[its name], one server line per
+    gateway in each backend. The global section's system settings (syslog, chroot, user, stats socket,
+    daemon) are left out: the test runs haproxy in the foreground, as whoever runs the tests."""
     out: list[str] = []
-    servers_done = False
+    section, done = "", set()
     for line in (DEPLOY / "haproxy.cfg").read_text().splitlines():
         words = line.split()
+        if words[:1] in (["frontend"], ["backend"]):
+            section = words[1]
         if words[:1] in (["log"], ["chroot"], ["user"], ["group"], ["daemon"]) or words[:2] == ["stats", "socket"]:
             continue
         if words[:1] == ["bind"]:
-            line = f"\tbind 127.0.0.1:{port}"
+            line = f"\tbind 127.0.0.1:{ports[section]}"
         elif words[:1] == ["errorfile"]:
             line = f"\terrorfile {words[1]} {DEPLOY / Path(words[2]).name}"
         elif words[:1] == ["server"]:
-            if not servers_done:
+            if section not in done:
                 out.append(f"\thttp-response set-header {GATEWAY_HEADER} %[srv_name]")
-                out += [f"\tserver {name} 127.0.0.1:{gw_port} check" for name, gw_port in gateways]
-                servers_done = True
+                out += [f"\tserver {name} 127.0.0.1:{srv.console_port if section == 'console' else srv.port} check"
+                        + (f" port {srv.port}" if "port" in words[3:] else "") for name, srv in gateways.items()]
+                done.add(section)
             continue
         out.append(line)
-    assert servers_done, "no server line in deploy/haproxy.cfg"
+    assert done == {"nuage", "console"}, f"server lines of {done} in deploy/haproxy.cfg"
     return "\n".join(out) + "\n"
 
 
 class Haproxy:
-    def __init__(self, binary: str, config: Path, port: int) -> None:
+    def __init__(self, binary: str, config: Path, port: int, console_port: int) -> None:
         self.port = port
+        self.console_port = console_port
         self.log = config.with_suffix(".log")
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen([binary, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
@@ -87,12 +91,12 @@ def cluster(pg: PostgresCluster, tmp_path: Path) -> Iterator[tuple[Haproxy, dict
     try:
         for name in ("gw1", "gw2", "gw3"):   # the first alone: it makes the data folder's key files
             gateways[name] = NuageServer(data, db=url).start()
-        port = free_port()
+        ports = {"s3": free_port(), "console": free_port()}
         config = tmp_path / "haproxy.cfg"
-        config.write_text(configuration(port, [(name, srv.port) for name, srv in gateways.items()]))
+        config.write_text(configuration(ports, gateways))
         checked = subprocess.run([binary, "-c", "-f", str(config)], capture_output=True, text=True)
         assert checked.returncode == 0, checked.stdout + checked.stderr
-        proxy = Haproxy(binary, config, port)
+        proxy = Haproxy(binary, config, ports["s3"], ports["console"])
         try:
             yield proxy, gateways
         finally:
@@ -132,6 +136,8 @@ def test_through_haproxy(cluster: tuple[Haproxy, dict[str, NuageServer]]) -> Non
     with pytest.raises(urllib.error.HTTPError) as denied:
         urllib.request.urlopen(f"http://127.0.0.1:{proxy.port}/_nuage/health", timeout=10)
     assert denied.value.code == 404
+    with urllib.request.urlopen(f"http://127.0.0.1:{proxy.console_port}/", timeout=10) as page:   # the console
+        assert page.status == 200 and page.headers[GATEWAY_HEADER] in gateways
 
     s3.create_bucket(Bucket="cluster")
     pairs = set()
