@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterator
 
 from nuage.logthrottle import LogThrottle
 from nuage.s3 import errors as e
@@ -27,18 +28,28 @@ _SQLITE_BUSY = frozenset((sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED))
 _reports = LogThrottle(60.0)
 
 
-def _reason(exc: BaseException) -> str | None:
-    """Why ``exc`` (or what caused it) says the metadata database did not answer, or None."""
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, then what caused it, and so on (each once)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if any(cls.__module__ == "psycopg" and cls.__name__ in _DRIVER_ERRORS for cls in type(current).__mro__):
-            first = str(current).strip().splitlines()
-            return f"{type(current).__name__}: {first[0] if first else 'no detail'}"
-        if isinstance(current, sqlite3.Error) and getattr(current, "sqlite_errorcode", None) in _SQLITE_BUSY:
-            return f"SQLite: {current}"
+        yield current
         current = current.__cause__ or current.__context__
+
+
+def _is_driver_error(exc: BaseException) -> bool:
+    return any(cls.__module__ == "psycopg" and cls.__name__ in _DRIVER_ERRORS for cls in type(exc).__mro__)
+
+
+def _reason(exc: BaseException) -> str | None:
+    """Why ``exc`` (or what caused it) says the metadata database did not answer, or None."""
+    for cause in _chain(exc):
+        if _is_driver_error(cause):
+            first = str(cause).strip().splitlines()
+            return f"{type(cause).__name__}: {first[0] if first else 'no detail'}"
+        if isinstance(cause, sqlite3.Error) and getattr(cause, "sqlite_errorcode", None) in _SQLITE_BUSY:
+            return f"SQLite: {cause}"
     return None
 
 
