@@ -55,6 +55,7 @@ from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.meta.replication import Router
 from nuage.storage.meta.sqlite.shared import SharedSQLiteMetadataStore
 from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
+from nuage.types import BucketName, ObjectKey
 
 if TYPE_CHECKING:   # imported when used: a SQLite gateway never loads the PostgreSQL driver
     from nuage.storage.meta.postgres.store import PostgresMetadataStore
@@ -177,7 +178,7 @@ def start_replication(settings: Settings, meta: MetaStore, regions: Regions,
 def build_query(settings: Settings, meta: MetaStore, services: Services, recover: bool = True) -> QueryApp:
     """SQL jobs: DuckDB over the stored blobs, each object read checked like an S3 GetObject. ``recover``:
     fail the jobs a previous run left unfinished (not in the workers of a gateway: done before they start)."""
-    async def may(caller: Identity, action: str, bucket: str, key: str | None,
+    async def may(caller: Identity, action: str, bucket: BucketName, key: ObjectKey | None,
                   conditions: Mapping[str, Sequence[str]]) -> bool:
         return await access_may(services, caller, action, bucket, key, conditions)
 

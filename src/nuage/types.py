@@ -11,6 +11,7 @@ Region = NewType("Region", str)
 BlobId = NewType("BlobId", str)
 
 NULL_VERSION = VersionId("null")
+NEW_VERSION = VersionId("")   # the version of a record not stored yet: the store gives it its id
 
 VERSIONING_OFF = ""
 VERSIONING_ENABLED = "Enabled"

@@ -70,20 +70,22 @@ def test_background_work_runs_in_one_worker(gateway: NuageServer) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_stops_every_worker(tmp_path: Path, sig: signal.Signals) -> None:
     srv = start_workers(tmp_path / "data")
-    assert srv.proc is not None
-    workers = children(srv.proc.pid)
-    assert len(workers) == 2
-    s3 = srv.client()
-    s3.create_bucket(Bucket="stop")
-    s3.put_object(Bucket="stop", Key="k", Body=b"kept")
-    s3.close()
-    srv.proc.send_signal(sig)
-    assert srv.proc.wait(30) == 0, srv.log()
-    for pid in workers:
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
-    assert srv.log().count("nuage stopped cleanly") == 3, srv.log()   # each worker, then the parent
-    assert srv.stop() == 0
+    try:
+        assert srv.proc is not None
+        workers = children(srv.proc.pid)
+        assert len(workers) == 2
+        s3 = srv.client()
+        s3.create_bucket(Bucket="stop")
+        s3.put_object(Bucket="stop", Key="k", Body=b"kept")
+        s3.close()
+        srv.proc.send_signal(sig)
+        assert srv.proc.wait(30) == 0, srv.log()
+        for pid in workers:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+        assert srv.log().count("nuage stopped cleanly") == 3, srv.log()   # each worker, then the parent
+    finally:
+        assert srv.stop() == 0
     again = NuageServer(srv.data_dir).start()   # what was acknowledged is there
     try:
         assert again.client().get_object(Bucket="stop", Key="k")["Body"].read() == b"kept"

@@ -19,7 +19,7 @@ from nuage.errors import (
 from nuage.storage.blobs.base import BlobStore
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import BucketRecord
-from nuage.types import VERSIONING_ENABLED, VERSIONING_OFF, VERSIONING_SUSPENDED
+from nuage.types import VERSIONING_ENABLED, VERSIONING_OFF, VERSIONING_SUSPENDED, BucketName
 
 T = TypeVar("T")
 
@@ -30,15 +30,15 @@ class BucketService:
         self.blobs = blobs
         self.region = region
 
-    async def find(self, name: str) -> BucketRecord | None:
+    async def find(self, name: BucketName) -> BucketRecord | None:
         return await memo.bucket(self.meta, name)
 
-    async def config(self, name: str, kind: ConfigKind[T]) -> T | None:
+    async def config(self, name: BucketName, kind: ConfigKind[T]) -> T | None:
         """A bucket's configuration of one kind, or None when it has none. No existence check of the
         bucket: the store's config cache answers the hot paths (authorization, CORS) without a query."""
         return await read(self.meta, name, kind)
 
-    async def require(self, name: str, kind: ConfigKind[T]) -> T:
+    async def require(self, name: BucketName, kind: ConfigKind[T]) -> T:
         """The configuration an operation needs: the bucket's error if it does not exist, the kind's
         "not configured" error if it has none."""
         await self.get(name)
@@ -47,12 +47,12 @@ class BucketService:
             raise kind.missing(name)
         return value
 
-    async def set_config(self, name: str, kind: ConfigKind[T], value: T | None) -> None:
+    async def set_config(self, name: BucketName, kind: ConfigKind[T], value: T | None) -> None:
         """Set (None: remove) a configuration of an existing bucket."""
         await self.get(name)
         await write(self.meta, name, kind, value)
 
-    async def get(self, name: str) -> BucketRecord:
+    async def get(self, name: BucketName) -> BucketRecord:
         rec = await memo.bucket(self.meta, name)
         if rec is None:
             raise BucketNotFound(bucket=name)
@@ -61,7 +61,7 @@ class BucketService:
     async def list(self, owner: str | None) -> list[BucketRecord]:
         return await self.meta.list_buckets(owner)
 
-    async def create(self, name: str, owner: str, location: str | None, *, object_lock: bool = False,
+    async def create(self, name: BucketName, owner: str, location: str | None, *, object_lock: bool = False,
                      acl: str = "private") -> BucketRecord:
         check_bucket_name(name)
         region = location or self.region
@@ -79,12 +79,12 @@ class BucketService:
         await self.meta.create_bucket(rec, {ACL.name: ACL.dumps(acl)} if acl != "private" else {})
         return rec
 
-    async def delete(self, name: str) -> None:
+    async def delete(self, name: BucketName) -> None:
         """Delete an empty bucket; its unfinished multipart uploads are aborted with it."""
         memo.forget(name)
         self.blobs.delete(await self.meta.delete_bucket(name))
 
-    async def set_versioning(self, name: str, status: str) -> None:
+    async def set_versioning(self, name: BucketName, status: str) -> None:
         rec = await self.get(name)
         if status not in (VERSIONING_ENABLED, VERSIONING_SUSPENDED):
             raise InvalidVersioningStatus("The versioning status is not valid")

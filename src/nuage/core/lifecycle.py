@@ -25,6 +25,7 @@ from nuage.core.objects import ObjectService
 from nuage.errors import InvalidArgument, InvalidRequest, MalformedXML, NuageError
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import ObjectRecord
+from nuage.types import BucketName, ObjectKey
 
 log = logging.getLogger("nuage.lifecycle")
 
@@ -49,7 +50,7 @@ class Filter:
     size_gt: int | None = None
     size_lt: int | None = None
 
-    def matches(self, key: str, tags: dict[str, str] | None, size: int | None) -> bool:
+    def matches(self, key: ObjectKey, tags: dict[str, str] | None, size: int | None) -> bool:
         if not key.startswith(self.prefix):
             return False
         if self.tags and (tags is None or any(tags.get(k) != v for k, v in self.tags)):
@@ -305,7 +306,7 @@ class LifecycleWorker:
                     log.info("lifecycle: rule %s on %s stopped: %s", rule.id, b.name, exc.message)
         return report
 
-    async def apply(self, bucket: str, rule: Rule, now: float, report: Report) -> None:
+    async def apply(self, bucket: BucketName, rule: Rule, now: float, report: Report) -> None:
         if rule.abort_days is not None:
             await self._abort_uploads(bucket, rule, rule.abort_days, now, report)
         if (rule.expiration_days is None and rule.expiration_date is None
@@ -327,7 +328,7 @@ class LifecycleWorker:
         if pending:
             await self._apply_key(bucket, rule, pending, now, report)
 
-    async def _apply_key(self, bucket: str, rule: Rule, versions: list[ObjectRecord], now: float,
+    async def _apply_key(self, bucket: BucketName, rule: Rule, versions: list[ObjectRecord], now: float,
                          report: Report) -> None:
         """``versions``: every version of one key, newest first."""
         remaining = list(versions)
@@ -368,7 +369,7 @@ class LifecycleWorker:
             return
         report.expired += 1
 
-    async def _remove(self, bucket: str, rec: ObjectRecord) -> bool:
+    async def _remove(self, bucket: BucketName, rec: ObjectRecord) -> bool:
         try:
             await self.objects.delete(bucket, rec.key, rec.version_id, rec.owner)
         except NuageError as exc:      # Object Lock keeps it, or it is gone already
@@ -377,10 +378,10 @@ class LifecycleWorker:
             return False
         return True
 
-    async def _abort_uploads(self, bucket: str, rule: Rule, days: int, now: float, report: Report) -> None:
+    async def _abort_uploads(self, bucket: BucketName, rule: Rule, days: int, now: float, report: Report) -> None:
         key_marker: str | None = None
         upload_marker: str | None = None
-        due: list[tuple[str, str]] = []
+        due: list[tuple[ObjectKey, str]] = []
         while True:
             page = await self.multipart.list_uploads(bucket, rule.filter.prefix, "", key_marker, upload_marker,
                                                      1000)

@@ -23,7 +23,7 @@ from nuage.core.objects import ObjectService
 from nuage.errors import InvalidArgument, InvalidBucketState, InvalidRequest, MalformedXML
 from nuage.storage.meta.extra import legal_hold_change, retention_change
 from nuage.storage.meta.records import BucketRecord, ObjectRecord
-from nuage.types import VERSIONING_ENABLED
+from nuage.types import VERSIONING_ENABLED, BucketName, ObjectKey, VersionId
 
 
 class LockService:
@@ -34,21 +34,21 @@ class LockService:
         self.objects = objects
         self.meta = objects.meta
 
-    async def _lock_bucket(self, name: str) -> BucketRecord:
+    async def _lock_bucket(self, name: BucketName) -> BucketRecord:
         b = await self.buckets.get(name)
         if not b.object_lock:
             raise InvalidRequest(NOT_LOCK_BUCKET)
         return b
 
     # bucket configuration
-    async def get_config(self, bucket: str) -> DefaultRetention | None:
+    async def get_config(self, bucket: BucketName) -> DefaultRetention | None:
         b = await self.buckets.get(bucket)
         if not b.object_lock:
             raise OBJECT_LOCK.missing(bucket)
         config = await self.buckets.config(bucket, OBJECT_LOCK)
         return config.default if config is not None else None
 
-    async def put_config(self, bucket: str, rule: DefaultRetention | None) -> None:
+    async def put_config(self, bucket: BucketName, rule: DefaultRetention | None) -> None:
         b = await self.buckets.get(bucket)
         if not b.object_lock:
             # Object Lock can be turned on for an existing bucket whose versioning is enabled.
@@ -59,14 +59,14 @@ class LockService:
         await self.buckets.set_config(bucket, OBJECT_LOCK, LockConfig(rule))
 
     # retention
-    async def get_retention(self, bucket: str, key: str, version_id: str | None) -> tuple[ObjectRecord,
-                                                                                          Retention | None]:
+    async def get_retention(self, bucket: BucketName, key: ObjectKey,
+                            version_id: VersionId | None) -> tuple[ObjectRecord, Retention | None]:
         await self._lock_bucket(bucket)
         rec = await self.objects.head(bucket, key, version_id)
         return rec, retention_of(rec)
 
-    async def put_retention(self, bucket: str, key: str, version_id: str | None, retention: Retention | None,
-                            bypass_governance: bool) -> ObjectRecord:
+    async def put_retention(self, bucket: BucketName, key: ObjectKey, version_id: VersionId | None,
+                            retention: Retention | None, bypass_governance: bool) -> ObjectRecord:
         await self._lock_bucket(bucket)
         now = now_ms()
         if retention is not None and retention.until <= now:
@@ -79,13 +79,14 @@ class LockService:
         return await self.meta.update_object_extra(bucket, key, version_id, retention_change(stored(retention)), guard)
 
     # legal hold
-    async def get_legal_hold(self, bucket: str, key: str, version_id: str | None) -> tuple[ObjectRecord,
-                                                                                          str | None]:
+    async def get_legal_hold(self, bucket: BucketName, key: ObjectKey,
+                             version_id: VersionId | None) -> tuple[ObjectRecord, str | None]:
         await self._lock_bucket(bucket)
         rec = await self.objects.head(bucket, key, version_id)
         return rec, legal_hold_of(rec)
 
-    async def put_legal_hold(self, bucket: str, key: str, version_id: str | None, status: str) -> ObjectRecord:
+    async def put_legal_hold(self, bucket: BucketName, key: ObjectKey, version_id: VersionId | None,
+                             status: str) -> ObjectRecord:
         await self._lock_bucket(bucket)
         if status not in HOLD_STATUSES:
             raise MalformedXML()

@@ -43,6 +43,7 @@ from nuage.storage.meta.records import (
     UploadRecord,
     WriteCondition,
 )
+from nuage.types import NEW_VERSION, BucketName, ObjectKey, VersionId
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_NUMBER = 10000
@@ -62,7 +63,7 @@ class MultipartService:
         self.blobs = objects.blobs
         self.min_part_size = min_part_size
 
-    async def create(self, bucket: str, key: str, attrs: ObjectAttrs, owner: str,
+    async def create(self, bucket: BucketName, key: ObjectKey, attrs: ObjectAttrs, owner: str,
                      checksum_algorithm: str | None, checksum_type: str | None,
                      sse: SSESpec | None = None) -> UploadRecord:
         check_key(key)
@@ -78,7 +79,7 @@ class MultipartService:
         await self.meta.create_upload(rec)
         return rec
 
-    async def upload(self, bucket: str, key: str, upload_id: str) -> UploadRecord:
+    async def upload(self, bucket: BucketName, key: ObjectKey, upload_id: str) -> UploadRecord:
         await self.objects.bucket(bucket)
         rec = await self.meta.get_upload(upload_id)
         if rec is None or rec.bucket != bucket or rec.key != key:
@@ -101,7 +102,7 @@ class MultipartService:
             raise InvalidArgument("Part number must be an integer between 1 and 10000, inclusive",
                                   argument="partNumber")
 
-    async def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int,
+    async def upload_part(self, bucket: BucketName, key: ObjectKey, upload_id: str, part_number: int,
                           body: AsyncIterator[bytes], integrity: Integrity,
                           customer_key: bytes | None = None) -> PartRecord:
         self.check_part_number(part_number)
@@ -121,8 +122,8 @@ class MultipartService:
         self.blobs.delete(released)
         return part
 
-    async def upload_part_copy(self, bucket: str, key: str, upload_id: str, part_number: int,
-                               src_bucket: str, src_key: str, src_version: str | None,
+    async def upload_part_copy(self, bucket: BucketName, key: ObjectKey, upload_id: str, part_number: int,
+                               src_bucket: BucketName, src_key: ObjectKey, src_version: VersionId | None,
                                rng: tuple[int, int] | None,
                                cond: ReadConditions | None, source_customer_key: bytes | None = None,
                                customer_key: bytes | None = None) -> tuple[ObjectRecord, PartRecord]:
@@ -156,7 +157,7 @@ class MultipartService:
         self.blobs.delete(released)
         return src, part
 
-    async def complete(self, bucket: str, key: str, upload_id: str, parts: list[CompletedPart],
+    async def complete(self, bucket: BucketName, key: ObjectKey, upload_id: str, parts: list[CompletedPart],
                        cond: WriteCondition | None, expected_checksum: tuple[str, str] | None = None,
                        expected_size: int | None = None, customer_key: bytes | None = None) -> ObjectRecord:
         try:
@@ -217,7 +218,7 @@ class MultipartService:
                                             "match the calculated checksum.")
         extra = await new_version_extra(self.meta, b, {**up.extra, **upload_entries(upload_id)})
         rec = ObjectRecord(
-            bucket=bucket, key=key, version_id="", size=size, etag=etag, last_modified=time.time(),
+            bucket=bucket, key=key, version_id=NEW_VERSION, size=size, etag=etag, last_modified=time.time(),
             owner=up.owner, content_type=up.content_type, headers=up.headers, user_meta=up.user_meta,
             checksums=object_checksums, checksum_type=ctype if object_checksums else None,
             part_sizes=[p.size for p in chosen],
@@ -229,18 +230,18 @@ class MultipartService:
         self.blobs.delete(released)
         return result
 
-    async def abort(self, bucket: str, key: str, upload_id: str) -> None:
+    async def abort(self, bucket: BucketName, key: ObjectKey, upload_id: str) -> None:
         await self.upload(bucket, key, upload_id)
         released = await self.meta.abort_upload(upload_id)
         self.blobs.delete(released)
 
 
-    async def list_parts(self, bucket: str, key: str, upload_id: str, after: int,
+    async def list_parts(self, bucket: BucketName, key: ObjectKey, upload_id: str, after: int,
                          limit: int) -> tuple[UploadRecord, list[PartRecord]]:
         up = await self.upload(bucket, key, upload_id)
         return up, await self.meta.list_parts(upload_id, after, limit)
 
-    async def list_uploads(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
+    async def list_uploads(self, bucket: BucketName, prefix: str, delimiter: str, key_marker: str | None,
                            upload_marker: str | None, max_uploads: int) -> UploadPage:
         await self.objects.bucket(bucket)
         return await self.meta.list_uploads(bucket, prefix, delimiter, key_marker, upload_marker, max_uploads)

@@ -50,7 +50,7 @@ from nuage.storage.meta.records import (
     VersionPage,
     WriteCondition,
 )
-from nuage.types import NULL_VERSION
+from nuage.types import NEW_VERSION, NULL_VERSION, BucketName, ObjectKey, VersionId
 
 log = logging.getLogger("nuage.objects")
 
@@ -85,9 +85,9 @@ class ByteRange:
 
 @dataclass
 class CopySpec:
-    source_bucket: str
-    source_key: str
-    source_version: str | None
+    source_bucket: BucketName
+    source_key: ObjectKey
+    source_version: VersionId | None
     conditions: ReadConditions | None
     replace_metadata: bool
     replace_tags: bool
@@ -115,14 +115,14 @@ class ObjectService:
     async def default_sse(self, b: BucketRecord) -> SSESpec | None:
         return await read_config(self.meta, b.name, ENCRYPTION)  # cached by the store, exact
 
-    async def get_default_sse(self, bucket: str) -> SSESpec:
+    async def get_default_sse(self, bucket: BucketName) -> SSESpec:
         b = await self.bucket(bucket)
         spec = await self.default_sse(b)
         if spec is None:
             raise ENCRYPTION.missing(bucket)
         return spec
 
-    async def set_default_sse(self, bucket: str, spec: SSESpec | None) -> None:
+    async def set_default_sse(self, bucket: BucketName, spec: SSESpec | None) -> None:
         await self.bucket(bucket)
         await write_config(self.meta, bucket, ENCRYPTION, spec)
 
@@ -140,7 +140,7 @@ class ObjectService:
         data_key, entries = self.keyring.seal(sse)
         return data_key, replace(attrs, extra={**attrs.extra, **entries})
 
-    async def bucket(self, name: str) -> BucketRecord:
+    async def bucket(self, name: BucketName) -> BucketRecord:
         rec = await memo.bucket(self.meta, name)
         if rec is None:
             raise BucketNotFound(bucket=name)
@@ -151,7 +151,7 @@ class ObjectService:
             self.blobs.delete(blobs)
 
     # -- write ------------------------------------------------------------------------------------
-    async def put(self, bucket: str, key: str, body: AsyncIterator[bytes], integrity: Integrity,
+    async def put(self, bucket: BucketName, key: ObjectKey, body: AsyncIterator[bytes], integrity: Integrity,
                   attrs: ObjectAttrs, owner: str, cond: WriteCondition | None = None,
                   sse: SSESpec | None = None) -> ObjectRecord:
         check_key(key)
@@ -165,7 +165,7 @@ class ObjectService:
             self.blobs.delete([got.blob])
             raise
         rec = ObjectRecord(
-            bucket=bucket, key=key, version_id="", size=got.size, last_modified=time.time(),
+            bucket=bucket, key=key, version_id=NEW_VERSION, size=got.size, last_modified=time.time(),
             etag=object_etag(attrs.extra, data_key, got.md5_hex) if data_key else got.md5_hex,
             owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
             checksums=got.checksums, checksum_type="FULL_OBJECT" if got.checksums else None,
@@ -183,7 +183,7 @@ class ObjectService:
         return stored
 
     # -- read -------------------------------------------------------------------------------------
-    async def head(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord:
+    async def head(self, bucket: BucketName, key: ObjectKey, version_id: VersionId | None) -> ObjectRecord:
         await self.bucket(bucket)
         rec = await self.meta.get_object(bucket, key, version_id)
         if rec is None:
@@ -198,7 +198,7 @@ class ObjectService:
             raise CurrentIsDeleteMarker(rec.version_id)
         return rec
 
-    async def read_checked(self, bucket: str, key: str, version_id: str | None,
+    async def read_checked(self, bucket: BucketName, key: ObjectKey, version_id: VersionId | None,
                      cond: ReadConditions | None) -> ObjectRecord:
         rec = await self.head(bucket, key, version_id)
         check_intact(rec)
@@ -330,7 +330,7 @@ class ObjectService:
         return _pieces(first, stream)
 
     # -- delete -----------------------------------------------------------------------------------
-    async def delete(self, bucket: str, key: str, version_id: str | None, owner: str, *,
+    async def delete(self, bucket: BucketName, key: ObjectKey, version_id: VersionId | None, owner: str, *,
                      bypass_governance: bool = False) -> ObjectRecord | None:
         """Remove a version (refused while Object Lock protects it) or, without ``version_id`` on a
         versioned bucket, add a delete marker."""
@@ -347,7 +347,7 @@ class ObjectService:
         return removed
 
     # -- copy -------------------------------------------------------------------------------------
-    async def copy(self, bucket: str, key: str, spec: CopySpec, owner: str,
+    async def copy(self, bucket: BucketName, key: ObjectKey, spec: CopySpec, owner: str,
                    cond: WriteCondition | None = None) -> tuple[ObjectRecord, ObjectRecord]:
         check_key(key)
         dest_bucket = await self.bucket(bucket)
@@ -359,7 +359,7 @@ class ObjectService:
         finally:
             release()
 
-    async def _copy(self, dest_bucket: BucketRecord, key: str, spec: CopySpec, src: ObjectRecord, owner: str,
+    async def _copy(self, dest_bucket: BucketRecord, key: ObjectKey, spec: CopySpec, src: ObjectRecord, owner: str,
                     cond: WriteCondition | None) -> ObjectRecord:
         bucket = dest_bucket.name
         check_copy_source(spec.conditions, src.etag, src.last_modified)
@@ -404,7 +404,7 @@ class ObjectService:
             self.blobs.delete([blob])
             raise
         rec = ObjectRecord(
-            bucket=bucket, key=key, version_id="", size=src.size, etag=etag, last_modified=time.time(),
+            bucket=bucket, key=key, version_id=NEW_VERSION, size=src.size, etag=etag, last_modified=time.time(),
             owner=owner, content_type=attrs.content_type, headers=attrs.headers, user_meta=attrs.user_meta,
             checksums=hasher.checksums(), checksum_type="FULL_OBJECT" if algorithms else None,
             segments=[Segment(blob, src.size, writer.crc, writer.chunk_crcs)] if src.size else [], tags=tags,
@@ -421,32 +421,34 @@ class ObjectService:
         return stored
 
     # -- listing ----------------------------------------------------------------------------------
-    async def list(self, bucket: str, prefix: str, delimiter: str, marker: str | None, max_keys: int) -> ListPage:
+    async def list(self, bucket: BucketName, prefix: str, delimiter: str, marker: str | None,
+                   max_keys: int) -> ListPage:
         await self.bucket(bucket)
         return await self.meta.list_objects(bucket, prefix, delimiter, marker, max_keys)
 
-    async def list_versions(self, bucket: str, prefix: str, delimiter: str, key_marker: str | None,
+    async def list_versions(self, bucket: BucketName, prefix: str, delimiter: str, key_marker: str | None,
                             version_marker: str | None, max_keys: int) -> VersionPage:
         await self.bucket(bucket)
         return await self.meta.list_versions(bucket, prefix, delimiter, key_marker, version_marker, max_keys)
 
-    async def find(self, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord | None:
+    async def find(self, bucket: BucketName, key: ObjectKey,
+                   version_id: VersionId | None = None) -> ObjectRecord | None:
         return await self.meta.get_object(bucket, key, version_id)
 
-    async def current(self, bucket: str, key: str) -> ObjectRecord | None:
+    async def current(self, bucket: BucketName, key: ObjectKey) -> ObjectRecord | None:
         """The latest version of a key (maybe a delete marker), or None."""
         return await self.meta.get_object(bucket, key)
 
     # -- tagging ----------------------------------------------------------------------------------
-    async def get_tags(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord:
+    async def get_tags(self, bucket: BucketName, key: ObjectKey, version_id: VersionId | None) -> ObjectRecord:
         return await self.head(bucket, key, version_id)
 
-    async def set_tags(self, bucket: str, key: str, version_id: str | None,
+    async def set_tags(self, bucket: BucketName, key: ObjectKey, version_id: VersionId | None,
                        tags: dict[str, str]) -> ObjectRecord:
         await self.head(bucket, key, version_id)
         return await self.meta.set_object_tags(bucket, key, version_id, tags)
 
-    async def update_extra(self, bucket: str, key: str, version_id: str | None,
+    async def update_extra(self, bucket: BucketName, key: ObjectKey, version_id: VersionId | None,
                            changes: dict[str, str | None]) -> ObjectRecord:
         await self.head(bucket, key, version_id)
         return await self.meta.update_object_extra(bucket, key, version_id, changes)

@@ -28,7 +28,7 @@ from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.extra import REPLICA, received_replica, replica_entries
 from nuage.storage.meta.records import BucketRecord, ObjectRecord, Segment
 from nuage.storage.meta.replication import OP_TAGS, REPLICATION_CONFIG
-from nuage.types import VERSIONING_ENABLED
+from nuage.types import VERSIONING_ENABLED, BucketName, ObjectKey, VersionId
 
 ENABLED = "Enabled"
 DISABLED = "Disabled"
@@ -185,14 +185,14 @@ class Replicas:
         self.objects = objects
         self.consent = Consent(meta)
 
-    async def check(self, bucket: str, source: Source, actions: list[str], resource: str) -> None:
+    async def check(self, bucket: BucketName, source: Source, actions: list[str], resource: str) -> None:
         """What saving a rule asks of its destination: it exists, is versioned, and its owner agreed."""
         b = await self.objects.bucket(bucket)
         if b.versioning != VERSIONING_ENABLED:
             raise InvalidRequest("Destination bucket must have versioning enabled.")
         await self.consent.require(b, source, actions, resource)
 
-    async def apply(self, bucket: str, doc: dict[str, Any], body: AsyncIterator[bytes], *,
+    async def apply(self, bucket: BucketName, doc: dict[str, Any], body: AsyncIterator[bytes], *,
                     same_region: bool) -> bool:
         """Store the version ``doc`` describes (bytes from ``body``); False when it is there already.
         ``same_region``: the sender is this region (the source bucket lives here too). Raises
@@ -204,7 +204,7 @@ class Replicas:
             source = Source.from_wire(doc.get("source"), same_region)
         except ValueError:
             raise AccessDenied("The replica does not say which account replicates it.") from None
-        key, version_id = str(doc["key"]), str(doc["version_id"])
+        key, version_id = ObjectKey(str(doc["key"])), VersionId(str(doc["version_id"]))
         tags_only = doc.get("op") == OP_TAGS
         await self.consent.require(b, source, apply_actions(
             tags_only=tags_only, delete_marker=bool(doc.get("delete_marker")), has_tags=bool(doc.get("tags")),
@@ -279,7 +279,7 @@ class Replicas:
         return source_owner
 
 
-async def get_config(meta: MetadataStore, objects: ObjectService, bucket: str) -> ReplicationConfig:
+async def get_config(meta: MetadataStore, objects: ObjectService, bucket: BucketName) -> ReplicationConfig:
     await objects.bucket(bucket)
     config = await read(meta, bucket, REPLICATION)
     if config is None:
@@ -287,7 +287,7 @@ async def get_config(meta: MetadataStore, objects: ObjectService, bucket: str) -
     return config
 
 
-async def put_config(meta: MetadataStore, objects: ObjectService, bucket: str, config: ReplicationConfig) -> int:
+async def put_config(meta: MetadataStore, objects: ObjectService, bucket: BucketName, config: ReplicationConfig) -> int:
     """Store a validated configuration; with ExistingObjectReplication, journal the stored versions.
     Returns how many versions were journaled."""
     b = await objects.bucket(bucket)
@@ -300,7 +300,7 @@ async def put_config(meta: MetadataStore, objects: ObjectService, bucket: str, c
     return 0
 
 
-async def delete_config(meta: MetadataStore, objects: ObjectService, bucket: str) -> None:
+async def delete_config(meta: MetadataStore, objects: ObjectService, bucket: BucketName) -> None:
     await objects.bucket(bucket)
     await write(meta, bucket, REPLICATION, None)
 
@@ -323,11 +323,11 @@ class BucketLocator(Protocol):
 
     region: str
 
-    async def locate(self, bucket: str) -> BucketPlace | None: ...      # here, else elsewhere()
+    async def locate(self, bucket: BucketName) -> BucketPlace | None: ...      # here, else elsewhere()
 
-    async def elsewhere(self, bucket: str) -> BucketPlace | None: ...   # another region (cached)
+    async def elsewhere(self, bucket: BucketName) -> BucketPlace | None: ...   # another region (cached)
 
-    async def remote(self, bucket: str) -> BucketPlace | None: ...      # another region (asked now)
+    async def remote(self, bucket: BucketName) -> BucketPlace | None: ...      # another region (asked now)
 
     # Whether the owner of a bucket of another region lets ``source`` do ``actions`` on ``resource``
     # (asked of that region now): None when allowed, else (error code, message).

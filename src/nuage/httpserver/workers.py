@@ -18,6 +18,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import pickle
 import signal
 import sys
 import time
@@ -64,14 +65,7 @@ def run_workers(count: int, work: Callable[[int], None], prepare: Callable[[], N
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         if prepare is not None:
-            pid = os.fork()
-            if pid == 0:
-                _child(-1, lambda _: prepare())   # never returns
-            children[pid] = -1
-            _, status = os.waitpid(pid, 0)
-            del children[pid]
-            if os.waitstatus_to_exitcode(status) != 0:
-                return 1
+            _prepare(prepare, children)
         for index in range(count):
             if state["stopping"]:
                 break
@@ -99,6 +93,39 @@ def run_workers(count: int, work: Callable[[int], None], prepare: Callable[[], N
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 1 if state["failed"] else 0
+
+
+def _prepare(prepare: Callable[[], None], children: dict[int, int]) -> None:
+    """Run ``prepare()`` in a child process; what it raised is raised again here (pickled through a pipe),
+    so that the command reports a failed start-up (no database, say) as it does with one process."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(reader)
+        _child(-1, lambda _: _report_errors(prepare, writer))   # never returns
+    os.close(writer)
+    children[pid] = -1
+    with os.fdopen(reader, "rb") as pipe:
+        raised = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    del children[pid]
+    if raised:
+        error = pickle.loads(raised)
+        raise error if isinstance(error, BaseException) else RuntimeError(str(error))
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError("the gateway's start-up failed")
+
+
+def _report_errors(prepare: Callable[[], None], pipe: int) -> None:
+    with os.fdopen(pipe, "wb") as out:
+        try:
+            prepare()
+        except Exception as exc:   # noqa: BLE001 - handed to the parent, which raises it
+            try:
+                out.write(pickle.dumps(exc))
+            except Exception:   # noqa: BLE001 - not picklable: its message will do
+                out.write(pickle.dumps(f"{type(exc).__name__}: {exc}"))
+            raise SystemExit(1) from None
 
 
 def _child(index: int, work: Callable[[int], None]) -> None:

@@ -32,6 +32,7 @@ from nuage.query.jobs import Output, QueryService
 from nuage.query.results import plain
 from nuage.sigv4 import AuthError
 from nuage.storage.meta.jobs import JobRecord
+from nuage.types import BucketName, ObjectKey
 
 log = logging.getLogger("nuage.query")
 
@@ -84,7 +85,7 @@ def _output(raw: object) -> Output:
         raise ApiError(400, "InvalidArgument", "Saving the result as an object needs a bucket and a key.")
     if fmt not in ("csv", "parquet"):
         raise ApiError(400, "InvalidArgument", "A result saved as an object is csv or parquet.")
-    return Output(fmt, bucket, key)
+    return Output(fmt, BucketName(bucket), ObjectKey(key))
 
 
 class QueryApp:

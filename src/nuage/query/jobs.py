@@ -53,11 +53,12 @@ from nuage.query.errors import (
 from nuage.query.refs import Reference, find_references, rewrite, single_select
 from nuage.query.results import read_rows
 from nuage.storage.meta.jobs import JobRecord, JobStore
+from nuage.types import BucketName, ObjectKey
 
 log = logging.getLogger("nuage.query")
 
 #: (caller, action, bucket, key or None, condition keys) -> allowed
-AccessCheck = Callable[[Identity, str, str, str | None, Mapping[str, Sequence[str]]], Awaitable[bool]]
+AccessCheck = Callable[[Identity, str, BucketName, ObjectKey | None, Mapping[str, Sequence[str]]], Awaitable[bool]]
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
 FINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
@@ -103,8 +104,8 @@ class Limits:
 @dataclass(frozen=True)
 class Output:
     format: str                       # json | csv (to the caller); csv | parquet (as an object)
-    bucket: str | None = None
-    key: str | None = None
+    bucket: BucketName | None = None
+    key: ObjectKey | None = None
 
     @property
     def to_object(self) -> bool:
@@ -225,13 +226,13 @@ class QueryService:
                 if not ref.keys:
                     raise KeyMissing(f"No object matches s3://{ref.bucket}/{ref.pattern}.")
             else:
-                rec = await self.objects.find(ref.bucket, ref.pattern)
+                rec = await self.objects.find(ref.bucket, ObjectKey(ref.pattern))
                 if rec is None or rec.delete_marker:
                     if not await self.may(caller, "s3:ListBucket", ref.bucket, None, conditions):
                         # worded as the refusal of an existing object: no existence oracle
                         raise ObjectRefused(f"Access denied: reading s3://{ref.bucket}/{ref.pattern}.")
                     raise KeyMissing(f"The key s3://{ref.bucket}/{ref.pattern} does not exist.")
-                ref.keys.append(ref.pattern)
+                ref.keys.append(ObjectKey(ref.pattern))
                 if (ref.bucket, ref.pattern) not in seen:
                     total += rec.size
             for key in ref.keys:

@@ -18,6 +18,7 @@ import duckdb
 from nuage.core.select.errors import UnknownPath, UnsupportedFunction, UnsupportedSyntax
 from nuage.core.select.translate import sql_string
 from nuage.query.errors import NotASelect
+from nuage.types import BucketName, ObjectKey
 
 WILDCARDS = re.compile(r"[*?\[]")
 
@@ -26,10 +27,10 @@ WILDCARDS = re.compile(r"[*?\[]")
 class Reference:
     start: int                   # offsets of the literal (quotes included) in the SQL text
     end: int
-    bucket: str
+    bucket: BucketName
     pattern: str                 # the key pattern
     in_call: bool                # the literal is a function argument
-    keys: list[str] = field(default_factory=list)
+    keys: list[ObjectKey] = field(default_factory=list)
 
     @property
     def has_wildcard(self) -> bool:
@@ -192,7 +193,7 @@ def find_references(sql: str) -> list[Reference]:
         bucket, _, pattern = text[5:].partition("/")
         if not bucket:
             raise UnknownPath(f"No bucket in {text!r}.")
-        refs.append(Reference(pos, end, bucket, pattern, bool(calls) and calls[-1]))
+        refs.append(Reference(pos, end, BucketName(bucket), pattern, bool(calls) and calls[-1]))
     return refs
 
 

@@ -33,6 +33,7 @@ from nuage.replication.signing import SERVICE
 from nuage.sigv4 import RequestView, authenticate
 from nuage.sigv4 import errors as sv
 from nuage.storage.meta.base import MetadataStore
+from nuage.types import BucketName
 
 log = logging.getLogger("nuage.replication")
 
@@ -136,12 +137,12 @@ class ReplicationApp:
                 doc = decode_wire(scope_header(scope, RECORD_HEADER.encode()))
             except ValueError as exc:
                 raise ReplicationError(400, "InvalidArgument", "The replica record is not valid.") from exc
-            applied = await self.replicas.apply(bucket, doc, body.chunks(),
+            applied = await self.replicas.apply(BucketName(bucket), doc, body.chunks(),
                                                 same_region=sender.name == self.registry.own.name)
             return 200, {"applied": applied}
         if what == "consent" and method == "GET":
             source, actions, resource = self._consent_query(scope, bucket, sender)
-            await self.replicas.check(bucket, source, actions, resource)
+            await self.replicas.check(BucketName(bucket), source, actions, resource)
             return 200, {"allowed": True}
         raise ReplicationError(404, "NoSuchRoute", f"No replication operation {method} {scope['path']}.")
 

@@ -33,6 +33,7 @@ from nuage.replication.signing import sign
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.records import ObjectRecord
 from nuage.storage.meta.replication import OP_PUT, OP_TAGS, OutboxRow
+from nuage.types import BucketName
 
 log = logging.getLogger("nuage.replication")
 
@@ -266,7 +267,7 @@ class Shipper:
         """The account that replicates: the source bucket's owner (the destination decides whether it
         agreed), with the configuration's Role and the rule's owner override."""
         config = await read(self.meta, bucket, REPLICATION)
-        return await self.consent.source(await self.objects.bucket(bucket), same_region=same_region,
+        return await self.consent.source(await self.objects.bucket(BucketName(bucket)), same_region=same_region,
                                          role=config.role if config is not None else "", override=rule.owner_override,
                                          account=rule.account)
 

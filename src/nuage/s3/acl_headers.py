@@ -11,6 +11,7 @@ from nuage.core.acl import CANNED, GRANT_HEADERS, GROUPS, PUBLIC_CANNED, Grant, 
 from nuage.s3 import errors as e
 from nuage.s3.context import Services
 from nuage.s3.http import Request
+from nuage.types import BucketName
 
 #: One grantee of an x-amz-grant-* header: id="...", uri="..." or emailAddress="..." (unquoted values are
 #: accepted too, as RGW does).
@@ -79,7 +80,7 @@ async def stored_from_headers(svc: Services, headers: dict[str, str]) -> str | N
     return canned
 
 
-async def check_write_acl(svc: Services, req: Request, bucket: str) -> None:
+async def check_write_acl(svc: Services, req: Request, bucket: BucketName) -> None:
     """For writes of objects (PutObject, CopyObject, CreateMultipartUpload): ACLs disabled by the
     bucket's ownership controls, public ACLs blocked, grantees that do not exist."""
     canned, grants = acl_from_headers(req.headers)

@@ -27,6 +27,7 @@ from nuage.s3.redirect import redirect
 from nuage.s3.router import Target, route
 from nuage.s3.unavailable import database_unavailable
 from nuage.sigv4.canonical import percent_decode, query_params
+from nuage.types import BucketName, ObjectKey
 
 log = logging.getLogger("nuage.s3")
 
@@ -127,17 +128,17 @@ def _is_utf8(raw_path: str) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)   # pure; hot objects are asked for again and again
-def _path_address(raw_path: str) -> tuple[str | None, str | None]:
+def _path_address(raw_path: str) -> tuple[BucketName | None, ObjectKey | None]:
     """(bucket, key) of a path-style request path."""
     path = raw_path[1:] if raw_path.startswith("/") else raw_path
     if not path:
         return None, None
     bucket, _, rest = path.partition("/")
-    key = unquote(rest, errors="surrogateescape") if rest else None
+    key = ObjectKey(unquote(rest, errors="surrogateescape")) if rest else None
     # RGW's "tenant:bucket" form (s3-tests' tenant user): one global namespace here, so the tenant
     # part only names the owner and is dropped; ":" never occurs in a bucket name.
     name = unquote(bucket)
-    return name.rpartition(":")[2] or name, key
+    return BucketName(name.rpartition(":")[2] or name), key
 
 
 class S3App:
@@ -238,11 +239,11 @@ class S3App:
                 return hostname[: -len(suffix)]
         return None
 
-    def _address(self, raw_path: str, host: str) -> tuple[str | None, str | None]:
+    def _address(self, raw_path: str, host: str) -> tuple[BucketName | None, ObjectKey | None]:
         bucket = self._vhost_bucket(host)
         if bucket is not None:
             path_key = unquote(raw_path[1:]) if len(raw_path) > 1 else None
-            return bucket, path_key or None
+            return BucketName(bucket), ObjectKey(path_key) if path_key else None
         return _path_address(raw_path)
 
     # -- dispatch ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
 from nuage.core.replication import BucketLocator
 from nuage.s3.http import Request, Response
+from nuage.types import BucketName, ObjectKey
 
 
 @dataclass
@@ -26,5 +27,5 @@ class Services:
 
 #: What runs an operation: given the request's bucket, or its bucket and key, when its target has them.
 ServiceHandler = Callable[[Services, Request], Awaitable[Response]]
-BucketHandler = Callable[[Services, Request, str], Awaitable[Response]]
-ObjectHandler = Callable[[Services, Request, str, str], Awaitable[Response]]
+BucketHandler = Callable[[Services, Request, BucketName], Awaitable[Response]]
+ObjectHandler = Callable[[Services, Request, BucketName, ObjectKey], Awaitable[Response]]

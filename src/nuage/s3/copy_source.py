@@ -17,14 +17,15 @@ from urllib.parse import unquote
 from nuage.s3 import errors as e
 from nuage.s3.http import Request
 from nuage.storage.meta.records import ObjectRecord
+from nuage.types import BucketName, ObjectKey, VersionId
 
 HEADER = "x-amz-copy-source"
 
 
 class CopySource(NamedTuple):
-    bucket: str
-    key: str
-    version_id: str | None
+    bucket: BucketName
+    key: ObjectKey
+    version_id: VersionId | None
 
     @property
     def condition_value(self) -> str:
@@ -55,7 +56,7 @@ def parse_copy_source(raw: str) -> CopySource:
     bucket, _, key = path.partition("/")
     if not bucket or not key:
         raise _invalid(raw)
-    return CopySource(bucket, key, version)
+    return CopySource(BucketName(bucket), ObjectKey(key), VersionId(version) if version is not None else None)
 
 
 def copy_source(req: Request) -> CopySource:
@@ -75,7 +76,7 @@ def pin_source_version(req: Request, rec: ObjectRecord) -> None:
     req.copy_version = rec.version_id
 
 
-def version_to_read(req: Request) -> str | None:
+def version_to_read(req: Request) -> VersionId | None:
     """The version of the source the copy reads: the one named, else the one authorization decided on (none
     when the decision needed no object, as for the bucket owner without a bucket policy: the current one)."""
     named = copy_source(req).version_id

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from nuage.types import BucketName, ObjectKey, VersionId
+
 if TYPE_CHECKING:
     from nuage.core.identities import Identity
     from nuage.s3.copy_source import CopySource
@@ -23,8 +25,8 @@ class Request:
     query: dict[str, str]               # decoded; first value wins
     headers: dict[str, str]             # lowercased names; repeated values joined by ","
     header_list: list[tuple[str, str]]
-    bucket: str | None
-    key: str | None
+    bucket: BucketName | None
+    key: ObjectKey | None
     client: str
     scheme: str
     receive: Callable[[], Awaitable[dict[str, Any]]]
@@ -42,7 +44,7 @@ class Request:
     trailers: Trailers | None = None    # aws-chunked trailers, known once the body has been read
     sha256: str | None = None           # the signed hex SHA-256 of the payload, when one was declared
     copy_source: CopySource | None = None   # x-amz-copy-source, parsed once
-    copy_version: str | None = None     # the copy source's version that authorization decided on
+    copy_version: VersionId | None = None     # the copy source's version that authorization decided on
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)

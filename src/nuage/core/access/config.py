@@ -13,6 +13,7 @@ import functools
 from nuage.core.access.services import AccessServices
 from nuage.core.bucket_config import ACL, OWNERSHIP, POLICY, PUBLIC_BLOCK
 from nuage.core.policy import MalformedPolicy, Policy, parse_policy
+from nuage.types import BucketName
 
 POLICY_CONFIG = POLICY.name
 OWNERSHIP_CONFIG = OWNERSHIP.name
@@ -31,23 +32,23 @@ def _parsed_policy(text: str) -> Policy | None:
         return None
 
 
-async def bucket_policy(svc: AccessServices, bucket: str) -> Policy | None:
+async def bucket_policy(svc: AccessServices, bucket: BucketName) -> Policy | None:
     """The bucket's policy (None: none, or a stored document that no longer parses)."""
     text = await svc.buckets.config(bucket, POLICY)
     return _parsed_policy(text) if text is not None else None
 
 
-async def ownership(svc: AccessServices, bucket: str) -> str | None:
+async def ownership(svc: AccessServices, bucket: BucketName) -> str | None:
     """The bucket's object ownership mode (None: no ownership controls)."""
     return await svc.buckets.config(bucket, OWNERSHIP)
 
 
-async def public_block(svc: AccessServices, bucket: str) -> dict[str, bool]:
+async def public_block(svc: AccessServices, bucket: BucketName) -> dict[str, bool]:
     """The bucket's public access block settings that are given (an unreadable document blocks nothing)."""
     return await svc.buckets.config(bucket, PUBLIC_BLOCK) or {}
 
 
-async def bucket_acl(svc: AccessServices, bucket: str) -> str | None:
+async def bucket_acl(svc: AccessServices, bucket: BucketName) -> str | None:
     """The bucket's stored ACL (a canned name or encoded grants; None: private)."""
     return await svc.buckets.config(bucket, ACL)
 

@@ -43,6 +43,7 @@ from nuage.core.policy import (
 )
 from nuage.core.policy import Decision as Effect
 from nuage.storage.meta.records import BucketRecord, ObjectRecord
+from nuage.types import BucketName, ObjectKey, VersionId
 
 #: Reads of an object: when it is missing, s3:ListBucket decides between 404 and 403.
 READS = frozenset({"s3:getobject", "s3:getobjectversion", "s3:getobjecttagging", "s3:getobjectversiontagging",
@@ -74,7 +75,7 @@ async def decide(svc: AccessServices, query: AccessQuery) -> Decision:
     caller = query.caller
     if query.bucket is None:
         return _decide_own_account(svc, query)
-    bucket = await svc.buckets.find(query.bucket)
+    bucket = await svc.buckets.find(BucketName(query.bucket))
     if bucket is None:
         return Decision(False, "no such bucket", bucket_missing=True)
     expected = query.expected_owner
@@ -91,7 +92,7 @@ async def decide(svc: AccessServices, query: AccessQuery) -> Decision:
     principal = caller.principal() if caller is not None else Principal.anonymous()
     asker = _Asker(caller, principal, svc.identities.policies(caller) if caller is not None else [],
                    query.conditions())
-    source_version: str | None = None
+    source_version: VersionId | None = None
     for need in query.needs:
         verdict = await _decide_need(svc, asker, need, bucket, policy)
         if not verdict.allowed:
@@ -101,7 +102,7 @@ async def decide(svc: AccessServices, query: AccessQuery) -> Decision:
     return await _allowed(svc, query, bucket, "every permission is allowed", source_version)
 
 
-async def may(svc: AccessServices, caller: Identity, action: str, bucket: str, key: str | None,
+async def may(svc: AccessServices, caller: Identity, action: str, bucket: BucketName, key: ObjectKey | None,
               conditions: Conditions) -> bool:
     """Whether ``caller`` may run ``action`` on an object, or on the bucket when ``key`` is None, outside an
     S3 request: for services that read or write stored objects on a caller's behalf (SQL jobs)."""
@@ -127,7 +128,7 @@ def _decide_own_account(svc: AccessServices, query: AccessQuery) -> Decision:
 
 
 async def _allowed(svc: AccessServices, query: AccessQuery, bucket: BucketRecord, reason: str,
-                   source_version: str | None) -> Decision:
+                   source_version: VersionId | None) -> Decision:
     new_owner = await _new_owner(svc, query, bucket) if query.creates_object else None
     return Decision(True, reason, source_version=source_version, new_owner=new_owner)
 
@@ -150,10 +151,10 @@ def _account_of(caller: Identity | None, bucket: BucketRecord) -> str | None:
     return None
 
 
-def _split(resource: str) -> tuple[str, str | None]:
+def _split(resource: str) -> tuple[BucketName, ObjectKey | None]:
     path = resource[len(SERVICE_ARN):]
     bucket, sep, key = path.partition("/")
-    return bucket, key if sep else None
+    return BucketName(bucket), ObjectKey(key) if sep else None
 
 
 async def _decide_need(svc: AccessServices, asker: _Asker, need: Need, target: BucketRecord,
@@ -170,7 +171,8 @@ async def _decide_need(svc: AccessServices, asker: _Asker, need: Need, target: B
     action = need.action.lower()
     obj: ObjectRecord | None = None
     if key is not None and action not in BUCKET_DECIDED and action_level(action) == "object":
-        obj = await svc.objects.find(bucket.name, key, need.version_id)
+        version = need.version_id
+        obj = await svc.objects.find(bucket.name, key, VersionId(version) if version is not None else None)
         if obj is None or obj.delete_marker:
             if action in READS or bucket.name != target.name:
                 listing = Need("s3:ListBucket", bucket_arn(bucket.name))

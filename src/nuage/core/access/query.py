@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from nuage.core.identities import Identity
+from nuage.types import VersionId
 
 Conditions = Mapping[str, Sequence[str]]
 
@@ -70,7 +71,7 @@ class Decision(NamedTuple):
     allowed: bool
     reason: str
     bucket_missing: bool = False
-    source_version: str | None = None
+    source_version: VersionId | None = None
     new_owner: Owner | None = None
 
 

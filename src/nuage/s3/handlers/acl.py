@@ -19,8 +19,9 @@ from nuage.s3.acl_headers import stored_from_headers as stored_from_headers  # r
 from nuage.s3.context import Services
 from nuage.s3.handlers.common import version_id, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.storage.meta.extra import acl_change
 from nuage.storage.meta.records import BucketRecord
-from nuage.types import NULL_VERSION
+from nuage.types import NULL_VERSION, BucketName, ObjectKey
 from nuage.xml import render, root, sub
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -122,7 +123,7 @@ def render_acl(grants: list[Grant], owner: str, names: dict[str, str]) -> bytes:
 
 
 # -- handlers ------------------------------------------------------------------------------------------
-async def get_bucket_acl(svc: Services, req: Request, bucket: str) -> Response:
+async def get_bucket_acl(svc: Services, req: Request, bucket: BucketName) -> Response:
     b = await svc.buckets.get(bucket)
     stored = await svc.buckets.config(bucket, ACL)
     if await ownership(svc, b.name) == ENFORCED:
@@ -130,27 +131,27 @@ async def get_bucket_acl(svc: Services, req: Request, bucket: str) -> Response:
     return xml_response(await acl_document(svc, req, grants_of(stored, b.owner), b.owner))
 
 
-async def put_bucket_acl(svc: Services, req: Request, bucket: str) -> Response:
+async def put_bucket_acl(svc: Services, req: Request, bucket: BucketName) -> Response:
     b = await svc.buckets.get(bucket)
     stored = await _new_acl(svc, req, b)
     await svc.buckets.set_config(bucket, ACL, None if stored == ACL.absent else stored)
     return empty(200)
 
 
-async def get_object_acl(svc: Services, req: Request, bucket: str, key: str) -> Response:
+async def get_object_acl(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     b = await svc.buckets.get(bucket)
     rec = await svc.objects.head(bucket, key, version_id(req))
-    headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != NULL_VERSION else []
+    headers: list[tuple[str, str]] = [("x-amz-version-id", rec.version_id)] if rec.version_id != NULL_VERSION else []
     if await ownership(svc, b.name) == ENFORCED:
         grants, owner = grants_of(None, b.owner), b.owner
     else:
-        grants, owner = grants_of(rec.extra.get("acl"), rec.owner, b.owner), rec.owner
+        grants, owner = grants_of(rec.facts.acl, rec.owner, b.owner), rec.owner
     return xml_response(await acl_document(svc, req, grants, owner), headers=headers)
 
 
-async def put_object_acl(svc: Services, req: Request, bucket: str, key: str) -> Response:
+async def put_object_acl(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     b = await svc.buckets.get(bucket)
     stored = await _new_acl(svc, req, b)
-    rec = await svc.objects.update_extra(bucket, key, version_id(req), {"acl": stored})
-    headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != NULL_VERSION else []
+    rec = await svc.objects.update_extra(bucket, key, version_id(req), acl_change(stored))
+    headers: list[tuple[str, str]] = [("x-amz-version-id", rec.version_id)] if rec.version_id != NULL_VERSION else []
     return empty(200, headers)

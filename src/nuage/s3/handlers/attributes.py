@@ -8,7 +8,7 @@ from nuage.s3.handlers.common import version_id
 from nuage.s3.handlers.encryption import read_customer_key
 from nuage.s3.headers import http_date, quote_etag
 from nuage.s3.http import Request, Response, xml_response
-from nuage.types import NULL_VERSION
+from nuage.types import NULL_VERSION, BucketName, ObjectKey
 from nuage.xml import bool_text, render, root, sub
 
 KNOWN = {"ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"}
@@ -23,7 +23,7 @@ def _int_header(req: Request, name: str, default: int) -> int:
     return min(int(raw), 1000) if name == "x-amz-max-parts" else int(raw)
 
 
-async def get_attributes(svc: Services, req: Request, bucket: str, key: str) -> Response:
+async def get_attributes(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     wanted = {a.strip() for a in req.headers.get("x-amz-object-attributes", "").split(",") if a.strip()}
     if not wanted or not wanted <= KNOWN:
         raise e.InvalidArgument("Invalid attribute name specified.")

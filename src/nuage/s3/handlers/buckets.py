@@ -14,6 +14,7 @@ from nuage.s3.handlers.acl import stored_from_headers
 from nuage.s3.handlers.common import MAX_TAGS_BUCKET, int_param, owner_el, parse_tagging, render_tagging, xml_body
 from nuage.s3.headers import iso_date
 from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.types import BucketName
 from nuage.xml import child_text, render, root, sub
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$|^EU$")
@@ -66,7 +67,7 @@ def _untoken(token: str) -> str:
     return name
 
 
-async def create_bucket(svc: Services, req: Request, bucket: str) -> Response:
+async def create_bucket(svc: Services, req: Request, bucket: BucketName) -> Response:
     name = bucket
     location: str | None = None
     el = await xml_body(req, required=False)
@@ -107,17 +108,17 @@ async def create_bucket(svc: Services, req: Request, bucket: str) -> Response:
     return empty(200, [("location", f"/{name}")])
 
 
-async def head_bucket(svc: Services, req: Request, bucket: str) -> Response:
+async def head_bucket(svc: Services, req: Request, bucket: BucketName) -> Response:
     b = await svc.buckets.get(bucket)
     return empty(200, [("x-amz-bucket-region", b.region)])
 
 
-async def delete_bucket(svc: Services, req: Request, bucket: str) -> Response:
+async def delete_bucket(svc: Services, req: Request, bucket: BucketName) -> Response:
     await svc.buckets.delete(bucket)
     return empty(204)
 
 
-async def get_location(svc: Services, req: Request, bucket: str) -> Response:
+async def get_location(svc: Services, req: Request, bucket: BucketName) -> Response:
     b = await svc.buckets.get(bucket)
     doc = root("LocationConstraint")
     if b.region != "us-east-1":
@@ -125,7 +126,7 @@ async def get_location(svc: Services, req: Request, bucket: str) -> Response:
     return xml_response(render(doc))
 
 
-async def get_versioning(svc: Services, req: Request, bucket: str) -> Response:
+async def get_versioning(svc: Services, req: Request, bucket: BucketName) -> Response:
     b = await svc.buckets.get(bucket)
     doc = root("VersioningConfiguration")
     if b.versioning:
@@ -133,7 +134,7 @@ async def get_versioning(svc: Services, req: Request, bucket: str) -> Response:
     return xml_response(render(doc))
 
 
-async def put_versioning(svc: Services, req: Request, bucket: str) -> Response:
+async def put_versioning(svc: Services, req: Request, bucket: BucketName) -> Response:
     name = bucket
     await svc.buckets.get(name)
     el = await xml_body(req)
@@ -152,12 +153,12 @@ async def put_versioning(svc: Services, req: Request, bucket: str) -> Response:
     return empty(200)
 
 
-async def get_tagging(svc: Services, req: Request, bucket: str) -> Response:
+async def get_tagging(svc: Services, req: Request, bucket: BucketName) -> Response:
     tags = await svc.buckets.require(bucket, TAGGING)
     return xml_response(render(render_tagging(tags)))
 
 
-async def put_tagging(svc: Services, req: Request, bucket: str) -> Response:
+async def put_tagging(svc: Services, req: Request, bucket: BucketName) -> Response:
     await svc.buckets.get(bucket)
     el = await xml_body(req)
     assert el is not None
@@ -165,6 +166,6 @@ async def put_tagging(svc: Services, req: Request, bucket: str) -> Response:
     return empty(204)
 
 
-async def delete_tagging(svc: Services, req: Request, bucket: str) -> Response:
+async def delete_tagging(svc: Services, req: Request, bucket: BucketName) -> Response:
     await svc.buckets.set_config(bucket, TAGGING, None)
     return empty(204)

@@ -14,6 +14,7 @@ from nuage.s3.context import BucketHandler, Services
 from nuage.s3.headers import parse_http_date, requested_checksums
 from nuage.s3.http import Request, Response, empty
 from nuage.storage.meta.records import WriteCondition
+from nuage.types import BucketName, VersionId
 from nuage.xml import child_text, parse, root, sub
 
 MAX_XML_BODY = 1024 * 1024
@@ -82,14 +83,14 @@ async def xml_body(req: Request, *, required: bool = True) -> ET.Element | None:
     return parse(data)
 
 
-def version_id(req: Request) -> str | None:
+def version_id(req: Request) -> VersionId | None:
     v = req.query.get("versionId")
     if v is None:
         return None
     if v == "":
         raise e.InvalidArgument("Version id cannot be the empty string", ArgumentName="versionId",
                                 ArgumentValue="")
-    return v
+    return VersionId(v)
 
 
 def read_conditions(req: Request, prefix: str = "") -> ReadConditions | None:
@@ -189,7 +190,7 @@ def owner_el(parent: ET.Element, owner_id: str, name: str, tag: str = "Owner") -
 def config_deleter(kind: ConfigKind[Any]) -> BucketHandler:
     """The Delete handler of a bucket configuration: 204 whether or not it was set (NoSuchBucket when
     the bucket is missing)."""
-    async def delete(svc: Services, req: Request, bucket: str) -> Response:
+    async def delete(svc: Services, req: Request, bucket: BucketName) -> Response:
         await svc.buckets.set_config(bucket, kind, None)
         return empty(204)
     return delete

@@ -19,11 +19,11 @@ from nuage.s3.headers import (
 )
 from nuage.s3.http import Request, Response, xml_response
 from nuage.storage.meta.extra import acl_entries
-from nuage.types import NULL_VERSION
+from nuage.types import NULL_VERSION, BucketName, ObjectKey
 from nuage.xml import render, root, sub
 
 
-async def copy_object(svc: Services, req: Request, bucket: str, key: str) -> Response:
+async def copy_object(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     src_bucket, src_key, _ = copy_source(req)
     src_version = version_to_read(req)   # the very version authorization decided on
     directive = req.headers.get("x-amz-metadata-directive", "COPY").upper()
@@ -59,7 +59,7 @@ async def copy_object(svc: Services, req: Request, bucket: str, key: str) -> Res
     sub(doc, "ETag", quote_etag(rec.etag))
     for alg, value in rec.checksums.items():
         sub(doc, f"Checksum{alg.upper()}", value)
-    headers = []
+    headers: list[tuple[str, str]] = []
     if rec.version_id != NULL_VERSION:
         headers.append(("x-amz-version-id", rec.version_id))
     if src.version_id != NULL_VERSION:

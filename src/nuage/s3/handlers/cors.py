@@ -10,6 +10,7 @@ from nuage.s3 import errors as e
 from nuage.s3.context import Services
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.types import BucketName
 from nuage.xml import render, root, sub
 
 log = logging.getLogger("nuage.s3")
@@ -27,7 +28,7 @@ def _int(text: str | None) -> int:
     return int(text.strip())
 
 
-async def put_cors(svc: Services, req: Request, bucket: str) -> Response:
+async def put_cors(svc: Services, req: Request, bucket: BucketName) -> Response:
     name = bucket
     await svc.buckets.get(name)
     doc = await xml_body(req)
@@ -61,7 +62,7 @@ async def put_cors(svc: Services, req: Request, bucket: str) -> Response:
     return empty(200)
 
 
-async def get_cors(svc: Services, req: Request, bucket: str) -> Response:
+async def get_cors(svc: Services, req: Request, bucket: BucketName) -> Response:
     rules = await svc.buckets.require(bucket, cors.CORS)
     doc = root("CORSConfiguration")
     for rule in rules:
@@ -93,7 +94,7 @@ def _headers(match: cors.Match, requested: list[str] | None = None) -> list[tupl
     return out
 
 
-async def preflight(svc: Services, req: Request, bucket: str) -> Response:
+async def preflight(svc: Services, req: Request, bucket: BucketName) -> Response:
     """OPTIONS: answered from the bucket's CORS rules, without authentication."""
     origin = req.headers.get("origin")
     if not origin:

@@ -22,6 +22,7 @@ from nuage.s3 import errors as e
 from nuage.s3.context import Services
 from nuage.s3.handlers.common import xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.types import BucketName
 from nuage.xml import bool_text, child_text, render, root, sub
 
 SSE = "x-amz-server-side-encryption"
@@ -118,7 +119,7 @@ def read_customer_key(headers: dict[str, str]) -> bytes | None:
 
 # -- Get/Put/DeleteBucketEncryption --------------------------------------------------------------------
 
-async def get_bucket_encryption(svc: Services, req: Request, bucket: str) -> Response:
+async def get_bucket_encryption(svc: Services, req: Request, bucket: BucketName) -> Response:
     spec = await svc.objects.get_default_sse(bucket)
     doc = root("ServerSideEncryptionConfiguration")
     rule = sub(doc, "Rule")
@@ -130,7 +131,7 @@ async def get_bucket_encryption(svc: Services, req: Request, bucket: str) -> Res
     return xml_response(render(doc))
 
 
-async def put_bucket_encryption(svc: Services, req: Request, bucket: str) -> Response:
+async def put_bucket_encryption(svc: Services, req: Request, bucket: BucketName) -> Response:
     await svc.buckets.get(bucket)
     el = await xml_body(req)
     assert el is not None
@@ -154,6 +155,6 @@ async def put_bucket_encryption(svc: Services, req: Request, bucket: str) -> Res
     return empty(200)
 
 
-async def delete_bucket_encryption(svc: Services, req: Request, bucket: str) -> Response:
+async def delete_bucket_encryption(svc: Services, req: Request, bucket: BucketName) -> Response:
     await svc.objects.set_default_sse(bucket, None)
     return empty(204)

@@ -11,6 +11,7 @@ from nuage.s3.context import Services
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.headers import http_date
 from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.types import BucketName, VersionId
 from nuage.xml import render, root, sub
 
 # Operations whose successful answer names the object's expiration (x-amz-expiration).
@@ -237,7 +238,7 @@ def render_configuration(rules: list[lc.Rule]) -> bytes:
 
 
 # -- handlers --------------------------------------------------------------------------------------
-async def put_lifecycle(svc: Services, req: Request, bucket: str) -> Response:
+async def put_lifecycle(svc: Services, req: Request, bucket: BucketName) -> Response:
     await svc.buckets.get(bucket)
     doc = await xml_body(req)
     assert doc is not None
@@ -245,7 +246,7 @@ async def put_lifecycle(svc: Services, req: Request, bucket: str) -> Response:
     return empty(200, [("x-amz-transition-default-minimum-object-size", "all_storage_classes_128K")])
 
 
-async def get_lifecycle(svc: Services, req: Request, bucket: str) -> Response:
+async def get_lifecycle(svc: Services, req: Request, bucket: BucketName) -> Response:
     rules = await svc.buckets.require(bucket, lc.LIFECYCLE)
     return xml_response(render_configuration(rules))
 
@@ -265,7 +266,7 @@ async def add_expiration_header(svc: Services, req: Request, response: Response)
             version = value
     if op.method in ("GET", "HEAD"):   # a read answers for the version it read
         version = req.query.get("versionId") or version
-    rec = await svc.objects.find(req.bucket, req.key, version)
+    rec = await svc.objects.find(req.bucket, req.key, VersionId(version) if version is not None else None)
     if rec is None or rec.delete_marker or not rec.is_latest:
         return
     found = lc.expiration_of(rules, rec, lc.DAY)   # real days, also when a debug day drives the worker

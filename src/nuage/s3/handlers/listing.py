@@ -12,6 +12,7 @@ from nuage.s3.handlers.common import int_param
 from nuage.s3.headers import iso_date, quote_etag
 from nuage.s3.http import Request, Response, xml_response
 from nuage.storage.meta.records import ObjectRecord
+from nuage.types import BucketName
 from nuage.xml import Writer, bool_text, escape
 
 MAX_KEYS = 1000
@@ -69,7 +70,7 @@ def _prefixes(w: Writer, prefixes: list[str], encode: bool) -> None:
         w.close("CommonPrefixes")
 
 
-async def list_v1(svc: Services, req: Request, bucket: str) -> Response:
+async def list_v1(svc: Services, req: Request, bucket: BucketName) -> Response:
     prefix, delimiter, max_keys, encode = _common(req)
     await svc.buckets.get(bucket)
     marker = req.query.get("marker", "")
@@ -104,7 +105,7 @@ def _untoken(token: str) -> str:
                                 ArgumentName="continuation-token") from exc
 
 
-async def list_v2(svc: Services, req: Request, bucket: str) -> Response:
+async def list_v2(svc: Services, req: Request, bucket: BucketName) -> Response:
     if req.query.get("list-type") != "2":
         raise e.InvalidArgument("Invalid List Type specified in Request", ArgumentName="list-type")
     prefix, delimiter, max_keys, encode = _common(req)
@@ -139,7 +140,7 @@ async def list_v2(svc: Services, req: Request, bucket: str) -> Response:
     return xml_response(w.render())
 
 
-async def list_versions(svc: Services, req: Request, bucket: str) -> Response:
+async def list_versions(svc: Services, req: Request, bucket: BucketName) -> Response:
     prefix, delimiter, max_keys, encode = _common(req)
     await svc.buckets.get(bucket)
     key_marker = req.query.get("key-marker", "")

@@ -24,6 +24,7 @@ from nuage.s3.context import Services
 from nuage.s3.handlers.common import MAX_XML_BODY, version_id
 from nuage.s3.headers import requested_checksums
 from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.types import BucketName, ObjectKey
 from nuage.xml import child_text, parse, render, root, sub
 
 BYPASS_HEADER = "x-amz-bypass-governance-retention"
@@ -31,11 +32,6 @@ BYPASS_HEADER = "x-amz-bypass-governance-retention"
 
 def _service(svc: Services) -> LockService:
     return LockService(svc.buckets, svc.objects)
-
-
-def _names(req: Request) -> tuple[str, str]:
-    assert req.bucket is not None and req.key is not None
-    return req.bucket, req.key
 
 
 def asks_bypass(req: Request) -> bool:
@@ -101,7 +97,7 @@ def _period(el: ET.Element, name: str) -> int | None:
 
 
 # -- bucket configuration ----------------------------------------------------------------------------
-async def get_configuration(svc: Services, req: Request, bucket: str) -> Response:
+async def get_configuration(svc: Services, req: Request, bucket: BucketName) -> Response:
     rule = await _service(svc).get_config(bucket)
     doc = root("ObjectLockConfiguration")
     sub(doc, "ObjectLockEnabled", "Enabled")
@@ -115,7 +111,7 @@ async def get_configuration(svc: Services, req: Request, bucket: str) -> Respons
     return xml_response(render(doc))
 
 
-async def put_configuration(svc: Services, req: Request, bucket: str) -> Response:
+async def put_configuration(svc: Services, req: Request, bucket: BucketName) -> Response:
     await svc.buckets.get(bucket)
     el = await _document(req, "ObjectLockConfiguration")
     if child_text(el, "ObjectLockEnabled") != "Enabled":
@@ -135,8 +131,7 @@ async def put_configuration(svc: Services, req: Request, bucket: str) -> Respons
 
 
 # -- retention ---------------------------------------------------------------------------------------
-async def get_retention(svc: Services, req: Request, bucket: str, key: str) -> Response:
-    bucket, key = _names(req)
+async def get_retention(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     _, retention = await _service(svc).get_retention(bucket, key, version_id(req))
     if retention is None:
         raise e.NoSuchObjectLockConfiguration()
@@ -146,8 +141,7 @@ async def get_retention(svc: Services, req: Request, bucket: str, key: str) -> R
     return xml_response(render(doc))
 
 
-async def put_retention(svc: Services, req: Request, bucket: str, key: str) -> Response:
-    bucket, key = _names(req)
+async def put_retention(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     version = version_id(req)
     lock = _service(svc)
     await lock.get_retention(bucket, key, version)   # bucket, Object Lock and version checks first
@@ -166,8 +160,7 @@ async def put_retention(svc: Services, req: Request, bucket: str, key: str) -> R
 
 
 # -- legal hold --------------------------------------------------------------------------------------
-async def get_legal_hold(svc: Services, req: Request, bucket: str, key: str) -> Response:
-    bucket, key = _names(req)
+async def get_legal_hold(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     _, status = await _service(svc).get_legal_hold(bucket, key, version_id(req))
     if status is None:
         raise e.NoSuchObjectLockConfiguration()
@@ -176,8 +169,7 @@ async def get_legal_hold(svc: Services, req: Request, bucket: str, key: str) -> 
     return xml_response(render(doc))
 
 
-async def put_legal_hold(svc: Services, req: Request, bucket: str, key: str) -> Response:
-    bucket, key = _names(req)
+async def put_legal_hold(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     version = version_id(req)
     lock = _service(svc)
     await lock.get_legal_hold(bucket, key, version)

@@ -12,13 +12,14 @@ from nuage.s3.context import Services
 from nuage.s3.handlers.common import xml_body
 from nuage.s3.handlers.lock import asks_bypass
 from nuage.s3.http import Request, Response, xml_response
+from nuage.types import BucketName, ObjectKey, VersionId
 from nuage.xml import child_text, render, root, sub
 
 MAX_KEYS = 1000
 DELETE, DELETE_VERSION = "s3:DeleteObject", "s3:DeleteObjectVersion"
 
 
-async def _bypass(svc: Services, req: Request, entries: list[tuple[str, str | None]],
+async def _bypass(svc: Services, req: Request, entries: list[tuple[ObjectKey, VersionId | None]],
                   allowed: list[bool]) -> list[bool]:
     """For each entry, whether it may bypass GOVERNANCE retention: asked for by the header, and
     s3:BypassGovernanceRetention on that object (only the removal of a version can meet a lock)."""
@@ -41,7 +42,7 @@ def _error(doc: ET.Element, key: str, version: str | None, err: e.S3Error) -> No
     sub(x, "Message", err.message)
 
 
-async def delete_objects(svc: Services, req: Request, bucket: str) -> Response:
+async def delete_objects(svc: Services, req: Request, bucket: BucketName) -> Response:
     if "content-md5" not in req.headers and not any(h.startswith("x-amz-checksum-") for h in req.headers) \
             and "x-amz-sdk-checksum-algorithm" not in req.headers:
         raise e.InvalidRequest("Missing required header for this request: Content-MD5")
@@ -54,12 +55,13 @@ async def delete_objects(svc: Services, req: Request, bucket: str) -> Response:
     if not items or len(items) > MAX_KEYS:
         raise e.MalformedXML()
     await svc.buckets.get(bucket)
-    entries: list[tuple[str, str | None]] = []
+    entries: list[tuple[ObjectKey, VersionId | None]] = []
     for item in items:
         key = child_text(item, "Key")
         if key is None:
             raise e.MalformedXML()
-        entries.append((key, child_text(item, "VersionId") or None))
+        version = child_text(item, "VersionId") or None
+        entries.append((ObjectKey(key), VersionId(version) if version is not None else None))
     # Each entry is authorized as its own DeleteObject would be: s3:DeleteObjectVersion for a version,
     # s3:DeleteObject otherwise, on that key (a Deny on a prefix holds). A caller allowed none of them is
     # refused outright; otherwise the refused entries are reported one by one.

@@ -24,16 +24,11 @@ from nuage.s3.handlers.common import (
 from nuage.s3.handlers.encryption import customer_key, source_customer_key, write_spec
 from nuage.s3.headers import iso_date, object_attrs, quote_etag, sse_headers
 from nuage.s3.http import Request, Response, empty, empty_body, xml_response
-from nuage.types import NULL_VERSION
+from nuage.types import NULL_VERSION, BucketName, ObjectKey
 from nuage.xml import bool_text, child_text, render, root, sub
 
 MAX_PART_SIZE = 5 * 1024**3
 _COPY_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
-
-
-def _names(req: Request) -> tuple[str, str]:
-    assert req.bucket is not None and req.key is not None
-    return req.bucket, req.key
 
 
 def _upload_id(req: Request) -> str:
@@ -52,8 +47,7 @@ def _part_number(req: Request) -> int:
     return n
 
 
-async def create(svc: Services, req: Request, bucket: str, key: str) -> Response:
-    bucket, key = _names(req)
+async def create(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     attrs = object_attrs(req.headers)
     if "x-amz-tagging" in req.headers:
         attrs.tags = parse_tagging_header(req.headers["x-amz-tagging"])
@@ -84,8 +78,7 @@ async def create(svc: Services, req: Request, bucket: str, key: str) -> Response
     return xml_response(render(doc), headers=headers)
 
 
-async def upload_part(svc: Services, req: Request, bucket: str, key: str) -> Response:
-    bucket, key = _names(req)
+async def upload_part(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     if "content-length" not in req.headers and "x-amz-decoded-content-length" not in req.headers and \
             "chunked" not in req.headers.get("transfer-encoding", ""):
         raise e.MissingContentLength()
@@ -95,12 +88,11 @@ async def upload_part(svc: Services, req: Request, bucket: str, key: str) -> Res
     headers = [("etag", quote_etag(part.etag))]
     for alg, value in part.checksums.items():
         headers.append((f"x-amz-checksum-{alg}", value))
-    headers.extend(await _upload_sse_headers(svc, req))
+    headers.extend(await _upload_sse_headers(svc, req, bucket, key))
     return empty(200, headers)
 
 
-async def _upload_sse_headers(svc: Services, req: Request) -> list[tuple[str, str]]:
-    bucket, key = _names(req)
+async def _upload_sse_headers(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> list[tuple[str, str]]:
     try:
         up = await svc.multipart.upload(bucket, key, _upload_id(req))
     except UploadNotFound:      # completed meanwhile
@@ -108,8 +100,7 @@ async def _upload_sse_headers(svc: Services, req: Request) -> list[tuple[str, st
     return sse_headers(up.extra)
 
 
-async def upload_part_copy(svc: Services, req: Request, bucket: str, key: str) -> Response:
-    bucket, key = _names(req)
+async def upload_part_copy(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     src_bucket, src_key, _ = copy_source(req)
     src_version = version_to_read(req)   # the very version authorization decided on
     rng: tuple[int, int] | None = None
@@ -131,13 +122,13 @@ async def upload_part_copy(svc: Services, req: Request, bucket: str, key: str) -
     sub(doc, "ETag", quote_etag(part.etag))
     for alg, value in part.checksums.items():
         sub(doc, f"Checksum{alg.upper()}", value)
-    headers = [("x-amz-copy-source-version-id", src.version_id)] if src.version_id != NULL_VERSION else []
-    headers.extend(await _upload_sse_headers(svc, req))
+    headers: list[tuple[str, str]] = [("x-amz-copy-source-version-id", src.version_id)] \
+        if src.version_id != NULL_VERSION else []
+    headers.extend(await _upload_sse_headers(svc, req, bucket, key))
     return xml_response(render(doc), headers=headers)
 
 
-async def complete(svc: Services, req: Request, bucket: str, key: str) -> Response:
-    bucket, key = _names(req)
+async def complete(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     el = await xml_body(req)
     assert el is not None
     if el.tag != "CompleteMultipartUpload":
@@ -166,19 +157,17 @@ async def complete(svc: Services, req: Request, bucket: str, key: str) -> Respon
         sub(doc, f"Checksum{alg.upper()}", value)
     if rec.checksum_type:
         sub(doc, "ChecksumType", rec.checksum_type)
-    headers = [("x-amz-version-id", rec.version_id)] if rec.version_id != NULL_VERSION else []
+    headers: list[tuple[str, str]] = [("x-amz-version-id", rec.version_id)] if rec.version_id != NULL_VERSION else []
     headers.extend(sse_headers(rec.extra))
     return xml_response(render(doc), headers=headers)
 
 
-async def abort(svc: Services, req: Request, bucket: str, key: str) -> Response:
-    bucket, key = _names(req)
+async def abort(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     await svc.multipart.abort(bucket, key, _upload_id(req))
     return empty(204)
 
 
-async def list_parts(svc: Services, req: Request, bucket: str, key: str) -> Response:
-    bucket, key = _names(req)
+async def list_parts(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     max_parts = int_param(req, "max-parts", 1000, lo=0, hi=1000)
     marker = int_param(req, "part-number-marker", 0, lo=0)
     up, parts = await svc.multipart.list_parts(bucket, key, _upload_id(req), marker, max_parts + 1)
@@ -210,7 +199,7 @@ async def list_parts(svc: Services, req: Request, bucket: str, key: str) -> Resp
     return xml_response(render(doc))
 
 
-async def list_uploads(svc: Services, req: Request, bucket: str) -> Response:
+async def list_uploads(svc: Services, req: Request, bucket: BucketName) -> Response:
     await svc.buckets.get(bucket)
     prefix = req.query.get("prefix", "")
     delimiter = req.query.get("delimiter", "")

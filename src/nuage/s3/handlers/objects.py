@@ -20,7 +20,7 @@ from nuage.s3.handlers.lock import bypass_governance
 from nuage.s3.headers import http_date, object_attrs, object_headers, parse_range, quote_etag, sse_headers
 from nuage.s3.http import Request, Response, empty, empty_body
 from nuage.storage.meta.records import ObjectRecord
-from nuage.types import NULL_VERSION
+from nuage.types import NULL_VERSION, BucketName, ObjectKey
 
 RESPONSE_OVERRIDES = {
     "response-content-type": "content-type",
@@ -30,11 +30,6 @@ RESPONSE_OVERRIDES = {
     "response-content-disposition": "content-disposition",
     "response-content-encoding": "content-encoding",
 }
-
-
-def _names(req: Request) -> tuple[str, str]:
-    assert req.bucket is not None and req.key is not None
-    return req.bucket, req.key
 
 
 def write_headers(rec: ObjectRecord) -> list[tuple[str, str]]:
@@ -50,8 +45,7 @@ def write_headers(rec: ObjectRecord) -> list[tuple[str, str]]:
     return out
 
 
-async def put_object(svc: Services, req: Request, bucket: str, key: str) -> Response:
-    bucket, key = _names(req)
+async def put_object(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     if "content-length" not in req.headers and "x-amz-decoded-content-length" not in req.headers and \
             "chunked" not in req.headers.get("transfer-encoding", ""):
         raise e.MissingContentLength()
@@ -84,9 +78,8 @@ def _part_number(req: Request) -> int | None:
     return int(part)
 
 
-async def _read(svc: Services, req: Request) -> ObjectRecord:
+async def _read(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> ObjectRecord:
     """The version a GET or HEAD asks for, its read conditions checked."""
-    bucket, key = _names(req)
     try:
         return await svc.objects.read_checked(bucket, key, version_id(req), read_conditions(req))
     except (d.CurrentIsDeleteMarker, d.DeleteMarkerTarget) as exc:
@@ -149,10 +142,10 @@ def _response_headers(req: Request, rec: ObjectRecord, part_number: int | None,
     return headers
 
 
-async def get_object(svc: Services, req: Request, bucket: str, key: str) -> Response:
+async def get_object(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     part_number = _part_number(req)
     # The version's bytes stay readable until the answer is sent, whatever happens to it meanwhile.
-    rec, release = await svc.objects.read_held(lambda: _read(svc, req))
+    rec, release = await svc.objects.read_held(lambda: _read(svc, req, bucket, key))
     try:
         response = await _get_response(svc, req, rec, part_number)
     except BaseException:
@@ -181,9 +174,9 @@ async def _get_response(svc: Services, req: Request, rec: ObjectRecord, part_num
                     content_length=rng.length)
 
 
-async def head_object(svc: Services, req: Request, bucket: str, key: str) -> Response:
+async def head_object(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     part_number = _part_number(req)
-    rec = await _read(svc, req)
+    rec = await _read(svc, req, bucket, key)
     rng, partial = _selected(req, rec, part_number)
     svc.objects.data_key(rec, read_customer_key(req.headers))
     headers = _response_headers(req, rec, part_number, rng is not None)
@@ -194,8 +187,7 @@ async def head_object(svc: Services, req: Request, bucket: str, key: str) -> Res
     return Response(206 if partial else 200, headers, b"")
 
 
-async def delete_object(svc: Services, req: Request, bucket: str, key: str) -> Response:
-    bucket, key = _names(req)
+async def delete_object(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     cond_match = req.headers.get("if-match")
     if cond_match is not None:
         current = await svc.objects.current(bucket, key)

@@ -10,12 +10,13 @@ from nuage.s3.context import Services
 from nuage.s3.handlers.acl import ENFORCED
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.types import BucketName
 from nuage.xml import render, root, sub
 
 RULES = ("BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter")
 
 
-async def put_ownership(svc: Services, req: Request, bucket: str) -> Response:
+async def put_ownership(svc: Services, req: Request, bucket: BucketName) -> Response:
     await svc.buckets.get(bucket)
     el = await xml_body(req)
     assert el is not None
@@ -34,7 +35,7 @@ async def put_ownership(svc: Services, req: Request, bucket: str) -> Response:
     return empty(200)
 
 
-async def get_ownership(svc: Services, req: Request, bucket: str) -> Response:
+async def get_ownership(svc: Services, req: Request, bucket: BucketName) -> Response:
     value = await svc.buckets.require(bucket, OWNERSHIP)
     doc = root("OwnershipControls")
     sub(sub(doc, "Rule"), "ObjectOwnership", value)

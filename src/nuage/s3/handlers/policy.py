@@ -18,12 +18,13 @@ from nuage.s3 import errors as e
 from nuage.s3.context import Services
 from nuage.s3.handlers.common import config_deleter
 from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.types import BucketName
 from nuage.xml import bool_text, render, root, sub
 
 MAX_POLICY_BODY = 20 * 1024
 
 
-async def put_bucket_policy(svc: Services, req: Request, bucket: str) -> Response:
+async def put_bucket_policy(svc: Services, req: Request, bucket: BucketName) -> Response:
     rec = await svc.buckets.get(bucket)
     try:
         raw = await req.read_body(MAX_POLICY_BODY)
@@ -46,13 +47,13 @@ async def put_bucket_policy(svc: Services, req: Request, bucket: str) -> Respons
     return empty(204)
 
 
-async def get_bucket_policy(svc: Services, req: Request, bucket: str) -> Response:
+async def get_bucket_policy(svc: Services, req: Request, bucket: BucketName) -> Response:
     text = await svc.buckets.require(bucket, POLICY)
     return Response(200, [("content-type", "application/json")], text.encode("utf-8"))
 
 
 
-async def get_bucket_policy_status(svc: Services, req: Request, bucket: str) -> Response:
+async def get_bucket_policy_status(svc: Services, req: Request, bucket: BucketName) -> Response:
     await svc.buckets.get(bucket)
     acl = await svc.buckets.config(bucket, ACL)
     public = acl_is_public(acl)

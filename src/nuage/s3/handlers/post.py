@@ -30,6 +30,7 @@ from nuage.s3.handlers.objects import write_headers
 from nuage.s3.headers import object_attrs, quote_etag, requested_checksums
 from nuage.s3.http import Request, Response, empty, empty_body, xml_response
 from nuage.sigv4.model import AuthResult
+from nuage.types import BucketName, ObjectKey
 from nuage.xml import parse, render, root, sub
 
 if TYPE_CHECKING:
@@ -255,7 +256,7 @@ def _identify(svc: Services, req: Request, fields: dict[str, str]) -> _Signer:
                    postpolicy.decode_policy(fields["policy"]))
 
 
-async def post_object(svc: Services, req: Request, bucket: str) -> Response:
+async def post_object(svc: Services, req: Request, bucket: BucketName) -> Response:
     assert bucket is not None
     boundary = _boundary(req)
     if await svc.buckets.find(bucket) is None:
@@ -266,7 +267,7 @@ async def post_object(svc: Services, req: Request, bucket: str) -> Response:
     if "key" not in fields:
         raise e.InvalidArgument("Bucket POST must contain a field named 'key'.  If it is specified, please check "
                                 "the order of the fields.", ArgumentName="key", ArgumentValue="")
-    key = fields["key"].replace("${filename}", form.filename)
+    key = ObjectKey(fields["key"].replace("${filename}", form.filename))
     signer = _identify(svc, req, fields)
     policy = signer.policy
     low, high = 0, MAX_SINGLE_PUT

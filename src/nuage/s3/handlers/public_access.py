@@ -9,12 +9,13 @@ from nuage.s3 import errors as e
 from nuage.s3.context import Services
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.types import BucketName
 from nuage.xml import bool_text, render, root, sub
 
 FIELDS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
-async def put_public_block(svc: Services, req: Request, bucket: str) -> Response:
+async def put_public_block(svc: Services, req: Request, bucket: BucketName) -> Response:
     await svc.buckets.get(bucket)
     el = await xml_body(req)
     assert el is not None
@@ -34,7 +35,7 @@ async def put_public_block(svc: Services, req: Request, bucket: str) -> Response
     return empty(200)
 
 
-async def get_public_block(svc: Services, req: Request, bucket: str) -> Response:
+async def get_public_block(svc: Services, req: Request, bucket: BucketName) -> Response:
     conf = await svc.buckets.require(bucket, PUBLIC_BLOCK)
     doc = root("PublicAccessBlockConfiguration")
     for name in FIELDS:

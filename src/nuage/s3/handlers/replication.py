@@ -17,7 +17,7 @@ from nuage.s3.context import Services
 from nuage.s3.handlers.common import check_tag, config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.storage.meta.records import BucketRecord
-from nuage.types import VERSIONING_ENABLED
+from nuage.types import VERSIONING_ENABLED, BucketName
 from nuage.xml import child_text, render, root, sub
 
 STORAGE_CLASSES = ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
@@ -147,12 +147,12 @@ async def _check_destinations(svc: Services, config: core.ReplicationConfig) -> 
     """Each destination bucket exists and is versioned; returns where each is (None: here)."""
     places: dict[str, core.BucketPlace | None] = {}
     for dest in sorted({r.destination_bucket for r in config.rules}):
-        local = await svc.buckets.find(dest)
+        local = await svc.buckets.find(BucketName(dest))
         place = None
         if local is not None:
             versioning = local.versioning
         else:
-            place = await svc.locator.remote(dest) if svc.locator is not None else None
+            place = await svc.locator.remote(BucketName(dest)) if svc.locator is not None else None
             if place is None:
                 raise e.InvalidRequest("Destination bucket must exist.")
             versioning = place.versioning
@@ -178,7 +178,7 @@ async def _check_consent(svc: Services, source_bucket: BucketRecord, config: cor
         source = await consent.source(source_bucket, same_region=place is None, role=config.role,
                                       override=rule.owner_override, account=rule.account)
         if place is None:
-            await consent.require(await svc.buckets.get(rule.destination_bucket), source, actions, resource)
+            await consent.require(await svc.buckets.get(BucketName(rule.destination_bucket)), source, actions, resource)
             continue
         assert svc.locator is not None
         refusal = await svc.locator.consent(place, source, actions, resource)
@@ -189,7 +189,7 @@ async def _check_consent(svc: Services, source_bucket: BucketRecord, config: cor
             raise _REFUSALS.get(code, e.ServiceUnavailable)(message)
 
 
-async def put_bucket_replication(svc: Services, req: Request, bucket: str) -> Response:
+async def put_bucket_replication(svc: Services, req: Request, bucket: BucketName) -> Response:
     doc = await xml_body(req)
     assert doc is not None
     config = parse_config(doc)
@@ -205,7 +205,7 @@ async def put_bucket_replication(svc: Services, req: Request, bucket: str) -> Re
     return empty(200)
 
 
-async def get_bucket_replication(svc: Services, req: Request, bucket: str) -> Response:
+async def get_bucket_replication(svc: Services, req: Request, bucket: BucketName) -> Response:
     config = await core.get_config(svc.objects.meta, svc.objects, bucket)
     return xml_response(render_config(config))
 

@@ -37,6 +37,7 @@ from nuage.s3.context import Services
 from nuage.s3.handlers.common import read_conditions, version_id, xml_body
 from nuage.s3.handlers.encryption import read_customer_key
 from nuage.s3.http import Request, Response
+from nuage.types import BucketName, ObjectKey
 from nuage.xml import child_text
 
 log = logging.getLogger("nuage.select")
@@ -147,7 +148,7 @@ def parse_request(doc: ET.Element) -> SelectSpec:
                       scan_range=scan, progress=_bool(doc.find("RequestProgress"), "Enabled"))
 
 
-async def select_object_content(svc: Services, req: Request, bucket: str, key: str) -> Response:
+async def select_object_content(svc: Services, req: Request, bucket: BucketName, key: ObjectKey) -> Response:
     doc = await xml_body(req)
     assert doc is not None
     spec = parse_request(doc)

@@ -11,6 +11,7 @@ from nuage.s3 import errors as e
 from nuage.s3.context import Services
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
+from nuage.types import BucketName
 from nuage.xml import render, root, sub
 
 MAX_ROUTING_RULES = 50
@@ -127,7 +128,7 @@ def render_configuration(config: dict[str, Any]) -> bytes:
     return render(doc)
 
 
-async def put_website(svc: Services, req: Request, bucket: str) -> Response:
+async def put_website(svc: Services, req: Request, bucket: BucketName) -> Response:
     await svc.buckets.get(bucket)
     doc = await xml_body(req)
     assert doc is not None
@@ -135,7 +136,7 @@ async def put_website(svc: Services, req: Request, bucket: str) -> Response:
     return empty(200)
 
 
-async def get_website(svc: Services, req: Request, bucket: str) -> Response:
+async def get_website(svc: Services, req: Request, bucket: BucketName) -> Response:
     return xml_response(render_configuration(await svc.buckets.require(bucket, WEBSITE)))
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nuage.storage.meta.extra import Facts
+from nuage.types import BucketName, ObjectKey, VersionId
 
 
 @dataclass(frozen=True)
 class BucketRecord:
-    name: str
+    name: BucketName
     owner: str
     region: str
     created: float
@@ -29,9 +30,9 @@ class Segment:
 
 @dataclass
 class ObjectRecord:
-    bucket: str
-    key: str
-    version_id: str
+    bucket: BucketName
+    key: ObjectKey
+    version_id: VersionId
     size: int
     etag: str                      # without quotes: hex md5, or hex-N for multipart
     last_modified: float
@@ -60,8 +61,8 @@ class ObjectRecord:
 @dataclass
 class UploadRecord:
     upload_id: str
-    bucket: str
-    key: str
+    bucket: BucketName
+    key: ObjectKey
     initiated: float
     owner: str
     content_type: str | None = None

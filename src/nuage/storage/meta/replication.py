@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from nuage.storage.meta.records import ObjectRecord
+from nuage.types import BucketName, ObjectKey, VersionId
 
 REPLICATION_CONFIG = "replication"     # bucket_configs kind of a bucket's replication configuration
 OP_PUT, OP_TAGS = "put", "tags"
@@ -19,9 +20,9 @@ Router = Callable[[str, ObjectRecord, str], list[tuple[str, str]]]
 @dataclass(frozen=True)
 class OutboxRow:
     id: int
-    bucket: str
-    key: str
-    version_id: str
+    bucket: BucketName
+    key: ObjectKey
+    version_id: VersionId
     op: str
     rule_id: str
     dest_bucket: str

@@ -25,7 +25,7 @@ from nuage.storage.meta.postgres.codec import INSERT_OBJECT, OBJECT_COLUMNS, obj
 from nuage.storage.meta.postgres.db import AConn
 from nuage.storage.meta.records import ObjectRecord, WriteCondition
 from nuage.storage.meta.sqlite.objects import check_condition, new_version_id
-from nuage.types import NULL_VERSION, VERSIONING_ENABLED
+from nuage.types import NEW_VERSION, NULL_VERSION, VERSIONING_ENABLED, BucketName, ObjectKey
 
 
 async def lock_key(conn: AConn, bucket: str, key: str) -> None:
@@ -212,8 +212,8 @@ async def delete(
         if current is None:
             return None, []
         return current, await _remove_row(conn, current)
-    marker = ObjectRecord(bucket=bucket, key=key, version_id="", size=0, etag="", last_modified=now, owner=owner,
-                          delete_marker=True)
+    marker = ObjectRecord(bucket=BucketName(bucket), key=ObjectKey(key), version_id=NEW_VERSION, size=0, etag="",
+                          last_modified=now, owner=owner, delete_marker=True)
     return await put_version(conn, marker, versioning, None, enforce_quota=False, locked=True)
 
 

@@ -22,7 +22,7 @@ from nuage.storage.meta.replication import (
     OutboxRow,
     Router,
 )
-from nuage.types import NULL_VERSION
+from nuage.types import NULL_VERSION, BucketName, ObjectKey, VersionId
 
 OUTBOX_COLUMNS = "id, bucket, key, version_id, op, rule_id, dest_bucket, created, attempts, last_error"
 INSERT_ROW = ("INSERT INTO repl_outbox (bucket, key, version_id, op, rule_id, dest_bucket, created) "
@@ -30,8 +30,8 @@ INSERT_ROW = ("INSERT INTO repl_outbox (bucket, key, version_id, op, rule_id, de
 
 
 def _row(r: tuple[Any, ...]) -> OutboxRow:
-    return OutboxRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), str(r[6]), float(r[7]),
-                     int(r[8]), r[9])
+    return OutboxRow(int(r[0]), BucketName(r[1]), ObjectKey(r[2]), VersionId(r[3]), str(r[4]), str(r[5]), str(r[6]),
+                     float(r[7]), int(r[8]), r[9])
 
 
 async def set_status(conn: AConn, seq: int, status: str) -> None:

@@ -17,7 +17,7 @@ from nuage.ids import new_id
 from nuage.storage.blobs.inline import is_inline
 from nuage.storage.meta.records import ObjectRecord, WriteCondition
 from nuage.storage.meta.sqlite.codec import OBJECT_COLUMNS, object_from_row, object_params
-from nuage.types import NULL_VERSION, VERSIONING_ENABLED
+from nuage.types import NEW_VERSION, NULL_VERSION, VERSIONING_ENABLED, BucketName, ObjectKey, VersionId
 
 INSERT_OBJECT = (
     "INSERT INTO objects (bucket, key, version_id, is_latest, delete_marker, size, etag, last_modified, "
@@ -25,8 +25,8 @@ INSERT_OBJECT = (
 )
 
 
-def new_version_id() -> str:
-    return new_id()
+def new_version_id() -> VersionId:
+    return VersionId(new_id())
 
 
 def latest(conn: sqlite3.Connection, bucket: str, key: str) -> ObjectRecord | None:
@@ -221,7 +221,8 @@ def delete(
         released = _remove_row(conn, current)
         return current, released
     marker = ObjectRecord(
-        bucket=bucket, key=key, version_id="", size=0, etag="", last_modified=now, owner=owner,
+        bucket=BucketName(bucket), key=ObjectKey(key), version_id=NEW_VERSION, size=0, etag="", last_modified=now,
+        owner=owner,
         delete_marker=True,
     )
     stored, released = put_version(conn, marker, versioning, None, enforce_quota=False)

@@ -22,7 +22,7 @@ from nuage.storage.meta.replication import (
 )
 from nuage.storage.meta.sqlite import objects
 from nuage.storage.meta.sqlite.codec import OBJECT_COLUMNS, object_from_row, object_params
-from nuage.types import NULL_VERSION
+from nuage.types import NULL_VERSION, BucketName, ObjectKey, VersionId
 
 T = TypeVar("T")
 ConfigReader = Callable[[sqlite3.Connection, str, str], str | None]
@@ -32,8 +32,8 @@ INSERT_ROW = ("INSERT INTO repl_outbox (bucket, key, version_id, op, rule_id, de
 
 
 def _row(r: tuple[Any, ...]) -> OutboxRow:
-    return OutboxRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), str(r[6]), float(r[7]),
-                     int(r[8]), r[9])
+    return OutboxRow(int(r[0]), BucketName(r[1]), ObjectKey(r[2]), VersionId(r[3]), str(r[4]), str(r[5]), str(r[6]),
+                     float(r[7]), int(r[8]), r[9])
 
 
 def set_status(conn: sqlite3.Connection, seq: int, status: str) -> None:
