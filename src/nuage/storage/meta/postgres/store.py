@@ -54,6 +54,7 @@ from nuage.storage.meta.records import (
 )
 from nuage.storage.meta.replication import OP_PUT, OP_TAGS, Router
 from nuage.storage.meta.sqlite.store import MAX_CACHED_BLOBS, MAX_CACHED_CRCS, evidence_name
+from nuage.types import BucketName
 
 T = TypeVar("T")
 BUCKET_COLUMNS = "name, owner, region, created, versioning, object_lock"
@@ -61,7 +62,7 @@ DEADLOCK_RETRIES = 3
 
 
 def _bucket(row: tuple[Any, ...]) -> BucketRecord:
-    return BucketRecord(str(row[0]), str(row[1]), str(row[2]), float(row[3]), str(row[4]), bool(row[5]))
+    return BucketRecord(BucketName(row[0]), str(row[1]), str(row[2]), float(row[3]), str(row[4]), bool(row[5]))
 
 
 class PostgresMetadataStore:
@@ -79,7 +80,8 @@ class PostgresMetadataStore:
         # bucket records and configurations, kept while notifications tell every change (cache.py)
         self._buckets: BucketCache[str, BucketRecord | None] = BucketCache(lambda name: name)
         self._configs: BucketCache[tuple[str, str], str | None] = BucketCache(lambda key: key[0])
-        handlers: dict[str, Callable[[str], None]] = {notify.BUCKETS_CHANNEL: self._bucket_changed}
+        self._echoes = notify.Echoes()   # bucket writes waiting for their notification to come back
+        handlers: dict[str, Callable[[str], None]] = {notify.BUCKETS_CHANNEL: self._bucket_notified}
         if replication_router is not None:
             # outbox rows added through any gateway wake this gateway's shipper (it ships them when it
             # holds the replication lease)
@@ -94,6 +96,11 @@ class PostgresMetadataStore:
         self._buckets.forget(name)
         self._configs.forget(name)
 
+    def _bucket_notified(self, payload: str) -> None:
+        name, token = notify.parse_bucket_payload(payload)
+        self._bucket_changed(name)
+        self._echoes.arrived(token)
+
     def _listening(self, listening: bool) -> None:
         self._buckets.set_listening(listening)
         self._configs.set_listening(listening)
@@ -102,15 +109,26 @@ class PostgresMetadataStore:
 
     async def _bucket_write(self, name: str, fn: Callable[[AConn], Awaitable[T]]) -> T:
         """A write that changes a bucket's record or configuration: every gateway forgets what it cached
-        of the bucket (this one at once, the others when the commit's notification reaches them)."""
+        of the bucket (this one at once, the others when the commit's notification reaches them), and the
+        write returns once its notification came back here (notify.py: the others have it by then)."""
+        token = self._echoes.expect()
+
         async def tx(conn: AConn) -> T:
             result = await fn(conn)
-            await notify.send(conn, notify.BUCKETS_CHANNEL, name)
+            await notify.send(conn, notify.BUCKETS_CHANNEL, notify.bucket_payload(name, token))
             return result
         try:
-            return await self._write(tx)
+            result = await self._write(tx)
+        except BaseException:
+            self._echoes.cancel(token)
+            raise
         finally:
             self._bucket_changed(name)
+        if self._buckets.listening:
+            await self._echoes.wait(token)
+        else:
+            self._echoes.cancel(token)
+        return result
 
     async def once_per_cluster(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run ``run()`` on one gateway of the cluster at a time (leases.py); until cancelled."""
