@@ -3,7 +3,8 @@
 Authorization (:mod:`nuage.s3.access`) and the copy handlers must agree on exactly which version is
 read, so both take it from :func:`copy_source`, which parses the header the first time and keeps the
 result on the request. A source named without a versionId is read at the version that authorization
-decided on (:func:`pin_source_version`, :func:`version_to_read`), not at one written in between.
+decided on (``req.copy_version``, set by authorization; :func:`version_to_read`), not at one written in
+between.
 
 The header is ``[/]BUCKET/KEY`` (URL-encoded), optionally followed by ``?versionId=ID``; S3 knows no
 other parameter there, so anything else, or ``versionId`` twice, is refused rather than guessed at.
@@ -16,7 +17,6 @@ from urllib.parse import unquote
 
 from nuage.s3 import errors as e
 from nuage.s3.http import Request
-from nuage.storage.meta.records import ObjectRecord
 from nuage.types import BucketName, ObjectKey, VersionId
 
 HEADER = "x-amz-copy-source"
@@ -69,11 +69,6 @@ def copy_source(req: Request) -> CopySource:
     parsed = parse_copy_source(raw)
     req.copy_source = parsed
     return parsed
-
-
-def pin_source_version(req: Request, rec: ObjectRecord) -> None:
-    """Authorization decided on ``rec``, the copy source's version: the copy reads that version."""
-    req.copy_version = rec.version_id
 
 
 def version_to_read(req: Request) -> VersionId | None:

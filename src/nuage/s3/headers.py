@@ -115,7 +115,7 @@ def object_attrs(headers: dict[str, str]) -> ObjectAttrs:
 
 def stored_acl(headers: dict[str, str]) -> str | None:
     """The ACL to store for a new object: the canned x-amz-acl, or the x-amz-grant-* grants (already
-    checked by authorization: see nuage.s3.handlers.acl.check_write_acl)."""
+    checked by authorization: see nuage.s3.acl_headers.check_write_acl)."""
     grants: list[Grant] = []
     for header, permission in GRANT_HEADERS.items():
         if header not in headers:

@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from nuage.core.access import ENFORCED as ENFORCED  # re-exported for nuage.s3.handlers.ownership
-from nuage.core.access import account_name as account_name  # re-exported for nuage.s3.handlers.multipart
-from nuage.core.access import ownership, public_block
-from nuage.core.acl import CANNED as CANNED  # re-exported for nuage.s3.handlers.post
-from nuage.core.acl import PERMISSIONS, Grant, encode, grants_of, ordered
+from nuage.core.access import ENFORCED, account_name, ownership, public_block
+from nuage.core.acl import CANNED, PERMISSIONS, Grant, encode, grants_of, ordered
 from nuage.core.bucket_config import ACL
 from nuage.s3 import errors as e
 from nuage.s3.acl_headers import acl_from_headers, is_public_acl, resolve
-from nuage.s3.acl_headers import stored_from_headers as stored_from_headers  # re-exported for handlers.buckets
 from nuage.s3.context import Services
 from nuage.s3.handlers.common import version_id, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response

@@ -9,8 +9,8 @@ import re
 from nuage import errors as d
 from nuage.core.bucket_config import ACL, OWNERSHIP, TAGGING
 from nuage.s3 import errors as e
+from nuage.s3.acl_headers import stored_from_headers
 from nuage.s3.context import Services
-from nuage.s3.handlers.acl import stored_from_headers
 from nuage.s3.handlers.common import MAX_TAGS_BUCKET, int_param, owner_el, parse_tagging, render_tagging, xml_body
 from nuage.s3.headers import iso_date
 from nuage.s3.http import Request, Response, empty, xml_response

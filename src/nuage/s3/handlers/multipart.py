@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from nuage import checksums
+from nuage.core.access import account_name
 from nuage.core.multipart import CompletedPart
 from nuage.errors import UploadNotFound
 from nuage.s3 import errors as e
 from nuage.s3.context import Services
 from nuage.s3.copy_source import copy_source, version_to_read
-from nuage.s3.handlers.acl import account_name
 from nuage.s3.handlers.common import (
     check_declared_size,
     int_param,

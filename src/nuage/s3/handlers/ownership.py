@@ -1,13 +1,13 @@
 """Object ownership controls: Put/Get/DeleteBucketOwnershipControls. BucketOwnerEnforced disables ACLs
-(see :mod:`nuage.s3.handlers.acl` and :func:`nuage.s3.access.acl_allows`)."""
+(see :mod:`nuage.s3.acl_headers` and :mod:`nuage.core.access.acls`)."""
 
 from __future__ import annotations
 
+from nuage.core.access import ENFORCED
 from nuage.core.acl import is_public
 from nuage.core.bucket_config import ACL, OWNERSHIP
 from nuage.s3 import errors as e
 from nuage.s3.context import Services
-from nuage.s3.handlers.acl import ENFORCED
 from nuage.s3.handlers.common import config_deleter, xml_body
 from nuage.s3.http import Request, Response, empty, xml_response
 from nuage.types import BucketName

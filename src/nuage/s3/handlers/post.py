@@ -17,13 +17,13 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from nuage.core.acl import CANNED
 from nuage.core.identities import Identity
 from nuage.core.ingest import MAX_SINGLE_PUT, Integrity
 from nuage.s3 import errors as e
 from nuage.s3 import postpolicy
 from nuage.s3.access import authorize
 from nuage.s3.context import Services
-from nuage.s3.handlers.acl import CANNED
 from nuage.s3.handlers.common import MAX_TAGS_OBJECT, parse_tagging
 from nuage.s3.handlers.encryption import write_spec
 from nuage.s3.handlers.objects import write_headers

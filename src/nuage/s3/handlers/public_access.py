@@ -1,6 +1,6 @@
 """Block Public Access per bucket: Put/Get/DeletePublicAccessBlock. The settings are enforced where
-ACLs and policies are written (:mod:`nuage.s3.handlers.acl`, :mod:`nuage.s3.handlers.policy`) and
-where access is decided (:mod:`nuage.s3.access`)."""
+ACLs and policies are written (:mod:`nuage.s3.acl_headers`, :mod:`nuage.s3.handlers.acl`,
+:mod:`nuage.s3.handlers.policy`) and where access is decided (:mod:`nuage.core.access`)."""
 
 from __future__ import annotations
 
