@@ -318,8 +318,9 @@ def start_server(name: str, args: argparse.Namespace, run_dir: Path) -> Server:
         else:
             cmd = nuage_command()
             info["git_rev"] = git_rev() + " (work tree)"
-        cmd += ["serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data_dir),
-                "--workers", str(workers)]
+        # NUAGE_WORKERS rather than --workers: a revision from before the option ignores it (one process)
+        env["NUAGE_WORKERS"] = str(workers)
+        cmd += ["serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data_dir)]
         info["workers"] = workers
     elif name == "stack":
         cmd = [nuage_python(), str(BENCH / "ceiling_app.py"), str(port)]
