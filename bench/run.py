@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import datetime as dt
 import functools
@@ -208,12 +209,34 @@ def pin(cpu: int | str, cmd: list[str], enabled: bool) -> list[str]:
 
 
 def nuage_workers(name: str) -> int | None:
-    """The worker processes of a Nuage server variant: "nuage" 1, "nuage-wN" N; None for other servers."""
+    """The worker processes of a Nuage server variant: "nuage" 1, "nuage-wN" and "nuage-pg-wN" N (the
+    latter with its metadata on PostgreSQL); None for other servers."""
     if name == "nuage":
         return 1
-    if name.startswith("nuage-w") and name[len("nuage-w"):].isdigit():
-        return int(name[len("nuage-w"):])
+    for prefix in ("nuage-w", "nuage-pg-w"):
+        if name.startswith(prefix) and name[len(prefix):].isdigit():
+            return int(name[len(prefix):])
     return None
+
+
+_postgres: list[Any] = []   # the PostgreSQL cluster of this run, started for the first nuage-pg-wN
+
+
+def postgres_database() -> str:
+    """A new database of this run's throw-away PostgreSQL (the tests' cluster: Debian's binaries, a free
+    port, fsync off, so PUTs on it are not durable and their numbers are an upper bound)."""
+    if not _postgres:
+        sys.path.insert(0, str(REPO))
+        from tests.support.postgres import PostgresCluster
+        pinned = os.sched_getaffinity(0)   # the load generator's CPU: PostgreSQL may use any
+        os.sched_setaffinity(0, range(os.cpu_count() or 1))
+        try:
+            cluster = PostgresCluster().start()
+        finally:
+            os.sched_setaffinity(0, pinned)
+        atexit.register(cluster.stop)
+        _postgres.append(cluster)
+    return str(_postgres[0].create_database())
 
 
 def server_cpus(workers: int) -> str:
@@ -322,6 +345,9 @@ def start_server(name: str, args: argparse.Namespace, run_dir: Path) -> Server:
         env["NUAGE_WORKERS"] = str(workers)
         cmd += ["serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data_dir)]
         info["workers"] = workers
+        if name.startswith("nuage-pg-"):
+            cmd += ["--db", postgres_database()]
+            info["metadata"] = "PostgreSQL (throw-away cluster, fsync off, not pinned)"
     elif name == "stack":
         cmd = [nuage_python(), str(BENCH / "ceiling_app.py"), str(port)]
     elif name == "uvicorn":
@@ -1078,14 +1104,16 @@ def target_text(name: str, r: dict[str, Any]) -> str:
 
 
 def workers_ratios(all_results: dict[str, dict[str, dict[str, Any]]], name: str) -> list[str]:
-    """Lines "wN/w1": what N worker processes do against one (nuage-wN against nuage-w1, else nuage)."""
-    one = all_results.get("nuage-w1", all_results.get("nuage", {})).get(name)
+    """Lines "wN/w1" (N worker processes on SQLite) and "pgN/w1" (on PostgreSQL): each Nuage variant
+    against one worker on SQLite (nuage-w1, else nuage)."""
+    baseline = "nuage-w1" if "nuage-w1" in all_results else "nuage"
+    one = all_results.get(baseline, {}).get(name)
     lines = []
-    for server in sorted(s for s in all_results if (nuage_workers(s) or 1) > 1):
+    for server in sorted(s for s in all_results if s != baseline and nuage_workers(s) is not None):
         several = all_results[server].get(name)
         if one and several:
             ratios = [fmt_ratio(several[k], one[k]) for k in ("ops_s", "mb_s", "p50_ms", "p99_ms")]
-            label = f"w{nuage_workers(server)}/w1"
+            label = f"{'pg' if server.startswith('nuage-pg-') else 'w'}{nuage_workers(server)}/w1"
             lines.append(f"{'':22} {label:6} {ratios[0]:>10} {ratios[1]:>9} {ratios[2]:>8} {ratios[3]:>8}")
     return lines
 
@@ -1147,7 +1175,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "2,000-key LIST); numbers are rougher")
     p.add_argument("--servers", default=env("BENCH_SERVERS", "nuage,moto,stack,uvicorn,bare"),
                    help="comma list of nuage (one worker process), nuage-wN (N worker processes: "
-                        "nuage serve --workers N; nuage-w1,nuage-w2 compares them), moto, and the reference servers "
+                        "nuage serve --workers N; nuage-w1,nuage-w2 compares them), nuage-pg-wN (the same on a "
+                        "throw-away PostgreSQL), moto, and the reference servers "
                         "(small ops only): stack (a trivial "
                    "ASGI app on Nuage's HTTP stack: its ceiling here, now), uvicorn (the same app on plain "
                    "uvicorn) and bare (uvloop+httptools, no ASGI); the last two measure this machine against "
