@@ -26,6 +26,7 @@ class Settings:
     max_skew_seconds: int = 900
     sweep_interval_seconds: float = 600.0
     orphan_grace_seconds: float = 3600.0
+    shared_delete_grace_seconds: float = 60.0        # a blob folder read by several processes: files go this late
     multipart_expiry_seconds: float = 7 * 24 * 3600.0
     lifecycle_interval_seconds: float = 3600.0     # how often the lifecycle worker runs
     lifecycle_day_seconds: float = 86400.0          # a lifecycle "day" (smaller for tests, as rgw_lc_debug_interval)
@@ -76,6 +77,7 @@ def settings_from_env(**overrides: object) -> Settings:
         env["direct_io"] = False
     for var, name in (("NUAGE_SWEEP_INTERVAL", "sweep_interval_seconds"),
                       ("NUAGE_ORPHAN_GRACE", "orphan_grace_seconds"),
+                      ("NUAGE_SHARED_DELETE_GRACE", "shared_delete_grace_seconds"),
                       ("NUAGE_MULTIPART_EXPIRY", "multipart_expiry_seconds"),
                       ("NUAGE_LIFECYCLE_INTERVAL", "lifecycle_interval_seconds"),
                       ("NUAGE_LIFECYCLE_DAY_SECONDS", "lifecycle_day_seconds"),

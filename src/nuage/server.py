@@ -116,8 +116,10 @@ def open_stores(settings: Settings, replication_router: Router | None = None, *,
     else:
         meta = (SharedSQLiteMetadataStore if shared else SQLiteMetadataStore)(
             settings.data_dir / "meta.sqlite3", fsync=settings.fsync, replication_router=replication_router)
+    # several processes read the blob folder: the workers of one gateway, or gateways on one database
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.fsync, inline_max=settings.inline_max,
-                           direct=settings.direct_io)
+                           direct=settings.direct_io, shared=shared or settings.db is not None,
+                           delete_grace=settings.shared_delete_grace_seconds)
     return meta, blobs
 
 

@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from nuage.ids import new_id
+from nuage.storage.blobs.deferred import SHARED_DELETE_GRACE, DeferredUnlinks
 from nuage.storage.blobs.inline import inline_bytes, is_inline
 from nuage.storage.blobs.integrity import CRC_CHUNK, BlobCorrupt, crc32c
 from nuage.storage.blobs.reader import read_file
@@ -56,7 +57,10 @@ def _takes_direct_io(folder: Path) -> bool:
 
 class LocalBlobStore:
     def __init__(self, root: Path, *, fsync: bool = True, inline_max: int = DEFAULT_INLINE_MAX,
-                 direct: bool = True) -> None:
+                 direct: bool = True, shared: bool = False, delete_grace: float = SHARED_DELETE_GRACE) -> None:
+        """``shared``: other processes (workers, gateways) read this folder too. Their reads are not held
+        here, so a blob that no metadata references any more is removed ``delete_grace`` seconds later,
+        not at once: a read that looked its version up just before stays able to open the file."""
         self.inline_max = inline_max
         self.root = root / "blobs"
         self.tmp = root / "tmp"
@@ -74,10 +78,14 @@ class LocalBlobStore:
         self._held: dict[str, int] = {}   # blob id -> reads in progress
         self._doomed: set[str] = set()    # deleted while held: removed when the last hold goes
         self._hold_lock = threading.Lock()
+        self._later = DeferredUnlinks(self.path, delete_grace) if shared else None
 
     def close(self) -> None:
-        """Wait for the disk work under way (uploads in flight have been answered or refused)."""
+        """Wait for the disk work under way (uploads in flight have been answered or refused). Blobs still
+        waiting out their grace stay on disk: the sweeper removes them as orphans."""
         self.io.shutdown(wait=True)
+        if self._later is not None:
+            self._later.stop()
 
     def path(self, blob_id: str) -> Path:
         return self.root / blob_id[:2] / blob_id[2:4] / blob_id
@@ -166,6 +174,12 @@ class LocalBlobStore:
             self._unlink(blob_id)
 
     def _unlink(self, blob_id: str) -> None:
+        if self._later is not None:
+            self._later.add(blob_id)
+            return
+        self.unlink_now(blob_id)
+
+    def unlink_now(self, blob_id: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path(blob_id))
 
