@@ -179,7 +179,9 @@ def start_replication(settings: Settings, meta: MetaStore, regions: Regions,
 
 def build_query(settings: Settings, meta: MetaStore, services: Services, recover: bool = True) -> QueryApp:
     """SQL jobs: DuckDB over the stored blobs, each object read checked like an S3 GetObject. ``recover``:
-    fail the jobs a previous run left unfinished (not in the workers of a gateway: done before they start)."""
+    end the jobs whose process is gone (those of a previous run; never those another live gateway runs)
+    (not in the workers of a gateway: done before they start). The server runs ``service.maintain`` once
+    per cluster."""
     async def may(caller: Identity, action: str, bucket: BucketName, key: ObjectKey | None,
                   conditions: Mapping[str, Sequence[str]]) -> bool:
         return await access_may(services, caller, action, bucket, key, conditions)
@@ -362,7 +364,7 @@ def run_gateway(settings: Settings, s3_sock: socket.socket | None, console_sock:
     if replication is not None:
         routes.append((REPLICATION_PREFIX.split("/")[1], is_replication_request, replication.app))
     sampler = UsageSampler(meta, meter, settings.usage_interval_seconds)
-    background = [sampler.run_forever]
+    background = [sampler.run_forever, once_per_cluster(meta, "query-jobs", query_app.service.maintain)]
     if replication is not None:
         background.append(once_per_cluster(meta, "replication", replication.shipper.run))
     if settings.scrub_interval_seconds > 0:   # a slow pass over every blob (nuage scrub does one on demand)

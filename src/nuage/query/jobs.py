@@ -8,7 +8,16 @@ those files (external access off, configuration locked), in a worker process of 
 space is limited (memory) and which is killed at the time limit or when the job is cancelled. Its result
 is a Parquet file in the data folder (at most ``max_result_bytes``, and within the account's quota, where
 it counts as stored bytes), read back as JSON or CSV, or is written as a new object (CSV or Parquet).
-Jobs are rows of ``query_jobs`` (migration 0006).
+Jobs are rows of ``query_jobs`` (migrations 0006 and 0011).
+
+Several processes share the jobs (the gateways of one PostgreSQL database, the worker processes of a
+gateway; one data folder): a job runs in the process it was submitted to, its owner, which moves the
+row's heartbeat every ``heartbeat_seconds`` while it has unfinished jobs. Any process reads a job and its
+result (a file of the shared folder); a cancellation asked for through another process is a flag in the
+row, which the owner reads on its next heartbeat and acts on (it kills the job's DuckDB process). Jobs
+whose owner stopped beating for ``orphan_seconds`` (a process killed, a machine gone) are ended by the
+recovery at start and by ``maintain``, which runs in one process of the cluster at a time and also
+removes expired results; a job's scratch files are a folder of its own, removed with it.
 """
 
 from __future__ import annotations
@@ -17,8 +26,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import secrets
 import shutil
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +48,7 @@ from nuage.core.select.source import LocalObject, local_object, verified_direct_
 from nuage.core.select.translate import sql_string
 from nuage.core.select.work import Budget, JobWork, memory_exceeded, parse_size
 from nuage.errors import NuageError
+from nuage.logthrottle import LogThrottle
 from nuage.query.errors import (
     BucketMissing,
     JobMissing,
@@ -52,7 +64,7 @@ from nuage.query.errors import (
 )
 from nuage.query.refs import Reference, find_references, rewrite, single_select
 from nuage.query.results import read_rows
-from nuage.storage.meta.jobs import JobRecord, JobStore
+from nuage.storage.meta.jobs import Ending, JobRecord, JobStore
 from nuage.types import BucketName, ObjectKey
 
 log = logging.getLogger("nuage.query")
@@ -65,6 +77,9 @@ FINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
 MAX_OBJECTS = 100_000
 MAX_KEPT_JOBS = 100_000
 LIST_PAGE = 1000
+SCRATCH_DAYS = 1.0       # a scratch entry no job claims any more (a process killed mid-CSV) goes after this
+INTERRUPTED = Ending(FAILED, "Interrupted", "The server that ran the job stopped while it ran.")
+CANCELLED_ORPHAN = Ending(CANCELLED, "QueryCancelled", "The query was cancelled.")
 
 
 @dataclass(frozen=True)
@@ -77,12 +92,15 @@ class Limits:
     result_days: float = 7.0          # results kept with their job are removed after this many days
     max_result_bytes: int = 1024**3   # the Parquet result of one job
     max_temp_bytes: int = 10 * 1024**3   # what one job may spill to disk
+    heartbeat_seconds: float = 2.0    # how often a process says it still runs its jobs (and reads cancels)
+    orphan_seconds: float = 30.0      # a job whose process has not said so for this long is ended
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Limits:
         """$NUAGE_QUERY_MAX_BYTES, $NUAGE_QUERY_MAX_SECONDS, $NUAGE_QUERY_MEMORY (DuckDB syntax: 2GB),
         $NUAGE_QUERY_THREADS, $NUAGE_QUERY_CONCURRENCY, $NUAGE_QUERY_RESULT_DAYS,
-        $NUAGE_QUERY_MAX_RESULT_BYTES, $NUAGE_QUERY_MAX_TEMP_BYTES; the defaults otherwise."""
+        $NUAGE_QUERY_MAX_RESULT_BYTES, $NUAGE_QUERY_MAX_TEMP_BYTES, $NUAGE_QUERY_HEARTBEAT_SECONDS,
+        $NUAGE_QUERY_ORPHAN_SECONDS; the defaults otherwise."""
         d = cls()
         threads = env.get("NUAGE_QUERY_THREADS")
         limits = cls(max_bytes_scanned=int(env.get("NUAGE_QUERY_MAX_BYTES", d.max_bytes_scanned)),
@@ -92,8 +110,14 @@ class Limits:
                      concurrent_jobs=int(env.get("NUAGE_QUERY_CONCURRENCY", d.concurrent_jobs)),
                      result_days=float(env.get("NUAGE_QUERY_RESULT_DAYS", d.result_days)),
                      max_result_bytes=int(env.get("NUAGE_QUERY_MAX_RESULT_BYTES", d.max_result_bytes)),
-                     max_temp_bytes=int(env.get("NUAGE_QUERY_MAX_TEMP_BYTES", d.max_temp_bytes)))
+                     max_temp_bytes=int(env.get("NUAGE_QUERY_MAX_TEMP_BYTES", d.max_temp_bytes)),
+                     heartbeat_seconds=float(env.get("NUAGE_QUERY_HEARTBEAT_SECONDS", d.heartbeat_seconds)),
+                     orphan_seconds=float(env.get("NUAGE_QUERY_ORPHAN_SECONDS", d.orphan_seconds)))
         parse_size(limits.memory_limit)      # a bad value stops the start, not every job
+        if not 0 < limits.heartbeat_seconds * 3 <= limits.orphan_seconds:
+            # a live owner late by a beat or two must never look gone
+            raise ValueError("NUAGE_QUERY_ORPHAN_SECONDS must be at least 3 heartbeats "
+                             "(NUAGE_QUERY_HEARTBEAT_SECONDS, which must be positive)")
         return limits
 
     @property
@@ -140,31 +164,91 @@ class QueryService:
         self._running: dict[str, _Running] = {}
         self._slots: asyncio.Semaphore | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._expired_at = 0.0
+        self._beating: asyncio.Task[None] | None = None
+        self._reports = LogThrottle(60.0)
+        # this process, as the owner of the jobs it runs (a pid alone repeats across machines and restarts)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.quotas = Quotas(objects.meta, self.results_bytes)
 
     # -- lifecycle ----------------------------------------------------------------------------------
-    def recover(self) -> None:
-        """Jobs a previous process left unfinished are failed (their work died with it)."""
-        self.store.fail_unfinished(time.time(), "Interrupted", "The server stopped while the job ran.")
-        for leftover in self.scratch.iterdir():
-            shutil.rmtree(leftover, ignore_errors=True)
-        self.expire_results()
+    def recover(self) -> list[str]:
+        """End the unfinished jobs whose owner stopped beating ``orphan_seconds`` ago (a process that
+        stopped or was killed), with their scratch files; never the jobs of a live process (another
+        gateway, another worker). Returns their ids."""
+        now = time.time()
+        ended = self.store.end_orphans(now, now - self.limits.orphan_seconds, self.owner,
+                                       INTERRUPTED, CANCELLED_ORPHAN)
+        for job_id in ended:
+            shutil.rmtree(self.scratch / job_id, ignore_errors=True)
+            (self.results / f"{job_id}.parquet").unlink(missing_ok=True)   # a result half written
+        return ended
 
     def expire_results(self) -> None:
-        """Remove results kept longer than the limit (checked at start and at most hourly on submit)."""
-        self._expired_at = time.time()
-        cutoff = self._expired_at - self.limits.result_days * 86400
+        """Remove results kept longer than the limit, and scratch files no job claims any more (a CSV
+        answer or a job's folder whose process was killed)."""
+        now = time.time()
+        cutoff = now - self.limits.result_days * 86400
         for path in self.results.glob("*.parquet"):
             with contextlib.suppress(OSError):
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
+        # a job's folder is touched as long as it runs: at most max_seconds
+        forgotten = now - max(SCRATCH_DAYS * 86400, 2 * self.limits.max_seconds)
+        for path in self.scratch.iterdir():
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < forgotten:
+                    shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+    async def maintain(self) -> None:
+        """Forever: end the jobs of processes gone (every heartbeat) and remove expired results (hourly).
+        Work for one process of the cluster at a time (the server runs it under a lease)."""
+        expired_at = 0.0
+        while True:
+            try:
+                await asyncio.to_thread(self.recover)
+                if time.time() - expired_at > 3600:
+                    await asyncio.to_thread(self.expire_results)
+                    expired_at = time.time()
+            except Exception as exc:  # noqa: BLE001 - a database outage: the next round tries again
+                self._report("upkeep", exc)
+            await asyncio.sleep(self.limits.heartbeat_seconds)
+
+    async def _beat(self) -> None:
+        """While this process runs jobs: move their heartbeat, and stop those someone cancelled elsewhere."""
+        try:
+            while True:
+                await asyncio.sleep(self.limits.heartbeat_seconds)
+                if not self._running:
+                    return
+                try:
+                    cancels = await asyncio.to_thread(self.store.beat, self.owner, time.time())
+                except Exception as exc:  # noqa: BLE001 - a database outage: the next beat tries again
+                    self._report("heartbeat", exc)
+                    continue
+                for job_id in cancels:
+                    self._stop(job_id)
+        finally:
+            self._beating = None
+
+    def _report(self, what: str, exc: Exception) -> None:
+        """A failed round of background work, logged once a minute at most (it runs every few seconds)."""
+        left_out = self._reports.admit(what)
+        if left_out is not None:
+            log.warning("SQL jobs %s failed (%d more since): %s: %s", what, left_out, type(exc).__name__, exc)
+
+    def _stop(self, job_id: str) -> bool:
+        """Cancel a job this process runs; False when it runs none of that id."""
+        state = self._running.get(job_id)
+        if state is None:
+            return False
+        state.cancelled = True
+        if state.worker is not None:
+            state.worker.kill()
+        return True
 
     # -- submit -------------------------------------------------------------------------------------
     async def submit(self, caller: Identity, sql: str, output: Output,
                      conditions: Mapping[str, Sequence[str]]) -> JobRecord:
-        if time.time() - self._expired_at > 3600:
-            await asyncio.to_thread(self.expire_results)
         text = single_select(sql)
         refs = find_references(text)
         if not refs:
@@ -188,10 +272,13 @@ class QueryService:
                 max_result, quota_bound = room, True
         rec = JobRecord(job_id=secrets.token_hex(8), account_id=caller.account_id, principal=caller.arn,
                         sql=sql, status=QUEUED, created=time.time(), output=output.as_json(),
-                        bytes_scanned=total, objects=count)
+                        bytes_scanned=total, objects=count, owner=self.owner)
+        rec.heartbeat = rec.created
         await asyncio.to_thread(self.store.put_job, rec)
         state = _Running()
         self._running[rec.job_id] = state
+        if self._beating is None:
+            self._beating = asyncio.create_task(self._beat())
         task = asyncio.create_task(self._run(rec, caller, text, refs, output, state,
                                                  (max_result, quota_bound)))
         self._tasks.add(task)
@@ -388,15 +475,30 @@ class QueryService:
                 await asyncio.wait_for(state.done.wait(), timeout)
 
     async def cancel(self, caller: Identity, job_id: str) -> JobRecord:
+        """Cancel a job, whichever process runs it: at once here; elsewhere its owner stops it at its
+        next heartbeat (within ``heartbeat_seconds``), and a job whose owner is gone is ended here.
+        Returns the job once it ended, or as it is after ``cancel_wait`` seconds."""
         rec = await self.job(caller, job_id)
-        state = self._running.get(job_id)
-        if rec.status in FINAL or state is None:
+        if rec.status in FINAL:
             return rec
-        state.cancelled = True
-        if state.worker is not None:
-            state.worker.kill()
-        await self.wait(job_id, 30.0)
-        return await self.job(caller, job_id)
+        if self._stop(job_id):
+            await self.wait(job_id, 30.0)
+            return await self.job(caller, job_id)
+        await asyncio.to_thread(self.store.request_cancel, job_id)
+        deadline = time.monotonic() + self.cancel_wait
+        while True:
+            if rec.heartbeat is None or rec.heartbeat < time.time() - self.limits.orphan_seconds:
+                await asyncio.to_thread(self.recover)
+            rec = await self.job(caller, job_id)
+            if rec.status in FINAL or time.monotonic() > deadline:
+                return rec
+            await asyncio.sleep(0.1)
+
+    @property
+    def cancel_wait(self) -> float:
+        """How long a cancellation through another process waits for the job to end: its owner's next
+        heartbeat, the DuckDB process killed and the row written, with room to spare."""
+        return 2 * self.limits.heartbeat_seconds + 10.0
 
     async def result(self, caller: Identity, job_id: str, max_rows: int) -> tuple[list[str], list[list[Any]]]:
         rec = await self.job(caller, job_id)
@@ -415,6 +517,9 @@ class QueryService:
             raise (JobNotFinished if rec.status not in FINAL else NoResult)(
                 f"The job is {rec.status}; it has no result.")
         path = self.results / f"{rec.job_id}.parquet"
+        with contextlib.suppress(OSError):   # expired, though the hourly removal did not come by yet
+            if path.stat().st_mtime < time.time() - self.limits.result_days * 86400:
+                path.unlink()
         if not path.exists():
             saved = "bucket" in json.loads(rec.output)
             raise NoResult("The result of this job was saved as an object." if saved else

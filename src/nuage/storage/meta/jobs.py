@@ -1,9 +1,23 @@
-"""SQL job records (migration 0006) and the store protocol the query service uses."""
+"""SQL job records (migrations 0006 and 0011) and the store the query service keeps them in.
+
+Both backends keep them with the same SQL (``SQLJobStore``): they differ only in how a statement reaches
+the database (their connections, and ``?`` or ``%s`` for a parameter).
+
+Several processes run jobs on one database (the gateways of a PostgreSQL database, the worker processes
+of a gateway): each job row names the process that runs it (``owner``) and when that process last said it
+still does (``heartbeat``); a cancellation asked for through another process is a flag in the row
+(``cancel_requested``) that the owner reads on its heartbeat.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import astuple, dataclass, fields
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+UNFINISHED = "status IN ('queued', 'running')"
 
 
 @dataclass
@@ -23,10 +37,93 @@ class JobRecord:
     columns: str | None = None        # JSON text
     error_code: str | None = None
     error_message: str | None = None
+    owner: str | None = None          # the process that runs (or ran) the job
+    heartbeat: float | None = None    # when the owner last said it still runs it
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How recovery ends a job whose owner is gone: (status, error code, message)."""
+    status: str
+    code: str
+    message: str
 
 
 class JobStore(Protocol):
     def put_job(self, rec: JobRecord) -> None: ...
     def get_job(self, job_id: str) -> JobRecord | None: ...
     def list_jobs(self, account_id: str, limit: int) -> list[JobRecord]: ...
-    def fail_unfinished(self, now: float, code: str, message: str) -> None: ...
+    def beat(self, owner: str, now: float) -> list[str]: ...
+    def request_cancel(self, job_id: str) -> None: ...
+    def end_orphans(self, now: float, stale_before: float, keep_owner: str, failed: Ending,
+                    cancelled: Ending) -> list[str]: ...
+
+
+class Runner(Protocol):
+    """Runs ``fn`` on a connection of the database (a transaction, for writes) and returns what it did."""
+    def __call__(self, fn: Callable[[Any], T], /) -> T: ...
+
+
+NAMES = [f.name for f in fields(JobRecord)]
+COLUMNS = ", ".join(NAMES)
+# the heartbeat is the owner's to move (beat), the cancellation flag anyone's (request_cancel): a write
+# of the record, which the owner does at each change of status, leaves both alone
+UPDATED = ", ".join(f"{name}=excluded.{name}" for name in NAMES if name not in ("job_id", "heartbeat"))
+
+
+class SQLJobStore:
+    """The job rows, through ``read`` and ``write`` runners; ``mark`` is the parameter placeholder."""
+
+    def __init__(self, read: Runner, write: Runner, mark: str) -> None:
+        self._read = read
+        self._write = write
+        self._p = mark
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", self._p)
+
+    def put_job(self, rec: JobRecord) -> None:
+        values = astuple(rec)
+        sql = self._sql(f"INSERT INTO query_jobs ({COLUMNS}) VALUES ({', '.join('?' * len(values))}) "
+                        f"ON CONFLICT (job_id) DO UPDATE SET {UPDATED}")
+        self._write(lambda conn: conn.execute(sql, values))
+
+    def get_job(self, job_id: str) -> JobRecord | None:
+        sql = self._sql(f"SELECT {COLUMNS} FROM query_jobs WHERE job_id=?")
+        row = self._read(lambda conn: conn.execute(sql, (job_id,)).fetchone())
+        return JobRecord(*row) if row else None
+
+    def list_jobs(self, account_id: str, limit: int) -> list[JobRecord]:
+        sql = self._sql(f"SELECT {COLUMNS} FROM query_jobs WHERE account_id=? ORDER BY created DESC LIMIT ?")
+        rows = self._read(lambda conn: conn.execute(sql, (account_id, limit)).fetchall())
+        return [JobRecord(*r) for r in rows]
+
+    def beat(self, owner: str, now: float) -> list[str]:
+        """Move the heartbeat of the owner's unfinished jobs; the ids of those someone asked to cancel."""
+        update = self._sql(f"UPDATE query_jobs SET heartbeat=? WHERE owner=? AND {UNFINISHED}")
+        select = self._sql(f"SELECT job_id FROM query_jobs WHERE owner=? AND {UNFINISHED} AND cancel_requested=1")
+
+        def tx(conn: Any) -> list[str]:
+            conn.execute(update, (now, owner))
+            return [str(r[0]) for r in conn.execute(select, (owner,)).fetchall()]
+        return self._write(tx)
+
+    def request_cancel(self, job_id: str) -> None:
+        sql = self._sql(f"UPDATE query_jobs SET cancel_requested=1 WHERE job_id=? AND {UNFINISHED}")
+        self._write(lambda conn: conn.execute(sql, (job_id,)))
+
+    def end_orphans(self, now: float, stale_before: float, keep_owner: str, failed: Ending,
+                    cancelled: Ending) -> list[str]:
+        """End the unfinished jobs whose owner stopped beating before ``stale_before`` (or that have none:
+        rows from before owners), but never ``keep_owner``'s: ``cancelled`` when someone asked to, else
+        ``failed``. Returns their ids."""
+        sql = self._sql(
+            "UPDATE query_jobs SET finished=?, "
+            "status=CASE WHEN cancel_requested=1 THEN ? ELSE ? END, "
+            "error_code=CASE WHEN cancel_requested=1 THEN ? ELSE ? END, "
+            "error_message=CASE WHEN cancel_requested=1 THEN ? ELSE ? END "
+            f"WHERE {UNFINISHED} AND (heartbeat IS NULL OR heartbeat < ?) AND (owner IS NULL OR owner <> ?) "
+            "RETURNING job_id")
+        args = (now, cancelled.status, failed.status, cancelled.code, failed.code, cancelled.message,
+                failed.message, stale_before, keep_owner)
+        return self._write(lambda conn: [str(r[0]) for r in conn.execute(sql, args).fetchall()])
