@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from nuage.cli.admin import AdminClient
 from nuage.cli.main import main
+from nuage.storage.meta.postgres.db import migration_files
 from tests.conftest import unique_bucket_name
 from tests.support import rawhttp
 from tests.support.postgres import PostgresCluster
@@ -57,7 +58,7 @@ def test_migrations_applied_once(gateways: tuple[NuageServer, NuageServer]) -> N
     assert a.db is not None
     with psycopg.connect(a.db) as conn:
         versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
-    assert versions == list(range(1, 10))
+    assert versions == [number for number, _, _ in migration_files()]
 
 
 def test_read_after_write_across_gateways(gateways: tuple[NuageServer, NuageServer]) -> None:

@@ -37,7 +37,7 @@ def build_console(services: Services, s3_app: ASGIApp, iam_app: ASGIApp, iam: IA
     """The console of this region; ``other_regions`` are (name, endpoint) of the registry's other regions;
     ``s3_port`` is the S3 endpoint's (default: the settings')."""
     settings = services.settings
-    sessions = Sessions(load_key(settings.data_dir), settings.console_session_seconds)
+    sessions = Sessions(load_key(settings.data_dir), settings.console_session_seconds, meta.console_state)
     others = [(name, console_url_of(endpoint)) for name, endpoint in other_regions]
     gateway = Gateway(s3_app, iam_app, settings.region, query_app)
     return ConsoleApp(Console(services, gateway, sessions, iam, meta, Passwords(iam, meta), [settings.region],

@@ -70,7 +70,7 @@ class ConsoleApp:
         cookie: str | None = None
         try:
             req = await parse(scope, receive)
-            session = self._session(req)
+            session = await self._session(req)
             ident = None
             if session.access_key is not None:
                 ident = await asyncio.to_thread(self.console.services.identities.lookup, session.access_key)
@@ -87,14 +87,14 @@ class ConsoleApp:
             response = self._error(scope, 500, "Something went wrong on the server.")
         await self._send(send, response, cookie, s3_origin)
 
-    def _session(self, req: Request) -> Session:
+    async def _session(self, req: Request) -> Session:
         """The session of the request's cookie. Two cookies of that name mean that a page of another port
         of this host (cookies know no ports) planted one with a longer path (over plain HTTP, where there
         is no __Host- cookie): neither is trusted, the request is signed out."""
         name = cookie_name(req.scheme == "https")
         if cookie_count(req.headers.get("cookie", ""), name) > 1:
-            return self.console.sessions.load(None)
-        return self.console.sessions.load(req.cookies.get(name))
+            return await self.console.sessions.load(None)
+        return await self.console.sessions.load(req.cookies.get(name))
 
     async def _dispatch(self, ctx: Ctx) -> Response:
         req = ctx.req

@@ -63,7 +63,10 @@ class Console:
     s3_port: int                                # the S3 endpoint's port (the console has a port of its own)
     other_regions: Sequence[tuple[str, str]] = ()   # (name, console URL) of the other regions of the registry
     templates: Environment = field(default_factory=make_templates)
-    throttle: Throttle = field(default_factory=Throttle)
+    throttle: Throttle = field(init=False)     # failed sign-ins, counted in the metadata store
+
+    def __post_init__(self) -> None:
+        self.throttle = Throttle(self.meta.console_state)
 
     def s3_origin(self, scope: dict[str, Any]) -> str:
         """The S3 endpoint's origin for a request to the console: the same scheme and host name, the S3 port."""

@@ -4,13 +4,15 @@ the signature stops a browser from editing it and the timestamp bounds its life.
 
 The signing key is the server's console key: ``$NUAGE_CONSOLE_KEY`` or ``DATA/secrets/console.key``
 (32 random bytes, mode 0600, created on first use), so sessions survive a restart and are shared by the
-gateways of one data folder. Sign-out replaces the cookie and remembers the ended session in this process
-until its cookie would have expired anyway (a replayed copy is refused by this gateway; other gateways
-and a restarted one forget that list).
+gateways of one data folder. Sign-out replaces the cookie and remembers the ended session in the metadata
+store until its cookie would have expired anyway (by a hash of its id): a replayed copy is refused by
+every worker process and every gateway, after a restart too. Each request of a signed-in session asks the
+store (one small read); anonymous ones do not.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import secrets
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from nuage.storage.meta.console_state import ConsoleState
 
 COOKIE = "nuage_console"
 # Over HTTPS the cookie is a __Host- cookie: the browser keeps it host-only, Secure and for Path=/, so a page
@@ -75,27 +79,29 @@ def new_session(access_key: str | None = None) -> Session:
 
 
 class Sessions:
-    def __init__(self, key: bytes, max_age: float) -> None:
+    def __init__(self, key: bytes, max_age: float, state: ConsoleState) -> None:
         self.serializer = URLSafeTimedSerializer(key, salt=SALT)
         self.max_age = max_age
-        self._ended: dict[str, float] = {}     # signed-out sessions (by CSRF token) -> when their cookie expires
+        self.state = state     # signed-out sessions, shared by every process of the region
 
-    def end(self, session: Session) -> None:
-        """Sign-out: this session's cookie stops working here even if a copy of it is replayed."""
-        now = time.monotonic()
-        self._ended = {k: t for k, t in self._ended.items() if t > now}
-        self._ended[session.csrf] = now + self.max_age
+    async def end(self, session: Session) -> None:
+        """Sign-out: this session's cookie stops working everywhere even if a copy of it is replayed."""
+        now = time.time()
+        await self.state.end_session(session_id(session), now + self.max_age, now)
 
-    def load(self, cookie: str | None) -> Session:
-        """The session of a cookie; a new anonymous one when missing, tampered with or expired."""
+    async def load(self, cookie: str | None) -> Session:
+        """The session of a cookie; a new anonymous one when missing, tampered with, expired or signed out."""
         if cookie:
             try:
                 data = self.serializer.loads(cookie, max_age=max(1, int(self.max_age)))
             except (SignatureExpired, BadSignature):
                 data = None
-            if isinstance(data, dict) and isinstance(data.get("csrf"), str) and data["csrf"] not in self._ended:
+            if isinstance(data, dict) and isinstance(data.get("csrf"), str):
                 ak = data.get("ak")
-                return Session(csrf=data["csrf"], access_key=ak if isinstance(ak, str) else None)
+                session = Session(csrf=data["csrf"], access_key=ak if isinstance(ak, str) else None)
+                # an anonymous session grants nothing: only signed-in ones are looked up
+                if session.access_key is None or not await self.state.session_ended(session_id(session), time.time()):
+                    return session
         return new_session()
 
     def cookie_header(self, session: Session, *, secure: bool) -> str:
@@ -106,6 +112,11 @@ class Sessions:
         if secure:
             flags += "; Secure"
         return f"{cookie_name(secure)}={value}{flags}"
+
+
+def session_id(session: Session) -> str:
+    """What the store knows a session by: a hash of its CSRF token (the token itself stays in the cookie)."""
+    return hashlib.sha256(session.csrf.encode()).hexdigest()
 
 
 def cookie_name(secure: bool) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from nuage.storage.meta.console_state import ConsoleState
 from nuage.storage.meta.iam import IAMStore
 from nuage.storage.meta.records import (
     BucketRecord,
@@ -30,6 +31,15 @@ class MetadataStore(Protocol):
 
     @property
     def replication(self) -> ReplicationStore: ...   # outbox of versions to ship, replica writes
+
+    @property
+    def console_state(self) -> ConsoleState: ...   # the console's sign-outs and failed sign-ins
+
+    def iam_version(self) -> int | None:
+        """Cheap, for every signed request: a number that changes whenever access keys, users, groups,
+        policies or accounts change, through whichever process or gateway; None when the store cannot
+        tell (nothing about identities may be cached then)."""
+        ...
 
     def close(self) -> None: ...
 

@@ -37,6 +37,7 @@ from nuage.storage.meta.postgres import (
     objects,
 )
 from nuage.storage.meta.postgres.cache import BucketCache
+from nuage.storage.meta.postgres.cluster_state import IAM_CHANNEL, IAMChanges, console_state
 from nuage.storage.meta.postgres.db import AConn, Conn, Database, first_line, migrate
 from nuage.storage.meta.postgres.iam import PostgresIAMStore
 from nuage.storage.meta.postgres.jobs import PostgresJobStore
@@ -76,12 +77,15 @@ class PostgresMetadataStore:
         self.iam = PostgresIAMStore(self.db)
         self.replication = PostgresReplicationStore(self.db, replication_router)
         self.jobs = PostgresJobStore(self.db)
+        self.console_state = console_state(self.db)   # sign-outs and the sign-in throttle of the console
+        self._iam = IAMChanges()   # heard of through notifications (cluster_state.py)
         self._chunk_crcs: dict[str, bytes] = {}   # blob id -> its chunk CRCs (small blobs; never stale)
         # bucket records and configurations, kept while notifications tell every change (cache.py)
         self._buckets: BucketCache[str, BucketRecord | None] = BucketCache(lambda name: name)
         self._configs: BucketCache[tuple[str, str], str | None] = BucketCache(lambda key: key[0])
         self._echoes = notify.Echoes()   # bucket writes waiting for their notification to come back
-        handlers: dict[str, Callable[[str], None]] = {notify.BUCKETS_CHANNEL: self._bucket_notified}
+        handlers: dict[str, Callable[[str], None]] = {notify.BUCKETS_CHANNEL: self._bucket_notified,
+                                                      IAM_CHANNEL: self._iam.notified}
         if replication_router is not None:
             # outbox rows added through any gateway wake this gateway's shipper (it ships them when it
             # holds the replication lease)
@@ -104,6 +108,7 @@ class PostgresMetadataStore:
     def _listening(self, listening: bool) -> None:
         self._buckets.set_listening(listening)
         self._configs.set_listening(listening)
+        self._iam.set_listening(listening)
         if listening:   # outbox rows added while nobody listened: look now
             self.replication.after_commit(True)
 
@@ -153,6 +158,11 @@ class PostgresMetadataStore:
         result, queued = await self._write(tx)
         self.replication.after_commit(queued)
         return result
+
+    def iam_version(self) -> int | None:
+        """A number that changes with every change of keys, users, groups, policies or accounts that this
+        gateway heard of; None while it does not listen for them."""
+        return self._iam.version()
 
     # -- credentials --------------------------------------------------------------------------------
     def get_credential(self, access_key: str) -> tuple[str, str, str] | None:

@@ -25,6 +25,7 @@ from nuage.storage.meta.records import (
 )
 from nuage.storage.meta.replication import OP_PUT, OP_TAGS, Router
 from nuage.storage.meta.sqlite import console, integrity, listing, multipart, objects
+from nuage.storage.meta.sqlite.cluster_state import IAMVersion, console_state
 from nuage.storage.meta.sqlite.db import Readers, Writer, connect, migrate
 from nuage.storage.meta.sqlite.iam import SQLiteIAMStore
 from nuage.storage.meta.sqlite.jobs import SQLiteJobStore
@@ -92,6 +93,8 @@ class SQLiteMetadataStore:
         self.replication = SQLiteReplicationStore(self._readers.get, self._writer.run, self._config_in_tx,
                                                   replication_router)
         self.jobs = SQLiteJobStore(self._readers.get, self._writer.run_sync)   # SQL jobs (nuage.query)
+        self.console_state = console_state(self._readers.get, self._writer.run)   # sign-outs, throttle
+        self._iam_version = IAMVersion(self._readers.get)
 
     def close(self) -> None:
         self._writer.close()
@@ -100,6 +103,10 @@ class SQLiteMetadataStore:
     @property
     def _r(self) -> sqlite3.Connection:
         return self._readers.get()
+
+    def iam_version(self) -> int:
+        """A number that changes with every change of keys, users, groups, policies or accounts."""
+        return self._iam_version()
 
     # -- credentials --------------------------------------------------------------------------------
     def get_credential(self, access_key: str) -> tuple[str, str, str] | None:
