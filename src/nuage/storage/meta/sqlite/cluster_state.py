@@ -1,38 +1,52 @@
-"""What every process of a SQLite database must agree on (migration 0010): the console's state
-(console_state.py), and the IAM version, a counter that triggers bump at every change of access keys,
-users, groups, policies and accounts, whichever process made it.
+"""What every process of a SQLite database must agree on: the console's state (console_state.py,
+migration 0010), and the IAM version, which every signed request reads.
 
-The IAM version is read on every signed request, so it costs no query while nothing changed: the reading
-connection first asks SQLite whether any other connection committed since it last looked
-(``PRAGMA data_version``, from the shared memory of the WAL, no I/O), and reads the counter's row only then.
+The IAM version is an 8-byte token in a small file beside the database (``locks/iam.version``), mapped
+into memory by every process: a process that commits a change of access keys, users, groups, policies or
+accounts writes a new random token there right after the commit, before its answer leaves; every other
+process reads it on its next request (a read of shared memory, no query and no system call) and empties
+its identity cache when it differs. Only processes of this machine can share a SQLite database, so they
+all share the file too. A change made past Nuage (by hand in the database) is not announced: the identity
+cache's age limit covers it.
 """
 
 from __future__ import annotations
 
+import mmap
+import os
+import secrets
 import sqlite3
-import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from nuage.storage.meta.console_state import ConsoleState, Statement
 
-__all__ = ["IAMVersion", "console_state"]
+__all__ = ["IAMBeacon", "console_state"]
+
+SIZE = 8
 
 
-class IAMVersion:
-    def __init__(self, connection: Callable[[], sqlite3.Connection]) -> None:
-        self._connection = connection     # this thread's read connection
-        self._local = threading.local()   # (data_version, IAM version) this thread's connection last saw
+class IAMBeacon:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            if os.fstat(fd).st_size < SIZE:
+                os.ftruncate(fd, SIZE)   # zeros: every process that races here agrees
+            self._map = mmap.mmap(fd, SIZE)
+        finally:
+            os.close(fd)
 
-    def __call__(self) -> int:
-        conn = self._connection()
-        data_version = conn.execute("PRAGMA data_version").fetchone()[0]
-        seen: tuple[int, int] | None = getattr(self._local, "seen", None)
-        if seen is not None and seen[0] == data_version:
-            return seen[1]
-        row = conn.execute("SELECT version FROM iam_version").fetchone()
-        version = int(row[0]) if row else 0
-        self._local.seen = (data_version, version)
-        return version
+    def version(self) -> int:
+        return int.from_bytes(self._map[:SIZE], "little")
+
+    def changed(self) -> None:
+        """After a commit that changed identities: a token that no process has seen (random, so that two
+        processes announcing at once cannot write the same one)."""
+        self._map[:SIZE] = secrets.token_bytes(SIZE)
+
+    def close(self) -> None:
+        self._map.close()
 
 
 def console_state(connection: Callable[[], sqlite3.Connection],

@@ -25,7 +25,7 @@ from nuage.storage.meta.records import (
 )
 from nuage.storage.meta.replication import OP_PUT, OP_TAGS, Router
 from nuage.storage.meta.sqlite import console, integrity, listing, multipart, objects
-from nuage.storage.meta.sqlite.cluster_state import IAMVersion, console_state
+from nuage.storage.meta.sqlite.cluster_state import IAMBeacon, console_state
 from nuage.storage.meta.sqlite.db import Readers, Writer, connect, migrate
 from nuage.storage.meta.sqlite.iam import SQLiteIAMStore
 from nuage.storage.meta.sqlite.jobs import SQLiteJobStore
@@ -89,16 +89,18 @@ class SQLiteMetadataStore:
         self._writer = self.writer_class(path, fsync=fsync, on_commit=self._after_commit,
                                          commit_window=self._commit_window)
         self._readers = Readers(path, fsync=fsync)
-        self.iam = SQLiteIAMStore(self._readers.get, self._writer.run_sync)
+        # every process of the database learns of identity changes through the beacon (cluster_state.py)
+        self._iam_beacon = IAMBeacon(path.parent / "locks" / "iam.version")
+        self.iam = SQLiteIAMStore(self._readers.get, self._iam_write)
         self.replication = SQLiteReplicationStore(self._readers.get, self._writer.run, self._config_in_tx,
                                                   replication_router)
         self.jobs = SQLiteJobStore(self._readers.get, self._writer.run_sync)   # SQL jobs (nuage.query)
         self.console_state = console_state(self._readers.get, self._writer.run)   # sign-outs, throttle
-        self._iam_version = IAMVersion(self._readers.get)
 
     def close(self) -> None:
         self._writer.close()
         self._readers.close()
+        self._iam_beacon.close()
 
     @property
     def _r(self) -> sqlite3.Connection:
@@ -106,7 +108,13 @@ class SQLiteMetadataStore:
 
     def iam_version(self) -> int:
         """A number that changes with every change of keys, users, groups, policies or accounts."""
-        return self._iam_version()
+        return self._iam_beacon.version()
+
+    def _iam_write(self, fn: Callable[[sqlite3.Connection], None]) -> None:
+        try:
+            self._writer.run_sync(fn)
+        finally:
+            self._iam_beacon.changed()
 
     # -- credentials --------------------------------------------------------------------------------
     def get_credential(self, access_key: str) -> tuple[str, str, str] | None:
@@ -119,7 +127,7 @@ class SQLiteMetadataStore:
         def tx(conn: sqlite3.Connection) -> None:
             conn.execute("INSERT OR REPLACE INTO credentials VALUES (?,?,?,?,?)",
                          (access_key, secret, owner_id, display_name, time.time()))
-        self._writer.run_sync(tx)
+        self._iam_write(tx)
 
     # -- buckets ------------------------------------------------------------------------------------
     def _buckets_changed(self) -> None:
