@@ -194,8 +194,10 @@ def check_retention_change(current: Retention | None, new: Retention | None, byp
 
 def check_lock_request(bucket: BucketRecord, extra: dict[str, str]) -> None:
     """A write that asks for a lock needs a bucket with Object Lock enabled."""
+    if bucket.object_lock or not extra:
+        return
     facts = Facts(extra)
-    if not bucket.object_lock and (facts.has_retention or facts.legal_hold is not None):
+    if facts.has_retention or facts.legal_hold is not None:
         raise InvalidRequest(NOT_LOCK_BUCKET)
 
 

@@ -110,9 +110,14 @@ def _query(req: Request, op: Operation) -> AccessQuery:
     if op.access is Access.OWNER:
         return AccessQuery(req.identity, (), req.bucket, expected_owner=expected, owner_only=True)
     # DeleteObjects: each key of the body is authorized by the handler (allowed_on_objects)
-    needs = () if op.per_key else _needs(req, op, req.bucket)
-    return AccessQuery(req.identity, needs, req.bucket, conditions, expected_owner=expected,
-                       creates_object=op.creates_object, canned_acl=req.headers.get("x-amz-acl"))
+    bucket = req.bucket
+
+    def needs() -> tuple[Need, ...]:
+        return () if op.per_key else _needs(req, op, bucket)
+
+    return AccessQuery(req.identity, needs, bucket, conditions, expected_owner=expected,
+                       creates_object=op.creates_object, canned_acl=req.headers.get("x-amz-acl"),
+                       local=not op.copies)
 
 
 async def authorize(svc: Services, req: Request, op: Operation) -> None:

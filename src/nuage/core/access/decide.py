@@ -87,13 +87,14 @@ async def decide(svc: AccessServices, query: AccessQuery) -> Decision:
             return Decision(True, "the bucket owner's root user")
         return Decision(False, "only the bucket owner's root user may")
     policy = await bucket_policy(svc, bucket.name)
-    if owner_root and policy is None and all(_split(n.resource)[0] == bucket.name for n in query.needs):
+    if owner_root and policy is None and (
+            query.local or all(_split(n.resource)[0] == bucket.name for n in query.wanted())):
         return await _allowed(svc, query, bucket, OWNER_FAST_PATH, None)
     principal = caller.principal() if caller is not None else Principal.anonymous()
     asker = _Asker(caller, principal, svc.identities.policies(caller) if caller is not None else [],
                    query.conditions())
     source_version: VersionId | None = None
-    for need in query.needs:
+    for need in query.wanted():
         verdict = await _decide_need(svc, asker, need, bucket, policy)
         if not verdict.allowed:
             return Decision(False, verdict.reason)
@@ -119,8 +120,9 @@ def _decide_own_account(svc: AccessServices, query: AccessQuery) -> Decision:
     if caller.is_root:
         return Decision(True, "the account's root user")
     policies = svc.identities.policies(caller)
-    conditions = query.conditions() if query.needs else {}
-    for need in query.needs:
+    needs = query.wanted()
+    conditions = query.conditions() if needs else {}
+    for need in needs:
         ctx = RequestContext(caller.principal(), need.action, need.resource, conditions)
         if not authorize(policies, None, ctx, same_account=True, is_root=False, acl_allows=False):
             return Decision(False, _denial(policies, None, ctx))

@@ -41,17 +41,23 @@ class AccessQuery(NamedTuple):
     when a policy is consulted (the owner's fast path never needs them). ``expected_owner`` is
     x-amz-expected-bucket-owner. ``owner_only``: only the bucket owner's root user may (operations that
     are not implemented). ``creates_object``: the request writes a new object or upload with the ACL
-    ``canned_acl`` (x-amz-acl); the decision then says who owns what it writes.
+    ``canned_acl`` (x-amz-acl); the decision then says who owns what it writes. ``needs`` may be given as
+    a function that builds them, with ``local`` saying they all concern the addressed bucket: the owner's
+    fast path then never builds them.
     """
 
     caller: Identity | None
-    needs: tuple[Need, ...]
+    needs: tuple[Need, ...] | Callable[[], tuple[Need, ...]]
     bucket: str | None
     conditions: Callable[[], Conditions] = no_conditions
     expected_owner: str | None = None
     owner_only: bool = False
     creates_object: bool = False
     canned_acl: str | None = None
+    local: bool = False
+
+    def wanted(self) -> tuple[Need, ...]:
+        return self.needs() if callable(self.needs) else self.needs
 
 
 class Owner(NamedTuple):
