@@ -125,6 +125,15 @@ class Facts:
                    x.get(SSE_CUSTOMER_MD5), x.get(SSE_CUSTOMER_MAC), x.get(SSE_FORMAT) == FORMAT_GCM)
 
 
+def apply_changes(extra: dict[str, str], changes: Mapping[str, str | None]) -> None:
+    """Set the entries of ``changes`` in ``extra``, removing those given as None."""
+    for name, value in changes.items():
+        if value is None:
+            extra.pop(name, None)
+        else:
+            extra[name] = value
+
+
 def acl_entries(acl: str) -> dict[str, str]:
     """The entry of a new version's ACL (a canned name or JSON grants)."""
     return {ACL: acl}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from nuage.storage.meta.records import ObjectRecord
 from nuage.types import BucketName, ObjectKey, VersionId
@@ -67,3 +67,12 @@ class ReplicationStore(Protocol):
     async def enqueue_existing(self, bucket: str) -> int: ...
     async def apply_replica(self, rec: ObjectRecord) -> tuple[bool, list[str]]: ...
     async def replica_tags(self, bucket: str, key: str, version_id: str, tags: dict[str, str]) -> bool: ...
+
+
+#: The columns of an outbox row, in the order :func:`outbox_row` reads them (both backends).
+OUTBOX_COLUMNS = "id, bucket, key, version_id, op, rule_id, dest_bucket, created, attempts, last_error"
+
+
+def outbox_row(r: tuple[Any, ...]) -> OutboxRow:
+    return OutboxRow(int(r[0]), BucketName(r[1]), ObjectKey(r[2]), VersionId(r[3]), str(r[4]), str(r[5]), str(r[6]),
+                     float(r[7]), int(r[8]), r[9])

@@ -21,6 +21,7 @@ from nuage.errors import (
     VersionNotFound,
 )
 from nuage.storage.blobs.inline import is_inline
+from nuage.storage.meta.extra import apply_changes
 from nuage.storage.meta.postgres.codec import INSERT_OBJECT, OBJECT_COLUMNS, object_from_row, object_params
 from nuage.storage.meta.postgres.db import AConn
 from nuage.storage.meta.records import ObjectRecord, WriteCondition
@@ -238,11 +239,7 @@ async def update_extra(conn: AConn, bucket: str, key: str, version_id: str | Non
     rec = await _target(conn, bucket, key, version_id)
     if guard is not None:
         guard(rec)
-    for name, value in changes.items():
-        if value is None:
-            rec.extra.pop(name, None)
-        else:
-            rec.extra[name] = value
+    apply_changes(rec.extra, changes)
     cur = await conn.execute("SELECT meta FROM objects WHERE seq=%s", (rec.seq,))
     row = await cur.fetchone()
     assert row is not None

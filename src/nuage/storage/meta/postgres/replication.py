@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
 
 from nuage.storage.meta.extra import COMPLETED, FAILED, PENDING, REPLICA, replication_entries
 from nuage.storage.meta.postgres import objects
@@ -16,22 +15,19 @@ from nuage.storage.meta.postgres.db import AConn, Database
 from nuage.storage.meta.records import ObjectRecord
 from nuage.storage.meta.replication import (
     OP_PUT,
+    OUTBOX_COLUMNS,
     REPLICATION_CONFIG,
     Backlog,
     FailureCount,
     OutboxRow,
     Router,
+    outbox_row,
 )
-from nuage.types import NULL_VERSION, BucketName, ObjectKey, VersionId
+from nuage.types import NULL_VERSION
 
-OUTBOX_COLUMNS = "id, bucket, key, version_id, op, rule_id, dest_bucket, created, attempts, last_error"
 INSERT_ROW = ("INSERT INTO repl_outbox (bucket, key, version_id, op, rule_id, dest_bucket, created) "
               "VALUES (%s,%s,%s,%s,%s,%s,%s)")
 
-
-def _row(r: tuple[Any, ...]) -> OutboxRow:
-    return OutboxRow(int(r[0]), BucketName(r[1]), ObjectKey(r[2]), VersionId(r[3]), str(r[4]), str(r[5]), str(r[6]),
-                     float(r[7]), int(r[8]), r[9])
 
 
 async def set_status(conn: AConn, seq: int, status: str) -> None:
@@ -86,7 +82,7 @@ class PostgresReplicationStore:
     def pending(self, limit: int) -> list[OutboxRow]:
         rows = self._db.read_sync(lambda conn: conn.execute(
             f"SELECT {OUTBOX_COLUMNS} FROM repl_outbox ORDER BY id LIMIT %s", (limit,)).fetchall())
-        return [_row(r) for r in rows]
+        return [outbox_row(r) for r in rows]
 
     async def done(self, row: OutboxRow) -> None:
         await self._db.write(lambda conn: self._finish(conn, row, None))

@@ -15,6 +15,7 @@ from nuage.errors import (
 )
 from nuage.ids import new_id
 from nuage.storage.blobs.inline import is_inline
+from nuage.storage.meta.extra import apply_changes
 from nuage.storage.meta.records import ObjectRecord, WriteCondition
 from nuage.storage.meta.sqlite.codec import OBJECT_COLUMNS, object_from_row, object_params
 from nuage.types import NEW_VERSION, NULL_VERSION, VERSIONING_ENABLED, BucketName, ObjectKey, VersionId
@@ -251,11 +252,7 @@ def update_extra(conn: sqlite3.Connection, bucket: str, key: str, version_id: st
         raise KeyNotFound() if version_id is None else VersionNotFound()
     if guard is not None:
         guard(rec)
-    for name, value in changes.items():
-        if value is None:
-            rec.extra.pop(name, None)
-        else:
-            rec.extra[name] = value
+    apply_changes(rec.extra, changes)
     meta = json.loads(conn.execute("SELECT meta FROM objects WHERE seq=?", (rec.seq,)).fetchone()[0])
     if rec.extra:
         meta["x"] = rec.extra

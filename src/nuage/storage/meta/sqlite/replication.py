@@ -14,26 +14,23 @@ from nuage.storage.meta.extra import COMPLETED, FAILED, PENDING, REPLICA, replic
 from nuage.storage.meta.records import ObjectRecord
 from nuage.storage.meta.replication import (
     OP_PUT,
+    OUTBOX_COLUMNS,
     REPLICATION_CONFIG,
     Backlog,
     FailureCount,
     OutboxRow,
     Router,
+    outbox_row,
 )
 from nuage.storage.meta.sqlite import objects
 from nuage.storage.meta.sqlite.codec import OBJECT_COLUMNS, object_from_row, object_params
-from nuage.types import NULL_VERSION, BucketName, ObjectKey, VersionId
+from nuage.types import NULL_VERSION
 
 T = TypeVar("T")
 ConfigReader = Callable[[sqlite3.Connection, str, str], str | None]
-OUTBOX_COLUMNS = "id, bucket, key, version_id, op, rule_id, dest_bucket, created, attempts, last_error"
 INSERT_ROW = ("INSERT INTO repl_outbox (bucket, key, version_id, op, rule_id, dest_bucket, created) "
               "VALUES (?,?,?,?,?,?,?)")
 
-
-def _row(r: tuple[Any, ...]) -> OutboxRow:
-    return OutboxRow(int(r[0]), BucketName(r[1]), ObjectKey(r[2]), VersionId(r[3]), str(r[4]), str(r[5]), str(r[6]),
-                     float(r[7]), int(r[8]), r[9])
 
 
 def set_status(conn: sqlite3.Connection, seq: int, status: str) -> None:
@@ -93,7 +90,7 @@ class SQLiteReplicationStore:
 
     def pending(self, limit: int) -> list[OutboxRow]:
         rows = self._read().execute(f"SELECT {OUTBOX_COLUMNS} FROM repl_outbox ORDER BY id LIMIT ?", (limit,))
-        return [_row(r) for r in rows]
+        return [outbox_row(r) for r in rows]
 
     async def done(self, row: OutboxRow) -> None:
         await self._write(lambda conn: self._finish(conn, row, None))
