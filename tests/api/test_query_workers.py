@@ -1,6 +1,7 @@
 """SQL jobs on `nuage serve --workers 2` (SQLite shared by the worker processes): a job started on one
-worker is followed, read and cancelled on the other (its worker stops it within a heartbeat); a gateway
-starting on the data folder (its recovery) leaves the jobs of the running one alone."""
+worker is followed, read and cancelled on the other (its worker stops it within a heartbeat), and so is a
+job still queued for a place to run; a gateway starting on the data folder (its recovery) leaves the jobs of
+the running one alone."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from tests.support.queryjobs import (
     ENV,
     HEARTBEAT,
+    LONG,
     ORPHAN,
     SMALL,
     cancel_elsewhere,
@@ -27,7 +29,8 @@ BUCKET = "data"
 
 
 def start(data: Path) -> NuageServer:
-    srv = NuageServer(data, extra_args=["--workers", "2"], env=ENV).start()
+    # one job at a time per worker: the next one waits, queued
+    srv = NuageServer(data, extra_args=["--workers", "2"], env={**ENV, "NUAGE_QUERY_CONCURRENCY": "1"}).start()
     wait_for_workers(srv, 2)
     return srv
 
@@ -49,6 +52,23 @@ def test_followed_read_and_cancelled_on_another_worker(gateway: NuageServer) -> 
         result_elsewhere(runs, other, BUCKET)
         job_id = start_running(runs, BUCKET)
         assert cancel_elsewhere(runs, other, job_id) < HEARTBEAT + 2.0
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_queued_job_cancelled_on_another_worker(gateway: NuageServer) -> None:
+    first, second = on_worker(gateway, 0), on_worker(gateway, 1)
+    try:
+        runs, other = on_connection(gateway, first), on_connection(gateway, second)
+        running = start_running(runs, BUCKET)
+        status, queued = runs("POST", "/query/jobs", {"sql": LONG.format(bucket=BUCKET)})
+        assert status == 201 and queued["status"] == "queued", queued
+        started = time.monotonic()
+        status, cancelled = other("POST", f"/query/jobs/{queued['id']}/cancel", None)
+        assert status == 200 and cancelled["status"] == "cancelled", cancelled
+        assert cancelled["started"] is None and time.monotonic() - started < HEARTBEAT + 2.0
+        cancel_elsewhere(runs, other, running)
     finally:
         first.close()
         second.close()

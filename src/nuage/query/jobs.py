@@ -147,6 +147,7 @@ class _Running:
     timed_out: bool = False
     progress: float = 0.0
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    stopped: asyncio.Event = field(default_factory=asyncio.Event)   # set when cancelled
 
 
 class QueryService:
@@ -242,6 +243,7 @@ class QueryService:
         if state is None:
             return False
         state.cancelled = True
+        state.stopped.set()
         if state.worker is not None:
             state.worker.kill()
         return True
@@ -352,14 +354,10 @@ class QueryService:
 
     async def _run(self, rec: JobRecord, caller: Identity, sql: str, refs: list[Reference], output: Output,
                    state: _Running, result_limit: tuple[int, bool]) -> None:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.limits.concurrent_jobs)
         work = self.scratch / rec.job_id
         locals_: list[LocalObject] = []
         try:
-            async with self._slots:
-                if state.cancelled:
-                    raise Cancelled("The query was cancelled.")
+            async with self._slot(state):
                 rec.status, rec.started = RUNNING, time.time()
                 await asyncio.to_thread(self.store.put_job, rec)
                 work.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -409,6 +407,31 @@ class QueryService:
             await asyncio.to_thread(self.store.put_job, rec)
             state.done.set()
             self._running.pop(rec.job_id, None)
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, state: _Running) -> AsyncIterator[None]:
+        """One of the ``concurrent_jobs`` places to run in; Cancelled when the job is cancelled while it
+        waits for one (it ends at once, not when a place frees up)."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.limits.concurrent_jobs)
+        slots = self._slots
+        take = asyncio.ensure_future(slots.acquire())
+        stop = asyncio.ensure_future(state.stopped.wait())
+        try:
+            await asyncio.wait({take, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if state.cancelled:
+                raise Cancelled("The query was cancelled.")
+        except BaseException:
+            take.cancel()    # a no-op once it took the place, which goes back then
+            if take.done() and not take.cancelled():
+                slots.release()
+            raise
+        finally:
+            stop.cancel()
+        try:
+            yield
+        finally:
+            slots.release()
 
     async def _execute(self, job: JobWork, state: _Running) -> tuple[int, list[str]]:
         """Run the job in a worker process: (rows, columns) of its result file."""
