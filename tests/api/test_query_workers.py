@@ -51,7 +51,7 @@ def test_followed_read_and_cancelled_on_another_worker(gateway: NuageServer) -> 
         runs, other = on_connection(gateway, first), on_connection(gateway, second)
         result_elsewhere(runs, other, BUCKET)
         job_id = start_running(runs, BUCKET)
-        assert cancel_elsewhere(runs, other, job_id) < HEARTBEAT + 2.0
+        assert cancel_elsewhere(runs, other, job_id) < HEARTBEAT + 5.0
     finally:
         first.close()
         second.close()
@@ -67,7 +67,7 @@ def test_a_queued_job_cancelled_on_another_worker(gateway: NuageServer) -> None:
         started = time.monotonic()
         status, cancelled = other("POST", f"/query/jobs/{queued['id']}/cancel", None)
         assert status == 200 and cancelled["status"] == "cancelled", cancelled
-        assert cancelled["started"] is None and time.monotonic() - started < HEARTBEAT + 2.0
+        assert cancelled["started"] is None and time.monotonic() - started < HEARTBEAT + 5.0
         cancel_elsewhere(runs, other, running)
     finally:
         first.close()

@@ -55,7 +55,7 @@ def test_followed_read_and_cancelled_on_another_gateway(cluster: tuple[NuageServ
     result_elsewhere(api(a), api(b), BUCKET)
     job_id = start_running(api(a), BUCKET)
     # A reads the flag on its next heartbeat and kills the job's DuckDB process
-    assert cancel_elsewhere(api(a), api(b), job_id) < HEARTBEAT + 2.0
+    assert cancel_elsewhere(api(a), api(b), job_id) < HEARTBEAT + 5.0
 
 
 def test_a_gateway_starting_leaves_the_jobs_of_live_ones_alone(cluster: tuple[NuageServer, NuageServer]) -> None:
