@@ -7,13 +7,17 @@ notification at the commit, to every listening gateway).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from nuage.storage.meta.console_state import ConsoleState, Statement
 from nuage.storage.meta.postgres.db import AConn, Database
+from nuage.storage.meta.postgres.notify import ECHO_WAIT
 
 __all__ = ["IAM_CHANNEL", "IAMChanges", "console_state"]
 
 IAM_CHANNEL = "nuage_iam"
+T = TypeVar("T")
 
 
 class IAMChanges:
@@ -23,16 +27,32 @@ class IAMChanges:
     def __init__(self) -> None:
         self._count = 0
         self._listening = False
-        self._lock = threading.Lock()
+        self._heard = threading.Condition()
 
     def notified(self, _payload: str = "") -> None:
-        with self._lock:
+        """From the listener thread."""
+        with self._heard:
             self._count += 1
+            self._heard.notify_all()
 
     def set_listening(self, listening: bool) -> None:
-        with self._lock:
+        with self._heard:
             self._count += 1          # what was heard before a lost connection is no proof of anything after
             self._listening = listening
+            self._heard.notify_all()
+
+    def write_heard(self, write: Callable[[], T]) -> T:
+        """Run ``write`` (a transaction that changes IAM tables, whose triggers notify) and return once a
+        notification came back to this gateway after it: PostgreSQL notifies every listening gateway at
+        the same moment, so the others have heard of the change by the time its answer leaves, all but
+        always before its client's next request. ECHO_WAIT seconds at most; at once when not listening."""
+        with self._heard:
+            before = self._count
+        result = write()
+        with self._heard:
+            if self._listening:
+                self._heard.wait_for(lambda: self._count != before, timeout=ECHO_WAIT)
+        return result
 
     def version(self) -> int | None:
         return self._count if self._listening else None

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import psycopg
 
 from nuage.storage.meta.iam import AccountRecord, GroupRecord, KeyRecord, UserRecord
+from nuage.storage.meta.postgres.cluster_state import IAMChanges
 from nuage.storage.meta.postgres.db import Conn, Database
 
 T = TypeVar("T")
@@ -21,8 +22,9 @@ BY_NAME = 'lower(name) COLLATE "C"'
 
 
 class PostgresIAMStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, heard: IAMChanges | None = None) -> None:
         self._db = db
+        self._heard = heard   # the notifications of IAM changes this gateway heard (cluster_state.py)
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return self._db.read_sync(lambda conn: conn.execute(sql, params).fetchall())
@@ -31,7 +33,9 @@ class PostgresIAMStore:
         return self._db.read_sync(lambda conn: conn.execute(sql, params).fetchone())
 
     def _write(self, fn: Callable[[Conn], T]) -> T:
-        return self._db.write_sync(fn)
+        if self._heard is None:
+            return self._db.write_sync(fn)
+        return self._heard.write_heard(lambda: self._db.write_sync(fn))
 
     def _count(self, sql: str, params: tuple[Any, ...]) -> int:
         return self._write(lambda conn: conn.execute(sql, params).rowcount)

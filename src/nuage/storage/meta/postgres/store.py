@@ -74,11 +74,11 @@ class PostgresMetadataStore:
         except (psycopg.OperationalError, PoolTimeout) as exc:
             # psycopg's first line names the host and port and the cause, never the password
             raise DatabaseUnavailable(f"cannot reach the database: {first_line(exc)}") from None
-        self.iam = PostgresIAMStore(self.db)
+        self._iam = IAMChanges()   # heard of through notifications (cluster_state.py)
+        self.iam = PostgresIAMStore(self.db, self._iam)
         self.replication = PostgresReplicationStore(self.db, replication_router)
         self.jobs = PostgresJobStore(self.db)
         self.console_state = console_state(self.db)   # sign-outs and the sign-in throttle of the console
-        self._iam = IAMChanges()   # heard of through notifications (cluster_state.py)
         self._chunk_crcs: dict[str, bytes] = {}   # blob id -> its chunk CRCs (small blobs; never stale)
         # bucket records and configurations, kept while notifications tell every change (cache.py)
         self._buckets: BucketCache[str, BucketRecord | None] = BucketCache(lambda name: name)
