@@ -32,3 +32,17 @@ def pg_server(pg: PostgresCluster, tmp_path_factory: pytest.TempPathFactory) -> 
     srv = NuageServer(tmp_path_factory.mktemp("pg") / "data", db=pg.create_database()).start()
     yield srv
     assert srv.stop() == 0, srv.log()
+
+
+@pytest.fixture(scope="module")
+def gateways(pg: PostgresCluster,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NuageServer, NuageServer]]:
+    """Gateways A and B on one database and one data folder. Started one after the other: the first start
+    creates the data folder's key files, which two gateways starting at once on an empty folder do not
+    yet agree on (concurrent migrations are tested with `nuage db migrate` in test_gateways.py)."""
+    url = pg.create_database()
+    data = tmp_path_factory.mktemp("shared") / "data"
+    a, b = NuageServer(data, db=url).start(), NuageServer(data, db=url).start()
+    yield a, b
+    codes = [a.stop(), b.stop()]
+    assert codes == [0, 0], a.log() + b.log()

@@ -10,13 +10,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
@@ -29,20 +27,6 @@ from tests.support.postgres import PostgresCluster
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer, free_port
 
 RACES = 40
-
-
-@pytest.fixture(scope="module")
-def gateways(pg: PostgresCluster,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NuageServer, NuageServer]]:
-    """Gateways A and B on one database and one data folder. Started one after the other: the first start
-    creates the data folder's key files, which two gateways starting at once on an empty folder do not
-    yet agree on (concurrent migrations are tested with `nuage db migrate` below)."""
-    url = pg.create_database()
-    data = tmp_path_factory.mktemp("shared") / "data"
-    a, b = NuageServer(data, db=url).start(), NuageServer(data, db=url).start()
-    yield a, b
-    codes = [a.stop(), b.stop()]
-    assert codes == [0, 0], a.log() + b.log()
 
 
 def _status(call: Any) -> int:

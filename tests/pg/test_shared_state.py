@@ -5,8 +5,6 @@ arrives (at its commit; checked within 0.5 s, less than the identity cache's 1 s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.support.postgres import PostgresCluster
@@ -15,17 +13,6 @@ from tests.support.shared_state import key_changes_hold, sign_out_holds, throttl
 from tests.support.workers import on_worker, start_workers
 
 NOTIFIED = 0.5   # seconds
-
-
-@pytest.fixture(scope="module")
-def gateways(pg: PostgresCluster,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NuageServer, NuageServer]]:
-    url = pg.create_database()
-    data = tmp_path_factory.mktemp("shared") / "data"
-    a, b = NuageServer(data, db=url).start(), NuageServer(data, db=url).start()
-    yield a, b
-    codes = [a.stop(), b.stop()]
-    assert codes == [0, 0], a.log() + b.log()
 
 
 def test_a_sign_out_holds_on_every_gateway(gateways: tuple[NuageServer, NuageServer]) -> None:

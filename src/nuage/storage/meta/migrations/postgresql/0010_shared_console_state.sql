@@ -24,17 +24,15 @@ BEGIN
     RETURN NULL;
 END
 $$;
-DROP TRIGGER IF EXISTS credentials_iam ON credentials;
-CREATE TRIGGER credentials_iam AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON credentials FOR EACH STATEMENT EXECUTE FUNCTION nuage_iam_changed();
-DROP TRIGGER IF EXISTS accounts_iam ON accounts;
-CREATE TRIGGER accounts_iam AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON accounts FOR EACH STATEMENT EXECUTE FUNCTION nuage_iam_changed();
-DROP TRIGGER IF EXISTS iam_users_iam ON iam_users;
-CREATE TRIGGER iam_users_iam AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON iam_users FOR EACH STATEMENT EXECUTE FUNCTION nuage_iam_changed();
-DROP TRIGGER IF EXISTS iam_groups_iam ON iam_groups;
-CREATE TRIGGER iam_groups_iam AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON iam_groups FOR EACH STATEMENT EXECUTE FUNCTION nuage_iam_changed();
-DROP TRIGGER IF EXISTS iam_group_members_iam ON iam_group_members;
-CREATE TRIGGER iam_group_members_iam AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON iam_group_members FOR EACH STATEMENT EXECUTE FUNCTION nuage_iam_changed();
-DROP TRIGGER IF EXISTS iam_policies_iam ON iam_policies;
-CREATE TRIGGER iam_policies_iam AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON iam_policies FOR EACH STATEMENT EXECUTE FUNCTION nuage_iam_changed();
-DROP TRIGGER IF EXISTS access_keys_iam ON access_keys;
-CREATE TRIGGER access_keys_iam AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON access_keys FOR EACH STATEMENT EXECUTE FUNCTION nuage_iam_changed();
+DO $$
+DECLARE
+    t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['credentials', 'accounts', 'iam_users', 'iam_groups', 'iam_group_members',
+                             'iam_policies', 'access_keys'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_iam', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION nuage_iam_changed()', t || '_iam', t);
+    END LOOP;
+END
+$$;
