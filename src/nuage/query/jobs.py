@@ -397,6 +397,10 @@ class QueryService:
             # the details (which may name server files) go to the log only
             rec.status, rec.error_code, rec.error_message = FAILED, "InternalError", (
                 "The job failed on an internal error; the server log has the details.")
+        except asyncio.CancelledError:   # the server stops: it says so itself rather than leave an orphan
+            rec.status, rec.error_code, rec.error_message = (
+                INTERRUPTED.status, INTERRUPTED.code, INTERRUPTED.message)
+            raise
         finally:
             rec.finished = time.time()
             if rec.status != SUCCEEDED:    # a result only a failed save left behind is no one's
