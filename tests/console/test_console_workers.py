@@ -1,6 +1,6 @@
 """`nuage serve --workers 2` on SQLite: what one worker process learns, the other knows at its next request:
-a console sign-out, failed console sign-ins (the throttle's count), an access key disabled, enabled again
-or deleted and a user policy deleted through the IAM API."""
+a console sign-out, failed console sign-ins (the throttle's count, exact even for attempts at once), an
+access key disabled, enabled again or deleted and a user policy deleted through the IAM API."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.server import NuageServer
-from tests.support.shared_state import key_changes_hold, sign_out_holds, throttle_holds
+from tests.support.shared_state import key_changes_hold, sign_out_holds, throttle_holds, throttle_holds_at_once
 from tests.support.workers import on_worker, start_workers
 
 
@@ -26,6 +26,10 @@ def test_a_sign_out_holds_on_every_worker(workers: NuageServer) -> None:
 
 def test_failed_sign_ins_are_counted_across_workers(workers: NuageServer) -> None:
     throttle_holds([workers])
+
+
+def test_failed_sign_ins_at_once_are_counted_exactly(workers: NuageServer) -> None:
+    throttle_holds_at_once(workers)
 
 
 def test_key_changes_apply_on_the_other_worker_at_once(workers: NuageServer) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode, urlsplit
 
 from botocore.auth import SigV4Auth
@@ -64,6 +66,23 @@ def throttle_holds(servers: list[NuageServer]) -> None:
     statuses = [clients[i % len(clients)].post("/login", {"access_key": name, "secret_key": "wrong"}).status
                 for i in range(THROTTLE_LIMIT + 6)]
     assert statuses == [401] * THROTTLE_LIMIT + [429] * 6
+
+
+def throttle_holds_at_once(server: NuageServer, attempts: int = 24) -> None:
+    """Failed sign-ins sent all at once (reaching whichever workers) are checked no more than the limit."""
+    clients = [ConsoleClient(server.console_endpoint) for _ in range(attempts)]
+    for client in clients:
+        assert client.get("/login").status == 200
+    name = "AKNOBODY" + uuid.uuid4().hex[:12].upper()
+    start = threading.Barrier(attempts)
+
+    def attempt(client: ConsoleClient) -> int:
+        start.wait()
+        return client.post("/login", {"access_key": name, "secret_key": "wrong"}).status
+
+    with ThreadPoolExecutor(attempts) as pool:
+        statuses = sorted(pool.map(attempt, clients))
+    assert statuses == [401] * THROTTLE_LIMIT + [429] * (attempts - THROTTLE_LIMIT)
 
 
 def _iam(server: NuageServer, conn: http.client.HTTPConnection, action: str, **params: str) -> rawhttp.Reply:

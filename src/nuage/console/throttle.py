@@ -1,7 +1,11 @@
 """Failed sign-ins are limited: after ``limit`` failures for one name (access key, or account and user)
 from one client address within ``window`` seconds, further attempts are refused (429) until the oldest
 failure leaves the window. The failures are counted in the metadata store, so the limit holds across the
-worker processes and gateways of a region (and across restarts), whichever one each attempt reaches."""
+worker processes and gateways of a region (and across restarts), whichever one each attempt reaches.
+
+Each attempt is counted as a failure before its password is checked (``admit``) and the count is cleared
+when it succeeds: attempts made at once, through any number of processes, cannot all slip under the limit
+while the first ones are still being checked."""
 
 from __future__ import annotations
 
@@ -18,12 +22,9 @@ class Throttle:
         self.limit = limit
         self.window = window
 
-    async def blocked(self, client: str, name: str) -> bool:
-        since = time.time() - self.window
-        return await self.state.failures(client, name[:MAX_NAME], since) >= self.limit
-
-    async def failed(self, client: str, name: str) -> None:
-        await self.state.add_failure(client, name[:MAX_NAME], time.time(), self.window)
+    async def admit(self, client: str, name: str) -> bool:
+        """Whether an attempt may go on (then it counts as failed until ``succeeded``)."""
+        return await self.state.add_failure(client, name[:MAX_NAME], time.time(), self.window, self.limit)
 
     async def succeeded(self, client: str, name: str) -> None:
         await self.state.clear_failures(client, name[:MAX_NAME])

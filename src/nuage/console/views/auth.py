@@ -28,14 +28,13 @@ async def login(ctx: Ctx) -> Response:
     access_key = ctx.req.form.get("access_key", "").strip()
     secret = ctx.req.form.get("secret_key", "")
     throttle, client = ctx.console.throttle, ctx.req.client
-    if await throttle.blocked(client, access_key):
+    if not await throttle.admit(client, access_key):
         return ctx.render("login.html", status=429, error=TOO_MANY, access_key=access_key)
     ident = await asyncio.to_thread(ctx.console.services.identities.lookup, access_key) if access_key else None
     good = ident is not None and hmac.compare_digest(ident.secret.encode(), secret.encode())
     if ident is None or not good or ident.suspended:
         reason = "This account is suspended." if ident is not None and good else \
             "The access key or the secret key is not right."
-        await throttle.failed(client, access_key)
         return ctx.render("login.html", status=401, error=reason, access_key=access_key)
     await throttle.succeeded(client, access_key)
     ctx.session = new_session(access_key)          # a new session (and CSRF token) at every sign-in
@@ -46,13 +45,12 @@ async def login_password(ctx: Ctx) -> Response:
     form = ctx.req.form
     account, user = form.get("account", "").strip(), form.get("user", "").strip()
     throttle, client, name = ctx.console.throttle, ctx.req.client, f"{account}/{user}"
-    if await throttle.blocked(client, name):
+    if not await throttle.admit(client, name):
         return ctx.render("login.html", status=429, error=TOO_MANY, access_key="", account=account, user=user,
                           password_mode=True)
     try:
         access_key = await ctx.console.passwords.sign_in(account, user, form.get("password", ""))
     except PasswordError as exc:
-        await throttle.failed(client, name)
         return ctx.render("login.html", status=401, error=str(exc), access_key="", account=account, user=user,
                           password_mode=True)
     await throttle.succeeded(client, name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 Statement = tuple[str, tuple[object, ...]]
-Write = Callable[[list[Statement]], Awaitable[None]]    # runs statements in one transaction
+Write = Callable[[list[Statement]], Awaitable[int]]     # runs statements in one transaction: the last one's rowcount
 Count = Callable[[Statement], Awaitable[int]]          # runs a query of one number
 
 
@@ -31,9 +31,12 @@ class ConsoleState:
     async def session_ended(self, session: str, now: float) -> bool:
         return await self._count(session_ended(session, now)) > 0
 
-    async def add_failure(self, client: str, name: str, now: float, window: float) -> None:
-        """A failed sign-in; failures older than ``window`` seconds (of every name) are forgotten."""
-        await self._write(add_failure(client, name, now, window))
+    async def add_failure(self, client: str, name: str, now: float, window: float, limit: int) -> bool:
+        """Count a sign-in attempt of ``name`` from ``client`` as failed (until ``clear_failures``), unless
+        ``limit`` failed within ``window`` seconds already: then False, and nothing is counted. Failures older
+        than the window (of every name) are forgotten. The check and the count are one statement, so that
+        attempts at once through several processes cannot all pass it."""
+        return await self._write(add_failure(client, name, now, window, limit)) > 0
 
     async def failures(self, client: str, name: str, since: float) -> int:
         """How many failed sign-ins of ``name`` from ``client`` since ``since``."""
@@ -53,9 +56,12 @@ def session_ended(session: str, now: float) -> Statement:
     return "SELECT count(*) FROM console_signouts WHERE session = ? AND expires >= ?", (session, now)
 
 
-def add_failure(client: str, name: str, now: float, window: float) -> list[Statement]:
-    return [("DELETE FROM console_signin_failures WHERE at <= ?", (now - window,)),
-            ("INSERT INTO console_signin_failures (client, name, at) VALUES (?, ?, ?)", (client, name, now))]
+def add_failure(client: str, name: str, now: float, window: float, limit: int) -> list[Statement]:
+    since = now - window
+    return [("DELETE FROM console_signin_failures WHERE at <= ?", (since,)),
+            ("INSERT INTO console_signin_failures (client, name, at) SELECT ?, ?, ? WHERE (SELECT count(*) FROM "
+             "console_signin_failures WHERE client = ? AND name = ? AND at > ?) < ?",
+             (client, name, now, client, name, since, limit))]
 
 
 def failures(client: str, name: str, since: float) -> Statement:

@@ -63,11 +63,13 @@ def _pg(sql: str) -> str:
 
 
 def console_state(db: Database) -> ConsoleState:
-    async def run(statements: list[Statement]) -> None:
-        async def tx(conn: AConn) -> None:
+    async def run(statements: list[Statement]) -> int:
+        async def tx(conn: AConn) -> int:
+            rowcount = 0
             for sql, params in statements:
-                await conn.execute(_pg(sql), params)
-        await db.write(tx)
+                rowcount = (await conn.execute(_pg(sql), params)).rowcount
+            return rowcount
+        return await db.write(tx)
 
     async def count(statement: Statement) -> int:
         async def query(conn: AConn) -> int:

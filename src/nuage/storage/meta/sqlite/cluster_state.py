@@ -50,12 +50,14 @@ class IAMBeacon:
 
 
 def console_state(connection: Callable[[], sqlite3.Connection],
-                  write: Callable[[Callable[[sqlite3.Connection], None]], Awaitable[None]]) -> ConsoleState:
-    async def run(statements: list[Statement]) -> None:
-        def tx(conn: sqlite3.Connection) -> None:
+                  write: Callable[[Callable[[sqlite3.Connection], int]], Awaitable[int]]) -> ConsoleState:
+    async def run(statements: list[Statement]) -> int:
+        def tx(conn: sqlite3.Connection) -> int:
+            rowcount = 0
             for sql, params in statements:
-                conn.execute(sql, params)
-        await write(tx)
+                rowcount = conn.execute(sql, params).rowcount
+            return rowcount
+        return await write(tx)
 
     async def count(statement: Statement) -> int:
         return int(connection().execute(*statement).fetchone()[0])
