@@ -29,7 +29,7 @@ def test_failed_sign_ins_are_counted_across_workers(workers: NuageServer) -> Non
 
 
 def test_failed_sign_ins_at_once_are_counted_exactly(workers: NuageServer) -> None:
-    throttle_holds_at_once(workers)
+    throttle_holds_at_once([workers])
 
 
 def test_key_changes_apply_on_the_other_worker_at_once(workers: NuageServer) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.postgres import PostgresCluster
 from tests.support.server import NuageServer
-from tests.support.shared_state import key_changes_hold, sign_out_holds, throttle_holds
+from tests.support.shared_state import key_changes_hold, sign_out_holds, throttle_holds, throttle_holds_at_once
 from tests.support.workers import on_worker, start_workers
 
 NOTIFIED = 0.5   # seconds
@@ -22,6 +22,10 @@ def test_a_sign_out_holds_on_every_gateway(gateways: tuple[NuageServer, NuageSer
 
 def test_failed_sign_ins_are_counted_across_gateways(gateways: tuple[NuageServer, NuageServer]) -> None:
     throttle_holds(list(gateways))
+
+
+def test_failed_sign_ins_at_once_are_counted_exactly(gateways: tuple[NuageServer, NuageServer]) -> None:
+    throttle_holds_at_once(list(gateways))
 
 
 def test_key_changes_apply_on_the_other_gateway(gateways: tuple[NuageServer, NuageServer]) -> None:
@@ -41,6 +45,7 @@ def test_workers_on_postgresql(pg: PostgresCluster, tmp_path_factory: pytest.Tem
     try:
         sign_out_holds(srv, [srv])
         throttle_holds([srv])
+        throttle_holds_at_once([srv])
         key_changes_hold((srv, first), (srv, second), bound=NOTIFIED)
     finally:
         first.close()

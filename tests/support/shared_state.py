@@ -68,9 +68,10 @@ def throttle_holds(servers: list[NuageServer]) -> None:
     assert statuses == [401] * THROTTLE_LIMIT + [429] * 6
 
 
-def throttle_holds_at_once(server: NuageServer, attempts: int = 24) -> None:
-    """Failed sign-ins sent all at once (reaching whichever workers) are checked no more than the limit."""
-    clients = [ConsoleClient(server.console_endpoint) for _ in range(attempts)]
+def throttle_holds_at_once(servers: list[NuageServer], attempts: int = 24) -> None:
+    """Failed sign-ins sent all at once, spread over ``servers`` (and over the workers of each), are checked
+    no more than the limit."""
+    clients = [ConsoleClient(servers[i % len(servers)].console_endpoint) for i in range(attempts)]
     for client in clients:
         assert client.get("/login").status == 200
     name = "AKNOBODY" + uuid.uuid4().hex[:12].upper()

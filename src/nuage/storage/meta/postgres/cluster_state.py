@@ -65,6 +65,9 @@ def _pg(sql: str) -> str:
 def console_state(db: Database) -> ConsoleState:
     async def run(statements: list[Statement]) -> int:
         async def tx(conn: AConn) -> int:
+            # one console write at a time in the cluster (sign-ins and sign-outs are rare): each statement
+            # then sees what the one before committed, as on SQLite, and the throttle's limit is exact
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('nuage:console', 2))")
             rowcount = 0
             for sql, params in statements:
                 rowcount = (await conn.execute(_pg(sql), params)).rowcount
