@@ -12,7 +12,7 @@ import pytest
 from tests.support.postgres import PostgresCluster
 from tests.support.server import NuageServer
 
-WORK = ("sweeper", "lifecycle", "scrub")
+WORK = ("sweeper", "lifecycle", "scrub", "query-jobs")
 TAKEOVER = 10.0
 
 
