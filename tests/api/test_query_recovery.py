@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from tests.api.test_query import call
-from tests.support.queryjobs import ENV, HEARTBEAT, ORPHAN, SMALL, start_running
+from tests.support.queryjobs import ENV, HEARTBEAT, ORPHAN, SMALL, kill_gateway, start_running
 from tests.support.server import NuageServer
 
 
@@ -42,7 +42,7 @@ def test_the_jobs_of_a_killed_server_are_ended_after_the_heartbeat_bound(tmp_pat
     srv = _server(tmp_path)
     job_id = start_running(functools.partial(call, srv), "data")
     scratch = srv.data_dir / "query" / "scratch" / job_id
-    srv.kill()
+    kill_gateway(srv)
     killed = time.monotonic()
     srv.start()
     try:

@@ -22,6 +22,7 @@ from tests.support.queryjobs import (
     SMALL,
     Call,
     cancel_elsewhere,
+    kill_gateway,
     result_elsewhere,
     start_running,
 )
@@ -83,7 +84,7 @@ def test_the_jobs_of_a_killed_gateway_are_ended_after_the_heartbeat_bound(
     cancelling = start_running(api(d), BUCKET)
     scratch = a.data_dir / "query" / "scratch"
     assert (scratch / running).is_dir()
-    d.kill()
+    kill_gateway(d)
     killed = time.monotonic()
     # asked to cancel through B while its gateway is dead: B ends it once the heartbeat is stale
     status, job = call(b, "POST", f"/query/jobs/{cancelling}/cancel")

@@ -4,8 +4,11 @@ the bounds the servers of these tests are started with."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
+import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +17,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
+from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer, children
 
 HEARTBEAT = 0.5     # seconds between the heartbeats of a process running jobs
 ORPHAN = 3.0        # a job whose process has not beaten for this long is ended
@@ -79,3 +82,15 @@ def result_elsewhere(runs: Call, other: Call, bucket: str) -> None:
     assert status == 201 and job["status"] == "succeeded", job
     status, result = other("GET", f"/query/jobs/{job['id']}/result", None)
     assert (status, result) == (200, {"columns": ["s"], "rows": [[4]]})
+
+
+def kill_gateway(server: NuageServer) -> None:
+    """``kill -9`` of a gateway, then of the SQL worker processes it started: a worker busy with a job has
+    been seen to outlive a server killed so (its parent-death signal notwithstanding), and would run a job
+    of these tests on, burning a core, until its query ends."""
+    assert server.proc is not None
+    workers = children(server.proc.pid)
+    server.kill()
+    for pid in workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

@@ -117,13 +117,17 @@ class SQLJobStore:
         """End the unfinished jobs whose owner stopped beating before ``stale_before`` (or that have none:
         rows from before owners), but never ``keep_owner``'s: ``cancelled`` when someone asked to, else
         ``failed``. Returns their ids."""
+        orphaned = f"{UNFINISHED} AND (heartbeat IS NULL OR heartbeat < ?) AND (owner IS NULL OR owner <> ?)"
+        # a read first: this runs every few seconds, and almost always finds nothing to write
+        probe = self._sql(f"SELECT 1 FROM query_jobs WHERE {orphaned} LIMIT 1")
+        if self._read(lambda conn: conn.execute(probe, (stale_before, keep_owner)).fetchone()) is None:
+            return []
         sql = self._sql(
             "UPDATE query_jobs SET finished=?, "
             "status=CASE WHEN cancel_requested=1 THEN ? ELSE ? END, "
             "error_code=CASE WHEN cancel_requested=1 THEN ? ELSE ? END, "
             "error_message=CASE WHEN cancel_requested=1 THEN ? ELSE ? END "
-            f"WHERE {UNFINISHED} AND (heartbeat IS NULL OR heartbeat < ?) AND (owner IS NULL OR owner <> ?) "
-            "RETURNING job_id")
+            f"WHERE {orphaned} RETURNING job_id")
         args = (now, cancelled.status, failed.status, cancelled.code, failed.code, cancelled.message,
                 failed.message, stale_before, keep_owner)
         return self._write(lambda conn: [str(r[0]) for r in conn.execute(sql, args).fetchall()])
