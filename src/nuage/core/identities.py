@@ -2,9 +2,9 @@
 metadata query each time. The cache is kept while the metadata store's IAM version stays the same
 (``MetadataStore.iam_version``: any change of keys, users, groups, policies or accounts, through any worker
 process or gateway, changes it) and is emptied as soon as it changes. On SQLite every process sees the
-change at its next request; on PostgreSQL when the change's notification arrives (at its commit), and
-while a gateway does not listen for notifications nothing is cached. Whatever happens, no entry is used
-after ``ttl`` seconds.
+change at its next request; on PostgreSQL when the change's notification arrives (at its commit).
+Entries older than ``ttl`` seconds are read again whatever happens (for what no version announces:
+notifications lost while a gateway's listening connection is down, a change made by hand in the database).
 
 An :class:`Identity` is the full answer the protocol layers need: the account (tenant) the key belongs
 to, with its 12-digit account id and its canonical user id (what buckets and objects record as their
@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 from nuage.core.policy import Policy, Principal
 from nuage.core.policy.model import root_arn, user_arn
@@ -75,6 +76,8 @@ Credential = Identity
 
 IdentitySource = Callable[[str], Identity | None]
 PolicySource = Callable[[Identity], list[Policy]]
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Identities:
@@ -85,22 +88,23 @@ class Identities:
         self.max_entries = max_entries
         self._source = source or self._legacy
         self._policy_source = policy_source
-        self._version: Callable[[], int | None] = meta.iam_version if meta is not None else _unchanging
+        self._version: Callable[[], int] = meta.iam_version if meta is not None else _unchanging
         self._cache: dict[str, tuple[float, Identity | None]] = {}
         self._policies: dict[tuple[str, str | None], tuple[float, list[Policy]]] = {}
         # Bumped by every emptying: a lookup that read the store before a change stores nothing after it.
         self._gen = 0
         self._seen: int | None = None     # the IAM version the entries were read at
         self._lock = threading.Lock()
+        self._refreshing: set[object] = set()   # entries being read again (by a thread of their own)
 
-    def _current(self) -> tuple[int, bool]:
-        """(the generation, whether entries may be kept), after emptying the cache when the IAM changed."""
+    def _current(self) -> int:
+        """The generation, after emptying the cache when the IAM version changed."""
         version = self._version()
         with self._lock:
-            if version is None or version != self._seen:
+            if version != self._seen:
                 self._clear()
                 self._seen = version
-            return self._gen, version is not None
+            return self._gen
 
     def _clear(self) -> None:
         self._gen += 1
@@ -114,19 +118,54 @@ class Identities:
         secret, owner_id, display_name = found
         return Identity(access_key, secret, account_id_for(owner_id), owner_id, display_name)
 
-    def lookup(self, access_key: str) -> Identity | None:
-        gen, keep = self._current()
-        now = time.monotonic()
-        hit = self._cache.get(access_key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        ident = self._source(access_key)
+    def _cached(self, table: dict[K, tuple[float, V]], key: K, load: Callable[[], V]) -> V:
+        """The entry of ``key``, loaded when missing. An entry older than ``ttl`` is still answered, once, while
+        a thread reads it again: a changed IAM version empties the cache (that is what keeps it right), and
+        the age limit only covers what no version announces, so it need not make a request wait; nor block
+        the event loop while the database does not answer (no change can be made then either)."""
+        if self.ttl <= 0:
+            return load()
+        gen = self._current()
+        hit = table.get(key)
+        if hit is None:
+            value = load()
+            self._store(table, key, value, gen)
+            return value
+        if hit[0] <= time.monotonic():
+            self._refresh(table, key, load, gen)
+        return hit[1]
+
+    def _store(self, table: dict[K, tuple[float, V]], key: K, value: V, gen: int) -> None:
         with self._lock:
-            if keep and gen == self._gen:
-                if len(self._cache) >= self.max_entries:
-                    self._cache.clear()
-                self._cache[access_key] = (now + self.ttl, ident)
-        return ident
+            if gen == self._gen:
+                if len(table) >= self.max_entries:
+                    table.clear()
+                table[key] = (time.monotonic() + self.ttl, value)
+
+    def _refresh(self, table: dict[K, tuple[float, V]], key: K, load: Callable[[], V], gen: int) -> None:
+        flight = (id(table), key)
+        with self._lock:
+            if flight in self._refreshing:
+                return
+            self._refreshing.add(flight)
+
+        def run() -> None:
+            try:
+                value = load()
+            except Exception:   # noqa: BLE001  the store did not answer: the entry stays, read again after ttl
+                with self._lock:
+                    hit = table.get(key)
+                    if gen == self._gen and hit is not None:
+                        table[key] = (time.monotonic() + self.ttl, hit[1])
+                return
+            finally:
+                with self._lock:
+                    self._refreshing.discard(flight)
+            self._store(table, key, value, gen)
+        threading.Thread(target=run, name="nuage-identities", daemon=True).start()
+
+    def lookup(self, access_key: str) -> Identity | None:
+        return self._cached(self._cache, access_key, lambda: self._source(access_key))
 
     def secret(self, access_key: str) -> str | None:
         """The secret of a usable key; a key of a suspended account is refused with AccessDenied."""
@@ -137,21 +176,10 @@ class Identities:
 
     def policies(self, ident: Identity) -> list[Policy]:
         """The identity-based policies that apply to a caller (none for an account's root user)."""
-        if ident.user_name is None or self._policy_source is None:
+        source = self._policy_source
+        if ident.user_name is None or source is None:
             return []
-        gen, keep = self._current()
-        now = time.monotonic()
-        key = (ident.account_id, ident.user_name)
-        hit = self._policies.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        found = self._policy_source(ident)
-        with self._lock:
-            if keep and gen == self._gen:
-                if len(self._policies) >= self.max_entries:
-                    self._policies.clear()
-                self._policies[key] = (now + self.ttl, found)
-        return found
+        return self._cached(self._policies, (ident.account_id, ident.user_name), lambda: source(ident))
 
     def invalidate(self, access_key: str | None = None) -> None:
         """Forget at once what a change made through this process replaced (the IAM version says it too,

@@ -35,10 +35,10 @@ class MetadataStore(Protocol):
     @property
     def console_state(self) -> ConsoleState: ...   # the console's sign-outs and failed sign-ins
 
-    def iam_version(self) -> int | None:
+    def iam_version(self) -> int:
         """Cheap, for every signed request: a number that changes whenever access keys, users, groups,
-        policies or accounts change, through whichever process or gateway; None when the store cannot
-        tell (nothing about identities may be cached then)."""
+        policies or accounts change, through whichever process or gateway (as soon as this process can
+        know: see the implementations)."""
         ...
 
     def close(self) -> None: ...

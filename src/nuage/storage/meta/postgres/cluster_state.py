@@ -21,8 +21,10 @@ T = TypeVar("T")
 
 
 class IAMChanges:
-    """The IAM version of a gateway: a count of the notifications heard, or None while not listening
-    (changes would go unheard: nothing may be cached then)."""
+    """The IAM version of a gateway: a count of the notifications heard, and of the times its listening
+    connection started listening (again: changes made meanwhile went unheard). While it does not listen the
+    count stays put and the identity cache's age limit (1 s) is the bound: when PostgreSQL is down, which
+    is the usual reason, the identities cached go on serving (nobody can change them meanwhile)."""
 
     def __init__(self) -> None:
         self._count = 0
@@ -37,7 +39,8 @@ class IAMChanges:
 
     def set_listening(self, listening: bool) -> None:
         with self._heard:
-            self._count += 1          # what was heard before a lost connection is no proof of anything after
+            if listening:
+                self._count += 1      # changes made while nobody listened went unheard
             self._listening = listening
             self._heard.notify_all()
 
@@ -54,8 +57,8 @@ class IAMChanges:
                 self._heard.wait_for(lambda: self._count != before, timeout=ECHO_WAIT)
         return result
 
-    def version(self) -> int | None:
-        return self._count if self._listening else None
+    def version(self) -> int:
+        return self._count
 
 
 def _pg(sql: str) -> str:

@@ -159,9 +159,9 @@ class PostgresMetadataStore:
         self.replication.after_commit(queued)
         return result
 
-    def iam_version(self) -> int | None:
+    def iam_version(self) -> int:
         """A number that changes with every change of keys, users, groups, policies or accounts that this
-        gateway heard of; None while it does not listen for them."""
+        gateway heard of (and whenever it starts or stops listening for them)."""
         return self._iam.version()
 
     # -- credentials --------------------------------------------------------------------------------
