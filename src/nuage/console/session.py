@@ -86,6 +86,8 @@ class Sessions:
 
     async def end(self, session: Session) -> None:
         """Sign-out: this session's cookie stops working everywhere even if a copy of it is replayed."""
+        if session.access_key is None:
+            return                    # an anonymous session grants nothing: there is nothing to end
         now = time.time()
         await self.state.end_session(session_id(session), now + self.max_age, now)
 
