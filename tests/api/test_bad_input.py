@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import rawhttp
-from tests.support.server import NuageServer
+from tests.support.server import SQLITE_ONLY, NuageServer
 
 
 @pytest.fixture
@@ -67,6 +67,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@SQLITE_ONLY
 def test_a_full_disk_answers_507_and_the_server_recovers(small_disk: Path) -> None:
     """ENOSPC while writing an object's file, and SQLite's "database or disk is full" while committing
     small (inline) objects: 507 XML InsufficientStorage, which SDKs do not retry blindly (they retry

@@ -25,7 +25,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import unique_bucket_name
-from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
+from tests.support.server import ACCESS_KEY, SECRET_KEY, SQLITE_ONLY, NuageServer
 
 MiB = 1024 * 1024
 PART = 5 * MiB
@@ -169,6 +169,7 @@ def _refused(reply: RawReply) -> bool:
     return reply.status in (200, 0) and not reply.complete
 
 
+@SQLITE_ONLY
 def test_bit_rot_is_never_served_and_scrub_finds_it(rot_server: NuageServer) -> None:
     rng = random.Random(20261207)
     s3 = rot_server.client()
@@ -214,6 +215,7 @@ def test_bit_rot_is_never_served_and_scrub_finds_it(rot_server: NuageServer) -> 
     assert len(list((rot_server.data_dir / "quarantine").iterdir())) == sum(o.kind != "inline" for o in damaged)
 
 
+@SQLITE_ONLY
 def test_objects_without_a_checksum_stay_readable(rot_server: NuageServer) -> None:
     """Versions written before blobs had a CRC (NULL in the row, [blob, size] in the segments) are read
     unverified, and a scrub counts them as unverifiable, never as damaged."""
@@ -239,6 +241,7 @@ def test_objects_without_a_checksum_stay_readable(rot_server: NuageServer) -> No
     assert not {d["key"] for d in report["damaged"]} & {"small", "large"}
 
 
+@SQLITE_ONLY
 def test_range_reads_check_the_chunks_they_cover(rot_server: NuageServer) -> None:
     """A range read of part of an unencrypted blob checks the CRCs of the 64 KiB chunks it covers: one
     over a damaged chunk is refused (and quarantines the object), one elsewhere is served."""
@@ -265,6 +268,7 @@ def test_range_reads_check_the_chunks_they_cover(rot_server: NuageServer) -> Non
         assert refused.value.response["Error"]["Code"] == "InvalidObjectState"
 
 
+@SQLITE_ONLY
 def test_the_background_scrub_quarantines_damage_no_read_has_touched(tmp_path: Path) -> None:
     """The server's slow background pass finds damage that no read has come across and quarantines the
     object, after which every read is refused."""
@@ -299,6 +303,7 @@ def test_the_background_scrub_quarantines_damage_no_read_has_touched(tmp_path: P
         assert srv.stop() == 0, srv.log()
 
 
+@SQLITE_ONLY
 def test_sql_jobs_and_s3_select_never_read_damaged_bytes(rot_server: NuageServer) -> None:
     """DuckDB reads a plain blob file itself: its CRC is checked first, so a damaged CSV fails the S3
     Select request (403 InvalidObjectState) and the SQL job (ObjectCorrupt), and is quarantined."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.server import NuageServer
+from tests.support.server import SQLITE_ONLY, NuageServer
 
 INLINE_MAX = 16 * 1024
 
@@ -84,6 +84,7 @@ def test_every_byte_value_round_trips_inline(s3: Any, bucket: str) -> None:
         assert s3.get_object(Bucket=bucket, Key="mp-bin")["Body"].read() == b"".join(parts)
 
 
+@SQLITE_ONLY
 def test_objects_stored_with_base64_inline_ids_still_read(server: NuageServer, s3: Any, bucket: str) -> None:
     """Databases written before inline bytes were stored raw keep ``inline:<base64>`` blob ids."""
     import base64

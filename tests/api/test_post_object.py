@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -299,7 +300,8 @@ def test_form_to_a_missing_bucket(server: NuageServer) -> None:
 def other_user(server: NuageServer) -> tuple[str, str]:
     subprocess.run([str(Path(sys.executable).with_name("nuage")), "keys", "add", "--data", str(server.data_dir),
                     "--access-key", OTHER_KEY, "--secret-key", OTHER_SECRET, "--name", "post-other"],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True,
+                   env={**os.environ, "NUAGE_DB": server.db} if server.db else None)   # the server's metadata
     return OTHER_KEY, OTHER_SECRET
 
 

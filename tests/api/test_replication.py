@@ -22,7 +22,7 @@ from nuage.cli.admin import AdminClient
 from nuage.cli.main import main
 from tests.support import rawhttp
 from tests.support.regions import HANGZHOU, WEST, Regions, replicate, start_regions, versioned_bucket, wait_for
-from tests.support.server import ACCESS_KEY, SECRET_KEY
+from tests.support.server import ACCESS_KEY, SECRET_KEY, SQLITE_ONLY
 
 EU = "eu-central-1"
 ROLE = "arn:aws:iam::000000000000:role/replication"
@@ -412,6 +412,7 @@ def _flip_a_bit(data: Path, bucket: str, key: str) -> None:
         f.write(bytes([byte ^ 1]))
 
 
+@SQLITE_ONLY
 def test_a_replica_keeps_a_checksum_of_its_bytes(regions: Regions, hz: Any, west: Any,
                                                  pair: tuple[str, str]) -> None:
     """A replica is written with the CRC of its bytes like any upload: a bit flipped on disk in the
@@ -427,6 +428,7 @@ def test_a_replica_keeps_a_checksum_of_its_bytes(regions: Regions, hz: Any, west
     assert _code(caught) == "InvalidObjectState"
 
 
+@SQLITE_ONLY
 def test_a_quarantined_version_fails_instead_of_being_retried(regions: Regions, hz: Any, west: Any) -> None:
     """A version whose bytes were found damaged is not shipped (the damage must not spread) and not
     retried for ever: its outbox row ends as a failure with the reason."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import subprocess
 import sys
@@ -44,7 +45,8 @@ def _tenant(server: NuageServer, region: str, name: str | None = None) -> Tenant
     access, secret = "AK" + uuid.uuid4().hex[:18].upper(), uuid.uuid4().hex + uuid.uuid4().hex[:8]
     subprocess.run([sys.executable, "-m", "nuage.cli.main", "keys", "add", "--data", str(server.data_dir),
                     "--access-key", access, "--secret-key", secret, "--name", name, "--account-id", account_id],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True,
+                   env={**os.environ, "NUAGE_DB": server.db} if server.db else None)   # the server's metadata
     return Tenant(name, account_id, hashlib.sha256(name.encode()).hexdigest(),
                   server.client(access_key=access, secret_key=secret), region)
 

@@ -17,7 +17,7 @@ import pytest
 from nuage.core.sse import CtrBlobCipher, Keyring
 from tests.api.helpers import assert_error
 from tests.support import rawhttp
-from tests.support.server import NuageServer
+from tests.support.server import SQLITE_ONLY, NuageServer
 
 KEY_A = base64.b64encode(b"A" * 16 + b"k" * 16).decode()
 KEY_B = base64.b64encode(os.urandom(32)).decode()
@@ -350,6 +350,7 @@ def _blob_path(server: NuageServer, blob: str) -> Path:
     return server.data_dir / "blobs" / blob[:2] / blob[2:4] / blob
 
 
+@SQLITE_ONLY
 def test_an_altered_chunk_is_refused_even_by_a_range_read(server: NuageServer, s3: Any, bucket: str) -> None:
     """Each 64 KiB chunk is authenticated: a range read of a damaged chunk is refused (a range read of
     an unencrypted object cannot check the blob's CRC), one of an intact chunk is served."""
@@ -372,6 +373,7 @@ def test_an_altered_chunk_is_refused_even_by_a_range_read(server: NuageServer, s
     assert_error(lambda: s3.get_object(Bucket=bucket, Key="enc", Range="bytes=0-99"), "InvalidObjectState", 403)
 
 
+@SQLITE_ONLY
 def test_objects_encrypted_before_with_aes_ctr_still_read(server: NuageServer, s3: Any, bucket: str) -> None:
     """An object stored in the earlier format (AES-CTR, no format entry, no CRC) reads back whole and by
     range: its stored form is rebuilt here as the earlier version wrote it, with the same data key."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import NuageServer, children
+from tests.support.server import SQLITE_ONLY, NuageServer, children
 from tests.support.workers import health, read_after_write_across_workers, start_workers, worker_connection
 
 
@@ -50,6 +50,7 @@ def lock_holders(data: Path, name: str) -> set[int]:
     return holders
 
 
+@SQLITE_ONLY
 def test_background_work_runs_in_one_worker(gateway: NuageServer) -> None:
     assert gateway.proc is not None
     workers = set(children(gateway.proc.pid))

@@ -78,7 +78,8 @@ class LocalBlobStore:
         self._held: dict[str, int] = {}   # blob id -> reads in progress
         self._doomed: set[str] = set()    # deleted while held: removed when the last hold goes
         self._hold_lock = threading.Lock()
-        self._later = DeferredUnlinks(self.path, delete_grace) if shared else None
+        # (no grace: removed at once, as when no other process reads here)
+        self._later = DeferredUnlinks(self.path, delete_grace) if shared and delete_grace > 0 else None
 
     def close(self) -> None:
         """Wait for the disk work under way (uploads in flight have been answered or refused). Blobs still
