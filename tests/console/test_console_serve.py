@@ -29,7 +29,9 @@ def status(url: str) -> int:
 
 
 def serve(tmp_path: Path, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS_KEY, "NUAGE_ROOT_SECRET_KEY": SECRET_KEY, **(env_extra or {})}
+    # one process: these tests are about the console's port (tests/api/test_workers.py starts several)
+    env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS_KEY, "NUAGE_ROOT_SECRET_KEY": SECRET_KEY,
+           "NUAGE_WORKERS": "1", **(env_extra or {})}
     return subprocess.Popen([sys.executable, "-m", "nuage.cli.main", "serve", "--host", "127.0.0.1",
                              "--data", str(tmp_path / "data"), *args], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
