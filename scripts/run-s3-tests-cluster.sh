@@ -11,6 +11,7 @@ OUT=${1:?usage: run-s3-tests-cluster.sh OUTDIR [pytest args]}; shift
 RUNNER=${S3TESTS_RUNNER:-$HERE/../shared/s3-tests/s3tests-run.sh}
 NUAGE=${NUAGE_BIN:-$HERE/.venv/bin/nuage}
 HAPROXY=${HAPROXY_BIN:-$(command -v haproxy || echo /usr/sbin/haproxy)}
+HAPROXY_CFG=${HAPROXY_CFG:-$HERE/deploy/haproxy.cfg}   # the configuration to derive haproxy's from
 GATEWAYS=(gw1 gw2 gw3)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -88,7 +89,7 @@ awk -v port="$PROXY_PORT" -v servers="$SERVERS" -v errors="$HERE/deploy" '
   $1 == "errorfile" { n = split($3, parts, "/"); print "\terrorfile " $2 " " errors "/" parts[n]; next }
   $1 == "server" { if (!done) printf "%s", servers; done = 1; next }
   { print }
-' "$HERE/deploy/haproxy.cfg" > "$WORK/haproxy.cfg"
+' "$HAPROXY_CFG" > "$WORK/haproxy.cfg"
 "$HAPROXY" -c -q -f "$WORK/haproxy.cfg"
 "$HAPROXY" -db -f "$WORK/haproxy.cfg" > "$WORK/haproxy.log" 2>&1 &
 PIDS+=($!)

@@ -5,6 +5,8 @@ out). Debian's haproxy is required in CI (.ci/run installs it): without it these
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import shutil
@@ -19,6 +21,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tests.support.postgres import PostgresCluster
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer, free_port
@@ -181,3 +184,27 @@ def test_through_haproxy(cluster: tuple[Haproxy, dict[str, NuageServer]]) -> Non
     assert s3.list_objects_v2(Bucket="cluster", Prefix="after/")["KeyCount"] == 40
     log = proxy.log.read_text(errors="replace")
     assert re.search(r"Server nuage/gw2 is DOWN", log), log
+
+
+def test_an_early_error_closes_the_client_connection(cluster: tuple[Haproxy, dict[str, NuageServer]]) -> None:
+    """A PUT sent with ``Expect: 100-continue`` (boto3 sends one with every PutObject and UploadPart) that a
+    gateway refuses before its body (no such bucket, access denied): the client then never sends that body.
+    haproxy drops the gateway's ``Connection: close`` and would wait on the client's connection for the
+    body, reading the client's next request as it (an HTML 400, a ClientError with no code): its
+    configuration closes that connection instead."""
+    proxy, gateways = cluster
+    s3 = client(proxy)
+    wait_until_serving(s3, set(gateways))
+    s3.create_bucket(Bucket="early")
+    for n in range(3):   # one connection of the client's pool; each time through another gateway
+        with pytest.raises(s3.exceptions.NoSuchBucket):
+            s3.put_object(Bucket="early-missing", Key="k", Body=io.BytesIO(b"body"))
+        s3.put_object(Bucket="early", Key=f"k{n}", Body=io.BytesIO(b"body"))   # the same connection's next
+    s3.put_bucket_policy(Bucket="early", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::early/denied"}]}))
+    time.sleep(1.5)   # every gateway sees the policy (bucket configuration: within 1 second)
+    for n in range(3):
+        with pytest.raises(ClientError) as denied:
+            s3.put_object(Bucket="early", Key="denied", Body=io.BytesIO(b"body"))
+        assert denied.value.response["Error"]["Code"] == "AccessDenied"
+        assert s3.get_object(Bucket="early", Key=f"k{n}")["Body"].read() == b"body"
