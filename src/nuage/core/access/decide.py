@@ -131,7 +131,9 @@ def _decide_own_account(svc: AccessServices, query: AccessQuery) -> Decision:
 
 async def _allowed(svc: AccessServices, query: AccessQuery, bucket: BucketRecord, reason: str,
                    source_version: VersionId | None) -> Decision:
-    new_owner = await _new_owner(svc, query, bucket) if query.creates_object else None
+    if not query.creates_object:
+        return Decision(True, reason, source_version=source_version)
+    new_owner = await _new_owner(svc, query, bucket)
     return Decision(True, reason, source_version=source_version, new_owner=new_owner)
 
 
