@@ -4,7 +4,7 @@
 # Usage: scripts/run-s3-tests-cluster.sh OUTDIR [extra pytest args...]
 # Needs what scripts/run-s3-tests.sh needs, plus PostgreSQL's server binaries (Debian: /usr/lib/postgresql/*/bin,
 # or $NUAGE_PG_BIN) and haproxy. Writes the runner's files to OUTDIR, and gw1.log, gw2.log, gw3.log,
-# haproxy.cfg, haproxy.log and postgres.log.
+# haproxy.cfg, haproxy.log and postgres.log. HAPROXY_CFG=FILE: derive haproxy's configuration from FILE instead.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:?usage: run-s3-tests-cluster.sh OUTDIR [pytest args]}; shift
@@ -68,8 +68,9 @@ for gw in "${GATEWAYS[@]}"; do
     > "$WORK/$gw.log" 2>&1 &
   PIDS+=($!)
   # one at a time: the first one alone on the empty data folder makes its key files (docs/postgresql.md)
-  for _ in $(seq 100); do
+  for try in $(seq 100); do
     [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${PORTS[$gw]}/_nuage/health") == 200 ]] && break
+    [[ $try -lt 100 ]] || { echo "$gw did not start:" >&2; tail -20 "$WORK/$gw.log" >&2; exit 1; }
     sleep 0.2
   done
 done
