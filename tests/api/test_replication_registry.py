@@ -82,7 +82,8 @@ def test_a_broken_registry_stops_serve_with_a_message(tmp_path: Path) -> None:
     registry = tmp_path / "regions.json"
     registry.write_text(json.dumps({"regions": [{"name": "us-west-1", "endpoint": "http://127.0.0.1:1"}]}))
     done = subprocess.run([sys.executable, "-m", "nuage.cli.main", "serve", "--port", str(free_port()), "--data",
-                           str(tmp_path / "d"), "--region", WEST, "--regions", str(registry)],
+                           str(tmp_path / "d"), "--region", WEST, "--regions", str(registry),
+                           "--console-port", "0"],   # the S3 port + 1 may be taken
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "lacks access_key" in done.stderr

@@ -193,6 +193,7 @@ def rawhttp_get(server: NuageServer, path: str) -> int:
 def test_serve_without_its_database_says_so(tmp_path: Path) -> None:
     url = "postgresql://nuage:hunter2@127.0.0.1:1/nuage"   # nothing listens there
     done = subprocess.run([sys.executable, "-m", "nuage.cli.main", "serve", "--port", str(free_port()),
+                           "--console-port", "0",   # the S3 port + 1 may be taken
                            "--data", str(tmp_path / "data"), "--db", url], capture_output=True, timeout=60)
     output = (done.stdout + done.stderr).decode()
     assert done.returncode == 1 and "Error: cannot reach the database" in output, output
