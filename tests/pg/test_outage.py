@@ -18,7 +18,7 @@ from tests.support.postgres import PostgresCluster, PostgresMissing
 from tests.support.server import NuageServer
 from tests.support.workers import health
 
-OUTAGE = 8.0          # seconds PostgreSQL stays down: longer than a request waits for a connection
+OUTAGE = 10.0         # seconds PostgreSQL stays down: longer than a request waits for a connection
 REQUEST_BOUND = 15.0  # no request may take longer than this, outage or not
 RECOVERY = 20.0       # seconds after PostgreSQL is back within which requests succeed again
 
