@@ -10,11 +10,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
@@ -72,28 +74,39 @@ def test_read_after_write_across_gateways(gateways: tuple[NuageServer, NuageServ
     assert _status(lambda: sa.head_bucket(Bucket=bucket)) == 404
 
 
-def test_racing_if_none_match_one_winner(gateways: tuple[NuageServer, NuageServer]) -> None:
-    """RACES keys, each written at the same moment through both gateways with If-None-Match: *: exactly one
-    200 and one 412 each, and both gateways then read the winner's bytes."""
-    a, b = gateways
-    sa, sb = a.client(max_pool_connections=4), b.client(max_pool_connections=4)
+@pytest.fixture(scope="module")
+def three(pg: PostgresCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[NuageServer]]:
+    """Three gateways on one database and one data folder (started one after the other)."""
+    url = pg.create_database()
+    data = tmp_path_factory.mktemp("three") / "data"
+    servers = [NuageServer(data, db=url).start() for _ in range(3)]
+    yield servers
+    codes = [s.stop() for s in servers]
+    assert codes == [0, 0, 0], "".join(s.log() for s in servers)
+
+
+def test_racing_if_none_match_one_winner(three: list[NuageServer]) -> None:
+    """RACES keys, each written at the same moment through the three gateways with If-None-Match: *: exactly
+    one 200 and two 412 each, and every gateway then reads the winner's bytes."""
+    clients = [g.client(max_pool_connections=4) for g in three]
     bucket = unique_bucket_name("race")
-    sa.create_bucket(Bucket=bucket)
+    clients[0].create_bucket(Bucket=bucket)
     winners: dict[str, bytes] = {}
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(len(clients)) as pool:
         for i in range(RACES):
             key = f"race-{i}"
-            start = threading.Barrier(2)
+            start = threading.Barrier(len(clients))
 
             def put(client: Any, body: bytes, key: str = key, start: threading.Barrier = start) -> int:
                 start.wait()
                 return _status(lambda: client.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*"))
 
-            results = list(pool.map(put, (sa, sb), (f"{key} from A".encode(), f"{key} from B".encode())))
-            assert sorted(results) == [200, 412], (key, results)
-            winners[key] = f"{key} from {'A' if results[0] == 200 else 'B'}".encode()
+            bodies = [f"{key} from {n}".encode() for n in range(len(clients))]
+            results = list(pool.map(put, clients, bodies))
+            assert sorted(results) == [200, 412, 412], (key, results)
+            winners[key] = bodies[results.index(200)]
     for i, (key, winner) in enumerate(winners.items()):
-        reader = sa if i % 2 else sb
+        reader = clients[i % len(clients)]
         assert reader.get_object(Bucket=bucket, Key=key)["Body"].read() == winner, key
 
 
