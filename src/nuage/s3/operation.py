@@ -92,9 +92,6 @@ class Operation:
     def implemented(self) -> bool:
         return self.access is not Access.OWNER
 
-    def matches(self, query: dict[str, str], headers: dict[str, str]) -> bool:
-        return (self.query is None or self.query in query) and (self.header is None or self.header in headers)
-
     async def run(self, svc: Services, req: Request) -> Response:
         """Call the handler with the request's bucket and key, as its target needs them."""
         return await self.runner(svc, req)

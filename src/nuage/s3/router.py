@@ -22,7 +22,7 @@ _PARTS = _by_method_and_target(OPERATIONS)
 def route(method: str, target: Target, query: dict[str, str], headers: dict[str, str]) -> Operation | None:
     """The operation's row, or None when no row matches (the caller answers MethodNotAllowed)."""
     for op in _PARTS.get((method, target), ()):
-        # Operation.matches, inlined: an object GET tries about ten rows
+        # the row's query parameter and header must be present (an object GET tries about ten rows)
         if (op.query is None or op.query in query) and (op.header is None or op.header in headers):
             return op
     return None

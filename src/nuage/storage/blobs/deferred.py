@@ -43,10 +43,6 @@ class DeferredUnlinks:
                 self._thread.start()
             self._cond.notify()
 
-    def pending(self) -> int:
-        with self._cond:
-            return len(self._due)
-
     def stop(self) -> None:
         with self._cond:
             self._stopped = True

@@ -9,50 +9,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from nuage.storage.meta.postgres.codec import OBJECT_COLUMNS, UPLOAD_COLUMNS, object_from_row, upload_from_row
 from nuage.storage.meta.postgres.db import AConn
 from nuage.storage.meta.records import ListPage, ObjectRecord, UploadPage, UploadRecord, VersionPage
-from nuage.storage.meta.sqlite.listing import (
-    BATCH,
-    SMALL_BATCH,
-    _last_upload_key,
-    _version_page_truncated,
-    common_prefix,
-    successor,
-)
+from nuage.storage.meta.sqlite.listing import _last_upload_key, _version_page_truncated
+from nuage.storage.meta.walk import Walk, common_prefix
 
 Fetch = Callable[[str | None, bool, str | None, int], Awaitable[list[str]]]
 
 
 async def _walk(fetch: Fetch, prefix: str, delimiter: str, marker: str | None) -> AsyncIterator[tuple[str, bool]]:
     """Yield (key, True) for entries and (common prefix, False) for prefixes, in order, after marker."""
-    upper = successor(prefix) if prefix else None
-    start: str | None = marker if marker is not None and marker >= prefix else None
-    inclusive = False
-    if start is None and prefix:
-        start, inclusive = prefix, True
-    limit = BATCH if not delimiter else SMALL_BATCH
-    while True:
-        keys = await fetch(start, inclusive, upper, limit)
-        if not keys:
-            return
-        jumped = False
-        for key in keys:
-            cp = common_prefix(key, prefix, delimiter)
-            if cp is None:
-                yield key, True
-                continue
-            if marker is None or cp > marker:
-                yield cp, False
-            nxt = successor(cp)
-            if nxt is None:
-                return
-            start, inclusive, jumped = nxt, True, True
-            break
-        if jumped:
-            limit = SMALL_BATCH
-            continue
-        if len(keys) < limit:
-            return
-        start, inclusive = keys[-1], False
-        limit = min(BATCH, limit * 4)
+    walk = Walk(prefix, delimiter, marker)
+    while not walk.done:
+        keys = await fetch(walk.start, walk.inclusive, walk.upper, walk.limit)
+        for name, i in walk.step(keys):
+            yield name, i is not None
 
 
 def _key_fetch(conn: AConn, table_where: str, bucket: str, distinct: bool) -> Fetch:

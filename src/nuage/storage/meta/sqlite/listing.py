@@ -1,8 +1,5 @@
-"""Ordered listings (UTF-8 byte order, the BINARY collation) with prefix, delimiter and markers.
-
-Every query walks an index range; a common prefix is emitted once and the walk jumps past all keys
-under it, so listing cost follows the page size, not the bucket size.
-"""
+"""Ordered listings (UTF-8 byte order, the BINARY collation) with prefix, delimiter and markers: the walk
+of :mod:`nuage.storage.meta.walk` over SQLite index ranges."""
 
 from __future__ import annotations
 
@@ -11,72 +8,19 @@ from collections.abc import Callable, Iterator
 
 from nuage.storage.meta.records import ListPage, ObjectRecord, UploadPage, UploadRecord, VersionPage
 from nuage.storage.meta.sqlite.codec import OBJECT_COLUMNS, object_from_row, upload_from_row
-
-BATCH = 1000
-SMALL_BATCH = 16
-
-
-def successor(prefix: str) -> str | None:
-    """The smallest string greater than every string starting with ``prefix`` (None: no bound)."""
-    chars = list(prefix)
-    while chars:
-        last = ord(chars.pop())
-        if last < 0x10FFFF:
-            nxt = last + 1
-            if 0xD800 <= nxt <= 0xDFFF:
-                nxt = 0xE000
-            return "".join(chars) + chr(nxt)
-    return None
-
-
-def common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
-    if not delimiter:
-        return None
-    idx = key.find(delimiter, len(prefix))
-    if idx < 0:
-        return None
-    return key[: idx + len(delimiter)]
+from nuage.storage.meta.walk import Walk, common_prefix
 
 
 def _walk(
     fetch: Callable[[str | None, bool, str | None, int], list[tuple[str, object]]],
     prefix: str, delimiter: str, marker: str | None,
 ) -> Iterator[tuple[str, object | None]]:
-    """Yield (key, row) for entries and (common_prefix, None) for prefixes, in order, after marker.
-
-    After jumping past a common prefix the next fetch is small (the next key often rolls up into
-    another prefix); runs of plain entries grow it back to a full batch.
-    """
-    upper = successor(prefix) if prefix else None
-    start: str | None = marker if marker is not None and marker >= prefix else None
-    inclusive = False
-    if start is None and prefix:
-        start, inclusive = prefix, True
-    limit = BATCH if not delimiter else SMALL_BATCH
-    while True:
-        rows = fetch(start, inclusive, upper, limit)
-        if not rows:
-            return
-        jumped = False
-        for key, row in rows:
-            cp = common_prefix(key, prefix, delimiter)
-            if cp is None:
-                yield key, row
-                continue
-            if marker is None or cp > marker:
-                yield cp, None
-            nxt = successor(cp)
-            if nxt is None:
-                return
-            start, inclusive, jumped = nxt, True, True
-            break
-        if jumped:
-            limit = SMALL_BATCH
-            continue
-        if len(rows) < limit:
-            return
-        start, inclusive = rows[-1][0], False
-        limit = min(BATCH, limit * 4)
+    """Yield (key, row) for entries and (common_prefix, None) for prefixes, in order, after marker."""
+    walk = Walk(prefix, delimiter, marker)
+    while not walk.done:
+        rows = fetch(walk.start, walk.inclusive, walk.upper, walk.limit)
+        for name, i in walk.step([r[0] for r in rows]):
+            yield name, rows[i][1] if i is not None else None
 
 
 def list_current(
