@@ -9,7 +9,7 @@ import pytest
 
 from nuage.core.policy import S3_ACTIONS
 from nuage.s3.operation import Access, AccessLevel, Metering, Operation, Target
-from nuage.s3.operations import BY_NAME, OPERATIONS, access_level, metering
+from nuage.s3.operations import BY_NAME, OPERATIONS
 from nuage.s3.router import route
 
 IDS = [f"{op.method}-{op.target.value}-{op.name}" for op in OPERATIONS]
@@ -32,14 +32,6 @@ def test_every_row_has_a_known_iam_action_of_its_resource_level(op: Operation) -
     assert S3_ACTIONS.get(op.action) == op.resource, (op.name, op.action)
     if op.target is Target.SERVICE:
         assert op.resource == "service"
-
-
-@pytest.mark.parametrize("op", OPERATIONS, ids=IDS)
-def test_every_row_has_an_access_level_and_a_metering_class(op: Operation) -> None:
-    assert isinstance(op.access_level, AccessLevel)
-    assert isinstance(op.metering, Metering)
-    assert op.access_level is access_level(op.action)
-    assert op.metering is metering(op.method, op.name)
 
 
 def test_no_two_rows_match_the_same_requests() -> None:
