@@ -23,7 +23,7 @@ from nuage.s3.handlers.cors import add_cors_headers
 from nuage.s3.handlers.lifecycle import add_expiration_header
 from nuage.s3.http import Request, Response
 from nuage.s3.operation import Access
-from nuage.s3.redirect import redirect
+from nuage.s3.redirect import misdirected, redirect
 from nuage.s3.router import Target, route
 from nuage.s3.unavailable import database_unavailable
 from nuage.sigv4.canonical import percent_decode, query_params
@@ -162,8 +162,8 @@ class S3App:
                 self.on_request(req.bucket)
             response = await self._handle(req)
         except e.S3Error as exc:
-            if exc.code == "AuthorizationHeaderMalformed":   # signed for the region of a bucket elsewhere?
-                exc = await redirect(self.services, req) or exc
+            if exc.code == "AuthorizationHeaderMalformed":   # signed for another region (a bucket elsewhere?)
+                exc = await misdirected(self.services, req, exc)
             response = self._error(exc, req, scope, request_id)
         except BucketNotFound as exc:   # maybe a bucket of another region: PermanentRedirect there
             response = self._error(await redirect(self.services, req) or e.from_domain(exc), req, scope, request_id)
