@@ -223,15 +223,15 @@ _postgres: list[Any] = []   # the PostgreSQL cluster of this run, started for th
 
 
 def postgres_database() -> str:
-    """A new database of this run's throw-away PostgreSQL (the tests' cluster: Debian's binaries, a free
-    port, fsync off, so PUTs on it are not durable and their numbers are an upper bound)."""
+    """A new database of this run's throw-away PostgreSQL (Debian's binaries, a free port, fsync and
+    synchronous commit on: every acknowledged PUT is durable, as on SQLite)."""
     if not _postgres:
         sys.path.insert(0, str(REPO))
         from tests.support.postgres import PostgresCluster
         pinned = os.sched_getaffinity(0)   # the load generator's CPU: PostgreSQL may use any
         os.sched_setaffinity(0, range(os.cpu_count() or 1))
         try:
-            cluster = PostgresCluster().start()
+            cluster = PostgresCluster(durable=True).start()
         finally:
             os.sched_setaffinity(0, pinned)
         atexit.register(cluster.stop)
@@ -347,7 +347,7 @@ def start_server(name: str, args: argparse.Namespace, run_dir: Path) -> Server:
         info["workers"] = workers
         if name.startswith("nuage-pg-"):
             cmd += ["--db", postgres_database()]
-            info["metadata"] = "PostgreSQL (throw-away cluster, fsync off, not pinned)"
+            info["metadata"] = "PostgreSQL (throw-away cluster, fsync on, not pinned)"
     elif name == "stack":
         cmd = [nuage_python(), str(BENCH / "ceiling_app.py"), str(port)]
     elif name == "uvicorn":

@@ -60,7 +60,10 @@ def _run_as() -> tuple[list[str], int | None, int | None]:
 class PostgresCluster:
     """One PostgreSQL server: ``start()``, ``create_database()`` (a URL for ``nuage serve --db``), ``stop()``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """``durable``: fsync and synchronous commit on, as a production server runs (the benchmark); the
+        tests' default turns them off, since nothing there outlives the run."""
+        self.durable = durable
         self.bindir = find_bindir()
         self.prefix, self._uid, self._gid = _run_as()
         # a folder of its own in /tmp (pytest's temporary folders are root's alone, 0700)
@@ -80,9 +83,10 @@ class PostgresCluster:
                                  "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"),
                        check=True, capture_output=True)
         self.port = free_port()
+        durability = ("-c fsync=on -c synchronous_commit=on -c full_page_writes=on " if self.durable else
+                      "-c fsync=off -c synchronous_commit=off -c full_page_writes=off ")
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.base} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 "
-                   "-c shared_buffers=32MB")
+                   f"{durability}-c max_connections=400 -c shared_buffers=32MB")
         self._options = options
         self.resume()
         return self

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+import weakref
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any, TypeVar
@@ -34,6 +36,8 @@ CONNECT_TIMEOUT = 10     # seconds to reach the server before a request gives up
 # seconds a request waits for a connection of the pool: while the database is down, a request fails
 # (503 ServiceUnavailable, which SDKs retry) rather than hang for as long as the outage lasts
 POOL_TIMEOUT = 5.0
+# a pooled connection idle for longer than this is checked (one round trip) before a request gets it
+IDLE_CHECK = 1.0
 
 
 def first_line(exc: BaseException) -> str:
@@ -96,6 +100,36 @@ def check(url: str) -> tuple[int, list[str]]:
     return max(applied, default=0), missing
 
 
+class IdleChecks:
+    """The pools' check of a connection they hand out: one round trip to the server (an empty query), but
+    only for a connection that lay idle for longer than ``idle`` seconds. A connection in steady use costs
+    no extra round trip per request (a check on every checkout doubled a GET's round trips); one that waited
+    long enough for the server to have restarted or cut it is checked, and the pool replaces it when it is
+    dead. A connection that breaks while in use is closed by the driver and dropped by the pool on return;
+    its request fails as the database's outage it is (503 ServiceUnavailable)."""
+
+    def __init__(self, idle: float) -> None:
+        self.idle = idle
+        self._used: weakref.WeakKeyDictionary[object, float] = weakref.WeakKeyDictionary()
+
+    def _due(self, conn: object) -> bool:
+        now = time.monotonic()
+        last = self._used.get(conn)
+        self._used[conn] = now
+        return last is None or now - last > self.idle
+
+    def check_sync(self, conn: Conn) -> None:
+        if self._due(conn):
+            ConnectionPool.check_connection(conn)
+
+    async def check_async(self, conn: AConn) -> None:
+        if self._due(conn):
+            await AsyncConnectionPool.check_connection(conn)
+
+
+_checks = IdleChecks(IDLE_CHECK)
+
+
 class Database:
     """The pools of one database URL."""
 
@@ -103,7 +137,7 @@ class Database:
         self.url = url
         self.sync_pool: ConnectionPool[Conn] = ConnectionPool(
             url, min_size=1, max_size=SYNC_POOL_MAX, kwargs=_kwargs(), open=False, timeout=POOL_TIMEOUT,
-            check=ConnectionPool.check_connection, name="nuage-sync")
+            check=_checks.check_sync, name="nuage-sync")
         self.sync_pool.open(wait=True, timeout=CONNECT_TIMEOUT)
         self._async: dict[asyncio.AbstractEventLoop, tuple[AsyncConnectionPool[AConn], asyncio.Task[None]]] = {}
 
@@ -113,7 +147,7 @@ class Database:
         if entry is None:
             pool: AsyncConnectionPool[AConn] = AsyncConnectionPool(
                 self.url, min_size=2, max_size=ASYNC_POOL_MAX, kwargs=_kwargs(), open=False, timeout=POOL_TIMEOUT,
-                check=AsyncConnectionPool.check_connection, name="nuage-async")
+                check=_checks.check_async, name="nuage-async")
             entry = (pool, loop.create_task(pool.open()))
             self._async[loop] = entry
         await asyncio.shield(entry[1])
