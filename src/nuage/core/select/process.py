@@ -16,6 +16,7 @@ from typing import Any
 
 from nuage.core.select import frames
 from nuage.core.select.errors import SelectError, TimeExceeded, kind_of
+from nuage.core.select.lifeline import PARENT_ENV
 from nuage.core.select.work import JobWork, SelectWork
 
 log = logging.getLogger("nuage.select")
@@ -73,8 +74,9 @@ class Worker:
 
 async def _spawn() -> Worker:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "nuage.core.select.worker",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        sys.executable, "-m", "nuage.core.select.lifeline",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, PARENT_ENV: str(os.getpid())})   # it dies with this process (see lifeline)
     return Worker(proc)
 
 

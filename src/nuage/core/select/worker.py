@@ -1,4 +1,5 @@
-"""A SQL worker process (``python -m nuage.core.select.worker``): runs SQL jobs and S3 Selects under
+"""A SQL worker process (started as ``python -m nuage.core.select.lifeline``, which binds it to the
+server's life first, see ``lifeline``): runs SQL jobs and S3 Selects under
 hard limits, one at a time.
 
 The server starts workers ahead of need; one waits on its stdin for a request frame. For each request it
@@ -13,7 +14,6 @@ request has a fresh DuckDB database).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import pickle
@@ -64,13 +64,6 @@ def limit_address_space(budget: Budget) -> None:
     # the soft limit: the next request of this worker may have another budget (SQL cannot change it)
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
-
-
-def die_with_parent() -> None:
-    """Ask Linux to kill this process when the server goes (PR_SET_PDEATHSIG); elsewhere the closed
-    pipes end it at its next read or write."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
 
 
 def run_job(work: JobWork, out: Out) -> None:
@@ -185,7 +178,6 @@ def serve(work: JobWork | SelectWork, out: Out) -> None:
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # the server decides when a worker stops
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))   # a worker that dies over its memory leaves no core file
-    die_with_parent()
     warm_up()
     out = Out(sys.stdout.buffer)
     while True:
