@@ -35,14 +35,12 @@ def pg_server(pg: PostgresCluster, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="module")
-def gateways(pg: PostgresCluster,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NuageServer, NuageServer]]:
-    """Gateways A and B on one database and one data folder. Started one after the other: the first start
-    creates the data folder's key files, which two gateways starting at once on an empty folder do not
-    yet agree on (concurrent migrations are tested with `nuage db migrate` in test_gateways.py)."""
+def three(pg: PostgresCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[NuageServer]]:
+    """Three gateways on one database and one data folder, for the cross-gateway tests (requests spread
+    round-robin over them)."""
     url = pg.create_database()
-    data = tmp_path_factory.mktemp("shared") / "data"
-    a, b = NuageServer(data, db=url).start(), NuageServer(data, db=url).start()
-    yield a, b
-    codes = [a.stop(), b.stop()]
-    assert codes == [0, 0], a.log() + b.log()
+    data = tmp_path_factory.mktemp("three") / "data"
+    servers = [NuageServer(data, db=url).start() for _ in range(3)]
+    yield servers
+    codes = [s.stop() for s in servers]
+    assert codes == [0, 0, 0], "".join(s.log() for s in servers)

@@ -1,7 +1,8 @@
-"""Two gateways on one PostgreSQL database and one blob folder: what one acknowledged, the other reads,
-lists and deletes at once; of writers racing on the two gateways with If-None-Match: * exactly one wins;
-a multipart upload takes its parts through both; quotas hold across them; a bucket policy set through one
-applies on the other at once; migrations run once."""
+"""Three gateways on one PostgreSQL database and one blob folder, requests spread round-robin: what one
+acknowledged, the others read, list and delete at once; of writers racing on the three gateways with
+If-None-Match: * exactly one wins; a multipart upload takes its parts through different gateways and
+completes on a third; quotas stay exact across them; bucket configuration set through one applies on
+another within a second; migrations run once."""
 
 from __future__ import annotations
 
@@ -10,13 +11,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
@@ -39,28 +38,33 @@ def _status(call: Any) -> int:
     return 200
 
 
-def test_migrations_applied_once(gateways: tuple[NuageServer, NuageServer]) -> None:
-    a, _ = gateways
+def test_migrations_applied_once(three: list[NuageServer]) -> None:
+    a = three[0]
     assert a.db is not None
     with psycopg.connect(a.db) as conn:
         versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
     assert versions == [number for number, _, _ in migration_files()]
 
 
-def test_read_after_write_across_gateways(gateways: tuple[NuageServer, NuageServer]) -> None:
-    a, b = gateways
-    sa, sb = a.client(), b.client()
+def test_read_after_write_across_gateways(three: list[NuageServer]) -> None:
+    """Round-robin over three gateways: each object is written through one, read and listed through the
+    next, deleted through the third, and its absence seen at once through the first again."""
+    clients = [g.client() for g in three]
+    sa, sb = clients[0], clients[1]
     bucket = unique_bucket_name("ab")
     sa.create_bucket(Bucket=bucket)
-    sb.head_bucket(Bucket=bucket)
-    for i in range(20):
+    for c in clients:
+        c.head_bucket(Bucket=bucket)
+    for i in range(30):
+        writer, reader, deleter = (clients[(i + n) % 3] for n in range(3))
         body = f"object {i}".encode() * (1 + i * 500)   # small ones in the row, larger ones in files
-        sa.put_object(Bucket=bucket, Key=f"k/{i}", Body=body)
-        assert sb.get_object(Bucket=bucket, Key=f"k/{i}")["Body"].read() == body
-        listed = sb.list_objects_v2(Bucket=bucket, Prefix=f"k/{i}")
+        writer.put_object(Bucket=bucket, Key=f"k/{i}", Body=body)
+        assert reader.get_object(Bucket=bucket, Key=f"k/{i}")["Body"].read() == body
+        listed = deleter.list_objects_v2(Bucket=bucket, Prefix=f"k/{i}")
         assert f"k/{i}" in [o["Key"] for o in listed.get("Contents", [])]
-        sb.delete_object(Bucket=bucket, Key=f"k/{i}")
-        assert _status(lambda i=i: sa.head_object(Bucket=bucket, Key=f"k/{i}")) == 404
+        deleter.delete_object(Bucket=bucket, Key=f"k/{i}")
+        assert _status(lambda i=i, c=writer: c.head_object(Bucket=bucket, Key=f"k/{i}")) == 404
+        assert _status(lambda i=i, c=reader: c.get_object(Bucket=bucket, Key=f"k/{i}")) == 404
     sb.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     # bucket configuration reaches the other gateway within a second (the test below); objects at once
     deadline = time.monotonic() + 1.0
@@ -72,17 +76,6 @@ def test_read_after_write_across_gateways(gateways: tuple[NuageServer, NuageServ
     sa.delete_object(Bucket=bucket, Key="v", VersionId=version)
     sb.delete_bucket(Bucket=bucket)
     assert _status(lambda: sa.head_bucket(Bucket=bucket)) == 404
-
-
-@pytest.fixture(scope="module")
-def three(pg: PostgresCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[NuageServer]]:
-    """Three gateways on one database and one data folder (started one after the other)."""
-    url = pg.create_database()
-    data = tmp_path_factory.mktemp("three") / "data"
-    servers = [NuageServer(data, db=url).start() for _ in range(3)]
-    yield servers
-    codes = [s.stop() for s in servers]
-    assert codes == [0, 0, 0], "".join(s.log() for s in servers)
 
 
 def test_racing_if_none_match_one_winner(three: list[NuageServer]) -> None:
@@ -110,36 +103,50 @@ def test_racing_if_none_match_one_winner(three: list[NuageServer]) -> None:
         assert reader.get_object(Bucket=bucket, Key=key)["Body"].read() == winner, key
 
 
-def test_multipart_across_gateways(gateways: tuple[NuageServer, NuageServer]) -> None:
-    a, b = gateways
-    sa, sb = a.client(), b.client()
+def test_multipart_across_gateways(three: list[NuageServer]) -> None:
+    """Created on A, parts through B and A (one of them sent again through C, which replaces it), listed
+    on C, completed on C; every gateway reads the whole object."""
+    sa, sb, sc = (g.client() for g in three)
     bucket = unique_bucket_name("mp")
     sa.create_bucket(Bucket=bucket)
     upload = sa.create_multipart_upload(Bucket=bucket, Key="big")["UploadId"]
     one, two = b"1" * (5 * 1024 * 1024), b"2" * 1000
-    e1 = sb.upload_part(Bucket=bucket, Key="big", UploadId=upload, PartNumber=1, Body=one)["ETag"]
+    sb.upload_part(Bucket=bucket, Key="big", UploadId=upload, PartNumber=1, Body=b"0" * (5 * 1024 * 1024))
+    e1 = sc.upload_part(Bucket=bucket, Key="big", UploadId=upload, PartNumber=1, Body=one)["ETag"]
     e2 = sa.upload_part(Bucket=bucket, Key="big", UploadId=upload, PartNumber=2, Body=two)["ETag"]
-    sb.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=upload, MultipartUpload={"Parts": [
+    parts = sc.list_parts(Bucket=bucket, Key="big", UploadId=upload)["Parts"]
+    assert [(p["PartNumber"], p["ETag"]) for p in parts] == [(1, e1), (2, e2)]
+    sc.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=upload, MultipartUpload={"Parts": [
         {"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
-    assert sa.get_object(Bucket=bucket, Key="big")["Body"].read() == one + two
+    for client in (sa, sb, sc):
+        assert client.get_object(Bucket=bucket, Key="big")["Body"].read() == one + two
+    assert not sb.list_multipart_uploads(Bucket=bucket).get("Uploads")
 
 
-def test_quota_exact_under_writers_on_both_gateways(gateways: tuple[NuageServer, NuageServer]) -> None:
-    a, b = gateways
-    sa, sb = a.client(max_pool_connections=8), b.client(max_pool_connections=8)
-    bucket = unique_bucket_name("quota")
-    sa.create_bucket(Bucket=bucket)
-    AdminClient(a.endpoint, ACCESS_KEY, SECRET_KEY).call(
-        "PUT", "/admin/quotas", {"bucket": bucket, "max_objects": 10, "max_bytes": None})
+def test_quota_exact_under_writers_on_three_gateways(three: list[NuageServer]) -> None:
+    """An object quota and a byte quota, each hit by 12 writers spread round-robin over three gateways:
+    exactly the quota's worth is accepted, the rest refused, and what is stored is exactly that."""
+    clients = [g.client(max_pool_connections=12) for g in three]
+    admin = AdminClient(three[0].endpoint, ACCESS_KEY, SECRET_KEY)
+    by_count, by_bytes = unique_bucket_name("quota"), unique_bucket_name("quotab")
+    clients[0].create_bucket(Bucket=by_count)
+    clients[0].create_bucket(Bucket=by_bytes)
+    admin.call("PUT", "/admin/quotas", {"bucket": by_count, "max_objects": 10, "max_bytes": None})
+    admin.call("PUT", "/admin/quotas", {"bucket": by_bytes, "max_objects": None, "max_bytes": 10 * 1000})
 
-    def put(i: int) -> int:
-        client = sa if i % 2 else sb
-        return _status(lambda: client.put_object(Bucket=bucket, Key=f"k{i}", Body=b"x"))
+    def put(bucket: str, i: int, size: int) -> int:
+        client = clients[i % 3]
+        return _status(lambda: client.put_object(Bucket=bucket, Key=f"k{i}", Body=b"x" * size))
 
-    with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(put, range(30)))
-    assert results.count(200) == 10 and results.count(403) == 20
-    assert sb.list_objects_v2(Bucket=bucket)["KeyCount"] == 10
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(lambda i: put(by_count, i, 1), range(45)))
+        sizes = list(pool.map(lambda i: put(by_bytes, i, 1000), range(45)))
+    assert results.count(200) == 10 and results.count(403) == 35, results
+    assert sizes.count(200) == 10 and sizes.count(403) == 35, sizes
+    for client in clients:
+        assert client.list_objects_v2(Bucket=by_count)["KeyCount"] == 10
+        listed = client.list_objects_v2(Bucket=by_bytes)
+        assert sum(o["Size"] for o in listed["Contents"]) == 10 * 1000
 
 
 def test_db_commands(pg: PostgresCluster, tmp_path: Path) -> None:
@@ -169,8 +176,8 @@ def test_db_commands(pg: PostgresCluster, tmp_path: Path) -> None:
 
 
 def test_bucket_configuration_applies_on_the_other_gateway_within_a_second(
-        gateways: tuple[NuageServer, NuageServer]) -> None:
-    a, b = gateways
+        three: list[NuageServer]) -> None:
+    a, b = three[0], three[1]
     sa, sb = a.client(), b.client()
     bucket = unique_bucket_name("cfg")
     sa.create_bucket(Bucket=bucket)
