@@ -10,6 +10,10 @@ BIN=${NUAGE_VENV:-.venv}/bin
 export PATH="$PWD/$BIN:$PATH"
 failed=()
 
+# the Debian packages the tests need (Chromium, PostgreSQL, haproxy): installed when run as root,
+# otherwise one line says what to install, and nothing runs
+scripts/system-deps.sh || exit 1
+
 step() {
   local name=$1; shift
   echo "==> $name"
