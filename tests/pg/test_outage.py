@@ -1,21 +1,31 @@
 """PostgreSQL stopped under load: clients get 503 ServiceUnavailable with the S3 XML body (never a 500, never
 a hang), the health endpoint says 503; once PostgreSQL is back the same gateway (not restarted) serves
-again, and every write it acknowledged is there. Its own PostgreSQL: stopping it must not disturb the other
-tests' cluster."""
+again, and every write it acknowledged is there. The other APIs of the gateway (IAM, admin, SQL jobs, the
+console) answer their own 503 with Retry-After meanwhile, and an access key that the gateway has never seen
+(read from the database) does not stall the requests of others. Its own PostgreSQL: stopping it must not
+disturb the other tests' cluster."""
 
 from __future__ import annotations
 
+import http.client
+import json
+import re
 import threading
 import time
-from collections.abc import Iterator
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from tests.support.console import ConsoleClient
 from tests.support.postgres import PostgresCluster, PostgresMissing
-from tests.support.server import NuageServer
+from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 from tests.support.workers import health
 
 OUTAGE = 10.0         # seconds PostgreSQL stays down: longer than a request waits for a connection
@@ -112,3 +122,173 @@ def test_outage_gives_503_then_recovers(cluster: PostgresCluster, tmp_path: Path
         srv.allow_faults = True   # the pools' reconnection warnings are logged, not tracebacks of requests
         srv.stop()
     assert "internal error on" not in srv.log()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    seconds: float
+
+    def code(self) -> str:
+        """The error code of an IAM XML or JSON error body."""
+        if self.body.startswith(b"<"):
+            return ET.fromstring(self.body).findtext(".//{*}Code") or ""
+        error = json.loads(self.body).get("error")
+        return str(error.get("code", "")) if isinstance(error, dict) else str(error)
+
+
+def signed(server: NuageServer, service: str, method: str, path: str, body: bytes = b"", *,
+           content_type: str | None = None, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY) -> Answer:
+    """A request signed with SigV4 for ``service`` (s3, iam, nuage-admin, nuage-query), on a connection of
+    its own."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    request = AWSRequest(method=method, url=server.endpoint + path, data=body, headers=headers)
+    signer = S3SigV4Auth if service == "s3" else SigV4Auth
+    signer(Credentials(access_key, secret_key), service, server.region).add_auth(request)
+    sent = dict(request.prepare().headers)
+    sent["Content-Length"] = str(len(body))
+    started = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=REQUEST_BOUND + 10)
+    try:
+        conn.request(method, path, body=body or None, headers=sent)
+        resp = conn.getresponse()
+        return Answer(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read(),
+                      time.monotonic() - started)
+    finally:
+        conn.close()
+
+
+def iam_call(server: NuageServer, action: str, **params: str) -> Answer:
+    form = "&".join([f"Action={action}", "Version=2010-05-08", *(f"{k}={v}" for k, v in params.items())])
+    return signed(server, "iam", "POST", "/", form.encode(), content_type="application/x-www-form-urlencoded")
+
+
+def console_answer(page_status: int, headers: dict[str, str], text: str, seconds: float) -> Answer:
+    return Answer(page_status, {k.lower(): v for k, v in headers.items()}, text.encode(), seconds)
+
+
+def calls(server: NuageServer, console: ConsoleClient) -> dict[str, Callable[[], Answer]]:
+    """One call of each API beside S3 that reads the metadata database, by name."""
+    def console_page() -> Answer:
+        started = time.monotonic()
+        page = console.get("/buckets")
+        return console_answer(page.status, dict(page.headers.items()), page.text, time.monotonic() - started)
+
+    def console_json() -> Answer:
+        started = time.monotonic()
+        page = console.post_json("/api/upload/abort", json.dumps({"bucket": "outage", "key": "k", "upload_id": "x"}))
+        return console_answer(page.status, dict(page.headers.items()), page.text, time.monotonic() - started)
+
+    return {
+        "iam": lambda: iam_call(server, "ListUsers"),
+        "admin": lambda: signed(server, "nuage-admin", "GET", "/admin/tenants"),
+        "query": lambda: signed(server, "nuage-query", "GET", "/query/jobs"),
+        "console page": console_page,
+        "console json": console_json,
+    }
+
+
+def all_at_once(named: dict[str, Callable[[], Answer]]) -> dict[str, Answer]:
+    """Every call on a thread of its own (each may wait for the pool's timeout); their answers by name."""
+    answers: dict[str, Answer] = {}
+
+    def run(name: str, call: Callable[[], Answer]) -> None:
+        answers[name] = call()
+    threads = [threading.Thread(target=run, args=item) for item in named.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(REQUEST_BOUND + 20)
+    assert set(answers) == set(named), f"no answer from {set(named) - set(answers)}"
+    return answers
+
+
+def test_other_apis_answer_503_then_recover(cluster: PostgresCluster, tmp_path: Path) -> None:
+    srv = NuageServer(tmp_path / "data", db=cluster.create_database()).start()
+    try:
+        srv.client().create_bucket(Bucket="outage")
+        console = ConsoleClient(srv.console_endpoint)
+        assert console.sign_in(ACCESS_KEY, SECRET_KEY).status == 303
+        assert console.get("/buckets").status == 200   # the signed-in session's CSRF token, for the JSON call
+        named = calls(srv, console)
+        before = all_at_once(named)
+        assert {name: a.status for name, a in before.items()} == {
+            "iam": 200, "admin": 200, "query": 200, "console page": 200, "console json": 404}, before
+
+        cluster.pause()
+        try:
+            during = all_at_once(named)
+        finally:
+            cluster.resume()
+        up = time.monotonic()
+        got = {name: (a.status, a.headers.get("retry-after")) for name, a in during.items()}
+        assert got == {name: (503, "1") for name in named}, during
+        assert during["iam"].code() == "ServiceUnavailable"   # IAM's own code, in its XML error
+        assert during["iam"].body.startswith(b"<?xml") and b"<ErrorResponse" in during["iam"].body
+        assert during["admin"].code() == during["query"].code() == "ServiceUnavailable"
+        assert during["console page"].headers["content-type"].startswith("text/html")
+        assert "Service unavailable" in during["console page"].body.decode()
+        assert during["console json"].headers["content-type"] == "application/json"
+        assert json.loads(during["console json"].body)["error"] == 503
+        assert max(a.seconds for a in during.values()) < REQUEST_BOUND
+
+        while True:   # the same gateway serves again, by itself
+            after = all_at_once(named)
+            if {name: a.status for name, a in after.items()} == {name: a.status for name, a in before.items()}:
+                break
+            assert time.monotonic() < up + RECOVERY, after
+            time.sleep(0.5)
+    finally:
+        srv.allow_faults = True   # the pools' reconnection warnings are logged, not tracebacks of requests
+        srv.stop()
+    log = srv.log()
+    assert "internal error in the" not in log
+    for api in ("IAM", "admin", "query", "console"):   # each says why, once a minute (the console was asked twice)
+        assert len(re.findall(rf"the metadata database did not answer \(.*\): {api} ", log)) == 1, api
+
+
+def test_unknown_key_does_not_stall_other_requests(cluster: PostgresCluster, tmp_path: Path) -> None:
+    """A key this gateway has never seen is read from the database; while the database does not answer,
+    that read waits for the pool's timeout (5 s). It must wait on a thread: on the event loop, every
+    other request of the process (the health check, a key already known) would wait behind it."""
+    srv = NuageServer(tmp_path / "data", db=cluster.create_database()).start()
+    try:
+        iam = srv.client("iam")
+        iam.create_user(UserName="newcomer")
+        key = iam.create_access_key(UserName="newcomer")["AccessKey"]
+        srv.client().list_buckets()   # the root key is known to the gateway; the newcomer's is not
+        newcomer = {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
+        unknown: dict[str, Callable[[], Answer]] = {
+            "s3": lambda: signed(srv, "s3", "GET", "/", **newcomer),
+            "iam": lambda: signed(srv, "iam", "POST", "/", b"Action=ListUsers&Version=2010-05-08",
+                                  content_type="application/x-www-form-urlencoded", **newcomer),
+            "query": lambda: signed(srv, "nuage-query", "GET", "/query/jobs", **newcomer),
+        }
+        cluster.pause()
+        try:
+            # the first reads may fail at once on connections that PostgreSQL closed as it stopped; once
+            # they are gone, a key's read waits for the pool's timeout
+            for _ in range(5):
+                if signed(srv, "s3", "GET", "/", access_key="NEVERSEENKEY00000000").seconds > 2.0:
+                    break
+            for api, call in unknown.items():
+                answers: list[Answer] = []
+                waiting = threading.Thread(target=lambda c=call, out=answers: out.append(c()))
+                waiting.start()
+                time.sleep(0.5)   # its key is being read
+                status, body = health(srv)
+                assert (status, body["database"]) == (503, "unreachable")
+                # the root key is answered from the cache: a wrong signature is refused without the database
+                refused = signed(srv, "s3", "GET", "/", secret_key="not-the-secret")
+                assert (refused.status, b"SignatureDoesNotMatch" in refused.body) == (403, True), refused
+                assert waiting.is_alive(), f"{api}: the unknown key's request was answered first"
+                waiting.join(REQUEST_BOUND + 10)
+                assert [(a.status, a.headers.get("retry-after")) for a in answers] == [(503, "1")], (api, answers)
+        finally:
+            cluster.resume()
+    finally:
+        srv.allow_faults = True
+        srv.stop()
+    assert "internal error" not in srv.log()

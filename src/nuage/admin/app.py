@@ -37,6 +37,7 @@ from nuage.errors import AccessDenied, BucketNotFound, InvalidArgument, NuageErr
 from nuage.s3.errors import from_auth
 from nuage.sigv4 import AuthError
 from nuage.storage.meta.iam import AccountRecord
+from nuage.storage.meta.outage import RETRY_AFTER, database_unavailable
 
 log = logging.getLogger("nuage.admin")
 
@@ -87,6 +88,7 @@ class AdminApp:
         self.replication_status = replication_status   # None: no region registry
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"application/json")]
         try:
             status, payload = await self._handle(scope, receive)
         except AdminError as err:
@@ -101,12 +103,18 @@ class AdminApp:
             status, payload = 403, {"error": {"code": "AccessDenied", "message": exc.message}}
         except NuageError as exc:
             status, payload = 400, {"error": {"code": type(exc).__name__, "message": exc.message}}
-        except Exception:
-            log.exception("internal error in the admin API")
-            status, payload = 500, {"error": {"code": "InternalError", "message": "Internal failure."}}
+        except Exception as exc:
+            if database_unavailable(exc, log, f"admin {scope.get('method')} {scope.get('path')}",
+                                    "503 ServiceUnavailable"):
+                status, payload = 503, {"error": {"code": "ServiceUnavailable", "message": (
+                    "The metadata database did not answer. Please try again.")}}
+                headers.append((b"retry-after", str(RETRY_AFTER).encode()))
+            else:
+                log.exception("internal error in the admin API")
+                status, payload = 500, {"error": {"code": "InternalError", "message": "Internal failure."}}
         body = json.dumps(payload).encode()
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     async def _read(self, receive: Any) -> bytes:
@@ -140,7 +148,8 @@ class AdminApp:
 
     async def _handle(self, scope: dict[str, Any], receive: Any) -> tuple[int, object]:
         raw = await self._read(receive)
-        self._authenticate(scope, raw)
+        # on a thread: a key not cached yet is read from the store, which must not stall the event loop
+        await asyncio.to_thread(self._authenticate, scope, raw)
         try:
             body = json_object(raw)
         except ValueError as exc:

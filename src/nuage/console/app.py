@@ -23,6 +23,7 @@ from nuage.console.gateway import S3Failure
 from nuage.console.http import HTTPError, Request, Response, json_response, parse, redirect, url
 from nuage.console.session import Session, cookie_name
 from nuage.console.views import ROUTES
+from nuage.storage.meta.outage import RETRY_AFTER, database_unavailable
 
 log = logging.getLogger("nuage.console")
 
@@ -37,6 +38,8 @@ SECURITY_HEADERS = [
     ("cache-control", "no-store"),
 ]
 STATIC_RE = re.compile(r"^/static/([A-Za-z0-9._-]+)$")
+ERROR_TITLES = {401: "Signed out", 403: "Forbidden", 404: "Not found", 503: "Service unavailable"}
+UNAVAILABLE = "The console cannot reach its database for a moment. Please try again in a few seconds."
 
 
 def cookie_count(header: str, name: str) -> int:
@@ -82,9 +85,12 @@ class ConsoleApp:
                 cookie = self.console.sessions.cookie_header(ctx.session, secure=req.scheme == "https")
         except HTTPError as exc:
             response = self._error(scope, exc.status, exc.message)
-        except Exception:
-            log.exception("internal error in the console on %s %s", scope.get("method"), scope.get("path"))
-            response = self._error(scope, 500, "Something went wrong on the server.")
+        except Exception as exc:
+            if database_unavailable(exc, log, f"console {scope.get('method')} {scope.get('path')}", "503"):
+                response = self._error(scope, 503, UNAVAILABLE)
+            else:
+                log.exception("internal error in the console on %s %s", scope.get("method"), scope.get("path"))
+                response = self._error(scope, 500, "Something went wrong on the server.")
         await self._send(send, response, cookie, s3_origin)
 
     async def _session(self, req: Request) -> Session:
@@ -127,18 +133,28 @@ class ConsoleApp:
         ctx.params = params
         try:
             return await route.view(ctx)
-        except S3Failure as exc:
+        except S3Failure as exc:   # a 503 among them: the S3 or IAM API found the database down
             if req.json is not None or req.path.startswith("/api/"):
-                return json_response({"error": exc.code, "message": exc.message}, exc.status)
-            return ctx.render("error.html", status=exc.status, title=exc.code, message=exc.message)
+                response = json_response({"error": exc.code, "message": exc.message}, exc.status)
+            else:
+                response = ctx.render("error.html", status=exc.status, title=exc.code, message=exc.message)
+            if exc.status == 503:
+                response.headers.append(("retry-after", str(RETRY_AFTER)))
+            return response
 
     def _error(self, scope: dict[str, Any], status: int, message: str) -> Response:
-        if str(scope.get("path", "")).startswith("/api/"):
-            return json_response({"error": status, "message": message}, status)
-        page = self.console.templates.get_template("error.html").render(
-            title={401: "Signed out", 403: "Forbidden", 404: "Not found"}.get(status, "Error"), message=message,
-            ident=None, csrf="", notice="")
-        return Response(status, page.encode())
+        """The error page, or for the pages' scripts (``/api/`` and JSON requests) a JSON error."""
+        if str(scope.get("path", "")).startswith("/api/") or any(
+                k.lower() == b"content-type" and v.lower().startswith(b"application/json")
+                for k, v in scope.get("headers", ())):
+            response = json_response({"error": status, "message": message}, status)
+        else:
+            page = self.console.templates.get_template("error.html").render(
+                title=ERROR_TITLES.get(status, "Error"), message=message, ident=None, csrf="", notice="")
+            response = Response(status, page.encode())
+        if status == 503:
+            response.headers.append(("retry-after", str(RETRY_AFTER)))
+        return response
 
     def _static(self, name: str) -> Response:
         path = resources.files("nuage.console").joinpath("static", name)

@@ -10,10 +10,17 @@ An :class:`Identity` is the full answer the protocol layers need: the account (t
 to, with its 12-digit account id and its canonical user id (what buckets and objects record as their
 owner), and the user inside it (``user_name`` is None for the account's root user). The identity-based
 policies of a user (its inline policies and those of its groups) come from :meth:`Identities.policies`.
+
+On the event loop, use :meth:`Identities.resolve` and :meth:`Identities.verify`: a key found in the cache is
+answered at once, and one that is not (never seen by this gateway, or the cache emptied by a change) is
+read on a thread. The synchronous :meth:`Identities.lookup` would read it on the loop itself, and while the
+database does not answer that stalls every other request of the process for as long as a connection is
+waited for (the PostgreSQL pool's timeout, 5 s).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 import time
@@ -76,8 +83,22 @@ Credential = Identity
 
 IdentitySource = Callable[[str], Identity | None]
 PolicySource = Callable[[Identity], list[Policy]]
+SecretLookup = Callable[[str], str | None]
 K = TypeVar("K")
 V = TypeVar("V")
+T = TypeVar("T")
+
+
+class _NotCached(Exception):   # not an error: Identities.verify reads the key on a thread, then checks again
+    def __init__(self, access_key: str) -> None:
+        super().__init__(access_key)
+        self.access_key = access_key
+
+
+def _usable_secret(ident: Identity | None) -> str | None:
+    if ident is not None and ident.suspended:
+        raise AccessDenied("The account of this access key is suspended.")
+    return ident.secret if ident else None
 
 
 class Identities:
@@ -176,10 +197,62 @@ class Identities:
 
     def secret(self, access_key: str) -> str | None:
         """The secret of a usable key; a key of a suspended account is refused with AccessDenied."""
+        return _usable_secret(self.lookup(access_key))
+
+    def _peek(self, access_key: str) -> tuple[bool, Identity | None]:
+        """(True, what the cache holds for the key: an identity or None for an unknown key) when it holds
+        something, a user's policies included, without reading the store here (an entry past its age is
+        answered while a thread reads it again, as lookup does); (False, None) when the store must be read."""
+        if self.ttl <= 0:
+            return False, None
+        gen = self._current()
+        hit = self._cache.get(access_key)
+        if hit is None:
+            return False, None
+        ident = hit[1]
+        if (ident is not None and ident.user_name is not None and self._policy_source is not None
+                and (ident.account_id, ident.user_name) not in self._policies):
+            return False, None
+        if hit[0] <= time.monotonic():
+            self._refresh(self._cache, access_key, lambda: self._source(access_key), gen)
+        return True, ident
+
+    def _load(self, access_key: str) -> Identity | None:
+        """The key's identity, and a user's policies, read into the cache (on a thread of the caller's)."""
         ident = self.lookup(access_key)
-        if ident is not None and ident.suspended:
-            raise AccessDenied("The account of this access key is suspended.")
-        return ident.secret if ident else None
+        if ident is not None and not ident.suspended:
+            self.policies(ident)
+        return ident
+
+    async def resolve(self, access_key: str) -> Identity | None:
+        """:meth:`lookup` for the event loop: at once when the cache holds the key, else read on a thread
+        (with the user's policies, which the authorization that follows asks for), so that a key never seen
+        by this gateway does not stall the loop while the database is slow or does not answer."""
+        found, ident = self._peek(access_key)
+        if found:
+            return ident
+        return await asyncio.to_thread(self._load, access_key)
+
+    async def verify(self, check: Callable[[SecretLookup], T]) -> T:
+        """``check(secret)`` (a signature check, given a lookup of secrets like :meth:`secret`) run on the
+        event loop; when it asks for a key that the cache does not hold, that key is read on a thread (see
+        :meth:`resolve`) and the check runs again with it. A check is a pure function of the request and the
+        secret, so running it twice changes nothing."""
+        loaded: dict[str, Identity | None] = {}
+
+        def secret(access_key: str) -> str | None:
+            if access_key in loaded:
+                return _usable_secret(loaded[access_key])
+            found, ident = self._peek(access_key)
+            if not found:
+                raise _NotCached(access_key)
+            return _usable_secret(ident)
+
+        while True:
+            try:
+                return check(secret)
+            except _NotCached as miss:
+                loaded[miss.access_key] = await asyncio.to_thread(self._load, miss.access_key)
 
     def policies(self, ident: Identity) -> list[Policy]:
         """The identity-based policies that apply to a caller (none for an account's root user)."""

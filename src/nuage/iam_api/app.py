@@ -24,6 +24,7 @@ from nuage.errors import AccessDenied
 from nuage.iam_api import absent, groups, keys, policies, users
 from nuage.iam_api.protocol import Action, Call, IAMApiError, render_error, render_response
 from nuage.sigv4 import errors as sv
+from nuage.storage.meta.outage import RETRY_AFTER, database_unavailable
 
 log = logging.getLogger("nuage.iam")
 
@@ -117,17 +118,23 @@ class IAMApp:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         request_id = secrets.token_hex(16)
+        headers = [(b"content-type", b"text/xml")]
         try:
             status, body = 200, await self._handle(scope, receive, request_id)
         except IAMApiError as err:
             status, body = err.status, render_error(err, request_id)
-        except Exception:
-            log.exception("internal error in the IAM API")
-            failure = IAMApiError("ServiceFailure", "Internal failure.", 500, "Receiver")
+        except Exception as exc:
+            if database_unavailable(exc, log, f"IAM {scope.get('method')} {scope.get('path')}",
+                                    "503 ServiceUnavailable"):   # IAM's own code for a temporary failure
+                failure = IAMApiError("ServiceUnavailable", "The request has failed due to a temporary failure of "
+                                                            "the server.", 503, "Receiver")
+                headers.append((b"retry-after", str(RETRY_AFTER).encode()))
+            else:
+                log.exception("internal error in the IAM API")
+                failure = IAMApiError("ServiceFailure", "Internal failure.", 500, "Receiver")
             status, body = failure.status, render_error(failure, request_id)
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", b"text/xml"), (b"content-length", str(len(body)).encode()),
-            (b"x-amzn-requestid", request_id.encode())]})
+        headers += [(b"content-length", str(len(body)).encode()), (b"x-amzn-requestid", request_id.encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     async def _read(self, receive: Any) -> bytes:
@@ -153,7 +160,9 @@ class IAMApp:
 
     async def _handle(self, scope: dict[str, Any], receive: Any, request_id: str) -> bytes:
         body = await self._read(receive)
-        caller = self._authenticate(scope, body)
+        # a key this gateway has not seen yet is read from the metadata store: on a thread, so that the event
+        # loop goes on serving others while the database is slow or does not answer (up to the pool's timeout)
+        caller = await asyncio.to_thread(self._authenticate, scope, body)
         params: dict[str, str] = {}
         try:
             for k, v in parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False):

@@ -32,6 +32,7 @@ from nuage.query.jobs import Output, QueryService
 from nuage.query.results import plain
 from nuage.sigv4 import AuthError
 from nuage.storage.meta.jobs import JobRecord
+from nuage.storage.meta.outage import RETRY_AFTER, database_unavailable
 from nuage.types import BucketName, ObjectKey
 
 log = logging.getLogger("nuage.query")
@@ -98,6 +99,7 @@ class QueryApp:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         content_type = b"application/json"
+        extra: list[tuple[bytes, bytes]] = []
         try:
             status, payload = await self._handle(scope, receive)
             if isinstance(payload, Path):
@@ -111,11 +113,18 @@ class QueryApp:
         except SelectError as exc:
             code, status = json_error(exc)
             body = self._error(code, exc.message)
-        except Exception:
-            log.exception("internal error in the query API")
-            status, body = 500, self._error("InternalError", "Internal failure.")
+        except Exception as exc:
+            content_type = b"application/json"
+            if database_unavailable(exc, log, f"query {scope.get('method')} {scope.get('path')}",
+                                    "503 ServiceUnavailable"):
+                status, body = 503, self._error("ServiceUnavailable", "The metadata database did not answer. "
+                                                                      "Please try again.")
+                extra.append((b"retry-after", str(RETRY_AFTER).encode()))
+            else:
+                log.exception("internal error in the query API")
+                status, body = 500, self._error("InternalError", "Internal failure.")
         await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+            (b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]})
         await send({"type": "http.response.body", "body": body})
 
     @staticmethod
@@ -141,7 +150,8 @@ class QueryApp:
             if exc.too_large:
                 raise ApiError(413, "EntityTooLarge", "The request is too large.") from exc
             raise ApiError(400, "IncompleteBody", "The request body was not received.") from exc
-        caller = self._authenticate(scope, raw)
+        # on a thread: a key not cached yet is read from the store, which must not stall the event loop
+        caller = await asyncio.to_thread(self._authenticate, scope, raw)
         try:
             body = json_object(raw)
         except ValueError as exc:

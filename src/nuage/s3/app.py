@@ -254,9 +254,11 @@ class S3App:
         if op is not None and op.access is Access.NONE:  # CORS preflight (OPTIONS): no authentication, as on S3
             return await op.run(svc, req)
         vhost = self._vhost_bucket(req.headers.get("host", ""))
-        result = verify(req, svc.identities.secret, svc.settings.region, svc.settings.max_skew_seconds, vhost)
+        # a key not cached is read on a thread: a database that does not answer must not stall the loop
+        result = await svc.identities.verify(
+            lambda secret: verify(req, secret, svc.settings.region, svc.settings.max_skew_seconds, vhost))
         if result.access_key is not None:
-            cred = svc.identities.lookup(result.access_key)
+            cred = await svc.identities.resolve(result.access_key)
             if cred is None:
                 raise e.InvalidAccessKeyId()
             req.owner_id, req.owner_name = cred.owner_id, cred.display_name

@@ -237,7 +237,7 @@ class _Signer:
     policy: postpolicy.PostPolicy | None = None
 
 
-def _identify(svc: Services, req: Request, fields: dict[str, str]) -> _Signer:
+async def _identify(svc: Services, req: Request, fields: dict[str, str]) -> _Signer:
     """Who signed the form, and its policy; an anonymous _Signer for a form without a policy."""
     if "policy" not in fields:
         if postpolicy.is_signed(fields):
@@ -245,8 +245,9 @@ def _identify(svc: Services, req: Request, fields: dict[str, str]) -> _Signer:
                                     "check the order of the fields.", ArgumentName="policy", ArgumentValue="")
         # not a browser's way, but a form may also come signed in its headers
         return _Signer(req.owner_id, req.owner_name, req.identity, req.auth)
-    access_key = postpolicy.verify_signature(fields, svc.identities.secret, svc.settings.region)
-    cred = svc.identities.lookup(access_key)
+    access_key = await svc.identities.verify(
+        lambda secret: postpolicy.verify_signature(fields, secret, svc.settings.region))
+    cred = await svc.identities.resolve(access_key)
     if cred is None:
         raise e.InvalidAccessKeyId(AWSAccessKeyId=access_key)
     # how the form was signed, as the access checks read it
@@ -268,7 +269,7 @@ async def post_object(svc: Services, req: Request, bucket: BucketName) -> Respon
         raise e.InvalidArgument("Bucket POST must contain a field named 'key'.  If it is specified, please check "
                                 "the order of the fields.", ArgumentName="key", ArgumentValue="")
     key = ObjectKey(fields["key"].replace("${filename}", form.filename))
-    signer = _identify(svc, req, fields)
+    signer = await _identify(svc, req, fields)
     policy = signer.policy
     low, high = 0, MAX_SINGLE_PUT
     if policy is not None:
