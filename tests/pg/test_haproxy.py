@@ -39,13 +39,15 @@ def haproxy_binary() -> str:
     return found
 
 
-def configuration(ports: dict[str, int], gateways: dict[str, NuageServer]) -> str:
-    """deploy/haproxy.cfg for these ports: each frontend on 127.0.0.1:ports[its name], one server line per
-    gateway in each backend. The global section's system settings (syslog, chroot, user, stats socket,
-    daemon) are left out: the test runs haproxy in the foreground, as whoever runs the tests."""
+def configuration(ports: dict[str, int], gateways: dict[str, NuageServer],
+                  source: Path = DEPLOY / "haproxy.cfg") -> str:
+    """deploy/haproxy.cfg (or ``source``, a copy of it) for these ports: each frontend on
+    127.0.0.1:ports[its name], one server line per gateway in each backend. The global section's system
+    settings (syslog, chroot, user, stats socket, daemon) are left out: the test runs haproxy in the
+    foreground, as whoever runs the tests."""
     out: list[str] = []
     section, done = "", set()
-    for line in (DEPLOY / "haproxy.cfg").read_text().splitlines():
+    for line in source.read_text().splitlines():
         words = line.split()
         if words[:1] in (["frontend"], ["backend"]):
             section = words[1]

@@ -88,6 +88,7 @@ class NuageServer:
     # metadata in this PostgreSQL database (postgresql://...); None: SQLite in the data folder, unless
     # NUAGE_TEST_DB=postgresql, which gives every server a fresh database of a shared test cluster
     db: str | None = None
+    workers: int | None = 1                       # worker processes; None: nuage's default (one per core)
 
     @property
     def endpoint(self) -> str:
@@ -110,8 +111,8 @@ class NuageServer:
             env.pop("NUAGE_ROOT_SECRET_KEY")
         args = [sys.executable, "-m", "nuage.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                 "--data", str(self.data_dir), "--region", self.region, *self.extra_args]
-        if not any(arg.startswith("--workers") for arg in self.extra_args):
-            args += ["--workers", "1"]   # the default is one per core
+        if self.workers is not None and not any(arg.startswith("--workers") for arg in self.extra_args):
+            args += ["--workers", str(self.workers)]   # nuage's default is one per core
         if not any(arg.startswith("--console-address") for arg in self.extra_args):
             args += ["--console-port", str(self.console_port)]
         if self.tls:
