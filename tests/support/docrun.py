@@ -65,7 +65,7 @@ def run_doc(doc: Path, cwd: Path, *, ports: dict[int, int] | None = None, substi
     bindir = str(Path(sys.executable).parent)
     home = cwd / ".home"
     home.mkdir(parents=True, exist_ok=True)
-    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "NUAGE_TEST_DB")}
+    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR")}
     environment = {**keep, "PATH": f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}", "HOME": str(home),
                    "AWS_CONFIG_FILE": str(home / "aws-config-none"),
                    "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials-none"),
