@@ -50,6 +50,7 @@ class Load:
     stop: threading.Event = field(default_factory=threading.Event)
     outcomes: list[tuple[float, str, int, str, float]] = field(default_factory=list)  # (t, op, status, code, s)
     acknowledged: dict[str, bytes] = field(default_factory=dict)
+    retry_after: set[str | None] = field(default_factory=set)   # the Retry-After headers of the 503s
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, client: object, bucket: str, worker: int) -> None:
@@ -67,6 +68,9 @@ class Load:
                 except ClientError as exc:
                     status = int(exc.response["ResponseMetadata"]["HTTPStatusCode"])
                     code = str(exc.response.get("Error", {}).get("Code", ""))
+                    if status == 503:
+                        with self.lock:
+                            self.retry_after.add(exc.response["ResponseMetadata"]["HTTPHeaders"].get("retry-after"))
                 with self.lock:
                     self.outcomes.append((started, op, status, code, time.monotonic() - started))
                     if op == "PUT" and status == 200:
@@ -112,6 +116,7 @@ def test_outage_gives_503_then_recovers(cluster: PostgresCluster, tmp_path: Path
         refused = [o for o in during if o[1] != 200]
         assert refused, "no request failed while PostgreSQL was down"
         assert {(status, code) for _, status, code in refused} == {(503, "ServiceUnavailable")}, refused
+        assert load.retry_after == {"1"}
         assert all(status != 500 for _, _, status, _, _ in load.outcomes)
         slowest = max(seconds for *_, seconds in load.outcomes)
         assert slowest < REQUEST_BOUND, f"a request took {slowest:.1f} s"
