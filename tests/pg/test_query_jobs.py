@@ -1,5 +1,5 @@
-"""SQL jobs on gateways of one PostgreSQL database and one data folder: a job started on one is followed,
-read and cancelled on another (its gateway stops it within a heartbeat); a gateway that starts leaves the
+"""SQL jobs on gateways of one PostgreSQL database and one data folder: a job started on one is followed
+(its progress too), read and cancelled on another (its gateway stops it within a heartbeat); a gateway that starts leaves the
 jobs of the live ones alone; the jobs of a gateway killed are ended once its heartbeat is older than the
 bound, with their scratch files."""
 
@@ -101,3 +101,36 @@ def test_the_jobs_of_a_killed_gateway_are_ended_after_the_heartbeat_bound(
     assert all(finished - heartbeat >= ORPHAN for heartbeat, finished in rows), rows   # never before it
     assert not (scratch / running).exists() and not (scratch / cancelling).exists()
     assert not Path(a.data_dir / "query" / "results" / f"{running}.parquet").exists()
+
+
+def test_progress_followed_on_another_gateway(cluster: tuple[NuageServer, NuageServer]) -> None:
+    """How far a job run by A is shows on B too (A writes it into the job's row with its heartbeat), and
+    moves on as it runs; once the job ended, neither shows any."""
+    a, b = cluster
+    # DuckDB knows how far it is in a file it scans (not in a range() it generates): a CSV object of 50 MB,
+    # each row made big and measured, so that the scan takes many heartbeats
+    rows = b"".join(b"%d,%s\n" % (i, b"x" * 40) for i in range(1_000_000))
+    a.client().put_object(Bucket=BUCKET, Key="big.csv", Body=b"a,b\n" + rows)
+    status, job = call(a, "POST", "/query/jobs",
+                       {"sql": f"SELECT sum(length(repeat(b, 1500))) FROM 's3://{BUCKET}/big.csv'"})
+    assert status == 201, job
+    job_id = job["id"]
+    seen: list[float] = []    # B's reports above 0 (DuckDB counts a scan's progress a buffer at a time)
+    deadline = time.monotonic() + 120
+    while len(set(seen)) < 2:       # reports that moved on, each one within a heartbeat of A's own
+        assert time.monotonic() < deadline, seen
+        status, here = call(b, "GET", f"/query/jobs/{job_id}")
+        there = call(a, "GET", f"/query/jobs/{job_id}")[1]     # after B: A's count may only have grown
+        assert status == 200 and here["status"] in ("queued", "running"), here
+        assert "progress" in here, here
+        assert 0.0 <= here["progress"] <= there["progress"] <= 100.0, (here, there)
+        assert not seen or here["progress"] >= seen[-1], (here, seen)
+        if here["progress"] > 0:
+            seen.append(here["progress"])
+        time.sleep(HEARTBEAT / 2)
+    listed = {job["id"]: job for job in call(b, "GET", "/query/jobs")[1]["jobs"]}
+    assert listed[job_id]["progress"] >= seen[-1], listed[job_id]
+    cancel_elsewhere(api(a), api(b), job_id)
+    for gateway in (a, b):
+        status, job = call(gateway, "GET", f"/query/jobs/{job_id}")
+        assert job["status"] == "cancelled" and "progress" not in job, job

@@ -8,16 +8,17 @@ those files (external access off, configuration locked), in a worker process of 
 space is limited (memory) and which is killed at the time limit or when the job is cancelled. Its result
 is a Parquet file in the data folder (at most ``max_result_bytes``, and within the account's quota, where
 it counts as stored bytes), read back as JSON or CSV, or is written as a new object (CSV or Parquet).
-Jobs are rows of ``query_jobs`` (migrations 0006 and 0011).
+Jobs are rows of ``query_jobs`` (migrations 0006, 0011 and 0012).
 
 Several processes share the jobs (the gateways of one PostgreSQL database, the worker processes of a
 gateway; one data folder): a job runs in the process it was submitted to, its owner, which moves the
-row's heartbeat every ``heartbeat_seconds`` while it has unfinished jobs. Any process reads a job and its
-result (a file of the shared folder); a cancellation asked for through another process is a flag in the
-row, which the owner reads on its next heartbeat and acts on (it kills the job's DuckDB process). Jobs
-whose owner stopped beating for ``orphan_seconds`` (a process killed, a machine gone) are ended by the
-recovery at start and by ``maintain``, which runs in one process of the cluster at a time and also
-removes expired results; a job's scratch files are a folder of its own, removed with it.
+row's heartbeat every ``heartbeat_seconds`` while it has unfinished jobs, and writes with it how far each
+job is (its progress). Any process reads a job, its progress and its result (a file of the shared
+folder); a cancellation asked for through another process is a flag in the row, which the owner reads on
+its next heartbeat and acts on (it kills the job's DuckDB process). Jobs whose owner stopped beating
+for ``orphan_seconds`` (a process killed, a machine gone) are ended by the recovery at start and by
+``maintain``, which runs in one process of the cluster at a time and also removes expired results;
+a job's scratch files are a folder of its own, removed with it.
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ class _Running:
     cancelled: bool = False
     timed_out: bool = False
     progress: float = 0.0
+    written: float | None = None      # the progress as the row has it (written with the heartbeat)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     stopped: asyncio.Event = field(default_factory=asyncio.Event)   # set when cancelled
 
@@ -167,6 +169,8 @@ class QueryService:
         self._tasks: set[asyncio.Task[None]] = set()
         self._beating: asyncio.Task[None] | None = None
         self._reports = LogThrottle(60.0)
+        # the progress of the unfinished jobs of the last read (job, jobs) that this process does not run
+        self._read_progress: dict[str, float] = {}
         # this process, as the owner of the jobs it runs (a pid alone repeats across machines and restarts)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.quotas = Quotas(objects.meta, self.results_bytes)
@@ -221,11 +225,16 @@ class QueryService:
                 await asyncio.sleep(self.limits.heartbeat_seconds)
                 if not self._running:
                     return
+                moved = {job_id: state.progress for job_id, state in self._running.items()
+                         if state.progress != state.written}
                 try:
-                    cancels = await asyncio.to_thread(self.store.beat, self.owner, time.time())
+                    cancels = await asyncio.to_thread(self.store.beat, self.owner, time.time(), moved)
                 except Exception as exc:  # noqa: BLE001 - a database outage: the next beat tries again
                     self._report("heartbeat", exc)
                     continue
+                for job_id, done in moved.items():
+                    if (state := self._running.get(job_id)) is not None:
+                        state.written = done
                 for job_id in cancels:
                     self._stop(job_id)
         finally:
@@ -485,15 +494,28 @@ class QueryService:
         rec = await asyncio.to_thread(self.store.get_job, job_id)
         if rec is None or not _visible(caller, rec):
             raise JobMissing(f"There is no job {job_id}.")
+        self._remember_progress([rec])
         return rec
 
     async def jobs(self, caller: Identity, limit: int = 100) -> list[JobRecord]:
         recs = await asyncio.to_thread(self.store.list_jobs, caller.account_id, limit)
-        return [r for r in recs if _visible(caller, r)]
+        visible = [r for r in recs if _visible(caller, r)]
+        self._remember_progress(visible)
+        return visible
+
+    def _remember_progress(self, recs: list[JobRecord]) -> None:
+        """Keep the progress the rows just read give for the unfinished jobs, for ``progress`` (which the
+        API calls right after the read, with no await between): only the last read's, so it stays small."""
+        self._read_progress = {r.job_id: r.progress or 0.0 for r in recs if r.status not in FINAL}
 
     def progress(self, job_id: str) -> float | None:
+        """How far an unfinished job is, in percent: this process's own count for the jobs it runs; for
+        another process's, what its owner wrote with its last heartbeat, as the last read (``job``,
+        ``jobs``) found it. None for a finished job."""
         state = self._running.get(job_id)
-        return state.progress if state is not None else None
+        if state is not None:
+            return state.progress
+        return self._read_progress.get(job_id)
 
     async def wait(self, job_id: str, timeout: float) -> None:
         state = self._running.get(job_id)

@@ -1,4 +1,4 @@
-"""SQL job records (migrations 0006 and 0011) and the store the query service keeps them in.
+"""SQL job records (migrations 0006, 0011 and 0012) and the store the query service keeps them in.
 
 Both backends keep them with the same SQL (``SQLJobStore``): they differ only in how a statement reaches
 the database (their connections, and ``?`` or ``%s`` for a parameter).
@@ -6,12 +6,13 @@ the database (their connections, and ``?`` or ``%s`` for a parameter).
 Several processes run jobs on one database (the gateways of a PostgreSQL database, the worker processes
 of a gateway): each job row names the process that runs it (``owner``) and when that process last said it
 still does (``heartbeat``); a cancellation asked for through another process is a flag in the row
-(``cancel_requested``) that the owner reads on its heartbeat.
+(``cancel_requested``) that the owner reads on its heartbeat, when it also writes how far each of its
+running jobs is (``progress``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import astuple, dataclass, fields
 from typing import Any, Protocol, TypeVar
 
@@ -39,6 +40,7 @@ class JobRecord:
     error_message: str | None = None
     owner: str | None = None          # the process that runs (or ran) the job
     heartbeat: float | None = None    # when the owner last said it still runs it
+    progress: float | None = None     # percent done, as of the owner's last heartbeat
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class JobStore(Protocol):
     def put_job(self, rec: JobRecord) -> None: ...
     def get_job(self, job_id: str) -> JobRecord | None: ...
     def list_jobs(self, account_id: str, limit: int) -> list[JobRecord]: ...
-    def beat(self, owner: str, now: float) -> list[str]: ...
+    def beat(self, owner: str, now: float, progress: Mapping[str, float]) -> list[str]: ...
     def request_cancel(self, job_id: str) -> None: ...
     def end_orphans(self, now: float, stale_before: float, keep_owner: str, failed: Ending,
                     cancelled: Ending) -> list[str]: ...
@@ -66,9 +68,9 @@ class Runner(Protocol):
 
 NAMES = [f.name for f in fields(JobRecord)]
 COLUMNS = ", ".join(NAMES)
-# the heartbeat is the owner's to move (beat), the cancellation flag anyone's (request_cancel): a write
-# of the record, which the owner does at each change of status, leaves both alone
-UPDATED = ", ".join(f"{name}=excluded.{name}" for name in NAMES if name not in ("job_id", "heartbeat"))
+# the heartbeat and progress are the owner's to move (beat), the cancellation flag anyone's (request_cancel):
+# a write of the record, which the owner does at each change of status, leaves them alone
+UPDATED = ", ".join(f"{name}=excluded.{name}" for name in NAMES if name not in ("job_id", "heartbeat", "progress"))
 
 
 class SQLJobStore:
@@ -98,13 +100,17 @@ class SQLJobStore:
         rows = self._read(lambda conn: conn.execute(sql, (account_id, limit)).fetchall())
         return [JobRecord(*r) for r in rows]
 
-    def beat(self, owner: str, now: float) -> list[str]:
-        """Move the heartbeat of the owner's unfinished jobs; the ids of those someone asked to cancel."""
+    def beat(self, owner: str, now: float, progress: Mapping[str, float]) -> list[str]:
+        """Move the heartbeat of the owner's unfinished jobs and write how far they are (``progress``, by
+        job id); the ids of those someone asked to cancel."""
         update = self._sql(f"UPDATE query_jobs SET heartbeat=? WHERE owner=? AND {UNFINISHED}")
+        advance = self._sql(f"UPDATE query_jobs SET progress=? WHERE job_id=? AND owner=? AND {UNFINISHED}")
         select = self._sql(f"SELECT job_id FROM query_jobs WHERE owner=? AND {UNFINISHED} AND cancel_requested=1")
 
         def tx(conn: Any) -> list[str]:
             conn.execute(update, (now, owner))
+            for job_id, done in progress.items():
+                conn.execute(advance, (done, job_id, owner))
             return [str(r[0]) for r in conn.execute(select, (owner,)).fetchall()]
         return self._write(tx)
 
