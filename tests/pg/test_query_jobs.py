@@ -1,7 +1,7 @@
 """SQL jobs on gateways of one PostgreSQL database and one data folder: a job started on one is followed
-(its progress too), read and cancelled on another (its gateway stops it within a heartbeat); a gateway that starts leaves the
-jobs of the live ones alone; the jobs of a gateway killed are ended once its heartbeat is older than the
-bound, with their scratch files."""
+(its progress too), read and cancelled on another (its gateway stops it within a heartbeat); a gateway that
+starts leaves the jobs of the live ones alone; the jobs of a gateway killed are ended once its heartbeat is
+older than the bound, with their scratch files."""
 
 from __future__ import annotations
 
