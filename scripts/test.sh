@@ -10,7 +10,7 @@ BIN=${NUAGE_VENV:-.venv}/bin
 export PATH="$PWD/$BIN:$PATH"
 failed=()
 
-# the Debian packages the tests need (Chromium, PostgreSQL, haproxy): installed when run as root,
+# the Debian packages the tests need (Chromium, PostgreSQL, haproxy, curl): installed when run as root,
 # otherwise one line says what to install, and nothing runs
 scripts/system-deps.sh || exit 1
 
