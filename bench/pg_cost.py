@@ -72,7 +72,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()
-    cluster = PostgresCluster().start()
+    cluster = PostgresCluster(durable=True).start()
     gateway: subprocess.Popen[bytes] | None = None
     try:
         with psycopg.connect(cluster.url(), autocommit=True) as conn:
