@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.docrun import ROOT, free_port_pair, run_doc
+from tests.support.docrun import ROOT, SQLITE_PAGE, free_port_pair, run_doc
 
 DOC = ROOT / "docs" / "admin.md"
 
 
+@SQLITE_PAGE
 def test_the_admin_guide_runs_as_written(tmp_path: Path) -> None:
     run = run_doc(DOC, tmp_path, ports={9000: free_port_pair()}, env={"NUAGE_WORKERS": "1"})
     log = (tmp_path / "nuage.log").read_text() if (tmp_path / "nuage.log").exists() else ""

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.docrun import ROOT, free_port_pair, run_doc
+from tests.support.docrun import ROOT, SQLITE_PAGE, free_port_pair, run_doc
 
 DOC = ROOT / "docs" / "replication.md"
 
 
+@SQLITE_PAGE
 def test_the_replication_guide_runs_as_written(tmp_path: Path) -> None:
     hz, us = free_port_pair(), free_port_pair()
     while us in (hz - 1, hz, hz + 1):
