@@ -1,5 +1,10 @@
 """Background cleanup: blob files that no metadata references (left by crashes or by a failed
-delete after a commit) and multipart uploads abandoned for longer than the expiry."""
+delete after a commit) and multipart uploads abandoned for longer than the expiry.
+
+A file goes once it is older than the grace and no writer holds it: the grace counts from a file's last
+write, or from its move into place (the commit that references it follows), and a writer of any process
+sharing the folder locks the file it writes for as long as it has it open (``blobs.writelock``), so a slow
+upload that sends nothing for longer than the grace keeps its file."""
 
 from __future__ import annotations
 
@@ -24,12 +29,11 @@ def sweep_orphans(meta: MetadataStore, blobs: LocalBlobStore, grace_seconds: flo
     cutoff = time.time() - grace_seconds
     removed = 0
     for name, mtime in list(blobs.walk_tmp()):
-        if mtime < cutoff:
-            blobs.delete_tmp(name)
+        # older than the grace and no writer holds it (a slow upload of another gateway, say)
+        if mtime < cutoff and blobs.delete_tmp(name):
             removed += 1
     for blob_id, mtime in blobs.walk():
-        if mtime < cutoff and not meta.blob_referenced(blob_id):
-            blobs.delete([blob_id])
+        if mtime < cutoff and not meta.blob_referenced(blob_id) and blobs.delete_orphan(blob_id):
             removed += 1
     return removed
 

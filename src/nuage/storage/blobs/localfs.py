@@ -4,7 +4,9 @@ Blobs are files named by a random id under a two-level fan-out. A blob is writte
 file (``tmp/``), hashed while streaming by the caller, fsynced, renamed into place (and the
 directory fsynced), and only then referenced by a metadata commit. A crash before the commit
 leaves an unreferenced file, which the sweeper deletes after a grace period; a referenced blob is
-therefore always whole. Files being written are known to the store and never swept.
+therefore always whole. Files being written are never swept: those of this process are known to the
+store, and every writer holds a lock on its file that the sweeper of any process sharing the folder
+respects (:mod:`nuage.storage.blobs.writelock`); a file moved into place counts its age from the move.
 Object keys never become paths.
 
 Small blobs (up to ``inline_max`` bytes) never become files: their bytes travel inside the blob id
@@ -33,6 +35,7 @@ from nuage.storage.blobs.deferred import SHARED_DELETE_GRACE, DeferredUnlinks
 from nuage.storage.blobs.inline import inline_bytes, is_inline
 from nuage.storage.blobs.integrity import CRC_CHUNK, BlobCorrupt, crc32c
 from nuage.storage.blobs.reader import read_file
+from nuage.storage.blobs.writelock import being_written, unlink_unless_written
 from nuage.storage.blobs.writer import O_DIRECT, BlobWriter, StagePool
 from nuage.types import BlobId
 
@@ -228,10 +231,18 @@ class LocalBlobStore:
             except FileNotFoundError:
                 continue
 
-    def delete_tmp(self, name: str) -> None:
-        if name not in self.active:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.tmp / name)
+    def delete_tmp(self, name: str) -> bool:
+        """Remove a temporary file left behind; False (and it stays) when a writer, of this process or
+        another, still has it."""
+        return name not in self.active and unlink_unless_written(self.tmp / name)
+
+    def delete_orphan(self, blob_id: str) -> bool:
+        """Remove a blob file that no metadata references, unless a writer still has it open (it is being
+        moved into place); False then."""
+        if blob_id in self.active or being_written(self.path(blob_id)):
+            return False
+        self.delete([blob_id])
+        return True
 
     def walk(self) -> Iterable[tuple[str, float]]:
         """Every blob id on disk with its modification time (for the sweeper)."""

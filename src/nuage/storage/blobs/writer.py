@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from nuage.storage.blobs.inline import inline_id
 from nuage.storage.blobs.integrity import CRC_CHUNK, ChunkCrcs, crc32c
+from nuage.storage.blobs.writelock import hold_for_writing
 from nuage.types import BlobId
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ class BlobWriter:
         self._direct = self.store.direct   # the store probed its folder for O_DIRECT when it opened
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | (O_DIRECT if self._direct else 0)
         self._fd = os.open(self._tmp_path, flags, 0o640)
+        hold_for_writing(self._fd)   # no sweeper of any process removes it while it is open here
 
     async def write(self, data: _Data) -> None:
         self.crc = crc32c(data, self.crc)
@@ -235,6 +237,9 @@ class BlobWriter:
             if whole < len(last):
                 _drop_direct(self._fd)
                 _pwrite_all(self._fd, last[whole:], self._offset + whole)
+        # the age a sweeper's grace counts from is the move into place, not the last bytes (which a slow
+        # upload may have sent long ago): the commit that references the blob comes right after
+        os.utime(self._fd)
         if self.store.fsync:
             os.fsync(self._fd)
         os.close(self._fd)
