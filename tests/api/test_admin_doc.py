@@ -25,3 +25,4 @@ def test_the_admin_guide_runs_as_written(tmp_path: Path) -> None:
     assert ["acme", account, "Suspended"] in rows, report                       # suspended ...
     assert rows[-1] == ["acme", account, "Active"], report                      # ... and active again
     assert "Traceback" not in log, log
+    assert log.rstrip().endswith("nuage stopped cleanly"), log        # the page's own kill

@@ -24,3 +24,4 @@ def test_the_scrub_commands_run_as_written(tmp_path: Path) -> None:
     assert "1 newly damaged" in run.stdout and "nuage scrub exited with status 2" in run.stdout, report
     assert "GET refused" in run.stdout and not (tmp_path / "back.bin").exists(), report
     assert "Traceback" not in log, log
+    assert log.rstrip().endswith("nuage stopped cleanly"), log        # the page's own kill

@@ -26,3 +26,4 @@ def test_the_sql_job_commands_run_as_written(tmp_path: Path) -> None:
     assert count_job[0] == "job" and count_job[2] == "succeeded:", report
     assert f"job {count_job[1]} succeeded:" in run.stderr, report        # the cancel found it ended
     assert "Traceback" not in log, log
+    assert log.rstrip().endswith("nuage stopped cleanly"), log        # the page's own kill
