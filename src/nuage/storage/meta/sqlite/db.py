@@ -53,6 +53,12 @@ def migrate(conn: sqlite3.Connection) -> int:
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # another process starting on the same new database may have applied it since the read above
+            if conn.execute("SELECT 1 FROM schema_version WHERE version=?", (number,)).fetchone():
+                conn.execute("COMMIT")
+                applied.add(number)
+                current = max(current, number)
+                continue
             for statement in _statements(f.read_text()):
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version VALUES (?)", (number,))
