@@ -22,6 +22,7 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from nuage.secretfiles import create_once
 from nuage.storage.meta.console_state import ConsoleState
 
 COOKIE = "nuage_console"
@@ -35,27 +36,12 @@ SALT = "nuage-console-session"
 
 
 def load_key(data_dir: Path) -> bytes:
-    """The console's signing key, created (0600) on first use."""
+    """The console's signing key, created (0600) on first use: by one of the processes that start at once on
+    a new data folder, whose key the others read."""
     if os.environ.get(KEY_ENV):
         return os.environ[KEY_ENV].encode()
-    path = data_dir / KEY_PATH
-    if path.exists():
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = secrets.token_bytes(32)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-        f.flush()
-        os.fsync(f.fileno())
-    try:
-        os.link(tmp, path)          # the first gateway to get there wins; the others read its key
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path.read_bytes()
+    key, _ = create_once(data_dir / KEY_PATH, secrets.token_bytes(32))
+    return key
 
 
 @dataclass

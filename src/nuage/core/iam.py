@@ -20,6 +20,7 @@ import re
 import secrets
 import string
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from nuage.core.identities import Identity
 from nuage.core.policy import MalformedPolicy, Policy, parse_policy
 from nuage.errors import NuageError
+from nuage.secretfiles import create_once
 from nuage.storage.meta.iam import AccountRecord, GroupRecord, IAMStore, KeyRecord, UserRecord
 
 KEY_PATH = Path("secrets") / "iam.key"   # beside (not inside) keys/, which SSE owns
@@ -70,6 +72,10 @@ class MalformedPolicyDocument(IAMError):
 
 
 # -- secrets ---------------------------------------------------------------------------------------
+class SecretsError(Exception):
+    """The IAM key cannot be read, or does not unseal the stored secret keys: the message names the file."""
+
+
 class SecretBox:
     """Encrypts secret access keys with the server's IAM key."""
 
@@ -80,29 +86,25 @@ class SecretBox:
 
     @classmethod
     def load(cls, data_dir: Path, key_b64: str | None = None) -> SecretBox:
-        """From ``key_b64`` (or $NUAGE_IAM_KEY), else DATA/keys/iam.key, created (0600) when missing."""
+        """From ``key_b64`` (or $NUAGE_IAM_KEY), else DATA/secrets/iam.key, created (0600) when missing (by
+        one of the processes that start at once on a new data folder; the others read its key).
+        :class:`SecretsError` when the key is not the base64 of 32 bytes."""
         key_b64 = key_b64 or os.environ.get(KEY_ENV) or None
         if key_b64:
             try:
                 return cls(base64.b64decode(key_b64, validate=True))
-            except (binascii.Error, ValueError) as exc:
-                raise ValueError(f"{KEY_ENV} must be the base64 of 32 bytes") from exc
+            except (binascii.Error, ValueError):
+                raise SecretsError(f"{KEY_ENV} must be the base64 of 32 bytes") from None
         path = data_dir / KEY_PATH
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = path.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(base64.b64encode(os.urandom(32)) + b"\n")
-                f.flush()
-                os.fsync(f.fileno())
-            try:
-                os.link(tmp, path)   # never replace a key another process created meanwhile
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink(missing_ok=True)
-        return cls(base64.b64decode(path.read_bytes().strip()))
+        try:
+            raw, _ = create_once(path, base64.b64encode(os.urandom(32)) + b"\n")
+        except OSError as exc:
+            raise SecretsError(f"cannot read the IAM key {path}: {exc.strerror or exc}") from None
+        try:
+            return cls(base64.b64decode(raw.strip(), validate=True))
+        except (binascii.Error, ValueError):
+            raise SecretsError(f"{path} does not hold the IAM key (the base64 of 32 bytes): restore it from "
+                               f"a backup, or set {KEY_ENV}") from None
 
     def seal(self, access_key: str, secret: str) -> str:
         nonce = os.urandom(12)
@@ -114,6 +116,14 @@ class SecretBox:
             return self._aead.decrypt(raw[:12], raw[12:], access_key.encode()).decode()
         except (InvalidTag, ValueError, binascii.Error):
             return None
+
+
+def stored_keys(store: IAMStore) -> Iterator[KeyRecord]:
+    """Every stored access key (with its sealed secret), account after account: roots' keys, then users'."""
+    for account in store.list_accounts():
+        yield from store.list_keys(account.account_id, None)
+        for user in store.list_users(account.account_id):
+            yield from store.list_keys(account.account_id, user.name)
 
 
 def new_access_key() -> str:
@@ -200,6 +210,17 @@ class IAM:
             self.store.drop_legacy_credential(access_key)
             moved += 1
         return moved
+
+    def unseals_stored_keys(self) -> bool | None:
+        """Whether the IAM key opens the stored secret keys: None when no key is stored, else True as soon
+        as one opens, False when none does (the key file was lost, replaced or belongs to another folder:
+        every request signed with a stored key would fail as InvalidAccessKeyId)."""
+        tried = False
+        for key in stored_keys(self.store):
+            if self.box.open(key.access_key, key.secret) is not None:
+                return True
+            tried = True
+        return False if tried else None
 
     # -- lookups for authentication ----------------------------------------------------------------
     def lookup(self, access_key: str) -> Identity | None:
