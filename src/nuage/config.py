@@ -3,8 +3,31 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+#: region names as AWS and Alibaba Cloud spell them (us-west-1, eu-central-2, cn-hangzhou)
+REGION_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+REGION_RULE = "lowercase letters, digits and hyphens (not first or last), 63 at most, e.g. us-west-1 or cn-hangzhou"
+#: an access key id as AWS IAM documents it (AccessKeyId: 16 to 128 characters of [\w]) ...
+ACCESS_KEY_RE = re.compile(r"\w{16,128}", re.ASCII)
+ACCESS_KEY_RULE = "an access key id is 16 to 128 letters, digits or underscores (as AWS's)"
+#: ... and a secret key of 8 characters at least (as MinIO's), printable ASCII without spaces
+SECRET_KEY_RE = re.compile(r"[\x21-\x7e]{8,128}")
+SECRET_KEY_RULE = "a secret key is 8 to 128 printable ASCII characters, without spaces"
+
+
+def valid_region(name: str) -> bool:
+    return REGION_RE.fullmatch(name) is not None
+
+
+def valid_access_key(key: str) -> bool:
+    return ACCESS_KEY_RE.fullmatch(key) is not None
+
+
+def valid_secret_key(secret: str) -> bool:
+    return SECRET_KEY_RE.fullmatch(secret) is not None
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,14 @@ import json
 import logging
 import os
 import secrets
+import signal
 import socket
+import sqlite3
 import string
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import uvicorn
@@ -27,7 +30,9 @@ from nuage.console import ConsoleUploads, build_console
 from nuage.console.usage import RequestMeter, UsageSampler
 from nuage.core.access import may as access_may
 from nuage.core.buckets import BucketService
-from nuage.core.iam import IAM, SecretBox
+from nuage.core.iam import IAM, SecretBox, SecretsError, stored_keys
+from nuage.core.iam import KEY_ENV as IAM_KEY_ENV
+from nuage.core.iam import KEY_PATH as IAM_KEY_PATH
 from nuage.core.identities import Identities, Identity
 from nuage.core.lifecycle import LifecycleWorker
 from nuage.core.lifecycle import run_forever as run_lifecycle
@@ -50,6 +55,8 @@ from nuage.replication.registry import Registry, load_registry
 from nuage.replication.worker import Shipper
 from nuage.s3.app import S3App
 from nuage.s3.context import Services
+from nuage.secretfiles import create_once
+from nuage.secretfiles import replace as replace_file
 from nuage.storage import scrub, sweeper
 from nuage.storage.blobs.localfs import LocalBlobStore
 from nuage.storage.meta.replication import Router
@@ -68,37 +75,67 @@ MetaStore: TypeAlias = "SQLiteMetadataStore | PostgresMetadataStore"
 ROOT_FILE = "root-credentials.json"
 
 
+class StartupError(Exception):
+    """The gateway cannot start (a file of the data folder unreadable, a port taken, ...): the message says
+    what and which file, in one line."""
+
+
 @dataclass
 class RootCredentials:
     access_key: str
     secret_key: str
     owner_id: str
     display_name: str
+    created: bool = False       # made by this call (the first start on the data folder)
+
+    def saved(self) -> bytes:
+        return json.dumps({"access_key": self.access_key, "secret_key": self.secret_key,
+                           "owner_id": self.owner_id, "display_name": self.display_name}, indent=2).encode()
 
 
 def _random_key(n: int, alphabet: str) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(n))
 
 
+def _parse_root_file(path: Path, raw: bytes) -> RootCredentials:
+    try:
+        saved = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise StartupError(f"{path} is not valid JSON ({exc}): restore it from a backup, or move it away to "
+                           f"create a new root key") from None
+    fields = ("access_key", "secret_key", "owner_id", "display_name")
+    if not isinstance(saved, dict) or not all(isinstance(saved.get(name), str) and saved[name] for name in fields):
+        raise StartupError(f"{path} does not hold root credentials ({', '.join(fields)}): restore it from a "
+                           f"backup, or move it away to create a new root key")
+    return RootCredentials(*(saved[name] for name in fields))
+
+
 def root_credentials(settings: Settings) -> RootCredentials:
-    """The root key: from the environment, else from the data folder, else created and saved there."""
+    """The root key: from the environment, else from the data folder, else created and saved there (by one
+    of the processes that start at once on an empty data folder; the others read its file).
+    :class:`StartupError` when the saved file is unreadable."""
     path = settings.data_dir / ROOT_FILE
-    saved: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    access = settings.root_access_key or saved.get("access_key") or _random_key(
-        20, string.ascii_uppercase + string.digits)
-    secret = settings.root_secret_key or saved.get("secret_key") or _random_key(
-        40, string.ascii_letters + string.digits)
-    owner_id = saved.get("owner_id") or hashlib.sha256(os.urandom(32)).hexdigest()
-    creds = RootCredentials(access, secret, owner_id, saved.get("display_name", "root"))
-    if not saved or saved.get("access_key") != access or saved.get("secret_key") != secret:
+    try:
+        raw: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        raw = None
+    except OSError as exc:
+        raise StartupError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if raw is None:
+        fresh = RootCredentials(
+            settings.root_access_key or _random_key(20, string.ascii_uppercase + string.digits),
+            settings.root_secret_key or _random_key(40, string.ascii_letters + string.digits),
+            hashlib.sha256(os.urandom(32)).hexdigest(), "root")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(creds.__dict__, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        raw, created = create_once(path, fresh.saved())
+        if created:
+            fresh.created = True
+            return fresh
+    creds = _parse_root_file(path, raw)
+    access, secret = settings.root_access_key or creds.access_key, settings.root_secret_key or creds.secret_key
+    if (access, secret) != (creds.access_key, creds.secret_key):   # the environment's key, from now on
+        creds.access_key, creds.secret_key = access, secret
+        replace_file(path, creds.saved())
     return creds
 
 
@@ -114,8 +151,13 @@ def open_stores(settings: Settings, replication_router: Router | None = None, *,
         from nuage.storage.meta.postgres.store import PostgresMetadataStore
         meta = PostgresMetadataStore(settings.db, replication_router=replication_router)
     else:
-        meta = (SharedSQLiteMetadataStore if shared else SQLiteMetadataStore)(
-            settings.data_dir / "meta.sqlite3", fsync=settings.fsync, replication_router=replication_router)
+        path = settings.data_dir / "meta.sqlite3"
+        try:
+            meta = (SharedSQLiteMetadataStore if shared else SQLiteMetadataStore)(
+                path, fsync=settings.fsync, replication_router=replication_router)
+        except sqlite3.DatabaseError as exc:   # not a database, or a damaged one
+            raise StartupError(f"{path} is not a usable SQLite database ({exc}): restore it from a "
+                               f"backup") from None
     # several processes read the blob folder: the workers of one gateway, or gateways on one database
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.fsync, inline_max=settings.inline_max,
                            direct=settings.direct_io, shared=shared or settings.db is not None,
@@ -124,14 +166,31 @@ def open_stores(settings: Settings, replication_router: Router | None = None, *,
 
 
 def open_iam(settings: Settings, meta: MetaStore) -> IAM:
-    """Accounts and keys, with secrets sealed by the IAM key (DATA/secrets/iam.key or $NUAGE_IAM_KEY)."""
-    return IAM(meta.iam, SecretBox.load(settings.data_dir))
+    """Accounts and keys, with secrets sealed by the IAM key (DATA/secrets/iam.key or $NUAGE_IAM_KEY).
+    :class:`SecretsError` when that key is unreadable, or missing or another one while the metadata holds
+    secret keys that it sealed: every request signed with them would fail (InvalidAccessKeyId)."""
+    path = settings.data_dir / IAM_KEY_PATH
+    from_env = bool(os.environ.get(IAM_KEY_ENV))
+    if not from_env and not path.exists() and any(stored_keys(meta.iam)) and not path.exists():
+        # (checked again: another process starting on a new data folder creates the file before any key)
+        raise SecretsError(f"{path} is missing, and the secret keys stored in the metadata are sealed with the "
+                           f"key it held: restore it from a backup (or set {IAM_KEY_ENV} to that key)")
+    iam = IAM(meta.iam, SecretBox.load(settings.data_dir))
+    if iam.unseals_stored_keys() is False:
+        where = f"${IAM_KEY_ENV}" if from_env else str(path)
+        raise SecretsError(f"{where} does not unseal the secret keys stored in the metadata (another key than "
+                           f"the one that sealed them): restore the key from a backup")
+    return iam
 
 
 def build_services(settings: Settings, meta: MetaStore, blobs: LocalBlobStore,
                    iam: IAM | None = None, locator: Locator | None = None) -> Services:
     iam = iam or open_iam(settings, meta)
-    objects = ObjectService(meta, blobs, Keyring.load(settings.data_dir, settings.master_key))
+    try:
+        keyring = Keyring.load(settings.data_dir, settings.master_key)
+    except ValueError as exc:   # (its message names the file, or NUAGE_MASTER_KEY)
+        raise StartupError(str(exc)) from None
+    objects = ObjectService(meta, blobs, keyring)
 
 
     return Services(
@@ -251,15 +310,20 @@ def http_limits(settings: Settings) -> HttpLimits:
         max_connections_per_client=settings.http_max_connections_per_client)
 
 
-class ListenError(Exception):
+class ListenError(StartupError):
     """A port could not be listened on (in use, not allowed): the message says which and why."""
 
 
-def listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+def listen_socket(host: str, port: int, *, reuse_port: bool = False, claim: bool = False) -> socket.socket:
     """A socket bound to (host, port), not yet listening (the server starts listening once it serves);
     port 0 is a free port, which ``getsockname()`` then tells. ``reuse_port``: the worker processes of one
     gateway each bind a socket of their own to the port (SO_REUSEPORT), and the kernel spreads the
-    connections over them."""
+    connections over them. ``claim``: the port must be free, even of another gateway's workers (which
+    SO_REUSEPORT alone would let this one share)."""
+    if not 0 <= port <= 65535:
+        raise ListenError(f"cannot listen on {host}:{port}: a port is a number from 0 to 65535")
+    if reuse_port and claim and port:
+        listen_socket(host, port).close()   # fails when any other socket has the port
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -277,13 +341,16 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
     """Serve S3 (and the other APIs) on settings.host:port and the web console on ``console_address``
     (default: the same host, the S3 port + 1): a port of its own, so an origin of its own, which the
     tenant content that the S3 endpoint serves cannot script. ``workers`` > 1: that many processes serve
-    both ports (nuage.httpserver.workers); SystemExit(1) when one of them failed."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    both ports (nuage.httpserver.workers); SystemExit(1) when one of them failed.
+
+    Both ports are bound before anything is printed or written: a port in use ends the start-up
+    (:class:`ListenError`) before the data folder is touched. SIGINT and SIGTERM both stop the server
+    gracefully, and the stores are closed (SQLite's WAL checkpointed) before the process exits 0."""
     console_host, console_port = console_address or (settings.host, settings.port + 1)
     several = workers > 1
-    s3_sock = listen_socket(settings.host, settings.port, reuse_port=several)
+    s3_sock = listen_socket(settings.host, settings.port, reuse_port=several, claim=True)
     try:
-        console_sock = listen_socket(console_host, console_port, reuse_port=several)
+        console_sock = listen_socket(console_host, console_port, reuse_port=several, claim=True)
     except ListenError:
         s3_sock.close()
         raise
@@ -292,8 +359,16 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         s3_sock.close()
         console_sock.close()
         raise ListenError(f"the console needs a port other than the S3 endpoint's ({s3_port})")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        creds = root_credentials(settings)
+    except BaseException:
+        s3_sock.close()
+        console_sock.close()
+        raise
     if not several:
-        run_gateway(settings, s3_sock, console_sock, console_host, announce=announce)
+        with _signals_stop_cleanly():
+            run_gateway(settings, s3_sock, console_sock, console_host, creds, announce=announce)
         return
 
     # The ports stay bound here (never listening: the kernel hands connections to listening sockets only)
@@ -302,13 +377,13 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         s3_sock.close()
         console_sock.close()
         run_gateway(settings, listen_socket(settings.host, s3_port, reuse_port=True),
-                    listen_socket(console_host, console_port, reuse_port=True), console_host,
+                    listen_socket(console_host, console_port, reuse_port=True), console_host, creds,
                     announce=announce and index == 0, worker=index, workers=workers)
 
     def prepare() -> None:
         s3_sock.close()
         console_sock.close()
-        run_gateway(settings, None, None, console_host, announce=False, workers=workers)
+        run_gateway(settings, None, None, console_host, creds, announce=False, workers=workers)
 
     try:
         code = run_workers(workers, work, prepare)
@@ -320,17 +395,71 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         raise SystemExit(code)
 
 
+@contextlib.contextmanager
+def _signals_stop_cleanly() -> Iterator[None]:
+    """SIGINT and SIGTERM end the process the same way, through its clean-up (the stores close): the server
+    handles both while it serves (a graceful shutdown) and raises the one it got again once it stopped,
+    which then ends here as SystemExit(0) (by default SIGTERM would kill the process before its clean-up,
+    exit status 143)."""
+    previous = {sig: signal.signal(sig, _exit_cleanly) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _exit_cleanly(_sig: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def _banner(settings: Settings, creds: RootCredentials, s3_port: int, console_host: str, console_port: int,
+            workers: int) -> str:
+    """What a start prints: the endpoints, the root key and a command to try it. The root secret is printed
+    on the first start only (restarts end up in log files): later ones say where it is stored."""
+    endpoint = f"{settings.scheme}://{settings.host}:{s3_port}"
+    if settings.root_secret_key:
+        secret, shown = "from $NUAGE_ROOT_SECRET_KEY", "$NUAGE_ROOT_SECRET_KEY"
+    elif creds.created:
+        secret = shown = creds.secret_key
+    else:
+        where = settings.data_dir / ROOT_FILE
+        secret = f"in {where} (printed on the first start only)"
+        shown = f"<the secret_key of {where}>"
+    lines = [f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})",
+             f"Web console:       {settings.scheme}://{console_host}:{console_port}/"]
+    if workers > 1:
+        lines.append(f"Workers:           {workers} processes")
+    lines += [f"Root access key:   {creds.access_key}",
+              f"Root secret key:   {secret}",
+              f"Try: AWS_ACCESS_KEY_ID={creds.access_key} AWS_SECRET_ACCESS_KEY={shown} "
+              f"aws --endpoint-url {endpoint} s3 ls"]
+    return "\n".join(lines)
+
+
 def run_gateway(settings: Settings, s3_sock: socket.socket | None, console_sock: socket.socket | None,
-                console_host: str, *, announce: bool, worker: int = 0, workers: int = 1) -> None:
+                console_host: str, creds: RootCredentials, *, announce: bool, worker: int = 0,
+                workers: int = 1) -> None:
     """Open the stores, build the apps and serve on the two sockets until a signal stops the server. Without
     sockets, only start up and close again (what a gateway's workers must not all do at once: the key files
     of a new data folder, migrations, the recovery of SQL jobs)."""
     # with a region registry, object writes journal (in their own transaction) the versions to ship
     meta, blobs = open_stores(settings, replication_route if settings.regions_file is not None else None,
                               shared=workers > 1)
-    log.info("object files in %s: %s", settings.data_dir,
-             "direct I/O" if blobs.direct else "through the page cache" + ("" if settings.fsync else ", no fsync"))
-    creds = root_credentials(settings)
+    served: list[bool] = []
+    try:
+        _run_gateway(settings, meta, blobs, s3_sock, console_sock, console_host, creds, announce=announce,
+                     worker=worker, workers=workers, served=served)
+    finally:
+        blobs.close()
+        meta.close()
+        if served:
+            log.info("nuage stopped cleanly")
+
+
+def _run_gateway(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, s3_sock: socket.socket | None,
+                 console_sock: socket.socket | None, console_host: str, creds: RootCredentials, *,
+                 announce: bool, worker: int, workers: int, served: list[bool]) -> None:
     iam = open_iam(settings, meta)
     iam.migrate_legacy()
     operator = iam.ensure_account(creds.owner_id, creds.display_name)
@@ -354,8 +483,6 @@ def run_gateway(settings: Settings, s3_sock: socket.socket | None, console_sock:
     console_app = build_console(services, s3_app, iam_app, iam, meta, [(p.name, p.endpoint) for p in peers],
                                 query_app, s3_port=s3_port)
     if s3_sock is None or console_sock is None:
-        blobs.close()
-        meta.close()
         return
     # the health check reads a row that needs no cache: it asks the database itself
     health = HealthApp(functools.partial(meta.get_quota, "bucket", ""), worker)
@@ -373,16 +500,10 @@ def run_gateway(settings: Settings, s3_sock: socket.socket | None, console_sock:
     # every request to the console's port is the console's; on the S3 port no path leads to it
     app = Dispatcher(routes, s3_app, lifespan=Lifespan(meta, blobs, settings, services, background),
                      listeners={console_port: console_app}, cross_origin=ConsoleUploads(s3_app, console_port))
+    log.info("object files in %s: %s", settings.data_dir,
+             "direct I/O" if blobs.direct else "through the page cache" + ("" if settings.fsync else ", no fsync"))
     if announce:
-        endpoint = f"{settings.scheme}://{settings.host}:{s3_port}"
-        print(f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})", flush=True)
-        print(f"Web console:       {settings.scheme}://{console_host}:{console_port}/", flush=True)
-        if workers > 1:
-            print(f"Workers:           {workers} processes", flush=True)
-        print(f"Root access key:   {creds.access_key}", flush=True)
-        print(f"Root secret key:   {creds.secret_key}", flush=True)
-        print(f"Try: AWS_ACCESS_KEY_ID={creds.access_key} AWS_SECRET_ACCESS_KEY={creds.secret_key} "
-              f"aws --endpoint-url {endpoint} s3 ls", flush=True)
+        print(_banner(settings, creds, s3_port, console_host, console_port, workers), flush=True)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, loop="uvloop", lifespan="on",
         http=HttpProtocol.configured(http_limits(settings)),   # our connection protocol (nuage.httpserver)
@@ -398,13 +519,9 @@ def run_gateway(settings: Settings, s3_sock: socket.socket | None, console_sock:
     # stop walking it again and again (each walk paused every request).
     gc.collect()
     gc.freeze()
-    try:
-        # the console's socket first: once the S3 port listens, so does the console's
-        server.run(sockets=[console_sock, s3_sock])
-    finally:
-        blobs.close()
-        meta.close()
-        log.info("nuage stopped cleanly")
+    served.append(True)
+    # the console's socket first: once the S3 port listens, so does the console's
+    server.run(sockets=[console_sock, s3_sock])
 
 
 def data_path(value: str | Path) -> Path:

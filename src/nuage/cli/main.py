@@ -9,10 +9,22 @@ from pathlib import Path
 import click
 
 from nuage.cli.admin import admin as admin_group
+from nuage.cli.backup import backup as backup_command
+from nuage.cli.backup import restore as restore_command
 from nuage.cli.db import db as db_group
 from nuage.cli.query import query as query_command
 from nuage.cli.scrub import scrub as scrub_command
-from nuage.config import settings_from_env
+from nuage.config import (
+    ACCESS_KEY_RULE,
+    REGION_RULE,
+    SECRET_KEY_RULE,
+    Settings,
+    settings_from_env,
+    valid_access_key,
+    valid_region,
+    valid_secret_key,
+)
+from nuage.core.iam import SecretsError
 
 
 @click.group()
@@ -23,10 +35,13 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=9000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--port", default=9000, show_default=True, type=int,
+              help="Port to listen on, 0 to 65535 (0: a free port).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
               help="Data folder (default ./nuage-data, or $NUAGE_DATA).")
-@click.option("--region", default=None, help="Region name (default us-east-1, or $NUAGE_REGION).")
+@click.option("--region", default=None,
+              help="Region name, as AWS names them: lowercase letters, digits and hyphens, e.g. us-west-1 or "
+                   "cn-hangzhou (default us-east-1, or $NUAGE_REGION).")
 @click.option("--domain", default=None, help="Domain for virtual-hosted-style requests (bucket.DOMAIN).")
 @click.option("--tls-cert", type=click.Path(path_type=Path, exists=True), default=None, help="TLS certificate.")
 @click.option("--tls-key", type=click.Path(path_type=Path, exists=True), default=None, help="TLS private key.")
@@ -58,7 +73,7 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
     """Start the S3 endpoint with embedded defaults (SQLite metadata, local files), and the web console
     on a port of its own."""
     from nuage.httpserver.workers import worker_count
-    from nuage.server import ListenError
+    from nuage.server import StartupError
     from nuage.server import serve as run
 
     try:
@@ -72,6 +87,7 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
                                  http_max_connections=max_connections,
                                  http_max_connections_per_client=max_connections_per_client,
                                  http_header_timeout_seconds=header_timeout, db=db)
+    check_settings(settings, region_option=region is not None)
     if settings.db is not None:
         from nuage.cli.db import check_url
         check_url(settings.db)
@@ -81,12 +97,66 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
             load_registry(settings.regions_file, settings.region)
         except (RegistryError, OSError) as exc:
             raise click.ClickException(f"{settings.regions_file}: {exc}") from None
+    if settings.tls_cert is not None or settings.tls_key is not None:
+        check_tls(settings.tls_cert, settings.tls_key)
     console = console_listen(host, port, console_port, console_address)
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled after shutdown
+    # (SIGINT and SIGTERM end a running server with SystemExit(0); a Ctrl-C before it runs ends it quietly)
+    with contextlib.suppress(KeyboardInterrupt):
         try:
             run(settings, console_address=console, workers=count)
-        except (ListenError, DatabaseUnavailable) as exc:
+        except (StartupError, SecretsError, DatabaseUnavailable) as exc:
             raise click.ClickException(str(exc)) from None
+
+
+def check_settings(settings: Settings, *, region_option: bool = True) -> None:
+    """What the start-up would trip on later, refused at once (before any port or file is touched)."""
+    if not 0 <= settings.port <= 65535:
+        raise click.ClickException(f"--port {settings.port}: a port is a number from 0 to 65535")
+    if not valid_region(settings.region):
+        where = "--region" if region_option else "$NUAGE_REGION"
+        raise click.ClickException(f"{where} {settings.region!r} is not a region name: {REGION_RULE}")
+    check_data_folder(settings.data_dir)
+    if settings.root_access_key is not None and not valid_access_key(settings.root_access_key):
+        raise click.ClickException(f"$NUAGE_ROOT_ACCESS_KEY: {ACCESS_KEY_RULE}")
+    if settings.root_secret_key is not None and not valid_secret_key(settings.root_secret_key):
+        raise click.ClickException(f"$NUAGE_ROOT_SECRET_KEY: {SECRET_KEY_RULE}")
+
+
+def check_data_folder(path: Path) -> None:
+    """The data folder is a folder, or can be made one (nothing is created here)."""
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise click.ClickException(f"--data {path} is not a folder" if part == path else
+                                           f"--data {path} cannot be a folder: {part} is a file")
+            return
+
+
+def check_tls(cert: Path | None, key: Path | None) -> None:
+    """The certificate and key load (as the server will load them), or a one-line error that names the file."""
+    import ssl
+
+    if cert is None:
+        raise click.UsageError("--tls-key needs --tls-cert")
+    try:
+        ssl.create_default_context(cafile=str(cert))   # reads the certificates of the file, and only them
+    except (ssl.SSLError, ValueError, OSError) as exc:
+        raise click.ClickException(f"--tls-cert {cert}: not a PEM certificate ({_ssl_reason(exc)})") from None
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(str(cert), str(key) if key else None,
+                                                                password=_no_password)
+    except (ssl.SSLError, OSError) as exc:
+        what = f"--tls-key {key}" if key else f"--tls-cert {cert} (no --tls-key)"
+        raise click.ClickException(f"{what}: not the private key of the certificate ({_ssl_reason(exc)})") from None
+
+
+def _no_password() -> bytes:
+    return b""   # an encrypted key fails to load, as it would in the server (which cannot ask for its password)
+
+
+def _ssl_reason(exc: Exception) -> str:
+    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return str(reason).replace("_", " ").lower()
 
 
 def console_listen(host: str, port: int, console_port: int | None, address: str | None) -> tuple[str, int]:
@@ -102,6 +172,9 @@ def console_listen(host: str, port: int, console_port: int | None, address: str 
         console_host, console_port = name.strip("[]") or host, int(number)
     if console_port is None:
         console_port = port + 1 if port else 0
+        if console_port > 65535:
+            raise click.ClickException(f"--port {port}: the console's port would be {console_port}; give "
+                                       f"--console-port or --console-address")
     if console_port and console_port == port:
         raise click.BadParameter("the console needs a port of its own, not the S3 port",
                                  param_hint="--console-address" if address else "--console-port")
@@ -115,8 +188,10 @@ def keys() -> None:
 
 @keys.command("add")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None)
-@click.option("--access-key", required=True)
-@click.option("--secret-key", required=True)
+@click.option("--access-key", required=True,
+              help="Access key id: 16 to 128 letters, digits or underscores (AWS IAM's AccessKeyId).")
+@click.option("--secret-key", required=True,
+              help="Secret key: 8 to 128 printable ASCII characters without spaces (MinIO's minimum of 8).")
 @click.option("--name", "display_name", required=True, help="Display name of the key's owner.")
 @click.option("--owner-id", default=None, help="Canonical user id (default: derived from the name).")
 @click.option("--account-id", default=None,
@@ -126,10 +201,18 @@ def keys() -> None:
 def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_name: str,
              owner_id: str | None, account_id: str | None, user_name: str | None) -> None:
     """Add (or replace) an access key of an account (created when missing): its root's, or --user's."""
-    from nuage.server import open_iam, open_stores
+    from nuage.server import StartupError, open_iam, open_stores
 
+    if not valid_access_key(access_key):
+        raise click.ClickException(f"--access-key: {ACCESS_KEY_RULE}")
+    if not valid_secret_key(secret_key):
+        raise click.ClickException(f"--secret-key: {SECRET_KEY_RULE}")
     settings = settings_from_env(data_dir=data_dir)
-    meta, _ = open_stores(settings)
+    check_data_folder(settings.data_dir)
+    try:
+        meta, _ = open_stores(settings)
+    except StartupError as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         owner = owner_id or hashlib.sha256(display_name.encode()).hexdigest()
         iam = open_iam(settings, meta)
@@ -138,6 +221,8 @@ def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_na
             iam.put_user_key(account, user_name, access_key, secret_key)
         else:
             iam.put_root_key(account, access_key, secret_key)
+    except SecretsError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         meta.close()
     who = f"user {user_name} of " if user_name else ""
@@ -145,6 +230,8 @@ def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_na
 
 
 main.add_command(admin_group)
+main.add_command(backup_command)
+main.add_command(restore_command)
 main.add_command(db_group)
 main.add_command(query_command)
 main.add_command(scrub_command)
