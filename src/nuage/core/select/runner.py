@@ -94,6 +94,12 @@ class SelectRun:
         done = progress(self._conn)
         return int(self.stats.bytes_scanned * done / 100) if done is not None else 0
 
+    @property
+    def copies(self) -> list[Path]:
+        """The files made from the object's (decompressed, cut to the scan range, with other newlines),
+        which DuckDB reads in its place."""
+        return list(self._temps)
+
     def interrupt(self) -> None:
         if self._conn is not None:
             self._conn.interrupt()

@@ -4,6 +4,7 @@ inside the server's folders is hidden."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,13 +56,41 @@ class SelectWork:
     hidden: list[str] = field(default_factory=list)
 
 
+_CHARS = r"[^\s'\"()\[\],]"                # a character of a path in a message
+_START = r"(?<![^\s'\"(\[,=])"              # a path starts at the start of the text or after these
+_END = r"(?![^\s'\"()\[\],])"               # ... and ends before these or at the end
+_OBJECT = re.compile(r"s3://" + _CHARS + "*")
+
+
 def scrub(text: str, names: Mapping[str, str], hidden: Sequence[str]) -> str:
-    """``text`` with the local files it names shown as their objects and other server paths hidden."""
-    for path in sorted(names, key=len, reverse=True):
-        text = text.replace(path, names[path])
-    for folder in sorted({h.rstrip("/") for h in hidden if h.strip("/")}, key=len, reverse=True):
-        text = re.sub(re.escape(folder) + r"(?:/[^\s'\"),\]]*)?", HIDDEN, text)
-    return text
+    """``text`` with the local files it names shown as their objects (``names``: path -> s3://bucket/key)
+    and any other path inside the server's folders (``hidden``) shown as ``<internal>``.
+
+    A file is recognised by its own name (a blob id, a random scratch name: unique), whatever folders
+    DuckDB wrote before it (relative, absolute, resolved); a folder in any of its forms (as given, absolute,
+    resolved), with whatever comes before it on the path. Object names are never taken for paths."""
+    kept: list[str] = []
+
+    def keep(name: str) -> str:
+        kept.append(name)
+        return f"\0{len(kept) - 1}\0"
+
+    text = _OBJECT.sub(lambda m: keep(m.group(0)), text)
+    for path, name in names.items():
+        base = os.path.basename(path.rstrip("/"))
+        if base:
+            named = keep(name)
+            text = re.sub(_START + "(?:" + _CHARS + "*/)?" + re.escape(base) + _END, named, text)
+    folders = {form for h in hidden if h.strip("/") for form in _forms(h.rstrip("/"))}
+    for folder in sorted(folders, key=len, reverse=True):
+        text = re.sub(_START + "(?:" + _CHARS + "*/)?" + re.escape(folder.lstrip("/")) + "(?:/" + _CHARS + "*)?"
+                      + _END, HIDDEN, text)
+    return re.sub("\0(\\d+)\0", lambda m: kept[int(m.group(1))], text)
+
+
+def _forms(folder: str) -> set[str]:
+    """A folder as given, absolute and resolved (symbolic links followed)."""
+    return {folder, os.path.abspath(folder), os.path.realpath(folder)}
 
 
 def parse_size(text: str) -> int:

@@ -120,7 +120,6 @@ def _result_too_large(work: JobWork) -> SelectError:
 def run_select(work: SelectWork, out: Out) -> None:
     run = SelectRun(work.spec, Path(work.path), work.size, Path(work.scratch),
                     memory_limit=f"{work.budget.memory_mib}MiB", threads=work.budget.threads)
-    names = {work.path: work.name}
     finished = threading.Event()
 
     def watch() -> None:
@@ -144,6 +143,8 @@ def run_select(work: SelectWork, out: Out) -> None:
     except SelectError as exc:
         if isinstance(exc, MemoryExceeded):
             raise memory_exceeded(work.budget) from exc
+        # the object's file, or a copy of it made for DuckDB, is named as the object
+        names = {work.path: work.name, **{str(copy): work.name for copy in run.copies}}
         raise exc.reworded(scrub(exc.message, names, work.hidden)) from exc
     finally:
         finished.set()
