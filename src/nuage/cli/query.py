@@ -2,20 +2,31 @@
 
     nuage query "SELECT region, sum(amount) FROM 's3://sales/2015/*.parquet' GROUP BY 1"
     nuage query --save s3://reports/by-region.parquet "SELECT ..."
+    nuage query --format csv "SELECT ..." > out.csv
     nuage query --jobs                 list recent jobs
     nuage query --cancel JOB_ID        cancel one
 
-Keys come from options or from $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY (any user's key: the job
-reads what that user may read), the endpoint from --endpoint or $NUAGE_ENDPOINT.
+``--format csv`` and ``--format json`` print every row of the result (CSV streamed from the server as it
+comes, whatever its size); the table shows the first ``TABLE_ROWS``. With ``--max-rows`` each prints at
+most that many. Whenever rows are left out, a line on stderr says how many.
+
+Keys come from options or from $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY, else $NUAGE_ROOT_ACCESS_KEY /
+$NUAGE_ROOT_SECRET_KEY, as for `nuage admin` (any user's key: the job reads what that user may read), the
+endpoint from --endpoint or $NUAGE_ENDPOINT.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import shutil
+import ssl
 import sys
 import time
-from typing import Any
+import urllib.error
+import urllib.request
+from typing import IO, Any
 
 import click
 from rich.console import Console
@@ -23,9 +34,13 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from nuage.cli.admin import AdminClient
+from nuage.cli.credentials import key_options, resolve
 
 SERVICE = "nuage-query"
 POLL_SECONDS = 0.3
+TABLE_ROWS = 1000          # rows a table shows unless --max-rows says otherwise
+JSON_MAX_ROWS = 1_000_000  # rows one JSON answer of the query API holds at most
+COPY_CHUNK = 1024 * 1024
 
 
 def _size(n: int) -> str:
@@ -62,6 +77,57 @@ def _wait(client: AdminClient, job: dict[str, Any], console: Console, quiet: boo
     return job
 
 
+def _open(client: AdminClient, path: str) -> Any:
+    """A signed GET of the query API, its answer left to read as it comes (a result of any size)."""
+    from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
+    from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+    from botocore.credentials import Credentials  # type: ignore[import-untyped]
+
+    request = AWSRequest(method="GET", url=client.endpoint.rstrip("/") + path, data=b"")
+    SigV4Auth(Credentials(client.access_key, client.secret_key), client.service, client.region).add_auth(request)
+    prepared = request.prepare()
+    req = urllib.request.Request(prepared.url, method="GET", headers=dict(prepared.headers.items()))
+    context = None if client.verify else ssl._create_unverified_context()
+    try:
+        return urllib.request.urlopen(req, timeout=60, context=context)
+    except urllib.error.HTTPError as exc:
+        try:
+            err = json.loads(exc.read())["error"]
+            message = f"{err['code']}: {err['message']}"
+        except (ValueError, KeyError, TypeError):
+            message = f"HTTP {exc.code}"
+        raise click.ClickException(message) from None
+    except urllib.error.URLError as exc:
+        raise click.ClickException(f"cannot reach {client.endpoint}: {exc.reason}") from None
+
+
+def _write_csv(client: AdminClient, job_id: str, max_rows: int | None, out: IO[bytes]) -> int:
+    """The job's result as CSV (a header line, then the rows) on ``out``: every row as the server streams
+    it, or the first ``max_rows``. Returns the rows written (-1 for all of them: not counted)."""
+    with _open(client, f"/query/jobs/{job_id}/result?format=csv") as resp:
+        if max_rows is None:
+            shutil.copyfileobj(resp, out, COPY_CHUNK)
+            out.flush()
+            return -1
+        text = io.TextIOWrapper(resp, encoding="utf-8", newline="")
+        sink = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+        writer = csv.writer(sink, lineterminator="\n")
+        written = -1                 # the header line first
+        for row in csv.reader(text):
+            if written >= max_rows:
+                break
+            writer.writerow(row)
+            written += 1
+        sink.flush()
+        sink.detach()                # ``out`` stays open for the caller
+        return max(written, 0)
+
+
+def _left_out(errors: Console, total: int, shown: int, hint: str) -> None:
+    if total > shown:
+        errors.print(f"{total - shown:,} of {total:,} rows left out ({hint}).", style="yellow")
+
+
 def _print_table(console: Console, columns: list[str], rows: list[list[Any]]) -> None:
     table = Table(show_lines=False, header_style="bold")
     for c in columns:
@@ -75,20 +141,21 @@ def _print_table(console: Console, columns: list[str], rows: list[list[Any]]) ->
 @click.argument("sql", required=False)
 @click.option("--endpoint", envvar="NUAGE_ENDPOINT", default="http://127.0.0.1:9000", show_default=True,
               help="Server URL ($NUAGE_ENDPOINT).")
-@click.option("--access-key", envvar="AWS_ACCESS_KEY_ID", required=True, help="Access key ($AWS_ACCESS_KEY_ID).")
-@click.option("--secret-key", envvar="AWS_SECRET_ACCESS_KEY", required=True,
-              help="Secret key ($AWS_SECRET_ACCESS_KEY).")
+@key_options("The")
 @click.option("--region", envvar="NUAGE_REGION", default="us-east-1", show_default=True)
 @click.option("--no-verify-tls", is_flag=True, help="Do not verify the server's TLS certificate.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
               help="How to print the result.")
 @click.option("--save", metavar="s3://BUCKET/KEY", help="Write the result as an object (.csv or .parquet).")
-@click.option("--max-rows", type=int, default=1000, show_default=True, help="Rows to fetch and print.")
+@click.option("--max-rows", type=click.IntRange(min=0), default=None,
+              help=f"Rows to print at most [default: all for csv and json, {TABLE_ROWS} for the table].")
 @click.option("--jobs", "list_jobs", is_flag=True, help="List recent jobs instead of running one.")
 @click.option("--cancel", "cancel_id", metavar="JOB_ID", help="Cancel a job.")
-def query(sql: str | None, endpoint: str, access_key: str, secret_key: str, region: str, no_verify_tls: bool,
-          fmt: str, save: str | None, max_rows: int, list_jobs: bool, cancel_id: str | None) -> None:
+def query(sql: str | None, endpoint: str, access_key: str | None, secret_key: str | None, region: str,
+          no_verify_tls: bool, fmt: str, save: str | None, max_rows: int | None, list_jobs: bool,
+          cancel_id: str | None) -> None:
     """Run SQL over stored objects: FROM 's3://bucket/prefix/*.parquet' (CSV and JSON too)."""
+    access_key, secret_key = resolve(access_key, secret_key)
     client = AdminClient(endpoint, access_key, secret_key, region, not no_verify_tls, service=SERVICE)
     console = Console(stderr=False)
     errors = Console(stderr=True)
@@ -119,13 +186,22 @@ def query(sql: str | None, endpoint: str, access_key: str, secret_key: str, regi
     if save:
         errors.print(f"result written to {save}")
         return
-    result = client.call("GET", f"/query/jobs/{job['id']}/result?max_rows={max_rows}")
-    columns, rows = result["columns"], result["rows"]
+    total = int(job.get("rows") or 0)
+    if fmt == "csv":
+        sys.stdout.flush()
+        written = _write_csv(client, job["id"], max_rows, sys.stdout.buffer)
+        if written >= 0:
+            _left_out(errors, total, written, "--max-rows")
+        return
+    limit = max_rows if max_rows is not None else (TABLE_ROWS if fmt == "table" else total)
+    if limit > JSON_MAX_ROWS:
+        raise click.ClickException(f"The result has {total:,} rows, more than the {JSON_MAX_ROWS:,} a JSON "
+                                   f"answer holds: use --format csv (every row) or --save.")
+    result = client.call("GET", f"/query/jobs/{job['id']}/result?max_rows={max(limit, 1)}")
+    columns, rows = result["columns"], result["rows"][:limit]
     if fmt == "json":
         click.echo(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], indent=2))
-    elif fmt == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(columns)
-        w.writerows(rows)
     else:
         _print_table(console, columns, rows)
+    _left_out(errors, total, len(rows), "--max-rows" if max_rows is not None or fmt != "table"
+              else "--max-rows, or --format csv for every row")
