@@ -215,3 +215,20 @@ def test_restore_refuses_a_damaged_or_newer_backup(backed_up: Path, tmp_path: Pa
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in (tmp_path / "t3").iterdir()) == [
         "blobs", "keys", "meta.sqlite3", "root-credentials.json", "secrets"]
+
+
+def test_a_backup_without_blobs_restores_once_the_blob_files_are_copied_in(backed_up: Path, tmp_path: Path) -> None:
+    data = backed_up.parent / "data"
+    run = nuage("backup", str(tmp_path / "meta-only"), "--data", str(data), "--no-blobs")
+    assert run.returncode == 0, run.stderr
+    assert "no blobs (--no-blobs)" in run.stdout and "copy the blob files" in run.stderr, run
+    assert not (tmp_path / "meta-only" / "blobs").exists()
+    run = nuage("restore", str(tmp_path / "meta-only"), "--data", str(tmp_path / "restored"))
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.startswith("warning: 1 blobs the metadata references are not in the backup"), run.stderr
+    subprocess.run(["cp", "-a", str(data / "blobs"), str(tmp_path / "restored" / "blobs")], check=True)
+    srv = NuageServer(tmp_path / "restored", root_keys_from_env=False).start()
+    try:
+        assert srv.client().get_object(Bucket="kept", Key="k")["Body"].read() == b"x" * 100_000
+    finally:
+        assert srv.stop() == 0, srv.log()
