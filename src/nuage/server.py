@@ -40,7 +40,7 @@ from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
 from nuage.core.replication import Replicas
 from nuage.core.replication import route as replication_route
-from nuage.core.sse import Keyring
+from nuage.core.sse import MASTER_KEY_PATH, Keyring
 from nuage.httpserver import GracefulServer, HttpLimits, HttpProtocol
 from nuage.httpserver.health import HealthApp, is_health_request
 from nuage.httpserver.workers import run_workers
@@ -188,8 +188,10 @@ def build_services(settings: Settings, meta: MetaStore, blobs: LocalBlobStore,
     iam = iam or open_iam(settings, meta)
     try:
         keyring = Keyring.load(settings.data_dir, settings.master_key)
-    except ValueError as exc:   # (its message names the file, or NUAGE_MASTER_KEY)
-        raise StartupError(str(exc)) from None
+    except ValueError as exc:
+        where = "$NUAGE_MASTER_KEY" if settings.master_key else str(settings.data_dir / MASTER_KEY_PATH)
+        message = str(exc) if where.lstrip("$") in str(exc) else f"{where} is not a usable master key ({exc})"
+        raise StartupError(message) from None
     objects = ObjectService(meta, blobs, keyring)
 
 

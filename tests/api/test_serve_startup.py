@@ -136,6 +136,15 @@ def test_a_damaged_metadata_database_is_named(tmp_path: Path, workers: str) -> N
                   "--secret-key", "s" * 40, "--name", "n"), str(data / "meta.sqlite3"))
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("content", [b"garbage\n", base64.b64encode(b"short") + b"\n"])
+def test_a_damaged_master_key_is_named(tmp_path: Path, workers: str, content: bytes) -> None:
+    data = tmp_path / "data"
+    (data / "keys").mkdir(parents=True)
+    (data / "keys" / "master.key").write_bytes(content)
+    refused(nuage(*serve_args(data, "--workers", workers)), str(data / "keys" / "master.key"))
+
+
 def test_a_bad_tls_certificate_or_key_is_named(tmp_path: Path, tls_ca: tuple[Path, Path, Path]) -> None:
     _, cert, key = tls_ca
     garbage = tmp_path / "garbage.pem"
