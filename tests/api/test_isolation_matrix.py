@@ -972,6 +972,10 @@ ADMIN_OPS: dict[str, Callable[[World], tuple[str, str, dict[str, Any] | None]]] 
     "create a tenant's root key": lambda w: ("POST", f"/admin/tenants/{w.victim_name}/keys", None),
     "set a quota": lambda w: ("PUT", "/admin/quotas", {"tenant": w.victim_name, "max_bytes": 1}),
     "replication status": lambda w: ("GET", "/admin/replication", None),
+    "delete a tenant": lambda w: ("DELETE", f"/admin/tenants/{w.victim_name}", None),
+    "list a tenant's keys": lambda w: ("GET", f"/admin/tenants/{w.victim_name}/keys", None),
+    "revoke a tenant's key": lambda w: ("DELETE", f"/admin/keys/{w.victim_keys[0]}", None),
+    "every tenant's usage": lambda w: ("GET", "/admin/usage", None),
 }
 ADMIN_CALLERS = ("tenant-root", "other-tenant", "tenant-user-allowed-everything", "operator-user-allowed-everything",
                  "anonymous")

@@ -7,12 +7,17 @@ operator may call it: the root user of the account that holds the server's root 
     GET  /admin/tenants                         list tenants
     POST /admin/tenants            {"name"}     create a tenant (account)
     GET  /admin/tenants/NAME                    a tenant with its buckets, usage and quotas
+    DELETE /admin/tenants/NAME                  delete a tenant with its users, groups, policies and keys
+                                                (409 DeleteConflict while it owns buckets)
     POST /admin/tenants/NAME/suspend            suspend (its keys get AccessDenied)
     POST /admin/tenants/NAME/activate           lift a suspension
     POST /admin/tenants/NAME/keys               create a root access key (the secret is returned once)
+    GET  /admin/tenants/NAME/keys               every key of the tenant's root and users (never a secret)
+    DELETE /admin/keys/ACCESS_KEY               revoke (delete) any tenant's key
     PUT  /admin/quotas             {"tenant"|"bucket", "max_bytes", "max_objects"}   set a quota
     GET  /admin/replication                     replication per rule: backlog, lag, failures
     GET  /admin/tenants/NAME/usage              same as GET /admin/tenants/NAME
+    GET  /admin/usage                           every tenant's usage and quotas
 
 Tenants are named by their name or their 12-digit account id.
 """
@@ -33,6 +38,7 @@ from nuage.core.iam import IAM
 from nuage.core.identities import Identities, Identity
 from nuage.core.quotas import Quotas
 from nuage.core.signed_calls import scope_region, verify_call
+from nuage.core.tenants import Tenants
 from nuage.errors import AccessDenied, BucketNotFound, InvalidArgument, NuageError
 from nuage.s3.errors import from_auth
 from nuage.sigv4 import AuthError
@@ -80,6 +86,7 @@ class AdminApp:
                  region: str, max_skew_seconds: int = 900,
                  replication_status: Callable[[], Awaitable[dict[str, object]]] | None = None) -> None:
         self.iam = iam
+        self.tenants = Tenants(iam)
         self.identities = identities
         self.quotas = quotas
         self.operator = operator_canonical_id
@@ -95,6 +102,8 @@ class AdminApp:
             status, payload = err.status, {"error": {"code": err.code, "message": err.message}}
         except core.NoSuchEntity as exc:
             status, payload = 404, {"error": {"code": "NoSuchEntity", "message": exc.message}}
+        except core.DeleteConflict as exc:
+            status, payload = 409, {"error": {"code": "DeleteConflict", "message": exc.message}}
         except BucketNotFound as exc:
             status, payload = 404, {"error": {"code": "NoSuchBucket", "message": exc.message}}
         except (core.InvalidInput, InvalidArgument) as exc:
@@ -137,19 +146,12 @@ class AdminApp:
         return ident
 
     def _tenant(self, name: str) -> AccountRecord:
-        accounts = self.iam.store.list_accounts()
-        for rec in accounts:
-            if rec.name == name:
-                return rec
-        for rec in accounts:
-            if rec.account_id == name:
-                return rec
-        raise core.NoSuchEntity(f"The tenant {name} cannot be found.")
+        return self.tenants.find(name)
 
     async def _handle(self, scope: dict[str, Any], receive: Any) -> tuple[int, object]:
         raw = await self._read(receive)
         # on a thread: a key not cached yet is read from the store, which must not stall the event loop
-        await asyncio.to_thread(self._authenticate, scope, raw)
+        ident = await asyncio.to_thread(self._authenticate, scope, raw)
         try:
             body = json_object(raw)
         except ValueError as exc:
@@ -161,11 +163,22 @@ class AdminApp:
             return 200, {"tenants": [_tenant_dict(a) for a in accounts]}
         if parts == ["tenants"] and method == "POST":
             return 201, await asyncio.to_thread(self._create_tenant, str(body.get("name", "")))
+        if parts == ["usage"] and method == "GET":
+            accounts = await asyncio.to_thread(self.iam.store.list_accounts)
+            return 200, {"tenants": [(await self.quotas.tenant_usage(a)).as_dict() for a in accounts]}
+        if len(parts) == 2 and parts[0] == "keys" and method == "DELETE":
+            return 200, await asyncio.to_thread(self._revoke_key, parts[1], ident.access_key)
         if len(parts) >= 2 and parts[0] == "tenants":
             tenant = await asyncio.to_thread(self._tenant, parts[1])
             rest = parts[2:]
             if method == "GET" and rest in ([], ["usage"]):
                 return 200, (await self.quotas.tenant_usage(tenant)).as_dict()
+            if method == "DELETE" and rest == []:
+                return 200, await asyncio.to_thread(self._delete_tenant, tenant)
+            if method == "GET" and rest == ["keys"]:
+                found = await asyncio.to_thread(self.tenants.keys, tenant)
+                return 200, {"tenant": tenant.name, "account_id": tenant.account_id,
+                             "keys": [k.as_dict() for k in found]}
             if method == "POST" and rest in (["suspend"], ["activate"]):
                 status = core.SUSPENDED if rest == ["suspend"] else core.ACTIVE
                 if status == core.SUSPENDED and tenant.canonical_id == self.operator:
@@ -191,6 +204,24 @@ class AdminApp:
         if any(a.name == name for a in self.iam.store.list_accounts()):
             raise AdminError(409, "TenantAlreadyExists", f"A tenant named {name} already exists.")
         return _tenant_dict(self.iam.create_account(name))
+
+    def _delete_tenant(self, tenant: AccountRecord) -> dict[str, object]:
+        if tenant.canonical_id == self.operator:
+            raise AdminError(409, "OperatorAccount", "The operator's own account cannot be deleted.")
+        removal = self.tenants.delete(tenant)
+        self.identities.invalidate()
+        return {"name": tenant.name, "account_id": tenant.account_id, "deleted": True, "users": removal.users,
+                "groups": removal.groups, "policies": removal.policies, "keys": removal.keys}
+
+    def _revoke_key(self, access_key: str, own_key: str) -> dict[str, object]:
+        key, account = self.tenants.key(access_key)
+        if key.access_key == own_key:
+            raise AdminError(409, "OperatorKey", "This request is signed with that key: revoke it with another "
+                                                 "key of the operator's.")
+        self.tenants.revoke(key.access_key)
+        self.identities.invalidate(key.access_key)
+        return {"access_key": key.access_key, "account_id": key.account_id,
+                "tenant": account.name if account is not None else None, "user": key.user_name, "deleted": True}
 
     async def _set_quota(self, body: dict[str, Any]) -> dict[str, object]:
         max_bytes, max_objects = _limit(body, "max_bytes"), _limit(body, "max_objects")

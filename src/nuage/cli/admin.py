@@ -1,8 +1,10 @@
 """`nuage admin`: the operator's commands, sent to a running server's signed admin API (JSON over HTTP).
 
-The endpoint and the operator's root key come from options or from $NUAGE_ENDPOINT,
-$NUAGE_ROOT_ACCESS_KEY and $NUAGE_ROOT_SECRET_KEY. Requests are signed with SigV4 (service
-``nuage-admin``), so the commands work against a remote deployment too.
+The endpoint comes from --endpoint or $NUAGE_ENDPOINT, the operator's root key from --access-key and
+--secret-key or from $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY (else $NUAGE_ROOT_ACCESS_KEY /
+$NUAGE_ROOT_SECRET_KEY: see credentials.py), read only when a command calls the server, so that every
+--help works without them. Requests are signed with SigV4 (service ``nuage-admin``), so the commands work
+against a remote deployment too.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import click
+
+from nuage.cli.credentials import key_options, resolve
+from nuage.cli.sizes import SIZE_HELP, ByteSize
 
 SERVICE = "nuage-admin"
 
@@ -79,25 +85,33 @@ def _emit(ctx: click.Context, data: Any, rows: list[list[str]], headers: list[st
 
 
 def _client(ctx: click.Context) -> AdminClient:
-    client: AdminClient = ctx.obj["client"]
+    """The client of the admin API, made when a command first calls the server (the key is needed then)."""
+    client: AdminClient | None = ctx.obj.get("client")
+    if client is None:
+        access_key, secret_key = resolve(ctx.obj["access_key"], ctx.obj["secret_key"])
+        client = AdminClient(ctx.obj["endpoint"], access_key, secret_key, ctx.obj["region"], ctx.obj["verify"])
+        ctx.obj["client"] = client
     return client
 
 
 @click.group()
 @click.option("--endpoint", envvar="NUAGE_ENDPOINT", default="http://127.0.0.1:9000", show_default=True,
               help="Server URL ($NUAGE_ENDPOINT).")
-@click.option("--access-key", envvar="NUAGE_ROOT_ACCESS_KEY", required=True,
-              help="Operator's root access key ($NUAGE_ROOT_ACCESS_KEY).")
-@click.option("--secret-key", envvar="NUAGE_ROOT_SECRET_KEY", required=True,
-              help="Operator's root secret key ($NUAGE_ROOT_SECRET_KEY).")
+@key_options("The operator's root")
 @click.option("--region", envvar="NUAGE_REGION", default="us-east-1", show_default=True)
 @click.option("--no-verify-tls", is_flag=True, help="Do not verify the server's TLS certificate.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
-def admin(ctx: click.Context, endpoint: str, access_key: str, secret_key: str, region: str,
+def admin(ctx: click.Context, endpoint: str, access_key: str | None, secret_key: str | None, region: str,
           no_verify_tls: bool, as_json: bool) -> None:
-    """Operate tenants, keys and quotas on a running server (signed admin API)."""
-    ctx.obj = {"client": AdminClient(endpoint, access_key, secret_key, region, not no_verify_tls), "json": as_json}
+    """Operate tenants, keys and quotas on a running server (signed admin API).
+
+    Signs with the operator's root key: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or
+    NUAGE_ROOT_ACCESS_KEY and NUAGE_ROOT_SECRET_KEY, read when AWS_ACCESS_KEY_ID is not set), or give
+    --access-key and --secret-key.
+    """
+    ctx.obj = {"endpoint": endpoint, "access_key": access_key, "secret_key": secret_key, "region": region,
+               "verify": not no_verify_tls, "json": as_json}
 
 
 @admin.group()
@@ -144,6 +158,19 @@ def tenant_activate(ctx: click.Context, name: str) -> None:
     _emit(ctx, t, _tenant_rows([t]), ["NAME", "ACCOUNT", "STATUS"])
 
 
+@tenant.command("delete")
+@click.argument("name")
+@click.pass_context
+def tenant_delete(ctx: click.Context, name: str) -> None:
+    """Delete a tenant: its users, groups, policies and keys go with it (its keys stop working).
+
+    Refused (DeleteConflict) while the tenant owns buckets: empty and delete them first.
+    """
+    d = _client(ctx).call("DELETE", f"/admin/tenants/{quote(name, safe='')}")
+    _emit(ctx, d, [[d["name"], d["account_id"], str(d["users"]), str(d["groups"]), str(d["keys"])]],
+          ["DELETED", "ACCOUNT", "USERS", "GROUPS", "KEYS"])
+
+
 @tenant.group("key")
 def tenant_key() -> None:
     """A tenant's root access keys."""
@@ -159,6 +186,38 @@ def tenant_key_create(ctx: click.Context, name: str) -> None:
 
 
 @admin.group()
+def keys() -> None:
+    """Access keys of a tenant's root user and IAM users (secrets are never shown)."""
+
+
+def _when(ts: object) -> str:
+    if not isinstance(ts, int | float):
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@keys.command("list")
+@click.option("--tenant", "tenant_name", required=True, help="Tenant name (or account id).")
+@click.pass_context
+def keys_list(ctx: click.Context, tenant_name: str) -> None:
+    """Every access key of a tenant: its root user's and its IAM users', with status and creation time."""
+    data = _client(ctx).call("GET", f"/admin/tenants/{quote(tenant_name, safe='')}/keys")
+    rows = [[k["access_key"], k["user"] if k["user"] is not None else "(root)", k["status"], _when(k["created"])]
+            for k in data["keys"]]
+    _emit(ctx, data, rows, ["ACCESS KEY", "USER", "STATUS", "CREATED"])
+
+
+@keys.command("revoke")
+@click.argument("access_key")
+@click.pass_context
+def keys_revoke(ctx: click.Context, access_key: str) -> None:
+    """Delete an access key, whoever's it is (as IAM's DeleteAccessKey): requests signed with it are refused."""
+    k = _client(ctx).call("DELETE", f"/admin/keys/{quote(access_key, safe='')}")
+    _emit(ctx, k, [[k["access_key"], k["tenant"], k["user"] if k["user"] is not None else "(root)"]],
+          ["REVOKED", "TENANT", "USER"])
+
+
+@admin.group()
 def quota() -> None:
     """Quotas of tenants and buckets."""
 
@@ -166,7 +225,7 @@ def quota() -> None:
 @quota.command("set")
 @click.option("--tenant", "tenant_name", default=None, help="Tenant name (or account id).")
 @click.option("--bucket", default=None, help="Bucket name.")
-@click.option("--max-bytes", type=click.IntRange(min=0), default=None, help="Byte limit (omit: none).")
+@click.option("--max-bytes", type=ByteSize(), default=None, help=f"Size limit (omit: none): {SIZE_HELP}.")
 @click.option("--max-objects", type=click.IntRange(min=0), default=None, help="Object limit (omit: none).")
 @click.pass_context
 def quota_set(ctx: click.Context, tenant_name: str | None, bucket: str | None, max_bytes: int | None,
@@ -183,10 +242,17 @@ def quota_set(ctx: click.Context, tenant_name: str | None, bucket: str | None, m
 
 
 @admin.command("usage")
-@click.option("--tenant", "tenant_name", required=True, help="Tenant name (or account id).")
+@click.option("--tenant", "tenant_name", default=None, help="Tenant name (or account id); omit: every tenant.")
 @click.pass_context
-def usage(ctx: click.Context, tenant_name: str) -> None:
-    """A tenant's buckets, usage and quotas."""
+def usage(ctx: click.Context, tenant_name: str | None) -> None:
+    """Usage and quotas: one tenant's buckets with --tenant, else one line per tenant."""
+    if tenant_name is None:
+        data = _client(ctx).call("GET", "/admin/usage")
+        rows = [[t["name"], t["account_id"], t["status"], str(len(t["buckets"])), str(t["bytes"]), str(t["objects"]),
+                 _limit(t["quota"]["max_bytes"]), _limit(t["quota"]["max_objects"])] for t in data["tenants"]]
+        _emit(ctx, data, rows, ["TENANT", "ACCOUNT", "STATUS", "BUCKETS", "BYTES", "OBJECTS", "MAX BYTES",
+                                "MAX OBJECTS"])
+        return
     u = _client(ctx).call("GET", f"/admin/tenants/{quote(tenant_name, safe='')}/usage")
     rows = [[b["name"], str(b["bytes"]), str(b["objects"]), _limit(b["quota"]["max_bytes"]),
              _limit(b["quota"]["max_objects"])] for b in u["buckets"]]

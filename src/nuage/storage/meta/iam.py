@@ -43,6 +43,33 @@ class KeyRecord:
     created: float
 
 
+@dataclass(frozen=True)
+class AccountRemoval:
+    """What :meth:`IAMStore.delete_account` found: nothing was removed when the account owns buckets."""
+    buckets: int               # buckets the account owns (the account stays while there are any)
+    users: int = 0
+    groups: int = 0
+    policies: int = 0
+    keys: int = 0
+
+    @property
+    def removed(self) -> bool:
+        return self.buckets == 0
+
+
+#: the statements that remove an account with everything inside it (SQLite's placeholders), in one transaction
+ACCOUNT_REMOVAL = (
+    ("keys", "DELETE FROM access_keys WHERE account_id=?"),
+    ("policies", "DELETE FROM iam_policies WHERE account_id=?"),
+    ("", "DELETE FROM iam_group_members WHERE account_id=?"),
+    ("groups", "DELETE FROM iam_groups WHERE account_id=?"),
+    ("users", "DELETE FROM iam_users WHERE account_id=?"),
+    ("", "DELETE FROM console_passwords WHERE account_id=?"),
+    ("", "DELETE FROM quotas WHERE kind='account' AND target=?"),
+    ("", "DELETE FROM accounts WHERE account_id=?"),
+)
+
+
 class IAMStore(Protocol):
     """Synchronous (administrative operations and cached lookups). Writes raise KeyError when a row
     they need is missing and ValueError when a row they add exists already."""
@@ -52,6 +79,11 @@ class IAMStore(Protocol):
     def list_accounts(self) -> list[AccountRecord]: ...
     def create_account(self, rec: AccountRecord) -> None: ...
     def set_account_status(self, account_id: str, status: str) -> None: ...
+    def delete_account(self, account_id: str, canonical_id: str) -> AccountRemoval:
+        """Remove the account with its keys, users, groups, inline policies, console passwords and quota, in one
+        transaction, unless it owns buckets (counted in that transaction): then nothing is removed. KeyError
+        when there is no such account."""
+        ...
 
     def get_key(self, access_key: str) -> KeyRecord | None: ...
     def put_key(self, rec: KeyRecord) -> None: ...

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from nuage.storage.meta.iam import AccountRecord, GroupRecord, KeyRecord, UserRecord
+from nuage.storage.meta.iam import ACCOUNT_REMOVAL, AccountRecord, AccountRemoval, GroupRecord, KeyRecord, UserRecord
 from nuage.storage.meta.postgres.cluster_state import IAMChanges
 from nuage.storage.meta.postgres.db import Conn, Database
 
@@ -65,6 +65,20 @@ class PostgresIAMStore:
     def set_account_status(self, account_id: str, status: str) -> None:
         if self._count("UPDATE accounts SET status=%s WHERE account_id=%s", (status, account_id)) == 0:
             raise KeyError(account_id)
+
+    def delete_account(self, account_id: str, canonical_id: str) -> AccountRemoval:
+        def tx(conn: Conn) -> AccountRemoval:
+            # the account's row locked first: two removals, or a removal and a status change, take turns
+            if conn.execute("SELECT 1 FROM accounts WHERE account_id=%s FOR UPDATE", (account_id,)).fetchone() is None:
+                raise KeyError(account_id)
+            row = conn.execute("SELECT COUNT(*) FROM buckets WHERE owner=%s", (canonical_id,)).fetchone()
+            buckets = int(row[0]) if row else 0
+            if buckets:
+                return AccountRemoval(buckets)
+            counts = {what: conn.execute(sql.replace("?", "%s"), (account_id,)).rowcount
+                      for what, sql in ACCOUNT_REMOVAL}
+            return AccountRemoval(0, counts["users"], counts["groups"], counts["policies"], counts["keys"])
+        return self._write(tx)
 
     # -- access keys
     def get_key(self, access_key: str) -> KeyRecord | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from nuage.storage.meta.iam import AccountRecord, GroupRecord, KeyRecord, UserRecord
+from nuage.storage.meta.iam import ACCOUNT_REMOVAL, AccountRecord, AccountRemoval, GroupRecord, KeyRecord, UserRecord
 
 Write = Callable[[Callable[[sqlite3.Connection], None]], object]
 ACCOUNT = "account_id, canonical_id, name, status, created"
@@ -51,6 +51,23 @@ class SQLiteIAMStore:
             if conn.execute("UPDATE accounts SET status=? WHERE account_id=?", (status, account_id)).rowcount == 0:
                 raise KeyError(account_id)
         self._write(tx)
+
+    def delete_account(self, account_id: str, canonical_id: str) -> AccountRemoval:
+        found: list[AccountRemoval] = []
+
+        def tx(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM accounts WHERE account_id=?", (account_id,)).fetchone() is None:
+                raise KeyError(account_id)
+            buckets = conn.execute("SELECT COUNT(*) FROM buckets WHERE owner=?", (canonical_id,)).fetchone()[0]
+            if buckets:
+                found.append(AccountRemoval(int(buckets)))
+                return
+            counts = {}
+            for what, sql in ACCOUNT_REMOVAL:
+                counts[what] = conn.execute(sql, (account_id,)).rowcount
+            found.append(AccountRemoval(0, counts["users"], counts["groups"], counts["policies"], counts["keys"]))
+        self._write(tx)
+        return found[0]
 
     # -- access keys
     def get_key(self, access_key: str) -> KeyRecord | None:
