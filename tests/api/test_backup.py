@@ -6,6 +6,7 @@ destination, a restore into a folder with data, a damaged or newer backup: one-l
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sqlite3
@@ -97,6 +98,14 @@ def test_an_online_backup_under_write_load_restores_every_acknowledged_object(tm
         still = {f"still/{i}": body_for(rng, f"still/{i}") for i in range(STILL_KEYS)}
         for key, body in still.items():
             s3.put_object(Bucket=bucket, Key=key, Body=body)
+        s3.put_object(Bucket=bucket, Key="sealed", Body=b"s" * 50_000, ServerSideEncryption="AES256")
+        still["sealed"] = b"s" * 50_000   # opened with the master key, which the backup must hold
+        iam = srv.client("iam")
+        iam.create_user(UserName="reader")
+        iam.put_user_policy(UserName="reader", PolicyName="read", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket",
+                                                    "Resource": f"arn:aws:s3:::{bucket}"}]}))
+        user_key = iam.create_access_key(UserName="reader")["AccessKey"]   # sealed with the IAM key
         strays = data / "blobs" / "ff" / "ff"
         strays.mkdir(parents=True, exist_ok=True)
         for i in range(STRAYS):
@@ -140,6 +149,8 @@ def test_an_online_backup_under_write_load_restores_every_acknowledged_object(tm
             states = allowed_states(ops, began, ended)
             assert bodies.get(key, ABSENT) in states, f"{key}: restored as a state it never had at the backup"
         assert set(listed) <= set(still) | set(history)
+        reader = restored.client(access_key=user_key["AccessKeyId"], secret_key=user_key["SecretAccessKey"])
+        assert reader.list_objects_v2(Bucket=bucket, Prefix="still/")["KeyCount"] == STILL_KEYS
         assert not (tmp_path / "restored" / "blobs" / "ff" / "ff").exists(), "unreferenced files were copied"
     finally:
         if restored is not None:
