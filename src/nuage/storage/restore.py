@@ -3,7 +3,8 @@
 Only into a new or empty folder: a restore never mixes with, or overwrites, data. Before anything is
 copied, the SQLite metadata passes ``PRAGMA integrity_check`` and its schema version is one this version
 of Nuage knows (an older one is fine: the server applies the missing migrations when it starts). The
-folder is assembled beside the target and renamed into place, so a failed restore leaves nothing behind.
+folder is assembled beside the target and renamed into place (or inside an existing empty folder, a mount
+point say, and moved up), so a failed restore leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ def restore(src: Path, data_dir: Path, *, on_blob: Callable[[int], None] | None 
     if manifest.metadata == "sqlite":
         done.schema_version, wanted = check_database(src / META_FILE)
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = data_dir.parent / f".{data_dir.name}.restoring-{secrets.token_hex(4)}"
+    exists = data_dir.exists()   # (empty): assembled inside it, on its own file system (a mount point, say)
+    work = (data_dir / f".restoring-{secrets.token_hex(4)}" if exists
+            else data_dir.parent / f".{data_dir.name}.restoring-{secrets.token_hex(4)}")
     work.mkdir()
     try:
         if manifest.metadata == "sqlite":
@@ -71,9 +74,13 @@ def restore(src: Path, data_dir: Path, *, on_blob: Callable[[int], None] | None 
         if wanted is not None:
             done.missing = sorted(wanted - set(present))
         copy_keys(src, work)
-        if data_dir.exists():
-            data_dir.rmdir()   # empty, checked above
-        os.replace(work, data_dir)
+        if exists:
+            for entry in sorted(work.iterdir()):
+                os.replace(entry, data_dir / entry.name)
+            work.rmdir()
+            sync_dir(data_dir)
+        else:
+            os.replace(work, data_dir)
         sync_dir(data_dir.parent)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
