@@ -10,7 +10,6 @@ Views talk to S3 through :mod:`nuage.console.gateway`, as the user.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import mimetypes
 import re
@@ -76,7 +75,8 @@ class ConsoleApp:
             session = await self._session(req)
             ident = None
             if session.access_key is not None:
-                ident = await asyncio.to_thread(self.console.services.identities.lookup, session.access_key)
+                # from the cache at once; else read on a thread, with the user's policies (the pages ask for them)
+                ident = await self.console.services.identities.resolve(session.access_key)
                 if ident is not None and ident.suspended:
                     ident = None
             ctx = Ctx(self.console, req, session, ident)
