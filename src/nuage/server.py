@@ -399,10 +399,10 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
 
 @contextlib.contextmanager
 def _signals_stop_cleanly() -> Iterator[None]:
-    """SIGINT and SIGTERM end the process the same way, through its clean-up (the stores close): the server
-    handles both while it serves (a graceful shutdown) and raises the one it got again once it stopped,
-    which then ends here as SystemExit(0) (by default SIGTERM would kill the process before its clean-up,
-    exit status 143)."""
+    """SIGINT and SIGTERM end the process the same way, through its clean-up (the stores close): while it
+    serves, the server handles both (a graceful shutdown, then ``run()`` returns: GracefulServer); before
+    (the stores opening), either one ends the start-up as SystemExit(0) (by default SIGTERM would kill the
+    process before its clean-up, exit status 143). A worker process does the same (httpserver.workers)."""
     previous = {sig: signal.signal(sig, _exit_cleanly) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield

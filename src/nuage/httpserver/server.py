@@ -1,7 +1,12 @@
-"""uvicorn's server as Nuage runs it: shutdown drops idle keep-alive connections at once."""
+"""uvicorn's server as Nuage runs it: shutdown drops idle keep-alive connections at once, and the signal that
+stopped the server is not raised again once it stopped."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -10,13 +15,34 @@ from nuage.httpserver.protocol import HttpProtocol
 
 __all__ = ["GracefulServer"]
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 
 class GracefulServer(uvicorn.Server):
-    """uvicorn's server, except that idle keep-alive connections are dropped at once on shutdown:
-    a TLS close waits for the client's close_notify, which an idle client never sends."""
+    """uvicorn's server, except that
+
+    - idle keep-alive connections are dropped at once on shutdown: a TLS close waits for the client's
+      close_notify, which an idle client never sends;
+    - SIGINT and SIGTERM both end ``run()`` by returning, once the server has shut down gracefully, so that
+      the caller's clean-up runs (the stores close) and the process exits 0. uvicorn raises the signal again
+      after its shutdown: SIGTERM's default action then killed the process before any clean-up (status 143),
+      and a Python handler raising SystemExit could fire in the middle of any code (a weakref callback,
+      which swallows it)."""
 
     async def shutdown(self, sockets: list[Any] | None = None) -> None:
         for conn in list(self.server_state.connections):
             if isinstance(conn, HttpProtocol):
                 conn.drop_if_idle()
         await super().shutdown(sockets)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():   # (signals reach the main thread only)
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

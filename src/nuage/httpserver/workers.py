@@ -137,8 +137,9 @@ def _child(index: int, work: Callable[[int], None]) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() == 1:   # the parent died before prctl: nobody would stop this worker
             os._exit(1)
-        # A signal before the server handles its own (while the stores open), or the one the server
-        # raises again once it stopped, ends the worker through its clean-up (the stores close).
+        # A signal before the server handles its own (while the stores open), or one after the server
+        # stopped (its run() returns after the signal that stopped it), ends the worker through its
+        # clean-up (the stores close).
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, _exit_cleanly)
         work(index)
