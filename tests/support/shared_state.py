@@ -105,13 +105,13 @@ def _list_buckets(server: NuageServer, conn: http.client.HTTPConnection, key: tu
 
 
 def _until(server: NuageServer, conn: http.client.HTTPConnection, key: tuple[str, str], expected: int,
-           bound: float) -> rawhttp.Reply:
-    """ListBuckets with ``key`` on ``conn`` until it answers ``expected``, for at most ``bound`` seconds (once
-    when 0); the last answer."""
+           bound: float, code: str | None = None) -> rawhttp.Reply:
+    """ListBuckets with ``key`` on ``conn`` until it answers ``expected`` (with the error ``code``, when
+    given), for at most ``bound`` seconds (once when 0); the last answer."""
     deadline = time.monotonic() + bound
     while True:
         reply = _list_buckets(server, conn, key)
-        if reply.status == expected or time.monotonic() >= deadline:
+        if (reply.status == expected and (code is None or reply.code == code)) or time.monotonic() >= deadline:
             return reply
         time.sleep(0.01)
 
@@ -134,16 +134,20 @@ def key_changes_hold(changing: tuple[NuageServer, http.client.HTTPConnection],
     for srv, c in ((admin, admin_conn), (server, conn)):   # a new key: cached on both now
         assert _until(srv, c, key, 200, 1.0).status == 200
 
-    steps = [("UpdateAccessKey", {"Status": "Inactive"}, 403), ("UpdateAccessKey", {"Status": "Active"}, 200),
-             ("DeleteUserPolicy", {"PolicyName": "all"}, 403), ("DeleteAccessKey", {}, 403)]
-    for action, params, expected in steps:
+    # each step's answer differs from the one before it (the key deleted after its policy: AccessDenied
+    # becomes InvalidAccessKeyId), so waiting for it waits for that change to arrive, not for an old state
+    steps = [("UpdateAccessKey", {"Status": "Inactive"}, 403, "InvalidAccessKeyId"),
+             ("UpdateAccessKey", {"Status": "Active"}, 200, None),
+             ("DeleteUserPolicy", {"PolicyName": "all"}, 403, "AccessDenied"),
+             ("DeleteAccessKey", {}, 403, "InvalidAccessKeyId")]
+    for action, params, expected, code in steps:
         if action == "DeleteUserPolicy":
             reply = _iam(admin, admin_conn, action, UserName=user, **params)
         else:
             reply = _iam(admin, admin_conn, action, UserName=user, AccessKeyId=key[0], **params)
         assert reply.status == 200, reply.body
-        got = _until(server, conn, key, expected, bound)
-        assert got.status == expected, (action, got.status, got.body)
+        got = _until(server, conn, key, expected, bound, code)
+        assert (got.status, got.code) == (expected, code or got.code), (action, got.status, got.body)
     assert _list_buckets(server, conn, key).code == "InvalidAccessKeyId"
 
 
