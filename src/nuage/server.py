@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import shlex
 import signal
 import socket
 import sqlite3
@@ -155,6 +156,8 @@ def open_stores(settings: Settings, replication_router: Router | None = None, *,
         try:
             meta = (SharedSQLiteMetadataStore if shared else SQLiteMetadataStore)(
                 path, fsync=settings.fsync, replication_router=replication_router)
+        except sqlite3.OperationalError as exc:   # locked, not allowed, ...
+            raise StartupError(f"cannot open {path}: {exc}") from None
         except sqlite3.DatabaseError as exc:   # not a database, or a damaged one
             raise StartupError(f"{path} is not a usable SQLite database ({exc}): restore it from a "
                                f"backup") from None
@@ -427,7 +430,9 @@ def _banner(settings: Settings, creds: RootCredentials, s3_port: int, console_ho
     else:
         where = settings.data_dir / ROOT_FILE
         secret = f"in {where} (printed on the first start only)"
-        shown = f"<the secret_key of {where}>"
+        # ready to paste still, and the secret stays out of the output
+        shown = shlex.quote(f'import json; print(json.load(open({json.dumps(str(where))}))["secret_key"])')
+        shown = f"$(python3 -c {shown})"
     lines = [f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})",
              f"Web console:       {settings.scheme}://{console_host}:{console_port}/"]
     if workers > 1:

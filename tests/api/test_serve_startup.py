@@ -217,6 +217,12 @@ def test_the_root_secret_is_printed_on_the_first_start_only(tmp_path: Path, work
         assert saved["secret_key"] not in log
         assert f"Root access key:   {saved['access_key']}\n" in log
         assert f"Root secret key:   in {data / 'root-credentials.json'}" in log
+        # the Try line still pastes as it is: the shell reads the secret from the file
+        pasted = re.search(r"^Try: (AWS_ACCESS_KEY_ID=\S+ AWS_SECRET_ACCESS_KEY=.*) aws --endpoint-url", log, re.M)
+        assert pasted is not None, log
+        shell = subprocess.run(["bash", "-c", f"{pasted.group(1)} bash -c 'echo $AWS_SECRET_ACCESS_KEY'"],
+                               capture_output=True, text=True, check=True)
+        assert shell.stdout.strip() == saved["secret_key"]
         again.client(access_key=saved["access_key"], secret_key=saved["secret_key"]).list_buckets()
     finally:
         assert again.stop() == 0
