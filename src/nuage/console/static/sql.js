@@ -45,8 +45,13 @@
          paths: bars ? uPlot.paths.bars({size: [0.6, 60]}) : undefined, points: {show: !bars}}
       ],
       axes: [{values: function (u, vals) {
-        return vals.map(function (v) { return Number.isInteger(v) && labels[v] !== undefined ? labels[v] : ""; });
-      }}, {size: 70}]
+        // each label cut to the width of its slot (a bar's width), so that none runs off the canvas
+        var slot = Math.max(16, u.bbox.width / (window.devicePixelRatio || 1) / rows.length - 4);
+        var font = u.axes[0].font[0];
+        return vals.map(function (v) {
+          return Number.isInteger(v) && labels[v] !== undefined ? nuageAxes.clip(font, labels[v], slot) : "";
+        });
+      }}, {size: nuageAxes.fitSize}]
     };
     if (chart) { chart.destroy(); }
     el.textContent = "";

@@ -18,7 +18,8 @@ async def usage_page(ctx: Ctx) -> Response:
     seconds = RANGES.get(window, RANGES["24h"])
     buckets = [b.name for b in await s3ops.list_buckets(ctx)]
     meta = ctx.console.meta
-    rows = await meta.usage_samples(buckets, int(time.time()) - seconds)
+    now = int(time.time())
+    rows = await meta.usage_samples(buckets, now - seconds)
     times = sorted({ts for _, ts, _, _, _ in rows})
     index = {ts: i for i, ts in enumerate(times)}
     storage: dict[str, list[int | None]] = {b: [None] * len(times) for b in buckets}
@@ -31,7 +32,9 @@ async def usage_page(ctx: Ctx) -> Response:
         size, count = await meta.bucket_usage(name)
         total_requests = sum(c for b, _, _, _, c in rows if b == name)
         current.append({"name": name, "bytes": size, "objects": count, "requests": total_requests})
-    data = {"times": times, "buckets": buckets, "storage": storage, "requests": requests}
+    # the charts' time axis is the window itself (one sample alone would otherwise set its span)
+    data = {"start": now - seconds, "end": now, "times": times, "buckets": buckets,
+            "storage": storage, "requests": requests}
     return ctx.render("usage.html", section="usage", current=current, window=window, ranges=list(RANGES),
                       samples=len(times), chart_json=json.dumps(data).replace("</", "<\\/"))
 
