@@ -171,13 +171,13 @@ class QueryApp:
             if wait:
                 await svc.wait(rec.job_id, min(float(wait), MAX_WAIT))
                 rec = await svc.job(caller, rec.job_id)
-            return 201, job_dict(rec, svc.progress(rec.job_id))
+            return 201, job_dict(rec, svc.progress(rec))
         if parts == ["jobs"] and method == "GET":
             limit = _int(query.get("max_jobs"), 100, 1000)
-            return 200, {"jobs": [job_dict(r, svc.progress(r.job_id)) for r in await svc.jobs(caller, limit)]}
+            return 200, {"jobs": [job_dict(r, svc.progress(r)) for r in await svc.jobs(caller, limit)]}
         if len(parts) == 2 and parts[0] == "jobs" and method == "GET":
             rec = await svc.job(caller, parts[1])
-            return 200, job_dict(rec, svc.progress(rec.job_id))
+            return 200, job_dict(rec, svc.progress(rec))
         if len(parts) == 3 and parts[0] == "jobs" and parts[2] == "result" and method == "GET":
             fmt = query.get("format", "json").lower()
             if fmt == "csv":

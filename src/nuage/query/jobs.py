@@ -169,8 +169,6 @@ class QueryService:
         self._tasks: set[asyncio.Task[None]] = set()
         self._beating: asyncio.Task[None] | None = None
         self._reports = LogThrottle(60.0)
-        # the progress of the unfinished jobs of the last read (job, jobs) that this process does not run
-        self._read_progress: dict[str, float] = {}
         # this process, as the owner of the jobs it runs (a pid alone repeats across machines and restarts)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.quotas = Quotas(objects.meta, self.results_bytes)
@@ -494,28 +492,20 @@ class QueryService:
         rec = await asyncio.to_thread(self.store.get_job, job_id)
         if rec is None or not _visible(caller, rec):
             raise JobMissing(f"There is no job {job_id}.")
-        self._remember_progress([rec])
         return rec
 
     async def jobs(self, caller: Identity, limit: int = 100) -> list[JobRecord]:
         recs = await asyncio.to_thread(self.store.list_jobs, caller.account_id, limit)
-        visible = [r for r in recs if _visible(caller, r)]
-        self._remember_progress(visible)
-        return visible
+        return [r for r in recs if _visible(caller, r)]
 
-    def _remember_progress(self, recs: list[JobRecord]) -> None:
-        """Keep the progress the rows just read give for the unfinished jobs, for ``progress`` (which the
-        API calls right after the read, with no await between): only the last read's, so it stays small."""
-        self._read_progress = {r.job_id: r.progress or 0.0 for r in recs if r.status not in FINAL}
-
-    def progress(self, job_id: str) -> float | None:
-        """How far an unfinished job is, in percent: this process's own count for the jobs it runs; for
-        another process's, what its owner wrote with its last heartbeat, as the last read (``job``,
-        ``jobs``) found it. None for a finished job."""
-        state = self._running.get(job_id)
+    def progress(self, rec: JobRecord) -> float | None:
+        """How far the unfinished job ``rec`` is, in percent: this process's own count for a job it runs;
+        for another process's, what its owner wrote with its last heartbeat (the row ``rec`` was read
+        from). None for a finished job."""
+        state = self._running.get(rec.job_id)
         if state is not None:
             return state.progress
-        return self._read_progress.get(job_id)
+        return None if rec.status in FINAL else (rec.progress or 0.0)
 
     async def wait(self, job_id: str, timeout: float) -> None:
         state = self._running.get(job_id)
