@@ -36,6 +36,14 @@ class AdminClient:
     service: str = SERVICE          # nuage-admin; nuage-query for `nuage query`
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """A signed JSON call: the answer's JSON (``{}`` for an empty one)."""
+        data = json.dumps(body).encode() if body is not None else b""
+        with self.open(method, path, data) as resp:
+            return json.loads(resp.read() or b"{}")
+
+    def open(self, method: str, path: str, data: bytes = b"") -> Any:
+        """A signed request; its answer is left to read as it comes (a result of any size). An error
+        answer is a ClickException with the API's code and message."""
         try:
             from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
             from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
@@ -43,7 +51,6 @@ class AdminClient:
         except ImportError:  # pragma: no cover - botocore comes with boto3 or awscli
             raise click.ClickException("nuage admin needs botocore (pip install botocore)") from None
 
-        data = json.dumps(body).encode() if body is not None else b""
         url = self.endpoint.rstrip("/") + path
         request = AWSRequest(method=method, url=url, data=data,
                              headers={"Content-Type": "application/json"} if data else {})
@@ -53,8 +60,7 @@ class AdminClient:
                                      headers=dict(prepared.headers.items()))
         context = None if self.verify else ssl._create_unverified_context()
         try:
-            with urllib.request.urlopen(req, timeout=60, context=context) as resp:
-                return json.loads(resp.read() or b"{}")
+            return urllib.request.urlopen(req, timeout=60, context=context)
         except urllib.error.HTTPError as exc:
             try:
                 err = json.loads(exc.read())["error"]

@@ -21,11 +21,8 @@ import csv
 import io
 import json
 import shutil
-import ssl
 import sys
 import time
-import urllib.error
-import urllib.request
 from typing import IO, Any
 
 import click
@@ -77,34 +74,10 @@ def _wait(client: AdminClient, job: dict[str, Any], console: Console, quiet: boo
     return job
 
 
-def _open(client: AdminClient, path: str) -> Any:
-    """A signed GET of the query API, its answer left to read as it comes (a result of any size)."""
-    from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
-    from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
-    from botocore.credentials import Credentials  # type: ignore[import-untyped]
-
-    request = AWSRequest(method="GET", url=client.endpoint.rstrip("/") + path, data=b"")
-    SigV4Auth(Credentials(client.access_key, client.secret_key), client.service, client.region).add_auth(request)
-    prepared = request.prepare()
-    req = urllib.request.Request(prepared.url, method="GET", headers=dict(prepared.headers.items()))
-    context = None if client.verify else ssl._create_unverified_context()
-    try:
-        return urllib.request.urlopen(req, timeout=60, context=context)
-    except urllib.error.HTTPError as exc:
-        try:
-            err = json.loads(exc.read())["error"]
-            message = f"{err['code']}: {err['message']}"
-        except (ValueError, KeyError, TypeError):
-            message = f"HTTP {exc.code}"
-        raise click.ClickException(message) from None
-    except urllib.error.URLError as exc:
-        raise click.ClickException(f"cannot reach {client.endpoint}: {exc.reason}") from None
-
-
 def _write_csv(client: AdminClient, job_id: str, max_rows: int | None, out: IO[bytes]) -> int:
     """The job's result as CSV (a header line, then the rows) on ``out``: every row as the server streams
     it, or the first ``max_rows``. Returns the rows written (-1 for all of them: not counted)."""
-    with _open(client, f"/query/jobs/{job_id}/result?format=csv") as resp:
+    with client.open("GET", f"/query/jobs/{job_id}/result?format=csv") as resp:
         if max_rows is None:
             shutil.copyfileobj(resp, out, COPY_CHUNK)
             out.flush()
