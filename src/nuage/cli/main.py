@@ -12,6 +12,7 @@ from nuage.cli.admin import admin as admin_group
 from nuage.cli.backup import backup as backup_command
 from nuage.cli.backup import restore as restore_command
 from nuage.cli.db import db as db_group
+from nuage.cli.demo import demo as demo_command
 from nuage.cli.query import query as query_command
 from nuage.cli.scrub import scrub as scrub_command
 from nuage.config import (
@@ -233,6 +234,7 @@ main.add_command(admin_group)
 main.add_command(backup_command)
 main.add_command(restore_command)
 main.add_command(db_group)
+main.add_command(demo_command)
 main.add_command(query_command)
 main.add_command(scrub_command)
 
