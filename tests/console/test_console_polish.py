@@ -4,6 +4,7 @@ delete with per-key permissions, and object previews."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -106,3 +107,98 @@ def test_sql_chart_labels_fit(server: NuageServer, page: Any, s3: Any) -> None:
     texts = drawn(page, "result-chart")
     assert_inside(texts)
     assert any(t["text"].startswith("a rather") for t in texts)    # the category labels are drawn (cut)
+
+
+EMOJI = re.compile("[\U0001F000-\U0001FFFF\u2600-\u27BF]")
+
+
+def test_folder_icon_is_drawn_without_an_emoji_font(server: NuageServer, page: Any, s3: Any) -> None:
+    name = unique_bucket_name("icons")
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="reports/a.txt", Body=b"a")
+    sign_in(page, server, ACCESS_KEY, SECRET_KEY)
+    for query in ("", "?versions=1"):
+        page.goto(f"{server.console_endpoint}/b/{name}{query}")
+        link = page.locator('tr.folder[data-prefix="reports/"] a')
+        assert not EMOJI.search(link.inner_text()), link.inner_text()
+        box = link.locator("svg").bounding_box()       # an inline SVG, drawn whatever the fonts
+        assert box is not None and box["width"] >= 10 and box["height"] >= 10, box
+        assert not EMOJI.search(page.locator("main").inner_text())
+
+
+ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$")
+ANY_DATE = re.compile(r"\d{4}-\d\d-\d\d|\b\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w* \d{4}|GMT|"
+                      r"\d{1,2}/\d{1,2}/\d{2,4}")
+DATES = """() => Array.from(document.querySelectorAll("main time")).map(t => ({
+    text: t.textContent, datetime: t.getAttribute("datetime"), title: t.title}))"""
+
+
+def assert_one_date_format(page: Any, at_least: int) -> None:
+    """Every date of the page is an ISO 8601 UTC <time>, with the local time in its title; no other date."""
+    times = page.evaluate(DATES)
+    assert len(times) >= at_least, (page.url, times)
+    for t in times:
+        assert ISO_UTC.match(t["text"]), (page.url, t)
+        assert t["datetime"] == t["text"][:10] + "T" + t["text"][11:19] + "Z", (page.url, t)
+        assert re.match(r"^Local time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", t["title"]), (page.url, t)
+    text = page.locator("main").inner_text()
+    assert len(ANY_DATE.findall(text)) == len(times), (page.url, ANY_DATE.findall(text), times)
+
+
+def test_one_date_format_everywhere(server: NuageServer, page: Any, s3: Any) -> None:
+    name = unique_bucket_name("dates")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=name, Key="doc.txt", Body=b"one")
+    s3.put_object(Bucket=name, Key="doc.txt", Body=b"two")
+    iam = server.client("iam")
+    user = unique_bucket_name("dated")
+    iam.create_user(UserName=user)
+    iam.create_access_key(UserName=user)
+    sign_in(page, server, ACCESS_KEY, SECRET_KEY)
+    for path, at_least in (("/buckets", 1), (f"/b/{name}", 1), (f"/b/{name}?versions=1", 2),
+                           (f"/b/{name}/object?key=doc.txt", 3), ("/users", 2)):
+        page.goto(server.console_endpoint + path)
+        assert_one_date_format(page, at_least)
+    page.goto(server.console_endpoint + "/sql")
+    s3.put_object(Bucket=name, Key="t.csv", Body=b"a,b\n1,2\n")
+    page.get_by_label("Query").fill(f"SELECT a FROM 's3://{name}/t.csv'")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_selector('#job[data-status="succeeded"]', timeout=20_000)
+    page.goto(server.console_endpoint + "/sql")
+    assert_one_date_format(page, 1)
+
+
+def test_copy_buttons_of_a_new_access_key(server: NuageServer, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.console_endpoint)
+    page = context.new_page()
+    sign_in(page, server, ACCESS_KEY, SECRET_KEY)
+    user = unique_bucket_name("copier")
+    page.get_by_role("link", name="Users & keys").click()
+    page.get_by_text("Create a user").click()
+    page.get_by_label("User name").fill(user)
+    page.get_by_role("button", name="Create user").click()
+    page.wait_for_selector(f"text=User {user} created.")
+    page.get_by_role("button", name=f"Create an access key for {user}").click()
+    secret = page.locator("#new-secret-key").inner_text().strip()
+    key_id = page.locator("#new-access-key").inner_text().strip()
+    assert len(secret) >= 30 and key_id
+    # the Clipboard API
+    page.get_by_role("button", name="Copy the secret key").click()
+    page.wait_for_selector("text=Copied to the clipboard.", state="attached")
+    assert page.evaluate("() => navigator.clipboard.readText()") == secret
+    # where there is no Clipboard API: the text selected, and document.execCommand("copy")
+    page.evaluate("""() => {
+        Object.defineProperty(navigator, "clipboard", {value: undefined});
+        window.execCommands = [];
+        const exec = document.execCommand.bind(document);
+        document.execCommand = (cmd) => { window.execCommands.push([cmd, String(window.getSelection())]);
+                                          return exec(cmd); };
+    }""")
+    page.get_by_role("button", name="Copy the access key").click()
+    assert page.evaluate("() => window.execCommands") == [["copy", key_id]]
+    other = context.new_page()
+    other.goto(server.console_endpoint + "/login")
+    assert other.evaluate("() => navigator.clipboard.readText()") == key_id
+    context.close()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from nuage.asgi import scope_header
+from nuage.console.dates import when
 from nuage.console.gateway import Gateway, S3Failure, S3Reply
 from nuage.console.http import HTTPError, Request, Response, host_name, origin_of, url
 from nuage.console.passwords import Passwords
@@ -32,14 +32,6 @@ def human_size(n: int | None) -> str:
             return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return str(n)
-
-
-def when(value: float | str | None) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        return value.replace("T", " ").split(".")[0].rstrip("Z") + " UTC"
-    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def make_templates() -> Environment:

@@ -46,14 +46,54 @@
   initSort(document);
   document.addEventListener("htmx:afterSettle", function () { initSort(document); });
 
+  // Dates are shown in UTC (ISO 8601); the local time is the title of each <time>, shown on hover.
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function localTimes(root) {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d.getTime())) { return; }
+      el.title = "Local time: " + d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " +
+        two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()) + (zone ? " " + zone : "");
+    });
+  }
+  localTimes(document);
+  document.addEventListener("htmx:afterSettle", function () { localTimes(document); });
+
+  // Copy buttons: <button data-copy="id"> copies the value (a field) or the text (any element) of #id, with
+  // the Clipboard API, or where it is missing or refused (plain HTTP on another host) by selecting the text
+  // and document.execCommand("copy"). The text stays selected, for a copy by hand if both fail.
+  function select(el) {
+    if (el.select) { el.select(); return; }
+    var range = document.createRange();
+    range.selectNodeContents(el);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+  function copied(button, ok) {
+    button.textContent = ok ? "Copied" : "Select and copy by hand";
+    var status = document.getElementById("copy-status");
+    if (status) { status.textContent = ok ? "Copied to the clipboard." : "Could not copy: the text is selected."; }
+  }
+  function fallback(el, button) {
+    select(el);
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    copied(button, ok);
+  }
   document.addEventListener("click", function (ev) {
-    var target = ev.target.closest && ev.target.closest("[data-copy]");
-    if (!target) { return; }
-    var field = document.getElementById(target.getAttribute("data-copy"));
-    if (field) {
-      field.select();
-      if (navigator.clipboard) { navigator.clipboard.writeText(field.value); }
-      target.textContent = "Copied";
+    var button = ev.target.closest && ev.target.closest("[data-copy]");
+    if (!button) { return; }
+    var el = document.getElementById(button.getAttribute("data-copy"));
+    if (!el) { return; }
+    var text = el.value !== undefined && el.tagName !== "BUTTON" ? el.value : el.textContent.trim();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { select(el); copied(button, true); },
+                                               function () { fallback(el, button); });
+    } else {
+      fallback(el, button);
     }
   });
 })();
