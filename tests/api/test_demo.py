@@ -86,10 +86,10 @@ class Demo:
     def logs(self) -> str:
         return f"--- stdout\n{self.out.read_text()}\n--- stderr\n{self.err.read_text()[-4000:]}"
 
-    def interrupt(self, timeout: float = 15) -> float:
-        """Ctrl-C; the seconds the demo took to exit (it must exit 0)."""
+    def interrupt(self, timeout: float = 15, sig: signal.Signals = signal.SIGINT) -> float:
+        """Ctrl-C (or ``sig``); the seconds the demo took to exit (it must exit 0)."""
         start = time.monotonic()
-        self.proc.send_signal(signal.SIGINT)
+        self.proc.send_signal(sig)
         self.proc.wait(timeout=timeout)
         took = time.monotonic() - start
         assert self.proc.returncode == 0, self.logs()
@@ -232,8 +232,25 @@ def test_demo_data_folder_is_kept_and_reused_without_a_second_set_up(tmp_path: P
         assert status == "COMPLETED"
         late = west.get_object(Bucket="shop-orders-replica", Key="orders/late.csv")
         assert late["Body"].read() == b"order_id\n1\n"
-        demo.interrupt()
+        servers = children(demo.proc.pid)
+        assert len(servers) == 2
+        demo.interrupt(sig=signal.SIGTERM)   # SIGTERM stops it as Ctrl-C does
+        assert not any(alive(pid) for pid in servers)
     assert (data / "demo.json").is_file()
+
+
+def test_ctrl_c_during_the_set_up_stops_both_regions(tmp_path: Path) -> None:
+    with run_demo(tmp_path / "home", "--port", "0") as demo:
+        deadline = time.monotonic() + 120
+        while "Setting up" not in demo.err.read_text():
+            assert demo.proc.poll() is None and time.monotonic() < deadline, demo.logs()
+            time.sleep(0.05)
+        servers = children(demo.proc.pid)
+        assert len(servers) == 2, demo.logs()
+        demo.interrupt()
+        assert not any(alive(pid) for pid in servers)
+        assert not list((tmp_path / "home").glob("nuage-demo-*"))   # the temporary data folder is removed
+        assert "Traceback" not in demo.err.read_text(), demo.logs()
 
 
 def test_demo_on_a_port_in_use_says_so_in_one_line_and_exits_1(tmp_path: Path) -> None:
