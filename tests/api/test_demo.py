@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,6 +24,7 @@ import pytest
 from botocore.config import Config
 
 from nuage.cli import demo_data
+from tests.support.console import ConsoleClient
 from tests.support.server import children, listens
 
 #: The demo's regions run on SQLite whatever the environment says (an embedded demo on a laptop): the
@@ -184,11 +184,13 @@ def test_demo_starts_two_regions_answers_the_printed_query_replicates_and_stops_
         assert run.returncode == 0, (run.stdout, run.stderr)
         assert "orders/orders.csv" in run.stdout and "orders/orders.parquet" in run.stdout, run.stdout
 
-        # both consoles answer, and take the printed key of their region
-        for region, url in p.consoles.items():
-            with urllib.request.urlopen(url, timeout=10) as resp:
-                assert resp.status == 200
-                assert b"access_key" in resp.read(), region
+        # both consoles answer, and take the printed key of their region: the user sees its bucket there
+        for region, bucket in (("cn-hangzhou", "shop-orders"), ("us-west-1", "shop-orders-replica")):
+            console = ConsoleClient(p.consoles[region].rstrip("/"))
+            signed_in = console.sign_in(*p.keys[region])
+            assert signed_in.status in (302, 303), (region, signed_in.status, signed_in.text[:500])
+            page = console.get(signed_in.location if signed_in.location.startswith("/") else "/")
+            assert page.status == 200 and bucket in page.text, (region, page.status, page.text[:2000])
 
         took = demo.interrupt()
         assert took < 15, took
