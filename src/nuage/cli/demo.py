@@ -184,13 +184,14 @@ def set_up(servers: list[Server], state: State, sample_dir: Path) -> None:
     """Tenant, quota, user and buckets in both regions, the replication rule, the sample data."""
     source, replica = servers[0].region, servers[1].region
     owners: dict[str, Key] = {}
-    account = ""
+    accounts: dict[str, str] = {}   # one tenant name in both regions: one account for replication
     for s in servers:
-        owners[s.region.name], account = demo_setup.tenant(s.region, demo_setup.root_key(s.data_dir), state)
+        owners[s.region.name], accounts[s.region.name] = demo_setup.tenant(s.region, demo_setup.root_key(s.data_dir),
+                                                                           state)
         demo_setup.user(s.region, owners[s.region.name], state)
     demo_setup.bucket(replica, owners[replica.name], demo_setup.REPLICA_BUCKET)
     demo_setup.bucket(source, owners[source.name], demo_setup.SOURCE_BUCKET)
-    demo_setup.replication(source, owners[source.name], account)
+    demo_setup.replication(source, owners[source.name], accounts[source.name])
     files = demo_data.write_all(sample_dir)
     demo_setup.upload(source, owners[source.name], files)
     state.mark_ready()
