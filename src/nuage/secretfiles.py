@@ -10,7 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
-__all__ = ["create_once", "replace"]
+__all__ = ["create_once", "replace", "sync_dir"]
 
 
 def _write_temp(path: Path, content: bytes) -> Path:
@@ -28,7 +28,8 @@ def _write_temp(path: Path, content: bytes) -> Path:
     return tmp
 
 
-def _sync_dir(folder: Path) -> None:
+def sync_dir(folder: Path) -> None:
+    """fsync a folder (its entries: a file just linked or renamed into it); not every file system can."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:
@@ -53,7 +54,7 @@ def create_once(path: Path, content: bytes) -> tuple[bytes, bool]:
     finally:
         tmp.unlink(missing_ok=True)
     if created:
-        _sync_dir(path.parent)
+        sync_dir(path.parent)
         return content, True
     return path.read_bytes(), False
 
@@ -67,4 +68,4 @@ def replace(path: Path, content: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _sync_dir(path.parent)
+    sync_dir(path.parent)

@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from nuage.secretfiles import sync_dir
 from nuage.storage.backupfiles import (
     BLOBS,
     META_FILE,
@@ -45,7 +46,6 @@ from nuage.storage.backupfiles import (
     is_empty_folder,
     referenced_blobs,
     schema_version,
-    sync_dir,
     walk_blobs,
 )
 

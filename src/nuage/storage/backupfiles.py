@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from nuage.secretfiles import sync_dir
+
 MANIFEST = "nuage-backup.json"
 FORMAT = 1
 META_FILE = "meta.sqlite3"
@@ -105,15 +107,6 @@ def is_empty_folder(path: Path) -> bool:
     if not path.exists():
         return True
     return path.is_dir() and next(path.iterdir(), None) is None
-
-
-def sync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def sync_file(path: Path) -> None:

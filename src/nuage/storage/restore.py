@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nuage.secretfiles import sync_dir
 from nuage.storage.backupfiles import (
     BLOBS,
     META_FILE,
@@ -30,7 +31,6 @@ from nuage.storage.backupfiles import (
     latest_schema,
     referenced_blobs,
     schema_version,
-    sync_dir,
     walk_blobs,
 )
 
