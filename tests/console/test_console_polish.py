@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import unique_bucket_name
+from tests.console.conftest import make_user
 from tests.console.test_console_browser import sign_in
+from tests.support.console import ConsoleClient
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 
 # Every text a canvas draws, with its box in the canvas's pixels (uPlot draws the axis labels on a canvas).
@@ -202,3 +204,71 @@ def test_copy_buttons_of_a_new_access_key(server: NuageServer, browser: Any) -> 
     other.goto(server.console_endpoint + "/login")
     assert other.evaluate("() => navigator.clipboard.readText()") == key_id
     context.close()
+
+
+def test_bulk_delete_goes_through_each_keys_permission(server: NuageServer, browser: Any, s3: Any) -> None:
+    name = unique_bucket_name("bulk")
+    s3.create_bucket(Bucket=name)
+    for key in ("tmp/a.txt", "tmp/b.txt", "tmp/locked-1.txt", "other/c.txt"):
+        s3.put_object(Bucket=name, Key=key, Body=b"x")
+    user = make_user(server, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetObject"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{name}/tmp/*"},
+        {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{name}/tmp/locked-*"}]}, "pruner")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    questions: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    sign_in(page, server, user.access_key, user.secret_key)
+    page.goto(f"{server.console_endpoint}/b/{name}?prefix=tmp/")
+    assert page.locator("#selected-count").inner_text() == "None selected"
+    assert page.locator("#delete-selected").is_disabled()
+    page.get_by_label("Select all objects on this page").check()
+    assert page.locator("#selected-count").inner_text() == "3 selected"
+    page.get_by_label("Select tmp/b.txt").uncheck()
+    assert page.locator("#select-all").evaluate("el => el.indeterminate")
+    page.get_by_label("Select tmp/b.txt").check()
+    page.get_by_role("button", name="Delete selected").click()
+    notice = page.locator("p.notice")
+    notice.wait_for()
+    assert questions == ["Delete 3 selected objects?"]
+    assert notice.inner_text() == "Deleted 2 objects. Not deleted, 1: tmp/locked-1.txt (AccessDenied)."
+    left = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"])
+    assert left == ["other/c.txt", "tmp/locked-1.txt"]
+    assert page.locator('tr[data-key="tmp/locked-1.txt"]').is_visible()
+    # the other folder is not this user's to delete: no selection there
+    page.goto(f"{server.console_endpoint}/b/{name}?prefix=other/")
+    assert page.locator("#select-all").count() == 0 and page.locator("#delete-selected").count() == 0
+    # a forged request for a key outside the prefix, with the session's token: refused by S3, key by key
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    text = page.evaluate("""async ([bucket, csrf]) => {
+        const body = new URLSearchParams({csrf: csrf, prefix: "other/", k0: "other/c.txt"});
+        const resp = await fetch(`/b/${bucket}/delete-selected`, {method: "POST", body: body});
+        return await resp.text();
+      }""", [name, csrf])
+    assert "Deleted 0 objects. Not deleted, 1: other/c.txt (AccessDenied)." in text, text[text.find("<main"):][:600]
+    assert s3.head_object(Bucket=name, Key="other/c.txt")
+    context.close()
+
+
+def test_bulk_delete_needs_the_csrf_token_and_batches_by_1000(server: NuageServer, console: ConsoleClient,
+                                                               s3: Any) -> None:
+    name = unique_bucket_name("batch")
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="keep.txt", Body=b"x")
+    assert console.sign_in(ACCESS_KEY, SECRET_KEY).status == 303
+    console.get(f"/b/{name}")
+    form = {"prefix": "", "k0": "keep.txt"}
+    assert console.post(f"/b/{name}/delete-selected", form, csrf="forged").status == 403
+    assert s3.head_object(Bucket=name, Key="keep.txt")
+    # 1001 keys (missing ones are deleted, as S3 has it): two DeleteObjects requests, of 1000 and 1
+    form = {"prefix": "", **{f"k{i}": f"gone/{i:04d}" for i in range(1000)}, "k1000": "keep.txt"}
+    page = console.post(f"/b/{name}/delete-selected", form)
+    assert page.status == 303, page.text
+    assert "Deleted+1001+objects." in page.location or "Deleted%201001%20objects." in page.location, page.location
+    assert s3.list_objects_v2(Bucket=name)["KeyCount"] == 0

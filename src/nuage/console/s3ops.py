@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from nuage import xml
 from nuage.console.context import Ctx
+from nuage.console.gateway import S3Failure
 
 
 @dataclass
@@ -153,3 +156,38 @@ async def object_tags(ctx: Ctx, bucket: str, key: str, version_id: str | None) -
     if not reply.ok:
         return {}
     return {_text(t, "Key"): _text(t, "Value") for t in reply.document().iter("Tag")}
+
+
+DELETE_BATCH = 1000          # S3 DeleteObjects takes at most 1000 keys a request
+
+
+@dataclass
+class BulkDeletion:
+    deleted: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str, str]] = field(default_factory=list)     # (key, code, message)
+
+
+async def delete_objects(ctx: Ctx, bucket: str, keys: list[str]) -> BulkDeletion:
+    """S3 DeleteObjects for ``keys``, a request per batch of 1000: S3 authorizes each key as it would a
+    DeleteObject of that key alone, and answers which were deleted and which were refused, and why."""
+    out = BulkDeletion()
+    for start in range(0, len(keys), DELETE_BATCH):
+        doc = ET.Element("Delete")
+        ET.SubElement(doc, "Quiet").text = "false"
+        for key in keys[start:start + DELETE_BATCH]:
+            ET.SubElement(ET.SubElement(doc, "Object"), "Key").text = key
+        body = ET.tostring(doc, encoding="utf-8", xml_declaration=True)
+        md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
+        batch = keys[start:start + DELETE_BATCH]
+        reply = await ctx.s3("POST", bucket, query=[("delete", "")], body=body,
+                             headers=[("content-md5", md5), ("content-type", "application/xml")])
+        if reply.status == 403:     # refused every key of the batch: S3 answers AccessDenied for the request
+            failure = S3Failure(reply)
+            out.refused += [(key, failure.code, failure.message) for key in batch]
+            continue
+        if not reply.ok:
+            raise S3Failure(reply)
+        answer = reply.document()
+        out.deleted += [_text(d, "Key") for d in answer.iter("Deleted")]
+        out.refused += [(_text(x, "Key"), _text(x, "Code"), _text(x, "Message")) for x in answer.iter("Error")]
+    return out

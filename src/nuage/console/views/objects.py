@@ -4,6 +4,7 @@ details (metadata, tags, checksum, versions), download, delete, share links, new
 from __future__ import annotations
 
 import asyncio
+import re
 from urllib.parse import quote
 
 from nuage.console import s3ops
@@ -125,6 +126,34 @@ async def delete(ctx: Ctx) -> Response:
                         notice=f"Deleted {what}."))
 
 
+SELECTED_RE = re.compile(r"^k(\d{1,5})$")    # the bulk form's checkboxes: k0, k1... (one key each)
+MAX_NAMED = 10                              # refused keys named in the notice
+
+
+def _selected(ctx: Ctx) -> list[str]:
+    found = sorted((int(m.group(1)), value) for name, value in ctx.req.form.items()
+                   if (m := SELECTED_RE.match(name)) and value)
+    return list(dict.fromkeys(value for _, value in found))
+
+
+async def delete_many(ctx: Ctx) -> Response:
+    """Delete the selected objects: S3 DeleteObjects as the user, which authorizes each key as a
+    DeleteObject of that key alone would be; the notice names the keys S3 refused, and why."""
+    bucket = ctx.params["bucket"]
+    folder = ctx.req.form.get("prefix", "")
+    keys = _selected(ctx)
+    if not keys:
+        return redirect(url(f"/b/{bucket}", prefix=folder, notice="No object was selected."))
+    result = await s3ops.delete_objects(ctx, bucket, keys)
+    done = len(result.deleted)
+    notice = f"Deleted {done} object{'' if done == 1 else 's'}."
+    if result.refused:
+        named = ", ".join(f"{key} ({code})" for key, code, _ in result.refused[:MAX_NAMED])
+        more = len(result.refused) - MAX_NAMED
+        notice += f" Not deleted, {len(result.refused)}: {named}" + (f" and {more} more." if more > 0 else ".")
+    return redirect(url(f"/b/{bucket}", prefix=folder, notice=notice))
+
+
 async def new_folder(ctx: Ctx) -> Response:
     bucket = ctx.params["bucket"]
     folder = ctx.req.form.get("prefix", "")
@@ -145,5 +174,6 @@ ROUTES = [
     Route("GET", B + r"/download", download),
     Route("POST", B + r"/share", share),
     Route("POST", B + r"/delete", delete),
+    Route("POST", B + r"/delete-selected", delete_many),
     Route("POST", B + r"/folder", new_folder),
 ]
