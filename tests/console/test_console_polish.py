@@ -4,10 +4,14 @@ delete with per-key permissions, and object previews."""
 
 from __future__ import annotations
 
+import http.client
 import re
+import struct
 import time
+import zlib
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -15,6 +19,7 @@ from tests.conftest import unique_bucket_name
 from tests.console.conftest import make_user
 from tests.console.test_console_browser import sign_in
 from tests.support.console import ConsoleClient
+from tests.support.queryjobs import on_connection
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 
 # Every text a canvas draws, with its box in the canvas's pixels (uPlot draws the axis labels on a canvas).
@@ -272,3 +277,129 @@ def test_bulk_delete_needs_the_csrf_token_and_batches_by_1000(server: NuageServe
     assert page.status == 303, page.text
     assert "Deleted+1001+objects." in page.location or "Deleted%201001%20objects." in page.location, page.location
     assert s3.list_objects_v2(Bucket=name)["KeyCount"] == 0
+
+
+def png(width: int, height: int) -> bytes:
+    """A small PNG image (red pixels)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+HOSTILE = b"<html><body><script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">hi</body></html>"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>window.pwned = 3</script></svg>'
+
+
+def open_preview(page: Any, server: NuageServer, bucket: str, key: str) -> Any:
+    page.goto(f"{server.console_endpoint}/b/{bucket}/object?key={quote(key, safe='')}")
+    section = page.locator("#preview[data-kind]")       # loaded into the object page by htmx
+    section.wait_for(state="attached")
+    return section
+
+
+def fetch_inline(page: Any, bucket: str, key: str) -> dict[str, Any]:
+    return dict(page.evaluate("""async ([bucket, key]) => {
+        const resp = await fetch(`/b/${bucket}/inline?key=${encodeURIComponent(key)}`);
+        return {status: resp.status, type: resp.headers.get("content-type"),
+                csp: resp.headers.get("content-security-policy") || "",
+                disposition: resp.headers.get("content-disposition") || ""};
+      }""", [bucket, key]))
+
+
+def test_preview_of_images_pdf_text_and_tables(server: NuageServer, page: Any, s3: Any) -> None:
+    name = unique_bucket_name("preview")
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="pics/red.png", Body=png(40, 30), ContentType="image/png")
+    s3.put_object(Bucket=name, Key="doc.pdf", Body=PDF, ContentType="application/pdf")
+    s3.put_object(Bucket=name, Key="page.html", Body=HOSTILE, ContentType="text/html")
+    s3.put_object(Bucket=name, Key="logo.svg", Body=SVG, ContentType="image/svg+xml")
+    s3.put_object(Bucket=name, Key="big.log", Body=b"line of the log\n" * 10_000, ContentType="text/plain")
+    s3.put_object(Bucket=name, Key="t.csv", Body=b"n,label\n" + b"".join(b"%d,row %d\n" % (i, i) for i in range(30)))
+    s3.put_object(Bucket=name, Key="blob.bin", Body=b"\x00\x01" * 100)
+    s3.put_object(Bucket=name, Key="odd.txt", Body=b"\x00\x01" * 100, ContentType="text/plain")
+    sign_in(page, server, ACCESS_KEY, SECRET_KEY)
+
+    section = open_preview(page, server, name, "pics/red.png")
+    assert section.get_attribute("data-kind") == "image"
+    img = section.locator("img")
+    img.wait_for()
+    page.wait_for_function("() => document.querySelector('#preview img').complete")
+    assert img.evaluate("el => [el.naturalWidth, el.naturalHeight]") == [40, 30]
+    got = fetch_inline(page, name, "pics/red.png")
+    assert got["status"] == 200 and got["type"] == "image/png" and "sandbox" in got["csp"]
+    assert got["disposition"].startswith("inline")
+
+    section = open_preview(page, server, name, "doc.pdf")
+    frame = section.locator("iframe")
+    assert section.get_attribute("data-kind") == "pdf" and "/inline?key=doc.pdf" in frame.get_attribute("src")
+    box = frame.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 300
+    got = fetch_inline(page, name, "doc.pdf")
+    assert got["status"] == 200 and got["type"] == "application/pdf" and got["disposition"].startswith("inline")
+    assert "default-src 'none'" in got["csp"] and "frame-ancestors 'self'" in got["csp"]
+
+    # HTML and SVG: shown as text, escaped, never run; and never served inline from the console
+    for key, body in (("page.html", HOSTILE), ("logo.svg", SVG)):
+        section = open_preview(page, server, name, key)
+        assert section.get_attribute("data-kind") == "text"
+        assert section.locator("#preview-text").inner_text() == body.decode()
+        assert section.locator("script, img, svg").count() == 0
+        assert fetch_inline(page, name, key)["status"] == 404
+    assert page.evaluate("() => window.pwned") is None
+
+    section = open_preview(page, server, name, "big.log")
+    assert len(section.locator("#preview-text").inner_text()) == 64 * 1024
+    assert "The first 64 KiB of 156.2 KiB are shown." in section.inner_text()
+
+    section = open_preview(page, server, name, "t.csv")
+    table = section.locator("#preview-table")
+    assert table.locator("thead th").all_inner_texts() == ["n", "label"]
+    assert table.locator("tbody tr").count() == 20
+    assert table.locator("tbody tr").last.inner_text().split("\t") == ["19", "row 19"]
+
+    section = open_preview(page, server, name, "blob.bin")
+    assert section.get_attribute("data-kind") == ""
+    assert "No preview for this type of object" in section.inner_text()
+    assert fetch_inline(page, name, "blob.bin")["status"] == 404
+    section = open_preview(page, server, name, "odd.txt")
+    assert section.get_attribute("data-kind") == ""
+    assert "looks binary" in section.inner_text()
+
+
+def test_preview_of_parquet_rows(server: NuageServer, page: Any, s3: Any) -> None:
+    name = unique_bucket_name("parquet")
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="src.csv", Body=b"n,label\n" + b"".join(b"%d,row %d\n" % (i, i) for i in range(30)))
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    call = on_connection(server, conn)
+    status, job = call("POST", "/query/jobs", {
+        "sql": f"SELECT n, label FROM 's3://{name}/src.csv' ORDER BY n", "wait": 15,
+        "output": {"bucket": name, "key": "t.parquet", "format": "parquet"}})
+    conn.close()
+    assert status in (200, 201) and job["status"] == "succeeded", job
+    sign_in(page, server, ACCESS_KEY, SECRET_KEY)
+    section = open_preview(page, server, name, "t.parquet")
+    assert section.get_attribute("data-kind") == "parquet"
+    table = section.locator("#preview-table")
+    assert table.locator("thead th").all_inner_texts() == ["n", "label"]
+    assert table.locator("tbody tr").count() == 20
+    assert table.locator("tbody tr").first.inner_text().split("\t") == ["0", "row 0"]
+
+
+def test_preview_needs_get_object(server: NuageServer, page: Any, s3: Any) -> None:
+    name = unique_bucket_name("private")
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="red.png", Body=png(4, 4), ContentType="image/png")
+    s3.put_object(Bucket=name, Key="notes.txt", Body=b"secret notes")
+    user = make_user(server, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:ListAllMyBuckets", "s3:ListBucket"], "Resource": "*"}]}, "lister")
+    sign_in(page, server, user.access_key, user.secret_key)
+    assert fetch_inline(page, name, "red.png")["status"] == 403
+    for key in ("red.png", "notes.txt"):
+        text = page.evaluate("""async ([bucket, key]) =>
+            (await fetch(`/b/${bucket}/preview?key=${encodeURIComponent(key)}`)).status""", [name, key])
+        assert text == 403

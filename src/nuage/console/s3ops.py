@@ -191,3 +191,25 @@ async def delete_objects(ctx: Ctx, bucket: str, keys: list[str]) -> BulkDeletion
         out.deleted += [_text(d, "Key") for d in answer.iter("Deleted")]
         out.refused += [(_text(x, "Key"), _text(x, "Code"), _text(x, "Message")) for x in answer.iter("Error")]
     return out
+
+
+@dataclass
+class Head:
+    """The first bytes of an object, and its size."""
+
+    data: bytes
+    size: int
+    content_type: str
+
+
+async def read_head(ctx: Ctx, bucket: str, key: str, version_id: str | None, limit: int) -> Head:
+    """At most the first ``limit`` bytes of an object (a ranged GetObject as the user)."""
+    query = [("versionId", version_id)] if version_id else []
+    reply = await ctx.s3("GET", bucket, key, query=query, headers=[("range", f"bytes=0-{limit - 1}")])
+    ctype = reply.headers.get("content-type", "")
+    if reply.status == 416:           # an empty object has no byte 0
+        return Head(b"", 0, ctype)
+    if not reply.ok:
+        raise S3Failure(reply)
+    total = reply.headers.get("content-range", "").rpartition("/")[2]
+    return Head(reply.body[:limit], int(total) if total.isdigit() else len(reply.body), ctype)

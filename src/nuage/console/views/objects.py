@@ -20,7 +20,7 @@ MULTIPART_THRESHOLD = 16 * 1024 * 1024
 PART_SIZE = 8 * 1024 * 1024
 
 
-def _crumbs(prefix: str) -> list[tuple[str, str]]:
+def crumbs(prefix: str) -> list[tuple[str, str]]:
     """(label, prefix) for each folder level of ``prefix``."""
     out = []
     parts = prefix.split("/")[:-1]
@@ -52,7 +52,7 @@ async def browse(ctx: Ctx) -> Response:
         ctx.can("PutObject", bucket, probe), ctx.can("DeleteObject", bucket, probe),
         ctx.can("DeleteObject", bucket, probe, "version"))
     return ctx.render("objects.html", section="buckets", bucket=bucket, folder=folder, search=search,
-                      crumbs=_crumbs(folder), listing=listing, token=token, may_put=may_put,
+                      crumbs=crumbs(folder), listing=listing, token=token, may_put=may_put,
                       may_delete=may_delete, may_delete_version=may_delete_version, versions_mode=versions_mode,
                       threshold=MULTIPART_THRESHOLD, part_size=PART_SIZE, page_size=q.get("max", ""))
 
@@ -80,7 +80,7 @@ async def _details(ctx: Ctx, share_url: str = "", share_expires: int = 0, status
     folder = key.rpartition("/")[0] + "/" if "/" in key else ""
     return ctx.render("object.html", status=status, section="buckets", bucket=bucket, key=key, version=version,
                       headers=h, meta=meta, checksums=checksums, tags=tags, versions=versions,
-                      may_delete=may_delete, folder=folder, crumbs=_crumbs(folder), share_url=share_url,
+                      may_delete=may_delete, folder=folder, crumbs=crumbs(folder), share_url=share_url,
                       share_expires=share_expires, share_choices=SHARE_CHOICES, error=error)
 
 

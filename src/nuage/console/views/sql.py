@@ -132,3 +132,17 @@ ROUTES = [
     Route("GET", JOB_RE + r"/result\.csv", export_csv),
     Route("POST", JOB_RE + r"/save", save),
 ]
+
+
+async def quick_query(ctx: Ctx, sql: str, max_rows: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run ``sql`` as a SQL job of the user, waiting for it a few seconds: (the job, its JSON result, empty
+    while the job runs or when it failed). For previews of tables stored as objects."""
+    reply = await _api(ctx, "POST", "/query/jobs", payload={"sql": sql, "wait": WAIT_SECONDS})
+    job = _payload(reply)
+    if not reply.ok:
+        code, message = _error(reply)
+        return {"status": "failed", "error": {"code": code, "message": message}}, {}
+    if job.get("status") != "succeeded":
+        return job, {}
+    got = await _api(ctx, "GET", f"/query/jobs/{job['id']}/result", [("format", "json"), ("max_rows", str(max_rows))])
+    return job, (_payload(got) if got.ok else {})
