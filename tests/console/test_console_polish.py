@@ -10,6 +10,7 @@ import struct
 import time
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -310,7 +311,7 @@ def fetch_inline(page: Any, bucket: str, key: str) -> dict[str, Any]:
       }""", [bucket, key]))
 
 
-def test_preview_of_images_pdf_text_and_tables(server: NuageServer, page: Any, s3: Any) -> None:
+def test_preview_of_images_pdf_text_and_tables(server: NuageServer, page: Any, s3: Any, shots: Path) -> None:
     name = unique_bucket_name("preview")
     s3.create_bucket(Bucket=name)
     s3.put_object(Bucket=name, Key="pics/red.png", Body=png(40, 30), ContentType="image/png")
@@ -332,6 +333,7 @@ def test_preview_of_images_pdf_text_and_tables(server: NuageServer, page: Any, s
     got = fetch_inline(page, name, "pics/red.png")
     assert got["status"] == 200 and got["type"] == "image/png" and "sandbox" in got["csp"]
     assert got["disposition"].startswith("inline")
+    page.screenshot(path=str(shots / "09-object-preview.png"), full_page=True)
 
     section = open_preview(page, server, name, "doc.pdf")
     frame = section.locator("iframe")
@@ -341,6 +343,7 @@ def test_preview_of_images_pdf_text_and_tables(server: NuageServer, page: Any, s
     got = fetch_inline(page, name, "doc.pdf")
     assert got["status"] == 200 and got["type"] == "application/pdf" and got["disposition"].startswith("inline")
     assert "default-src 'none'" in got["csp"] and "frame-ancestors 'self'" in got["csp"]
+    page.screenshot(path=str(shots / "10-object-preview-pdf.png"), full_page=True)
 
     # HTML and SVG: shown as text, escaped, never run; and never served inline from the console
     for key, body in (("page.html", HOSTILE), ("logo.svg", SVG)):
@@ -360,6 +363,7 @@ def test_preview_of_images_pdf_text_and_tables(server: NuageServer, page: Any, s
     assert table.locator("thead th").all_inner_texts() == ["n", "label"]
     assert table.locator("tbody tr").count() == 20
     assert table.locator("tbody tr").last.inner_text().split("\t") == ["19", "row 19"]
+    page.screenshot(path=str(shots / "11-object-preview-csv.png"), full_page=True)
 
     section = open_preview(page, server, name, "blob.bin")
     assert section.get_attribute("data-kind") == ""

@@ -31,6 +31,7 @@ TEXT_TYPES = {"application/json", "application/xml", "application/x-ndjson", "ap
               "image/svg+xml", "application/xhtml+xml"}
 TEXT_EXTENSIONS = {".txt", ".md", ".log", ".json", ".jsonl", ".ndjson", ".xml", ".yaml", ".yml", ".html", ".htm",
                    ".svg", ".py", ".js", ".css", ".ini", ".toml", ".sh", ".sql", ".cfg", ".conf", ".rst"}
+UNTYPED = ("", "application/octet-stream", "binary/octet-stream")    # no type given: the name decides
 PARQUET_TYPES = {"application/vnd.apache.parquet", "application/x-parquet", "application/parquet"}
 GLOB = set("*?[]{}'")      # a key the SQL engine would read as a pattern, or that would end its string
 # the inline answers run nothing: no script, no plugin but the PDF viewer's own document, no form
@@ -48,7 +49,7 @@ def image_type(content_type: str, key: str) -> str | None:
     ctype = content_type.split(";")[0].strip().lower()
     if ctype in IMAGES:
         return ctype
-    if ctype in ("", "application/octet-stream", "binary/octet-stream"):
+    if ctype in UNTYPED:
         ext = _extension(key)
         return next((t for t, exts in IMAGES.items() if ext and ext in exts.split()), None)
     return None
@@ -65,7 +66,7 @@ def preview_kind(content_type: str, key: str) -> str:
         return "parquet"
     if image_type(content_type, key):
         return "image"
-    if ctype == "application/pdf" or (ext == ".pdf" and ctype in ("", "application/octet-stream")):
+    if ctype == "application/pdf" or (ext == ".pdf" and ctype in UNTYPED):
         return "pdf"
     if ctype.startswith("text/") or ctype in TEXT_TYPES or ctype.endswith(("+json", "+xml")) \
             or ext in TEXT_EXTENSIONS:
