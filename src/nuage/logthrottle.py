@@ -23,3 +23,7 @@ class LogThrottle:
             return None
         self._last[kind] = (now, 0)
         return left_out
+
+    def forget(self, kind: str) -> bool:
+        """The trouble of ``kind`` is over: its next line is logged at once. True when one was logged."""
+        return self._last.pop(kind, None) is not None

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import uvicorn
 
+from nuage.accesslog import AccessLog
 from nuage.admin.app import AdminApp, is_admin_request
 from nuage.asgi import Dispatcher, Route
 from nuage.config import Settings
@@ -341,8 +342,34 @@ def listen_socket(host: str, port: int, *, reuse_port: bool = False, claim: bool
     return sock
 
 
+@dataclass(frozen=True)
+class LogSettings:
+    """The access log (a path, "-" for stdout, None for none) and its format; the server log's level."""
+    access_log: str | None = None
+    access_log_format: str = "json"
+    level: str = "info"
+
+    def open_access_log(self, region: str, worker: int) -> AccessLog | None:
+        if self.access_log is None:
+            return None
+        try:
+            return AccessLog(self.access_log, "common" if self.access_log_format == "common" else "json",
+                             region, worker)
+        except OSError as exc:
+            raise StartupError(f"cannot open the access log {self.access_log}: {exc.strerror or exc}") from None
+
+
+_chosen_logs = LogSettings()
+
+
+def use_logs(logs: LogSettings) -> None:
+    """The logs a later :func:`serve` without ``logs`` sets up (the command line's log options)."""
+    global _chosen_logs
+    _chosen_logs = logs
+
+
 def serve(settings: Settings, *, announce: bool = True, console_address: tuple[str, int] | None = None,
-          workers: int = 1) -> None:
+          workers: int = 1, logs: LogSettings | None = None) -> None:
     """Serve S3 (and the other APIs) on settings.host:port and the web console on ``console_address``
     (default: the same host, the S3 port + 1): a port of its own, so an origin of its own, which the
     tenant content that the S3 endpoint serves cannot script. ``workers`` > 1: that many processes serve
@@ -364,8 +391,11 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         s3_sock.close()
         console_sock.close()
         raise ListenError(f"the console needs a port other than the S3 endpoint's ({s3_port})")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs = logs or _chosen_logs
+    logging.basicConfig(level=logs.level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        if (probe := logs.open_access_log(settings.region, 0)) is not None:   # refused now if it cannot be written
+            probe.close()
         creds = root_credentials(settings)
     except BaseException:
         s3_sock.close()
@@ -373,7 +403,7 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         raise
     if not several:
         with _signals_stop_cleanly():
-            run_gateway(settings, s3_sock, console_sock, console_host, creds, announce=announce)
+            run_gateway(settings, s3_sock, console_sock, console_host, creds, announce=announce, logs=logs)
         return
 
     # The ports stay bound here (never listening: the kernel hands connections to listening sockets only)
@@ -383,7 +413,7 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         console_sock.close()
         run_gateway(settings, listen_socket(settings.host, s3_port, reuse_port=True),
                     listen_socket(console_host, console_port, reuse_port=True), console_host, creds,
-                    announce=announce and index == 0, worker=index, workers=workers)
+                    announce=announce and index == 0, worker=index, workers=workers, logs=logs)
 
     def prepare() -> None:
         s3_sock.close()
@@ -446,18 +476,21 @@ def _banner(settings: Settings, creds: RootCredentials, s3_port: int, console_ho
 
 def run_gateway(settings: Settings, s3_sock: socket.socket | None, console_sock: socket.socket | None,
                 console_host: str, creds: RootCredentials, *, announce: bool, worker: int = 0,
-                workers: int = 1) -> None:
+                workers: int = 1, logs: LogSettings = LogSettings()) -> None:
     """Open the stores, build the apps and serve on the two sockets until a signal stops the server. Without
     sockets, only start up and close again (what a gateway's workers must not all do at once: the key files
     of a new data folder, migrations, the recovery of SQL jobs)."""
     # with a region registry, object writes journal (in their own transaction) the versions to ship
+    access_log = logs.open_access_log(settings.region, worker) if s3_sock is not None else None
     meta, blobs = open_stores(settings, replication_route if settings.regions_file is not None else None,
                               shared=workers > 1)
     served: list[bool] = []
     try:
         _run_gateway(settings, meta, blobs, s3_sock, console_sock, console_host, creds, announce=announce,
-                     worker=worker, workers=workers, served=served)
+                     worker=worker, workers=workers, served=served, access_log=access_log)
     finally:
+        if access_log is not None:
+            access_log.close()
         blobs.close()
         meta.close()
         if served:
@@ -466,7 +499,8 @@ def run_gateway(settings: Settings, s3_sock: socket.socket | None, console_sock:
 
 def _run_gateway(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, s3_sock: socket.socket | None,
                  console_sock: socket.socket | None, console_host: str, creds: RootCredentials, *,
-                 announce: bool, worker: int, workers: int, served: list[bool]) -> None:
+                 announce: bool, worker: int, workers: int, served: list[bool],
+                 access_log: AccessLog | None = None) -> None:
     iam = open_iam(settings, meta)
     iam.migrate_legacy()
     operator = iam.ensure_account(creds.owner_id, creds.display_name)
@@ -513,7 +547,7 @@ def _run_gateway(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, s3_
         print(_banner(settings, creds, s3_port, console_host, console_port, workers), flush=True)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, loop="uvloop", lifespan="on",
-        http=HttpProtocol.configured(http_limits(settings)),   # our connection protocol (nuage.httpserver)
+        http=HttpProtocol.configured(http_limits(settings), access_log),   # our connection protocol (nuage.httpserver)
         log_level="warning", access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=10,
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,

@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
+from nuage.accesslog import tell
 from nuage.asgi import BodyError, json_object, read_small_body, scope_header, signing_parts
 from nuage.core import iam as core
 from nuage.core.iam import IAM
@@ -158,6 +159,8 @@ class AdminApp:
             raise AdminError(400, "MalformedJSON", str(exc)) from exc
         method = scope["method"]
         parts = [unquote(p) for p in str(scope["path"]).split("/")[2:] if p]
+        tell(scope, "admin", operation=f"{method} {parts[0] if parts else ''}", principal=ident.arn,
+             access_key=ident.access_key)
         if parts == ["tenants"] and method == "GET":
             accounts = await asyncio.to_thread(self.iam.store.list_accounts)
             return 200, {"tenants": [_tenant_dict(a) for a in accounts]}

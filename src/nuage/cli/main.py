@@ -13,6 +13,7 @@ from nuage.cli.backup import backup as backup_command
 from nuage.cli.backup import restore as restore_command
 from nuage.cli.db import db as db_group
 from nuage.cli.demo import demo as demo_command
+from nuage.cli.logs import log_options
 from nuage.cli.query import query as query_command
 from nuage.cli.scrub import scrub as scrub_command
 from nuage.config import (
@@ -35,6 +36,7 @@ def main() -> None:
 
 
 @main.command()
+@log_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=9000, show_default=True, type=int,
               help="Port to listen on, 0 to 65535 (0: a free port).")

@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+from nuage.accesslog import tell
 from nuage.console.context import Console, Ctx, Route
 from nuage.console.gateway import S3Failure
 from nuage.console.http import HTTPError, Request, Response, json_response, parse, redirect, url
@@ -64,6 +65,7 @@ class ConsoleApp:
         self.routes = [(r.method, re.compile("^" + r.pattern + "$"), r) for r in ROUTES]
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        tell(scope, "console")
         static = STATIC_RE.match(str(scope["path"]))
         s3_origin = self.console.s3_origin(scope)
         if static is not None and scope["method"] in ("GET", "HEAD"):
@@ -79,6 +81,8 @@ class ConsoleApp:
                 ident = await self.console.services.identities.resolve(session.access_key)
                 if ident is not None and ident.suspended:
                     ident = None
+            if ident is not None:
+                tell(scope, "console", principal=ident.arn, access_key=ident.access_key)
             ctx = Ctx(self.console, req, session, ident)
             response = await self._dispatch(ctx)
             if ctx.session.fresh:

@@ -25,9 +25,11 @@ import asyncio
 import http
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from nuage.accesslog import SCOPE_KEY, AccessFields, AccessLog, AccessRecord, redact_query
 from nuage.errors import ResponseAborted
 
 if TYPE_CHECKING:
@@ -79,7 +81,8 @@ class Cycle:
     """The state of one request: its body as it arrives, and its response as the app sends it."""
 
     __slots__ = ("body", "body_size", "chunked", "complete", "conn", "disconnected", "head", "head_only",
-                 "keep_alive", "length_left", "more_body", "scope", "started", "waiter", "waiting_for_continue")
+                 "keep_alive", "length_left", "more_body", "received", "scope", "sent", "started", "status",
+                 "waiter", "waiting_for_continue")
 
     def __init__(self, conn: HttpProtocol, scope: dict[str, Any], keep_alive: bool, expect_continue: bool) -> None:
         self.conn = conn
@@ -99,11 +102,16 @@ class Cycle:
         self.head_only = scope["method"] == "HEAD"
         self.chunked = False
         self.length_left = 0
+        # for the access log
+        self.status = 0
+        self.sent = 0
+        self.received = 0
 
     # -- from the connection ----------------------------------------------------------------------
     def add_body(self, data: bytes) -> None:
         self.body.append(data)
         self.body_size += len(data)
+        self.received += len(data)
         self.wake()
 
     def end_body(self) -> None:
@@ -117,6 +125,40 @@ class Cycle:
 
     # -- running the app ----------------------------------------------------------------------------
     async def run(self, app: ASGIApp) -> None:
+        access = self.conn.access_log
+        if access is None:
+            await self._run(app)
+            return
+        fields = AccessFields()
+        self.scope[SCOPE_KEY] = fields
+        start, clock = time.time(), time.perf_counter()
+        try:
+            await self._run(app)
+        finally:
+            self._log(access, fields, start, time.perf_counter() - clock)
+
+    def _log(self, access: AccessLog, fields: AccessFields, start: float, seconds: float) -> None:
+        scope = self.scope
+        client = scope.get("client")
+        query = scope["query_string"]
+        path = scope["raw_path"].decode("latin-1")
+        if query:
+            path += "?" + redact_query(query.decode("latin-1"))
+        agent = ""
+        for name, value in scope["headers"]:
+            if name == b"user-agent":
+                agent = value.decode("latin-1")
+                break
+        # a client gone before its response was complete: 499, as nginx says
+        status = 499 if self.disconnected and not self.complete else self.status
+        access.emit(AccessRecord(
+            time=start, request_id=fields.request_id, remote=client[0] if client else "",
+            principal=fields.principal, access_key=fields.access_key, api=fields.api, operation=fields.operation,
+            bucket=fields.bucket, key=fields.key, method=scope["method"], path=path,
+            http_version=scope["http_version"], status=status, bytes_sent=self.sent, bytes_received=self.received,
+            duration_ms=round(seconds * 1000, 3), user_agent=agent, region=access.region, worker=access.worker))
+
+    async def _run(self, app: ASGIApp) -> None:
         try:
             result = await app(self.scope, self.receive, self.send)
         except ResponseAborted:   # on purpose, and logged by the app: only the connection ends
@@ -208,6 +250,8 @@ class Cycle:
             out.append(body)
         if out:
             self.conn.write(out)
+            if not self.head_only:
+                self.sent += len(body)
         if not more_body:
             if self.length_left and not self.head_only:
                 raise RuntimeError("Response content shorter than Content-Length")
@@ -218,6 +262,7 @@ class Cycle:
             self.conn.response_complete(self)
 
     def _start(self, status: int, headers: Iterable[tuple[bytes, bytes]]) -> None:
+        self.status = status
         lines = [_STATUS_LINES[status][:-2]]
         for name, value in self.conn.server_state.default_headers:
             lines.append(name + b": " + value)

@@ -39,6 +39,7 @@ from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT, FlowControl
 from uvicorn.protocols.utils import get_local_addr, get_remote_addr, is_ssl
 from uvicorn.server import ServerState
 
+from nuage.accesslog import AccessLog
 from nuage.httpserver.cycle import ASGIApp, Cycle, plain_response
 from nuage.httpserver.limits import HttpLimits
 from nuage.logthrottle import LogThrottle
@@ -89,11 +90,13 @@ class HttpProtocol(asyncio.Protocol):
 
     limits = HttpLimits()
     per_client: dict[str, int] = {}
+    access_log: AccessLog | None = None   # one line per request there (None: off)
 
     @classmethod
-    def configured(cls, limits: HttpLimits) -> type[HttpProtocol]:
-        """A protocol class with these limits and a count of connections per client of its own."""
-        return type("HttpProtocol", (cls,), {"limits": limits, "per_client": {}})
+    def configured(cls, limits: HttpLimits, access_log: AccessLog | None = None) -> type[HttpProtocol]:
+        """A protocol class with these limits, a count of connections per client of its own, and the access
+        log its requests go to (None: none)."""
+        return type("HttpProtocol", (cls,), {"limits": limits, "per_client": {}, "access_log": access_log})
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:

@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qsl
 
+from nuage.accesslog import tell
 from nuage.asgi import BodyError, read_small_body, scope_header, signing_parts
 from nuage.core import iam as core
 from nuage.core.iam import IAM
@@ -118,6 +119,7 @@ class IAMApp:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         request_id = secrets.token_hex(16)
+        tell(scope, "iam", request_id=request_id)
         headers = [(b"content-type", b"text/xml")]
         try:
             status, body = 200, await self._handle(scope, receive, request_id)
@@ -170,6 +172,7 @@ class IAMApp:
         except UnicodeDecodeError as exc:
             raise IAMApiError("MalformedQueryString", "The query string is not valid UTF-8.") from exc
         action_name = params.get("Action", "")
+        tell(scope, "iam", operation=action_name, principal=caller.arn, access_key=caller.access_key)
         action = ACTIONS.get(action_name)
         if action is None:
             raise IAMApiError("InvalidAction", f"Could not find operation {action_name} for version "

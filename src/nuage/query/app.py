@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from nuage.accesslog import tell
 from nuage.asgi import BodyError, json_object, read_small_body, scope_header, signing_parts
 from nuage.core.identities import Identities, Identity
 from nuage.core.select.errors import SelectError
@@ -152,6 +153,7 @@ class QueryApp:
             raise ApiError(400, "IncompleteBody", "The request body was not received.") from exc
         # on a thread: a key not cached yet is read from the store, which must not stall the event loop
         caller = await asyncio.to_thread(self._authenticate, scope, raw)
+        tell(scope, "query", principal=caller.arn, access_key=caller.access_key)
         try:
             body = json_object(raw)
         except ValueError as exc:

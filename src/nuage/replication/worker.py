@@ -25,6 +25,7 @@ from nuage.core.bucket_config import read
 from nuage.core.objects import ObjectService
 from nuage.core.replication import ENABLED, REPLICATION, Rule, encode_wire, replicable, to_wire
 from nuage.core.replication_consent import Consent, Source
+from nuage.logthrottle import LogThrottle
 from nuage.replication.app import PREFIX, RECORD_HEADER
 from nuage.replication.client import HTTPClient, HTTPResponse, TransportError
 from nuage.replication.locator import Locator
@@ -43,6 +44,20 @@ BACKOFF_MIN, BACKOFF_MAX = 0.2, 5.0
 IDLE_WAIT = 5.0
 MIN_PASS_GAP = 0.1
 #: refusals that mean the registry differs between the regions (keys, clocks): retried until mended
+#: a peer that is down, a failing outbox: one line per interval and kind (with how many were left out)
+LOG_EVERY = 60.0
+_throttle = LogThrottle(LOG_EVERY)
+
+
+def _log(level: int, kind: str, message: str, *args: object, exc_info: BaseException | bool | None = None) -> None:
+    """``message`` logged unless one of ``kind`` was less than :data:`LOG_EVERY` seconds ago."""
+    left_out = _throttle.admit(kind)
+    if left_out is None:
+        return
+    more = f" ({left_out} more since the last such line)" if left_out else ""
+    log.log(level, message + more, *args, exc_info=exc_info)
+
+
 AUTH_CODES = frozenset({"SignatureDoesNotMatch", "InvalidAccessKeyId", "RequestTimeTooSkewed"})
 
 
@@ -108,8 +123,8 @@ class Shipper:
                     fetched = time.monotonic()
                     try:
                         queue = self._fetch(inflight)
-                    except Exception:          # e.g. the database is busy beyond its timeout: try again soon
-                        log.exception("could not read the replication outbox")
+                    except Exception:  # noqa: BLE001 - logged by _log; e.g. the database is busy: try again soon
+                        _log(logging.ERROR, "outbox", "could not read the replication outbox", exc_info=True)
                         self._refetch = True
                         await asyncio.sleep(1.0)
                         continue
@@ -167,7 +182,8 @@ class Shipper:
             return
         error = task.exception()
         if error is not None:
-            log.error("replication of %s/%s failed", key[0], key[1], exc_info=error)
+            _log(logging.ERROR, "lane:" + type(error).__name__, "replication of %s/%s failed", key[0], key[1],
+                 exc_info=error)
         if error is not None or not task.result() or self._partial:
             self._refetch = True       # rows left behind by this lane, or not fetched yet
         self._wake.set()
@@ -184,8 +200,9 @@ class Shipper:
                 await self.ship(row)
             except Retry:
                 return False
-            except Exception as exc:   # e.g. a blob that cannot be read: backed off, never a hot loop
-                log.exception("replication of %s/%s (%s) failed", row.bucket, row.key, row.version_id)
+            except Exception as exc:  # noqa: BLE001 - logged by _log; e.g. an unreadable blob: backed off
+                _log(logging.ERROR, "row:" + type(exc).__name__, "replication of %s/%s (%s) failed", row.bucket,
+                     row.key, row.version_id, exc_info=True)
                 with contextlib.suppress(Retry):
                     await self._transient(row, None, f"{type(exc).__name__}: {exc}")
                 return False
@@ -233,9 +250,13 @@ class Shipper:
             response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, OP_PUT, rule, source)
         if response is None or response.status >= 500 or response.status == 429 or _code(response) in AUTH_CODES:
             why = "unreachable" if response is None else f"HTTP {response.status} {_code(response)}"
+            if response is not None:
+                _log(logging.WARNING, "down:" + region.name, "replication to %s: %s; retrying with backoff",
+                     region.name, why)
             await self._transient(row, region.name, f"{region.name}: {why}")
             return
-        self.down.pop(region.name, None)
+        if self.down.pop(region.name, None) is not None and _throttle.forget("down:" + region.name):
+            log.info("replication to %s: reachable again", region.name)
         self.down.pop("bucket:" + row.dest_bucket, None)
         if response.status >= 300:
             await self.meta.replication.failed(row, f"{region.name}: {_code(response)}: {_message(response)}")
@@ -291,7 +312,7 @@ class Shipper:
             return await self.client.request("PUT", endpoint + path, signed, body if with_body else None,
                                              rec.size if with_body else 0)
         except TransportError as exc:
-            log.info("replication to %s: %s", region, exc)
+            _log(logging.WARNING, "down:" + region, "replication to %s: %s; retrying with backoff", region, exc)
             return None
 
     # -- operators --------------------------------------------------------------------------------

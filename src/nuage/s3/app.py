@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
+from nuage.accesslog import SCOPE_KEY, AccessFields
 from nuage.core import memo
 from nuage.errors import BucketNotFound, NuageError, ObjectCorrupt, ResponseAborted
 from nuage.s3 import errors as e
@@ -141,6 +142,18 @@ def _path_address(raw_path: str) -> tuple[BucketName | None, ObjectKey | None]:
     return BucketName(name.rpartition(":")[2] or name), key
 
 
+def _log_fields(fields: AccessFields, req: Request | None, request_id: str) -> None:
+    """What the access log says of an S3 request."""
+    fields.api, fields.request_id = "s3", request_id
+    if req is None:
+        return
+    fields.bucket, fields.key = req.bucket or "", req.key or ""
+    if req.operation is not None:
+        fields.operation = req.operation.name
+    if req.identity is not None:
+        fields.principal, fields.access_key = req.identity.arn, req.identity.access_key
+
+
 class S3App:
     def __init__(self, services: Services, on_request: Callable[[str], None] | None = None) -> None:
         self.services = services
@@ -179,6 +192,8 @@ class S3App:
             else:
                 note_full_disk(full, scope["method"], scope["path"])
                 response = self._error(e.InsufficientStorage(), req, scope, request_id)
+        if (fields := scope.get(SCOPE_KEY)) is not None:
+            _log_fields(fields, req, request_id)
         try:
             if req is not None and req.bucket is not None:   # CORS and lifecycle headers, errors included
                 try:
