@@ -72,7 +72,7 @@ def tell(scope: dict[str, Any], api: str, *, operation: str | None = None, princ
         fields.request_id = request_id
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AccessRecord:
     """One line of the access log."""
     time: float              # when the request's head arrived (seconds since the epoch)
@@ -110,26 +110,44 @@ def redact_query(query: str) -> str:
     return "&".join(parts)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+_seconds: dict[str, tuple[int, str]] = {}   # format -> (the last second formatted, its text)
+
+
+def _utc(when: float, fmt: str) -> str:
+    """``when`` formatted (to the second) in UTC; the same second is formatted once."""
+    second = int(when)
+    last = _seconds.get(fmt)
+    if last is not None and last[0] == second:
+        return last[1]
+    text = time.strftime(fmt, time.gmtime(second))
+    _seconds[fmt] = (second, text)
+    return text
+
+
 def format_json(r: AccessRecord) -> str:
-    return json.dumps({
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(r.time)) + f".{int(r.time * 1000) % 1000:03d}Z",
+    return _ENCODER.encode({
+        "time": f"{_utc(r.time, '%Y-%m-%dT%H:%M:%S')}.{int(r.time * 1000) % 1000:03d}Z",
         "request_id": r.request_id, "remote": r.remote, "principal": r.principal or "anonymous",
         "access_key": r.access_key, "api": r.api, "operation": r.operation, "bucket": r.bucket, "key": r.key,
         "method": r.method, "path": r.path, "status": r.status, "bytes_sent": r.bytes_sent,
         "bytes_received": r.bytes_received, "duration_ms": r.duration_ms, "user_agent": r.user_agent,
         "region": r.region, "worker": r.worker,
-    }, ensure_ascii=True, separators=(",", ":"))
+    })
 
 
 def _quoted(value: str) -> str:
     """A value for a quoted field of the common format: no quote, backslash or control character."""
-    return json.dumps(value, ensure_ascii=True)[1:-1] if value else "-"
+    if not value:
+        return "-"
+    return value if value.isprintable() and value.isascii() and '"' not in value and "\\" not in value \
+        else _ENCODER.encode(value)[1:-1]
 
 
 def format_common(r: AccessRecord) -> str:
     """The common log format, then request id, operation, duration in milliseconds, bytes received and
     user agent (as the combined formats add fields at the end)."""
-    when = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(r.time))
+    when = _utc(r.time, "%d/%b/%Y:%H:%M:%S +0000")
     user = (r.access_key or "-").replace(" ", "_")
     return (f'{r.remote or "-"} - {user} [{when}] "{r.method} {_quoted(r.path)} HTTP/{r.http_version}" '
             f'{r.status} {r.bytes_sent} {r.request_id or "-"} {r.operation or "-"} {r.duration_ms:.3f} '

@@ -124,16 +124,13 @@ class Cycle:
             waiter.set_result(None)
 
     # -- running the app ----------------------------------------------------------------------------
-    async def run(self, app: ASGIApp) -> None:
-        access = self.conn.access_log
-        if access is None:
-            await self._run(app)
-            return
+    async def run_logged(self, app: ASGIApp, access: AccessLog) -> None:
+        """:meth:`run`, then a line in ``access`` (the app fills the fields it knows, see nuage.accesslog)."""
         fields = AccessFields()
         self.scope[SCOPE_KEY] = fields
         start, clock = time.time(), time.perf_counter()
         try:
-            await self._run(app)
+            await self.run(app)
         finally:
             self._log(access, fields, start, time.perf_counter() - clock)
 
@@ -158,7 +155,7 @@ class Cycle:
             http_version=scope["http_version"], status=status, bytes_sent=self.sent, bytes_received=self.received,
             duration_ms=round(seconds * 1000, 3), user_agent=agent, region=access.region, worker=access.worker))
 
-    async def _run(self, app: ASGIApp) -> None:
+    async def run(self, app: ASGIApp) -> None:
         try:
             result = await app(self.scope, self.receive, self.send)
         except ResponseAborted:   # on purpose, and logged by the app: only the connection ends

@@ -404,7 +404,8 @@ class HttpProtocol(asyncio.Protocol):
     def _run(self, cycle: Cycle) -> None:
         self.running = cycle
         tasks = self.server_state.tasks
-        task = self.loop.create_task(cycle.run(self.app))
+        access = self.access_log
+        task = self.loop.create_task(cycle.run(self.app) if access is None else cycle.run_logged(self.app, access))
         task.add_done_callback(tasks.discard)
         tasks.add(task)
 
