@@ -9,7 +9,9 @@ Lines are kept in memory and written a batch of whole lines at a time (about onc
 are waiting, and at shutdown): with ``O_APPEND`` on a file, or at most ``PIPE_BUF`` bytes at a time on a
 pipe, the worker processes of one gateway write to the same file or stdout without mixing their lines.
 A file moved away (logrotate without ``copytruncate``) is noticed at the next batch and a new one is
-created at the path, as :class:`logging.handlers.WatchedFileHandler` does.
+created at the path, as :class:`logging.handlers.WatchedFileHandler` does; :meth:`AccessLog.reopen` (SIGHUP)
+opens the path again at the next batch whatever happened to it. A file truncated in place (``copytruncate``)
+goes on from its new end (``O_APPEND``).
 
 Nothing secret is written: no header but the user agent, and the query string without the values of
 ``X-Amz-Signature``, ``Signature``, ``X-Amz-Security-Token`` and ``x-amz-security-token``."""
@@ -172,6 +174,7 @@ class AccessLog:
         self._pipe = False
         self._timer: threading.Timer | None = None
         self._closed = False
+        self._reopen = False
         self._open()
 
     def _open(self) -> None:
@@ -184,6 +187,10 @@ class AccessLog:
         self._identity = (info.st_dev, info.st_ino)
         self._pipe = stat.S_ISFIFO(info.st_mode) or stat.S_ISSOCK(info.st_mode)
 
+    def reopen(self) -> None:
+        """Open the path again before the next batch (SIGHUP: safe in a signal handler, it takes no lock)."""
+        self._reopen = True
+
     def _reopen_if_moved(self) -> None:
         if self.target == "-":
             return
@@ -192,7 +199,8 @@ class AccessLog:
             moved = (info.st_dev, info.st_ino) != self._identity
         except FileNotFoundError:
             moved = True
-        if moved:
+        if moved or self._reopen:
+            self._reopen = False
             old = self._fd
             self._open()
             os.close(old)

@@ -16,6 +16,7 @@ import signal
 import socket
 import sqlite3
 import string
+import threading
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -360,6 +361,15 @@ class LogSettings:
 
 
 _chosen_logs = LogSettings()
+_open_logs: list[AccessLog] = []   # this process's access log while it serves (reopened on SIGHUP)
+
+
+def _reopen_logs(_sig: int, _frame: FrameType | None) -> None:
+    """SIGHUP (logrotate's ``postrotate``, systemd's reload): the access log is opened again, nothing stops.
+    A worker process inherits the handler (its own log); the parent of workers has no log and only survives
+    the signal (its workers notice a moved file by themselves)."""
+    for access_log in _open_logs:
+        access_log.reopen()
 
 
 def use_logs(logs: LogSettings) -> None:
@@ -392,6 +402,8 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         console_sock.close()
         raise ListenError(f"the console needs a port other than the S3 endpoint's ({s3_port})")
     logs = logs or _chosen_logs
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, _reopen_logs)
     logging.basicConfig(level=logs.level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if (probe := logs.open_access_log(settings.region, 0)) is not None:   # refused now if it cannot be written
@@ -485,11 +497,14 @@ def run_gateway(settings: Settings, s3_sock: socket.socket | None, console_sock:
     meta, blobs = open_stores(settings, replication_route if settings.regions_file is not None else None,
                               shared=workers > 1)
     served: list[bool] = []
+    if access_log is not None:
+        _open_logs.append(access_log)
     try:
         _run_gateway(settings, meta, blobs, s3_sock, console_sock, console_host, creds, announce=announce,
                      worker=worker, workers=workers, served=served, access_log=access_log)
     finally:
         if access_log is not None:
+            _open_logs.remove(access_log)
             access_log.close()
         blobs.close()
         meta.close()

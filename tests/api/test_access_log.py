@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import signal
 import threading
 import time
 import urllib.error
@@ -127,6 +128,27 @@ def test_moved_file_is_created_again(logged: tuple[NuageServer, Path]) -> None:
     assert not [r for r in _records(path) if r["key"] == "before-rotation"]
     assert [r for r in _records(rotated) if r["key"] == "before-rotation"]
     rotated.rename(path.with_name("access.log.old"))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sighup_reopens_and_stops_nothing(tmp_path: Path, workers: int) -> None:
+    """logrotate's ``postrotate kill -HUP``: the server goes on serving, and the lines go to the path."""
+    path = tmp_path / "access.log"
+    server = NuageServer(tmp_path / "data", workers=workers, extra_args=["--access-log", str(path)])
+    server.start()
+    try:
+        s3 = server.client()
+        s3.create_bucket(Bucket="hup")
+        _wait_records(path, lambda r: r["operation"] == "CreateBucket")
+        path.rename(tmp_path / "access.log.1")
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert server.proc.poll() is None
+        s3.put_object(Bucket="hup", Key="after-hup", Body=b"1")
+        assert len(_wait_records(path, lambda r: r["key"] == "after-hup")) == 1
+    finally:
+        assert server.stop() == 0
 
 
 def test_common_format(tmp_path: Path) -> None:
