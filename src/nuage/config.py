@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 #: region names as AWS and Alibaba Cloud spell them (us-west-1, eu-central-2, cn-hangzhou)
@@ -67,6 +68,10 @@ class Settings:
     http_header_timeout_seconds: float = 30.0        # from a request's first byte to its last header (408)
     http_max_connections: int = 4096                 # open connections; beyond, new ones get 503 SlowDown
     http_max_connections_per_client: int = 1024      # open connections per client address (0: no cap)
+    # how nuage serve listens (used by the command, not by the server's parts)
+    console_port: int | None = None                  # None: the S3 port + 1
+    console_address: str | None = None               # [HOST]:PORT, instead of console_port
+    workers: int | None = None                       # None: one per core
 
     @property
     def scheme(self) -> str:
@@ -77,47 +82,249 @@ class Settings:
         return f"{self.scheme}://{self.host}:{self.port}"
 
 
+class ConfigError(ValueError):
+    """Settings that cannot be used: one line per problem, each naming the key, variable or file line."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One setting: its field of :class:`Settings`, its key in a configuration file, its environment
+    variable and its ``nuage serve`` flag (either may be None), its type, and whether it is a secret."""
+
+    name: str                     # the Settings field
+    key: str                      # the TOML key
+    kind: str                     # "str", "int", "float", "bool" or "path"
+    env: str | None = None
+    flag: str | None = None
+    help: str = ""
+    secret: bool = False
+    low: float | None = None      # numbers: the smallest allowed (and the largest)
+    high: float | None = None
+    metavar: str | None = None
+    blank_is_unset: bool = True   # False: an empty variable is a value (refused later: NUAGE_REGION="")
+
+    @property
+    def default(self) -> object:
+        return _DEFAULTS[self.name]
+
+
+_KIND_WORDS = {"str": "a string", "path": "a file or folder path (a string)", "int": "a whole number",
+               "float": "a number", "bool": "true or false"}
+
+#: every setting of ``nuage serve``, once: the flags, the configuration file's keys, the environment
+#: variables and ``nuage config check`` all come from this table (docs/settings.md lists it for people)
+KNOBS: tuple[Knob, ...] = (
+    Knob("host", "host", "str", flag="--host", help="Address to listen on."),
+    Knob("port", "port", "int", flag="--port", low=0, high=65535,
+         help="Port to listen on, 0 to 65535 (0: a free port)."),
+    Knob("data_dir", "data", "path", env="NUAGE_DATA", flag="--data", metavar="DIR", help="Data folder."),
+    Knob("region", "region", "str", env="NUAGE_REGION", flag="--region", blank_is_unset=False,
+         help="Region name, as AWS names them: lowercase letters, digits and hyphens, e.g. us-west-1 or "
+              "cn-hangzhou."),
+    Knob("domain", "domain", "str", flag="--domain",
+         help="Domain for virtual-hosted-style requests (bucket.DOMAIN)."),
+    Knob("tls_cert", "tls_cert", "path", flag="--tls-cert", metavar="FILE", help="TLS certificate."),
+    Knob("tls_key", "tls_key", "path", flag="--tls-key", metavar="FILE", help="TLS private key."),
+    Knob("regions_file", "regions", "path", env="NUAGE_REGIONS", flag="--regions", metavar="FILE",
+         help="Region registry (JSON) for redirects and replication."),
+    Knob("console_port", "console_port", "int", env="NUAGE_CONSOLE_PORT", flag="--console-port", low=0,
+         high=65535, help="Port of the web console, an origin of its own (default: the S3 port + 1; 0: a "
+                          "free port)."),
+    Knob("console_address", "console_address", "str", flag="--console-address", metavar="[HOST]:PORT",
+         help="Address of the web console, as MinIO's (default: --host, and --console-port)."),
+    Knob("http_max_connections", "max_connections", "int", env="NUAGE_HTTP_MAX_CONNECTIONS",
+         flag="--max-connections", low=0, help="Open connections at most; beyond, new ones get 503 SlowDown "
+                                                "(0: no cap)."),
+    Knob("http_max_connections_per_client", "max_connections_per_client", "int",
+         env="NUAGE_HTTP_MAX_CONNECTIONS_PER_CLIENT", flag="--max-connections-per-client", low=0,
+         help="Open connections per client address at most (0: no cap, e.g. behind a proxy)."),
+    Knob("http_header_timeout_seconds", "header_timeout", "float", env="NUAGE_HTTP_HEADER_TIMEOUT",
+         flag="--header-timeout", low=0, help="Seconds a client has to send a request's headers."),
+    Knob("db", "db", "str", env="NUAGE_DB", flag="--db", secret=True,
+         metavar="postgresql://USER:PASS@HOST:PORT/DB",
+         help="Keep metadata in this PostgreSQL database, which several gateways can share (default: SQLite "
+              "in the data folder)."),
+    Knob("workers", "workers", "int", env="NUAGE_WORKERS", flag="--workers", low=1, high=1024,
+         help="Worker processes serving the ports, so that one machine uses all its cores (default: one per "
+              "core)."),
+    Knob("root_access_key", "root_access_key", "str", env="NUAGE_ROOT_ACCESS_KEY", blank_is_unset=False),
+    Knob("root_secret_key", "root_secret_key", "str", env="NUAGE_ROOT_SECRET_KEY", secret=True,
+         blank_is_unset=False),
+    Knob("master_key", "master_key", "str", env="NUAGE_MASTER_KEY", secret=True),
+    Knob("fsync", "fsync", "bool", env="NUAGE_FSYNC"),
+    Knob("direct_io", "direct_io", "bool", env="NUAGE_DIRECT_IO"),
+    Knob("inline_max", "inline_max", "int", env="NUAGE_INLINE_MAX", low=0),
+    Knob("sweep_interval_seconds", "sweep_interval", "float", env="NUAGE_SWEEP_INTERVAL", low=0),
+    Knob("orphan_grace_seconds", "orphan_grace", "float", env="NUAGE_ORPHAN_GRACE", low=0),
+    Knob("shared_delete_grace_seconds", "shared_delete_grace", "float", env="NUAGE_SHARED_DELETE_GRACE", low=0),
+    Knob("multipart_expiry_seconds", "multipart_expiry", "float", env="NUAGE_MULTIPART_EXPIRY", low=0),
+    Knob("scrub_interval_seconds", "scrub_interval", "float", env="NUAGE_SCRUB_INTERVAL", low=0),
+    Knob("scrub_rate_mb", "scrub_rate", "float", env="NUAGE_SCRUB_RATE", low=0),
+    Knob("lifecycle_interval_seconds", "lifecycle_interval", "float", env="NUAGE_LIFECYCLE_INTERVAL", low=0),
+    Knob("lifecycle_day_seconds", "lifecycle_day_seconds", "float", env="NUAGE_LIFECYCLE_DAY_SECONDS", low=0),
+    Knob("usage_interval_seconds", "usage_interval", "float", env="NUAGE_USAGE_INTERVAL", low=0),
+    Knob("console_session_seconds", "console_session_seconds", "float", env="NUAGE_CONSOLE_SESSION_SECONDS",
+         low=0),
+    Knob("http_max_request_line", "http_max_request_line", "int", env="NUAGE_HTTP_MAX_REQUEST_LINE", low=0),
+    Knob("http_max_header_size", "http_max_header_size", "int", env="NUAGE_HTTP_MAX_HEADER_SIZE", low=0),
+    Knob("http_max_headers_size", "http_max_headers_size", "int", env="NUAGE_HTTP_MAX_HEADERS_SIZE", low=0),
+)
+KNOB_BY_KEY = {knob.key: knob for knob in KNOBS}
+_DEFAULTS: dict[str, object] = {f.name: (f.default_factory() if f.default_factory is not MISSING else f.default)
+                                for f in fields(Settings)}
+_FALSE, _TRUE = ("0", "false", "no", "off"), ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The effective settings, and where each value came from: ``flag --port``, ``$NUAGE_DATA``,
+    ``FILE`` (a configuration file) or ``default``."""
+
+    settings: Settings
+    sources: dict[str, str]
+
+
+def _check_range(knob: Knob, value: float) -> str | None:
+    if knob.low is not None and value < knob.low:
+        return f"must be at least {knob.low:g}, got {value:g}"
+    if knob.high is not None and value > knob.high:
+        return f"must be at most {knob.high:g}, got {value:g}"
+    return None
+
+
+def _from_env(knob: Knob, raw: str) -> object:
+    """An environment variable's value as the knob's type; ValueError saying why not."""
+    value: object
+    if knob.kind == "bool":
+        if raw.strip().lower() in _FALSE:
+            return False
+        if raw.strip().lower() in _TRUE:
+            return True
+        raise ValueError(f"expected 1 or 0 (true or false), got {raw!r}")
+    if knob.kind in ("int", "float"):
+        try:
+            value = int(raw) if knob.kind == "int" else float(raw)
+        except ValueError:
+            raise ValueError(f"expected {_KIND_WORDS[knob.kind]}, got {raw!r}") from None
+        if value != value or value in (float("inf"), float("-inf")):   # nan, inf
+            raise ValueError(f"expected {_KIND_WORDS[knob.kind]}, got {raw!r}")
+        problem = _check_range(knob, float(value))
+        if problem:
+            raise ValueError(problem)
+        return value
+    return Path(raw) if knob.kind == "path" else raw
+
+
+def _from_file(knob: Knob, value: object) -> object:
+    """A configuration file's value as the knob's type; ValueError saying why not."""
+    kind = knob.kind
+    ok = {"str": isinstance(value, str), "path": isinstance(value, str), "bool": isinstance(value, bool),
+          "int": isinstance(value, int) and not isinstance(value, bool),
+          "float": isinstance(value, int | float) and not isinstance(value, bool)}[kind]
+    if not ok:
+        got = type(value).__name__ if not isinstance(value, dict) else "a table"
+        raise ValueError(f"expected {_KIND_WORDS[kind]}, got {value!r} ({got})")
+    if kind in ("int", "float"):
+        problem = _check_range(knob, float(value))  # type: ignore[arg-type]
+        if problem:
+            raise ValueError(problem)
+        return float(value) if kind == "float" else value  # type: ignore[arg-type]
+    return Path(value) if kind == "path" else value  # type: ignore[arg-type]
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The line that sets ``key`` at the top of a TOML file (tomllib does not say), if one can be found."""
+    pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*[=.]""")
+    pattern_table = re.compile(rf"""^\s*\[+\s*(?:{re.escape(key)}|"{re.escape(key)}")\s*[\].]""")
+    for number, line in enumerate(text.splitlines(), 1):
+        if pattern.match(line) or pattern_table.match(line):
+            return number
+    return None
+
+
+def load_file(path: Path) -> dict[str, object]:
+    """The values a configuration file (TOML) sets, by Settings field; :class:`ConfigError` listing every
+    unknown key, wrong type and syntax error, each with the file, its line when known, and the key."""
+    import difflib
+    import tomllib
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read it ({getattr(exc, 'strerror', None) or exc})"]) from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML ({exc})"]) from None
+    values: dict[str, object] = {}
+    errors = []
+    for key, value in doc.items():
+        line = _line_of(text, key)
+        where = f"{path}:{line}" if line else str(path)
+        knob = KNOB_BY_KEY.get(key)
+        if knob is None:
+            near = difflib.get_close_matches(key, list(KNOB_BY_KEY), n=1)
+            errors.append(f"{where}: unknown key {key!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+            continue
+        try:
+            values[knob.name] = _from_file(knob, value)
+        except ValueError as exc:
+            errors.append(f"{where}: {key}: {exc}")
+    if errors:
+        raise ConfigError(errors)
+    return values
+
+
+def resolve(flags: Mapping[str, object] | None = None, config: Path | None = None,
+            environ: Mapping[str, str] | None = None) -> Resolved:
+    """The effective settings: a flag (a value not None in ``flags``, by Settings field) wins over its
+    environment variable, which wins over the configuration file, which wins over the default.
+    :class:`ConfigError` listing every value that cannot be used."""
+    environ = os.environ if environ is None else environ
+    file_values = load_file(config) if config is not None else {}
+    values: dict[str, object] = {}
+    sources: dict[str, str] = {}
+    errors = []
+    for knob in KNOBS:
+        given = (flags or {}).get(knob.name)
+        raw = environ.get(knob.env) if knob.env else None
+        if given is not None:
+            values[knob.name], sources[knob.name] = given, f"flag {knob.flag}" if knob.flag else "option"
+            problem = _check_range(knob, float(given)) if knob.kind in ("int", "float") else None  # type: ignore[arg-type]
+            if problem:
+                errors.append(f"{knob.flag} {given}: {problem}")
+        elif raw is not None and (raw.strip() or not knob.blank_is_unset):
+            try:
+                values[knob.name] = _from_env(knob, raw.strip() if knob.kind != "str" else raw)
+                sources[knob.name] = f"${knob.env}"
+            except ValueError as exc:
+                errors.append(f"${knob.env}: {exc}")
+        elif knob.name in file_values:
+            values[knob.name], sources[knob.name] = file_values[knob.name], str(config)
+        else:
+            sources[knob.name] = "default"
+    if errors:
+        raise ConfigError(errors)
+    return Resolved(Settings(**values), sources)  # type: ignore[arg-type]
+
+
 def settings_from_env(**overrides: object) -> Settings:
-    """Settings from NUAGE_* environment variables, with explicit overrides winning."""
-    env: dict[str, object] = {}
-    if "NUAGE_DATA" in os.environ:
-        env["data_dir"] = Path(os.environ["NUAGE_DATA"])
-    if os.environ.get("NUAGE_DB"):
-        env["db"] = os.environ["NUAGE_DB"]
-    if "NUAGE_REGION" in os.environ:
-        env["region"] = os.environ["NUAGE_REGION"]
-    if "NUAGE_ROOT_ACCESS_KEY" in os.environ:
-        env["root_access_key"] = os.environ["NUAGE_ROOT_ACCESS_KEY"]
-    if "NUAGE_ROOT_SECRET_KEY" in os.environ:
-        env["root_secret_key"] = os.environ["NUAGE_ROOT_SECRET_KEY"]
-    if os.environ.get("NUAGE_REGIONS"):
-        env["regions_file"] = Path(os.environ["NUAGE_REGIONS"])
-    if os.environ.get("NUAGE_MASTER_KEY"):
-        env["master_key"] = os.environ["NUAGE_MASTER_KEY"]
-    if os.environ.get("NUAGE_FSYNC", "1") in ("0", "false", "no"):
-        env["fsync"] = False
-    if os.environ.get("NUAGE_DIRECT_IO", "1") in ("0", "false", "no"):
-        env["direct_io"] = False
-    for var, name in (("NUAGE_SWEEP_INTERVAL", "sweep_interval_seconds"),
-                      ("NUAGE_ORPHAN_GRACE", "orphan_grace_seconds"),
-                      ("NUAGE_SHARED_DELETE_GRACE", "shared_delete_grace_seconds"),
-                      ("NUAGE_MULTIPART_EXPIRY", "multipart_expiry_seconds"),
-                      ("NUAGE_LIFECYCLE_INTERVAL", "lifecycle_interval_seconds"),
-                      ("NUAGE_LIFECYCLE_DAY_SECONDS", "lifecycle_day_seconds"),
-                      ("NUAGE_CONSOLE_SESSION_SECONDS", "console_session_seconds"),
-                      ("NUAGE_USAGE_INTERVAL", "usage_interval_seconds"),
-                      ("NUAGE_SCRUB_INTERVAL", "scrub_interval_seconds"),
-                      ("NUAGE_SCRUB_RATE", "scrub_rate_mb"),
-                      ("NUAGE_HTTP_HEADER_TIMEOUT", "http_header_timeout_seconds")):
-        if var in os.environ:
-            env[name] = float(os.environ[var])
-    for var, name in (("NUAGE_INLINE_MAX", "inline_max"),
-                      ("NUAGE_HTTP_MAX_REQUEST_LINE", "http_max_request_line"),
-                      ("NUAGE_HTTP_MAX_HEADER_SIZE", "http_max_header_size"),
-                      ("NUAGE_HTTP_MAX_HEADERS_SIZE", "http_max_headers_size"),
-                      ("NUAGE_HTTP_MAX_CONNECTIONS", "http_max_connections"),
-                      ("NUAGE_HTTP_MAX_CONNECTIONS_PER_CLIENT", "http_max_connections_per_client")):
-        if var in os.environ:
-            env[name] = int(os.environ[var])
-    env.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**env)  # type: ignore[arg-type]
+    """Settings from NUAGE_* environment variables, with explicit overrides (not None) winning;
+    :class:`ConfigError` when a variable's value cannot be used."""
+    return resolve(overrides).settings
+
+
+def masked(knob: Knob, value: object) -> str:
+    """How ``nuage config check`` shows a value: secrets hidden (a database URL keeps all but its password)."""
+    if value is None:
+        return "(none)"
+    text = str(value)
+    if knob.secret:
+        if knob.name == "db":
+            return re.sub(r"^([a-z]+://[^:/@]*):[^@]*@", r"\1:***@", text)
+        return "***"
+    return text

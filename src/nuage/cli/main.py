@@ -11,6 +11,8 @@ import click
 from nuage.cli.admin import admin as admin_group
 from nuage.cli.backup import backup as backup_command
 from nuage.cli.backup import restore as restore_command
+from nuage.cli.config_cmd import config as config_group
+from nuage.cli.config_cmd import resolve_or_exit, serve_options
 from nuage.cli.db import db as db_group
 from nuage.cli.demo import demo as demo_command
 from nuage.cli.logs import log_options
@@ -18,8 +20,10 @@ from nuage.cli.query import query as query_command
 from nuage.cli.scrub import scrub as scrub_command
 from nuage.config import (
     ACCESS_KEY_RULE,
+    KNOBS,
     REGION_RULE,
     SECRET_KEY_RULE,
+    ConfigError,
     Settings,
     settings_from_env,
     valid_access_key,
@@ -28,8 +32,20 @@ from nuage.config import (
 )
 from nuage.core.iam import SecretsError
 
+KNOB_BY_FIELD = {knob.name: knob for knob in KNOBS}
 
-@click.group()
+
+class _Commands(click.Group):
+    """The `nuage` group: a $NUAGE_* variable that cannot be used (read by any command) is a one-line error."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="nuage")
 def main() -> None:
     """Nuage: a self-hostable S3-compatible cloud platform."""
@@ -37,60 +53,24 @@ def main() -> None:
 
 @main.command()
 @log_options
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=9000, show_default=True, type=int,
-              help="Port to listen on, 0 to 65535 (0: a free port).")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
-              help="Data folder (default ./nuage-data, or $NUAGE_DATA).")
-@click.option("--region", default=None,
-              help="Region name, as AWS names them: lowercase letters, digits and hyphens, e.g. us-west-1 or "
-                   "cn-hangzhou (default us-east-1, or $NUAGE_REGION).")
-@click.option("--domain", default=None, help="Domain for virtual-hosted-style requests (bucket.DOMAIN).")
-@click.option("--tls-cert", type=click.Path(path_type=Path, exists=True), default=None, help="TLS certificate.")
-@click.option("--tls-key", type=click.Path(path_type=Path, exists=True), default=None, help="TLS private key.")
-@click.option("--regions", "regions_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
-              help="Region registry (JSON) for redirects and replication (or $NUAGE_REGIONS).")
-@click.option("--console-port", type=click.IntRange(0, 65535), default=None, envvar="NUAGE_CONSOLE_PORT",
-              help="Port of the web console, an origin of its own (default: the S3 port + 1, or "
-                   "$NUAGE_CONSOLE_PORT; 0: a free port).")
-@click.option("--console-address", default=None, metavar="[HOST]:PORT",
-              help="Address of the web console, as MinIO's (default: --host, and --console-port).")
-@click.option("--max-connections", type=int, default=None,
-              help="Open connections at most; beyond, new ones get 503 SlowDown (default 4096, or "
-                   "$NUAGE_HTTP_MAX_CONNECTIONS; 0: no cap).")
-@click.option("--max-connections-per-client", type=int, default=None,
-              help="Open connections per client address at most (default 1024, or "
-                   "$NUAGE_HTTP_MAX_CONNECTIONS_PER_CLIENT; 0: no cap, e.g. behind a proxy).")
-@click.option("--header-timeout", type=float, default=None,
-              help="Seconds a client has to send a request's headers (default 30, or $NUAGE_HTTP_HEADER_TIMEOUT).")
-@click.option("--db", default=None, metavar="postgresql://USER:PASS@HOST:PORT/DB",
-              help="Keep metadata in this PostgreSQL database, which several gateways can share (or $NUAGE_DB; "
-                   "default: SQLite in the data folder).")
-@click.option("--workers", type=click.IntRange(1, 1024), default=None,
-              help="Worker processes serving the ports, so that one machine uses all its cores (default: one "
-                   "per core, or $NUAGE_WORKERS).")
-def serve(host: str, port: int, data_dir: Path | None, region: str | None, domain: str | None,
-          tls_cert: Path | None, tls_key: Path | None, regions_file: Path | None, max_connections: int | None,
-          max_connections_per_client: int | None, header_timeout: float | None, console_port: int | None,
-          console_address: str | None, db: str | None = None, workers: int | None = None) -> None:
+@serve_options
+def serve(config_file: Path | None, **flags: object) -> None:
     """Start the S3 endpoint with embedded defaults (SQLite metadata, local files), and the web console
-    on a port of its own."""
+    on a port of its own. Each setting comes from its flag, else its $NUAGE_* variable, else the --config
+    file, else its default (docs/settings.md)."""
     from nuage.httpserver.workers import worker_count
     from nuage.server import StartupError
     from nuage.server import serve as run
 
+    resolved = resolve_or_exit(flags, config_file)
+    settings = resolved.settings
     try:
-        count = worker_count(workers)
+        count = worker_count(settings.workers)
     except ValueError as exc:
-        raise click.BadParameter(f"{exc} ($NUAGE_WORKERS)", param_hint="--workers") from None
+        raise click.BadParameter(str(exc), param_hint="--workers") from None
     from nuage.storage.meta.postgres import DatabaseUnavailable
 
-    settings = settings_from_env(host=host, port=port, data_dir=data_dir, region=region, domain=domain,
-                                 tls_cert=tls_cert, tls_key=tls_key, regions_file=regions_file,
-                                 http_max_connections=max_connections,
-                                 http_max_connections_per_client=max_connections_per_client,
-                                 http_header_timeout_seconds=header_timeout, db=db)
-    check_settings(settings, region_option=region is not None)
+    check_settings(settings, sources=resolved.sources)
     if settings.db is not None:
         from nuage.cli.db import check_url
         check_url(settings.db)
@@ -102,7 +82,7 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
             raise click.ClickException(f"{settings.regions_file}: {exc}") from None
     if settings.tls_cert is not None or settings.tls_key is not None:
         check_tls(settings.tls_cert, settings.tls_key)
-    console = console_listen(host, port, console_port, console_address)
+    console = console_listen(settings.host, settings.port, settings.console_port, settings.console_address)
     # (SIGINT and SIGTERM end a running server with SystemExit(0); a Ctrl-C before it runs ends it quietly)
     with contextlib.suppress(KeyboardInterrupt):
         try:
@@ -111,18 +91,32 @@ def serve(host: str, port: int, data_dir: Path | None, region: str | None, domai
             raise click.ClickException(str(exc)) from None
 
 
-def check_settings(settings: Settings, *, region_option: bool = True) -> None:
-    """What the start-up would trip on later, refused at once (before any port or file is touched)."""
+def _where(sources: dict[str, str] | None, name: str, flag: str) -> str:
+    """How an error names a setting: as it was given (its flag, its variable, or the configuration file)."""
+    source = (sources or {}).get(name, "default")
+    if source.startswith("flag") or source == "default":
+        return flag
+    if source.startswith("$"):
+        return source
+    return f"{source}: {KNOB_BY_FIELD[name].key}"
+
+
+def check_settings(settings: Settings, *, sources: dict[str, str] | None = None) -> None:
+    """What the start-up would trip on later, refused at once (before any port or file is touched).
+    ``sources`` (nuage.config.Resolved.sources) says where each value came from, for the messages."""
     if not 0 <= settings.port <= 65535:
-        raise click.ClickException(f"--port {settings.port}: a port is a number from 0 to 65535")
+        raise click.ClickException(f"{_where(sources, 'port', '--port')} {settings.port}: a port is a number from "
+                                   f"0 to 65535")
     if not valid_region(settings.region):
-        where = "--region" if region_option else "$NUAGE_REGION"
+        where = _where(sources, "region", "--region")
         raise click.ClickException(f"{where} {settings.region!r} is not a region name: {REGION_RULE}")
     check_data_folder(settings.data_dir)
     if settings.root_access_key is not None and not valid_access_key(settings.root_access_key):
-        raise click.ClickException(f"$NUAGE_ROOT_ACCESS_KEY: {ACCESS_KEY_RULE}")
+        where = _where(sources, "root_access_key", "$NUAGE_ROOT_ACCESS_KEY")
+        raise click.ClickException(f"{where}: {ACCESS_KEY_RULE}")
     if settings.root_secret_key is not None and not valid_secret_key(settings.root_secret_key):
-        raise click.ClickException(f"$NUAGE_ROOT_SECRET_KEY: {SECRET_KEY_RULE}")
+        where = _where(sources, "root_secret_key", "$NUAGE_ROOT_SECRET_KEY")
+        raise click.ClickException(f"{where}: {SECRET_KEY_RULE}")
 
 
 def check_data_folder(path: Path) -> None:
@@ -234,6 +228,7 @@ def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_na
 
 main.add_command(admin_group)
 main.add_command(backup_command)
+main.add_command(config_group)
 main.add_command(restore_command)
 main.add_command(db_group)
 main.add_command(demo_command)
