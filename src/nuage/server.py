@@ -192,7 +192,7 @@ def build_services(settings: Settings, meta: MetaStore, blobs: LocalBlobStore,
                    iam: IAM | None = None, locator: Locator | None = None) -> Services:
     iam = iam or open_iam(settings, meta)
     try:
-        keyring = Keyring.load(settings.data_dir, settings.master_key)
+        keyring = Keyring.load(settings.data_dir, settings.master_key, meta.master_sealed_extra)
     except ValueError as exc:
         where = "$NUAGE_MASTER_KEY" if settings.master_key else str(settings.data_dir / MASTER_KEY_PATH)
         message = str(exc) if where.lstrip("$") in str(exc) else f"{where} is not a usable master key ({exc})"

@@ -23,6 +23,7 @@ from nuage.core.sse import (
     SSE_S3,
     BlobCipher,
     CtrBlobCipher,
+    DataKeyUnopenable,
     GcmBlobCipher,
     Keyring,
     SSESpec,
@@ -190,9 +191,9 @@ def test_server_keys_seal_and_open() -> None:
 def test_wrapped_key_is_bound_to_its_metadata() -> None:
     ring = Keyring(os.urandom(32))
     _, extra = ring.seal(SSESpec(SSE_KMS, "key-1"))
-    with pytest.raises(RuntimeError):
+    with pytest.raises(DataKeyUnopenable):
         ring.open({**extra, SSE_KMS_KEY_ID: "key-2"}, None)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(DataKeyUnopenable):
         Keyring(os.urandom(32)).open(extra, None)
 
 

@@ -27,6 +27,13 @@ def check_url(url: str) -> None:
         raise click.BadParameter("expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE", param_hint="--db")
 
 
+def _unusable(path: Path, exc: sqlite3.Error) -> click.ClickException:
+    """A SQLite database that cannot be opened or read (locked, not allowed, damaged), as the server says it."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return click.ClickException(f"cannot open {path}: {exc}")
+    return click.ClickException(f"{path} is not a usable SQLite database ({exc}): restore it from a backup")
+
+
 def _connect_error(exc: Exception) -> click.ClickException:
     # psycopg's message names the host and port, never the password
     return click.ClickException(f"cannot reach the database: {str(exc).strip().splitlines()[0]}")
@@ -57,13 +64,16 @@ def migrate_command(url: str | None, data_dir: Path | None) -> None:
 
         path = settings_from_env(data_dir=data_dir).data_dir / SQLITE_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = connect(path, fsync=True)
         try:
-            before = _sqlite_versions(conn)
-            version = migrate_sqlite(conn)
-            applied = [str(n) for n in sorted(_sqlite_versions(conn) - before)]
-        finally:
-            conn.close()
+            conn = connect(path, fsync=True)
+            try:
+                before = _sqlite_versions(conn)
+                version = migrate_sqlite(conn)
+                applied = [str(n) for n in sorted(_sqlite_versions(conn) - before)]
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise _unusable(path, exc) from None
     for name in applied:
         click.echo(f"applied {name}")
     click.echo(f"schema version {version}")
@@ -89,11 +99,14 @@ def check_command(url: str | None, data_dir: Path | None) -> None:
         path = settings_from_env(data_dir=data_dir).data_dir / SQLITE_FILE
         if not path.exists():
             raise click.ClickException(f"no database in {path.parent}")
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            applied = _sqlite_versions(conn)
-        finally:
-            conn.close()
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                applied = _sqlite_versions(conn)
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise _unusable(path, exc) from None
         version = max(applied, default=0)
         missing = [str(n) for n in sqlite_numbers() if n not in applied]
     click.echo(f"schema version {version}")

@@ -27,13 +27,17 @@ def scrub(data_dir: Path | None, rate: float, as_json: bool) -> None:
     """Read every blob, compare it with the checksum taken when it was written, and quarantine the damaged
     ones (reads of them then fail at once; nothing is deleted: file bytes are kept in DATA/quarantine/).
     Exits with 2 when damaged blobs are known."""
-    from nuage.server import open_stores
+    from nuage.server import StartupError, open_stores
+    from nuage.storage.meta.postgres import DatabaseUnavailable
     from nuage.storage.scrub import scrub as run_scrub
 
     settings = settings_from_env(data_dir=data_dir)
     if settings.db is None and not (settings.data_dir / "meta.sqlite3").exists():   # ($NUAGE_DB: PostgreSQL)
         raise click.ClickException(f"no Nuage data in {settings.data_dir}")
-    meta, blobs = open_stores(settings)
+    try:
+        meta, blobs = open_stores(settings)
+    except (StartupError, DatabaseUnavailable) as exc:
+        raise click.ClickException(str(exc)) from None
     err = Console(stderr=True)
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,

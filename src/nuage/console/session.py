@@ -22,6 +22,7 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from nuage.core.iam import SecretsError
 from nuage.secretfiles import create_once
 from nuage.storage.meta.console_state import ConsoleState
 
@@ -35,12 +36,30 @@ KEY_ENV = "NUAGE_CONSOLE_KEY"
 SALT = "nuage-console-session"
 
 
+#: a signing key shorter than this is refused (the file holds 32 random bytes; an empty or cut one signs
+#: cookies anybody can forge)
+MIN_KEY_BYTES = 16
+
+
 def load_key(data_dir: Path) -> bytes:
     """The console's signing key, created (0600) on first use: by one of the processes that start at once on
-    a new data folder, whose key the others read."""
+    a new data folder, whose key the others read. :class:`SecretsError`, naming the file or the variable,
+    when it cannot be read or is too short to be a key (an empty file, a truncated one)."""
     if os.environ.get(KEY_ENV):
-        return os.environ[KEY_ENV].encode()
-    key, _ = create_once(data_dir / KEY_PATH, secrets.token_bytes(32))
+        key = os.environ[KEY_ENV].encode()
+        if len(key) < MIN_KEY_BYTES:
+            raise SecretsError(f"${KEY_ENV} is too short to sign console sessions ({len(key)} bytes; "
+                               f"{MIN_KEY_BYTES} at least)")
+        return key
+    path = data_dir / KEY_PATH
+    try:
+        key, _ = create_once(path, secrets.token_bytes(32))
+    except OSError as exc:
+        raise SecretsError(f"cannot read the console key {path}: {exc.strerror or exc}") from None
+    if len(key) < MIN_KEY_BYTES:
+        raise SecretsError(f"{path} does not hold a console signing key ({len(key)} bytes; {MIN_KEY_BYTES} at "
+                           f"least): restore it from a backup, or remove it to create a new one (console "
+                           f"users then sign in again)")
     return key
 
 

@@ -27,8 +27,9 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from nuage.errors import AccessDenied, InvalidRequest
+from nuage.errors import AccessDenied, InvalidRequest, NuageError
 from nuage.storage.blobs.base import BlobStore
 from nuage.storage.blobs.integrity import BlobCorrupt
 from nuage.storage.meta.extra import Facts, Sse
@@ -55,10 +56,19 @@ GCM_TAG = 16
 GCM_PREFIX = 8              # GCM blobs: the random nonce prefix at their start
 
 
+log = logging.getLogger("nuage.sse")
+
 MSG_KEY_REQUIRED = ("The object was stored using a form of Server Side Encryption. The correct parameters must be "
                     "provided to retrieve the object.")
 MSG_KEY_MISMATCH = "The provided encryption parameters did not match the ones used originally."
 MSG_NOT_ENCRYPTED = "The encryption parameters are not applicable to this object."
+
+
+class DataKeyUnopenable(NuageError):
+    """An object's data key does not open with the server's master key (another key than the one that sealed
+    it): the read fails (500 InternalError) and says why in the server's log, never to the client."""
+
+    default_message = "We encountered an internal error. Please try again."
 
 
 @dataclass(frozen=True)
@@ -117,7 +127,15 @@ class Keyring:
         self._master = AESGCM(master)
 
     @classmethod
-    def load(cls, data_dir: Path, env_value: str | None = None) -> Keyring:
+    def load(cls, data_dir: Path, env_value: str | None = None,
+             sealed: Callable[[], Mapping[str, str] | None] | None = None) -> Keyring:
+        """The master key of ``env_value`` or of DATA/keys/master.key (created when missing). ``sealed``
+        tells of one stored object or upload sealed with the master key (None: there is none): then a
+        missing key file is not created, as a new key would not open them; ValueError naming the file."""
+        path = data_dir / MASTER_KEY_PATH
+        if not env_value and sealed is not None and not path.exists() and sealed() is not None:
+            raise ValueError(f"{path} is missing, and the metadata holds objects encrypted with the key it held "
+                             f"(SSE-S3, SSE-KMS): restore it from a backup (or set NUAGE_MASTER_KEY to that key)")
         return cls(load_master_key(data_dir, env_value))
 
     def seal(self, spec: SSESpec) -> tuple[bytes, dict[str, str]]:
@@ -163,7 +181,10 @@ class Keyring:
         except InvalidTag:
             if algorithm == SSE_C:
                 raise AccessDenied() from None
-            raise RuntimeError("an object's data key does not open with this server's master key") from None
+            log.error("the data key of an object encrypted with %s does not open with this server's master key "
+                      "(DATA/%s or $NUAGE_MASTER_KEY is not the key that sealed it): restore that key from a "
+                      "backup", algorithm, MASTER_KEY_PATH)
+            raise DataKeyUnopenable() from None
 
 
 def object_etag(extra: Mapping[str, str], data_key: bytes, md5_hex: str) -> str:

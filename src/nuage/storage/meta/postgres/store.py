@@ -18,6 +18,7 @@ Deadlocks (PostgreSQL aborts one side) are retried.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
@@ -54,7 +55,7 @@ from nuage.storage.meta.records import (
     WriteCondition,
 )
 from nuage.storage.meta.replication import OP_PUT, OP_TAGS, Router
-from nuage.storage.meta.sqlite.store import MAX_CACHED_BLOBS, MAX_CACHED_CRCS, evidence_name
+from nuage.storage.meta.sqlite.store import MASTER_SEALED, MAX_CACHED_BLOBS, MAX_CACHED_CRCS, evidence_name
 from nuage.types import BucketName
 
 T = TypeVar("T")
@@ -175,6 +176,22 @@ class PostgresMetadataStore:
             "INSERT INTO credentials VALUES (%s,%s,%s,%s,%s) ON CONFLICT (access_key) DO UPDATE SET "
             "secret=excluded.secret, owner_id=excluded.owner_id, display_name=excluded.display_name, "
             "created=excluded.created", (access_key, secret, owner_id, display_name, time.time())))
+
+    # -- server-side encryption ---------------------------------------------------------------------
+    def master_sealed_extra(self) -> dict[str, str] | None:
+        """The ``extra`` map of one object version or multipart upload whose data key the server's master key
+        sealed (SSE-S3, SSE-KMS), or None when there is none: whether a master key is needed to read them."""
+        def q(conn: Conn) -> Any:
+            for table in ("objects", "uploads"):
+                row = conn.execute(f"SELECT meta FROM {table} WHERE meta LIKE '%%\"sse\":%%' "
+                                   f"AND (meta::jsonb -> 'x' ->> 'sse') = ANY(%s) LIMIT 1",
+                                   (list(MASTER_SEALED),)).fetchone()
+                if row is not None:
+                    return row[0]
+            return None
+
+        meta = self.db.read_sync(q)
+        return dict(json.loads(meta)["x"]) if meta is not None else None
 
     # -- buckets ------------------------------------------------------------------------------------
     async def get_bucket(self, name: str) -> BucketRecord | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import sqlite3
 import threading
 import time
@@ -52,6 +53,10 @@ def evidence_name(item: ScrubItem) -> str:
 def _bucket(row: tuple[object, ...]) -> BucketRecord:
     return BucketRecord(str(row[0]), str(row[1]), str(row[2]), float(row[3]),  # type: ignore[arg-type]
                         str(row[4]), bool(row[5]))
+
+
+#: the server-side encryptions whose data keys the server's master key seals (nuage.core.sse)
+MASTER_SEALED = ("AES256", "aws:kms", "aws:kms:dsse")
 
 
 class SQLiteMetadataStore:
@@ -128,6 +133,18 @@ class SQLiteMetadataStore:
             conn.execute("INSERT OR REPLACE INTO credentials VALUES (?,?,?,?,?)",
                          (access_key, secret, owner_id, display_name, time.time()))
         self._iam_write(tx)
+
+    # -- server-side encryption ---------------------------------------------------------------------
+    def master_sealed_extra(self) -> dict[str, str] | None:
+        """The ``extra`` map of one object version or multipart upload whose data key the server's master key
+        sealed (SSE-S3, SSE-KMS), or None when there is none: whether a master key is needed to read them."""
+        for table in ("objects", "uploads"):
+            row = self._r.execute(
+                f"SELECT meta FROM {table} WHERE meta LIKE '%\"sse\":%' AND json_extract(meta, '$.x.sse') "
+                f"IN ({','.join('?' * len(MASTER_SEALED))}) LIMIT 1", MASTER_SEALED).fetchone()
+            if row is not None:
+                return dict(json.loads(row[0])["x"])
+        return None
 
     # -- buckets ------------------------------------------------------------------------------------
     def _buckets_changed(self) -> None:
