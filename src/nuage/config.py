@@ -72,6 +72,10 @@ class Settings:
     console_port: int | None = None                  # None: the S3 port + 1
     console_address: str | None = None               # [HOST]:PORT, instead of console_port
     workers: int | None = None                       # None: one per core
+    # logs (their flags are nuage.cli.logs')
+    access_log: str | None = None                    # a file, or "-" for stdout; None: no access log
+    access_log_format: str = "json"                  # json or common
+    log_level: str = "info"                          # debug, info, warning or error
 
     @property
     def scheme(self) -> str:
@@ -106,6 +110,8 @@ class Knob:
     high: float | None = None
     metavar: str | None = None
     blank_is_unset: bool = True   # False: an empty variable is a value (refused later: NUAGE_REGION="")
+    choices: tuple[str, ...] = ()  # strings: the only values allowed
+    own_flag: bool = False        # the flag is declared by another module (nuage.cli.logs), not made from here
 
     @property
     def default(self) -> object:
@@ -151,6 +157,11 @@ KNOBS: tuple[Knob, ...] = (
     Knob("workers", "workers", "int", env="NUAGE_WORKERS", flag="--workers", low=1, high=1024,
          help="Worker processes serving the ports, so that one machine uses all its cores (default: one per "
               "core)."),
+    Knob("access_log", "access_log", "str", env="NUAGE_ACCESS_LOG", flag="--access-log", own_flag=True),
+    Knob("access_log_format", "access_log_format", "str", env="NUAGE_ACCESS_LOG_FORMAT",
+         flag="--access-log-format", choices=("json", "common"), own_flag=True),
+    Knob("log_level", "log_level", "str", env="NUAGE_LOG_LEVEL", flag="--log-level",
+         choices=("debug", "info", "warning", "error"), own_flag=True),
     Knob("root_access_key", "root_access_key", "str", env="NUAGE_ROOT_ACCESS_KEY", blank_is_unset=False),
     Knob("root_secret_key", "root_secret_key", "str", env="NUAGE_ROOT_SECRET_KEY", secret=True,
          blank_is_unset=False),
@@ -216,6 +227,8 @@ def _from_env(knob: Knob, raw: str) -> object:
         if problem:
             raise ValueError(problem)
         return value
+    if knob.choices and raw not in knob.choices:
+        raise ValueError(f"expected one of {', '.join(knob.choices)}, got {raw!r}")
     return Path(raw) if knob.kind == "path" else raw
 
 
@@ -233,6 +246,8 @@ def _from_file(knob: Knob, value: object) -> object:
         if problem:
             raise ValueError(problem)
         return float(value) if kind == "float" else value  # type: ignore[arg-type]
+    if knob.choices and value not in knob.choices:
+        raise ValueError(f"expected one of {', '.join(knob.choices)}, got {value!r}")
     return Path(value) if kind == "path" else value  # type: ignore[arg-type]
 
 

@@ -28,9 +28,9 @@ ON_PG = os.environ.get("NUAGE_TEST_DB") == "postgresql"
 # -- the table -------------------------------------------------------------------------------------------------
 def test_every_serve_option_has_a_key_and_every_key_one_setting() -> None:
     options = {p.name for p in serve.params if isinstance(p, click.Option)} - {"config_file", "help"}
-    from_table = {k.name for k in KNOBS if k.flag}
-    # (the log options of nuage.cli.logs are the only flags the table does not give)
-    assert from_table <= options and options - from_table <= {"access_log", "access_log_format", "log_level"}
+    assert {k.name for k in KNOBS if k.flag} == options
+    flags = {opt for p in serve.params if isinstance(p, click.Option) for opt in p.opts}
+    assert {k.flag for k in KNOBS if k.flag} <= flags
     keys = [k.key for k in KNOBS]
     assert len(keys) == len(set(keys)), "a key names two settings"
     envs = [k.env for k in KNOBS if k.env]
@@ -47,6 +47,8 @@ def test_the_example_lists_every_key_with_its_default() -> None:
         default = knob.default
         if default is None or knob.secret:
             assert "default" in lines[knob.key] or knob.key in ("tls_key", "root_secret_key"), lines[knob.key]
+        elif knob.choices:
+            assert values[knob.key] == default and all(c in lines[knob.key] for c in knob.choices), lines[knob.key]
         else:
             assert str(values[knob.key]) == str(default), (knob.key, values[knob.key], default)
     # every value shown has the type its key takes
@@ -207,3 +209,26 @@ def test_flags_and_variables_override_the_file(tmp_path: Path) -> None:
 def test_check_names_a_bad_variable(tmp_path: Path, variable: str, value: str, named: str) -> None:
     result = nuage("config", "check", str(EXAMPLE), root_keys=False, env_extra={variable: value})
     assert result.returncode == 1 and named in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_log_options_come_from_the_file_too(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    port, console_port = free_port(), free_port()
+    conf = _config(tmp_path, data, port, console_port, "eu-west-3")
+    access = tmp_path / "access.log"
+    conf.write_text(conf.read_text() + f'log_level = "warning"\naccess_log = "{access}"\n'
+                                       f'access_log_format = "common"\n')
+    srv = _serve_with_config(conf, data, port, console_port, "eu-west-3")
+    try:
+        srv.client().list_buckets()
+    finally:
+        assert srv.stop() == 0
+    assert " INFO " not in srv.log()              # log_level = "warning"
+    assert access.exists() and access.read_text().startswith("127.0.0.1 ")   # the common format
+    # a flag wins over the file
+    again = _serve_with_config(conf, data, port, console_port, "eu-west-3", "--log-level", "info")
+    assert again.stop() == 0
+    assert " INFO " in again.log()
+    conf.write_text(conf.read_text().replace('"warning"', '"loud"'))
+    result = nuage("config", "check", str(conf), root_keys=False)
+    assert result.returncode == 1 and "log_level: expected one of debug, info, warning, error" in result.stderr

@@ -12,7 +12,7 @@ from nuage.cli.admin import admin as admin_group
 from nuage.cli.backup import backup as backup_command
 from nuage.cli.backup import restore as restore_command
 from nuage.cli.config_cmd import config as config_group
-from nuage.cli.config_cmd import resolve_or_exit, serve_options
+from nuage.cli.config_cmd import given_flags, resolve_or_exit, serve_options
 from nuage.cli.db import db as db_group
 from nuage.cli.demo import demo as demo_command
 from nuage.cli.logs import log_options
@@ -59,11 +59,13 @@ def serve(config_file: Path | None, **flags: object) -> None:
     on a port of its own. Each setting comes from its flag, else its $NUAGE_* variable, else the --config
     file, else its default (docs/settings.md)."""
     from nuage.httpserver.workers import worker_count
-    from nuage.server import StartupError
+    from nuage.server import LogSettings, StartupError, use_logs
     from nuage.server import serve as run
 
-    resolved = resolve_or_exit(flags, config_file)
+    resolved = resolve_or_exit(given_flags(flags), config_file)
     settings = resolved.settings
+    # (the log options' own decorator chose the logs from the flags and variables alone: the file counts too)
+    use_logs(LogSettings(settings.access_log or None, settings.access_log_format, settings.log_level))
     try:
         count = worker_count(settings.workers)
     except ValueError as exc:
