@@ -21,6 +21,7 @@ from nuage.accesslog import tell
 from nuage.console.context import Console, Ctx, Route
 from nuage.console.gateway import S3Failure
 from nuage.console.http import HTTPError, Request, Response, json_response, parse, redirect, url
+from nuage.console.i18n import N_, locale_of_scope, translations
 from nuage.console.session import Session, cookie_name
 from nuage.console.views import ROUTES
 from nuage.storage.meta.outage import RETRY_AFTER, database_unavailable
@@ -38,8 +39,9 @@ SECURITY_HEADERS = [
     ("cache-control", "no-store"),
 ]
 STATIC_RE = re.compile(r"^/static/([A-Za-z0-9._-]+)$")
-ERROR_TITLES = {401: "Signed out", 403: "Forbidden", 404: "Not found", 503: "Service unavailable"}
-UNAVAILABLE = "The console cannot reach its database for a moment. Please try again in a few seconds."
+ERROR_TITLE = N_("Error")
+ERROR_TITLES = {401: N_("Signed out"), 403: N_("Forbidden"), 404: N_("Not found"), 503: N_("Service unavailable")}
+UNAVAILABLE = N_("The console cannot reach its database for a moment. Please try again in a few seconds.")
 
 
 def cookie_count(header: str, name: str) -> int:
@@ -94,7 +96,7 @@ class ConsoleApp:
                 response = self._error(scope, 503, UNAVAILABLE)
             else:
                 log.exception("internal error in the console on %s %s", scope.get("method"), scope.get("path"))
-                response = self._error(scope, 500, "Something went wrong on the server.")
+                response = self._error(scope, 500, N_("Something went wrong on the server."))
         await self._send(send, response, cookie, s3_origin)
 
     async def _session(self, req: Request) -> Session:
@@ -118,22 +120,22 @@ class ConsoleApp:
                 continue
             return await self._run(ctx, route, found.groupdict())
         if allowed_methods:
-            raise HTTPError(405, "This page does not take that method.")
-        raise HTTPError(404, "There is no such page.")
+            raise HTTPError(405, N_("This page does not take that method."))
+        raise HTTPError(404, N_("There is no such page."))
 
     async def _run(self, ctx: Ctx, route: Route, params: dict[str, str]) -> Response:
         req = ctx.req
         if req.method == "POST":
             if not same_origin(req):
-                raise HTTPError(403, "This request did not come from the console's own pages.")
+                raise HTTPError(403, N_("This request did not come from the console's own pages."))
             token = req.headers.get("x-csrf-token") if req.json is not None else req.form.get("csrf")
             if not ctx.session.csrf_ok(token):
-                raise HTTPError(403, "The form has expired or did not come from this console (CSRF check). "
-                                     "Reload the page and try again.")
+                raise HTTPError(403, N_("The form has expired or did not come from this console (CSRF check). "
+                                        "Reload the page and try again."))
         if not route.public and ctx.ident is None:
             if req.method == "GET":
-                return redirect(url("/login", notice="Sign in to continue."))
-            raise HTTPError(401, "Your session has ended: sign in again.")
+                return redirect(url("/login", notice=ctx._("Sign in to continue.")))
+            raise HTTPError(401, N_("Your session has ended: sign in again."))
         ctx.params = params
         try:
             return await route.view(ctx)
@@ -147,14 +149,18 @@ class ConsoleApp:
             return response
 
     def _error(self, scope: dict[str, Any], status: int, message: str) -> Response:
-        """The error page, or for the pages' scripts (``/api/`` and JSON requests) a JSON error."""
+        """The error page, or for the pages' scripts (``/api/`` and JSON requests) a JSON error; a message
+        of the catalogue is given in the request's language."""
+        locale = locale_of_scope(scope)
+        message = translations(locale).gettext(message)
         if str(scope.get("path", "")).startswith("/api/") or any(
                 k.lower() == b"content-type" and v.lower().startswith(b"application/json")
                 for k, v in scope.get("headers", ())):
             response = json_response({"error": status, "message": message}, status)
         else:
-            page = self.console.templates.get_template("error.html").render(
-                title=ERROR_TITLES.get(status, "Error"), message=message, ident=None, csrf="", notice="")
+            title = translations(locale).gettext(ERROR_TITLES.get(status, ERROR_TITLE))
+            page = self.console.templates_for(locale).get_template("error.html").render(
+                title=title, message=message, ident=None, csrf="", notice="")
             response = Response(status, page.encode())
         if status == 503:
             response.headers.append(("retry-after", str(RETRY_AFTER)))

@@ -13,8 +13,9 @@
   function update() {
     var list = boxes(), n = list.filter(function (b) { return b.checked; }).length;
     button.disabled = n === 0;
-    count.textContent = n === 0 ? "None selected" : n + " selected";
-    form.setAttribute("data-confirm", "Delete " + n + " selected object" + (n === 1 ? "" : "s") + "?");
+    var t = (window.nuageT || function (s) { return s; });
+    count.textContent = n === 0 ? t("None selected") : t("{n} selected", {n: n});
+    form.setAttribute("data-confirm", n === 1 ? t("Delete 1 selected object?") : t("Delete {n} selected objects?", {n: n}));
     all.checked = n > 0 && n === list.length;
     all.indeterminate = n > 0 && n < list.length;
   }

@@ -1,6 +1,16 @@
 // Nuage console: confirmation of destructive forms, table sorting, copy buttons. No inline scripts (CSP).
 (function () {
   "use strict";
+  // The page's messages for the scripts (base.html renders them as JSON in the reader's language), keyed by
+  // the English text; "{name}" placeholders are filled in here.
+  var catalogue = {};
+  try { catalogue = JSON.parse(document.getElementById("i18n").textContent) || {}; } catch (e) { catalogue = {}; }
+  function t(text, vars) {
+    var s = Object.prototype.hasOwnProperty.call(catalogue, text) ? catalogue[text] : text;
+    Object.keys(vars || {}).forEach(function (k) { s = s.split("{" + k + "}").join(String(vars[k])); });
+    return s;
+  }
+  window.nuageT = t;
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");
@@ -37,7 +47,7 @@
       button.type = "button";
       button.className = "sort";
       button.textContent = th.textContent.trim();
-      button.setAttribute("aria-label", "Sort by " + th.textContent.trim());
+      button.setAttribute("aria-label", t("Sort by {column}", {column: th.textContent.trim()}));
       th.textContent = "";
       th.appendChild(button);
       button.addEventListener("click", function () { sortTable(th, button); });
@@ -54,7 +64,7 @@
     root.querySelectorAll("time[datetime]").forEach(function (el) {
       var d = new Date(el.getAttribute("datetime"));
       if (isNaN(d.getTime())) { return; }
-      el.title = "Local time: " + d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " +
+      el.title = t("Local time:") + " " + d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " +
         two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()) + (zone ? " " + zone : "");
     });
   }
@@ -73,9 +83,9 @@
     sel.addRange(range);
   }
   function copied(button, ok) {
-    button.textContent = ok ? "Copied" : "Select and copy by hand";
+    button.textContent = ok ? t("Copied") : t("Select and copy by hand");
     var status = document.getElementById("copy-status");
-    if (status) { status.textContent = ok ? "Copied to the clipboard." : "Could not copy: the text is selected."; }
+    if (status) { status.textContent = ok ? t("Copied to the clipboard.") : t("Could not copy: the text is selected."); }
   }
   function fallback(el, button) {
     select(el);

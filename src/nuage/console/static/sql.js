@@ -15,7 +15,7 @@
     return rows.every(function (r) { return r[i] === null || typeof r[i] === "number"; });
   }
   var none = document.createElement("option");
-  none.value = "-1"; none.textContent = "(row number)";
+  none.value = "-1"; none.textContent = (window.nuageT || function (s) { return s; })("(row number)");
   xSel.appendChild(none);
   columns.forEach(function (name, i) {
     var o = document.createElement("option");
@@ -23,7 +23,7 @@
     xSel.appendChild(o);
     if (numeric(i)) { var y = o.cloneNode(true); ySel.appendChild(y); }
   });
-  if (!ySel.options.length) { el.textContent = "No numeric column to chart."; return; }
+  if (!ySel.options.length) { el.textContent = (window.nuageT || function (s) { return s; })("No numeric column to chart."); return; }
   var firstText = columns.findIndex(function (_, i) { return !numeric(i); });
   xSel.value = String(firstText);
   var chart = null;
@@ -40,7 +40,7 @@
         y: {range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.1 : 1]; }}
       },
       series: [
-        {label: xi < 0 ? "row" : columns[xi], value: function (u, v) { return v == null ? "" : labels[v]; }},
+        {label: xi < 0 ? (window.nuageT || function (s) { return s; })("row") : columns[xi], value: function (u, v) { return v == null ? "" : labels[v]; }},
         {label: columns[yi], stroke: "#1f5fbf", width: 2, fill: bars ? "#1f5fbf33" : undefined,
          paths: bars ? uPlot.paths.bars({size: [0.6, 60]}) : undefined, points: {show: !bars}}
       ],

@@ -58,7 +58,7 @@
     name.textContent = key.slice(prefix.length);
     var bar = document.createElement("progress");
     bar.max = 100; bar.value = 0;
-    bar.setAttribute("aria-label", "Upload of " + key.slice(prefix.length));
+    bar.setAttribute("aria-label", (window.nuageT || function (s) { return s; })("Upload of {name}", {name: key.slice(prefix.length)}));
     var state = document.createElement("span");
     state.className = "state";
     state.textContent = "0%";
@@ -71,8 +71,8 @@
         li.setAttribute("data-state", "sending");
       },
       note: function (text) { state.textContent = text; },
-      done: function () { bar.value = 100; state.textContent = "100% done"; li.setAttribute("data-state", "done"); },
-      fail: function (msg) { state.textContent = "failed: " + msg; state.classList.add("failed"); li.setAttribute("data-state", "failed"); }
+      done: function () { bar.value = 100; state.textContent = "100% " + (window.nuageT || function (s) { return s; })("done"); li.setAttribute("data-state", "done"); },
+      fail: function (msg) { state.textContent = (window.nuageT || function (s) { return s; })("failed: {message}", {message: msg}); state.classList.add("failed"); li.setAttribute("data-state", "failed"); }
     };
   }
 
@@ -82,7 +82,7 @@
       return put(plan.url, file, ui.progress).catch(function (err) {
         attempt += 1;
         if (!err.retry || attempt >= MAX_TRIES) { throw err; }
-        ui.note("retrying…");
+        ui.note((window.nuageT || function (s) { return s; })("retrying…"));
         return sleep(500 * attempt).then(go);
       });
     }
@@ -107,7 +107,7 @@
       });
       return chain.catch(function (err) {
         if (!err.retry || attempt >= MAX_TRIES) { throw err; }
-        ui.note("resuming…");
+        ui.note((window.nuageT || function (s) { return s; })("resuming…"));
         return sleep(500 * attempt).then(function () {
           // resume: ask S3 which parts it has, and send only the others
           return api("parts", {bucket: bucket, key: key, upload_id: plan.upload_id});

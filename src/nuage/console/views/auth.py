@@ -7,6 +7,7 @@ import hmac
 
 from nuage.console.context import Ctx, Route
 from nuage.console.http import Response, redirect, url
+from nuage.console.i18n import N_
 from nuage.console.passwords import PasswordError
 from nuage.console.session import new_session
 
@@ -21,7 +22,10 @@ async def login_page(ctx: Ctx) -> Response:
     return ctx.render("login.html", error="", access_key="")
 
 
-TOO_MANY = "Too many failed sign-ins: wait a few minutes and try again."
+TOO_MANY = N_("Too many failed sign-ins: wait a few minutes and try again.")
+# the messages of PasswordError that a sign-in shows, translated where shown
+PASSWORD_MESSAGES = (N_("The account, user name or password is not right."),
+                     N_("This user has no active access key, which the console acts with: ask for one."))
 
 
 async def login(ctx: Ctx) -> Response:
@@ -29,12 +33,12 @@ async def login(ctx: Ctx) -> Response:
     secret = ctx.req.form.get("secret_key", "")
     throttle, client = ctx.console.throttle, ctx.req.client
     if not await throttle.admit(client, access_key):
-        return ctx.render("login.html", status=429, error=TOO_MANY, access_key=access_key)
+        return ctx.render("login.html", status=429, error=ctx._(TOO_MANY), access_key=access_key)
     ident = await asyncio.to_thread(ctx.console.services.identities.lookup, access_key) if access_key else None
     good = ident is not None and hmac.compare_digest(ident.secret.encode(), secret.encode())
     if ident is None or not good or ident.suspended:
-        reason = "This account is suspended." if ident is not None and good else \
-            "The access key or the secret key is not right."
+        reason = ctx._("This account is suspended.") if ident is not None and good else \
+            ctx._("The access key or the secret key is not right.")
         return ctx.render("login.html", status=401, error=reason, access_key=access_key)
     await throttle.succeeded(client, access_key)
     ctx.session = new_session(access_key)          # a new session (and CSRF token) at every sign-in
@@ -46,12 +50,12 @@ async def login_password(ctx: Ctx) -> Response:
     account, user = form.get("account", "").strip(), form.get("user", "").strip()
     throttle, client, name = ctx.console.throttle, ctx.req.client, f"{account}/{user}"
     if not await throttle.admit(client, name):
-        return ctx.render("login.html", status=429, error=TOO_MANY, access_key="", account=account, user=user,
+        return ctx.render("login.html", status=429, error=ctx._(TOO_MANY), access_key="", account=account, user=user,
                           password_mode=True)
     try:
         access_key = await ctx.console.passwords.sign_in(account, user, form.get("password", ""))
     except PasswordError as exc:
-        return ctx.render("login.html", status=401, error=str(exc), access_key="", account=account, user=user,
+        return ctx.render("login.html", status=401, error=ctx._(str(exc)), access_key="", account=account, user=user,
                           password_mode=True)
     await throttle.succeeded(client, name)
     ctx.session = new_session(access_key)
@@ -62,7 +66,7 @@ async def logout(ctx: Ctx) -> Response:
     await ctx.console.sessions.end(ctx.session)
     ctx.session = new_session()
     ctx.ident = None
-    return redirect(url("/login", notice="You are signed out."))
+    return redirect(url("/login", notice=ctx._("You are signed out.")))
 
 
 ROUTES = [

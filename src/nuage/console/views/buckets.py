@@ -44,9 +44,10 @@ async def create(ctx: Ctx) -> Response:
     try:
         await ctx.must("PUT", name, body=body)
     except S3Failure as exc:
-        return await _page(ctx, status=exc.status, error=f"The bucket was not created: {exc.message} ({exc.code})",
+        return await _page(ctx, status=exc.status, error=ctx._(
+            "The bucket was not created: {message} ({code})", message=exc.message, code=exc.code),
                            name=name)
-    return redirect(url("/buckets", notice=f"Bucket {name} created."))
+    return redirect(url("/buckets", notice=ctx._("Bucket {name} created.", name=name)))
 
 
 async def delete(ctx: Ctx) -> Response:
@@ -54,10 +55,13 @@ async def delete(ctx: Ctx) -> Response:
     try:
         await ctx.must("DELETE", name)
     except S3Failure as exc:
-        reason = (f"The bucket {name} is not empty: delete its objects (and their versions) first, then the bucket."
-                  if exc.code == "BucketNotEmpty" else f"The bucket {name} was not deleted: {exc.message} ({exc.code})")
+        reason = (ctx._("The bucket {name} is not empty: delete its objects (and their versions) first, "
+                        "then the bucket.").format(name=name)
+                  if exc.code == "BucketNotEmpty" else
+                  ctx._("The bucket {name} was not deleted: {message} ({code})",
+                      name=name, message=exc.message, code=exc.code))
         return await _page(ctx, status=exc.status, error=reason)
-    return redirect(url("/buckets", notice=f"Bucket {name} deleted."))
+    return redirect(url("/buckets", notice=ctx._("Bucket {name} deleted.", name=name)))
 
 
 async def versioning(ctx: Ctx) -> Response:
@@ -68,8 +72,9 @@ async def versioning(ctx: Ctx) -> Response:
     try:
         await ctx.must("PUT", name, query=[("versioning", "")], body=xml.render(doc))
     except S3Failure as exc:
-        return await _page(ctx, status=exc.status, error=f"Versioning was not changed: {exc.message}")
-    return redirect(url("/buckets", notice=f"Versioning of {name}: {status}."))
+        return await _page(ctx, status=exc.status, error=ctx._(
+            "Versioning was not changed: {message}", message=exc.message))
+    return redirect(url("/buckets", notice=ctx._("Versioning of {name}: {status}.", name=name, status=ctx._(status))))
 
 
 ROUTES = [

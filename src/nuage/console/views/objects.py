@@ -11,11 +11,12 @@ from nuage.console import s3ops
 from nuage.console.context import Ctx, Route
 from nuage.console.gateway import S3Failure
 from nuage.console.http import HTTPError, Response, redirect, url
+from nuage.console.i18n import N_
 
 PAGE_SIZE = 200
 MAX_PAGE_SIZE = 1000
 MAX_SHARE_SECONDS = 7 * 24 * 3600
-SHARE_CHOICES = [(3600, "1 hour"), (24 * 3600, "1 day"), (7 * 24 * 3600, "7 days")]
+SHARE_CHOICES = [(3600, N_("1 hour")), (24 * 3600, N_("1 day")), (7 * 24 * 3600, N_("7 days"))]
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 PART_SIZE = 8 * 1024 * 1024
 
@@ -60,7 +61,7 @@ async def browse(ctx: Ctx) -> Response:
 def _required(ctx: Ctx, name: str) -> str:
     value = ctx.req.form.get(name) if ctx.req.method == "POST" else ctx.req.query.get(name)
     if not value:
-        raise HTTPError(400, f"The {name} is missing.")
+        raise HTTPError(400, ctx._("The {name} is missing.", name=name))
     return value
 
 
@@ -105,7 +106,7 @@ async def share(ctx: Ctx) -> Response:
         return await _details(ctx, status=400, error="A share link lasts from 1 second to 7 days.")
     version = ctx.req.form.get("versionId") or None
     if not await ctx.can("GetObject", bucket, key):
-        raise HTTPError(403, "You may not read this object, so you may not share it.")
+        raise HTTPError(403, ctx._("You may not read this object, so you may not share it."))
     query = [("versionId", version)] if version else []
     return await _details(ctx, share_url=ctx.presign("GET", bucket, key, query, expires=int(raw)),
                           share_expires=int(raw))
@@ -115,15 +116,16 @@ async def delete(ctx: Ctx) -> Response:
     bucket, key = ctx.params["bucket"], _required(ctx, "key")
     version = ctx.req.form.get("versionId") or None
     await ctx.must("DELETE", bucket, key, query=[("versionId", version)] if version else [])
-    what = f"{key} (version {version})" if version else key
+    what = ctx._("{key} (version {version})", key=key, version=version) if version else key
+    deleted = ctx._("Deleted {what}.", what=what)
     back = ctx.req.form.get("back")
     if back == "object":
         remaining = await s3ops.list_versions(ctx, bucket, key)
         if remaining:
-            return redirect(url(f"/b/{bucket}/object", key=key, notice=f"Deleted {what}."))
+            return redirect(url(f"/b/{bucket}/object", key=key, notice=deleted))
     folder = key.rpartition("/")[0] + "/" if "/" in key else ""
     return redirect(url(f"/b/{bucket}", prefix=folder, versions="1" if back == "versions" else None,
-                        notice=f"Deleted {what}."))
+                        notice=deleted))
 
 
 SELECTED_RE = re.compile(r"^k(\d{1,5})$")    # the bulk form's checkboxes: k0, k1... (one key each)
@@ -143,14 +145,15 @@ async def delete_many(ctx: Ctx) -> Response:
     folder = ctx.req.form.get("prefix", "")
     keys = _selected(ctx)
     if not keys:
-        return redirect(url(f"/b/{bucket}", prefix=folder, notice="No object was selected."))
+        return redirect(url(f"/b/{bucket}", prefix=folder, notice=ctx._("No object was selected.")))
     result = await s3ops.delete_objects(ctx, bucket, keys)
     done = len(result.deleted)
-    notice = f"Deleted {done} object{'' if done == 1 else 's'}."
+    notice = ctx.ngettext("Deleted {n} object.", "Deleted {n} objects.", done).format(n=done)
     if result.refused:
         named = ", ".join(f"{key} ({code})" for key, code, _ in result.refused[:MAX_NAMED])
         more = len(result.refused) - MAX_NAMED
-        notice += f" Not deleted, {len(result.refused)}: {named}" + (f" and {more} more." if more > 0 else ".")
+        notice += " " + (ctx._("Not deleted, {n}: {keys} and {more} more.") if more > 0 else
+                         ctx._("Not deleted, {n}: {keys}.")).format(n=len(result.refused), keys=named, more=more)
     return redirect(url(f"/b/{bucket}", prefix=folder, notice=notice))
 
 
@@ -159,12 +162,13 @@ async def new_folder(ctx: Ctx) -> Response:
     folder = ctx.req.form.get("prefix", "")
     name = _required(ctx, "name").strip().strip("/")
     if not name:
-        raise HTTPError(400, "The folder name is missing.")
+        raise HTTPError(400, ctx._("The folder name is missing."))
     try:
         await ctx.must("PUT", bucket, folder + name + "/")
     except S3Failure as exc:
-        raise HTTPError(exc.status, f"The folder was not created: {exc.message} ({exc.code})") from exc
-    return redirect(url(f"/b/{bucket}", prefix=folder + name + "/", notice=f"Folder {name} created."))
+        raise HTTPError(exc.status, ctx._("The folder was not created: {message} ({code})",
+            message=exc.message, code=exc.code)) from exc
+    return redirect(url(f"/b/{bucket}", prefix=folder + name + "/", notice=ctx._("Folder {name} created.", name=name)))
 
 
 B = r"/b/(?P<bucket>[^/]+)"

@@ -103,18 +103,19 @@ def _table(text: str, whole: bool, delimiter: str) -> tuple[list[str], list[list
 
 async def _parquet(ctx: Ctx, bucket: str, key: str, version: str | None, out: Preview) -> None:
     if version:
-        out.note = "The first rows are shown for the current version only: download this version to read it."
+        out.note = ctx._("The first rows are shown for the current version only: download this version to read it.")
         return
     if GLOB & set(key) or ctx.console.gateway.query_app is None:
-        out.note = "No table preview for this object."
+        out.note = ctx._("No table preview for this object.")
         return
     job, result = await quick_query(ctx, f"SELECT * FROM 's3://{bucket}/{key}' LIMIT {TABLE_ROWS}", TABLE_ROWS)
     out.job = str(job.get("id", ""))
     if job.get("status") == "failed":
         err = job.get("error") or {}
-        out.note = f"The rows could not be read: {err.get('message', '')} ({err.get('code', '')})"
+        out.note = ctx._("The rows could not be read: {message} ({code})", message=err.get("message", ""),
+                                                                                  code=err.get("code", ""))
     elif not result:
-        out.note = "Reading the first rows takes longer: see the SQL job."
+        out.note = ctx._("Reading the first rows takes longer: see the SQL job.")
     else:
         out.columns = [c if isinstance(c, str) else str(c.get("name", "")) for c in result.get("columns", [])]
         out.rows = [list(r) for r in result.get("rows", [])][:TABLE_ROWS]
@@ -127,26 +128,26 @@ async def build(ctx: Ctx, bucket: str, key: str, version: str | None) -> Preview
     out = Preview(preview_kind(ctype, key), size)
     if out.kind in ("image", "pdf"):
         if size > INLINE_BYTES:
-            out.kind, out.note = "", "Too large to preview here: download it."
+            out.kind, out.note = "", ctx._("Too large to preview here: download it.")
     elif out.kind in ("text", "csv", "tsv"):
         got = await s3ops.read_head(ctx, bucket, key, version, TEXT_BYTES)
         whole = got.size <= TEXT_BYTES
         out.text, out.truncated = _text(got.data, whole), not whole
         if out.text is None:
-            out.kind, out.note = "", "This object looks binary: no text preview."
+            out.kind, out.note = "", ctx._("This object looks binary: no text preview.")
         elif out.kind != "text":
             out.columns, out.rows = _table(out.text, whole, "\t" if out.kind == "tsv" else ",")
     elif out.kind == "parquet":
         await _parquet(ctx, bucket, key, version, out)
     else:
-        out.note = "No preview for this type of object: download it."
+        out.note = ctx._("No preview for this type of object: download it.")
     return out
 
 
 def _key(ctx: Ctx) -> tuple[str, str, str | None]:
     key = ctx.req.query.get("key", "")
     if not key:
-        raise HTTPError(400, "The key is missing.")
+        raise HTTPError(400, ctx._("The key is missing."))
     return ctx.params["bucket"], key, ctx.req.query.get("versionId") or None
 
 
@@ -165,9 +166,9 @@ async def inline(ctx: Ctx) -> Response:
     got = await s3ops.read_head(ctx, bucket, key, version, INLINE_BYTES + 1)
     kind = preview_kind(got.content_type, key)
     if kind not in ("image", "pdf"):
-        raise HTTPError(404, "This object is not shown inline: download it.")
+        raise HTTPError(404, ctx._("This object is not shown inline: download it."))
     if got.size > INLINE_BYTES:
-        raise HTTPError(404, "This object is too large to preview: download it.")
+        raise HTTPError(404, ctx._("This object is too large to preview: download it."))
     name = quote(key.rpartition("/")[2] or "preview", safe="")
     ctype = image_type(got.content_type, key) if kind == "image" else "application/pdf"
     return Response(200, got.data, ctype or "application/octet-stream", [

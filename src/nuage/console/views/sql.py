@@ -32,7 +32,7 @@ def _error(reply: S3Reply) -> tuple[str, str]:
 async def _api(ctx: Ctx, method: str, path: str, query: list[tuple[str, str]] | None = None,
                payload: object = None) -> S3Reply:
     if ctx.console.gateway.query_app is None:
-        raise HTTPError(404, "SQL jobs are not available on this server.")
+        raise HTTPError(404, ctx._("SQL jobs are not available on this server."))
     return await ctx.console.gateway.query(ctx.user, ctx.s3_url, method, path, query or [], payload,
                                            ctx.req.client)
 
@@ -94,7 +94,7 @@ async def job_page(ctx: Ctx) -> Response:
 async def cancel(ctx: Ctx) -> Response:
     job_id = ctx.params["job"]
     await _api_ok(ctx, "POST", f"/query/jobs/{job_id}/cancel")
-    return redirect(url(f"/sql/jobs/{job_id}", notice="Cancelled."))
+    return redirect(url(f"/sql/jobs/{job_id}", notice=ctx._("Cancelled.")))
 
 
 async def _csv(ctx: Ctx, job_id: str) -> bytes:
@@ -115,13 +115,14 @@ async def save(ctx: Ctx) -> Response:
     job_id = ctx.params["job"]
     bucket, key = ctx.req.form.get("bucket", "").strip(), ctx.req.form.get("key", "").strip()
     if not bucket or not key:
-        raise HTTPError(400, "Give a bucket and a key to save the result to.")
+        raise HTTPError(400, ctx._("Give a bucket and a key to save the result to."))
     body = await _csv(ctx, job_id)
     try:
         await ctx.must("PUT", bucket, key, body=body, headers=[("content-type", "text/csv")])
     except S3Failure as exc:
-        raise HTTPError(exc.status, f"The result was not saved: {exc.message} ({exc.code})") from exc
-    return redirect(url(f"/sql/jobs/{job_id}", notice=f"Saved as s3://{bucket}/{key}."))
+        raise HTTPError(exc.status, ctx._("The result was not saved: {message} ({code})",
+            message=exc.message, code=exc.code)) from exc
+    return redirect(url(f"/sql/jobs/{job_id}", notice=ctx._("Saved as {url}.", url=f"s3://{bucket}/{key}")))
 
 
 ROUTES = [

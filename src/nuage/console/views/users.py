@@ -14,6 +14,7 @@ from nuage import xml
 from nuage.console.context import Ctx, Route
 from nuage.console.gateway import S3Failure
 from nuage.console.http import Response, redirect, url
+from nuage.console.i18n import N_
 from nuage.console.passwords import PasswordError
 from nuage.core import iam as core
 from nuage.core.policy import Decision, RequestContext, evaluate
@@ -27,7 +28,7 @@ ACCESS: dict[str, dict[str, object] | None] = {
         {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]},
     "none": None,
 }
-ACCESS_LABELS = {"read-only": "Read only (S3)", "read-write": "Read and write (S3)", "none": "No access"}
+ACCESS_LABELS = {"read-only": N_("Read only (S3)"), "read-write": N_("Read and write (S3)"), "none": N_("No access")}
 
 
 @dataclass
@@ -81,7 +82,7 @@ async def _page(ctx: Ctx, status: int = 200, error: str = "", secret: tuple[str,
         users = [User(_text(m, "UserName"), _text(m, "CreateDate")) for m in _members(doc, "Users")]
         await asyncio.gather(*(_fill(ctx, u) for u in users))
     except S3Failure as exc:
-        list_error = f"You may not list the users of this account ({exc.code})."
+        list_error = ctx._("You may not list the users of this account ({code}).", code=exc.code)
     try:
         own = await _keys(ctx, None)
     except S3Failure:
@@ -111,14 +112,16 @@ async def set_password(ctx: Ctx) -> Response:
     name = ctx.req.form.get("name", "")
     remove = ctx.req.form.get("remove") == "1"
     if not _may_set_password(ctx, name):
-        return await _page(ctx, status=403, error=f"You may not set the console password of {name} (AccessDenied).")
+        return await _page(ctx, status=403, error=ctx._(
+            "You may not set the console password of {name} (AccessDenied).", name=name))
     try:
         await ctx.console.passwords.set(ctx.user.account_id, name, None if remove else ctx.req.form.get("password", ""))
     except PasswordError as exc:
-        return await _page(ctx, status=400, error=str(exc))
+        return await _page(ctx, status=400, error=ctx._(str(exc)))
     except core.NoSuchEntity:
-        return await _page(ctx, status=404, error=f"There is no user {name} in this account.")
-    return redirect(url("/users", notice=f"Console password of {name} {'removed' if remove else 'set'}."))
+        return await _page(ctx, status=404, error=ctx._("There is no user {name} in this account.", name=name))
+    return redirect(url("/users", notice=(ctx._("Console password of {name} removed.") if remove else
+                                     ctx._("Console password of {name} set.")).format(name=name)))
 
 
 async def users_page(ctx: Ctx) -> Response:
@@ -143,7 +146,7 @@ async def _attempt(ctx: Ctx, what: str, done: str, *calls: tuple[str, list[tuple
         for action, params in calls:
             await ctx.iam(action, params)
     except S3Failure as exc:
-        return await _page(ctx, status=exc.status, error=f"{what}: {exc.message} ({exc.code})")
+        return await _page(ctx, status=exc.status, error=f"{ctx._(what)}: {exc.message} ({exc.code})")
     return redirect(url("/users", notice=done))
 
 
@@ -154,20 +157,22 @@ async def create_user(ctx: Ctx) -> Response:
         await ctx.iam("CreateUser", [("UserName", name)])
         await _apply_access(ctx, name, access)
     except S3Failure as exc:
-        return await _page(ctx, status=exc.status, error=f"The user was not created: {exc.message} ({exc.code})")
-    return redirect(url("/users", notice=f"User {name} created."))
+        return await _page(ctx, status=exc.status, error=ctx._(
+            "The user was not created: {message} ({code})", message=exc.message, code=exc.code))
+    return redirect(url("/users", notice=ctx._("User {name} created.", name=name)))
 
 
 async def set_access(ctx: Ctx) -> Response:
     name = ctx.req.form.get("name", "")
     access = ctx.req.form.get("access", "")
     if access not in ACCESS:
-        return await _page(ctx, status=400, error="Choose one of the access levels.")
+        return await _page(ctx, status=400, error=ctx._("Choose one of the access levels."))
     try:
         await _apply_access(ctx, name, access)
     except S3Failure as exc:
-        return await _page(ctx, status=exc.status, error=f"The access was not changed: {exc.message} ({exc.code})")
-    return redirect(url("/users", notice=f"{name}: {ACCESS_LABELS[access]}."))
+        return await _page(ctx, status=exc.status, error=ctx._("The access was not changed: {message} ({code})",
+            message=exc.message, code=exc.code))
+    return redirect(url("/users", notice=f"{name}: {ctx._(ACCESS_LABELS[access])}."))
 
 
 async def delete_user(ctx: Ctx) -> Response:
@@ -182,8 +187,9 @@ async def delete_user(ctx: Ctx) -> Response:
         await ctx.iam("DeleteUser", [("UserName", name)])
         await asyncio.to_thread(ctx.console.meta.set_console_password, ctx.user.account_id, name, None)
     except S3Failure as exc:
-        return await _page(ctx, status=exc.status, error=f"The user was not deleted: {exc.message} ({exc.code})")
-    return redirect(url("/users", notice=f"User {name} deleted."))
+        return await _page(ctx, status=exc.status, error=ctx._(
+            "The user was not deleted: {message} ({code})", message=exc.message, code=exc.code))
+    return redirect(url("/users", notice=ctx._("User {name} deleted.", name=name)))
 
 
 def _user_param(ctx: Ctx) -> list[tuple[str, str]]:
@@ -195,25 +201,28 @@ async def create_key(ctx: Ctx) -> Response:
     try:
         doc = (await ctx.iam("CreateAccessKey", _user_param(ctx))).document()
     except S3Failure as exc:
-        return await _page(ctx, status=exc.status, error=f"No key was created: {exc.message} ({exc.code})")
+        return await _page(ctx, status=exc.status, error=ctx._(
+            "No key was created: {message} ({code})", message=exc.message, code=exc.code))
     key = next(doc.iter("AccessKey"))
-    owner = _text(key, "UserName") or "you"
+    owner = _text(key, "UserName") or ctx._("you")
     return await _page(ctx, secret=(owner, _text(key, "AccessKeyId"), _text(key, "SecretAccessKey")))
 
 
 async def update_key(ctx: Ctx) -> Response:
     key = ctx.req.form.get("key", "")
     status = "Inactive" if ctx.req.form.get("status") == "Inactive" else "Active"
-    return await _attempt(ctx, "The key was not changed", f"Key {key} is now {status.lower()}.",
+    done = ctx._("Key {key} is now inactive.", key=key) if status == "Inactive" else \
+        ctx._("Key {key} is now active.", key=key)
+    return await _attempt(ctx, N_("The key was not changed"), done,
                           ("UpdateAccessKey", [*_user_param(ctx), ("AccessKeyId", key), ("Status", status)]))
 
 
 async def delete_key(ctx: Ctx) -> Response:
     key = ctx.req.form.get("key", "")
     if key == ctx.user.access_key:
-        return await _page(ctx, status=409, error="This is the key you are signed in with: sign in with another "
-                                                  "key first to delete it.")
-    return await _attempt(ctx, "The key was not deleted", f"Key {key} deleted.",
+        return await _page(ctx, status=409, error=ctx._("This is the key you are signed in with: sign in with another "
+                                                         "key first to delete it."))
+    return await _attempt(ctx, N_("The key was not deleted"), ctx._("Key {key} deleted.", key=key),
                           ("DeleteAccessKey", [*_user_param(ctx), ("AccessKeyId", key)]))
 
 
