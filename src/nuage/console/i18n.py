@@ -5,7 +5,17 @@ The language of a request: the ``lang`` cookie that the switch on every page set
 English. The Chinese messages are ``locale/zh_CN/LC_MESSAGES/messages.po`` (the source of truth, in git),
 compiled to ``messages.mo`` when the package is built (``build_backend.py``). An editable install (the tests)
 has no build step: the ``.mo`` is compiled here on first use when it is missing or older than the ``.po``
-(written next to it when the directory is writable, else only kept in memory)."""
+(written next to it when the directory is writable, else only kept in memory).
+
+A new or changed string: mark it (``{{ _("...") }}`` or ``{% trans %}`` in a template, ``ctx._("...")``
+in a view, ``N_("...")`` where it is only listed), then::
+
+    pybabel extract -F babel.cfg -o /tmp/messages.pot --no-location --sort-output --width 120 src/nuage/console
+    pybabel update -i /tmp/messages.pot -d src/nuage/console/locale -l zh_CN --width 120 --no-fuzzy-matching
+
+and translate the new entries of the ``.po``; tests/unit/test_console_i18n_catalogue.py fails while a
+message is untranslated, fuzzy, or loses a placeholder. Python strings use ``{name}`` fields, templates
+``%(name)s`` (Jinja's newstyle gettext)."""
 
 from __future__ import annotations
 
