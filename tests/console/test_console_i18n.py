@@ -113,17 +113,27 @@ def test_every_page_in_chinese(server: NuageServer, browser: Any, bucket: str, s
         page.goto(base + "/login")
         assert page.locator("html").get_attribute("lang") == "zh-CN"
         check_page(page, seen)
+        page.locator("#access_key").fill(ACCESS_KEY)
+        page.locator("#secret_key").fill("not-the-secret")
+        page.keyboard.press("Enter")
+        assert page.locator("#login-error").inner_text() == "访问密钥或私有密钥不正确。"
+        check_page(page, seen)
         sign_in(page, server)
         check_page(page, seen)
         assert page.locator("h1").inner_text() == "存储桶"
         page.screenshot(path=str(shots / "zh-buckets.png"), full_page=True)
         for path in (f"/b/{bucket}", f"/b/{bucket}?prefix=docs/", f"/b/{bucket}?versions=1",
                      f"/b/{bucket}/object?key=docs/notes.txt", f"/b/{bucket}/preview?key=sales.csv",
+                     f"/b/{bucket}/preview?key=docs/notes.txt", f"/b/{bucket}/object?key=sales.csv",
                      "/users", "/usage", "/sql", "/no-such-page"):
             page.goto(base + path)
             check_page(page, seen)
+        page.goto(f"{base}/b/{bucket}")
+        page.locator('input[type="checkbox"][form="bulk-delete"]').first.check()    # bulk.js's texts
+        assert page.locator("#selected-count").inner_text() == "已选择 1 个"
+        assert page.locator("#bulk-delete").get_attribute("data-confirm") == "删除选中的 1 个对象？"  # noqa: RUF001
+        check_page(page, seen)
         page.goto(f"{base}/b/{bucket}/object?key=docs/notes.txt")
-        page.locator("#share-expires + *, #share-expires").first.wait_for()
         page.get_by_role("button", name="创建分享链接").click()
         check_page(page, seen)                                # the share link and its copy button
         page.goto(base + "/sql")
