@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 
 from tests.conftest import unique_bucket_name
 from tests.console.conftest import READ_ONLY_POLICY, make_user
+from tests.support.console import ConsoleClient
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 
 PO = Path(__file__).resolve().parents[2] / "src/nuage/console/locale/zh_CN/LC_MESSAGES/messages.po"
@@ -188,3 +189,21 @@ def test_english_browser_gets_english(server: NuageServer, browser: Any, bucket:
         assert page.get_by_text("Names starting with").is_visible()
     finally:
         context.close()
+
+
+def test_the_switch_only_comes_back_to_the_console(server: NuageServer) -> None:
+    """The switch's ``next`` is a path of the console: another origin (``//host``, ``/\\host``, a URL) sends
+    to the console's home instead; a language that is not ours sets no cookie; a POST needs the CSRF token."""
+    client = ConsoleClient(server.console_endpoint)
+    client.get("/login")
+    for target in ("//evil.example/x", "/\\evil.example", "https://evil.example/", "javascript:alert(1)"):
+        page = client.post("/lang", {"lang": "zh_CN", "next": target})
+        assert page.status == 303 and page.location == "/", target
+    page = client.post("/lang", {"lang": "zh_CN", "next": "/login?x=1"})
+    assert page.location == "/login?x=1"
+    assert "lang=zh_CN; Path=/; Max-Age=31536000; SameSite=Strict" in page.headers.get_all("set-cookie", [])
+    assert '<html lang="zh-CN">' in client.get("/login").text
+    page = client.post("/lang", {"lang": "fr", "next": "/login"})
+    assert not any(c.startswith("lang=") for c in page.headers.get_all("set-cookie", []))
+    assert client.post("/lang", {"lang": "en", "next": "/login"}, csrf="forged").status == 403
+    assert '<html lang="zh-CN">' in client.get("/login").text
