@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.accounts import add_account, client_for
-from tests.support.server import ACCESS_KEY, SECRET_KEY, SQLITE_ONLY, NuageServer, free_port
+from tests.support.server import ACCESS_KEY, SECRET_KEY, SQLITE_ONLY, NuageServer, children, free_port
 
 ON_PG = os.environ.get("NUAGE_TEST_DB") == "postgresql"
 
@@ -360,3 +360,31 @@ def _start(srv: NuageServer, errors: list[BaseException]) -> None:
         srv.start(timeout=60)
     except BaseException as exc:   # noqa: BLE001 - reported by the test
         errors.append(exc)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_the_workers_start_stops_them_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
+    """The stop signal sent at moments spread over the workers' start-up (stores opening, the server not yet
+    running): every time the command exits 0 soon after, and no worker logs a traceback. Before, a worker's
+    handler raised SystemExit wherever its code stood, once inside a weakref callback that swallowed it."""
+    env = {**os.environ, "NUAGE_ROOT_ACCESS_KEY": ACCESS_KEY, "NUAGE_ROOT_SECRET_KEY": SECRET_KEY}
+    env.pop("NUAGE_DB", None)
+    for n, delay in enumerate((0.0, 0.05, 0.1, 0.2, 0.4, 0.8)):
+        log = tmp_path / f"serve-{n}.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "nuage.cli.main", "serve", "--port", str(free_port()),
+                                     "--console-port", "0", "--workers", "2", "--data", str(tmp_path / "data")],
+                                    stdout=out, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 30
+        while len(children(proc.pid)) < 2:   # the workers are forked: they open the stores now
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.01)
+        time.sleep(delay)
+        proc.send_signal(sig)
+        try:
+            code = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AssertionError(f"not stopped 30 s after the signal at {delay} s: {log.read_text()}") from None
+        text = log.read_text()
+        assert code == 0 and "Traceback" not in text, (delay, code, text)

@@ -7,15 +7,24 @@ import contextlib
 import signal
 import threading
 from collections.abc import Iterator
+from types import FrameType
 from typing import Any
 
 import uvicorn
 
 from nuage.httpserver.protocol import HttpProtocol
 
-__all__ = ["GracefulServer"]
+__all__ = ["STOP_SIGNALS", "GracefulServer", "request_stop"]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_stop_requested: list[int] = []   # the signals that asked this process to stop before its server ran
+
+
+def request_stop(sig: int, _frame: FrameType | None) -> None:
+    """A signal handler for the time before (and after) a server runs: it only records the request, never
+    raises (an exception raised by a handler fires in the middle of whatever code runs, a weakref callback
+    included, which swallows it); a server started later stops as soon as it has started."""
+    _stop_requested.append(sig)
 
 
 class GracefulServer(uvicorn.Server):
@@ -41,6 +50,8 @@ class GracefulServer(uvicorn.Server):
             yield
             return
         previous = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+        if _stop_requested:   # asked to stop while it was getting ready: it stops once started
+            self.handle_exit(_stop_requested[0], None)
         try:
             yield
         finally:

@@ -26,6 +26,8 @@ import traceback
 from collections.abc import Callable
 from types import FrameType
 
+from nuage.httpserver.server import STOP_SIGNALS, request_stop
+
 __all__ = ["run_workers", "worker_count"]
 
 log = logging.getLogger("nuage")
@@ -69,10 +71,14 @@ def run_workers(count: int, work: Callable[[int], None], prepare: Callable[[], N
         for index in range(count):
             if state["stopping"]:
                 break
+            # the stop signals wait while a worker is forked: a child must not run the parent's handler
+            # (which signals the workers, not itself) before it has its own
+            signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
             pid = os.fork()
             if pid == 0:
                 _child(index, work)   # never returns
             children[pid] = index
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         while children:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
@@ -137,11 +143,12 @@ def _child(index: int, work: Callable[[int], None]) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() == 1:   # the parent died before prctl: nobody would stop this worker
             os._exit(1)
-        # A signal before the server handles its own (while the stores open), or one after the server
-        # stopped (its run() returns after the signal that stopped it), ends the worker through its
-        # clean-up (the stores close).
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, _exit_cleanly)
+        # A signal before the server handles its own (while the stores open) is recorded: the server stops
+        # as soon as it has started, and the worker goes through its clean-up (the stores close). One after
+        # the server stopped changes nothing: the clean-up is under way.
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, request_stop)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)   # blocked by the parent around the fork
         work(index)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -155,6 +162,3 @@ def _child(index: int, work: Callable[[int], None]) -> None:
             sys.stderr.flush()
         os._exit(code)
 
-
-def _exit_cleanly(_sig: int, _frame: FrameType | None) -> None:
-    raise SystemExit(0)
