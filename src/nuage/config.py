@@ -72,7 +72,7 @@ class Settings:
     console_port: int | None = None                  # None: the S3 port + 1
     console_address: str | None = None               # [HOST]:PORT, instead of console_port
     workers: int | None = None                       # None: one per core
-    # logs (their flags are nuage.cli.logs')
+    # logs
     access_log: str | None = None                    # a file, or "-" for stdout; None: no access log
     access_log_format: str = "json"                  # json or common
     log_level: str = "info"                          # debug, info, warning or error
@@ -111,7 +111,6 @@ class Knob:
     metavar: str | None = None
     blank_is_unset: bool = True   # False: an empty variable is a value (refused later: NUAGE_REGION="")
     choices: tuple[str, ...] = ()  # strings: the only values allowed
-    own_flag: bool = False        # the flag is declared by another module (nuage.cli.logs), not made from here
 
     @property
     def default(self) -> object:
@@ -157,11 +156,14 @@ KNOBS: tuple[Knob, ...] = (
     Knob("workers", "workers", "int", env="NUAGE_WORKERS", flag="--workers", low=1, high=1024,
          help="Worker processes serving the ports, so that one machine uses all its cores (default: one per "
               "core)."),
-    Knob("access_log", "access_log", "str", env="NUAGE_ACCESS_LOG", flag="--access-log", own_flag=True),
+    Knob("access_log", "access_log", "str", env="NUAGE_ACCESS_LOG", flag="--access-log", metavar="PATH|-",
+         help="Write one line per request to this file (appended to; a file moved away, as logrotate does, is "
+              "created again) or to stdout (-) (default: none)."),
     Knob("access_log_format", "access_log_format", "str", env="NUAGE_ACCESS_LOG_FORMAT",
-         flag="--access-log-format", choices=("json", "common"), own_flag=True),
+         flag="--access-log-format", choices=("json", "common"),
+         help="JSON lines, or the common log format with request id, operation and duration added."),
     Knob("log_level", "log_level", "str", env="NUAGE_LOG_LEVEL", flag="--log-level",
-         choices=("debug", "info", "warning", "error"), own_flag=True),
+         choices=("debug", "info", "warning", "error"), help="Least severe server message written to stderr."),
     Knob("root_access_key", "root_access_key", "str", env="NUAGE_ROOT_ACCESS_KEY", blank_is_unset=False),
     Knob("root_secret_key", "root_secret_key", "str", env="NUAGE_ROOT_SECRET_KEY", secret=True,
          blank_is_unset=False),

@@ -30,7 +30,7 @@ def _click_type(knob: Knob) -> click.ParamType[Any]:
         return click.Path(path_type=Path, exists=exists is not None, **(exists or {}))
     if knob.kind == "bool":
         return click.BOOL
-    return click.STRING
+    return click.Choice(knob.choices) if knob.choices else click.STRING
 
 
 def _help(knob: Knob) -> str:
@@ -48,25 +48,13 @@ def _help(knob: Knob) -> str:
 def serve_options(f: F) -> F:
     """The flags of every knob that has one, each defaulting to None: the value then comes from its
     environment variable, the configuration file or the default (nuage.config.resolve)."""
-    for knob in reversed([k for k in KNOBS if k.flag and not k.own_flag]):
+    for knob in reversed([k for k in KNOBS if k.flag]):
         assert knob.flag is not None
         f = click.option(knob.flag, knob.name, type=_click_type(knob), default=None, metavar=knob.metavar,
                          help=_help(knob))(f)
     return click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
                         metavar="FILE", help="Configuration file (TOML, see deploy/nuage.toml): flags and "
                                              "$NUAGE_* variables override its values.")(f)
-
-
-def given_flags(flags: dict[str, object]) -> dict[str, object]:
-    """``flags`` with the values of the options other modules declare (the log options), when given on the
-    command line: their environment variables and defaults are nuage.config.resolve's to apply, after the
-    configuration file."""
-    ctx = click.get_current_context()
-    out = dict(flags)
-    for knob in KNOBS:
-        if knob.own_flag and ctx.get_parameter_source(knob.name) == click.core.ParameterSource.COMMANDLINE:
-            out[knob.name] = ctx.params[knob.name]
-    return out
 
 
 def resolve_or_exit(flags: dict[str, object], config_file: Path | None) -> Resolved:

@@ -12,10 +12,9 @@ from nuage.cli.admin import admin as admin_group
 from nuage.cli.backup import backup as backup_command
 from nuage.cli.backup import restore as restore_command
 from nuage.cli.config_cmd import config as config_group
-from nuage.cli.config_cmd import given_flags, resolve_or_exit, serve_options
+from nuage.cli.config_cmd import resolve_or_exit, serve_options
 from nuage.cli.db import db as db_group
 from nuage.cli.demo import demo as demo_command
-from nuage.cli.logs import log_options
 from nuage.cli.query import query as query_command
 from nuage.cli.scrub import scrub as scrub_command
 from nuage.config import (
@@ -52,7 +51,6 @@ def main() -> None:
 
 
 @main.command()
-@log_options
 @serve_options
 def serve(config_file: Path | None, **flags: object) -> None:
     """Start the S3 endpoint with embedded defaults (SQLite metadata, local files), and the web console
@@ -62,9 +60,8 @@ def serve(config_file: Path | None, **flags: object) -> None:
     from nuage.server import LogSettings, StartupError, use_logs
     from nuage.server import serve as run
 
-    resolved = resolve_or_exit(given_flags(flags), config_file)
+    resolved = resolve_or_exit(flags, config_file)
     settings = resolved.settings
-    # (the log options' own decorator chose the logs from the flags and variables alone: the file counts too)
     use_logs(LogSettings(settings.access_log or None, settings.access_log_format, settings.log_level))
     try:
         count = worker_count(settings.workers)
