@@ -343,24 +343,17 @@ def listen_socket(host: str, port: int, *, reuse_port: bool = False, claim: bool
     return sock
 
 
-@dataclass(frozen=True)
-class LogSettings:
-    """The access log (a path, "-" for stdout, None for none) and its format; the server log's level."""
-    access_log: str | None = None
-    access_log_format: str = "json"
-    level: str = "info"
-
-    def open_access_log(self, region: str, worker: int) -> AccessLog | None:
-        if self.access_log is None:
-            return None
-        try:
-            return AccessLog(self.access_log, "common" if self.access_log_format == "common" else "json",
-                             region, worker)
-        except OSError as exc:
-            raise StartupError(f"cannot open the access log {self.access_log}: {exc.strerror or exc}") from None
+def open_access_log(settings: Settings, worker: int) -> AccessLog | None:
+    """The access log of ``settings`` (a path, or "-" for stdout) for this worker; None when there is none."""
+    if not settings.access_log:
+        return None
+    try:
+        return AccessLog(settings.access_log, "common" if settings.access_log_format == "common" else "json",
+                         settings.region, worker)
+    except OSError as exc:
+        raise StartupError(f"cannot open the access log {settings.access_log}: {exc.strerror or exc}") from None
 
 
-_chosen_logs = LogSettings()
 _open_logs: list[AccessLog] = []   # this process's access log while it serves (reopened on SIGHUP)
 
 
@@ -372,14 +365,8 @@ def _reopen_logs(_sig: int, _frame: FrameType | None) -> None:
         access_log.reopen()
 
 
-def use_logs(logs: LogSettings) -> None:
-    """The logs a later :func:`serve` without ``logs`` sets up (the command line's log options)."""
-    global _chosen_logs
-    _chosen_logs = logs
-
-
 def serve(settings: Settings, *, announce: bool = True, console_address: tuple[str, int] | None = None,
-          workers: int = 1, logs: LogSettings | None = None) -> None:
+          workers: int = 1) -> None:
     """Serve S3 (and the other APIs) on settings.host:port and the web console on ``console_address``
     (default: the same host, the S3 port + 1): a port of its own, so an origin of its own, which the
     tenant content that the S3 endpoint serves cannot script. ``workers`` > 1: that many processes serve
@@ -401,12 +388,11 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         s3_sock.close()
         console_sock.close()
         raise ListenError(f"the console needs a port other than the S3 endpoint's ({s3_port})")
-    logs = logs or _chosen_logs
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGHUP, _reopen_logs)
-    logging.basicConfig(level=logs.level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        if (probe := logs.open_access_log(settings.region, 0)) is not None:   # refused now if it cannot be written
+        if (probe := open_access_log(settings, 0)) is not None:   # refused now if it cannot be written
             probe.close()
         creds = root_credentials(settings)
     except BaseException:
@@ -415,7 +401,7 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         raise
     if not several:
         with _signals_stop_cleanly():
-            run_gateway(settings, s3_sock, console_sock, console_host, creds, announce=announce, logs=logs)
+            run_gateway(settings, s3_sock, console_sock, console_host, creds, announce=announce)
         return
 
     # The ports stay bound here (never listening: the kernel hands connections to listening sockets only)
@@ -425,7 +411,7 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
         console_sock.close()
         run_gateway(settings, listen_socket(settings.host, s3_port, reuse_port=True),
                     listen_socket(console_host, console_port, reuse_port=True), console_host, creds,
-                    announce=announce and index == 0, worker=index, workers=workers, logs=logs)
+                    announce=announce and index == 0, worker=index, workers=workers)
 
     def prepare() -> None:
         s3_sock.close()
@@ -488,12 +474,12 @@ def _banner(settings: Settings, creds: RootCredentials, s3_port: int, console_ho
 
 def run_gateway(settings: Settings, s3_sock: socket.socket | None, console_sock: socket.socket | None,
                 console_host: str, creds: RootCredentials, *, announce: bool, worker: int = 0,
-                workers: int = 1, logs: LogSettings = LogSettings()) -> None:
+                workers: int = 1) -> None:
     """Open the stores, build the apps and serve on the two sockets until a signal stops the server. Without
     sockets, only start up and close again (what a gateway's workers must not all do at once: the key files
     of a new data folder, migrations, the recovery of SQL jobs)."""
     # with a region registry, object writes journal (in their own transaction) the versions to ship
-    access_log = logs.open_access_log(settings.region, worker) if s3_sock is not None else None
+    access_log = open_access_log(settings, worker) if s3_sock is not None else None
     meta, blobs = open_stores(settings, replication_route if settings.regions_file is not None else None,
                               shared=workers > 1)
     served: list[bool] = []

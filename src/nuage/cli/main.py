@@ -57,12 +57,11 @@ def serve(config_file: Path | None, **flags: object) -> None:
     on a port of its own. Each setting comes from its flag, else its $NUAGE_* variable, else the --config
     file, else its default (docs/settings.md)."""
     from nuage.httpserver.workers import worker_count
-    from nuage.server import LogSettings, StartupError, use_logs
+    from nuage.server import StartupError
     from nuage.server import serve as run
 
     resolved = resolve_or_exit(flags, config_file)
     settings = resolved.settings
-    use_logs(LogSettings(settings.access_log or None, settings.access_log_format, settings.log_level))
     try:
         count = worker_count(settings.workers)
     except ValueError as exc:
