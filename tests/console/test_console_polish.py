@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import unique_bucket_name
 from tests.console.conftest import make_user
 from tests.console.test_console_browser import sign_in
+from tests.support.accounts import add_account
 from tests.support.console import ConsoleClient
 from tests.support.queryjobs import on_connection
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
@@ -407,3 +408,22 @@ def test_preview_needs_get_object(server: NuageServer, page: Any, s3: Any) -> No
         text = page.evaluate("""async ([bucket, key]) =>
             (await fetch(`/b/${bucket}/preview?key=${encodeURIComponent(key)}`)).status""", [name, key])
         assert text == 403
+
+
+def test_another_tenant_can_neither_preview_nor_bulk_delete(server: NuageServer, s3: Any) -> None:
+    """The new object routes (preview, inline, delete-selected) act as the signed-in user: the root user of
+    another tenant, all-powerful in its own account, reads and deletes nothing in the operator's bucket."""
+    name = unique_bucket_name("theirs")
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="red.png", Body=png(4, 4), ContentType="image/png")
+    s3.put_object(Bucket=name, Key="notes.txt", Body=b"operator's notes")
+    other = add_account(server)
+    console = ConsoleClient(server.console_endpoint)
+    assert console.sign_in(other.access_key, other.secret_key).status == 303
+    console.get("/")   # a page of the other tenant's own, for a valid CSRF token
+    for path in (f"/b/{name}/inline?key=red.png", f"/b/{name}/preview?key=notes.txt"):
+        page = console.get(path)
+        assert page.status == 403 and "operator's notes" not in page.text, (path, page.status)
+    done = console.post(f"/b/{name}/delete-selected", {"prefix": "", "k0": "red.png", "k1": "notes.txt"})
+    assert done.status in (303, 403), done.status
+    assert s3.list_objects_v2(Bucket=name)["KeyCount"] == 2   # nothing deleted
