@@ -49,10 +49,14 @@ def nuage(*args: str, env_extra: dict[str, str] | None = None, root_keys: bool =
 
 def serve_args(data: Path, *args: str, db: str | None = None) -> list[str]:
     out = ["serve", "--host", "127.0.0.1", "--data", str(data), *args]
+    port = free_port()
     if "--port" not in args:
-        out += ["--port", str(free_port())]
+        out += ["--port", str(port)]
     if "--console-port" not in args:
-        out += ["--console-port", str(free_port())]
+        console = free_port()
+        while console == port:   # a port just released can be handed out again
+            console = free_port()
+        out += ["--console-port", str(console)]
     if "--workers" not in args:
         out += ["--workers", "1"]
     if db:
