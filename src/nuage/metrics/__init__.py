@@ -1,0 +1,1 @@
+"""Prometheus metrics of a gateway (served at /_nuage/metrics)."""
