@@ -61,6 +61,11 @@ class Settings:
     usage_interval_seconds: float = 300.0            # how often usage per bucket is sampled (console charts)
     scrub_interval_seconds: float = 7 * 86400.0      # a background scrub pass this often (0: never)
     scrub_rate_mb: float = 10.0                      # ... reading at most this many MB/s (0: no limit)
+    # metering (nuage.core.metering, docs/metering.md)
+    metering: bool = True                            # False: nothing metered (only to measure its cost)
+    meter_flush_seconds: float = 10.0                # counts go to the store this often (kill -9 loses this much)
+    meter_sample_seconds: float = 600.0              # storage is sampled this often (0: never)
+    meter_clock_offset_seconds: float = 0.0          # added to the metering clock (tests of month boundaries)
     # HTTP limits (nuage.httpserver.limits says what each refusal answers)
     http_max_request_line: int = 16 * 1024           # bytes of a request's URL (414 beyond)
     http_max_header_size: int = 16 * 1024            # bytes of one header, name and value (431 beyond)
@@ -180,6 +185,11 @@ KNOBS: tuple[Knob, ...] = (
     Knob("lifecycle_interval_seconds", "lifecycle_interval", "float", env="NUAGE_LIFECYCLE_INTERVAL", low=0),
     Knob("lifecycle_day_seconds", "lifecycle_day_seconds", "float", env="NUAGE_LIFECYCLE_DAY_SECONDS", low=0),
     Knob("usage_interval_seconds", "usage_interval", "float", env="NUAGE_USAGE_INTERVAL", low=0),
+    Knob("metering", "metering", "bool", env="NUAGE_METERING"),
+    Knob("meter_flush_seconds", "meter_flush_interval", "float", env="NUAGE_METER_FLUSH_INTERVAL", low=0.01),
+    Knob("meter_sample_seconds", "meter_sample_interval", "float", env="NUAGE_METER_SAMPLE_INTERVAL", low=0,
+         high=3600),
+    Knob("meter_clock_offset_seconds", "meter_clock_offset", "float", env="NUAGE_METER_CLOCK_OFFSET"),
     Knob("console_session_seconds", "console_session_seconds", "float", env="NUAGE_CONSOLE_SESSION_SECONDS",
          low=0),
     Knob("http_max_request_line", "http_max_request_line", "int", env="NUAGE_HTTP_MAX_REQUEST_LINE", low=0),

@@ -17,6 +17,7 @@ import socket
 import sqlite3
 import string
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ from nuage.core.iam import KEY_PATH as IAM_KEY_PATH
 from nuage.core.identities import Identities, Identity
 from nuage.core.lifecycle import LifecycleWorker
 from nuage.core.lifecycle import run_forever as run_lifecycle
+from nuage.core.metering import BYTES_REPLICATED, BYTES_SCANNED, Meter, StorageSampler
 from nuage.core.multipart import MultipartService
 from nuage.core.objects import ObjectService
 from nuage.core.replication import Replicas
@@ -309,6 +311,21 @@ class Lifespan:
 
 
 
+def metering(settings: Settings, meta: MetaStore, query_app: QueryApp,
+             replication: Replication | None) -> Meter | None:
+    """The meter of this process (None when metering is off), told what SQL jobs scan and what replication
+    ships; its clock runs ``meter_clock_offset_seconds`` ahead (tests of month boundaries)."""
+    if not settings.metering:
+        return None
+    offset = settings.meter_clock_offset_seconds
+    meter = Meter(meta, settings.region, clock=(lambda: time.time() + offset) if offset else time.time,
+                  interval=settings.meter_flush_seconds)
+    query_app.service.on_scanned = lambda bucket, size: meter.add_to_bucket(bucket, BYTES_SCANNED, size)
+    if replication is not None:
+        replication.shipper.on_shipped = lambda bucket, size: meter.add_to_bucket(bucket, BYTES_REPLICATED, size)
+    return meter
+
+
 def http_limits(settings: Settings) -> HttpLimits:
     return HttpLimits(
         max_request_line=settings.http_max_request_line, max_header_size=settings.http_max_header_size,
@@ -518,7 +535,8 @@ def _run_gateway(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, s3_
                          operator.canonical_id, settings.region, settings.max_skew_seconds,
                          replication_status=replication.status if replication else None)
     meter = RequestMeter()   # requests per bucket, for the console
-    s3_app = S3App(services, on_request=meter.count)
+    billing = metering(settings, meta, query_app, replication)   # what each account used (docs/metering.md)
+    s3_app = S3App(services, on_request=meter.count, meter=billing)
     peers = regions.registry.peers if regions else []
     s3_port = s3_sock.getsockname()[1] if s3_sock is not None else settings.port
     console_port = console_sock.getsockname()[1] if console_sock is not None else 0
@@ -534,6 +552,11 @@ def _run_gateway(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, s3_
         routes.append((REPLICATION_PREFIX.split("/")[1], is_replication_request, replication.app))
     sampler = UsageSampler(meta, meter, settings.usage_interval_seconds)
     background = [sampler.run_forever, once_per_cluster(meta, "query-jobs", query_app.service.maintain)]
+    if billing is not None:   # each process flushes its own counts; one samples the storage
+        background.append(billing.run_forever)
+        if settings.meter_sample_seconds > 0:
+            background.append(once_per_cluster(meta, "metering-storage", StorageSampler(
+                meta, clock=billing.clock, interval=settings.meter_sample_seconds).run_forever))
     if replication is not None:
         background.append(once_per_cluster(meta, "replication", replication.shipper.run))
     if settings.scrub_interval_seconds > 0:   # a slow pass over every blob (nuage scrub does one on demand)

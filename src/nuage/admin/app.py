@@ -18,6 +18,7 @@ operator may call it: the root user of the account that holds the server's root 
     GET  /admin/replication                     replication per rule: backlog, lag, failures
     GET  /admin/tenants/NAME/usage              same as GET /admin/tenants/NAME
     GET  /admin/usage                           every tenant's usage and quotas
+    GET  /admin/usage/metered?tenant=&from=&to= metered quantities per bucket, region and metric (metering.py)
 
 Tenants are named by their name or their 12-digit account id.
 """
@@ -33,6 +34,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from nuage.accesslog import tell
+from nuage.admin.metering import metered_usage
 from nuage.asgi import BodyError, json_object, read_small_body, scope_header, signing_parts
 from nuage.core import iam as core
 from nuage.core.iam import IAM
@@ -169,6 +171,8 @@ class AdminApp:
         if parts == ["usage"] and method == "GET":
             accounts = await asyncio.to_thread(self.iam.store.list_accounts)
             return 200, {"tenants": [(await self.quotas.tenant_usage(a)).as_dict() for a in accounts]}
+        if parts == ["usage", "metered"] and method == "GET":
+            return 200, await metered_usage(self.quotas.meta, self.tenants, scope)
         if len(parts) == 2 and parts[0] == "keys" and method == "DELETE":
             return 200, await asyncio.to_thread(self._revoke_key, parts[1], ident.access_key)
         if len(parts) >= 2 and parts[0] == "tenants":

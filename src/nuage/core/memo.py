@@ -31,3 +31,9 @@ def forget(name: str) -> None:
     memo = _BUCKETS.get()
     if memo is not None:
         memo.pop(name, None)
+
+
+def peek(name: str) -> BucketRecord | None:
+    """The bucket record this request already read (None: not read, or no such bucket); never a query."""
+    memo = _BUCKETS.get()
+    return memo.get(name) if memo is not None else None

@@ -172,6 +172,9 @@ class QueryService:
         # this process, as the owner of the jobs it runs (a pid alone repeats across machines and restarts)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.quotas = Quotas(objects.meta, self.results_bytes)
+        # told (bucket, bytes) of the objects each job read, once its query completed (metering)
+        self.on_scanned: Callable[[str, int], Awaitable[None]] | None = None
+
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def recover(self) -> list[str]:
@@ -370,11 +373,13 @@ class QueryService:
                 work.mkdir(mode=0o700, parents=True, exist_ok=True)
                 files: dict[tuple[str, str], str] = {}
                 names: dict[str, str] = {}
+                scanned: dict[str, int] = {}     # bucket -> bytes of the objects read
                 for ref in refs:
                     for key in ref.keys:
                         if (ref.bucket, key) in files:
                             continue
                         obj = await self.objects.head(ref.bucket, key, None)
+                        scanned[ref.bucket] = scanned.get(ref.bucket, 0) + obj.size
                         direct = await verified_direct_path(self.objects, obj)
                         if direct is not None:
                             files[(ref.bucket, key)] = str(direct)
@@ -389,6 +394,9 @@ class QueryService:
                               self.limits.budget, result_limit[0], names, [str(self.root.parent)],
                               quota_bound=result_limit[1])
                 rows, columns = await self._execute(job, state)
+                if self.on_scanned is not None:
+                    for bucket, size in scanned.items():
+                        await self.on_scanned(bucket, size)
                 rec.rows, rec.columns = rows, json.dumps(columns)
                 if output.to_object:
                     await self._save(caller, rec, result, output, work)

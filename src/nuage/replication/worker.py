@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
@@ -89,6 +89,8 @@ class Shipper:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._refetch = True
         self._partial = False
+        # told (source bucket, bytes) of each version whose bytes were shipped (metering)
+        self.on_shipped: Callable[[str, int], Awaitable[None]] | None = None
 
     # -- scheduling -----------------------------------------------------------------------------------
     # A key's rows go as one group, in outbox order, on one lane; a key is never on two lanes at once, so
@@ -247,6 +249,7 @@ class Shipper:
         source = await self._source(row.bucket, rule, same_region=region.name == self.registry.own.name)
         response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, op, rule, source)
         if response is not None and response.status == 404 and op == OP_TAGS and _code(response) == "NoSuchVersion":
+            op = OP_PUT
             response = await self._send(region.name, region.endpoint, row.dest_bucket, rec, OP_PUT, rule, source)
         if response is None or response.status >= 500 or response.status == 429 or _code(response) in AUTH_CODES:
             why = "unreachable" if response is None else f"HTTP {response.status} {_code(response)}"
@@ -263,6 +266,8 @@ class Shipper:
             self.locator.forget(row.dest_bucket)
             return
         await self.meta.replication.done(row)
+        if self.on_shipped is not None and op == OP_PUT and not rec.delete_marker:
+            await self.on_shipped(row.bucket, rec.size)
         stats = self.stats.setdefault((row.bucket, row.rule_id), RuleStats())
         stats.shipped += 1
         stats.last_shipped = time.time()

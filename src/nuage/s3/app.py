@@ -14,8 +14,10 @@ from urllib.parse import unquote, unquote_to_bytes
 
 from nuage.accesslog import SCOPE_KEY, AccessFields
 from nuage.core import memo
+from nuage.core.metering import Meter
 from nuage.errors import BucketNotFound, NuageError, ObjectCorrupt, ResponseAborted
 from nuage.s3 import errors as e
+from nuage.s3 import metering
 from nuage.s3.access import authorize
 from nuage.s3.auth import body_stream, verify
 from nuage.s3.context import Services
@@ -155,13 +157,15 @@ def _log_fields(fields: AccessFields, req: Request | None, request_id: str) -> N
 
 
 class S3App:
-    def __init__(self, services: Services, on_request: Callable[[str], None] | None = None) -> None:
+    def __init__(self, services: Services, on_request: Callable[[str], None] | None = None,
+                 meter: Meter | None = None) -> None:
         self.services = services
         domain = services.settings.domain
         self.vhost_suffixes = tuple("." + d for d in (domain, *services.settings.extra_domains) if d)
         self.host_id = os.urandom(24).hex()
         # told the bucket of each request that names one (the console's request meter)
         self.on_request = on_request
+        self.meter = meter   # what each request counts on its bill (nuage.s3.metering)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":   # lifespan events are the server's Lifespan app's
@@ -208,6 +212,9 @@ class S3App:
         finally:
             if response.on_done is not None:   # e.g. let go of the bytes of the version just sent
                 response.on_done()
+            if self.meter is not None and req is not None and (
+                    later := metering.record(self.meter, req, response.status, response.sent)) is not None:
+                await later
 
     # -- parsing ----------------------------------------------------------------------------------
     def _parse(self, scope: dict[str, Any], receive: Any, request_id: str) -> Request:
@@ -287,6 +294,8 @@ class S3App:
             await authorize(svc, req, op)
         if op.reads_body:
             req.body, req.trailers, req.sha256 = body_stream(req, result)
+            if self.meter is not None and metering.counts_body(op.name):
+                req.body = metering.counted(req, req.body)
         return await op.run(svc, req)
 
     # -- output -----------------------------------------------------------------------------------
@@ -309,19 +318,20 @@ class S3App:
                 headers.append((b"content-length", str(len(body)).encode()))
             await send({"type": "http.response.start", "status": response.status, "headers": headers})
             await send({"type": "http.response.body", "body": b"" if head else body})
+            response.sent = 0 if head else len(body)
             return
         if response.content_length is not None and "content-length" not in names:
             headers.append((b"content-length", str(response.content_length).encode()))
         try:
-            await self._stream(send, response.status, headers, body, head)
+            await self._stream(send, response, headers, body, head)
         finally:
             aclose = getattr(body, "aclose", None)
             if aclose is not None:   # a body not sent to its end lets go of what it holds now
                 await aclose()
 
-    async def _stream(self, send: Any, status: int, headers: list[tuple[bytes, bytes]], body: AsyncIterator[bytes],
-                      head: bool) -> None:
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+    async def _stream(self, send: Any, response: Response, headers: list[tuple[bytes, bytes]],
+                      body: AsyncIterator[bytes], head: bool) -> None:
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
         if head:
             await send({"type": "http.response.body", "body": b""})
             return
@@ -337,6 +347,7 @@ class S3App:
                     await asyncio.sleep(0)
                 first = False
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                response.sent += len(chunk)
         except ObjectCorrupt:   # logged (and quarantined) where it was found: the body is cut short
             raise ResponseAborted() from None
         except Exception:

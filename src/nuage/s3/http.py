@@ -45,6 +45,8 @@ class Request:
     sha256: str | None = None           # the signed hex SHA-256 of the payload, when one was declared
     copy_source: CopySource | None = None   # x-amz-copy-source, parsed once
     copy_version: VersionId | None = None     # the copy source's version that authorization decided on
+    received: int = 0                   # body bytes an object write read (decoded), counted when metering
+    scanned: int = 0                    # object bytes S3 Select read (metering)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)
@@ -73,6 +75,7 @@ class Response:
     body: bytes | AsyncIterator[bytes] = b""
     content_length: int | None = None   # for streamed bodies
     on_done: Callable[[], None] | None = None   # called once the answer is sent or abandoned
+    sent: int = 0                       # body bytes handed to the server so far (metering)
 
     def set(self, name: str, value: str) -> Response:
         self.headers.append((name, value))

@@ -179,7 +179,7 @@ async def select_object_content(svc: Services, req: Request, bucket: BucketName,
         await _cleanup(worker, local)
         raise
     return Response(200, [("content-type", "application/octet-stream")],
-                    _stream(worker, local, work, limits, deadline, first))
+                    _stream(worker, local, work, limits, deadline, first, req))
 
 
 async def _first(worker: Worker, work: SelectWork, limits: SelectLimits, deadline: float) -> tuple[bytes, bytes]:
@@ -202,7 +202,7 @@ async def _cleanup(worker: Worker | None, local: LocalObject, *, reuse: bool = F
 
 
 async def _stream(worker: Worker, local: LocalObject, work: SelectWork, limits: SelectLimits, deadline: float,
-                  first: tuple[bytes, bytes]) -> AsyncIterator[bytes]:
+                  first: tuple[bytes, bytes], req: Request) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     pending: asyncio.Future[tuple[bytes, bytes] | None] | None = None
     buf = bytearray()
@@ -242,6 +242,7 @@ async def _stream(worker: Worker, local: LocalObject, work: SelectWork, limits: 
                 value = json_of(payload)
                 stats = SelectStats(int(value["bytes_scanned"]), int(value["bytes_processed"]),
                                     int(value["bytes_returned"]), int(value["records"]))
+                req.scanned = stats.bytes_scanned      # metered (nuage.s3.metering)
                 break
             pending = asyncio.ensure_future(worker.recv())
             while True:   # keep the connection alive while a long query has nothing to send

@@ -27,6 +27,8 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
+from nuage.storage.meta import metering
+from nuage.storage.meta.metering import BucketBytes, MeterRow, MeterTotal
 from nuage.storage.meta.postgres import (
     DatabaseUnavailable,
     console,
@@ -390,6 +392,57 @@ class PostgresMetadataStore:
 
     def set_console_password(self, account_id: str, user_name: str, hashed: str | None) -> None:
         self.db.write_sync(lambda conn: console.set_console_password(conn, account_id, user_name, hashed))
+
+    # -- metering (migration 0013; statements in nuage.storage.meta.metering) ----------------------------
+    async def add_meter_counts(self, rows: Sequence[MeterRow]) -> None:
+        """Add counts to their hours' rows, in one transaction (rows in key order: gateways flushing at once
+        lock the rows they share in the same order, and wait for each other rather than deadlock)."""
+        if not rows:
+            return
+        ordered = sorted(rows)
+
+        async def tx(conn: AConn) -> None:
+            async with conn.cursor() as cur:
+                await cur.executemany(metering.pg(metering.ADD), ordered)
+        await self._write(tx)
+
+    async def add_meter_samples(self, rows: Sequence[MeterRow]) -> int:
+        """Write samples (storage_byte_hours) of hours that have none yet; how many were new."""
+        if not rows:
+            return 0
+        ordered = sorted(rows)
+
+        async def tx(conn: AConn) -> int:
+            added = 0
+            for row in ordered:
+                added += (await conn.execute(metering.pg(metering.SAMPLE), row)).rowcount
+            return added
+        return await self._write(tx)
+
+    async def meter_totals(self, account_id: str | None, start: int, end: int) -> list[MeterTotal]:
+        """Each metric summed over the hours in [start, end) (epoch seconds), per account (``account_id``'s
+        only, unless None), bucket and region."""
+        sql, params = metering.totals(account_id, start, end)
+        return metering.total_rows(await self._fetch(metering.pg(sql), params))
+
+    async def meter_hours(self, account_id: str | None, start: int, end: int) -> list[MeterRow]:
+        """The metered rows of the hours in [start, end), hour by hour."""
+        sql, params = metering.hours(account_id, start, end)
+        return metering.hour_rows(await self._fetch(metering.pg(sql), params))
+
+    async def last_storage_sample(self) -> int | None:
+        """The last hour that has storage_byte_hours, if any."""
+        rows = await self._fetch(metering.pg(metering.LAST_SAMPLE[0]), metering.LAST_SAMPLE[1])
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def storage_bytes(self) -> list[BucketBytes]:
+        """Every bucket's bytes now: all its object versions and its unfinished uploads' parts."""
+        return metering.storage_rows(await self._fetch(metering.STORAGE, ()))
+
+    async def _fetch(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        async def q(conn: AConn) -> list[tuple[Any, ...]]:
+            return list(await (await conn.execute(sql, params)).fetchall())
+        return await self.db.read(q)
 
     # -- damaged blobs (reads and scrubs) -----------------------------------------------------------------
     async def quarantine(self, item: ScrubItem, source: str, detail: str) -> bool:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
 from nuage.storage.blobs.inline import is_inline
+from nuage.storage.meta import metering
+from nuage.storage.meta.metering import BucketBytes, MeterRow, MeterTotal
 from nuage.storage.meta.records import (
     BucketRecord,
     ListPage,
@@ -404,6 +406,36 @@ class SQLiteMetadataStore:
 
     def set_console_password(self, account_id: str, user_name: str, hashed: str | None) -> None:
         self._writer.run_sync(lambda conn: console.set_console_password(conn, account_id, user_name, hashed))
+
+    # -- metering (migration 0013; statements in nuage.storage.meta.metering) ----------------------------
+    async def add_meter_counts(self, rows: Sequence[MeterRow]) -> None:
+        """Add counts to their hours' rows, in one transaction."""
+        if rows:
+            await self._writer.run(lambda conn: conn.executemany(metering.ADD, rows).rowcount)
+
+    async def add_meter_samples(self, rows: Sequence[MeterRow]) -> int:
+        """Write samples (storage_byte_hours) of hours that have none yet; how many were new."""
+        if not rows:
+            return 0
+        return await self._writer.run(lambda conn: sum(conn.execute(metering.SAMPLE, row).rowcount for row in rows))
+
+    async def meter_totals(self, account_id: str | None, start: int, end: int) -> list[MeterTotal]:
+        """Each metric summed over the hours in [start, end) (epoch seconds), per account (``account_id``'s
+        only, unless None), bucket and region."""
+        return metering.total_rows(self._r.execute(*metering.totals(account_id, start, end)).fetchall())
+
+    async def meter_hours(self, account_id: str | None, start: int, end: int) -> list[MeterRow]:
+        """The metered rows of the hours in [start, end), hour by hour."""
+        return metering.hour_rows(self._r.execute(*metering.hours(account_id, start, end)).fetchall())
+
+    async def last_storage_sample(self) -> int | None:
+        """The last hour that has storage_byte_hours, if any."""
+        row = self._r.execute(*metering.LAST_SAMPLE).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    async def storage_bytes(self) -> list[BucketBytes]:
+        """Every bucket's bytes now: all its object versions and its unfinished uploads' parts."""
+        return metering.storage_rows(self._r.execute(metering.STORAGE).fetchall())
 
     # -- damaged blobs (reads and scrubs) -----------------------------------------------------------------
     async def quarantine(self, item: ScrubItem, source: str, detail: str) -> bool:

@@ -1,0 +1,205 @@
+"""Metering: what each account uses, per bucket, region and UTC hour, for its bill (nuage.billing).
+
+The hot path only adds to a dictionary in memory (:meth:`Meter.add`: a key of (owner, bucket, hour,
+metric), the hour computed again only when the clock passes into the next one); a background task
+(:meth:`Meter.run_forever`) adds what was counted to the metadata store every ``interval`` seconds, in one
+transaction (``MetadataStore.add_meter_counts``: an upsert that adds, so the flushes of every worker
+process and gateway sum exactly), and once more when the server stops cleanly. A flush that fails (the
+database down) puts its counts back and they go with the next one: nothing is lost but, after kill -9, what
+was counted since the last flush (``interval`` seconds at most).
+
+Counts are kept under the canonical id of the account they bill (a bucket's owner, as a bucket record
+names it); the flush turns it into the account's 12-digit id (cached; read on a thread).
+
+Storage is sampled by :class:`StorageSampler`, on one process of the cluster at a time: every ``interval``
+seconds the bytes of every bucket (every object version, and the parts of unfinished multipart uploads)
+are written as the current hour's ``storage_byte_hours`` unless that hour has a sample already; hours the
+cluster missed (down, or no sample in them) are filled with the first sample after them, as if the bytes
+had stayed as they are then (up to ``MAX_FILL_HOURS``).
+
+:meth:`Meter.add` must be called on the event loop's thread (S3 requests, S3 Select answers, SQL jobs and
+replication all count there): the dictionary needs no lock then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from nuage.core.identities import account_id_for
+from nuage.storage.meta.base import MetadataStore
+from nuage.storage.meta.metering import (
+    BYTES_IN,
+    BYTES_OUT,
+    BYTES_REPLICATED,
+    BYTES_SCANNED,
+    HOUR,
+    REQUESTS_A,
+    REQUESTS_B,
+    STORAGE_BYTE_HOURS,
+    MeterRow,
+)
+
+__all__ = ["BYTES_IN", "BYTES_OUT", "BYTES_REPLICATED", "BYTES_SCANNED", "REQUESTS_A", "REQUESTS_B",
+           "STORAGE_BYTE_HOURS", "Meter", "StorageSampler"]
+
+log = logging.getLogger("nuage.metering")
+
+MAX_FILL_HOURS = 31 * 24     # hours the sampler fills in after a gap, at most
+MAX_KEYS = 200_000           # distinct keys counted between two flushes (beyond, a flush is asked for at once)
+
+Key = tuple[str, str, int, str]    # (owner's canonical id, bucket or '', hour, metric)
+Clock = Callable[[], float]
+
+
+class Meter:
+    """Counts in memory, flushed to the metadata store in batches."""
+
+    def __init__(self, meta: MetadataStore, region: str, *, clock: Clock = time.time,
+                 interval: float = 10.0, enabled: bool = True) -> None:
+        self.meta = meta
+        self.region = region
+        self.clock = clock
+        self.interval = interval
+        self.enabled = enabled
+        self._counts: dict[Key, int] = {}
+        self._hour = -1
+        self._next_hour = float("-inf")      # the clock value where the cached hour ends
+        self._accounts: dict[str, str] = {}  # canonical id -> 12-digit account id
+        self._wake = asyncio.Event()
+        self.flushes = 0                     # batches written (tests and the bench read it)
+
+    def hour(self) -> int:
+        """The start of the current UTC hour (seconds since the epoch), from the cached value while it lasts."""
+        now = self.clock()
+        if now >= self._next_hour or now < self._next_hour - HOUR:
+            self._hour = int(now // HOUR) * HOUR
+            self._next_hour = self._hour + HOUR
+        return self._hour
+
+    def add(self, owner: str, bucket: str, metric: str, value: int = 1) -> None:
+        """Count ``value`` of ``metric`` for the account whose canonical id is ``owner`` (event loop only)."""
+        if not self.enabled or value <= 0:
+            return
+        key = (owner, bucket, self.hour(), metric)
+        counts = self._counts
+        counts[key] = counts.get(key, 0) + value
+        if len(counts) > MAX_KEYS:
+            self._wake.set()
+
+    async def add_to_bucket(self, bucket: str, metric: str, value: int) -> None:
+        """Count ``value`` of ``metric`` for the owner of ``bucket`` (read through the store's bucket cache);
+        nothing when the bucket no longer exists."""
+        if not self.enabled or value <= 0:
+            return
+        rec = await self.meta.get_bucket(bucket)
+        if rec is not None:
+            self.add(rec.owner, bucket, metric, value)
+
+    def pending(self) -> int:
+        """Keys counted and not flushed yet."""
+        return len(self._counts)
+
+    async def flush(self) -> int:
+        """Write what was counted in one transaction; on failure the counts go back (and the error is raised).
+        Returns the number of rows written."""
+        taken, self._counts = self._counts, {}
+        if not taken:
+            return 0
+        try:
+            rows = await self._rows(taken)
+            await self.meta.add_meter_counts(rows)
+        except BaseException:
+            counts = self._counts          # counted meanwhile: added to what goes back
+            for key, value in taken.items():
+                counts[key] = counts.get(key, 0) + value
+            raise
+        self.flushes += 1
+        return len(rows)
+
+    async def _rows(self, counts: dict[Key, int]) -> list[MeterRow]:
+        owners = {owner for owner, _, _, _ in counts}
+        missing = [o for o in owners if o not in self._accounts]
+        if missing:
+            self._accounts.update(await asyncio.to_thread(self._lookup, missing))
+        accounts = self._accounts
+        merged: dict[tuple[str, str, int, str], int] = {}
+        for (owner, bucket, hour, metric), value in counts.items():
+            key = (accounts[owner], bucket, hour, metric)
+            merged[key] = merged.get(key, 0) + value
+        return [MeterRow(account, bucket, self.region, hour, metric, value)
+                for (account, bucket, hour, metric), value in merged.items()]
+
+    def _lookup(self, owners: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for owner in owners:
+            rec = self.meta.iam.account_by_canonical(owner)
+            found[owner] = rec.account_id if rec is not None else account_id_for(owner)
+        return found
+
+    async def run_forever(self) -> None:
+        """Flush every ``interval`` seconds (sooner when many keys were counted), and once more when cancelled
+        (a clean stop: SIGTERM or SIGINT), so that a clean stop loses nothing."""
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                self._wake.clear()
+                try:
+                    await self.flush()
+                except Exception:
+                    log.exception("metering flush failed (the counts are kept for the next one)")
+        finally:
+            await self._last_flush()
+
+    async def _last_flush(self) -> None:
+        for _ in range(3):
+            try:
+                await self.flush()
+                return
+            except Exception:
+                log.exception("metering: the last flush failed")
+                await asyncio.sleep(0.5)
+        if self._counts:
+            log.error("metering: %d counts could not be written at shutdown", len(self._counts))
+
+
+class StorageSampler:
+    """Writes ``storage_byte_hours`` for every bucket, once per hour (run on one process of the cluster)."""
+
+    def __init__(self, meta: MetadataStore, *, clock: Clock = time.time, interval: float = 600.0) -> None:
+        self.meta = meta
+        self.clock = clock
+        self.interval = interval
+        self._accounts: dict[str, str] = {}
+
+    async def sample(self) -> int:
+        """Sample the current hour (and fill the hours missed since the last sample); rows written."""
+        hour = int(self.clock() // HOUR) * HOUR
+        last = await self.meta.last_storage_sample()
+        first = hour if last is None or last >= hour else max(last + HOUR, hour - MAX_FILL_HOURS * HOUR)
+        buckets = await self.meta.storage_bytes()
+        owners = [b.owner for b in buckets if b.owner not in self._accounts]
+        if owners:
+            self._accounts.update(await asyncio.to_thread(self._lookup, owners))
+        rows = [MeterRow(self._accounts[b.owner], b.bucket, b.region, h, STORAGE_BYTE_HOURS, b.bytes)
+                for h in range(first, hour + HOUR, HOUR) for b in buckets if b.bytes > 0]
+        return await self.meta.add_meter_samples(rows)
+
+    def _lookup(self, owners: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for owner in set(owners):
+            rec = self.meta.iam.account_by_canonical(owner)
+            found[owner] = rec.account_id if rec is not None else account_id_for(owner)
+        return found
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.sample()
+            except Exception:
+                log.exception("storage sample failed")
+            await asyncio.sleep(self.interval)
