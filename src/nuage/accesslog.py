@@ -2,8 +2,10 @@
 
 The HTTP layer (:mod:`nuage.httpserver`) knows a request's remote address, method, path, status, bytes and
 timing; the app that serves it (S3, IAM, admin, query, console) knows what it was: it fills the
-:class:`AccessFields` found in the ASGI scope under :data:`SCOPE_KEY` (absent when the log is off, so an
-app does nothing then). The HTTP layer hands both to :meth:`AccessLog.emit` at the end of the request.
+:class:`AccessFields` found in the ASGI scope under :data:`SCOPE_KEY` (absent when no record is wanted, so
+an app does nothing then). At the end of the request the HTTP layer makes one :class:`AccessRecord` of
+both and hands it to :meth:`Records.emit`, which passes it to each of its sinks: the access log
+(:class:`AccessLog`), the metrics (:mod:`nuage.metrics`), any number of them.
 
 Lines are kept in memory and written a batch of whole lines at a time (about once a second, or when 64 KiB
 are waiting, and at shutdown): with ``O_APPEND`` on a file, or at most ``PIPE_BUF`` bytes at a time on a
@@ -23,12 +25,13 @@ import os
 import stat
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-__all__ = ["FORMATS", "SCOPE_KEY", "AccessFields", "AccessLog", "AccessRecord", "format_common", "format_json",
-           "redact_query", "tell"]
+__all__ = ["FORMATS", "SCOPE_KEY", "AccessFields", "AccessLog", "AccessRecord", "RecordSink", "Records",
+           "format_common", "format_json", "redact_query", "tell"]
 
 #: where an app finds the fields it fills, in the ASGI scope (absent: the log is off)
 SCOPE_KEY = "nuage.access"
@@ -45,7 +48,7 @@ _SECRET_PARAMS = frozenset(("x-amz-signature", "signature", "x-amz-security-toke
 class AccessFields:
     """What the app that serves a request says about it (each field "" until it is told)."""
 
-    __slots__ = ("access_key", "api", "bucket", "key", "operation", "principal", "request_id")
+    __slots__ = ("access_key", "api", "bucket", "error_code", "key", "operation", "principal", "request_id")
 
     def __init__(self) -> None:
         self.api = ""            # s3, iam, admin, query, console, ...
@@ -55,6 +58,7 @@ class AccessFields:
         self.bucket = ""
         self.key = ""
         self.request_id = ""
+        self.error_code = ""     # the S3 error code of an error answer (NoSuchKey, ...)
 
 
 def tell(scope: dict[str, Any], api: str, *, operation: str | None = None, principal: str | None = None,
@@ -96,6 +100,32 @@ class AccessRecord:
     user_agent: str
     region: str
     worker: int
+    error_code: str = ""     # the S3 error code of an error answer ("" otherwise); not in the log's lines
+
+
+class RecordSink(Protocol):
+    """Takes the record of each request, at its end, on the event loop: it must be quick."""
+
+    def emit(self, record: AccessRecord) -> None: ...
+
+
+class Records:
+    """Where the records of a server's requests go (each sink in turn), and the region and worker process
+    every record names."""
+
+    __slots__ = ("emit", "region", "sinks", "worker")
+    emit: Callable[[AccessRecord], None]
+
+    def __init__(self, sinks: Sequence[RecordSink], region: str = "", worker: int = 0) -> None:
+        self.sinks = tuple(sinks)
+        self.region = region
+        self.worker = worker
+        # one sink (the usual case): its own method, no loop
+        self.emit = self.sinks[0].emit if len(self.sinks) == 1 else self._emit_all
+
+    def _emit_all(self, record: AccessRecord) -> None:
+        for sink in self.sinks:
+            sink.emit(record)
 
 
 def redact_query(query: str) -> str:

@@ -81,6 +81,11 @@ class Settings:
     access_log: str | None = None                    # a file, or "-" for stdout; None: no access log
     access_log_format: str = "json"                  # json or common
     log_level: str = "info"                          # debug, info, warning or error
+    # metrics (GET /_nuage/metrics): a bearer token, or a file holding it, and/or the addresses allowed
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_token_file: Path | None = None
+    metrics_allow: str | None = None                 # addresses and networks, comma-separated
+    metrics_buckets: int = 20                        # buckets with series of their own (the largest)
 
     @property
     def scheme(self) -> str:
@@ -169,6 +174,18 @@ KNOBS: tuple[Knob, ...] = (
          help="JSON lines, or the common log format with request id, operation and duration added."),
     Knob("log_level", "log_level", "str", env="NUAGE_LOG_LEVEL", flag="--log-level",
          choices=("debug", "info", "warning", "error"), help="Least severe server message written to stderr."),
+    Knob("metrics_token", "metrics_token", "str", env="NUAGE_METRICS_TOKEN", flag="--metrics-token", secret=True,
+         metavar="TOKEN", help="Bearer token that Prometheus sends to read /_nuage/metrics (16 characters at "
+                               "least)."),
+    Knob("metrics_token_file", "metrics_token_file", "path", env="NUAGE_METRICS_TOKEN_FILE",
+         flag="--metrics-token-file", metavar="FILE", help="File holding the metrics bearer token (instead of "
+                                                           "--metrics-token)."),
+    Knob("metrics_allow", "metrics_allow", "str", env="NUAGE_METRICS_ALLOW", flag="--metrics-allow",
+         metavar="ADDR,NET,...", help="Source addresses and networks allowed to read /_nuage/metrics, e.g. "
+                                     "127.0.0.1,10.0.0.0/8 (with a token too: both are needed)."),
+    Knob("metrics_buckets", "metrics_buckets", "int", env="NUAGE_METRICS_BUCKETS", flag="--metrics-buckets",
+         low=0, high=1000, help="Buckets with metrics of their own (the largest; the others add up in one "
+                                "series)."),
     Knob("root_access_key", "root_access_key", "str", env="NUAGE_ROOT_ACCESS_KEY", blank_is_unset=False),
     Knob("root_secret_key", "root_secret_key", "str", env="NUAGE_ROOT_SECRET_KEY", secret=True,
          blank_is_unset=False),

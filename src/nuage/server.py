@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import uvicorn
 
-from nuage.accesslog import AccessLog
+from nuage.accesslog import AccessLog, Records
 from nuage.admin.app import AdminApp, is_admin_request
 from nuage.asgi import Dispatcher, Route
 from nuage.config import Settings
@@ -50,6 +50,11 @@ from nuage.httpserver import GracefulServer, HttpLimits, HttpProtocol
 from nuage.httpserver.health import HealthApp, is_health_request
 from nuage.httpserver.workers import run_workers
 from nuage.iam_api.app import IAMApp, is_iam_request
+from nuage.metrics.app import is_metrics_request
+from nuage.metrics.collect import Sources, StoreCollector
+from nuage.metrics.gateway import Metrics, build_metrics
+from nuage.metrics.guard import Guard, GuardError
+from nuage.metrics.shared import shared_dir
 from nuage.query.app import QueryApp, is_query_request
 from nuage.query.jobs import Limits, QueryService
 from nuage.replication.app import PREFIX as REPLICATION_PREFIX
@@ -371,6 +376,31 @@ def open_access_log(settings: Settings, worker: int) -> AccessLog | None:
         raise StartupError(f"cannot open the access log {settings.access_log}: {exc.strerror or exc}") from None
 
 
+def metrics_guard(settings: Settings) -> Guard:
+    """Who may read the metrics (:class:`StartupError` when the token or the allow list cannot be used)."""
+    try:
+        return Guard.from_settings(settings.metrics_token, settings.metrics_token_file, settings.metrics_allow)
+    except GuardError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def gateway_metrics(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, query: QueryApp, s3_port: int,
+                    workers: int, connections: Callable[[], int]) -> Metrics:
+    """The metrics of this process (docs/metrics.md); the workers of a gateway add theirs up in a folder of
+    the data folder (nuage.metrics.shared)."""
+    writer: Callable[[], tuple[int, Sequence[int]]] | None = None
+    if isinstance(meta, SQLiteMetadataStore):
+        thread = meta.writer
+        writer = lambda: (thread.queue_depth(), thread.group_sizes)  # noqa: E731
+    sources = Sources(connections, writer, lambda: (blobs.bytes_read, blobs.bytes_written, blobs.fsyncs),
+                      query.service.running)
+    store = StoreCollector(meta.bucket_usage_all, meta.replication.backlog, meta.replication.failures,
+                           settings.metrics_buckets)
+    guard = metrics_guard(settings)
+    shared = shared_dir(settings.data_dir, s3_port) if workers > 1 and guard.enabled else None
+    return build_metrics(guard, settings.region, sources, store, shared)
+
+
 _open_logs: list[AccessLog] = []   # this process's access log while it serves (reopened on SIGHUP)
 
 
@@ -411,6 +441,8 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
     try:
         if (probe := open_access_log(settings, 0)) is not None:   # refused now if it cannot be written
             probe.close()
+        if several and metrics_guard(settings).enabled:   # the workers' metric files of a previous run go
+            shared_dir(settings.data_dir, s3_port, clean=True)
         creds = root_credentials(settings)
     except BaseException:
         s3_sock.close()
@@ -548,10 +580,14 @@ def _run_gateway(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, s3_
     health = HealthApp(functools.partial(meta.get_quota, "bucket", ""), worker)
     routes: list[Route] = [("admin", is_admin_request, admin_app), ("", is_iam_request, iam_app),
                            ("query", is_query_request, query_app), ("_nuage", is_health_request, health)]
+    metrics = gateway_metrics(settings, meta, blobs, query_app, s3_port, workers,
+                              lambda: len(server.server_state.connections))
+    routes.append(("_nuage", is_metrics_request, metrics.app))
     if replication is not None:
         routes.append((REPLICATION_PREFIX.split("/")[1], is_replication_request, replication.app))
     sampler = UsageSampler(meta, meter, settings.usage_interval_seconds)
-    background = [sampler.run_forever, once_per_cluster(meta, "query-jobs", query_app.service.maintain)]
+    background = [sampler.run_forever, once_per_cluster(meta, "query-jobs", query_app.service.maintain),
+                  *metrics.background]
     if billing is not None:   # each process flushes its own counts; one samples the storage
         background.append(billing.run_forever)
         if settings.meter_sample_seconds > 0:
@@ -569,9 +605,11 @@ def _run_gateway(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, s3_
              "direct I/O" if blobs.direct else "through the page cache" + ("" if settings.fsync else ", no fsync"))
     if announce:
         print(_banner(settings, creds, s3_port, console_host, console_port, workers), flush=True)
+    sinks = [sink for sink in (access_log, metrics.requests) if sink is not None]
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, loop="uvloop", lifespan="on",
-        http=HttpProtocol.configured(http_limits(settings), access_log),   # our connection protocol (nuage.httpserver)
+        # our connection protocol (nuage.httpserver); the record of each request to the access log and metrics
+        http=HttpProtocol.configured(http_limits(settings), Records(sinks, settings.region, worker) if sinks else None),
         log_level="warning", access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=10,
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,

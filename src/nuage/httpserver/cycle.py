@@ -29,13 +29,13 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from nuage.accesslog import SCOPE_KEY, AccessFields, AccessLog, AccessRecord, redact_query
+from nuage.accesslog import SCOPE_KEY, AccessFields, AccessRecord, Records, redact_query
 from nuage.errors import ResponseAborted
 
 if TYPE_CHECKING:
     from nuage.httpserver.protocol import HttpProtocol
 
-__all__ = ["Cycle", "plain_response"]
+__all__ = ["Cycle", "access_record", "plain_response"]
 
 log = logging.getLogger("nuage.http")
 
@@ -124,36 +124,19 @@ class Cycle:
             waiter.set_result(None)
 
     # -- running the app ----------------------------------------------------------------------------
-    async def run_logged(self, app: ASGIApp, access: AccessLog) -> None:
-        """:meth:`run`, then a line in ``access`` (the app fills the fields it knows, see nuage.accesslog)."""
+    async def run_logged(self, app: ASGIApp, records: Records) -> None:
+        """:meth:`run`, then its record to ``records`` (the access log, the metrics; the app fills the
+        fields it knows, see nuage.accesslog)."""
         fields = AccessFields()
         self.scope[SCOPE_KEY] = fields
         start, clock = time.time(), time.perf_counter()
         try:
             await self.run(app)
         finally:
-            self._log(access, fields, start, time.perf_counter() - clock)
-
-    def _log(self, access: AccessLog, fields: AccessFields, start: float, seconds: float) -> None:
-        scope = self.scope
-        client = scope.get("client")
-        query = scope["query_string"]
-        path = scope["raw_path"].decode("latin-1")
-        if query:
-            path += "?" + redact_query(query.decode("latin-1"))
-        agent = ""
-        for name, value in scope["headers"]:
-            if name == b"user-agent":
-                agent = value.decode("latin-1")
-                break
-        # a client gone before its response was complete: 499, as nginx says
-        status = 499 if self.disconnected and not self.complete else self.status
-        access.emit(AccessRecord(
-            time=start, request_id=fields.request_id, remote=client[0] if client else "",
-            principal=fields.principal, access_key=fields.access_key, api=fields.api, operation=fields.operation,
-            bucket=fields.bucket, key=fields.key, method=scope["method"], path=path,
-            http_version=scope["http_version"], status=status, bytes_sent=self.sent, bytes_received=self.received,
-            duration_ms=round(seconds * 1000, 3), user_agent=agent, region=access.region, worker=access.worker))
+            # a client gone before its response was complete: 499, as nginx says
+            status = 499 if self.disconnected and not self.complete else self.status
+            records.emit(access_record(self.scope, fields, status, self.sent, self.received, start,
+                                       time.perf_counter() - clock, records))
 
     async def run(self, app: ASGIApp) -> None:
         try:
@@ -295,6 +278,29 @@ class Cycle:
                 or head.count(b"\r") != breaks):
             raise RuntimeError("Invalid HTTP response header value.")
         self.head = head
+
+
+def access_record(scope: dict[str, Any], fields: AccessFields, status: int, sent: int, received: int,
+                  start: float, seconds: float, records: Records) -> AccessRecord:
+    """The record of a request that ended (``start``: when its head arrived, ``seconds``: how long it
+    took): what the HTTP layer saw, and the ``fields`` its app filled."""
+    client = scope.get("client")
+    query = scope["query_string"]
+    path = scope["raw_path"].decode("latin-1")
+    if query:
+        path += "?" + redact_query(query.decode("latin-1"))
+    agent = ""
+    for name, value in scope["headers"]:
+        if name == b"user-agent":
+            agent = value.decode("latin-1")
+            break
+    return AccessRecord(
+        time=start, request_id=fields.request_id, remote=client[0] if client else "",
+        principal=fields.principal, access_key=fields.access_key, api=fields.api, operation=fields.operation,
+        bucket=fields.bucket, key=fields.key, method=scope["method"], path=path,
+        http_version=scope["http_version"], status=status, bytes_sent=sent, bytes_received=received,
+        duration_ms=round(seconds * 1000, 3), user_agent=agent, region=records.region, worker=records.worker,
+        error_code=fields.error_code)
 
 
 def _check_name(name: bytes) -> bytes:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from nuage.accesslog import tell
 from nuage.logthrottle import LogThrottle
 
 __all__ = ["PATH", "HealthApp", "is_health_request"]
@@ -38,6 +39,7 @@ class HealthApp:
         self.timeout = timeout
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        tell(scope, "health", operation="GetHealth")
         if scope["method"] not in ("GET", "HEAD"):
             await _send(send, 405, {"status": "method not allowed"}, head=False, allow=True)
             return

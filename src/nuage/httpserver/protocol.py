@@ -39,7 +39,7 @@ from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT, FlowControl
 from uvicorn.protocols.utils import get_local_addr, get_remote_addr, is_ssl
 from uvicorn.server import ServerState
 
-from nuage.accesslog import AccessLog
+from nuage.accesslog import Records
 from nuage.httpserver.cycle import ASGIApp, Cycle, plain_response
 from nuage.httpserver.limits import HttpLimits
 from nuage.logthrottle import LogThrottle
@@ -90,13 +90,13 @@ class HttpProtocol(asyncio.Protocol):
 
     limits = HttpLimits()
     per_client: dict[str, int] = {}
-    access_log: AccessLog | None = None   # one line per request there (None: off)
+    records: Records | None = None   # the record of each request goes there: access log, metrics (None: off)
 
     @classmethod
-    def configured(cls, limits: HttpLimits, access_log: AccessLog | None = None) -> type[HttpProtocol]:
-        """A protocol class with these limits, a count of connections per client of its own, and the access
-        log its requests go to (None: none)."""
-        return type("HttpProtocol", (cls,), {"limits": limits, "per_client": {}, "access_log": access_log})
+    def configured(cls, limits: HttpLimits, records: Records | None = None) -> type[HttpProtocol]:
+        """A protocol class with these limits, a count of connections per client of its own, and the sinks
+        the record of each of its requests goes to (the access log, the metrics; None: no record)."""
+        return type("HttpProtocol", (cls,), {"limits": limits, "per_client": {}, "records": records})
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -404,8 +404,8 @@ class HttpProtocol(asyncio.Protocol):
     def _run(self, cycle: Cycle) -> None:
         self.running = cycle
         tasks = self.server_state.tasks
-        access = self.access_log
-        task = self.loop.create_task(cycle.run(self.app) if access is None else cycle.run_logged(self.app, access))
+        records = self.records
+        task = self.loop.create_task(cycle.run(self.app) if records is None else cycle.run_logged(self.app, records))
         task.add_done_callback(tasks.discard)
         tasks.add(task)
 

@@ -175,6 +175,10 @@ class QueryService:
         # told (bucket, bytes) of the objects each job read, once its query completed (metering)
         self.on_scanned: Callable[[str, int], Awaitable[None]] | None = None
 
+    def running(self) -> tuple[int, int]:
+        """(jobs running, jobs waiting for a place to run) in this process (the metrics)."""
+        running = sum(1 for state in self._running.values() if state.worker is not None)
+        return running, len(self._running) - running
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def recover(self) -> list[str]:

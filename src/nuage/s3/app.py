@@ -301,6 +301,8 @@ class S3App:
     # -- output -----------------------------------------------------------------------------------
     def _error(self, exc: e.S3Error, req: Request | None, scope: dict[str, Any], request_id: str) -> Response:
         resource = req.resource if req else scope.get("path", "/")
+        if (fields := scope.get(SCOPE_KEY)) is not None:   # for the metrics' errors by code
+            fields.error_code = exc.code
         headers = [("content-type", "application/xml"), *exc.headers.items()]
         if scope.get("method") == "HEAD" or exc.status in NO_BODY_STATUSES:   # 304: the head is the answer
             return Response(exc.status, headers, b"")

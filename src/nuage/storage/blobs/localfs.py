@@ -83,6 +83,10 @@ class LocalBlobStore:
         self._hold_lock = threading.Lock()
         # (no grace: removed at once, as when no other process reads here)
         self._later = DeferredUnlinks(self.path, delete_grace) if shared and delete_grace > 0 else None
+        # for the metrics (counted on the event loop): bytes of blob files read and written, fsyncs
+        self.bytes_read = 0
+        self.bytes_written = 0
+        self.fsyncs = 0
 
     def close(self) -> None:
         """Wait for the disk work under way (uploads in flight have been answered or refused). Blobs still
@@ -116,6 +120,7 @@ class LocalBlobStore:
                 yield data[offset:end]
             return
         async for data in read_file(self.path(blob_id), offset, length, self.io, crc):
+            self.bytes_read += len(data)
             yield data
 
     async def read_checked(self, blob_id: str, size: int, offset: int, length: int,
@@ -130,6 +135,7 @@ class LocalBlobStore:
         buf = bytearray()
         index, skip, left = 0, offset - start, length
         async for piece in read_file(self.path(blob_id), start, end - start, self.io):
+            self.bytes_read += len(piece)
             buf += piece
             out = []
             pos = 0

@@ -160,6 +160,7 @@ class BlobWriter:
         self.size += len(data)
 
     async def _write_file(self, data: _Data) -> None:
+        self.store.bytes_written += len(data)
         if self._direct:
             await self._stage_bytes(data)
         else:
@@ -275,6 +276,7 @@ class BlobWriter:
                 # Shielded: cancelled (a shutdown's deadline), the thread still owns the fd and the last
                 # buffer until it is done, and abort() waits for it before undoing anything.
                 await asyncio.shield(self._syncing)
+                self.store.fsyncs += 2   # the file and its folder
             else:
                 self._sync_and_close(last)
         finally:

@@ -93,6 +93,8 @@ class Writer:
         self._commit_window = commit_window or contextlib.nullcontext   # entered around every COMMIT
         self._conn = connect(path, fsync=fsync)
         self._queue: queue.Queue[Item | None] = queue.Queue()
+        # for the metrics: how many commits had each number of writes (written by the writer thread only)
+        self.group_sizes = [0] * (MAX_BATCH + 1)
         self._thread = threading.Thread(target=self._run, name="nuage-sqlite-writer", daemon=True)
         self._thread.start()
 
@@ -110,6 +112,10 @@ class Writer:
         fut: concurrent.futures.Future[T] = concurrent.futures.Future()
         self._queue.put((fn, fut, None, None))
         return fut.result()
+
+    def queue_depth(self) -> int:
+        """Writes waiting for the writer thread (the metrics)."""
+        return self._queue.qsize()
 
     def close(self) -> None:
         self._queue.put(None)
@@ -137,6 +143,7 @@ class Writer:
                 return
 
     def _commit_batch(self, batch: list[Item]) -> None:
+        self.group_sizes[len(batch)] += 1
         try:
             self._commit(batch)
         finally:

@@ -104,6 +104,11 @@ class SQLiteMetadataStore:
         self.jobs = SQLiteJobStore(self._readers.get, self._writer.run_sync)   # SQL jobs (nuage.query)
         self.console_state = console_state(self._readers.get, self._writer.run)   # sign-outs, throttle
 
+    @property
+    def writer(self) -> Writer:
+        """The writer thread (its queue and group commits, for the metrics)."""
+        return self._writer
+
     def close(self) -> None:
         self._writer.close()
         self._readers.close()
