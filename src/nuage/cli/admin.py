@@ -22,6 +22,7 @@ import click
 
 from nuage.cli.credentials import key_options, resolve
 from nuage.cli.sizes import SIZE_HELP, ByteSize
+from nuage.cli.usage_cmd import metered_options, show, wanted
 
 SERVICE = "nuage-admin"
 
@@ -249,9 +250,13 @@ def quota_set(ctx: click.Context, tenant_name: str | None, bucket: str | None, m
 
 @admin.command("usage")
 @click.option("--tenant", "tenant_name", default=None, help="Tenant name (or account id); omit: every tenant.")
+@metered_options   # nuage admin usage TENANT --from DAY --to DAY: metered quantities (usage_cmd.py)
 @click.pass_context
-def usage(ctx: click.Context, tenant_name: str | None) -> None:
+def usage(ctx: click.Context, tenant_name: str | None, tenant: str | None, from_day: str | None,
+          to_day: str | None, usage_json: bool) -> None:
     """Usage and quotas: one tenant's buckets with --tenant, else one line per tenant."""
+    if wanted(tenant, from_day, to_day):
+        return show(_client(ctx), ctx.obj["json"] or usage_json, tenant, from_day, to_day)
     if tenant_name is None:
         data = _client(ctx).call("GET", "/admin/usage")
         rows = [[t["name"], t["account_id"], t["status"], str(len(t["buckets"])), str(t["bytes"]), str(t["objects"]),
