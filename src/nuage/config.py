@@ -81,6 +81,7 @@ class Settings:
     access_log: str | None = None                    # a file, or "-" for stdout; None: no access log
     access_log_format: str = "json"                  # json or common
     log_level: str = "info"                          # debug, info, warning or error
+    prices_file: Path | None = None                  # the price sheet of invoices (TOML); None: nuage's default
     # metrics (GET /_nuage/metrics): a bearer token, or a file holding it, and/or the addresses allowed
     metrics_token: str | None = field(default=None, repr=False)
     metrics_token_file: Path | None = None
@@ -186,6 +187,8 @@ KNOBS: tuple[Knob, ...] = (
     Knob("metrics_buckets", "metrics_buckets", "int", env="NUAGE_METRICS_BUCKETS", flag="--metrics-buckets",
          low=0, high=1000, help="Buckets with metrics of their own (the largest; the others add up in one "
                                 "series)."),
+    Knob("prices_file", "prices", "path", env="NUAGE_PRICES", flag="--prices", metavar="FILE",
+         help="Price sheet of invoices (TOML, docs/billing.md); default: the sheet shipped with nuage."),
     Knob("root_access_key", "root_access_key", "str", env="NUAGE_ROOT_ACCESS_KEY", blank_is_unset=False),
     Knob("root_secret_key", "root_secret_key", "str", env="NUAGE_ROOT_SECRET_KEY", secret=True,
          blank_is_unset=False),

@@ -28,7 +28,11 @@ import uvicorn
 
 from nuage.accesslog import AccessLog, Records
 from nuage.admin.app import AdminApp, is_admin_request
+from nuage.admin.billing import InvoiceRoutes
 from nuage.asgi import Dispatcher, Route
+from nuage.billing.prices import PriceSheetError
+from nuage.billing.prices import load as load_prices
+from nuage.billing.service import Billing
 from nuage.config import Settings
 from nuage.console import ConsoleUploads, build_console
 from nuage.console.usage import RequestMeter, UsageSampler
@@ -562,10 +566,15 @@ def _run_gateway(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, s3_
     replication = start_replication(settings, meta, regions, services.objects) if regions else None
     iam_app = IAMApp(iam, services.identities, settings.region, settings.max_skew_seconds)
     query_app = build_query(settings, meta, services, recover=s3_sock is None or workers == 1)
+    try:   # the price sheet of invoices: one that cannot be used stops the start, in one line naming the key
+        sheet = load_prices(settings.prices_file)
+    except PriceSheetError as exc:
+        raise StartupError(str(exc)) from None
+    invoices = InvoiceRoutes(Billing(meta, meta.invoices, sheet, settings.region))
     # the admin usage report counts the results SQL jobs keep, as the jobs' quota check does
     admin_app = AdminApp(iam, services.identities, query_app.service.quotas,
                          operator.canonical_id, settings.region, settings.max_skew_seconds,
-                         replication_status=replication.status if replication else None)
+                         replication_status=replication.status if replication else None, invoices=invoices)
     meter = RequestMeter()   # requests per bucket, for the console
     billing = metering(settings, meta, query_app, replication)   # what each account used (docs/metering.md)
     s3_app = S3App(services, on_request=meter.count, meter=billing)

@@ -18,6 +18,7 @@ operator may call it: the root user of the account that holds the server's root 
     GET  /admin/replication                     replication per rule: backlog, lag, failures
     GET  /admin/tenants/NAME/usage              same as GET /admin/tenants/NAME
     GET  /admin/usage                           every tenant's usage and quotas
+    .../tenants/NAME/invoices...                invoices: see admin/billing.py
     GET  /admin/usage/metered?tenant=&from=&to= metered quantities per bucket, region and metric (metering.py)
 
 Tenants are named by their name or their 12-digit account id.
@@ -34,6 +35,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from nuage.accesslog import tell
+from nuage.admin.billing import Download, InvoiceRoutes
 from nuage.admin.metering import metered_usage
 from nuage.asgi import BodyError, json_object, read_small_body, scope_header, signing_parts
 from nuage.core import iam as core
@@ -87,7 +89,8 @@ def _limit(body: dict[str, Any], name: str) -> int | None:
 class AdminApp:
     def __init__(self, iam: IAM, identities: Identities, quotas: Quotas, operator_canonical_id: str,
                  region: str, max_skew_seconds: int = 900,
-                 replication_status: Callable[[], Awaitable[dict[str, object]]] | None = None) -> None:
+                 replication_status: Callable[[], Awaitable[dict[str, object]]] | None = None,
+                 invoices: InvoiceRoutes | None = None) -> None:
         self.iam = iam
         self.tenants = Tenants(iam)
         self.identities = identities
@@ -96,6 +99,7 @@ class AdminApp:
         self.regions = {"us-east-1", region}
         self.max_skew = max_skew_seconds
         self.replication_status = replication_status   # None: no region registry
+        self.invoices = invoices
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         headers = [(b"content-type", b"application/json")]
@@ -124,7 +128,10 @@ class AdminApp:
             else:
                 log.exception("internal error in the admin API")
                 status, payload = 500, {"error": {"code": "InternalError", "message": "Internal failure."}}
-        body = json.dumps(payload).encode()
+        if isinstance(payload, Download):   # an invoice as CSV or PDF
+            body, headers = payload.body, payload.headers()
+        else:
+            body = json.dumps(payload).encode()
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -178,6 +185,8 @@ class AdminApp:
         if len(parts) >= 2 and parts[0] == "tenants":
             tenant = await asyncio.to_thread(self._tenant, parts[1])
             rest = parts[2:]
+            if rest[:1] == ["invoices"] and self.invoices is not None:
+                return await self.invoices.handle(method, tenant, rest[1:], scope.get("query_string", b"").decode())
             if method == "GET" and rest in ([], ["usage"]):
                 return 200, (await self.quotas.tenant_usage(tenant)).as_dict()
             if method == "DELETE" and rest == []:

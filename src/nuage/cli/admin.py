@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import click
 
+from nuage.cli.billing import invoice
 from nuage.cli.credentials import key_options, resolve
 from nuage.cli.sizes import SIZE_HELP, ByteSize
 from nuage.cli.usage_cmd import metered_options, show, wanted
@@ -119,6 +120,9 @@ def admin(ctx: click.Context, endpoint: str, access_key: str | None, secret_key:
     """
     ctx.obj = {"endpoint": endpoint, "access_key": access_key, "secret_key": secret_key, "region": region,
                "verify": not no_verify_tls, "json": as_json}
+
+
+admin.add_command(invoice)   # nuage admin invoice (cli/billing.py)
 
 
 @admin.group()

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from nuage.storage.meta.console_state import ConsoleState
 from nuage.storage.meta.iam import IAMStore
+from nuage.storage.meta.invoices import InvoiceStore
 from nuage.storage.meta.metering import BucketBytes, MeterRow, MeterTotal
 from nuage.storage.meta.records import (
     BucketRecord,
@@ -35,6 +36,9 @@ class MetadataStore(Protocol):
 
     @property
     def console_state(self) -> ConsoleState: ...   # the console's sign-outs and failed sign-ins
+
+    @property
+    def invoices(self) -> InvoiceStore: ...   # issued invoices (nuage.billing)
 
     def iam_version(self) -> int:
         """Cheap, for every signed request: a number that changes whenever access keys, users, groups,

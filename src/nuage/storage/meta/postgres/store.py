@@ -28,6 +28,7 @@ from psycopg_pool import PoolTimeout
 
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
 from nuage.storage.meta import metering
+from nuage.storage.meta.invoices import InvoiceStore
 from nuage.storage.meta.metering import BucketBytes, MeterRow, MeterTotal
 from nuage.storage.meta.postgres import (
     DatabaseUnavailable,
@@ -63,6 +64,8 @@ from nuage.types import BucketName
 T = TypeVar("T")
 BUCKET_COLUMNS = "name, owner, region, created, versioning, object_lock"
 DEADLOCK_RETRIES = 3
+#: held while an invoice is numbered and written: one at a time in the cluster (storage/meta/invoices.py)
+INVOICE_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('nuage:invoices', 0))"
 
 
 def _bucket(row: tuple[Any, ...]) -> BucketRecord:
@@ -82,6 +85,7 @@ class PostgresMetadataStore:
         self.replication = PostgresReplicationStore(self.db, replication_router)
         self.jobs = PostgresJobStore(self.db)
         self.console_state = console_state(self.db)   # sign-outs and the sign-in throttle of the console
+        self.invoices = InvoiceStore(self.db.read_sync, self.db.write_sync, "%s", INVOICE_LOCK)   # billing
         self._chunk_crcs: dict[str, bytes] = {}   # blob id -> its chunk CRCs (small blobs; never stale)
         # bucket records and configurations, kept while notifications tell every change (cache.py)
         self._buckets: BucketCache[str, BucketRecord | None] = BucketCache(lambda name: name)
