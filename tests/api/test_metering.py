@@ -136,3 +136,16 @@ def test_a_clean_stop_loses_nothing_and_kill_9_at_most_the_flush_interval(tmp_pa
                                                                 bytes_out=30)}
     assert srv.stop() == 0
     json.dumps(expected)
+
+
+def test_two_worker_processes_on_sqlite_sum_exactly(tmp_path: Path) -> None:
+    srv = NuageServer(tmp_path / "data", env=FAST, workers=2).start()
+    try:
+        a, b = run_workload([srv])
+        start, end = days_around_now()
+        wait_for(lambda: _check(metered(srv, a, start, end) == a.expected and
+                                metered(srv, b, start, end) == b.expected))
+        assert srv.stop() == 0
+    finally:
+        if srv.proc is not None and srv.proc.poll() is None:
+            srv.kill()
