@@ -1,7 +1,8 @@
 """Prometheus metrics (GET /_nuage/metrics): a real server, known requests sent with boto3, the answer
 parsed with prometheus-client's parser and checked against what was sent, exactly; the token and the
 allow list enforced; the per-bucket series bounded; the workers of one gateway adding up their counts;
-docs/metrics.md and deploy/grafana-dashboard.json naming only metrics that exist, and every one of them."""
+docs/metrics.md and deploy/grafana-dashboard.json naming only metrics that exist, and every one of them;
+docs/metrics.md's commands running as written."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ import pytest
 from botocore.exceptions import ClientError
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.docrun import ROOT, SQLITE_PAGE, free_port_pair, run_doc
 from tests.support.regions import wait_for
 from tests.support.server import NuageServer
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "metrics-token-0123456789abcdef"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -261,3 +262,13 @@ def test_docs_and_dashboard_name_every_metric_and_only_those(server: NuageServer
                               and types.get(name[: -len(s)]) == "histogram"), None)
             used.add(histogram or name)
     assert used - exposed == set(), "the dashboard uses metrics that do not exist"
+
+
+@SQLITE_PAGE
+def test_the_page_runs_as_written(tmp_path: Path) -> None:
+    run = run_doc(ROOT / "docs" / "metrics.md", tmp_path, ports={9000: free_port_pair()}, env={"NUAGE_WORKERS": "1"})
+    log = (tmp_path / "nuage.log").read_text() if (tmp_path / "nuage.log").exists() else ""
+    report = f"exit {run.returncode}\n--- stdout\n{run.stdout}\n--- stderr\n{run.stderr[-4000:]}\n--- log\n{log}"
+    assert run.returncode == 0, report
+    assert run.stdout.splitlines()[:2] == ["401", "nuage_workers 1.0"], report
+    assert "Traceback" not in log, log
