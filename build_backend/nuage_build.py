@@ -1,8 +1,10 @@
-"""The build backend of Nuage: setuptools', which first compiles the console's message catalogues
-(``src/nuage/console/locale/*/LC_MESSAGES/messages.po``, in git) to the ``messages.mo`` that gettext reads,
-so that a wheel (``pip install .``) and an editable install (``pip install -e .``) carry them. The ``.mo``
+"""The build backend of Nuage: setuptools', which first compiles the message catalogues of the console
+(``src/nuage/console/locale/*/LC_MESSAGES/messages.po``) and of the command line
+(``src/nuage/cli/locale/*/LC_MESSAGES/cli.po``), both in git, to the ``.mo`` files that gettext reads, so
+that a wheel (``pip install .``) and an editable install (``pip install -e .``) carry them. The ``.mo``
 files are build products (not in git); at run time, a missing or stale ``.mo`` is compiled on first use
-too (see ``nuage.console.i18n``), for a checkout whose ``.po`` was edited after the install."""
+too (see ``nuage.console.i18n`` and ``nuage.cli.i18n``), for a checkout whose ``.po`` was edited after the
+install."""
 
 from __future__ import annotations
 
@@ -14,12 +16,13 @@ from babel.messages.pofile import read_po
 from setuptools import build_meta as _setuptools
 from setuptools.build_meta import *  # noqa: F403  (the rest of the PEP 517 / 660 hooks, unchanged)
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "src" / "nuage" / "console" / "locale"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent / "src" / "nuage"
+LOCALE_DIRS = (PACKAGE_DIR / "console" / "locale", PACKAGE_DIR / "cli" / "locale")
 
 
-def compile_catalogues(root: Path = LOCALE_DIR) -> list[Path]:
+def compile_catalogues(roots: tuple[Path, ...] = LOCALE_DIRS) -> list[Path]:
     written = []
-    for po in sorted(root.glob("*/LC_MESSAGES/*.po")):
+    for po in sorted(po for root in roots for po in root.glob("*/LC_MESSAGES/*.po")):
         with po.open("rb") as f:
             catalog = read_po(f)
         mo = po.with_suffix(".mo")

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from gettext import gettext as _
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -115,12 +116,12 @@ def _parse_root_file(path: Path, raw: bytes) -> RootCredentials:
     try:
         saved = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise StartupError(f"{path} is not valid JSON ({exc}): restore it from a backup, or move it away to "
-                           f"create a new root key") from None
+        raise StartupError(_("{path} is not valid JSON ({reason}): restore it from a backup, or move it away to "
+                             "create a new root key").format(path=path, reason=exc)) from None
     fields = ("access_key", "secret_key", "owner_id", "display_name")
     if not isinstance(saved, dict) or not all(isinstance(saved.get(name), str) and saved[name] for name in fields):
-        raise StartupError(f"{path} does not hold root credentials ({', '.join(fields)}): restore it from a "
-                           f"backup, or move it away to create a new root key")
+        raise StartupError(_("{path} does not hold root credentials ({fields}): restore it from a backup, or "
+                             "move it away to create a new root key").format(path=path, fields=", ".join(fields)))
     return RootCredentials(*(saved[name] for name in fields))
 
 
@@ -134,7 +135,7 @@ def root_credentials(settings: Settings) -> RootCredentials:
     except FileNotFoundError:
         raw = None
     except OSError as exc:
-        raise StartupError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise StartupError(_("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)) from None
     if raw is None:
         fresh = RootCredentials(
             settings.root_access_key or _random_key(20, string.ascii_uppercase + string.digits),
@@ -170,10 +171,10 @@ def open_stores(settings: Settings, replication_router: Router | None = None, *,
             meta = (SharedSQLiteMetadataStore if shared else SQLiteMetadataStore)(
                 path, fsync=settings.fsync, replication_router=replication_router)
         except sqlite3.OperationalError as exc:   # locked, not allowed, ...
-            raise StartupError(f"cannot open {path}: {exc}") from None
+            raise StartupError(_("cannot open {path}: {reason}").format(path=path, reason=exc)) from None
         except sqlite3.DatabaseError as exc:   # not a database, or a damaged one
-            raise StartupError(f"{path} is not a usable SQLite database ({exc}): restore it from a "
-                               f"backup") from None
+            raise StartupError(_("{path} is not a usable SQLite database ({reason}): restore it from a "
+                                 "backup").format(path=path, reason=exc)) from None
     # several processes read the blob folder: the workers of one gateway, or gateways on one database
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.fsync, inline_max=settings.inline_max,
                            direct=settings.direct_io, shared=shared or settings.db is not None,
@@ -189,13 +190,14 @@ def open_iam(settings: Settings, meta: MetaStore) -> IAM:
     from_env = bool(os.environ.get(IAM_KEY_ENV))
     if not from_env and not path.exists() and any(stored_keys(meta.iam)) and not path.exists():
         # (checked again: another process starting on a new data folder creates the file before any key)
-        raise SecretsError(f"{path} is missing, and the secret keys stored in the metadata are sealed with the "
-                           f"key it held: restore it from a backup (or set {IAM_KEY_ENV} to that key)")
+        raise SecretsError(_("{path} is missing, and the secret keys stored in the metadata are sealed with the "
+                             "key it held: restore it from a backup (or set {env} to that key)").format(
+                                 path=path, env=IAM_KEY_ENV))
     iam = IAM(meta.iam, SecretBox.load(settings.data_dir))
     if iam.unseals_stored_keys() is False:
         where = f"${IAM_KEY_ENV}" if from_env else str(path)
-        raise SecretsError(f"{where} does not unseal the secret keys stored in the metadata (another key than "
-                           f"the one that sealed them): restore the key from a backup")
+        raise SecretsError(_("{where} does not unseal the secret keys stored in the metadata (another key than "
+                             "the one that sealed them): restore the key from a backup").format(where=where))
     return iam
 
 
@@ -206,7 +208,8 @@ def build_services(settings: Settings, meta: MetaStore, blobs: LocalBlobStore,
         keyring = Keyring.load(settings.data_dir, settings.master_key, meta.master_sealed_extra)
     except ValueError as exc:
         where = "$NUAGE_MASTER_KEY" if settings.master_key else str(settings.data_dir / MASTER_KEY_PATH)
-        message = str(exc) if where.lstrip("$") in str(exc) else f"{where} is not a usable master key ({exc})"
+        message = (str(exc) if where.lstrip("$") in str(exc)
+                   else _("{where} is not a usable master key ({reason})").format(where=where, reason=exc))
         raise StartupError(message) from None
     objects = ObjectService(meta, blobs, keyring)
 
@@ -354,7 +357,8 @@ def listen_socket(host: str, port: int, *, reuse_port: bool = False, claim: bool
     connections over them. ``claim``: the port must be free, even of another gateway's workers (which
     SO_REUSEPORT alone would let this one share)."""
     if not 0 <= port <= 65535:
-        raise ListenError(f"cannot listen on {host}:{port}: a port is a number from 0 to 65535")
+        raise ListenError(_("cannot listen on {host}:{port}: a port is a number from 0 to 65535").format(
+            host=host, port=port))
     if reuse_port and claim and port:
         listen_socket(host, port).close()   # fails when any other socket has the port
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
@@ -365,7 +369,8 @@ def listen_socket(host: str, port: int, *, reuse_port: bool = False, claim: bool
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise ListenError(_("cannot listen on {host}:{port}: {reason}").format(
+            host=host, port=port, reason=exc.strerror or exc)) from None
     return sock
 
 
@@ -377,7 +382,8 @@ def open_access_log(settings: Settings, worker: int) -> AccessLog | None:
         return AccessLog(settings.access_log, "common" if settings.access_log_format == "common" else "json",
                          settings.region, worker)
     except OSError as exc:
-        raise StartupError(f"cannot open the access log {settings.access_log}: {exc.strerror or exc}") from None
+        raise StartupError(_("cannot open the access log {path}: {reason}").format(
+            path=settings.access_log, reason=exc.strerror or exc)) from None
 
 
 def metrics_guard(settings: Settings) -> Guard:
@@ -438,7 +444,7 @@ def serve(settings: Settings, *, announce: bool = True, console_address: tuple[s
     if s3_port == console_port:   # requests are told apart by the port they came in on
         s3_sock.close()
         console_sock.close()
-        raise ListenError(f"the console needs a port other than the S3 endpoint's ({s3_port})")
+        raise ListenError(_("the console needs a port other than the S3 endpoint's ({port})").format(port=s3_port))
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGHUP, _reopen_logs)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -505,23 +511,24 @@ def _banner(settings: Settings, creds: RootCredentials, s3_port: int, console_ho
     on the first start only (restarts end up in log files): later ones say where it is stored."""
     endpoint = f"{settings.scheme}://{settings.host}:{s3_port}"
     if settings.root_secret_key:
-        secret, shown = "from $NUAGE_ROOT_SECRET_KEY", "$NUAGE_ROOT_SECRET_KEY"
+        secret, shown = _("from $NUAGE_ROOT_SECRET_KEY"), "$NUAGE_ROOT_SECRET_KEY"
     elif creds.created:
         secret = shown = creds.secret_key
     else:
         where = settings.data_dir / ROOT_FILE
-        secret = f"in {where} (printed on the first start only)"
+        secret = _("in {path} (printed on the first start only)").format(path=where)
         # ready to paste still, and the secret stays out of the output
         shown = shlex.quote(f'import json; print(json.load(open({json.dumps(str(where))}))["secret_key"])')
         shown = f"$(python3 -c {shown})"
-    lines = [f"Nuage S3 endpoint: {endpoint}  (region {settings.region}, data {settings.data_dir})",
-             f"Web console:       {settings.scheme}://{console_host}:{console_port}/"]
+    lines = [_("Nuage S3 endpoint: {endpoint}  (region {region}, data {data})").format(
+                 endpoint=endpoint, region=settings.region, data=settings.data_dir),
+             _("Web console:       {url}").format(url=f"{settings.scheme}://{console_host}:{console_port}/")]
     if workers > 1:
-        lines.append(f"Workers:           {workers} processes")
-    lines += [f"Root access key:   {creds.access_key}",
-              f"Root secret key:   {secret}",
-              f"Try: AWS_ACCESS_KEY_ID={creds.access_key} AWS_SECRET_ACCESS_KEY={shown} "
-              f"aws --endpoint-url {endpoint} s3 ls"]
+        lines.append(_("Workers:           {count} processes").format(count=workers))
+    lines += [_("Root access key:   {key}").format(key=creds.access_key),
+              _("Root secret key:   {secret}").format(secret=secret),
+              _("Try: {command}").format(command=f"AWS_ACCESS_KEY_ID={creds.access_key} "
+                                                  f"AWS_SECRET_ACCESS_KEY={shown} aws --endpoint-url {endpoint} s3 ls")]
     return "\n".join(lines)
 
 

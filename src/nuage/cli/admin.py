@@ -22,6 +22,7 @@ import click
 
 from nuage.cli.billing import invoice
 from nuage.cli.credentials import key_options, resolve
+from nuage.cli.i18n import _
 from nuage.cli.sizes import SIZE_HELP, ByteSize
 from nuage.cli.usage_cmd import metered_options, show, wanted
 
@@ -51,7 +52,7 @@ class AdminClient:
             from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
             from botocore.credentials import Credentials  # type: ignore[import-untyped]
         except ImportError:  # pragma: no cover - botocore comes with boto3 or awscli
-            raise click.ClickException("nuage admin needs botocore (pip install botocore)") from None
+            raise click.ClickException(_("nuage admin needs botocore (pip install botocore)")) from None
 
         url = self.endpoint.rstrip("/") + path
         request = AWSRequest(method=method, url=url, data=data,
@@ -71,7 +72,8 @@ class AdminClient:
                 message = f"HTTP {exc.code}"
             raise click.ClickException(message) from None
         except urllib.error.URLError as exc:
-            raise click.ClickException(f"cannot reach {self.endpoint}: {exc.reason}") from None
+            raise click.ClickException(_("cannot reach {endpoint}: {reason}").format(
+                endpoint=self.endpoint, reason=exc.reason)) from None
 
 
 def _table(rows: list[list[str]], headers: list[str]) -> str:
@@ -102,22 +104,20 @@ def _client(ctx: click.Context) -> AdminClient:
     return client
 
 
-@click.group()
+@click.group(help=_("Operate tenants, keys and quotas on a running server (signed admin API).\n\n"
+                    "Signs with the operator's root key: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
+                    "NUAGE_ROOT_ACCESS_KEY and NUAGE_ROOT_SECRET_KEY, read when AWS_ACCESS_KEY_ID is not set), "
+                    "or give --access-key and --secret-key."))
 @click.option("--endpoint", envvar="NUAGE_ENDPOINT", default="http://127.0.0.1:9000", show_default=True,
-              help="Server URL ($NUAGE_ENDPOINT).")
-@key_options("The operator's root")
+              help=_("Server URL ($NUAGE_ENDPOINT)."))
+@key_options(operator=True)
 @click.option("--region", envvar="NUAGE_REGION", default="us-east-1", show_default=True)
-@click.option("--no-verify-tls", is_flag=True, help="Do not verify the server's TLS certificate.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--no-verify-tls", is_flag=True, help=_("Do not verify the server's TLS certificate."))
+@click.option("--json", "as_json", is_flag=True, help=_("Print JSON instead of a table."))
 @click.pass_context
 def admin(ctx: click.Context, endpoint: str, access_key: str | None, secret_key: str | None, region: str,
           no_verify_tls: bool, as_json: bool) -> None:
-    """Operate tenants, keys and quotas on a running server (signed admin API).
-
-    Signs with the operator's root key: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or
-    NUAGE_ROOT_ACCESS_KEY and NUAGE_ROOT_SECRET_KEY, read when AWS_ACCESS_KEY_ID is not set), or give
-    --access-key and --secret-key.
-    """
+    """`nuage admin`: the options shared by its commands, kept in ``ctx.obj``."""
     ctx.obj = {"endpoint": endpoint, "access_key": access_key, "secret_key": secret_key, "region": region,
                "verify": not no_verify_tls, "json": as_json}
 
@@ -125,80 +125,73 @@ def admin(ctx: click.Context, endpoint: str, access_key: str | None, secret_key:
 admin.add_command(invoice)   # nuage admin invoice (cli/billing.py)
 
 
-@admin.group()
+@admin.group(help=_("Tenants (accounts)."))
 def tenant() -> None:
-    """Tenants (accounts)."""
+    """`nuage admin tenant`."""
 
 
 def _tenant_rows(tenants: list[dict[str, Any]]) -> list[list[str]]:
     return [[t["name"], t["account_id"], t["status"]] for t in tenants]
 
 
-@tenant.command("create")
+@tenant.command("create", help=_("Create a tenant."))
 @click.argument("name")
 @click.pass_context
 def tenant_create(ctx: click.Context, name: str) -> None:
-    """Create a tenant."""
     t = _client(ctx).call("POST", "/admin/tenants", {"name": name})
     _emit(ctx, t, _tenant_rows([t]), ["NAME", "ACCOUNT", "STATUS"])
 
 
-@tenant.command("list")
+@tenant.command("list", help=_("List tenants."))
 @click.pass_context
 def tenant_list(ctx: click.Context) -> None:
-    """List tenants."""
     data = _client(ctx).call("GET", "/admin/tenants")
     _emit(ctx, data, _tenant_rows(data["tenants"]), ["NAME", "ACCOUNT", "STATUS"])
 
 
-@tenant.command("suspend")
+@tenant.command("suspend", help=_("Suspend a tenant: its keys are refused."))
 @click.argument("name")
 @click.pass_context
 def tenant_suspend(ctx: click.Context, name: str) -> None:
-    """Suspend a tenant: its keys are refused."""
     t = _client(ctx).call("POST", f"/admin/tenants/{quote(name, safe='')}/suspend")
     _emit(ctx, t, _tenant_rows([t]), ["NAME", "ACCOUNT", "STATUS"])
 
 
-@tenant.command("activate")
+@tenant.command("activate", help=_("Lift a tenant's suspension."))
 @click.argument("name")
 @click.pass_context
 def tenant_activate(ctx: click.Context, name: str) -> None:
-    """Lift a tenant's suspension."""
     t = _client(ctx).call("POST", f"/admin/tenants/{quote(name, safe='')}/activate")
     _emit(ctx, t, _tenant_rows([t]), ["NAME", "ACCOUNT", "STATUS"])
 
 
-@tenant.command("delete")
+@tenant.command("delete", help=_("Delete a tenant: its users, groups, policies and keys go with it (its keys "
+                                  "stop working).\n\nRefused (DeleteConflict) while the tenant owns buckets: "
+                                  "empty and delete them first."))
 @click.argument("name")
 @click.pass_context
 def tenant_delete(ctx: click.Context, name: str) -> None:
-    """Delete a tenant: its users, groups, policies and keys go with it (its keys stop working).
-
-    Refused (DeleteConflict) while the tenant owns buckets: empty and delete them first.
-    """
     d = _client(ctx).call("DELETE", f"/admin/tenants/{quote(name, safe='')}")
     _emit(ctx, d, [[d["name"], d["account_id"], str(d["users"]), str(d["groups"]), str(d["keys"])]],
           ["DELETED", "ACCOUNT", "USERS", "GROUPS", "KEYS"])
 
 
-@tenant.group("key")
+@tenant.group("key", help=_("A tenant's root access keys."))
 def tenant_key() -> None:
-    """A tenant's root access keys."""
+    """`nuage admin tenant key`."""
 
 
-@tenant_key.command("create")
+@tenant_key.command("create", help=_("Create a root access key for a tenant (the secret is shown once)."))
 @click.argument("name")
 @click.pass_context
 def tenant_key_create(ctx: click.Context, name: str) -> None:
-    """Create a root access key for a tenant (the secret is shown once)."""
     k = _client(ctx).call("POST", f"/admin/tenants/{quote(name, safe='')}/keys")
     _emit(ctx, k, [[k["tenant"], k["access_key"], k["secret_key"]]], ["TENANT", "ACCESS KEY", "SECRET KEY"])
 
 
-@admin.group()
+@admin.group(help=_("Access keys of a tenant's root user and IAM users (secrets are never shown)."))
 def keys() -> None:
-    """Access keys of a tenant's root user and IAM users (secrets are never shown)."""
+    """`nuage admin keys`."""
 
 
 def _when(ts: object) -> str:
@@ -207,43 +200,43 @@ def _when(ts: object) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@keys.command("list")
-@click.option("--tenant", "tenant_name", required=True, help="Tenant name (or account id).")
+@keys.command("list", help=_("Every access key of a tenant: its root user's and its IAM users', with status "
+                              "and creation time."))
+@click.option("--tenant", "tenant_name", required=True, help=_("Tenant name (or account id)."))
 @click.pass_context
 def keys_list(ctx: click.Context, tenant_name: str) -> None:
-    """Every access key of a tenant: its root user's and its IAM users', with status and creation time."""
     data = _client(ctx).call("GET", f"/admin/tenants/{quote(tenant_name, safe='')}/keys")
     rows = [[k["access_key"], k["user"] if k["user"] is not None else "(root)", k["status"], _when(k["created"])]
             for k in data["keys"]]
     _emit(ctx, data, rows, ["ACCESS KEY", "USER", "STATUS", "CREATED"])
 
 
-@keys.command("revoke")
+@keys.command("revoke", help=_("Delete an access key, whoever's it is (as IAM's DeleteAccessKey): requests "
+                                "signed with it are refused."))
 @click.argument("access_key")
 @click.pass_context
 def keys_revoke(ctx: click.Context, access_key: str) -> None:
-    """Delete an access key, whoever's it is (as IAM's DeleteAccessKey): requests signed with it are refused."""
     k = _client(ctx).call("DELETE", f"/admin/keys/{quote(access_key, safe='')}")
     _emit(ctx, k, [[k["access_key"], k["tenant"], k["user"] if k["user"] is not None else "(root)"]],
           ["REVOKED", "TENANT", "USER"])
 
 
-@admin.group()
+@admin.group(help=_("Quotas of tenants and buckets."))
 def quota() -> None:
-    """Quotas of tenants and buckets."""
+    """`nuage admin quota`."""
 
 
-@quota.command("set")
-@click.option("--tenant", "tenant_name", default=None, help="Tenant name (or account id).")
-@click.option("--bucket", default=None, help="Bucket name.")
-@click.option("--max-bytes", type=ByteSize(), default=None, help=f"Size limit (omit: none): {SIZE_HELP}.")
-@click.option("--max-objects", type=click.IntRange(min=0), default=None, help="Object limit (omit: none).")
+@quota.command("set", help=_("Set the quota of a tenant or a bucket (both limits omitted: remove it)."))
+@click.option("--tenant", "tenant_name", default=None, help=_("Tenant name (or account id)."))
+@click.option("--bucket", default=None, help=_("Bucket name."))
+@click.option("--max-bytes", type=ByteSize(), default=None,
+              help=_("Size limit (omit: none): {rule}.").format(rule=SIZE_HELP))
+@click.option("--max-objects", type=click.IntRange(min=0), default=None, help=_("Object limit (omit: none)."))
 @click.pass_context
 def quota_set(ctx: click.Context, tenant_name: str | None, bucket: str | None, max_bytes: int | None,
               max_objects: int | None) -> None:
-    """Set the quota of a tenant or a bucket (both limits omitted: remove it)."""
     if (tenant_name is None) == (bucket is None):
-        raise click.UsageError("give exactly one of --tenant and --bucket")
+        raise click.UsageError(_("give exactly one of --tenant and --bucket"))
     body: dict[str, Any] = {"max_bytes": max_bytes, "max_objects": max_objects}
     body["tenant" if tenant_name is not None else "bucket"] = tenant_name if tenant_name is not None else bucket
     q = _client(ctx).call("PUT", "/admin/quotas", body)
@@ -252,13 +245,12 @@ def quota_set(ctx: click.Context, tenant_name: str | None, bucket: str | None, m
           ["TARGET", "MAX BYTES", "MAX OBJECTS"])
 
 
-@admin.command("usage")
-@click.option("--tenant", "tenant_name", default=None, help="Tenant name (or account id); omit: every tenant.")
+@admin.command("usage", help=_("Usage and quotas: one tenant's buckets with --tenant, else one line per tenant."))
+@click.option("--tenant", "tenant_name", default=None, help=_("Tenant name (or account id); omit: every tenant."))
 @metered_options   # nuage admin usage TENANT --from DAY --to DAY: metered quantities (usage_cmd.py)
 @click.pass_context
 def usage(ctx: click.Context, tenant_name: str | None, tenant: str | None, from_day: str | None,
           to_day: str | None, usage_json: bool) -> None:
-    """Usage and quotas: one tenant's buckets with --tenant, else one line per tenant."""
     if wanted(tenant, from_day, to_day):
         return show(_client(ctx), ctx.obj["json"] or usage_json, tenant, from_day, to_day)
     if tenant_name is None:
@@ -276,15 +268,15 @@ def usage(ctx: click.Context, tenant_name: str | None, tenant: str | None, from_
     _emit(ctx, u, rows, ["BUCKET", "BYTES", "OBJECTS", "MAX BYTES", "MAX OBJECTS"])
 
 
-@admin.group()
+@admin.group(help=_("Cross-region replication of this region's buckets."))
 def replication() -> None:
-    """Cross-region replication of this region's buckets."""
+    """`nuage admin replication`."""
 
 
-@replication.command("status")
+@replication.command("status", help=_("Per rule: backlog (versions waiting), oldest pending age, lag p50/p99, "
+                                       "shipped, failures."))
 @click.pass_context
 def replication_status(ctx: click.Context) -> None:
-    """Per rule: backlog (versions waiting), oldest pending age, lag p50/p99, shipped, failures."""
     data = _client(ctx).call("GET", "/admin/replication")
 
     def num(value: object) -> str:
@@ -297,4 +289,4 @@ def replication_status(ctx: click.Context) -> None:
                             "SHIPPED", "FAILED", "LAST_ERROR"])
     if not ctx.obj["json"] and data.get("destinations_backing_off"):
         for region, seconds in data["destinations_backing_off"].items():
-            click.echo(f"{region}: unreachable, next try in {seconds}s")
+            click.echo(_("{region}: unreachable, next try in {seconds}s").format(region=region, seconds=seconds))

@@ -10,13 +10,14 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from nuage.cli.i18n import _
 from nuage.config import settings_from_env
 from nuage.storage.backup import take_backup
 from nuage.storage.backupfiles import BackupError
 from nuage.storage.restore import restore as run_restore
 
 DATA_OPTION = click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
-                           help="Data folder (default ./nuage-data, or $NUAGE_DATA).")
+                           help=_("Data folder (default ./nuage-data, or $NUAGE_DATA)."))
 
 
 def _size(n: int) -> str:
@@ -34,7 +35,8 @@ class _Meter:
     def __call__(self, size: int) -> None:
         self.blobs += 1
         self.bytes += size
-        self.progress.update(self.task, description=f"{self.verb}: {self.blobs} blobs, {_size(self.bytes)}")
+        self.progress.update(self.task, description=_("{verb}: {blobs} blobs, {size}").format(
+            verb=self.verb, blobs=self.blobs, size=_size(self.bytes)))
 
 
 def _progress() -> Progress:
@@ -43,18 +45,18 @@ def _progress() -> Progress:
                     transient=True, disable=not err.is_terminal)
 
 
-@click.command()
+@click.command(help=_("Back the data folder up into DEST (a new or empty folder) while the server runs: a "
+                      "consistent snapshot of the metadata, then the blob files it references, the keys "
+                      "(secrets/, keys/) and the root credentials."))
 @click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
 @DATA_OPTION
 @click.option("--db", default=None, metavar="postgresql://...",
-              help="The PostgreSQL database holding the metadata (or $NUAGE_DB): back it up with pg_dump; "
-                   "this command then saves the blobs, keys and credentials.")
+              help=_("The PostgreSQL database holding the metadata (or $NUAGE_DB): back it up with pg_dump; "
+                     "this command then saves the blobs, keys and credentials."))
 @click.option("--no-blobs", is_flag=True,
-              help="Leave the blob files out (you copy or snapshot DATA/blobs yourself, after this command).")
+              help=_("Leave the blob files out (you copy or snapshot DATA/blobs yourself, after this command)."))
 def backup(dest: Path, data_dir: Path | None, db: str | None, no_blobs: bool) -> None:
-    """Back the data folder up into DEST (a new or empty folder) while the server runs: a consistent
-    snapshot of the metadata, then the blob files it references, the keys (secrets/, keys/) and the root
-    credentials."""
+    """`nuage backup DEST` (the help text above)."""
     settings = settings_from_env(data_dir=data_dir, db=db)
     postgres = settings.db is not None
     if postgres:
@@ -64,45 +66,53 @@ def backup(dest: Path, data_dir: Path | None, db: str | None, no_blobs: bool) ->
     try:
         with _progress() as progress:
             manifest = take_backup(settings.data_dir, dest, postgres=postgres, with_blobs=not no_blobs,
-                                   on_blob=_Meter(progress, "copying blobs"))
+                                   on_blob=_Meter(progress, _("copying blobs")))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
-        raise click.ClickException(f"backup failed: {exc.strerror or exc}: {exc.filename or dest}") from None
-    what = "metadata (PostgreSQL: not included), " if postgres else f"metadata (schema {manifest.schema_version}), "
-    blobs = "no blobs (--no-blobs)" if no_blobs else f"{manifest.blobs} blobs ({_size(manifest.bytes)})"
-    click.echo(f"backed up {what}{blobs}, keys and credentials to {dest} in {time.monotonic() - started:.1f} s")
+        raise click.ClickException(_("backup failed: {reason}: {path}").format(
+            reason=exc.strerror or exc, path=exc.filename or dest)) from None
+    what = (_("metadata (PostgreSQL: not included), ") if postgres
+            else _("metadata (schema {version}), ").format(version=manifest.schema_version))
+    blobs = (_("no blobs (--no-blobs)") if no_blobs
+             else _("{blobs} blobs ({size})").format(blobs=manifest.blobs, size=_size(manifest.bytes)))
+    click.echo(_("backed up {what}{blobs}, keys and credentials to {dest} in {seconds:.1f} s").format(
+        what=what, blobs=blobs, dest=dest, seconds=time.monotonic() - started))
     if manifest.missing:
-        click.echo(f"warning: {len(manifest.missing)} blobs the metadata references were deleted before they "
-                   f"could be copied (their objects changed during the backup): run the backup again", err=True)
+        click.echo(_("warning: {count} blobs the metadata references were deleted before they could be copied "
+                     "(their objects changed during the backup): run the backup again").format(
+                         count=len(manifest.missing)), err=True)
     if postgres:
-        click.echo("the metadata is in PostgreSQL: back it up with pg_dump (run it before this command, so that "
-                   "the blobs copied here cover it), e.g. pg_dump -Fc -f nuage.dump \"$NUAGE_DB\"", err=True)
+        click.echo(_("the metadata is in PostgreSQL: back it up with pg_dump (run it before this command, so "
+                     "that the blobs copied here cover it), e.g. pg_dump -Fc -f nuage.dump \"$NUAGE_DB\""),
+                   err=True)
     if no_blobs:
-        click.echo(f"now copy the blob files (DATA/blobs) into {dest / 'blobs'}, after this command: see "
-                   f"docs/operations.md", err=True)
+        click.echo(_("now copy the blob files (DATA/blobs) into {folder}, after this command: see "
+                     "docs/operations.md").format(folder=dest / "blobs"), err=True)
 
 
-@click.command()
+@click.command(help=_("Restore the backup in SRC into a new data folder, after checking its metadata (SQLite "
+                      "integrity check, schema version); then start `nuage serve --data` on it."))
 @click.argument("src", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), required=True,
-              help="The new data folder (it must not exist, or be empty).")
+              help=_("The new data folder (it must not exist, or be empty)."))
 def restore(src: Path, data_dir: Path) -> None:
-    """Restore the backup in SRC into a new data folder, after checking its metadata (SQLite integrity
-    check, schema version); then start `nuage serve --data` on it."""
+    """`nuage restore SRC` (the help text above)."""
     started = time.monotonic()
     try:
         with _progress() as progress:
-            done = run_restore(src, data_dir, on_blob=_Meter(progress, "copying blobs"))
+            done = run_restore(src, data_dir, on_blob=_Meter(progress, _("copying blobs")))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
-        raise click.ClickException(f"restore failed: {exc.strerror or exc}: {exc.filename or data_dir}") from None
-    what = ("metadata (PostgreSQL: restore it with pg_restore), " if done.manifest.metadata == "postgresql"
-            else f"metadata (schema {done.schema_version}, integrity ok), ")
-    click.echo(f"restored {what}{done.blobs} blobs ({_size(done.bytes)}), keys and credentials into {data_dir} "
-               f"in {time.monotonic() - started:.1f} s")
+        raise click.ClickException(_("restore failed: {reason}: {path}").format(
+            reason=exc.strerror or exc, path=exc.filename or data_dir)) from None
+    what = (_("metadata (PostgreSQL: restore it with pg_restore), ") if done.manifest.metadata == "postgresql"
+            else _("metadata (schema {version}, integrity ok), ").format(version=done.schema_version))
+    click.echo(_("restored {what}{blobs} blobs ({size}), keys and credentials into {folder} in {seconds:.1f} s")
+               .format(what=what, blobs=done.blobs, size=_size(done.bytes), folder=data_dir,
+                       seconds=time.monotonic() - started))
     if done.missing:
-        click.echo(f"warning: {len(done.missing)} blobs the metadata references are not in the backup: their "
-                   f"objects would fail to read: copy them into {data_dir / 'blobs'} from your blob snapshot "
-                   f"before you start the server", err=True)
+        click.echo(_("warning: {count} blobs the metadata references are not in the backup: their objects would "
+                     "fail to read: copy them into {folder} from your blob snapshot before you start the "
+                     "server").format(count=len(done.missing), folder=data_dir / "blobs"), err=True)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from nuage.cli.i18n import _
 from nuage.config import KNOBS, ConfigError, Knob, Resolved, masked, resolve
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,15 +35,18 @@ def _click_type(knob: Knob) -> click.ParamType[Any]:
 
 
 def _help(knob: Knob) -> str:
+    """The flag's help: the setting's (translated: the catalogue carries nuage.config.KNOBS' help texts too),
+    and its default, variable, range and configuration key."""
     notes = []
     if "default" not in knob.help and knob.default is not None:
-        notes.append(f"default {knob.default}")
+        notes.append(_("default {value}").format(value=knob.default))
     if knob.env:
         notes.append(f"${knob.env}")
     if knob.low is not None:
-        notes.append(f"{knob.low:g} to {knob.high:g}" if knob.high is not None else f"at least {knob.low:g}")
-    notes.append(f"config key {knob.key}")
-    return f"{knob.help} [{'; '.join(notes)}]"
+        notes.append(_("{low:g} to {high:g}").format(low=knob.low, high=knob.high) if knob.high is not None
+                     else _("at least {low:g}").format(low=knob.low))
+    notes.append(_("config key {key}").format(key=knob.key))
+    return f"{_(knob.help)} [{'; '.join(notes)}]"
 
 
 def serve_options(f: F) -> F:
@@ -53,8 +57,8 @@ def serve_options(f: F) -> F:
         f = click.option(knob.flag, knob.name, type=_click_type(knob), default=None, metavar=knob.metavar,
                          help=_help(knob))(f)
     return click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                        metavar="FILE", help="Configuration file (TOML, see deploy/nuage.toml): flags and "
-                                             "$NUAGE_* variables override its values.")(f)
+                        metavar="FILE", help=_("Configuration file (TOML, see deploy/nuage.toml): flags and "
+                                               "$NUAGE_* variables override its values."))(f)
 
 
 def resolve_or_exit(flags: dict[str, object], config_file: Path | None) -> Resolved:
@@ -65,16 +69,17 @@ def resolve_or_exit(flags: dict[str, object], config_file: Path | None) -> Resol
         raise click.ClickException(str(exc)) from None
 
 
-@click.group("config")
+@click.group("config", help=_("Configuration files of `nuage serve`."))
 def config() -> None:
-    """Configuration files of `nuage serve`."""
+    """`nuage config`."""
 
 
-@config.command("check")
+@config.command("check", help=_("Validate FILE and print the effective settings ($NUAGE_* variables override "
+                                 "the file), each with where its value comes from; secrets are masked. Exits 1, "
+                                 "with one line per problem, when FILE is invalid."))
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 def check(file: Path) -> None:
-    """Validate FILE and print the effective settings ($NUAGE_* variables override the file), each with where
-    its value comes from; secrets are masked. Exits 1, with one line per problem, when FILE is invalid."""
+    """`nuage config check FILE` (the help text above)."""
     from nuage.cli.main import check_settings
 
     resolved = resolve_or_exit({}, file)

@@ -18,19 +18,27 @@ from typing import TypeVar
 
 import click
 
+from nuage.cli.i18n import _
+
 ENV_PAIRS = (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), ("NUAGE_ROOT_ACCESS_KEY", "NUAGE_ROOT_SECRET_KEY"))
 F = TypeVar("F", bound=Callable[..., object])
 
 
-def key_options(whose: str) -> Callable[[F], F]:
-    """The ``--access-key`` and ``--secret-key`` options (no default: see :func:`resolve`)."""
+def key_options(*, operator: bool = False) -> Callable[[F], F]:
+    """The ``--access-key`` and ``--secret-key`` options (no default: see :func:`resolve`); ``operator``:
+    their help says that the key is the operator's root key."""
+    if operator:
+        secret_help = _("The operator's root secret key (default: $AWS_SECRET_ACCESS_KEY, else "
+                        "$NUAGE_ROOT_SECRET_KEY).")
+        access_help = _("The operator's root access key (default: $AWS_ACCESS_KEY_ID, else "
+                        "$NUAGE_ROOT_ACCESS_KEY).")
+    else:
+        secret_help = _("The secret key (default: $AWS_SECRET_ACCESS_KEY, else $NUAGE_ROOT_SECRET_KEY).")
+        access_help = _("The access key (default: $AWS_ACCESS_KEY_ID, else $NUAGE_ROOT_ACCESS_KEY).")
+
     def decorate(fn: F) -> F:
-        fn = click.option("--secret-key", default=None, metavar="SECRET",
-                          help=f"{whose} secret key (default: $AWS_SECRET_ACCESS_KEY, else "
-                               "$NUAGE_ROOT_SECRET_KEY).")(fn)
-        return click.option("--access-key", default=None, metavar="KEY",
-                            help=f"{whose} access key (default: $AWS_ACCESS_KEY_ID, else "
-                                 "$NUAGE_ROOT_ACCESS_KEY).")(fn)
+        fn = click.option("--secret-key", default=None, metavar="SECRET", help=secret_help)(fn)
+        return click.option("--access-key", default=None, metavar="KEY", help=access_help)(fn)
     return decorate
 
 
@@ -49,9 +57,9 @@ def resolve(access_key: str | None, secret_key: str | None,
                 secret_key = env.get(secret_var) or None
             break
     if access_key is None:
-        raise click.UsageError("no access key: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-                               "(or give --access-key and --secret-key)")
+        raise click.UsageError(_("no access key: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                                 "(or give --access-key and --secret-key)"))
     if secret_key is None:
-        raise click.UsageError("no secret key: set AWS_SECRET_ACCESS_KEY with AWS_ACCESS_KEY_ID "
-                               "(or give --secret-key)")
+        raise click.UsageError(_("no secret key: set AWS_SECRET_ACCESS_KEY with AWS_ACCESS_KEY_ID "
+                                 "(or give --secret-key)"))
     return access_key, secret_key

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import click
 
+from nuage.cli.i18n import _
 from nuage.config import settings_from_env
 
 DB_OPTION = click.option("--db", "url", default=None, envvar="NUAGE_DB", metavar="postgresql://...",
-                         help="The PostgreSQL database (or $NUAGE_DB); default: SQLite in the data folder.")
+                         help=_("The PostgreSQL database (or $NUAGE_DB); default: SQLite in the data folder."))
 DATA_OPTION = click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
-                           help="Data folder (default ./nuage-data, or $NUAGE_DATA), for SQLite.")
+                           help=_("Data folder (default ./nuage-data, or $NUAGE_DATA), for SQLite."))
 SQLITE_FILE = "meta.sqlite3"
 
 
@@ -24,31 +25,34 @@ def check_url(url: str) -> None:
     from nuage.storage.meta.postgres.db import is_postgres_url
 
     if not is_postgres_url(url):
-        raise click.BadParameter("expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE", param_hint="--db")
+        raise click.BadParameter(_("expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"), param_hint="--db")
 
 
 def _unusable(path: Path, exc: sqlite3.Error) -> click.ClickException:
     """A SQLite database that cannot be opened or read (locked, not allowed, damaged), as the server says it."""
     if isinstance(exc, sqlite3.OperationalError):
-        return click.ClickException(f"cannot open {path}: {exc}")
-    return click.ClickException(f"{path} is not a usable SQLite database ({exc}): restore it from a backup")
+        return click.ClickException(_("cannot open {path}: {reason}").format(path=path, reason=exc))
+    return click.ClickException(_("{path} is not a usable SQLite database ({reason}): restore it from a "
+                                  "backup").format(path=path, reason=exc))
 
 
 def _connect_error(exc: Exception) -> click.ClickException:
     # psycopg's message names the host and port, never the password
-    return click.ClickException(f"cannot reach the database: {str(exc).strip().splitlines()[0]}")
+    return click.ClickException(_("cannot reach the database: {reason}").format(
+        reason=str(exc).strip().splitlines()[0]))
 
 
-@click.group()
+@click.group(help=_("The metadata database: apply or check its migrations."))
 def db() -> None:
-    """The metadata database: apply or check its migrations."""
+    """`nuage db`."""
 
 
-@db.command("migrate")
+@db.command("migrate", help=_("Apply the migrations the database lacks (safe while gateways run: one migrates "
+                               "at a time)."))
 @DB_OPTION
 @DATA_OPTION
 def migrate_command(url: str | None, data_dir: Path | None) -> None:
-    """Apply the migrations the database lacks (safe while gateways run: one migrates at a time)."""
+    """`nuage db migrate` (the help text above)."""
     if url:
         import psycopg
 
@@ -75,15 +79,15 @@ def migrate_command(url: str | None, data_dir: Path | None) -> None:
         except sqlite3.Error as exc:
             raise _unusable(path, exc) from None
     for name in applied:
-        click.echo(f"applied {name}")
-    click.echo(f"schema version {version}")
+        click.echo(_("applied {name}").format(name=name))
+    click.echo(_("schema version {version}").format(version=version))
 
 
-@db.command("check")
+@db.command("check", help=_("Report the schema version; exit 1 when migrations are missing (changes nothing)."))
 @DB_OPTION
 @DATA_OPTION
 def check_command(url: str | None, data_dir: Path | None) -> None:
-    """Report the schema version; exit 1 when migrations are missing (changes nothing)."""
+    """`nuage db check` (the help text above)."""
     if url:
         import psycopg
 
@@ -98,7 +102,7 @@ def check_command(url: str | None, data_dir: Path | None) -> None:
 
         path = settings_from_env(data_dir=data_dir).data_dir / SQLITE_FILE
         if not path.exists():
-            raise click.ClickException(f"no database in {path.parent}")
+            raise click.ClickException(_("no database in {folder}").format(folder=path.parent))
         try:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             try:
@@ -109,11 +113,11 @@ def check_command(url: str | None, data_dir: Path | None) -> None:
             raise _unusable(path, exc) from None
         version = max(applied, default=0)
         missing = [str(n) for n in sqlite_numbers() if n not in applied]
-    click.echo(f"schema version {version}")
+    click.echo(_("schema version {version}").format(version=version))
     if missing:
-        click.echo(f"missing migrations: {', '.join(missing)}")
+        click.echo(_("missing migrations: {names}").format(names=", ".join(missing)))
         raise SystemExit(1)
-    click.echo("up to date")
+    click.echo(_("up to date"))
 
 
 def _sqlite_versions(conn: sqlite3.Connection) -> set[int]:
@@ -122,14 +126,15 @@ def _sqlite_versions(conn: sqlite3.Connection) -> set[int]:
     return {int(r[0]) for r in conn.execute("SELECT version FROM schema_version")}
 
 
-@db.command("copy")
+@db.command("copy", help=_("Copy a data folder's SQLite metadata into a new PostgreSQL database, in one "
+                            "transaction. Stop the gateway first; then start gateways with --data on the same "
+                            "folder (the object files stay there) and --db URL."))
 @click.option("--from", "source", required=True, metavar="sqlite:PATH",
-              help="The SQLite database: sqlite:DATA_FOLDER (its meta.sqlite3) or sqlite:FILE.")
-@click.option("--to", "url", required=True, metavar="postgresql://...", help="A new, empty PostgreSQL database.")
+              help=_("The SQLite database: sqlite:DATA_FOLDER (its meta.sqlite3) or sqlite:FILE."))
+@click.option("--to", "url", required=True, metavar="postgresql://...",
+              help=_("A new, empty PostgreSQL database."))
 def copy_command(source: str, url: str) -> None:
-    """Copy a data folder's SQLite metadata into a new PostgreSQL database, in one transaction. Stop the
-    gateway first; then start gateways with --data on the same folder (the object files stay there) and
-    --db URL."""
+    """`nuage db copy` (the help text above)."""
     import psycopg
 
     from nuage.storage.meta.postgres.copy import CopyError, copy_sqlite
@@ -139,9 +144,10 @@ def copy_command(source: str, url: str) -> None:
     if path.is_dir():
         path = path / SQLITE_FILE
     try:
-        counts = copy_sqlite(path, url, lambda table, count: click.echo(f"{table}: {count} rows"))
+        counts = copy_sqlite(path, url, lambda table, count: click.echo(
+            _("{table}: {count} rows").format(table=table, count=count)))
     except CopyError as exc:
         raise click.ClickException(str(exc)) from None
     except psycopg.OperationalError as exc:
         raise _connect_error(exc) from None
-    click.echo(f"copied {sum(counts.values())} rows of {len(counts)} tables")
+    click.echo(_("copied {rows} rows of {tables} tables").format(rows=sum(counts.values()), tables=len(counts)))

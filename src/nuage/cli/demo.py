@@ -35,6 +35,7 @@ import click
 
 from nuage.cli import demo_data, demo_setup
 from nuage.cli.demo_setup import Key, Region, State
+from nuage.cli.i18n import _
 
 REGIONS = ("cn-hangzhou", "us-west-1")
 PORT_STEP = 10            # the second region's ports: the first's + 10 (consoles: S3 port + 1)
@@ -90,19 +91,21 @@ def plan_ports(base: int) -> list[tuple[int, int]]:
     ClickException (one line) when a port is out of range or in use."""
     if base == 0:
         taken: set[int] = set()
-        for _ in range(2 * len(REGIONS)):
+        for _n in range(2 * len(REGIONS)):
             taken.add(_free_port(taken))
         ports = sorted(taken)
         return [(ports[2 * i], ports[2 * i + 1]) for i in range(len(REGIONS))]
     plan = [(base + PORT_STEP * i, base + PORT_STEP * i + 1) for i in range(len(REGIONS))]
     for (s3, console), name in zip(plan, REGIONS, strict=True):
-        for port, what in ((s3, "S3 endpoint"), (console, "web console")):
+        for port, what in ((s3, _("the S3 endpoint of {region}")), (console, _("the web console of {region}"))):
+            what = what.format(region=name)
             if not 1 <= port <= 65535:
-                raise click.ClickException(f"--port {base}: the {what} of {name} would be on port {port}, "
-                                           f"not a port (the demo uses --port to --port + {PORT_STEP + 1})")
+                raise click.ClickException(_("--port {base}: {what} would be on port {port}, not a port (the demo "
+                                             "uses --port to --port + {span})").format(
+                                                 base=base, what=what, port=port, span=PORT_STEP + 1))
             if not _port_free(port):
-                raise click.ClickException(f"port {port} (the {what} of {name}) is in use: give another --port, "
-                                           f"or --port 0 for free ports")
+                raise click.ClickException(_("port {port} ({what}) is in use: give another --port, or --port 0 for "
+                                             "free ports").format(port=port, what=what))
     return plan
 
 
@@ -154,14 +157,16 @@ def wait_healthy(server: Server) -> None:
     while True:
         assert server.process is not None
         if server.process.poll() is not None:
-            raise click.ClickException(f"{server.region.name} did not start (exit {server.process.returncode}); "
-                                       f"its log ({server.log}) ends with:\n{server.log_tail()}")
+            raise click.ClickException(_("{region} did not start (exit {code}); its log ({log}) ends with:\n{tail}")
+                                       .format(region=server.region.name, code=server.process.returncode,
+                                               log=server.log, tail=server.log_tail()))
         with contextlib.suppress(OSError, urllib.error.URLError), urllib.request.urlopen(url, timeout=2) as resp:
             if resp.status == 200:
                 return
         if time.monotonic() > deadline:
-            raise click.ClickException(f"{server.region.name} did not answer {url} within {START_SECONDS:.0f} s; "
-                                       f"its log: {server.log}")
+            raise click.ClickException(_("{region} did not answer {url} within {seconds:.0f} s; its log: {log}")
+                                       .format(region=server.region.name, url=url, seconds=START_SECONDS,
+                                               log=server.log))
         time.sleep(0.1)
 
 
@@ -210,32 +215,38 @@ def banner(servers: list[Server], state: State, data_dir: Path, kept: bool, reus
     keys = {s.region.name: state.key(s.region.name, "user") for s in servers}
     src_key, dst_key = keys[source.name], keys[replica.name]
     assert src_key is not None and dst_key is not None
-    where = (f"kept in {data_dir}" if kept else f"in {data_dir}, removed at exit (keep it with --data DIR)")
-    lines = ["", f"Nuage demo: two regions, one tenant, replicated sample data ({where})."]
+    where = (_("kept in {folder}").format(folder=data_dir) if kept
+             else _("in {folder}, removed at exit (keep it with --data DIR)").format(folder=data_dir))
+    lines = ["", _("Nuage demo: two regions, one tenant, replicated sample data ({where}).").format(where=where)]
     if reused:
-        lines.append("The regions, tenant, buckets and data of an earlier run were found there and reused.")
+        lines.append(_("The regions, tenant, buckets and data of an earlier run were found there and reused."))
     lines += ["", f"  {'REGION':<12} {'S3 ENDPOINT':<26} WEB CONSOLE"]
     lines += [f"  {s.region.name:<12} {s.region.endpoint:<26} {s.region.console}" for s in servers]
-    lines += ["", f'Tenant "{demo_setup.TENANT}", IAM user "{demo_setup.USER}" (a demo: its keys are printed here; '
-                  "sign in to each region's console with that region's key):"]
+    lines += ["", _('Tenant "{tenant}", IAM user "{user}" (a demo: its keys are printed here; sign in to each '
+                    "region's console with that region's key):").format(tenant=demo_setup.TENANT,
+                                                                          user=demo_setup.USER)]
     for s in servers:
         key = keys[s.region.name]
         assert key is not None
-        lines.append(f"  {s.region.name:<12} access key {key.access_key}  secret key {key.secret_key}")
+        lines.append(f"  {s.region.name:<12} " + _("access key {access}  secret key {secret}").format(
+            access=key.access_key, secret=key.secret_key))
     src_url = f"s3://{demo_setup.SOURCE_BUCKET}"
-    lines += ["", f"Data in {source.name}: {src_url}/orders/orders.csv ({demo_data.ORDERS:,} orders), "
-                  f"{src_url}/orders/orders.parquet, {src_url}/catalog/products.json",
-              f"Replication: {src_url}/{demo_setup.REPLICATED_PREFIX} -> s3://{demo_setup.REPLICA_BUCKET}/"
-              f"{demo_setup.REPLICATED_PREFIX} in {replica.name}: replicas arrived (COMPLETED"
-              + (f", {lag:.2f} s after the upload)" if not reused else ")"),
-              "", "Revenue per country, a SQL job over the Parquet file:",
+    replicated = (_("Replication: {source} -> {replica} in {region}: replicas arrived (COMPLETED, {lag:.2f} s after "
+                    "the upload)") if not reused else
+                  _("Replication: {source} -> {replica} in {region}: replicas arrived (COMPLETED)"))
+    lines += ["", _("Data in {region}: {url}/orders/orders.csv ({orders:,} orders), {url}/orders/orders.parquet, "
+                    "{url}/catalog/products.json").format(region=source.name, url=src_url, orders=demo_data.ORDERS),
+              replicated.format(source=f"{src_url}/{demo_setup.REPLICATED_PREFIX}",
+                                replica=f"s3://{demo_setup.REPLICA_BUCKET}/{demo_setup.REPLICATED_PREFIX}",
+                                region=replica.name, lag=lag),
+              "", _("Revenue per country, a SQL job over the Parquet file:"),
               f"  {_env_prefix(src_key)} nuage query --endpoint {source.endpoint} --region {source.name} "
               f'"{QUERY}"',
-              "", f"The replicas in {replica.name}, with the aws command line:",
+              "", _("The replicas in {region}, with the aws command line:").format(region=replica.name),
               f"  {_env_prefix(dst_key)} aws --endpoint-url {replica.endpoint} --region {replica.name} "
               f"s3 ls --recursive s3://{demo_setup.REPLICA_BUCKET}/",
-              "", f"Logs: {', '.join(str(s.log) for s in servers)}",
-              "Ctrl-C stops both regions."]
+              "", _("Logs: {files}").format(files=", ".join(str(s.log) for s in servers)),
+              _("Ctrl-C stops both regions.")]
     return "\n".join(lines)
 
 
@@ -245,22 +256,23 @@ def _watch(servers: list[Server], out: IO[str]) -> int:
         for s in servers:
             assert s.process is not None
             if s.process.poll() is not None:
-                print(f"{s.region.name} stopped (exit {s.process.returncode}); its log ({s.log}) ends with:\n"
-                      f"{s.log_tail()}", file=out, flush=True)
+                print(_("{region} stopped (exit {code}); its log ({log}) ends with:\n{tail}").format(
+                    region=s.region.name, code=s.process.returncode, log=s.log, tail=s.log_tail()),
+                    file=out, flush=True)
                 return 1
         time.sleep(0.5)
 
 
-@click.command("demo")
+@click.command("demo", help=_("Start two regions with a tenant, a user, replicated buckets and sample data, print "
+                               "how to use them, and wait: Ctrl-C stops everything."))
 @click.option("--port", "base_port", type=click.IntRange(0, 65535), default=9000, show_default=True,
-              help="cn-hangzhou's S3 port; its console takes the next one, us-west-1 the same ten ports higher "
-                   "(0: free ports).")
+              help=_("cn-hangzhou's S3 port; its console takes the next one, us-west-1 the same ten ports higher "
+                     "(0: free ports)."))
 @click.option("--data", "data_option", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Keep the demo in this folder (a later `nuage demo --data DIR` reuses it); default: a "
-                   "temporary folder removed at exit.")
+              help=_("Keep the demo in this folder (a later `nuage demo --data DIR` reuses it); default: a "
+                     "temporary folder removed at exit."))
 def demo(base_port: int, data_option: Path | None) -> None:
-    """Start two regions with a tenant, a user, replicated buckets and sample data, print how to use them,
-    and wait: Ctrl-C stops everything."""
+    """`nuage demo` (the help text above)."""
     from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
     ports = plan_ports(base_port)
@@ -277,7 +289,8 @@ def demo(base_port: int, data_option: Path | None) -> None:
             servers.append(Server(region, data_dir / name, s3_port, console_port, data_dir / f"{name}.log"))
         registry = data_dir / "regions.json"
         write_registry(registry, servers)
-        click.echo(f"Starting {' and '.join(REGIONS)} in {data_dir} ...", err=True)
+        click.echo(_("Starting {first} and {second} in {folder} ...").format(
+            first=REGIONS[0], second=REGIONS[1], folder=data_dir), err=True)
         for s in servers:
             start(s, registry)
         for s in servers:
@@ -285,7 +298,8 @@ def demo(base_port: int, data_option: Path | None) -> None:
         state = State(data_dir / "demo.json")
         reused = state.ready
         if not reused:
-            click.echo("Setting up the tenant, its user, the buckets, replication and the sample data ...", err=True)
+            click.echo(_("Setting up the tenant, its user, the buckets, replication and the sample data ..."),
+                       err=True)
             set_up(servers, state, data_dir / "sample")
         source = servers[0].region
         owner = state.key(source.name, "root")
@@ -294,9 +308,9 @@ def demo(base_port: int, data_option: Path | None) -> None:
         click.echo(banner(servers, state, data_dir, kept, reused, lag))
         code = _watch(servers, sys.stderr)
     except _Stop:
-        click.echo("Stopping both regions ...", err=True)
+        click.echo(_("Stopping both regions ..."), err=True)
     except (OSError, ValueError, KeyError, BotoCoreError, ClientError) as exc:
-        raise click.ClickException(f"the demo's set-up failed: {exc}") from None
+        raise click.ClickException(_("the demo's set-up failed: {reason}").format(reason=exc)) from None
     finally:
         for sig in previous:   # a second Ctrl-C does not cut the clean-up short
             signal.signal(sig, signal.SIG_IGN)
@@ -307,4 +321,4 @@ def demo(base_port: int, data_option: Path | None) -> None:
             signal.signal(sig, handler)
     if code:
         raise SystemExit(code)
-    click.echo("Stopped." + ("" if kept else f" {data_dir} removed."), err=True)
+    click.echo(_("Stopped.") if kept else _("Stopped. {folder} removed.").format(folder=data_dir), err=True)

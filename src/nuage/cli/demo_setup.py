@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from nuage.cli.admin import AdminClient
+from nuage.cli.i18n import _
 
 TENANT = "shop"
 USER = "analyst"
@@ -187,5 +188,6 @@ def wait_replicated(region: Region, owner: Key, timeout: float = 60.0) -> float:
             return time.monotonic() - start
         failed = [k for k, s in statuses.items() if s == "FAILED"]
         if failed or time.monotonic() - start > timeout:
-            raise click.ClickException(f"replication of {', '.join(failed or keys)} did not complete: {statuses}")
+            raise click.ClickException(_("replication of {keys} did not complete: {statuses}").format(
+                keys=", ".join(failed or keys), statuses=statuses))
         time.sleep(0.05)

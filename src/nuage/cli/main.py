@@ -15,6 +15,7 @@ from nuage.cli.config_cmd import config as config_group
 from nuage.cli.config_cmd import resolve_or_exit, serve_options
 from nuage.cli.db import db as db_group
 from nuage.cli.demo import demo as demo_command
+from nuage.cli.i18n import _
 from nuage.cli.query import query as query_command
 from nuage.cli.scrub import scrub as scrub_command
 from nuage.config import (
@@ -44,18 +45,18 @@ class _Commands(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
-@click.group(cls=_Commands)
+@click.group(cls=_Commands, help=_("Nuage: a self-hostable S3-compatible cloud platform."))
 @click.version_option(package_name="nuage")
 def main() -> None:
-    """Nuage: a self-hostable S3-compatible cloud platform."""
+    """The `nuage` command (its help text is the group's)."""
 
 
-@main.command()
+@main.command(help=_("Start the S3 endpoint with embedded defaults (SQLite metadata, local files), and the web "
+                     "console on a port of its own. Each setting comes from its flag, else its $NUAGE_* "
+                     "variable, else the --config file, else its default (docs/settings.md)."))
 @serve_options
 def serve(config_file: Path | None, **flags: object) -> None:
-    """Start the S3 endpoint with embedded defaults (SQLite metadata, local files), and the web console
-    on a port of its own. Each setting comes from its flag, else its $NUAGE_* variable, else the --config
-    file, else its default (docs/settings.md)."""
+    """Start the S3 endpoint and the web console (the help text above)."""
     from nuage.httpserver.workers import worker_count
     from nuage.server import StartupError
     from nuage.server import serve as run
@@ -103,11 +104,12 @@ def check_settings(settings: Settings, *, sources: dict[str, str] | None = None)
     """What the start-up would trip on later, refused at once (before any port or file is touched).
     ``sources`` (nuage.config.Resolved.sources) says where each value came from, for the messages."""
     if not 0 <= settings.port <= 65535:
-        raise click.ClickException(f"{_where(sources, 'port', '--port')} {settings.port}: a port is a number from "
-                                   f"0 to 65535")
+        raise click.ClickException(_("{where} {port}: a port is a number from 0 to 65535").format(
+            where=_where(sources, "port", "--port"), port=settings.port))
     if not valid_region(settings.region):
         where = _where(sources, "region", "--region")
-        raise click.ClickException(f"{where} {settings.region!r} is not a region name: {REGION_RULE}")
+        raise click.ClickException(_("{where} {region!r} is not a region name: {rule}").format(
+            where=where, region=settings.region, rule=REGION_RULE))
     check_data_folder(settings.data_dir)
     if settings.root_access_key is not None and not valid_access_key(settings.root_access_key):
         where = _where(sources, "root_access_key", "$NUAGE_ROOT_ACCESS_KEY")
@@ -122,8 +124,9 @@ def check_data_folder(path: Path) -> None:
     for part in (path, *path.parents):
         if part.exists():
             if not part.is_dir():
-                raise click.ClickException(f"--data {path} is not a folder" if part == path else
-                                           f"--data {path} cannot be a folder: {part} is a file")
+                raise click.ClickException(
+                    _("--data {path} is not a folder").format(path=path) if part == path else
+                    _("--data {path} cannot be a folder: {part} is a file").format(path=path, part=part))
             return
 
 
@@ -132,17 +135,19 @@ def check_tls(cert: Path | None, key: Path | None) -> None:
     import ssl
 
     if cert is None:
-        raise click.UsageError("--tls-key needs --tls-cert")
+        raise click.UsageError(_("--tls-key needs --tls-cert"))
     try:
         ssl.create_default_context(cafile=str(cert))   # reads the certificates of the file, and only them
     except (ssl.SSLError, ValueError, OSError) as exc:
-        raise click.ClickException(f"--tls-cert {cert}: not a PEM certificate ({_ssl_reason(exc)})") from None
+        raise click.ClickException(_("--tls-cert {cert}: not a PEM certificate ({reason})").format(
+            cert=cert, reason=_ssl_reason(exc))) from None
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(str(cert), str(key) if key else None,
                                                                 password=_no_password)
     except (ssl.SSLError, OSError) as exc:
-        what = f"--tls-key {key}" if key else f"--tls-cert {cert} (no --tls-key)"
-        raise click.ClickException(f"{what}: not the private key of the certificate ({_ssl_reason(exc)})") from None
+        what = f"--tls-key {key}" if key else _("--tls-cert {cert} (no --tls-key)").format(cert=cert)
+        raise click.ClickException(_("{what}: not the private key of the certificate ({reason})").format(
+            what=what, reason=_ssl_reason(exc))) from None
 
 
 def _no_password() -> bytes:
@@ -158,44 +163,46 @@ def console_listen(host: str, port: int, console_port: int | None, address: str 
     """Where the console listens: ``--console-address [HOST]:PORT``, else --host and ``--console-port``
     (default: the S3 port + 1). Never the S3 port itself (0, a free port, excepted)."""
     if address is not None and console_port is not None:
-        raise click.UsageError("give --console-address or --console-port, not both")
+        raise click.UsageError(_("give --console-address or --console-port, not both"))
     console_host = host
     if address is not None:
         name, sep, number = address.rpartition(":")
         if not sep or not number.isdigit() or int(number) > 65535:
-            raise click.BadParameter("expected [HOST]:PORT, e.g. :9001", param_hint="--console-address")
+            raise click.BadParameter(_("expected [HOST]:PORT, e.g. :9001"), param_hint="--console-address")
         console_host, console_port = name.strip("[]") or host, int(number)
     if console_port is None:
         console_port = port + 1 if port else 0
         if console_port > 65535:
-            raise click.ClickException(f"--port {port}: the console's port would be {console_port}; give "
-                                       f"--console-port or --console-address")
+            raise click.ClickException(_("--port {port}: the console's port would be {console_port}; give "
+                                         "--console-port or --console-address").format(
+                                             port=port, console_port=console_port))
     if console_port and console_port == port:
-        raise click.BadParameter("the console needs a port of its own, not the S3 port",
+        raise click.BadParameter(_("the console needs a port of its own, not the S3 port"),
                                  param_hint="--console-address" if address else "--console-port")
     return console_host, console_port
 
 
-@main.group()
+@main.group(help=_("Manage access keys in a data folder (offline; the server may be running)."))
 def keys() -> None:
-    """Manage access keys in a data folder (offline; the server may be running)."""
+    """`nuage keys`."""
 
 
-@keys.command("add")
+@keys.command("add", help=_("Add (or replace) an access key of an account (created when missing): its root's, "
+                             "or --user's."))
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None)
 @click.option("--access-key", required=True,
-              help="Access key id: 16 to 128 letters, digits or underscores (AWS IAM's AccessKeyId).")
+              help=_("Access key id: 16 to 128 letters, digits or underscores (AWS IAM's AccessKeyId)."))
 @click.option("--secret-key", required=True,
-              help="Secret key: 8 to 128 printable ASCII characters without spaces (MinIO's minimum of 8).")
-@click.option("--name", "display_name", required=True, help="Display name of the key's owner.")
-@click.option("--owner-id", default=None, help="Canonical user id (default: derived from the name).")
+              help=_("Secret key: 8 to 128 printable ASCII characters without spaces (MinIO's minimum of 8)."))
+@click.option("--name", "display_name", required=True, help=_("Display name of the key's owner."))
+@click.option("--owner-id", default=None, help=_("Canonical user id (default: derived from the name)."))
 @click.option("--account-id", default=None,
-              help="Account id (ARNs) when the account is created (default: a new 12-digit id).")
+              help=_("Account id (ARNs) when the account is created (default: a new 12-digit id)."))
 @click.option("--user", "user_name", default=None,
-              help="Make the key an IAM user's key (the user is created when missing), not the root's.")
+              help=_("Make the key an IAM user's key (the user is created when missing), not the root's."))
 def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_name: str,
              owner_id: str | None, account_id: str | None, user_name: str | None) -> None:
-    """Add (or replace) an access key of an account (created when missing): its root's, or --user's."""
+    """Add (or replace) an access key of an account (the help text above)."""
     from nuage.server import StartupError, open_iam, open_stores
 
     if not valid_access_key(access_key):
@@ -205,7 +212,7 @@ def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_na
     settings = settings_from_env(data_dir=data_dir)
     check_data_folder(settings.data_dir)
     try:
-        meta, _ = open_stores(settings)
+        meta, _blobs = open_stores(settings)
     except StartupError as exc:
         raise click.ClickException(str(exc)) from None
     try:
@@ -220,8 +227,12 @@ def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_na
         raise click.ClickException(str(exc)) from None
     finally:
         meta.close()
-    who = f"user {user_name} of " if user_name else ""
-    click.echo(f"{access_key} -> {who}{display_name} ({owner}, account {account.account_id})")
+    if user_name:
+        click.echo(_("{key} -> user {user} of {name} ({owner}, account {account})").format(
+            key=access_key, user=user_name, name=display_name, owner=owner, account=account.account_id))
+    else:
+        click.echo(_("{key} -> {name} ({owner}, account {account})").format(
+            key=access_key, name=display_name, owner=owner, account=account.account_id))
 
 
 main.add_command(admin_group)

@@ -32,6 +32,7 @@ from rich.table import Table
 
 from nuage.cli.admin import AdminClient
 from nuage.cli.credentials import key_options, resolve
+from nuage.cli.i18n import _
 
 SERVICE = "nuage-query"
 POLL_SECONDS = 0.3
@@ -52,8 +53,9 @@ def _size(n: int) -> str:
 def _job_line(job: dict[str, Any]) -> str:
     duration = job.get("duration_seconds")
     took = f"{duration:.2f}s" if isinstance(duration, int | float) else "-"
-    return (f"job {job['id']} {job['status']}: {job.get('objects', 0)} objects, "
-            f"{_size(int(job.get('bytes_scanned') or 0))} scanned, {job.get('rows') or 0} rows, {took}")
+    return _("job {id} {status}: {objects} objects, {scanned} scanned, {rows} rows, {took}").format(
+        id=job["id"], status=job["status"], objects=job.get("objects", 0),
+        scanned=_size(int(job.get("bytes_scanned") or 0)), rows=job.get("rows") or 0, took=took)
 
 
 def _wait(client: AdminClient, job: dict[str, Any], console: Console, quiet: bool) -> dict[str, Any]:
@@ -62,12 +64,12 @@ def _wait(client: AdminClient, job: dict[str, Any], console: Console, quiet: boo
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=console, transient=True,
                   disable=quiet) as bar:
-        task = bar.add_task(f"job {job['id']} {job['status']}", total=100)
+        task = bar.add_task(_("job {id} {status}").format(id=job["id"], status=job["status"]), total=100)
         try:
             while job["status"] not in ("succeeded", "failed", "cancelled"):
                 time.sleep(POLL_SECONDS)
                 job = client.call("GET", f"/query/jobs/{job['id']}")
-                bar.update(task, description=f"job {job['id']} {job['status']}",
+                bar.update(task, description=_("job {id} {status}").format(id=job["id"], status=job["status"]),
                            completed=float(job.get("progress") or 0.0))
         except KeyboardInterrupt:
             job = client.call("POST", f"/query/jobs/{job['id']}/cancel")
@@ -98,7 +100,8 @@ def _write_csv(client: AdminClient, job_id: str, max_rows: int | None, out: IO[b
 
 def _left_out(errors: Console, total: int, shown: int, hint: str) -> None:
     if total > shown:
-        errors.print(f"{total - shown:,} of {total:,} rows left out ({hint}).", style="yellow")
+        errors.print(_("{left:,} of {total:,} rows left out ({hint}).").format(left=total - shown, total=total,
+                                                                                hint=hint), style="yellow")
 
 
 def _print_table(console: Console, columns: list[str], rows: list[list[Any]]) -> None:
@@ -110,24 +113,26 @@ def _print_table(console: Console, columns: list[str], rows: list[list[Any]]) ->
     console.print(table)
 
 
-@click.command("query")
+@click.command("query", help=_("Run SQL over stored objects: FROM 's3://bucket/prefix/*.parquet' (CSV and JSON "
+                                "too)."))
 @click.argument("sql", required=False)
 @click.option("--endpoint", envvar="NUAGE_ENDPOINT", default="http://127.0.0.1:9000", show_default=True,
-              help="Server URL ($NUAGE_ENDPOINT).")
-@key_options("The")
+              help=_("Server URL ($NUAGE_ENDPOINT)."))
+@key_options()
 @click.option("--region", envvar="NUAGE_REGION", default="us-east-1", show_default=True)
-@click.option("--no-verify-tls", is_flag=True, help="Do not verify the server's TLS certificate.")
+@click.option("--no-verify-tls", is_flag=True, help=_("Do not verify the server's TLS certificate."))
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
-              help="How to print the result.")
-@click.option("--save", metavar="s3://BUCKET/KEY", help="Write the result as an object (.csv or .parquet).")
+              help=_("How to print the result."))
+@click.option("--save", metavar="s3://BUCKET/KEY", help=_("Write the result as an object (.csv or .parquet)."))
 @click.option("--max-rows", type=click.IntRange(min=0), default=None,
-              help=f"Rows to print at most [default: all for csv and json, {TABLE_ROWS} for the table].")
-@click.option("--jobs", "list_jobs", is_flag=True, help="List recent jobs instead of running one.")
-@click.option("--cancel", "cancel_id", metavar="JOB_ID", help="Cancel a job.")
+              help=_("Rows to print at most [default: all for csv and json, {rows} for the table].").format(
+                  rows=TABLE_ROWS))
+@click.option("--jobs", "list_jobs", is_flag=True, help=_("List recent jobs instead of running one."))
+@click.option("--cancel", "cancel_id", metavar="JOB_ID", help=_("Cancel a job."))
 def query(sql: str | None, endpoint: str, access_key: str | None, secret_key: str | None, region: str,
           no_verify_tls: bool, fmt: str, save: str | None, max_rows: int | None, list_jobs: bool,
           cancel_id: str | None) -> None:
-    """Run SQL over stored objects: FROM 's3://bucket/prefix/*.parquet' (CSV and JSON too)."""
+    """`nuage query` (the help text above)."""
     access_key, secret_key = resolve(access_key, secret_key)
     client = AdminClient(endpoint, access_key, secret_key, region, not no_verify_tls, service=SERVICE)
     console = Console(stderr=False)
@@ -143,11 +148,11 @@ def query(sql: str | None, endpoint: str, access_key: str | None, secret_key: st
         errors.print(_job_line(client.call("POST", f"/query/jobs/{cancel_id}/cancel")))
         return
     if not sql:
-        raise click.UsageError("Give the SQL to run (or --jobs, --cancel).")
+        raise click.UsageError(_("Give the SQL to run (or --jobs, --cancel)."))
     output: dict[str, str] = {"format": "json"}
     if save:
         if not save.startswith("s3://") or "/" not in save[5:]:
-            raise click.UsageError("--save takes s3://BUCKET/KEY")
+            raise click.UsageError(_("--save takes s3://BUCKET/KEY"))
         bucket, key = save[5:].split("/", 1)
         output = {"bucket": bucket, "key": key, "format": "parquet" if key.endswith(".parquet") else "csv"}
     job = client.call("POST", "/query/jobs", {"sql": sql, "output": output, "wait": 1})
@@ -157,7 +162,7 @@ def query(sql: str | None, endpoint: str, access_key: str | None, secret_key: st
         raise click.ClickException(f"{_job_line(job)}: {err.get('code', '')}: {err.get('message', '')}")
     errors.print(_job_line(job), style="dim")
     if save:
-        errors.print(f"result written to {save}")
+        errors.print(_("result written to {url}").format(url=save))
         return
     total = int(job.get("rows") or 0)
     if fmt == "csv":
@@ -168,8 +173,9 @@ def query(sql: str | None, endpoint: str, access_key: str | None, secret_key: st
         return
     limit = max_rows if max_rows is not None else (TABLE_ROWS if fmt == "table" else total)
     if limit > JSON_MAX_ROWS:
-        raise click.ClickException(f"The result has {total:,} rows, more than the {JSON_MAX_ROWS:,} a JSON "
-                                   f"answer holds: use --format csv (every row) or --save.")
+        raise click.ClickException(_("The result has {rows:,} rows, more than the {most:,} a JSON answer holds: "
+                                     "use --format csv (every row) or --save.").format(rows=total,
+                                                                                      most=JSON_MAX_ROWS))
     result = client.call("GET", f"/query/jobs/{job['id']}/result?max_rows={max(limit, 1)}")
     columns, rows = result["columns"], result["rows"][:limit]
     if fmt == "json":
@@ -177,4 +183,4 @@ def query(sql: str | None, endpoint: str, access_key: str | None, secret_key: st
     else:
         _print_table(console, columns, rows)
     _left_out(errors, total, len(rows), "--max-rows" if max_rows is not None or fmt != "table"
-              else "--max-rows, or --format csv for every row")
+              else _("--max-rows, or --format csv for every row"))

@@ -12,28 +12,29 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from nuage.cli.i18n import _
 from nuage.config import settings_from_env
 
 EXIT_DAMAGED = 2   # damage is known (found now or quarantined before): for cron jobs and scripts
 
 
-@click.command()
+@click.command(help=_("Read every blob, compare it with the checksum taken when it was written, and quarantine "
+                      "the damaged ones (reads of them then fail at once; nothing is deleted: file bytes are kept "
+                      "in DATA/quarantine/). Exits with 2 when damaged blobs are known."))
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
-              help="Data folder (default ./nuage-data, or $NUAGE_DATA).")
+              help=_("Data folder (default ./nuage-data, or $NUAGE_DATA)."))
 @click.option("--rate", type=click.FloatRange(min=0), default=100.0, show_default=True,
-              help="Read at most this many MB/s (0: no limit), to leave the disk to the server.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+              help=_("Read at most this many MB/s (0: no limit), to leave the disk to the server."))
+@click.option("--json", "as_json", is_flag=True, help=_("Print the report as JSON."))
 def scrub(data_dir: Path | None, rate: float, as_json: bool) -> None:
-    """Read every blob, compare it with the checksum taken when it was written, and quarantine the damaged
-    ones (reads of them then fail at once; nothing is deleted: file bytes are kept in DATA/quarantine/).
-    Exits with 2 when damaged blobs are known."""
+    """`nuage scrub` (the help text above)."""
     from nuage.server import StartupError, open_stores
     from nuage.storage.meta.postgres import DatabaseUnavailable
     from nuage.storage.scrub import scrub as run_scrub
 
     settings = settings_from_env(data_dir=data_dir)
     if settings.db is None and not (settings.data_dir / "meta.sqlite3").exists():   # ($NUAGE_DB: PostgreSQL)
-        raise click.ClickException(f"no Nuage data in {settings.data_dir}")
+        raise click.ClickException(_("no Nuage data in {folder}").format(folder=settings.data_dir))
     try:
         meta, blobs = open_stores(settings)
     except (StartupError, DatabaseUnavailable) as exc:
@@ -42,14 +43,14 @@ def scrub(data_dir: Path | None, rate: float, as_json: bool) -> None:
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
                       transient=True, disable=as_json or not err.is_terminal) as progress:
-            task = progress.add_task("scrubbing")
+            task = progress.add_task(_("scrubbing"))
             done = {"blobs": 0, "bytes": 0}
 
             def on_blob(_item: object, size: int) -> None:
                 done["blobs"] += 1
                 done["bytes"] += size
-                progress.update(task, description=f"scrubbing: {done['blobs']} blobs, "
-                                                  f"{done['bytes'] / 1e6:,.1f} MB")
+                progress.update(task, description=_("scrubbing: {blobs} blobs, {mb:,.1f} MB").format(
+                    blobs=done["blobs"], mb=done["bytes"] / 1e6))
 
             report = run_scrub(meta, blobs, rate=rate * 1e6 or None, on_blob=on_blob)
     finally:
@@ -63,9 +64,10 @@ def scrub(data_dir: Path | None, rate: float, as_json: bool) -> None:
                                "damaged": rows}, indent=2))
     else:
         out = Console()
-        out.print(f"checked {report.blobs} blobs ({report.bytes / 1e6:,.1f} MB); {report.unverifiable} "
-                  f"unverifiable (written before blobs had a checksum); {len(report.found)} newly damaged, "
-                  f"{len(report.damaged) - len(report.found)} quarantined earlier")
+        out.print(_("checked {blobs} blobs ({mb:,.1f} MB); {unverifiable} unverifiable (written before blobs had "
+                    "a checksum); {found} newly damaged, {earlier} quarantined earlier").format(
+                        blobs=report.blobs, mb=report.bytes / 1e6, unverifiable=report.unverifiable,
+                        found=len(report.found), earlier=len(report.damaged) - len(report.found)))
         if rows:
             table = Table("bucket", "key", "version", "kind", "detail", "new")
             for r in rows:

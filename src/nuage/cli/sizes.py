@@ -18,6 +18,8 @@ from decimal import Decimal, InvalidOperation
 
 import click
 
+from nuage.cli.i18n import _
+
 _UNITS: dict[str, int] = {"": 1, "b": 1}
 for _power, _letter in enumerate("kmgtp", start=1):
     _UNITS[_letter] = 1024 ** _power
@@ -26,24 +28,24 @@ for _power, _letter in enumerate("kmgtp", start=1):
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
 
 #: the rule in one sentence, for --help texts
-SIZE_HELP = ("bytes, or a number with a unit: KB/MB/GB/TB (powers of 1000), KiB/MiB/GiB/TiB or "
-             "K/M/G/T (powers of 1024, as MinIO reads them): 10G, 500MB, 1.5TiB")
+SIZE_HELP = _("bytes, or a number with a unit: KB/MB/GB/TB (powers of 1000), KiB/MiB/GiB/TiB or "
+              "K/M/G/T (powers of 1024, as MinIO reads them): 10G, 500MB, 1.5TiB")
 
 
 def parse_size(text: str) -> int:
     """The bytes ``text`` names; ValueError (with a one-line reason) when it names none."""
     match = _SIZE.match(text)
     if match is None:
-        raise ValueError(f"{text!r} is not a size")
+        raise ValueError(_("{text!r} is not a size").format(text=text))
     number, unit = match.group(1), match.group(2).lower()
     if unit not in _UNITS:
-        raise ValueError(f"{text!r}: unknown unit {match.group(2)!r}")
+        raise ValueError(_("{text!r}: unknown unit {unit!r}").format(text=text, unit=match.group(2)))
     try:
         value = Decimal(number) * _UNITS[unit]
     except InvalidOperation:   # pragma: no cover - the pattern only lets decimal numbers through
-        raise ValueError(f"{text!r} is not a size") from None
+        raise ValueError(_("{text!r} is not a size").format(text=text)) from None
     if _UNITS[unit] == 1 and value != value.to_integral_value():
-        raise ValueError(f"{text!r}: a number of bytes is a whole number")
+        raise ValueError(_("{text!r}: a number of bytes is a whole number").format(text=text))
     return int(value)
 
 
@@ -58,4 +60,4 @@ class ByteSize(click.ParamType[int]):
         try:
             return parse_size(str(value))
         except ValueError as exc:
-            self.fail(f"{exc} (give {SIZE_HELP})", param, ctx)
+            self.fail(_("{reason} (give {rule})").format(reason=exc, rule=SIZE_HELP), param, ctx)

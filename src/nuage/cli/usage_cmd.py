@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 
 import click
 
+from nuage.cli.i18n import _
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -30,17 +32,17 @@ def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str
     try:
         datetime.strptime(value, "%Y-%m-%d")
     except ValueError:
-        raise click.BadParameter(f"a day as YYYY-MM-DD, got {value!r}") from None
+        raise click.BadParameter(_("a day as YYYY-MM-DD, got {value!r}").format(value=value)) from None
     return value
 
 
 def metered_options(fn: F) -> F:
     """The arguments of the metered mode, added to ``nuage admin usage``."""
-    fn = click.option("--json", "usage_json", is_flag=True, help="Print JSON instead of a table.")(fn)
+    fn = click.option("--json", "usage_json", is_flag=True, help=_("Print JSON instead of a table."))(fn)
     fn = click.option("--to", "to_day", metavar="YYYY-MM-DD", callback=_day,
-                      help="Metered mode: the first UTC day not counted (default: tomorrow).")(fn)
+                      help=_("Metered mode: the first UTC day not counted (default: tomorrow)."))(fn)
     fn = click.option("--from", "from_day", metavar="YYYY-MM-DD", callback=_day,
-                      help="Metered mode: the first UTC day counted (default: the 1st of this month).")(fn)
+                      help=_("Metered mode: the first UTC day counted (default: the 1st of this month)."))(fn)
     return click.argument("tenant", required=False)(fn)
 
 
@@ -63,6 +65,6 @@ def show(client: Client, as_json: bool, tenant: str | None, from_day: str | None
     rows += [["TOTAL", "", "", metric, str(value)] for metric, value in data["totals"].items()]
     headers = ["TENANT", "BUCKET", "REGION", "METRIC", "VALUE"]
     widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    click.echo(f"metered from {data['start']} to {data['end']} (excluded)")
+    click.echo(_("metered from {start} to {end} (excluded)").format(start=data["start"], end=data["end"]))
     for r in [headers, *rows]:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
