@@ -8,12 +8,14 @@ network, so they are steadier than `run.py` on a busy machine; they leave out uv
     .venv/bin/python bench/app_cost.py --profile get   # cProfile of the GET loop, top functions
     bench/app_instructions.sh                          # CPU instructions per request (perf stat), steady
                                                        # even on a busy machine
+    .venv/bin/python bench/app_cost.py --metering both # metering off and on in turns, and their ratio
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import os
 import pstats
@@ -30,6 +32,7 @@ sys.path.insert(0, str(HERE))
 from run import Presigner  # noqa: E402
 
 from nuage.config import Settings  # noqa: E402
+from nuage.core.metering import Meter  # noqa: E402
 from nuage.s3.app import S3App  # noqa: E402
 from nuage.server import build_services, open_iam, open_stores, root_credentials  # noqa: E402
 from nuage.sigv4.model import EMPTY_SHA256  # noqa: E402
@@ -99,7 +102,11 @@ async def main_async(args: argparse.Namespace) -> None:
         iam = open_iam(settings, meta)
         operator = iam.ensure_account(creds.owner_id, creds.display_name)
         iam.put_root_key(operator, creds.access_key, creds.secret_key)
-        app = S3App(build_services(settings, meta, blobs, iam))
+        services = build_services(settings, meta, blobs, iam)
+        meter = Meter(meta, settings.region, interval=settings.meter_flush_seconds)
+        flusher = asyncio.create_task(meter.run_forever())   # as the server runs it
+        apps = {"off": S3App(services), "on": S3App(services, meter=meter)}
+        app = apps["on" if args.metering == "on" else "off"]
         signer = Presigner(f"http://{HOST}", creds.access_key, creds.secret_key)
         assert await call(app, scope_for("PUT", signer.path("PUT", "bench"), 0), b"") == 200
         body = b"x" * 4096
@@ -126,6 +133,28 @@ async def main_async(args: argparse.Namespace) -> None:
             for i in range(n):
                 assert await call(app, sdk_gets[i % len(sdk_gets)], b"") == 200
 
+        async def timed(run: Any) -> float:
+            cpu0 = time.process_time()
+            await run()
+            return time.process_time() - cpu0
+
+        if args.metering == "both":   # off and on in turns, in the same process: the ratio of their CPU per request
+            assert await call(app, puts[0], body) == 200
+            for name, loop in (("put", put_loop), ("get", get_loop), ("sdkget", sdk_get_loop)):
+                cpu: dict[str, list[float]] = {"off": [], "on": []}
+                for _ in range(args.rounds):
+                    for mode in ("off", "on"):
+                        app = apps[mode]
+                        cpu[mode].append(await timed(loop))
+                # the quickest round of each: the one least disturbed by the machine's other work
+                off, on = (min(cpu[m]) / n * 1e6 for m in ("off", "on"))
+                mean_off, mean_on = (sum(cpu[m]) / (n * args.rounds) * 1e6 for m in ("off", "on"))
+                print(f"4 KiB {name.upper():6}: metering off {off:6.1f} us, on {on:6.1f} us CPU/request (quickest "
+                      f"of {args.rounds} rounds of {n}): on/off {on / off:.3f}; means {mean_off:.1f} and "
+                      f"{mean_on:.1f} us, {mean_on / mean_off:.3f}")
+            await stop(flusher)
+            meta.close()
+            return
         for name, loop in (("put", put_loop), ("get", get_loop), ("sdkget", sdk_get_loop)):
             if args.only and name != args.only:
                 if name == "put":   # GETs need their one object
@@ -148,7 +177,15 @@ async def main_async(args: argparse.Namespace) -> None:
             if prof:
                 stats = pstats.Stats(prof)
                 stats.sort_stats(args.sort).print_stats(args.top)
+        await stop(flusher)
         meta.close()
+
+
+async def stop(task: asyncio.Task[None]) -> None:
+    """Stop the meter's flushing task (its last flush runs) before the store closes."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def main() -> None:
@@ -160,6 +197,10 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--no-fsync", action="store_true")
     parser.add_argument("--dir", default=None, help="where the temporary data folder goes")
+    parser.add_argument("--metering", choices=["off", "on", "both"], default="off",
+                        help="metering of the requests (nuage.core.metering); both: off and on in turns, and the "
+                             "ratio")
+    parser.add_argument("--rounds", type=int, default=4, help="--metering both: turns of each")
     args = parser.parse_args()
     try:
         import uvloop

@@ -1,7 +1,7 @@
 """Metering: what each account uses, per bucket, region and UTC hour, for its bill (nuage.billing).
 
-The hot path only adds to a dictionary in memory (:meth:`Meter.add`: a key of (owner, bucket, hour,
-metric), the hour computed again only when the clock passes into the next one); a background task
+The hot path only adds to a dictionary in memory (:meth:`Meter.count`: one cell of counters per (owner,
+bucket, hour), the hour computed again only when the clock passes into the next one); a background task
 (:meth:`Meter.run_forever`) adds what was counted to the metadata store every ``interval`` seconds, in one
 transaction (``MetadataStore.add_meter_counts``: an upsert that adds, so the flushes of every worker
 process and gateway sum exactly), and once more when the server stops cleanly. A flush that fails (the
@@ -51,8 +51,13 @@ log = logging.getLogger("nuage.metering")
 MAX_FILL_HOURS = 31 * 24     # hours the sampler fills in after a gap, at most
 MAX_KEYS = 200_000           # distinct keys counted between two flushes (beyond, a flush is asked for at once)
 
-Key = tuple[str, str, int, str]    # (owner's canonical id, bucket or '', hour, metric)
+Key = tuple[str, str, int]    # (owner's canonical id, bucket or '', hour)
 Clock = Callable[[], float]
+#: the counters of a cell, by index (storage_byte_hours is the sampler's, never counted in memory)
+COUNTED = (REQUESTS_A, REQUESTS_B, BYTES_IN, BYTES_OUT, BYTES_REPLICATED, BYTES_SCANNED)
+INDEX = {metric: i for i, metric in enumerate(COUNTED)}
+A, B, IN, OUT, REPLICATED, SCANNED = range(len(COUNTED))
+NONE = -1    # a request class that is not counted (DELETE)
 
 
 class Meter:
@@ -65,7 +70,7 @@ class Meter:
         self.clock = clock
         self.interval = interval
         self.enabled = enabled
-        self._counts: dict[Key, int] = {}
+        self._counts: dict[Key, list[int]] = {}   # (owner, bucket, hour) -> counters, indexed as COUNTED
         self._hour = -1
         self._next_hour = float("-inf")      # the clock value where the cached hour ends
         self._accounts: dict[str, str] = {}  # canonical id -> 12-digit account id
@@ -75,20 +80,45 @@ class Meter:
     def hour(self) -> int:
         """The start of the current UTC hour (seconds since the epoch), from the cached value while it lasts."""
         now = self.clock()
-        if now >= self._next_hour or now < self._next_hour - HOUR:
+        if now >= self._next_hour or now < self._hour:
             self._hour = int(now // HOUR) * HOUR
             self._next_hour = self._hour + HOUR
         return self._hour
+
+    def count(self, owner: str, bucket: str, klass: int, sent: int = 0, received: int = 0, scanned: int = 0) -> None:
+        """One request for the account whose canonical id is ``owner``: its class (A, B or NONE) and its bytes
+        out, in and scanned (event loop only). The hot path: one dictionary lookup."""
+        now = self.clock()
+        if now >= self._next_hour or now < self._hour:
+            self.hour()
+        key = (owner, bucket, self._hour)
+        cell = self._counts.get(key)
+        if cell is None:
+            cell = self._new_cell(key)
+        if klass >= 0:
+            cell[klass] += 1
+        if sent:
+            cell[OUT] += sent
+        if received:
+            cell[IN] += received
+        if scanned:
+            cell[SCANNED] += scanned
+
+    def _new_cell(self, key: Key) -> list[int]:
+        cell = self._counts[key] = [0] * len(COUNTED)
+        if len(self._counts) > MAX_KEYS:
+            self._wake.set()
+        return cell
 
     def add(self, owner: str, bucket: str, metric: str, value: int = 1) -> None:
         """Count ``value`` of ``metric`` for the account whose canonical id is ``owner`` (event loop only)."""
         if not self.enabled or value <= 0:
             return
-        key = (owner, bucket, self.hour(), metric)
-        counts = self._counts
-        counts[key] = counts.get(key, 0) + value
-        if len(counts) > MAX_KEYS:
-            self._wake.set()
+        key = (owner, bucket, self.hour())
+        cell = self._counts.get(key)
+        if cell is None:
+            cell = self._new_cell(key)
+        cell[INDEX[metric]] += value
 
     async def add_to_bucket(self, bucket: str, metric: str, value: int) -> None:
         """Count ``value`` of ``metric`` for the owner of ``bucket`` (read through the store's bucket cache);
@@ -114,22 +144,25 @@ class Meter:
             await self.meta.add_meter_counts(rows)
         except BaseException:
             counts = self._counts          # counted meanwhile: added to what goes back
-            for key, value in taken.items():
-                counts[key] = counts.get(key, 0) + value
+            for key, cell in taken.items():
+                now = counts.get(key)
+                counts[key] = cell if now is None else [x + y for x, y in zip(now, cell, strict=True)]
             raise
         self.flushes += 1
         return len(rows)
 
-    async def _rows(self, counts: dict[Key, int]) -> list[MeterRow]:
-        owners = {owner for owner, _, _, _ in counts}
+    async def _rows(self, counts: dict[Key, list[int]]) -> list[MeterRow]:
+        owners = {owner for owner, _, _ in counts}
         missing = [o for o in owners if o not in self._accounts]
         if missing:
             self._accounts.update(await asyncio.to_thread(self._lookup, missing))
         accounts = self._accounts
         merged: dict[tuple[str, str, int, str], int] = {}
-        for (owner, bucket, hour, metric), value in counts.items():
-            key = (accounts[owner], bucket, hour, metric)
-            merged[key] = merged.get(key, 0) + value
+        for (owner, bucket, hour), cell in counts.items():
+            for metric, value in zip(COUNTED, cell, strict=True):
+                if value:
+                    key = (accounts[owner], bucket, hour, metric)
+                    merged[key] = merged.get(key, 0) + value
         return [MeterRow(account, bucket, self.region, hour, metric, value)
                 for (account, bucket, hour, metric), value in merged.items()]
 

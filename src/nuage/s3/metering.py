@@ -20,13 +20,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable
 
 from nuage.core import memo
-from nuage.core.metering import BYTES_IN, BYTES_OUT, BYTES_SCANNED, REQUESTS_A, REQUESTS_B, Meter
+from nuage.core.metering import NONE, A, B, Meter
 from nuage.s3.http import Request
-from nuage.s3.operation import Metering
+from nuage.s3.operation import Metering, Operation
 
-CLASSES = {Metering.TIER1: REQUESTS_A, Metering.TIER2: REQUESTS_B}     # Metering.FREE: not counted
+CLASSES = {Metering.TIER1: A, Metering.TIER2: B, Metering.FREE: NONE}
 BYTES_IN_OPERATIONS = frozenset(("PutObject", "UploadPart", "PostObject"))
 BYTES_OUT_OPERATIONS = frozenset(("GetObject", "SelectObjectContent"))
+_PLANS: dict[str, tuple[int, bool]] = {}   # operation name -> (its class, whether its body is bytes out)
+
+
+def _plan(op: Operation) -> tuple[int, bool]:
+    plan = _PLANS[op.name] = (CLASSES[op.metering], op.name in BYTES_OUT_OPERATIONS)
+    return plan
 
 
 def counts_body(operation: str) -> bool:
@@ -46,36 +52,24 @@ def record(meter: Meter, req: Request, status: int, sent: int) -> Awaitable[None
     op = req.operation
     if op is None or status == 403 or status >= 500:
         return None
+    plan = _PLANS.get(op.name) or _plan(op)
     bucket = req.bucket
     if bucket is None:
-        metric = CLASSES.get(op.metering)
-        if req.identity is not None and metric is not None:
-            meter.add(req.identity.canonical_id, "", metric)
+        if req.identity is not None and plan[0] != NONE:
+            meter.count(req.identity.canonical_id, "", plan[0])
         return None
     rec = memo.peek(bucket)
     if rec is None:
         return _record_later(meter, req, status, sent)
-    _count(meter, rec.owner, req, status, sent)
+    meter.count(rec.owner, bucket, plan[0], sent if plan[1] and (status == 200 or status == 206) else 0,
+                req.received, req.scanned)
     return None
 
 
 async def _record_later(meter: Meter, req: Request, status: int, sent: int) -> None:
     assert req.bucket is not None
     rec = await memo.bucket(meter.meta, req.bucket)
-    if rec is not None:
-        _count(meter, rec.owner, req, status, sent)
-
-
-def _count(meter: Meter, owner: str, req: Request, status: int, sent: int) -> None:
-    op = req.operation
-    assert op is not None and req.bucket is not None
-    bucket = req.bucket
-    metric = CLASSES.get(op.metering)
-    if metric is not None:
-        meter.add(owner, bucket, metric)
-    if req.received:
-        meter.add(owner, bucket, BYTES_IN, req.received)
-    if sent and (status == 200 or status == 206) and op.name in BYTES_OUT_OPERATIONS:
-        meter.add(owner, bucket, BYTES_OUT, sent)
-    if req.scanned:
-        meter.add(owner, bucket, BYTES_SCANNED, req.scanned)
+    if rec is not None and req.operation is not None:
+        plan = _PLANS.get(req.operation.name) or _plan(req.operation)
+        meter.count(rec.owner, req.bucket, plan[0], sent if plan[1] and (status == 200 or status == 206) else 0,
+                    req.received, req.scanned)
