@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.auth import S3SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from click.testing import CliRunner
@@ -70,6 +70,18 @@ def signed(server: NuageServer, tenant: Tenant, method: str, path: str, body: by
     req = urllib.request.Request(prepared.url, data=body or None, method=method, headers=dict(prepared.headers.items()))
     with urllib.request.urlopen(req, timeout=30) as resp:
         return bytes(resp.read())
+
+
+def sql_job(server: NuageServer, tenant: Tenant, sql: str) -> dict[str, Any]:
+    """A SQL job through the query API, waited for; its record."""
+    data = json.dumps({"sql": sql, "wait": 60}).encode()
+    request = AWSRequest(method="POST", url=server.endpoint + "/query/jobs", data=data,
+                         headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(tenant.access_key, tenant.secret_key), "nuage-query", server.region).add_auth(request)
+    prepared = request.prepare()
+    req = urllib.request.Request(prepared.url, data=data, method="POST", headers=dict(prepared.headers.items()))
+    with urllib.request.urlopen(req, timeout=90) as resp:
+        return dict(json.loads(resp.read()))
 
 
 def get_url(url: str) -> bytes:
@@ -142,6 +154,12 @@ def run_workload(servers: list[NuageServer]) -> tuple[Tenant, Tenant]:
     assert len(s3(b).get_object(Bucket=bb, Key="b.bin")["Body"].read()) == 777
     b.count(bb, "requests_b")
     b.count(bb, "bytes_out", 777)
+    s3(b).put_object(Bucket=bb, Key="data.csv", Body=CSV_ROWS)
+    b.count(bb, "requests_a")
+    b.count(bb, "bytes_in", len(CSV_ROWS))
+    job = sql_job(srv(), b, f"SELECT count(*) AS n FROM read_csv('s3://{bb}/data.csv', header=true)")
+    assert job["status"] == "succeeded", job
+    b.count(bb, "bytes_scanned", len(CSV_ROWS))                         # a SQL job reads the whole object
     # not billed: a refusal (B reading A's private object), a bucket that does not exist
     for call in (lambda: s3(b).get_object(Bucket=ba, Key="k1"),
                  lambda: s3(b).get_object(Bucket=f"nb-{uuid.uuid4().hex[:10]}", Key="k")):
@@ -152,7 +170,7 @@ def run_workload(servers: list[NuageServer]) -> tuple[Tenant, Tenant]:
         else:
             raise AssertionError("expected a refusal")
     a.stored = {ba: 400 + 50 + len(CSV_ROWS) + 1234}    # every version, and the incomplete upload's part
-    b.stored = {bb: 777}
+    b.stored = {bb: 777 + len(CSV_ROWS)}
     return a, b
 
 
