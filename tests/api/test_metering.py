@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nuage.cli.admin import AdminClient
 from tests.support.metering import admin, days_around_now, metered, new_tenant, run_workload, without
+from tests.support.regions import HANGZHOU, WEST, replicate, start_regions, versioned_bucket
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 
 FAST = {"NUAGE_METER_FLUSH_INTERVAL": "0.2", "NUAGE_METER_SAMPLE_INTERVAL": "0"}
@@ -149,3 +150,30 @@ def test_two_worker_processes_on_sqlite_sum_exactly(tmp_path: Path) -> None:
     finally:
         if srv.proc is not None and srv.proc.poll() is None:
             srv.kill()
+
+
+def test_replicated_bytes_are_metered_for_the_source_bucket_owner(tmp_path: Path) -> None:
+    regions = start_regions(tmp_path, {WEST: [HANGZHOU]}, env=FAST)
+    try:
+        hz, west = regions[HANGZHOU].client(), regions[WEST].client()
+        src, dst = "meter-src", "meter-dst"
+        versioned_bucket(hz, src, HANGZHOU)
+        versioned_bucket(west, dst, WEST)
+        replicate(hz, src, dst)
+        for key, size in (("a", 300), ("b", 500), ("a", 200)):    # three versions shipped: 1000 bytes
+            hz.put_object(Bucket=src, Key=key, Body=b"r" * size)
+        hz.delete_object(Bucket=src, Key="b")                       # a delete marker: shipped, no bytes
+        start, end = days_around_now()
+
+        def replicated(region: str) -> dict[str, int]:
+            client = AdminClient(regions[region].endpoint, ACCESS_KEY, SECRET_KEY, region)
+            rows = client.call("GET", f"/admin/usage/metered?from={start}&to={end}")["rows"]
+            return {r["bucket"]: r["value"] for r in rows if r["metric"] == "bytes_replicated"}
+
+        def markers() -> int:
+            return len(west.list_object_versions(Bucket=dst).get("DeleteMarkers", []))
+
+        wait_for(lambda: _check(markers() == 1 and replicated(HANGZHOU) == {src: 1000}), timeout=30)
+        assert replicated(WEST) == {}     # the destination receives, it does not ship
+    finally:
+        regions.stop()
