@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po
 
 import nuage
 from nuage.cli import i18n
+from nuage.cli.helpformat import columns
 from nuage.cli.main import main
 from nuage.config import KNOBS
 from tests.support.server import NuageServer, free_port
@@ -68,6 +69,9 @@ def test_every_help_page_is_chinese_under_zh_cn() -> None:
         assert "选项:" in page and "显示此帮助信息并退出。" in page, page
         left = [msgid for msgid in english if msgid in page]
         assert not left, f"nuage {' '.join(path)} --help shows English: {left}"
+        # wrapped as the terminal shows it (a Chinese character takes two columns), metavars left in English
+        assert max(columns(line) for line in page.splitlines()) <= 78, page
+        assert "[required]" not in page and "路径" not in page
 
 
 def test_known_translations() -> None:

@@ -22,6 +22,7 @@ import click
 
 from nuage.cli.billing import invoice
 from nuage.cli.credentials import key_options, resolve
+from nuage.cli.helpformat import Group
 from nuage.cli.i18n import _
 from nuage.cli.sizes import SIZE_HELP, ByteSize
 from nuage.cli.usage_cmd import metered_options, show, wanted
@@ -104,7 +105,7 @@ def _client(ctx: click.Context) -> AdminClient:
     return client
 
 
-@click.group(help=_("Operate tenants, keys and quotas on a running server (signed admin API).\n\n"
+@click.group(cls=Group, help=_("Operate tenants, keys and quotas on a running server (signed admin API).\n\n"
                     "Signs with the operator's root key: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
                     "NUAGE_ROOT_ACCESS_KEY and NUAGE_ROOT_SECRET_KEY, read when AWS_ACCESS_KEY_ID is not set), "
                     "or give --access-key and --secret-key."))

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from nuage.cli.helpformat import Command
 from nuage.cli.i18n import _
 from nuage.config import settings_from_env
 from nuage.storage.backup import take_backup
@@ -45,9 +46,10 @@ def _progress() -> Progress:
                     transient=True, disable=not err.is_terminal)
 
 
-@click.command(help=_("Back the data folder up into DEST (a new or empty folder) while the server runs: a "
-                      "consistent snapshot of the metadata, then the blob files it references, the keys "
-                      "(secrets/, keys/) and the root credentials."))
+@click.command(cls=Command,
+               help=_("Back the data folder up into DEST (a new or empty folder) while the server runs: a consistent "
+                      "snapshot of the metadata, then the blob files it references, the keys (secrets/, keys/) and "
+                      "the root credentials."))
 @click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
 @DATA_OPTION
 @click.option("--db", default=None, metavar="postgresql://...",
@@ -91,7 +93,8 @@ def backup(dest: Path, data_dir: Path | None, db: str | None, no_blobs: bool) ->
                      "docs/operations.md").format(folder=dest / "blobs"), err=True)
 
 
-@click.command(help=_("Restore the backup in SRC into a new data folder, after checking its metadata (SQLite "
+@click.command(cls=Command,
+               help=_("Restore the backup in SRC into a new data folder, after checking its metadata (SQLite "
                       "integrity check, schema version); then start `nuage serve --data` on it."))
 @click.argument("src", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), required=True,

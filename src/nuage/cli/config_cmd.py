@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from nuage.cli.helpformat import Group
 from nuage.cli.i18n import _
 from nuage.config import KNOBS, ConfigError, Knob, Resolved, masked, resolve
 
@@ -69,7 +70,7 @@ def resolve_or_exit(flags: dict[str, object], config_file: Path | None) -> Resol
         raise click.ClickException(str(exc)) from None
 
 
-@click.group("config", help=_("Configuration files of `nuage serve`."))
+@click.group("config", cls=Group, help=_("Configuration files of `nuage serve`."))
 def config() -> None:
     """`nuage config`."""
 

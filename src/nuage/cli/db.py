@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from nuage.cli.helpformat import Group
 from nuage.cli.i18n import _
 from nuage.config import settings_from_env
 
@@ -42,7 +43,7 @@ def _connect_error(exc: Exception) -> click.ClickException:
         reason=str(exc).strip().splitlines()[0]))
 
 
-@click.group(help=_("The metadata database: apply or check its migrations."))
+@click.group(cls=Group, help=_("The metadata database: apply or check its migrations."))
 def db() -> None:
     """`nuage db`."""
 

@@ -35,6 +35,7 @@ import click
 
 from nuage.cli import demo_data, demo_setup
 from nuage.cli.demo_setup import Key, Region, State
+from nuage.cli.helpformat import Command
 from nuage.cli.i18n import _
 
 REGIONS = ("cn-hangzhou", "us-west-1")
@@ -263,8 +264,9 @@ def _watch(servers: list[Server], out: IO[str]) -> int:
         time.sleep(0.5)
 
 
-@click.command("demo", help=_("Start two regions with a tenant, a user, replicated buckets and sample data, print "
-                               "how to use them, and wait: Ctrl-C stops everything."))
+@click.command("demo", cls=Command,
+               help=_("Start two regions with a tenant, a user, replicated buckets and sample data, print how to use "
+                      "them, and wait: Ctrl-C stops everything."))
 @click.option("--port", "base_port", type=click.IntRange(0, 65535), default=9000, show_default=True,
               help=_("cn-hangzhou's S3 port; its console takes the next one, us-west-1 the same ten ports higher "
                      "(0: free ports)."))

@@ -15,6 +15,7 @@ from nuage.cli.config_cmd import config as config_group
 from nuage.cli.config_cmd import resolve_or_exit, serve_options
 from nuage.cli.db import db as db_group
 from nuage.cli.demo import demo as demo_command
+from nuage.cli.helpformat import Group
 from nuage.cli.i18n import _
 from nuage.cli.query import query as query_command
 from nuage.cli.scrub import scrub as scrub_command
@@ -35,7 +36,7 @@ from nuage.core.iam import SecretsError
 KNOB_BY_FIELD = {knob.name: knob for knob in KNOBS}
 
 
-class _Commands(click.Group):
+class _Commands(Group):
     """The `nuage` group: a $NUAGE_* variable that cannot be used (read by any command) is a one-line error."""
 
     def invoke(self, ctx: click.Context) -> object:

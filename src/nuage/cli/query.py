@@ -32,6 +32,7 @@ from rich.table import Table
 
 from nuage.cli.admin import AdminClient
 from nuage.cli.credentials import key_options, resolve
+from nuage.cli.helpformat import Command
 from nuage.cli.i18n import _
 
 SERVICE = "nuage-query"
@@ -113,8 +114,8 @@ def _print_table(console: Console, columns: list[str], rows: list[list[Any]]) ->
     console.print(table)
 
 
-@click.command("query", help=_("Run SQL over stored objects: FROM 's3://bucket/prefix/*.parquet' (CSV and JSON "
-                                "too)."))
+@click.command("query", cls=Command,
+               help=_("Run SQL over stored objects: FROM 's3://bucket/prefix/*.parquet' (CSV and JSON too)."))
 @click.argument("sql", required=False)
 @click.option("--endpoint", envvar="NUAGE_ENDPOINT", default="http://127.0.0.1:9000", show_default=True,
               help=_("Server URL ($NUAGE_ENDPOINT)."))

@@ -12,15 +12,17 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from nuage.cli.helpformat import Command
 from nuage.cli.i18n import _
 from nuage.config import settings_from_env
 
 EXIT_DAMAGED = 2   # damage is known (found now or quarantined before): for cron jobs and scripts
 
 
-@click.command(help=_("Read every blob, compare it with the checksum taken when it was written, and quarantine "
-                      "the damaged ones (reads of them then fail at once; nothing is deleted: file bytes are kept "
-                      "in DATA/quarantine/). Exits with 2 when damaged blobs are known."))
+@click.command(cls=Command,
+               help=_("Read every blob, compare it with the checksum taken when it was written, and quarantine the "
+                      "damaged ones (reads of them then fail at once; nothing is deleted: file bytes are kept in "
+                      "DATA/quarantine/). Exits with 2 when damaged blobs are known."))
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
               help=_("Data folder (default ./nuage-data, or $NUAGE_DATA)."))
 @click.option("--rate", type=click.FloatRange(min=0), default=100.0, show_default=True,
