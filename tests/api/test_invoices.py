@@ -5,6 +5,7 @@ unknown tenants, and the CSV and PDF forms."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -26,6 +27,8 @@ from click.testing import CliRunner
 
 from nuage.billing.invoice import Month
 from nuage.cli.main import main
+from nuage.storage.meta.metering import MeterRow
+from nuage.storage.meta.sqlite.store import SQLiteMetadataStore
 from tests.api.test_serve_startup import nuage, refused, serve_args
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 
@@ -283,3 +286,84 @@ def test_a_bad_price_sheet_stops_the_start_in_one_line(tmp_path: Path, content: 
     assert "Traceback" not in line
     refused(nuage(*serve_args(tmp_path / "data"), env_extra={"NUAGE_PRICES": str(sheet)}), named)
     refused(nuage(*serve_args(tmp_path / "data", "--prices", str(tmp_path / "missing.toml"))), "cannot read it")
+
+
+class Usage:
+    """Metered counts written into a server's metadata store, as its meter's flushes write them (one store and
+    one event loop for the test: the PostgreSQL store's pools belong to the loop that opened them)."""
+
+    def __init__(self, server: NuageServer) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.store: Any
+        if server.db is not None:
+            from nuage.storage.meta.postgres.store import PostgresMetadataStore
+            self.store = PostgresMetadataStore(server.db)
+        else:
+            self.store = SQLiteMetadataStore(server.data_dir / "meta.sqlite3")
+
+    def add(self, rows: list[MeterRow]) -> None:
+        self.loop.run_until_complete(self.store.add_meter_counts(rows))
+
+    def close(self) -> None:
+        self.store.close()
+        self.loop.close()
+
+
+def test_amounts_by_hand_and_an_issued_invoice_never_changes(tmp_path: Path) -> None:
+    (tmp_path / "prices.toml").write_text(PRICES)
+    server = NuageServer(tmp_path / "data", extra_args=["--prices", str(tmp_path / "prices.toml")]).start()
+    metered = Usage(server)
+    try:
+        tenant = new_tenant(server)
+        month = Month.parse(last_month())
+        hour = month.start + 3600 * 17
+
+        def usage(bucket: str, metric: str, value: int) -> MeterRow:
+            return MeterRow(tenant["account_id"], bucket, "us-east-1", hour, metric, value)
+
+        metered.add([
+            usage("photos", "storage_byte_hours", 150 * GB * month.hours), usage("photos", "requests_a", 200_000),
+            usage("photos", "requests_b", 1_000_000), usage("photos", "bytes_out", 11 * GB),
+            usage("logs", "storage_byte_hours", 50 * GB * month.hours), usage("logs", "bytes_replicated", 5 * GB),
+            usage("logs", "bytes_scanned", 100 * GB), usage("logs", "bytes_in", 12345),
+            MeterRow(tenant["account_id"], "photos", "us-east-1", month.end, "requests_a", 10**9),   # next month
+            MeterRow("999999999999", "other", "us-east-1", hour, "requests_a", 10**9)])             # another tenant
+        path = f"/admin/tenants/{tenant['name']}/invoices/{month}"
+        status, doc = call_json(server, "POST", path)
+        assert status == 201, doc
+        lines = [(line["metric"], line["quantity"], line["amount"]) for line in doc["lines"]]
+        assert lines == [
+            # 200 GB-month: 1 free, 99 x 0.10, 100 x 0.05
+            ("storage", "1", "0.00"), ("storage", "99", "9.90"), ("storage", "100", "5.00"),
+            ("requests_a", "200000", "1.00"),         # 200,000 x 0.005 / 1,000
+            ("requests_b", "1000000", "0.40"),        # 1,000,000 x 0.004 / 10,000
+            ("data_out", "1", "0.00"), ("data_out", "10", "0.90"),   # 11 GB: 1 free, 10 x 0.09
+            ("replication", "5", "0.10"), ("scanned", "100", "0.20")]
+        # 17.50; tax 17.50 x 0.0825 = 1.44375 -> 1.44
+        assert (doc["subtotal"], doc["tax"], doc["total"]) == ("17.50", "1.44", "18.94")
+        shares = {(s["bucket"], s["metric"]): s["amount"] for s in doc["buckets"]}
+        # storage 14.90 split 150:50 = 11.175 and 3.725: the odd cent to logs (equal remainders: by name)
+        assert shares == {("logs", "storage"): "3.73", ("photos", "storage"): "11.17", ("photos", "requests_a"): "1.00",
+                          ("photos", "requests_b"): "0.40", ("photos", "data_out"): "0.90",
+                          ("logs", "replication"): "0.10", ("logs", "scanned"): "0.20"}
+        assert doc["usage"]["bytes_in"] == 12345
+
+        # new traffic in that month: the issued invoice stays as it was; a preview of the month shows it
+        metered.add([usage("photos", "requests_a", 1_000_000)])
+        assert call_json(server, "POST", path) == (200, doc)
+        status, preview = call_json(server, "GET", f"/admin/tenants/{tenant['name']}/invoices/preview?month={month}")
+        assert status == 200 and preview["subtotal"] == "22.50" and preview["number"] is None
+        assert call_json(server, "GET", path) == (200, doc)
+    finally:
+        metered.close()
+        assert server.stop() == 0, server.log()
+    # another price sheet: still the same invoice
+    (tmp_path / "prices.toml").write_text(PRICES.replace('tax_rate = "0.0825"', 'tax_rate = "0.2"'))
+    server.start()
+    try:
+        assert call_json(server, "GET", path) == (200, doc)
+        assert call_json(server, "POST", path) == (200, doc)
+        assert call_json(server, "GET", f"/admin/tenants/{tenant['name']}/invoices/preview?month={month}")[1][
+            "tax_rate"] == "0.2"
+    finally:
+        assert server.stop() == 0, server.log()
