@@ -177,3 +177,32 @@ def test_replicated_bytes_are_metered_for_the_source_bucket_owner(tmp_path: Path
         assert replicated(WEST) == {}     # the destination receives, it does not ship
     finally:
         regions.stop()
+
+
+def test_hours_missed_while_stopped_are_filled_by_the_next_sample(tmp_path: Path) -> None:
+    env = {"NUAGE_METER_FLUSH_INTERVAL": "0.2", "NUAGE_METER_SAMPLE_INTERVAL": "0.2"}
+    srv = NuageServer(tmp_path / "data", env=env).start()
+    tenant = new_tenant(srv, "gap")
+    bucket = f"gap-{tenant.account_id}"
+    s3 = srv.client(access_key=tenant.access_key, secret_key=tenant.secret_key)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"g" * 100)
+    start, end = days_around_now()
+    wait_for(lambda: _check(metered(srv, tenant, start, end).get(bucket, Counter())["storage_byte_hours"] == 100))
+    assert srv.stop() == 0
+    # three hours later (the clock moved on while the cluster was down): the hours between are filled
+    srv = NuageServer(tmp_path / "data", env={**env, "NUAGE_METER_CLOCK_OFFSET": str(3 * 3600)}, port=srv.port).start()
+    try:
+        start, end = days_around_now(3 * 3600)
+        wait_for(lambda: _check(metered(srv, tenant, start, end)[bucket]["storage_byte_hours"] == 400))
+        client = AdminClient(srv.endpoint, ACCESS_KEY, SECRET_KEY, srv.region)
+        hours = client.call("GET", f"/admin/usage/metered?tenant={tenant.name}&from={start}&to={end}&hourly=1")["hours"]
+        samples = [h for h in hours if h["metric"] == "storage_byte_hours"]
+        assert [h["value"] for h in samples] == [100] * 4
+        assert len({h["hour"] for h in samples}) == 4
+        time.sleep(0.6)   # later samples of the same hour add nothing
+        assert metered(srv, tenant, start, end)[bucket]["storage_byte_hours"] == 400
+        assert srv.stop() == 0
+    finally:
+        if srv.proc is not None and srv.proc.poll() is None:
+            srv.kill()

@@ -218,9 +218,10 @@ class StorageSampler:
         owners = [b.owner for b in buckets if b.owner not in self._accounts]
         if owners:
             self._accounts.update(await asyncio.to_thread(self._lookup, owners))
+        hours = range(first, hour + HOUR, HOUR)
         rows = [MeterRow(self._accounts[b.owner], b.bucket, b.region, h, STORAGE_BYTE_HOURS, b.bytes)
-                for h in range(first, hour + HOUR, HOUR) for b in buckets if b.bytes > 0]
-        return await self.meta.add_meter_samples(rows)
+                for h in hours for b in buckets if b.bytes > 0]
+        return await self.meta.add_meter_samples(rows, list(hours))
 
     def _lookup(self, owners: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}

@@ -66,8 +66,10 @@ ADD = (f"INSERT INTO meter_counts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
        f"ON CONFLICT ({_KEY}) DO UPDATE SET value = meter_counts.value + excluded.value")
 #: write an hour's sample, unless that hour has one already
 SAMPLE = f"INSERT INTO meter_counts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ({_KEY}) DO NOTHING"
-#: the last hour the storage sampler wrote
-LAST_SAMPLE = ("SELECT MAX(hour) FROM meter_counts WHERE metric = ?", (STORAGE_BYTE_HOURS,))
+#: mark an hour as sampled
+SAMPLED = "INSERT INTO meter_sampled_hours (hour) VALUES (?) ON CONFLICT (hour) DO NOTHING"
+#: the last hour the storage sampler sampled
+LAST_SAMPLE = ("SELECT MAX(hour) FROM meter_sampled_hours", ())
 #: every bucket's bytes: its versions (bucket_usage, kept by each commit; delete markers are 0) and parts
 STORAGE = (
     "SELECT b.name, b.owner, b.region, COALESCE(u.bytes, 0) + COALESCE(p.bytes, 0) FROM buckets b "

@@ -410,13 +410,14 @@ class PostgresMetadataStore:
                 await cur.executemany(metering.pg(metering.ADD), ordered)
         await self._write(tx)
 
-    async def add_meter_samples(self, rows: Sequence[MeterRow]) -> int:
-        """Write samples (storage_byte_hours) of hours that have none yet; how many were new."""
-        if not rows:
-            return 0
+    async def add_meter_samples(self, rows: Sequence[MeterRow], hours: Sequence[int]) -> int:
+        """Write samples (storage_byte_hours) of hours that have none yet, and mark ``hours`` as sampled, in one
+        transaction; how many rows were new."""
         ordered = sorted(rows)
 
         async def tx(conn: AConn) -> int:
+            for hour in sorted(hours):
+                await conn.execute(metering.pg(metering.SAMPLED), (hour,))
             added = 0
             for row in ordered:
                 added += (await conn.execute(metering.pg(metering.SAMPLE), row)).rowcount

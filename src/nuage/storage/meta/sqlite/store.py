@@ -420,11 +420,13 @@ class SQLiteMetadataStore:
         if rows:
             await self._writer.run(lambda conn: conn.executemany(metering.ADD, rows).rowcount)
 
-    async def add_meter_samples(self, rows: Sequence[MeterRow]) -> int:
-        """Write samples (storage_byte_hours) of hours that have none yet; how many were new."""
-        if not rows:
-            return 0
-        return await self._writer.run(lambda conn: sum(conn.execute(metering.SAMPLE, row).rowcount for row in rows))
+    async def add_meter_samples(self, rows: Sequence[MeterRow], hours: Sequence[int]) -> int:
+        """Write samples (storage_byte_hours) of hours that have none yet, and mark ``hours`` as sampled, in one
+        transaction; how many rows were new."""
+        def tx(conn: sqlite3.Connection) -> int:
+            conn.executemany(metering.SAMPLED, [(h,) for h in hours])
+            return sum(conn.execute(metering.SAMPLE, row).rowcount for row in rows)
+        return await self._writer.run(tx)
 
     async def meter_totals(self, account_id: str | None, start: int, end: int) -> list[MeterTotal]:
         """Each metric summed over the hours in [start, end) (epoch seconds), per account (``account_id``'s

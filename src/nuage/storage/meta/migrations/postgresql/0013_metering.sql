@@ -12,3 +12,9 @@ CREATE TABLE IF NOT EXISTS meter_counts (
     PRIMARY KEY (account_id, bucket, region, hour, metric)
 );
 CREATE INDEX IF NOT EXISTS meter_counts_by_hour ON meter_counts (hour, metric);
+
+-- The hours the storage sampler sampled (whether or not any bucket stored bytes then): the next sample fills
+-- the hours after the last one, and only those.
+CREATE TABLE IF NOT EXISTS meter_sampled_hours (
+    hour BIGINT PRIMARY KEY
+);
