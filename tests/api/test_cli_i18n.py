@@ -237,9 +237,9 @@ def test_clicks_own_texts_are_in_the_catalogue() -> None:
         assert messages.get(msgid), msgid
 
 
-def test_stale_catalogue_compiled_on_first_use(tmp_path: Path) -> None:
+def test_stale_catalogue_compiled_on_first_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A checkout whose .po changed after the install: the .mo is compiled again when the command starts
-    (next to the .po, or elsewhere when that folder is read-only)."""
+    (next to the .po, or into the user's cache when that folder cannot be written)."""
     root = tmp_path / "locale"
     shutil.copytree(PO.parent.parent.parent, root, ignore=shutil.ignore_patterns("*.mo"))
     mo = root / "zh_CN" / "LC_MESSAGES" / "cli.mo"
@@ -249,11 +249,33 @@ def test_stale_catalogue_compiled_on_first_use(tmp_path: Path) -> None:
     os.utime(po, (mo.stat().st_mtime + 10, mo.stat().st_mtime + 10))
     assert i18n.compiled_dir(root) == root
     assert "租户。".encode() in mo.read_bytes() and "租户（账号）。".encode() not in mo.read_bytes()
+    assert i18n.compiled_dir(root) == root and not list(mo.parent.glob(".*.tmp"))
 
     mo.unlink()
-    mo.mkdir()          # the .mo cannot be written there (as in a read-only install)
+    mo.mkdir()          # the .mo cannot be written there (as in an install owned by another user)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     elsewhere = i18n.compiled_dir(root)
-    try:
-        assert elsewhere != root and (elsewhere / "zh_CN" / "LC_MESSAGES" / "cli.mo").is_file()
-    finally:
-        shutil.rmtree(elsewhere)
+    assert elsewhere.parent == tmp_path / "cache" / "nuage"
+    compiled = elsewhere / "zh_CN" / "LC_MESSAGES" / "cli.mo"
+    assert "租户。".encode() in compiled.read_bytes()
+    assert i18n.compiled_dir(root) == elsewhere            # compiled once, then reused
+    assert list((tmp_path / "cache" / "nuage").iterdir()) == [elsewhere]
+
+
+def test_the_build_compiles_the_cli_catalogue(tmp_path: Path) -> None:
+    """build_backend/nuage_build.py compiles the command line's catalogue with the console's, and the
+    package data carries both."""
+    import importlib.util
+    import tomllib
+
+    root = PACKAGE.parent.parent
+    spec = importlib.util.spec_from_file_location("nuage_build_test", root / "build_backend" / "nuage_build.py")
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    assert PACKAGE / "cli" / "locale" in build.LOCALE_DIRS
+    copy = tmp_path / "locale"
+    shutil.copytree(PO.parent.parent.parent, copy, ignore=shutil.ignore_patterns("*.mo"))
+    assert build.compile_catalogues((copy,)) == [copy / "zh_CN" / "LC_MESSAGES" / "cli.mo"]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["nuage"]
+    assert {"cli/locale/*/LC_MESSAGES/*.po", "cli/locale/*/LC_MESSAGES/*.mo"} <= set(data)

@@ -13,7 +13,7 @@ translated (help texts are translated when the commands are defined, at import).
 The Chinese messages are ``locale/zh_CN/LC_MESSAGES/cli.po`` (the source of truth, in git), compiled to
 ``cli.mo`` when the package is built (``build_backend/nuage_build.py``). An editable install has no build
 step: a ``.mo`` missing or older than its ``.po`` is compiled here when the command starts (next to the
-``.po`` when the folder is writable, else into a temporary folder).
+``.po`` when the folder is writable, else once into the user's cache folder).
 
 A new or changed string: mark it (``_("...")``, with ``{name}`` fields filled by ``.format`` after the
 translation), then::
@@ -29,14 +29,13 @@ of ours is untranslated, fuzzy, or loses a ``{field}``."""
 from __future__ import annotations
 
 import gettext
+import hashlib
 import io
-import tempfile
+import os
 from importlib import resources
 from pathlib import Path
 
 import click
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 DOMAIN = "cli"
 CLICK_COMMENT = "click's own message (gettext's default domain)"
@@ -48,6 +47,9 @@ def locale_dir() -> Path:
 
 def compile_catalogue(po: Path) -> bytes:
     """The ``.mo`` bytes of a ``.po`` file (fuzzy entries left out, as gettext wants)."""
+    from babel.messages.mofile import write_mo  # (only when a catalogue is compiled: a quicker start)
+    from babel.messages.pofile import read_po
+
     with po.open("rb") as f:
         catalog = read_po(f)
     out = io.BytesIO()
@@ -59,22 +61,40 @@ def _stale(po: Path, mo: Path) -> bool:
     return not mo.is_file() or mo.stat().st_mtime < po.stat().st_mtime
 
 
+def _write(path: Path, data: bytes) -> None:
+    """Write ``path`` at once (another `nuage` starting meanwhile reads the old file or the new one)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def compiled_dir(root: Path | None = None) -> Path:
     """The folder gettext reads the ``.mo`` files from: ``root`` (the package's locale folder) once every
-    ``.po`` there is compiled, else a temporary copy when ``root`` cannot be written."""
+    stale ``.po`` there is compiled next to it; when ``root`` cannot be written (an install owned by another
+    user), a folder of the user's cache named after the catalogues' contents (compiled once, then reused)."""
     root = root or locale_dir()
-    stale = [po for po in sorted(root.glob(f"*/LC_MESSAGES/{DOMAIN}.po")) if _stale(po, po.with_suffix(".mo"))]
+    catalogues = sorted(root.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    stale = [po for po in catalogues if _stale(po, po.with_suffix(".mo"))]
     try:
         for po in stale:
-            po.with_suffix(".mo").write_bytes(compile_catalogue(po))
-    except OSError:     # a read-only install: the compiled catalogues go to a folder of this process
-        elsewhere = Path(tempfile.mkdtemp(prefix="nuage-cli-locale-"))
-        for po in sorted(root.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
-            mo = elsewhere / po.relative_to(root).with_suffix(".mo")
-            mo.parent.mkdir(parents=True, exist_ok=True)
-            mo.write_bytes(compile_catalogue(po))
-        return elsewhere
-    return root
+            _write(po.with_suffix(".mo"), compile_catalogue(po))
+        return root
+    except OSError:
+        pass
+    digest = hashlib.sha256(b"".join(po.read_bytes() for po in catalogues)).hexdigest()[:16]
+    try:
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nuage" / f"cli-locale-{digest}"
+        for po in catalogues:
+            mo = cache / po.relative_to(root).with_suffix(".mo")
+            if not mo.is_file():
+                mo.parent.mkdir(parents=True, exist_ok=True)
+                _write(mo, compile_catalogue(po))
+    except (OSError, RuntimeError):   # nowhere to write (or no home): the .mo files there are, if any
+        return root
+    return cache
 
 
 def install() -> None:
