@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 
 from nuage.core.identities import account_id_for
+from nuage.logthrottle import LogThrottle
 from nuage.storage.meta.base import MetadataStore
 from nuage.storage.meta.metering import (
     BYTES_IN,
@@ -42,6 +43,7 @@ from nuage.storage.meta.metering import (
     STORAGE_BYTE_HOURS,
     MeterRow,
 )
+from nuage.storage.meta.outage import unavailable_reason
 
 __all__ = ["BYTES_IN", "BYTES_OUT", "BYTES_REPLICATED", "BYTES_SCANNED", "REQUESTS_A", "REQUESTS_B",
            "STORAGE_BYTE_HOURS", "Meter", "StorageSampler"]
@@ -53,6 +55,7 @@ MAX_KEYS = 200_000           # distinct keys counted between two flushes (beyond
 
 Key = tuple[str, str, int]    # (owner's canonical id, bucket or '', hour)
 Clock = Callable[[], float]
+_reports = LogThrottle(60.0)   # a database outage is reported once a minute, not at every flush
 #: the counters of a cell, by index (storage_byte_hours is the sampler's, never counted in memory)
 COUNTED = (REQUESTS_A, REQUESTS_B, BYTES_IN, BYTES_OUT, BYTES_REPLICATED, BYTES_SCANNED)
 INDEX = {metric: i for i, metric in enumerate(COUNTED)}
@@ -183,8 +186,8 @@ class Meter:
                 self._wake.clear()
                 try:
                     await self.flush()
-                except Exception:
-                    log.exception("metering flush failed (the counts are kept for the next one)")
+                except Exception as exc:  # noqa: BLE001 - logged (a traceback unless the database is down)
+                    _failed("metering flush", exc, f"{self.pending()} counters kept for the next one")
         finally:
             await self._last_flush()
 
@@ -193,8 +196,8 @@ class Meter:
             try:
                 await self.flush()
                 return
-            except Exception:
-                log.exception("metering: the last flush failed")
+            except Exception as exc:  # noqa: BLE001 - logged (a traceback unless the database is down)
+                _failed("metering's last flush", exc, "trying again")
                 await asyncio.sleep(0.5)
         if self._counts:
             log.error("metering: %d counts could not be written at shutdown", len(self._counts))
@@ -234,6 +237,19 @@ class StorageSampler:
         while True:
             try:
                 await self.sample()
-            except Exception:
-                log.exception("storage sample failed")
+            except Exception as exc:  # noqa: BLE001 - logged (a traceback unless the database is down)
+                _failed("storage sample", exc, "the next sample fills the hours missed")
             await asyncio.sleep(self.interval)
+
+
+def _failed(what: str, exc: Exception, then: str) -> None:
+    """Log a failed flush or sample: one line (once a minute) when the database did not answer, else the
+    traceback of what is a bug."""
+    reason = unavailable_reason(exc)
+    if reason is None:
+        log.exception("%s failed (%s)", what, then)
+        return
+    left_out = _reports.admit(what)
+    if left_out is not None:
+        more = f"; {left_out} more since the last report" if left_out else ""
+        log.warning("%s postponed: the metadata database did not answer (%s); %s%s", what, reason, then, more)
