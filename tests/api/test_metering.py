@@ -150,6 +150,26 @@ def test_two_worker_processes_on_sqlite_sum_exactly(tmp_path: Path) -> None:
     finally:
         if srv.proc is not None and srv.proc.poll() is None:
             srv.kill()
+    # SIGTERM to the parent of two workers: each worker's last flush writes what it counted
+    srv = NuageServer(tmp_path / "data", env={**FAST, "NUAGE_METER_FLUSH_INTERVAL": "3600"}, workers=2,
+                      port=srv.port).start()
+    bucket = next(iter(a.stored))
+    for _ in range(10):   # a connection each: the kernel spreads them over both workers
+        s3 = srv.client(access_key=a.access_key, secret_key=a.secret_key)
+        s3.head_object(Bucket=bucket, Key="k1")
+        s3.head_object(Bucket=bucket, Key="k1")
+    assert srv.proc is not None
+    srv.close_clients()
+    srv.proc.terminate()
+    assert srv.proc.wait(30) == 0
+    srv = NuageServer(tmp_path / "data", env=FAST, port=srv.port).start()
+    try:
+        a.count(bucket, "requests_b", 20)
+        assert metered(srv, a, start, end) == a.expected
+        assert srv.stop() == 0
+    finally:
+        if srv.proc is not None and srv.proc.poll() is None:
+            srv.kill()
 
 
 def test_replicated_bytes_are_metered_for_the_source_bucket_owner(tmp_path: Path) -> None:
