@@ -252,8 +252,9 @@ def quota_set(ctx: click.Context, tenant_name: str | None, bucket: str | None, m
 @click.pass_context
 def usage(ctx: click.Context, tenant_name: str | None, tenant: str | None, from_day: str | None,
           to_day: str | None, usage_json: bool) -> None:
+    ctx.obj["json"] = ctx.obj["json"] or usage_json   # `nuage admin usage --json` as `nuage admin --json usage`
     if wanted(tenant, from_day, to_day):
-        return show(_client(ctx), ctx.obj["json"] or usage_json, tenant, from_day, to_day)
+        return show(_client(ctx), ctx.obj["json"], tenant, from_day, to_day)
     if tenant_name is None:
         data = _client(ctx).call("GET", "/admin/usage")
         rows = [[t["name"], t["account_id"], t["status"], str(len(t["buckets"])), str(t["bytes"]), str(t["objects"]),
