@@ -35,7 +35,7 @@ import click
 
 from nuage.cli import demo_data, demo_setup
 from nuage.cli.demo_setup import Key, Region, State
-from nuage.cli.helpformat import Command
+from nuage.cli.helpformat import Command, pad
 from nuage.cli.i18n import _
 
 REGIONS = ("cn-hangzhou", "us-west-1")
@@ -221,7 +221,7 @@ def banner(servers: list[Server], state: State, data_dir: Path, kept: bool, reus
     lines = ["", _("Nuage demo: two regions, one tenant, replicated sample data ({where}).").format(where=where)]
     if reused:
         lines.append(_("The regions, tenant, buckets and data of an earlier run were found there and reused."))
-    lines += ["", f"  {'REGION':<12} {'S3 ENDPOINT':<26} WEB CONSOLE"]
+    lines += ["", f"  {pad(_('REGION'), 12)} {pad(_('S3 ENDPOINT'), 26)} {_('WEB CONSOLE')}"]
     lines += [f"  {s.region.name:<12} {s.region.endpoint:<26} {s.region.console}" for s in servers]
     lines += ["", _('Tenant "{tenant}", IAM user "{user}" (a demo: its keys are printed here; sign in to each '
                     "region's console with that region's key):").format(tenant=demo_setup.TENANT,

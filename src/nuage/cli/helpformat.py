@@ -40,6 +40,11 @@ def columns(text: str) -> int:
     return sum(2 if wide(c) else 0 if unicodedata.combining(c) else 1 for c in click.unstyle(text))
 
 
+def pad(text: str, width: int) -> str:
+    """``text`` followed by spaces up to ``width`` columns (``str.ljust`` counts characters)."""
+    return text + " " * max(0, width - columns(text))
+
+
 def _chunks(text: str) -> list[str]:
     """The pieces a line may break between: runs of spaces, runs of narrow characters (words), and single
     wide characters, with the marks of _NO_START and _NO_END kept with their neighbour."""
