@@ -84,6 +84,20 @@ def sql_job(server: NuageServer, tenant: Tenant, sql: str) -> dict[str, Any]:
         return dict(json.loads(resp.read()))
 
 
+def post_form(url: str, fields: dict[str, str], content: bytes) -> int:
+    """A browser's form upload (PostObject) of ``content``; the length of the whole form sent."""
+    boundary = "nuage-metering-form"
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+                    for name, value in fields.items())
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="form.txt"\r\n'
+             f"Content-Type: text/plain\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status in (200, 201, 204)
+    return len(body)
+
+
 def get_url(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=30) as resp:
         return bytes(resp.read())
@@ -131,6 +145,10 @@ def run_workload(servers: list[NuageServer]) -> tuple[Tenant, Tenant]:
     assert get_url(f"{srv().endpoint}/{ba}/pub.txt") == b"p" * 50     # anonymous, billed to the owner
     a.count(ba, "requests_b")
     a.count(ba, "bytes_out", 50)
+    form = s3(a).generate_presigned_post(Bucket=ba, Key="form.txt", ExpiresIn=300)
+    sent = post_form(form["url"], form["fields"], b"f" * 60)            # PostObject: the whole form is bytes in
+    a.count(ba, "requests_a")
+    a.count(ba, "bytes_in", sent)
     upload = s3(a).create_multipart_upload(Bucket=ba, Key="big")["UploadId"]    # left incomplete
     s3(a).upload_part(Bucket=ba, Key="big", UploadId=upload, PartNumber=1, Body=b"m" * 1234)
     a.count(ba, "requests_a", 2)
@@ -169,7 +187,7 @@ def run_workload(servers: list[NuageServer]) -> tuple[Tenant, Tenant]:
             assert "AccessDenied" in str(exc) or "NoSuchBucket" in str(exc), exc
         else:
             raise AssertionError("expected a refusal")
-    a.stored = {ba: 400 + 50 + len(CSV_ROWS) + 1234}    # every version, and the incomplete upload's part
+    a.stored = {ba: 400 + 50 + 60 + len(CSV_ROWS) + 1234}    # every version, and the incomplete upload's part
     b.stored = {bb: 777 + len(CSV_ROWS)}
     return a, b
 
