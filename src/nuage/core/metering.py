@@ -17,8 +17,9 @@ are written as the current hour's ``storage_byte_hours`` unless that hour has a 
 cluster missed (down, or no sample in them) are filled with the first sample after them, as if the bytes
 had stayed as they are then (up to ``MAX_FILL_HOURS``).
 
-:meth:`Meter.add` must be called on the event loop's thread (S3 requests, S3 Select answers, SQL jobs and
-replication all count there): the dictionary needs no lock then.
+:meth:`Meter.count` and :meth:`Meter.add` must be called on the event loop's thread (S3 requests, S3 Select
+answers, SQL jobs and replication all count there): the dictionary needs no lock then. Another thread uses
+:meth:`Meter.add_threadsafe`, which hands the count to the loop.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class Meter:
         self._next_hour = float("-inf")      # the clock value where the cached hour ends
         self._accounts: dict[str, str] = {}  # canonical id -> 12-digit account id
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None   # the loop that counts and flushes
         self.flushes = 0                     # batches written (tests and the bench read it)
 
     def hour(self) -> int:
@@ -122,6 +124,13 @@ class Meter:
         if cell is None:
             cell = self._new_cell(key)
         cell[INDEX[metric]] += value
+
+    def add_threadsafe(self, owner: str, bucket: str, metric: str, value: int = 1) -> None:
+        """:meth:`add` from another thread: handed to the event loop that counts (no lock on the hot path)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("the meter is not running (run_forever) on an event loop")
+        loop.call_soon_threadsafe(self.add, owner, bucket, metric, value)
 
     async def add_to_bucket(self, bucket: str, metric: str, value: int) -> None:
         """Count ``value`` of ``metric`` for the owner of ``bucket`` (read through the store's bucket cache);
@@ -179,6 +188,7 @@ class Meter:
     async def run_forever(self) -> None:
         """Flush every ``interval`` seconds (sooner when many keys were counted), and once more when cancelled
         (a clean stop: SIGTERM or SIGINT), so that a clean stop loses nothing."""
+        self._loop = asyncio.get_running_loop()
         try:
             while True:
                 with contextlib.suppress(TimeoutError):
