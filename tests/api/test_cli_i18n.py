@@ -23,7 +23,7 @@ import nuage
 from nuage.cli import i18n
 from nuage.cli.helpformat import columns
 from nuage.cli.main import main
-from nuage.config import KNOBS
+from nuage.config import ACCESS_KEY_RULE, KNOBS, REGION_RULE, SECRET_KEY_RULE
 from tests.support.server import NuageServer, free_port
 
 NUAGE = Path(sys.executable).with_name("nuage")     # the console script of the installed package
@@ -203,10 +203,11 @@ def test_serve_start_up_errors_in_chinese(tmp_path: Path) -> None:
 
 def source_messages() -> set[str]:
     """What the ``cli`` domain must translate, found by Babel's extractor: the ``_()`` calls of nuage.cli
-    and of nuage.server (the banner and start-up errors), and the settings' help texts."""
+    and of nuage.server (the banner and start-up errors), the settings' help texts and the rules of names."""
     found = {m for _f, _l, m, _c, _x in extract_from_dir(str(PACKAGE / "cli"), [("**.py", "python")])}
     found |= {m for _l, m, _c, _x in extract_from_file("python", str(PACKAGE / "server.py"))}
     found |= {knob.help for knob in KNOBS if knob.flag and knob.help}
+    found |= {REGION_RULE, ACCESS_KEY_RULE, SECRET_KEY_RULE}      # quoted by the command line's errors
     assert all(isinstance(m, str) for m in found), "plural messages: the test needs to learn them"
     return {str(m) for m in found}
 

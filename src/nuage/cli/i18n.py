@@ -22,9 +22,10 @@ translation), then::
     pybabel update -i /tmp/cli.pot -d src/nuage/cli/locale -D cli -l zh_CN --width 120 --no-fuzzy-matching
 
 and translate the new entries of the ``.po``. The template holds the ``_()`` calls of ``nuage.cli`` and
-``nuage.server``, the settings' help texts (``nuage.config.KNOBS``: ``nuage serve --help`` shows them) and
-click's own messages (a new click version may bring new ones). tests/api/test_cli_i18n.py fails while one
-of ours is untranslated, fuzzy, or loses a ``{field}``."""
+``nuage.server``, the settings' help texts (``nuage.config.KNOBS``: ``nuage serve --help`` shows them), the
+rules that errors quote (``nuage.config.REGION_RULE``, ...) and click's own messages (a new click version may
+bring new ones). tests/api/test_cli_i18n.py fails while one of ours is untranslated, fuzzy, or loses a
+``{field}``."""
 
 from __future__ import annotations
 
@@ -113,15 +114,17 @@ install()
 
 def source_messages() -> list[str]:
     """Every message of the domain: the ``_()`` calls of ``nuage.cli`` and ``nuage.server`` (as Babel's
-    extractor finds them), and the settings' help texts, which ``nuage serve --help`` shows."""
+    extractor finds them), the settings' help texts, which ``nuage serve --help`` shows, and the rules of
+    names and keys that the command line's errors quote (``nuage.config``)."""
     from babel.messages.extract import extract_from_dir, extract_from_file
 
-    from nuage.config import KNOBS
+    from nuage.config import ACCESS_KEY_RULE, KNOBS, REGION_RULE, SECRET_KEY_RULE
 
     package = Path(str(resources.files("nuage")))
     found = [m for _f, _l, m, _c, _x in extract_from_dir(str(package / "cli"), [("**.py", "python")])]
     found += [m for _l, m, _c, _x in extract_from_file("python", str(package / "server.py"))]
     found += [knob.help for knob in KNOBS if knob.flag and knob.help]
+    found += [REGION_RULE, ACCESS_KEY_RULE, SECRET_KEY_RULE]
     messages: list[str] = []
     for message in found:
         text = message if isinstance(message, str) else message[0]

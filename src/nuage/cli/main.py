@@ -110,14 +110,14 @@ def check_settings(settings: Settings, *, sources: dict[str, str] | None = None)
     if not valid_region(settings.region):
         where = _where(sources, "region", "--region")
         raise click.ClickException(_("{where} {region!r} is not a region name: {rule}").format(
-            where=where, region=settings.region, rule=REGION_RULE))
+            where=where, region=settings.region, rule=_(REGION_RULE)))
     check_data_folder(settings.data_dir)
     if settings.root_access_key is not None and not valid_access_key(settings.root_access_key):
         where = _where(sources, "root_access_key", "$NUAGE_ROOT_ACCESS_KEY")
-        raise click.ClickException(f"{where}: {ACCESS_KEY_RULE}")
+        raise click.ClickException(f"{where}: {_(ACCESS_KEY_RULE)}")
     if settings.root_secret_key is not None and not valid_secret_key(settings.root_secret_key):
         where = _where(sources, "root_secret_key", "$NUAGE_ROOT_SECRET_KEY")
-        raise click.ClickException(f"{where}: {SECRET_KEY_RULE}")
+        raise click.ClickException(f"{where}: {_(SECRET_KEY_RULE)}")
 
 
 def check_data_folder(path: Path) -> None:
@@ -207,9 +207,9 @@ def keys_add(data_dir: Path | None, access_key: str, secret_key: str, display_na
     from nuage.server import StartupError, open_iam, open_stores
 
     if not valid_access_key(access_key):
-        raise click.ClickException(f"--access-key: {ACCESS_KEY_RULE}")
+        raise click.ClickException(f"--access-key: {_(ACCESS_KEY_RULE)}")
     if not valid_secret_key(secret_key):
-        raise click.ClickException(f"--secret-key: {SECRET_KEY_RULE}")
+        raise click.ClickException(f"--secret-key: {_(SECRET_KEY_RULE)}")
     settings = settings_from_env(data_dir=data_dir)
     check_data_folder(settings.data_dir)
     try:
