@@ -25,7 +25,9 @@ and translate the new entries of the ``.po``. The template holds the ``_()`` cal
 ``nuage.server``, the settings' help texts (``nuage.config.KNOBS``: ``nuage serve --help`` shows them), the
 rules that errors quote (``nuage.config.REGION_RULE``, ...) and click's own messages (a new click version may
 bring new ones). tests/api/test_cli_i18n.py fails while one of ours is untranslated, fuzzy, or loses a
-``{field}``."""
+``{field}``. Three of click's stay untranslated on purpose: ``file``, ``directory`` and ``path``, of which
+click makes metavars (``--data PATH``, beside the options' own ``FILE`` and ``DIR``), and the ``--version``
+line, which scripts read."""
 
 from __future__ import annotations
 
