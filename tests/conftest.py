@@ -3,6 +3,7 @@ a fresh bucket per test, and an awscli runner. Everything listens on 127.0.0.1 w
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,13 @@ from tests.support.awscli import AwsCli
 from tests.support.server import STARTED_LOGS, NuageServer
 
 CHECKSUM_MODES = ("when_supported", "when_required")
+
+# The command line and the server's banner speak the language of the environment (nuage.cli.i18n): the
+# tests read their English, whatever the locale of the shell that runs them (LANG=zh_CN.UTF-8, say);
+# tests/api/test_cli_i18n.py sets the locale of the commands it runs itself.
+for _variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_variable, None)
+os.environ["LANG"] = "C.UTF-8"
 
 
 def unique_bucket_name(prefix: str = "b") -> str:
