@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from nuage.storage.meta.budgets import BudgetStore
 from nuage.storage.meta.console_state import ConsoleState
 from nuage.storage.meta.iam import IAMStore
 from nuage.storage.meta.invoices import InvoiceStore
@@ -39,6 +40,9 @@ class MetadataStore(Protocol):
 
     @property
     def invoices(self) -> InvoiceStore: ...   # issued invoices (nuage.billing)
+
+    @property
+    def budgets(self) -> BudgetStore: ...   # tenants' monthly budgets and their events (nuage.billing)
 
     def iam_version(self) -> int:
         """Cheap, for every signed request: a number that changes whenever access keys, users, groups,

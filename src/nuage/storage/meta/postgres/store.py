@@ -28,6 +28,7 @@ from psycopg_pool import PoolTimeout
 
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
 from nuage.storage.meta import metering
+from nuage.storage.meta.budgets import BudgetStore
 from nuage.storage.meta.invoices import InvoiceStore
 from nuage.storage.meta.metering import BucketBytes, MeterRow, MeterTotal
 from nuage.storage.meta.postgres import (
@@ -86,6 +87,7 @@ class PostgresMetadataStore:
         self.jobs = PostgresJobStore(self.db)
         self.console_state = console_state(self.db)   # sign-outs and the sign-in throttle of the console
         self.invoices = InvoiceStore(self.db.read_sync, self.db.write_sync, "%s", INVOICE_LOCK)   # billing
+        self.budgets = BudgetStore(self.db.read_sync, self.db.write_sync, "%s")   # budgets (nuage.billing)
         self._chunk_crcs: dict[str, bytes] = {}   # blob id -> its chunk CRCs (small blobs; never stale)
         # bucket records and configurations, kept while notifications tell every change (cache.py)
         self._buckets: BucketCache[str, BucketRecord | None] = BucketCache(lambda name: name)

@@ -14,6 +14,7 @@ from pathlib import Path
 from nuage.errors import BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, BucketNotFound
 from nuage.storage.blobs.inline import is_inline
 from nuage.storage.meta import metering
+from nuage.storage.meta.budgets import BudgetStore
 from nuage.storage.meta.invoices import InvoiceStore
 from nuage.storage.meta.metering import BucketBytes, MeterRow, MeterTotal
 from nuage.storage.meta.records import (
@@ -105,6 +106,7 @@ class SQLiteMetadataStore:
         self.jobs = SQLiteJobStore(self._readers.get, self._writer.run_sync)   # SQL jobs (nuage.query)
         self.console_state = console_state(self._readers.get, self._writer.run)   # sign-outs, throttle
         self.invoices = InvoiceStore(lambda fn: fn(self._readers.get()), self._writer.run_sync, "?")   # billing
+        self.budgets = BudgetStore(lambda fn: fn(self._readers.get()), self._writer.run_sync, "?")   # budgets
 
     @property
     def writer(self) -> Writer:
