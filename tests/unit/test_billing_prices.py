@@ -90,3 +90,10 @@ def test_a_file_names_itself_in_errors(tmp_path: Path) -> None:
     with pytest.raises(PriceSheetError) as exc:
         load(path)
     assert str(exc.value).startswith(f"{path}: scanned.price: expected a decimal number")
+
+
+def test_docs_billing_shows_the_shipped_default_sheet() -> None:
+    from nuage.billing.prices import default_text
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "billing.md").read_text()
+    assert f"```toml\n{default_text()}```" in page
