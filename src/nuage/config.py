@@ -66,6 +66,7 @@ class Settings:
     meter_flush_seconds: float = 10.0                # counts go to the store this often (kill -9 loses this much)
     meter_sample_seconds: float = 600.0              # storage is sampled this often (0: never)
     meter_clock_offset_seconds: float = 0.0          # added to the metering clock (tests of month boundaries)
+    budget_interval_seconds: float = 300.0           # budgets are evaluated this often (0: never; billing/budgets.py)
     # HTTP limits (nuage.httpserver.limits says what each refusal answers)
     http_max_request_line: int = 16 * 1024           # bytes of a request's URL (414 beyond)
     http_max_header_size: int = 16 * 1024            # bytes of one header, name and value (431 beyond)
@@ -210,6 +211,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("meter_sample_seconds", "meter_sample_interval", "float", env="NUAGE_METER_SAMPLE_INTERVAL", low=0,
          high=3600),
     Knob("meter_clock_offset_seconds", "meter_clock_offset", "float", env="NUAGE_METER_CLOCK_OFFSET"),
+    Knob("budget_interval_seconds", "budget_interval", "float", env="NUAGE_BUDGET_INTERVAL", low=0),
     Knob("console_session_seconds", "console_session_seconds", "float", env="NUAGE_CONSOLE_SESSION_SECONDS",
          low=0),
     Knob("http_max_request_line", "http_max_request_line", "int", env="NUAGE_HTTP_MAX_REQUEST_LINE", low=0),

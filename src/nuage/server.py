@@ -30,7 +30,10 @@ import uvicorn
 from nuage.accesslog import AccessLog, Records
 from nuage.admin.app import AdminApp, is_admin_request
 from nuage.admin.billing import InvoiceRoutes
+from nuage.admin.budgets import BudgetRoutes
 from nuage.asgi import Dispatcher, Route
+from nuage.billing.app import BillingApp, is_billing_request
+from nuage.billing.budgets import Budgets
 from nuage.billing.prices import PriceSheetError
 from nuage.billing.prices import load as load_prices
 from nuage.billing.service import Billing
@@ -578,10 +581,15 @@ def _run_gateway(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, s3_
     except PriceSheetError as exc:
         raise StartupError(str(exc)) from None
     invoices = InvoiceRoutes(Billing(meta, meta.invoices, sheet, settings.region))
+    budgets = Budgets(meta.budgets, invoices.billing)   # tenants' monthly budgets (docs/billing.md)
+    billing_app = BillingApp(invoices.billing, budgets, meta, services.identities,
+                             lambda account_id: iam.account(account_id).name, settings.region,
+                             settings.max_skew_seconds)
     # the admin usage report counts the results SQL jobs keep, as the jobs' quota check does
     admin_app = AdminApp(iam, services.identities, query_app.service.quotas,
                          operator.canonical_id, settings.region, settings.max_skew_seconds,
-                         replication_status=replication.status if replication else None, invoices=invoices)
+                         replication_status=replication.status if replication else None, invoices=invoices,
+                         budgets=BudgetRoutes(budgets))
     meter = RequestMeter()   # requests per bucket, for the console
     billing = metering(settings, meta, query_app, replication)   # what each account used (docs/metering.md)
     s3_app = S3App(services, on_request=meter.count, meter=billing)
@@ -595,7 +603,8 @@ def _run_gateway(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, s3_
     # the health check reads a row that needs no cache: it asks the database itself
     health = HealthApp(functools.partial(meta.get_quota, "bucket", ""), worker)
     routes: list[Route] = [("admin", is_admin_request, admin_app), ("", is_iam_request, iam_app),
-                           ("query", is_query_request, query_app), ("_nuage", is_health_request, health)]
+                           ("query", is_query_request, query_app), ("_nuage", is_health_request, health),
+                           ("billing", is_billing_request, billing_app)]
     metrics = gateway_metrics(settings, meta, blobs, query_app, s3_port, workers,
                               lambda: len(server.server_state.connections))
     routes.append(("_nuage", is_metrics_request, metrics.app))
@@ -611,6 +620,9 @@ def _run_gateway(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, s3_
                 meta, clock=billing.clock, interval=settings.meter_sample_seconds).run_forever))
     if replication is not None:
         background.append(once_per_cluster(meta, "replication", replication.shipper.run))
+    if settings.budget_interval_seconds > 0:   # 80% and 100% of each budget, fired once a month (budgets.py)
+        background.append(once_per_cluster(meta, "budgets", functools.partial(
+            budgets.run_forever, settings.budget_interval_seconds)))
     if settings.scrub_interval_seconds > 0:   # a slow pass over every blob (nuage scrub does one on demand)
         background.append(once_per_cluster(meta, "scrub", functools.partial(
             scrub.run_forever, meta, blobs, settings.scrub_interval_seconds, settings.scrub_rate_mb * 1e6 or None)))

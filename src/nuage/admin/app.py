@@ -19,6 +19,7 @@ operator may call it: the root user of the account that holds the server's root 
     GET  /admin/tenants/NAME/usage              same as GET /admin/tenants/NAME
     GET  /admin/usage                           every tenant's usage and quotas
     .../tenants/NAME/invoices...                invoices: see admin/billing.py
+    .../tenants/NAME/budget..., /budgets/events budgets and their events: see admin/budgets.py
     GET  /admin/usage/metered?tenant=&from=&to= metered quantities per bucket, region and metric (metering.py)
 
 Tenants are named by their name or their 12-digit account id.
@@ -36,6 +37,7 @@ from urllib.parse import unquote
 
 from nuage.accesslog import tell
 from nuage.admin.billing import Download, InvoiceRoutes
+from nuage.admin.budgets import BudgetRoutes
 from nuage.admin.metering import metered_usage
 from nuage.asgi import BodyError, json_object, read_small_body, scope_header, signing_parts
 from nuage.core import iam as core
@@ -90,7 +92,7 @@ class AdminApp:
     def __init__(self, iam: IAM, identities: Identities, quotas: Quotas, operator_canonical_id: str,
                  region: str, max_skew_seconds: int = 900,
                  replication_status: Callable[[], Awaitable[dict[str, object]]] | None = None,
-                 invoices: InvoiceRoutes | None = None) -> None:
+                 invoices: InvoiceRoutes | None = None, budgets: BudgetRoutes | None = None) -> None:
         self.iam = iam
         self.tenants = Tenants(iam)
         self.identities = identities
@@ -100,6 +102,7 @@ class AdminApp:
         self.max_skew = max_skew_seconds
         self.replication_status = replication_status   # None: no region registry
         self.invoices = invoices
+        self.budgets = budgets
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         headers = [(b"content-type", b"application/json")]
@@ -187,6 +190,9 @@ class AdminApp:
             rest = parts[2:]
             if rest[:1] == ["invoices"] and self.invoices is not None:
                 return await self.invoices.handle(method, tenant, rest[1:], scope.get("query_string", b"").decode())
+            if rest[:1] == ["budget"] and self.budgets is not None:
+                return await self.budgets.handle(method, tenant, rest[1:], body,
+                                                 scope.get("query_string", b"").decode())
             if method == "GET" and rest in ([], ["usage"]):
                 return 200, (await self.quotas.tenant_usage(tenant)).as_dict()
             if method == "DELETE" and rest == []:
@@ -206,6 +212,10 @@ class AdminApp:
                 key, secret = await asyncio.to_thread(self.iam.create_access_key, tenant.account_id, None)
                 return 201, {"tenant": tenant.name, "account_id": tenant.account_id,
                              "access_key": key.access_key, "secret_key": secret}
+        if parts == ["budgets", "events"] and method == "GET" and self.budgets is not None:
+            accounts = await asyncio.to_thread(self.iam.store.list_accounts)
+            return await self.budgets.all_events(scope.get("query_string", b"").decode(),
+                                                 {a.account_id: a.name for a in accounts})
         if parts == ["replication"] and method == "GET":
             if self.replication_status is None:
                 raise AdminError(404, "ReplicationNotConfigured", "This region has no region registry (--regions).")
