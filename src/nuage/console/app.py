@@ -24,6 +24,7 @@ from nuage.console.http import HTTPError, Request, Response, json_response, pars
 from nuage.console.i18n import N_, locale_of_scope, translations
 from nuage.console.session import Session, cookie_name
 from nuage.console.views import ROUTES
+from nuage.console.views.billing import may_see
 from nuage.storage.meta.outage import RETRY_AFTER, database_unavailable
 
 log = logging.getLogger("nuage.console")
@@ -65,6 +66,8 @@ class ConsoleApp:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.routes = [(r.method, re.compile("^" + r.pattern + "$"), r) for r in ROUTES]
+        for env in (console.templates, *console.localized.values()):   # the navigation's Billing link
+            env.globals["may_bill"] = lambda ident: may_see(console, ident)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         tell(scope, "console")

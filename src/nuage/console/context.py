@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from nuage.asgi import scope_header
+from nuage.billing.service import Billing
 from nuage.console.dates import when
 from nuage.console.gateway import Gateway, S3Failure, S3Reply
 from nuage.console.http import HTTPError, Request, Response, host_name, origin_of, url
@@ -81,6 +82,8 @@ class Console:
     regions: Sequence[str]                      # where buckets can be created from here (this region)
     s3_port: int                                # the S3 endpoint's port (the console has a port of its own)
     other_regions: Sequence[tuple[str, str]] = ()   # (name, console URL) of the other regions of the registry
+    billing: Billing | None = None              # invoices and the month so far (the Billing page)
+    operator: str = ""                          # the operator account's canonical id (sees every tenant's billing)
     templates: Environment = field(default_factory=make_templates)      # English
     localized: dict[str, Environment] = field(default_factory=all_templates)
     throttle: Throttle = field(init=False)     # failed sign-ins, counted in the metadata store

@@ -1,0 +1,261 @@
+"""The Billing page: the month so far (an invoice preview: its lines, subtotal, tax and total), a forecast of
+the whole month, the usage per bucket, and the issued invoices, each downloadable as PDF, CSV and JSON.
+
+Who sees what (the IAM actions of the tenant billing API, :data:`ACTIONS`): an account's root user sees its
+own account's billing; an IAM user what its policies allow (``nuage-billing:GetUsage`` for the month so far
+and the usage, ``nuage-billing:ListInvoices`` for the list, ``nuage-billing:GetInvoice`` for a download);
+the operator (the root user of the account that holds the server's root key) sees every tenant, chosen
+with ``?tenant=ACCOUNT_ID``, and an overview of all. Anyone else naming another account gets 404, as for
+an invoice that does not exist: a tenant only ever reads its own account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from babel import Locale
+from babel.numbers import format_currency, format_decimal
+
+from nuage.billing.invoice import Month, quantity
+from nuage.billing.outlook import BucketUsage, outlook, overview
+from nuage.billing.prices import METRIC_BY_SECTION, METRICS
+from nuage.billing.render import to_csv, to_pdf
+from nuage.billing.service import Billing, InvalidMonth, NoSuchInvoice, Tenant
+from nuage.console.context import Console, Ctx, Route
+from nuage.console.http import HTTPError, Response
+from nuage.console.i18n import N_
+from nuage.core.identities import Identity
+from nuage.core.policy import Decision, RequestContext, evaluate
+
+SERVICE = "nuage-billing"
+ACTIONS = ("GetUsage", "ListInvoices", "GetInvoice", "GetBudget", "PutBudget", "ListBudgetEvents")
+NOT_ALLOWED = N_("You may not see the billing of this account (nuage-billing permissions).")
+NO_BILLING = N_("Billing is not available on this server.")
+NO_INVOICE = N_("No invoice was issued for this month.")
+FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8", "json": "application/json"}
+
+# how the console names each metric and unit (the invoice documents keep the English of nuage.billing)
+LABELS = {"storage": N_("Storage"), "requests_a": N_("Class A requests (PUT, COPY, POST, LIST)"),
+          "requests_b": N_("Class B requests (GET, HEAD and others)"), "data_out": N_("Data transfer out"),
+          "replication": N_("Cross-region replication"), "scanned": N_("Data scanned (S3 Select, SQL)")}
+UNITS = {"GB-month": N_("GB-month"), "requests": N_("requests"), "GB": N_("GB")}
+TIERS = [  # the tier part of a line's description (nuage.billing.invoice.price_lines), as the console says it
+    (re.compile(r", free tier \((?P<bound>[\d,.]+) (?P<unit>\S+)\)"), N_("{label}, free tier ({bound} {unit})")),
+    (re.compile(r", first (?P<bound>[\d,.]+) (?P<unit>\S+)"), N_("{label}, first {bound} {unit}")),
+    (re.compile(r", over (?P<bound>[\d,.]+) (?P<unit>\S+)"), N_("{label}, over {bound} {unit}")),
+    (re.compile(r", (?P<low>[\d,.]+) to (?P<bound>[\d,.]+) (?P<unit>\S+)"), N_("{label}, {low} to {bound} {unit}")),
+]
+
+
+def _billing(console: Console) -> Billing:
+    if console.billing is None:
+        raise HTTPError(404, NO_BILLING)
+    return console.billing
+
+
+def is_operator(console: Console, ident: Identity) -> bool:
+    """The root user of the operator's account (the one that holds the server's root key)."""
+    return ident.is_root and bool(console.operator) and ident.canonical_id == console.operator
+
+
+def allowed(console: Console, ident: Identity, action: str) -> bool:
+    """Whether ``ident`` may ``nuage-billing:<action>`` on its own account: its root user always, an IAM
+    user when its identity policies allow it (and none denies it)."""
+    if ident.is_root:
+        return True
+    request = RequestContext(ident.principal(), f"{SERVICE}:{action}",
+                             f"arn:aws:{SERVICE}::{ident.account_id}:account")
+    return evaluate(console.services.identities.policies(ident), request) is Decision.ALLOW
+
+
+def may_see(console: Console, ident: Identity | None) -> bool:
+    """Whether the navigation shows Billing to ``ident``."""
+    return (ident is not None and console.billing is not None
+            and any(allowed(console, ident, action) for action in ("GetUsage", "ListInvoices")))
+
+
+async def _tenant(ctx: Ctx) -> Tenant:
+    """The account whose billing the request reads: the caller's own, or for the operator ``?tenant=``."""
+    ident = ctx.user
+    wanted = ctx.req.query.get("tenant", "")
+    if wanted and wanted != ident.account_id:
+        if not is_operator(ctx.console, ident):
+            raise HTTPError(404, N_("There is no such page."))
+        account = await asyncio.to_thread(ctx.console.iam.store.get_account, wanted)
+        if account is None:
+            raise HTTPError(404, N_("There is no such page."))
+        return Tenant(account.account_id, account.name)
+    return Tenant(ident.account_id, ident.display_name)
+
+
+def _may(ctx: Ctx, tenant: Tenant, action: str) -> bool:
+    """The operator reads every tenant; anyone else its own account, as its policies allow."""
+    if tenant.account_id != ctx.user.account_id:
+        return is_operator(ctx.console, ctx.user)
+    return allowed(ctx.console, ctx.user, action)
+
+
+# -- formatting ------------------------------------------------------------------------------------------
+
+
+def money(amount: str | Decimal, currency: str, locale: str, exact: bool = False) -> str:
+    """An amount with its currency in the conventions of ``locale``; ``exact``: every decimal (unit prices)."""
+    return format_currency(Decimal(amount), currency, locale=Locale.parse(locale), decimal_quantization=not exact)
+
+
+def figure(number: str | Decimal | int, locale: str, pattern: str = "#,##0.######") -> str:
+    """A quantity (6 decimals at most, as invoices show them) in the conventions of ``locale``."""
+    return format_decimal(Decimal(number), format=pattern, locale=Locale.parse(locale))
+
+
+def describe(ctx: Ctx, line: dict[str, Any]) -> str:
+    """A line's description in the reader's language (its tier part too)."""
+    metric = METRIC_BY_SECTION.get(str(line.get("metric")))
+    description = str(line.get("description", ""))
+    if metric is None or not description.startswith(metric.label):
+        return description
+    label = ctx._(LABELS[metric.section])
+    rest = description[len(metric.label):]
+    if not rest:
+        return label
+    for pattern, wording in TIERS:
+        found = pattern.fullmatch(rest)
+        if found is not None:
+            values = found.groupdict()
+            return ctx._(wording, label=label, bound=values["bound"], low=values.get("low") or "",
+                         unit=ctx._(UNITS.get(values["unit"], values["unit"])))
+    return description
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A document's figures as the page shows them."""
+
+    lines: list[dict[str, str]]
+    subtotal: str
+    tax: str
+    tax_rate: str
+    total: str
+    currency: str
+
+
+def shown(ctx: Ctx, doc: dict[str, Any]) -> Shown:
+    currency = str(doc["currency"])
+    loc = ctx.locale
+    lines = []
+    for line in doc["lines"]:
+        unit = ctx._(UNITS.get(line["unit"], line["unit"]))
+        count = int(line["per"])
+        price = money(line["unit_price"], currency, loc, exact=True)
+        lines.append({"metric": line["metric"], "description": describe(ctx, line),
+                      "quantity": figure(line["quantity"], loc), "unit": unit,
+                      "unit_price": ctx._("{price} per {unit}", price=price, unit=unit) if count == 1 else
+                      ctx._("{price} per {count} {unit}", price=price, count=figure(count, loc), unit=unit),
+                      "amount": money(line["amount"], currency, loc)})
+    rate = figure(Decimal(doc["tax_rate"]) * 100, loc, "#,##0.####") + "%"
+    return Shown(lines, money(doc["subtotal"], currency, loc), money(doc["tax"], currency, loc), rate,
+                 money(doc["total"], currency, loc), currency)
+
+
+def bucket_rows(ctx: Ctx, buckets: list[BucketUsage], doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The usage per bucket so far, with each bucket's share of the month's amount."""
+    month = Month.parse(str(doc["month"]))
+    shares: dict[tuple[str, str], Decimal] = {}
+    for share in doc["buckets"]:
+        key = (share["bucket"], share["region"])
+        shares[key] = shares.get(key, Decimal(0)) + Decimal(share["amount"])
+    storage = next(m for m in METRICS if m.section == "storage")
+    rows = []
+    for usage in buckets:
+        got = usage.metrics
+        rows.append({
+            "bucket": usage.bucket or "-", "region": usage.region,
+            "storage": figure(format(quantity(storage, got.get(storage.meter, 0), month).quantize(Decimal("0.000001")),
+                                     "f"), ctx.locale),
+            "requests_a": got.get("requests_a", 0), "requests_b": got.get("requests_b", 0),
+            "bytes_in": got.get("bytes_in", 0), "bytes_out": got.get("bytes_out", 0),
+            "bytes_replicated": got.get("bytes_replicated", 0), "bytes_scanned": got.get("bytes_scanned", 0),
+            "amount": money(shares.get((usage.bucket, usage.region), Decimal(0)), str(doc["currency"]), ctx.locale)})
+    return rows
+
+
+# -- views -----------------------------------------------------------------------------------------------
+
+
+async def billing_page(ctx: Ctx) -> Response:
+    billing = _billing(ctx.console)
+    tenant = await _tenant(ctx)
+    operator = is_operator(ctx.console, ctx.user)
+    see_usage = _may(ctx, tenant, "GetUsage")
+    see_invoices = _may(ctx, tenant, "ListInvoices")
+    if not (see_usage or see_invoices):
+        raise HTTPError(403, NOT_ALLOWED)
+    chosen = tenant.account_id if tenant.account_id != ctx.user.account_id else None
+    values: dict[str, Any] = {"tenant": tenant, "chosen": chosen, "operator": operator,
+                              "see_usage": see_usage, "see_invoices": see_invoices,
+                              "may_download": _may(ctx, tenant, "GetInvoice")}
+    if see_usage:
+        found = await outlook(billing, tenant)
+        values.update(month=found.so_far["month"], as_of=found.so_far["as_of"], so_far=shown(ctx, found.so_far),
+                      forecast=shown(ctx, found.forecast), buckets=bucket_rows(ctx, found.buckets, found.so_far))
+    if see_invoices:
+        values["invoices"] = [{**i, "total_shown": money(i["total"], str(i["currency"]), ctx.locale)}
+                              for i in await billing.list(tenant)]
+    if operator:
+        accounts = await asyncio.to_thread(ctx.console.iam.store.list_accounts)
+        tenants = [Tenant(a.account_id, a.name) for a in sorted(accounts, key=lambda a: a.name)]
+        values["overview"] = [{"tenant": line.tenant, "so_far": money(line.so_far["total"], line.so_far["currency"],
+                                                                     ctx.locale),
+                               "forecast": money(line.forecast["total"], line.forecast["currency"], ctx.locale),
+                               "invoices": len(await billing.list(line.tenant))}
+                              for line in await overview(billing, tenants)]
+    return ctx.render("billing.html", section="billing", **values)
+
+
+def _download(doc: dict[str, Any], fmt: str, name: str, pdf: bytes | None = None) -> Response:
+    if fmt == "pdf":
+        body = pdf or b""
+    elif fmt == "csv":
+        body = to_csv(doc).encode()
+    else:
+        body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
+    return Response(200, body, FORMATS[fmt], [("content-disposition", f'attachment; filename="{name}.{fmt}"')])
+
+
+async def invoice_file(ctx: Ctx) -> Response:
+    """An issued invoice as PDF, CSV or JSON."""
+    billing = _billing(ctx.console)
+    tenant = await _tenant(ctx)
+    if not _may(ctx, tenant, "GetInvoice"):
+        raise HTTPError(403, NOT_ALLOWED)
+    try:
+        doc = await billing.get(tenant, ctx.params["month"])
+    except (NoSuchInvoice, InvalidMonth):
+        raise HTTPError(404, NO_INVOICE) from None
+    fmt = ctx.params["fmt"]
+    pdf = await asyncio.to_thread(to_pdf, doc) if fmt == "pdf" else None
+    return _download(doc, fmt, re.sub(r"[^A-Za-z0-9_-]", "_", str(doc["number"])), pdf)
+
+
+async def preview_file(ctx: Ctx) -> Response:
+    """The month so far as PDF, CSV or JSON (a preview: no number, never stored)."""
+    billing = _billing(ctx.console)
+    tenant = await _tenant(ctx)
+    if not _may(ctx, tenant, "GetUsage"):
+        raise HTTPError(403, NOT_ALLOWED)
+    doc = await billing.preview(tenant)
+    fmt = ctx.params["fmt"]
+    pdf = await asyncio.to_thread(to_pdf, doc) if fmt == "pdf" else None
+    return _download(doc, fmt, f"preview-{doc['month']}", pdf)
+
+
+ROUTES = [
+    Route("GET", r"/billing", billing_page),
+    Route("GET", r"/billing/invoices/(?P<month>\d{4}-\d{2})\.(?P<fmt>pdf|csv|json)", invoice_file),
+    Route("GET", r"/billing/preview\.(?P<fmt>pdf|csv|json)", preview_file),
+]
