@@ -21,6 +21,7 @@ from urllib.parse import quote
 import click
 
 from nuage.cli.billing import invoice
+from nuage.cli.budget_cmd import budget
 from nuage.cli.credentials import key_options, resolve
 from nuage.cli.helpformat import Group
 from nuage.cli.i18n import _
@@ -124,6 +125,7 @@ def admin(ctx: click.Context, endpoint: str, access_key: str | None, secret_key:
 
 
 admin.add_command(invoice)   # nuage admin invoice (cli/billing.py)
+admin.add_command(budget)   # nuage admin budget (cli/budget_cmd.py)
 
 
 @admin.group(help=_("Tenants (accounts)."))
