@@ -3,9 +3,9 @@
 CSV: one row per line item, then one per bucket's share, then the subtotal, tax and total; every row names
 the invoice (its number, or ``preview``), the month and the currency, so that rows of several invoices can
 be concatenated. PDF: A4, the issuer and region, the tenant, the number and dates, the line items, the
-totals, then the detail per bucket. Text is set in reportlab's built-in Helvetica; a document with
-characters Helvetica cannot print (a Chinese tenant name) is set in the CID font STSong-Light instead,
-which reportlab ships and which every PDF reader has.
+totals, then the detail per bucket. Text is set in reportlab's built-in Helvetica; a name that Helvetica
+cannot print (a Chinese tenant name) is set in STSong-Light, one of Adobe's standard CID fonts, which
+reportlab knows and PDF readers provide (it is not embedded).
 """
 
 from __future__ import annotations
@@ -45,14 +45,18 @@ def _percent(rate: str) -> str:
     return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
 
 
+def _latin(text: str) -> bool:
+    """Whether Helvetica (its WinAnsi encoding) prints ``text``."""
+    try:
+        text.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _needs_cjk(doc: dict[str, Any]) -> bool:
-    texts = [doc["tenant"]["name"], doc["issuer"]["name"], doc["issuer"]["region"]]
-    for text in texts:
-        try:
-            str(text).encode("cp1252")
-        except UnicodeEncodeError:
-            return True
-    return False
+    names = [doc["tenant"]["name"], doc["issuer"]["name"], doc["issuer"]["region"]]
+    return not all(_latin(str(name)) for name in [*names, *(s["bucket"] for s in doc["buckets"])])
 
 
 def _per(unit: str, per: int) -> str:
@@ -67,39 +71,43 @@ def to_pdf(doc: dict[str, Any]) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    font = LATIN_FONT
+    font, bold = LATIN_FONT, "Helvetica-Bold"
     if _needs_cjk(doc):
         from reportlab.pdfbase import pdfmetrics
         from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-        font = CJK_FONT
-    bold = "Helvetica-Bold" if font == LATIN_FONT else font
     body = ParagraphStyle("body", fontName=font, fontSize=9, leading=12)
     title = ParagraphStyle("title", fontName=bold, fontSize=16, leading=20)
     small = ParagraphStyle("small", fontName=font, fontSize=8, leading=10)
+    cell = ParagraphStyle("cell", fontName=font, fontSize=8, leading=10)
+    number = ParagraphStyle("number", parent=cell, alignment=2)   # right-aligned
 
     def esc(text: object) -> str:
-        return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        """Paragraph markup of ``text``: in the CID font when Helvetica cannot print it."""
+        marked = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return marked if _latin(str(text)) else f'<font name="{CJK_FONT}">{marked}</font>'
 
     currency = doc["currency"]
     preview = doc.get("kind") == "preview" or not doc.get("number")
     heading = "Preview (not an invoice)" if preview else f"Invoice {doc['number']}"
-    facts = [
-        ["Issuer", f"{doc['issuer']['name']} ({doc['issuer']['region']})"],
-        ["Tenant", f"{doc['tenant']['name']} (account {doc['tenant']['account_id']})"],
-        ["Month", f"{doc['month']} ({doc['period']['start']} to {doc['period']['end']}, UTC)"],
-        ["Issued" if not preview else "As of", doc.get("issued_at") or doc.get("as_of") or ""],
+    facts = [   # (label, markup)
+        ("Issuer", f"{esc(doc['issuer']['name'])} ({esc(doc['issuer']['region'])})"),
+        ("Tenant", f"{esc(doc['tenant']['name'])} (account {esc(doc['tenant']['account_id'])})"),
+        ("Month", esc(f"{doc['month']} ({doc['period']['start']} to {doc['period']['end']}, UTC)")),
+        ("Issued" if not preview else "As of", esc(doc.get("issued_at") or doc.get("as_of") or "")),
     ]
     story: list[Any] = [Paragraph(esc(heading), title), Spacer(1, 4 * mm),
-                        Table([[Paragraph(esc(a), body), Paragraph(esc(b), body)] for a, b in facts],
+                        Table([[Paragraph(esc(a), body), Paragraph(b, body)] for a, b in facts],
                               colWidths=[25 * mm, 150 * mm], hAlign="LEFT",
                               style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")])),
                         Spacer(1, 6 * mm)]
     rows: list[list[Any]] = [["Description", "Quantity", "Unit price", f"Amount ({currency})"]]
     for line in doc["lines"]:
-        rows.append([Paragraph(esc(line["description"]), body), f"{line['quantity']} {line['unit']}",
-                     f"{line['unit_price']} {_per(line['unit'], line['per'])}", line["amount"]])
+        rows.append([Paragraph(esc(line["description"]), cell),
+                     Paragraph(esc(f"{line['quantity']} {line['unit']}"), number),
+                     Paragraph(esc(f"{line['unit_price']} {_per(line['unit'], line['per'])}"), number),
+                     line["amount"]])
     rows += [["Subtotal", "", "", doc["subtotal"]],
              [f"Tax ({_percent(doc['tax_rate'])})", "", "", doc["tax"]],
              ["Total", "", "", doc["total"]]]
@@ -115,7 +123,7 @@ def to_pdf(doc: dict[str, Any]) -> bytes:
     story += [table, Spacer(1, 8 * mm)]
     if doc["buckets"]:
         detail: list[list[Any]] = [["Bucket", "Region", "Metric", "Quantity", f"Amount ({currency})"]]
-        detail += [[Paragraph(esc(s["bucket"]), body), s["region"], s["metric"], s["quantity"], s["amount"]]
+        detail += [[Paragraph(esc(s["bucket"] or "-"), cell), s["region"], s["metric"], s["quantity"], s["amount"]]
                    for s in doc["buckets"]]
         story += [Paragraph("Detail per bucket", ParagraphStyle("h2", fontName=bold, fontSize=11, leading=14)),
                   Spacer(1, 2 * mm),
