@@ -208,10 +208,19 @@ def pin(cpu: int | str, cmd: list[str], enabled: bool) -> list[str]:
     return ["taskset", "-c", str(cpu), *cmd] if enabled else cmd
 
 
+#: one-worker variants that differ only in what the gateway observes of each request (their cost, as a ratio
+#: in the same run): nothing (metering off, metrics off), or metering and Prometheus metrics both on
+OBSERVATION: dict[str, dict[str, str]] = {
+    "nuage-unobserved": {"NUAGE_METERING": "false"},
+    "nuage-observed": {"NUAGE_METERING": "true", "NUAGE_METRICS_TOKEN": "bench-metrics-token-0123456789",
+                       "NUAGE_METRICS_ALLOW": "127.0.0.1"},
+}
+
+
 def nuage_workers(name: str) -> int | None:
     """The worker processes of a Nuage server variant: "nuage" 1, "nuage-wN" and "nuage-pg-wN" N (the
     latter with its metadata on PostgreSQL); None for other servers."""
-    if name == "nuage":
+    if name in ("nuage", *OBSERVATION):
         return 1
     for prefix in ("nuage-w", "nuage-pg-w"):
         if name.startswith(prefix) and name[len(prefix):].isdigit():
@@ -343,6 +352,11 @@ def start_server(name: str, args: argparse.Namespace, run_dir: Path) -> Server:
             info["git_rev"] = git_rev() + " (work tree)"
         # NUAGE_WORKERS rather than --workers: a revision from before the option ignores it (one process)
         env["NUAGE_WORKERS"] = str(workers)
+        for variable in ("NUAGE_METERING", "NUAGE_METRICS_TOKEN", "NUAGE_METRICS_ALLOW"):
+            env.pop(variable, None)
+        env.update(OBSERVATION.get(name, {}))
+        if name in OBSERVATION:
+            info["observation"] = OBSERVATION[name]
         cmd += ["serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data_dir)]
         info["workers"] = workers
         if name.startswith("nuage-pg-"):
@@ -1109,11 +1123,16 @@ def workers_ratios(all_results: dict[str, dict[str, dict[str, Any]]], name: str)
     baseline = "nuage-w1" if "nuage-w1" in all_results else "nuage"
     one = all_results.get(baseline, {}).get(name)
     lines = []
+    unobserved = all_results.get("nuage-unobserved", {}).get(name)
     for server in sorted(s for s in all_results if s != baseline and nuage_workers(s) is not None):
         several = all_results[server].get(name)
-        if one and several:
-            ratios = [fmt_ratio(several[k], one[k]) for k in ("ops_s", "mb_s", "p50_ms", "p99_ms")]
-            label = f"{'pg' if server.startswith('nuage-pg-') else 'w'}{nuage_workers(server)}/w1"
+        base, label = one, f"{'pg' if server.startswith('nuage-pg-') else 'w'}{nuage_workers(server)}/w1"
+        if server == "nuage-unobserved":
+            continue
+        if server == "nuage-observed":   # metering and metrics on, against both off
+            base, label = unobserved, "obs/off"
+        if base and several:
+            ratios = [fmt_ratio(several[k], base[k]) for k in ("ops_s", "mb_s", "p50_ms", "p99_ms")]
             lines.append(f"{'':22} {label:6} {ratios[0]:>10} {ratios[1]:>9} {ratios[2]:>8} {ratios[3]:>8}")
     return lines
 
@@ -1176,7 +1195,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--servers", default=env("BENCH_SERVERS", "nuage,moto,stack,uvicorn,bare"),
                    help="comma list of nuage (one worker process), nuage-wN (N worker processes: "
                         "nuage serve --workers N; nuage-w1,nuage-w2 compares them), nuage-pg-wN (the same on a "
-                        "throw-away PostgreSQL), moto, and the reference servers "
+                        "throw-away PostgreSQL), nuage-unobserved and nuage-observed (one worker with metering and "
+                        "metrics both off, or both on: their cost as the line obs/off), moto, and the reference "
+                        "servers "
                         "(small ops only): stack (a trivial "
                    "ASGI app on Nuage's HTTP stack: its ceiling here, now), uvicorn (the same app on plain "
                    "uvicorn) and bare (uvloop+httptools, no ASGI); the last two measure this machine against "
