@@ -597,7 +597,8 @@ def _run_gateway(settings: Settings, meta: MetaStore, blobs: LocalBlobStore, s3_
     s3_port = s3_sock.getsockname()[1] if s3_sock is not None else settings.port
     console_port = console_sock.getsockname()[1] if console_sock is not None else 0
     console_app = build_console(services, s3_app, iam_app, iam, meta, [(p.name, p.endpoint) for p in peers],
-                                query_app, s3_port=s3_port, billing=invoices.billing, operator=operator.canonical_id)
+                                query_app, s3_port=s3_port, billing=invoices.billing, budgets=budgets,
+                                operator=operator.canonical_id)
     if s3_sock is None or console_sock is None:
         return
     # the health check reads a row that needs no cache: it asks the database itself

@@ -1,52 +1,17 @@
-"""The current month as a tenant sees it on the console's Billing page: a forecast of the whole month, the
-usage per bucket so far, and the operator's overview of every tenant (pure functions, and two readers).
-
-The forecast extrapolates each bucket's metered quantities so far at the same rate to the whole month
-(quantity x the month's seconds / the seconds elapsed, the elapsed time counted as one hour at least, so
-that the first minutes of a month do not multiply a few requests by a thousand), then prices the projected
-totals exactly as an invoice does (free tier and tiers on the month's total): a straight line, stated as
-such, never stored. Storage byte-hours are extrapolated the same way (the bytes stored so far, on average,
-kept for the rest of the month).
+"""The current month as the console's Billing page shows it: the month so far (an invoice preview), its
+forecast (:func:`nuage.billing.forecast.forecast`, the same as the tenant billing API's), the usage per
+bucket, and the operator's overview of every tenant.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
+from nuage.billing.forecast import UsageSource, forecast
 from nuage.billing.invoice import MeterRow, Month, compute
-from nuage.billing.prices import PriceSheet
 from nuage.billing.service import Billing, Tenant
-
-HOUR = 3600
-
-
-class Projected(NamedTuple):
-    account_id: str
-    bucket: str
-    region: str
-    metric: str
-    value: int
-
-
-def elapsed(month: Month, now: float) -> float:
-    """The seconds of ``month`` gone by at ``now`` (one hour at least, the whole month at most)."""
-    return min(max(now - month.start, HOUR), month.end - month.start)
-
-
-def project(rows: Iterable[MeterRow], month: Month, now: float) -> list[Projected]:
-    """The metered totals so far, extrapolated at the same rate to the whole month (whole units)."""
-    gone = elapsed(month, now)
-    scale = (month.end - month.start) / gone
-    return [Projected(r.account_id, r.bucket, r.region, r.metric, round(int(r.value) * scale)) for r in rows]
-
-
-def forecast(rows: Iterable[MeterRow], sheet: PriceSheet, month: Month, now: float) -> dict[str, Any]:
-    """The invoice the month would give if it went on as it went so far (an invoice's dictionary)."""
-    document = compute(project(rows, month, now), sheet, month).as_dict()
-    document["kind"] = "forecast"
-    return document
 
 
 @dataclass
@@ -76,14 +41,14 @@ class Outlook:
     buckets: list[BucketUsage]
 
 
-async def outlook(billing: Billing, tenant: Tenant) -> Outlook:
+async def outlook(billing: Billing, usage: UsageSource, tenant: Tenant) -> Outlook:
     """The current month of ``tenant`` by the billing service's clock."""
     so_far = await billing.preview(tenant)
-    now = billing.clock()
-    month = Month.of(now)
-    rows = [r for r in await billing.meter.meter_totals(tenant.account_id, month.start, month.end)
+    month = Month.parse(str(so_far["month"]))
+    rows = [r for r in await usage.meter_totals(tenant.account_id, month.start, month.end)
             if r.account_id == tenant.account_id]
-    return Outlook(so_far, forecast(rows, billing.sheet, month, now), per_bucket(rows))
+    ahead = await forecast(usage, tenant.account_id, billing.sheet, month, billing.clock())
+    return Outlook(so_far, ahead, per_bucket(rows))
 
 
 @dataclass(frozen=True)
@@ -95,17 +60,13 @@ class TenantMonth:
     forecast: dict[str, Any]
 
 
-async def overview(billing: Billing, tenants: Sequence[Tenant]) -> list[TenantMonth]:
-    """Every tenant's month so far and forecast, from one read of the month's metered totals."""
+async def overview(billing: Billing, usage: UsageSource, tenants: Sequence[Tenant]) -> list[TenantMonth]:
+    """Every tenant's month so far (from one read of the month's metered totals) and forecast."""
     now = billing.clock()
     month = Month.of(now)
-    rows = await billing.meter.meter_totals(None, month.start, month.end)
     by_account: dict[str, list[MeterRow]] = {}
-    for row in rows:
+    for row in await usage.meter_totals(None, month.start, month.end):
         by_account.setdefault(row.account_id, []).append(row)
-    lines = []
-    for tenant in tenants:
-        mine = by_account.get(tenant.account_id, [])
-        lines.append(TenantMonth(tenant, compute(mine, billing.sheet, month).as_dict(),
-                                 forecast(mine, billing.sheet, month, now)))
-    return lines
+    return [TenantMonth(tenant, compute(by_account.get(tenant.account_id, []), billing.sheet, month).as_dict(),
+                        await forecast(usage, tenant.account_id, billing.sheet, month, now))
+            for tenant in tenants]

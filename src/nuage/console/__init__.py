@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from nuage.asgi import ASGIApp
+from nuage.billing.budgets import Budgets
 from nuage.billing.service import Billing
 from nuage.console.app import ConsoleApp
 from nuage.console.context import Console
@@ -34,9 +35,10 @@ def console_url_of(endpoint: str, port_offset: int = 1) -> str:
 
 def build_console(services: Services, s3_app: ASGIApp, iam_app: ASGIApp, iam: IAM, meta: MetadataStore,
                   other_regions: Sequence[tuple[str, str]] = (), query_app: ASGIApp | None = None,
-                  s3_port: int | None = None, billing: Billing | None = None, operator: str = "") -> ConsoleApp:
+                  s3_port: int | None = None, billing: Billing | None = None, budgets: Budgets | None = None,
+                  operator: str = "") -> ConsoleApp:
     """The console of this region; ``other_regions`` are (name, endpoint) of the registry's other regions;
-    ``s3_port`` is the S3 endpoint's (default: the settings'); ``billing`` the invoices of the Billing page,
+    ``s3_port`` is the S3 endpoint's (default: the settings'); ``billing`` and ``budgets`` the Billing page's,
     where the root user of the account whose canonical id is ``operator`` sees every tenant."""
     settings = services.settings
     sessions = Sessions(load_key(settings.data_dir), settings.console_session_seconds, meta.console_state)
@@ -44,4 +46,4 @@ def build_console(services: Services, s3_app: ASGIApp, iam_app: ASGIApp, iam: IA
     gateway = Gateway(s3_app, iam_app, settings.region, query_app)
     return ConsoleApp(Console(services, gateway, sessions, iam, meta, Passwords(iam, meta), [settings.region],
                               s3_port=settings.port if s3_port is None else s3_port, other_regions=others,
-                              billing=billing, operator=operator))
+                              billing=billing, budgets=budgets, operator=operator))

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from nuage.asgi import scope_header
+from nuage.billing.budgets import Budgets
 from nuage.billing.service import Billing
 from nuage.console.dates import when
 from nuage.console.gateway import Gateway, S3Failure, S3Reply
@@ -83,6 +84,7 @@ class Console:
     s3_port: int                                # the S3 endpoint's port (the console has a port of its own)
     other_regions: Sequence[tuple[str, str]] = ()   # (name, console URL) of the other regions of the registry
     billing: Billing | None = None              # invoices and the month so far (the Billing page)
+    budgets: Budgets | None = None              # the tenants' monthly budgets and their events (ditto)
     operator: str = ""                          # the operator account's canonical id (sees every tenant's billing)
     templates: Environment = field(default_factory=make_templates)      # English
     localized: dict[str, Environment] = field(default_factory=all_templates)

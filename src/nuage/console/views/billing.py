@@ -1,12 +1,15 @@
 """The Billing page: the month so far (an invoice preview: its lines, subtotal, tax and total), a forecast of
 the whole month, the usage per bucket, and the issued invoices, each downloadable as PDF, CSV and JSON.
 
-Who sees what (the IAM actions of the tenant billing API, :data:`ACTIONS`): an account's root user sees its
-own account's billing; an IAM user what its policies allow (``nuage-billing:GetUsage`` for the month so far
-and the usage, ``nuage-billing:ListInvoices`` for the list, ``nuage-billing:GetInvoice`` for a download);
-the operator (the root user of the account that holds the server's root key) sees every tenant, chosen
-with ``?tenant=ACCOUNT_ID``, and an overview of all. Anyone else naming another account gets 404, as for
-an invoice that does not exist: a tenant only ever reads its own account.
+Who sees what: the authorization of the tenant billing API (nuage.billing.app), the same IAM actions on the
+same resource (``arn:aws:nuage-billing::ACCOUNT_ID:account``) with the same condition keys. An account's
+root user sees its own account's billing; an IAM user what its policies allow (``nuage-billing:GetPreview``
+for the month so far and its forecast, ``GetUsage`` for the usage per bucket, ``ListInvoices`` for the
+list, ``GetInvoice`` for a download, ``GetBudget``, ``PutBudget``, ``DeleteBudget`` and
+``ListBudgetEvents`` for the budget and its events at 80% and 100%); the operator (the root user of the
+account that holds the server's root key) sees every tenant, chosen with ``?tenant=ACCOUNT_ID``, and an
+overview of all. Anyone else naming another account gets 404, as for an invoice that does not exist: a
+tenant only ever reads its own account. The budget's forms are POSTs with the console's CSRF token.
 """
 
 from __future__ import annotations
@@ -14,26 +17,30 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from babel import Locale
 from babel.numbers import format_currency, format_decimal
 
+from nuage.billing.app import PREFIX, account_arn
+from nuage.billing.budgets import Budgets, InvalidBudget
 from nuage.billing.invoice import Month, quantity
 from nuage.billing.outlook import BucketUsage, outlook, overview
 from nuage.billing.prices import METRIC_BY_SECTION, METRICS
 from nuage.billing.render import to_csv, to_pdf
 from nuage.billing.service import Billing, InvalidMonth, NoSuchInvoice, Tenant
 from nuage.console.context import Console, Ctx, Route
-from nuage.console.http import HTTPError, Response
+from nuage.console.dates import parse_date
+from nuage.console.http import HTTPError, Response, redirect, url
 from nuage.console.i18n import N_
 from nuage.core.identities import Identity
 from nuage.core.policy import Decision, RequestContext, evaluate
 
-SERVICE = "nuage-billing"
-ACTIONS = ("GetUsage", "ListInvoices", "GetInvoice", "GetBudget", "PutBudget", "ListBudgetEvents")
+PAGE_ACTIONS = ("GetPreview", "GetUsage", "ListInvoices", "GetBudget")   # any of them shows the page
 NOT_ALLOWED = N_("You may not see the billing of this account (nuage-billing permissions).")
 NO_BILLING = N_("Billing is not available on this server.")
 NO_INVOICE = N_("No invoice was issued for this month.")
@@ -63,26 +70,43 @@ def is_operator(console: Console, ident: Identity) -> bool:
     return ident.is_root and bool(console.operator) and ident.canonical_id == console.operator
 
 
-def allowed(console: Console, ident: Identity, action: str) -> bool:
-    """Whether ``ident`` may ``nuage-billing:<action>`` on its own account: its root user always, an IAM
-    user when its identity policies allow it (and none denies it)."""
+def conditions(scheme: str, client: str) -> dict[str, list[str]]:
+    """The condition keys the billing API gives its policies (nuage.billing.app.BillingApp._conditions)."""
+    now = time.time()
+    keys = {"aws:SecureTransport": ["true" if scheme == "https" else "false"],
+            "aws:CurrentTime": [datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+            "aws:EpochTime": [str(int(now))]}
+    if client:
+        keys["aws:SourceIp"] = [client]
+    return keys
+
+
+def allowed(console: Console, ident: Identity, action: str, scheme: str = "http", client: str = "") -> bool:
+    """Whether ``ident`` may ``nuage-billing:<action>`` on its own account, as the billing API decides it: its
+    root user always, an IAM user when its identity policies allow it and none denies it."""
     if ident.is_root:
         return True
-    request = RequestContext(ident.principal(), f"{SERVICE}:{action}",
-                             f"arn:aws:{SERVICE}::{ident.account_id}:account")
+    request = RequestContext(ident.principal(), f"{PREFIX}:{action}", account_arn(ident.account_id),
+                             conditions(scheme, client))
     return evaluate(console.services.identities.policies(ident), request) is Decision.ALLOW
 
 
 def may_see(console: Console, ident: Identity | None) -> bool:
     """Whether the navigation shows Billing to ``ident``."""
     return (ident is not None and console.billing is not None
-            and any(allowed(console, ident, action) for action in ("GetUsage", "ListInvoices")))
+            and any(allowed(console, ident, action) for action in PAGE_ACTIONS))
+
+
+def _budgets(console: Console) -> Budgets:
+    if console.budgets is None:
+        raise HTTPError(404, NO_BILLING)
+    return console.budgets
 
 
 async def _tenant(ctx: Ctx) -> Tenant:
     """The account whose billing the request reads: the caller's own, or for the operator ``?tenant=``."""
     ident = ctx.user
-    wanted = ctx.req.query.get("tenant", "")
+    wanted = ctx.req.form.get("tenant") or ctx.req.query.get("tenant", "")
     if wanted and wanted != ident.account_id:
         if not is_operator(ctx.console, ident):
             raise HTTPError(404, N_("There is no such page."))
@@ -97,7 +121,7 @@ def _may(ctx: Ctx, tenant: Tenant, action: str) -> bool:
     """The operator reads every tenant; anyone else its own account, as its policies allow."""
     if tenant.account_id != ctx.user.account_id:
         return is_operator(ctx.console, ctx.user)
-    return allowed(ctx.console, ctx.user, action)
+    return allowed(ctx.console, ctx.user, action, ctx.req.scheme, ctx.req.client)
 
 
 # -- formatting ------------------------------------------------------------------------------------------
@@ -157,7 +181,7 @@ def shown(ctx: Ctx, doc: dict[str, Any]) -> Shown:
                       "unit_price": ctx._("{price} per {unit}", price=price, unit=unit) if count == 1 else
                       ctx._("{price} per {count} {unit}", price=price, count=figure(count, loc), unit=unit),
                       "amount": money(line["amount"], currency, loc)})
-    rate = figure(Decimal(doc["tax_rate"]) * 100, loc, "#,##0.####") + "%"
+    rate = figure(Decimal(doc.get("tax_rate", "0")) * 100, loc, "#,##0.####") + "%"
     return Shown(lines, money(doc["subtotal"], currency, loc), money(doc["tax"], currency, loc), rate,
                  money(doc["total"], currency, loc), currency)
 
@@ -187,25 +211,32 @@ def bucket_rows(ctx: Ctx, buckets: list[BucketUsage], doc: dict[str, Any]) -> li
 # -- views -----------------------------------------------------------------------------------------------
 
 
-async def billing_page(ctx: Ctx) -> Response:
+def _chosen(ctx: Ctx, tenant: Tenant) -> str | None:
+    """The ``tenant`` parameter of the page's links and forms: set only when the operator looks at another."""
+    return tenant.account_id if tenant.account_id != ctx.user.account_id else None
+
+
+async def _page(ctx: Ctx, status: int = 200, error: str = "") -> Response:
     billing = _billing(ctx.console)
     tenant = await _tenant(ctx)
     operator = is_operator(ctx.console, ctx.user)
-    see_usage = _may(ctx, tenant, "GetUsage")
-    see_invoices = _may(ctx, tenant, "ListInvoices")
-    if not (see_usage or see_invoices):
+    may = {action: _may(ctx, tenant, action) for action in (*PAGE_ACTIONS, "GetInvoice", "PutBudget",
+                                                             "DeleteBudget", "ListBudgetEvents")}
+    if not any(may[action] for action in PAGE_ACTIONS):
         raise HTTPError(403, NOT_ALLOWED)
-    chosen = tenant.account_id if tenant.account_id != ctx.user.account_id else None
-    values: dict[str, Any] = {"tenant": tenant, "chosen": chosen, "operator": operator,
-                              "see_usage": see_usage, "see_invoices": see_invoices,
-                              "may_download": _may(ctx, tenant, "GetInvoice")}
-    if see_usage:
-        found = await outlook(billing, tenant)
+    values: dict[str, Any] = {"tenant": tenant, "chosen": _chosen(ctx, tenant), "operator": operator, "may": may,
+                              "error": error}
+    if may["GetPreview"] or may["GetUsage"]:
+        found = await outlook(billing, ctx.console.meta, tenant)
         values.update(month=found.so_far["month"], as_of=found.so_far["as_of"], so_far=shown(ctx, found.so_far),
                       forecast=shown(ctx, found.forecast), buckets=bucket_rows(ctx, found.buckets, found.so_far))
-    if see_invoices:
+    if may["ListInvoices"]:
         values["invoices"] = [{**i, "total_shown": money(i["total"], str(i["currency"]), ctx.locale)}
                               for i in await billing.list(tenant)]
+    if ctx.console.budgets is not None and may["GetBudget"]:
+        values["budget"] = await budget_status(ctx, ctx.console.budgets, tenant)
+    if ctx.console.budgets is not None and may["ListBudgetEvents"]:
+        values["events"] = [event_row(ctx, e) for e in await ctx.console.budgets.events(tenant.account_id, 20)]
     if operator:
         accounts = await asyncio.to_thread(ctx.console.iam.store.list_accounts)
         tenants = [Tenant(a.account_id, a.name) for a in sorted(accounts, key=lambda a: a.name)]
@@ -213,8 +244,57 @@ async def billing_page(ctx: Ctx) -> Response:
                                                                      ctx.locale),
                                "forecast": money(line.forecast["total"], line.forecast["currency"], ctx.locale),
                                "invoices": len(await billing.list(line.tenant))}
-                              for line in await overview(billing, tenants)]
-    return ctx.render("billing.html", section="billing", **values)
+                              for line in await overview(billing, ctx.console.meta, tenants)]
+    return ctx.render("billing.html", status=status, section="billing", **values)
+
+
+async def budget_status(ctx: Ctx, budgets: Budgets, tenant: Tenant) -> dict[str, Any]:
+    """The budget, the month so far and its share of the budget, as the page shows them."""
+    status = await budgets.status(tenant)
+    budget = status["budget"]
+    currency = str(budget["currency"] if budget else status["currency"])
+    return {"set": budget is not None, "amount": budget["amount"] if budget else "",
+            "amount_shown": money(budget["amount"], currency, ctx.locale) if budget else "",
+            "updated_at": budget["updated_at"] if budget else None,
+            "spent": money(status["spent"], str(status["currency"]), ctx.locale),
+            "percent": figure(status["percent"], ctx.locale, "#,##0.#") if status["percent"] is not None else "",
+            "currency": currency}
+
+
+def event_row(ctx: Ctx, event: dict[str, Any]) -> dict[str, Any]:
+    found = parse_date(event["at"])
+    return {"month": event["month"], "threshold": int(event["threshold"]), "at": found.timestamp() if found else "",
+            "spent": money(event["spent"], str(event["currency"]), ctx.locale),
+            "budget": money(event["budget"], str(event["currency"]), ctx.locale)}
+
+
+async def billing_page(ctx: Ctx) -> Response:
+    return await _page(ctx)
+
+
+async def set_budget(ctx: Ctx) -> Response:
+    """Set the monthly budget (a form of the page, with the console's CSRF token as every form)."""
+    budgets = _budgets(ctx.console)
+    tenant = await _tenant(ctx)
+    if not _may(ctx, tenant, "PutBudget"):
+        raise HTTPError(403, NOT_ALLOWED)
+    try:
+        await budgets.put(tenant.account_id, ctx.req.form.get("amount", "").strip())
+    except InvalidBudget:
+        return await _page(ctx, 400, ctx._("A budget is an amount such as 100.00: greater than 0, with two "
+                                           "decimals at most."))
+    return redirect(url("/billing", tenant=_chosen(ctx, tenant), notice=ctx._("The monthly budget is set.")))
+
+
+async def clear_budget(ctx: Ctx) -> Response:
+    """Remove the monthly budget (its events stay)."""
+    budgets = _budgets(ctx.console)
+    tenant = await _tenant(ctx)
+    if not _may(ctx, tenant, "DeleteBudget"):
+        raise HTTPError(403, NOT_ALLOWED)
+    removed = await budgets.delete(tenant.account_id)
+    notice = ctx._("The monthly budget is removed.") if removed else ctx._("No budget was set.")
+    return redirect(url("/billing", tenant=_chosen(ctx, tenant), notice=notice))
 
 
 def _download(doc: dict[str, Any], fmt: str, name: str, pdf: bytes | None = None) -> Response:
@@ -246,7 +326,7 @@ async def preview_file(ctx: Ctx) -> Response:
     """The month so far as PDF, CSV or JSON (a preview: no number, never stored)."""
     billing = _billing(ctx.console)
     tenant = await _tenant(ctx)
-    if not _may(ctx, tenant, "GetUsage"):
+    if not _may(ctx, tenant, "GetPreview"):
         raise HTTPError(403, NOT_ALLOWED)
     doc = await billing.preview(tenant)
     fmt = ctx.params["fmt"]
@@ -258,4 +338,6 @@ ROUTES = [
     Route("GET", r"/billing", billing_page),
     Route("GET", r"/billing/invoices/(?P<month>\d{4}-\d{2})\.(?P<fmt>pdf|csv|json)", invoice_file),
     Route("GET", r"/billing/preview\.(?P<fmt>pdf|csv|json)", preview_file),
+    Route("POST", r"/billing/budget", set_budget),
+    Route("POST", r"/billing/budget/delete", clear_budget),
 ]
