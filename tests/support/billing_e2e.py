@@ -24,7 +24,8 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -377,7 +378,18 @@ def preview(server: NuageServer, tenant: Tenant, month: str) -> dict[str, Any]:
 Start = Callable[[dict[str, str]], list[NuageServer]]
 
 
-def stop(servers: list[NuageServer]) -> None:
+@contextmanager
+def running(start: Start, env: dict[str, str]) -> Iterator[list[NuageServer]]:
+    """The billed region's gateways started with ``env``, stopped cleanly after the block (exit code 0 and no
+    traceback in their logs, unless the block failed: then its error is the one reported)."""
+    servers = start(env)
+    try:
+        yield servers
+    except BaseException:
+        for server in servers:
+            server.allow_faults = True
+            server.stop()
+        raise
     codes = [s.stop() for s in servers]
     assert codes == [0] * len(servers), "".join(s.log() for s in servers)
 
@@ -404,8 +416,7 @@ def run_flow(start: Start, dest: NuageServer) -> None:
     last_hour = m.this_start - HOUR
 
     # 1. the workload, metered in the 10th of last month, 10:00 (no storage sample yet)
-    servers = start({**FAST, **clock_at(workload_hour + 60)})
-    try:
+    with running(start, {**FAST, **clock_at(workload_hour + 60)}) as servers:
         work = Workload(servers)
         tenants = []
         for prefix, sizes in zip(("e2ea", "e2eb"), SIZES, strict=True):
@@ -417,25 +428,19 @@ def run_flow(start: Start, dest: NuageServer) -> None:
         for t in tenants:
             assert hours_of(servers[-1], t, last, "requests_a") == {iso(workload_hour)}
             assert usage(servers[0], t, this) == {}
-    finally:
-        stop(servers)
 
     # 2. an hour later: the first storage sample, the bytes stored (versions and the incomplete upload's part)
-    servers = start({**SAMPLING, **clock_at(first_sample + 600)})
-    try:
+    with running(start, {**SAMPLING, **clock_at(first_sample + 600)}) as servers:
         wait_until(lambda: all(storage_of(usage(servers[0], t, last)) == t.stored for t in tenants),
                    what="the first storage sample")
         for srv in servers:
             for t in tenants:
                 assert others(usage(srv, t, last)) == t.expected        # nothing lost by the stop
                 assert hours_of(srv, t, last, "storage_byte_hours") == {iso(first_sample)}
-    finally:
-        stop(servers)
 
     # 3. the last hour of last month: the hours since are filled with what is stored
     filled = (m.this_start - first_sample) // HOUR        # first_sample .. last_hour, both included
-    servers = start({**SAMPLING, **clock_at(last_hour + 600)})
-    try:
+    with running(start, {**SAMPLING, **clock_at(last_hour + 600)}) as servers:
         def sampled_to_the_end() -> bool:
             return all(storage_of(usage(servers[-1], t, last)) == {b: n * filled for b, n in t.stored.items()}
                        for t in tenants)
@@ -445,13 +450,10 @@ def run_flow(start: Start, dest: NuageServer) -> None:
             hours = hours_of(servers[0], t, last, "storage_byte_hours")
             assert len(hours) == filled and max(hours) == iso(last_hour)
             assert usage(servers[0], t, this) == {}
-    finally:
-        stop(servers)
 
     # 4. the first hour of this month: its sample is this month's alone; last month is invoiced
-    servers = start({**SAMPLING, **clock_at(m.this_start + 600)})
     issued: dict[str, dict[str, Any]] = {}
-    try:
+    with running(start, {**SAMPLING, **clock_at(m.this_start + 600)}) as servers:
         wait_until(lambda: all(storage_of(usage(servers[0], t, this)) == t.stored for t in tenants),
                    what="the first hour of this month sampled")
         for t in tenants:
@@ -474,12 +476,9 @@ def run_flow(start: Start, dest: NuageServer) -> None:
             assert now["kind"] == "preview" and now["number"] is None and now["month"] == m.this
             check_invoice(now, Counter(storage_byte_hours=sum(t.stored.values())), m.this_hours)
         assert len({doc["number"] for doc in issued.values()}) == len(tenants)
-    finally:
-        stop(servers)
 
     # 5. back in last month (the 20th): new traffic lands in its hours; its invoice stays as issued
-    servers = start({**FAST, **clock_at(m.last_start + 19 * 86400 + 12 * HOUR)})
-    try:
+    with running(start, {**FAST, **clock_at(m.last_start + 19 * 86400 + 12 * HOUR)}) as servers:
         work = Workload(servers)
         for t, size in zip(tenants, (333, 444), strict=True):
             work.more(t, size)
@@ -493,5 +492,3 @@ def run_flow(start: Start, dest: NuageServer) -> None:
             check_invoice(grown, used, m.last_hours)
             assert Decimal(grown["total"]) > Decimal(issued[t.name]["total"])
             assert storage_of(usage(servers[-1], t, this)) == t.stored
-    finally:
-        stop(servers)
