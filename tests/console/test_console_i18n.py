@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from babel.messages.pofile import read_po
 
+from tests.api.test_invoices import call_json, last_month
 from tests.conftest import unique_bucket_name
 from tests.console.conftest import READ_ONLY_POLICY, make_user
 from tests.support.console import ConsoleClient
@@ -92,6 +93,16 @@ def bucket(server: NuageServer) -> str:
     return name
 
 
+def issue_last_month(server: NuageServer) -> None:
+    """The invoice of last month for the operator's own account (admin API)."""
+    status, tenants = call_json(server, "GET", "/admin/tenants")
+    assert status == 200, tenants
+    assert len(tenants["tenants"]) == 1, tenants                 # the operator's account alone
+    account = tenants["tenants"][0]["account_id"]
+    status, doc = call_json(server, "POST", f"/admin/tenants/{account}/invoices/{last_month()}")
+    assert status in (200, 201), doc
+
+
 def sign_in(page: Any, server: NuageServer) -> None:
     page.goto(server.console_endpoint + "/login")
     page.locator("#access_key").fill(ACCESS_KEY)
@@ -126,7 +137,7 @@ def test_every_page_in_chinese(server: NuageServer, browser: Any, bucket: str, s
         for path in (f"/b/{bucket}", f"/b/{bucket}?prefix=docs/", f"/b/{bucket}?versions=1",
                      f"/b/{bucket}/object?key=docs/notes.txt", f"/b/{bucket}/preview?key=sales.csv",
                      f"/b/{bucket}/preview?key=docs/notes.txt", f"/b/{bucket}/object?key=sales.csv",
-                     "/users", "/usage", "/sql", "/no-such-page"):
+                     "/users", "/usage", "/sql", "/billing", "/no-such-page"):
             page.goto(base + path)
             check_page(page, seen)
         page.goto(f"{base}/b/{bucket}")
@@ -137,6 +148,14 @@ def test_every_page_in_chinese(server: NuageServer, browser: Any, bucket: str, s
         page.goto(f"{base}/b/{bucket}/object?key=docs/notes.txt")
         page.get_by_role("button", name="创建分享链接").click()
         check_page(page, seen)                                # the share link and its copy button
+        issue_last_month(server)                              # the Billing page with an invoice and a budget
+        page.goto(base + "/billing")
+        page.locator("#budget-amount").fill("0.01")
+        page.get_by_role("button", name="设置预算").click()
+        page.wait_for_url(re.compile(r".*/billing\?notice=.*"))
+        assert page.locator("#invoices-table tbody tr").count() == 1
+        check_page(page, seen)
+        page.screenshot(path=str(shots / "zh-billing.png"), full_page=True)
         page.goto(base + "/sql")
         page.locator("#sql").fill(f"SELECT region, amount FROM 's3://{bucket}/sales.csv'")
         page.get_by_role("button", name="运行").click()
