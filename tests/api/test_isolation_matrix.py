@@ -1289,6 +1289,209 @@ def test_captured_presigned_url_cannot_be_altered(world: World, alteration: str,
     assert snapshot(world.victim, world.target, ("versions",)) == before
 
 
+# == billing: the operator's routes (admin/billing.py, admin/metering.py, admin/budgets.py) ========================
+def _last_month() -> str:
+    first = datetime.now(UTC).date().replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
+BILLING_ADMIN_OPS: dict[str, Callable[[World], tuple[str, str, dict[str, Any] | None]]] = {
+    "list a tenant's invoices": lambda w: ("GET", f"/admin/tenants/{w.victim_name}/invoices", None),
+    "issue a tenant's invoice": lambda w: ("POST", f"/admin/tenants/{w.victim_name}/invoices/{_last_month()}", None),
+    "read a tenant's invoice": lambda w: ("GET", f"/admin/tenants/{w.victim_name}/invoices/{_last_month()}", None),
+    "read a tenant's invoice as PDF": lambda w: (
+        "GET", f"/admin/tenants/{w.victim_name}/invoices/{_last_month()}?format=pdf", None),
+    "preview a tenant's month": lambda w: ("GET", f"/admin/tenants/{w.victim_name}/invoices/preview", None),
+    "read metered usage": lambda w: (
+        "GET", f"/admin/usage/metered?tenant={w.victim_name}&from=2026-01-01&to=2028-01-01", None),
+    "read every tenant's metered usage": lambda w: ("GET", "/admin/usage/metered?from=2026-01-01&to=2028-01-01", None),
+    "read a tenant's budget": lambda w: ("GET", f"/admin/tenants/{w.victim_name}/budget", None),
+    "set a tenant's budget": lambda w: ("PUT", f"/admin/tenants/{w.victim_name}/budget", {"amount": "0.01"}),
+    "remove a tenant's budget": lambda w: ("DELETE", f"/admin/tenants/{w.victim_name}/budget", None),
+    "list a tenant's budget events": lambda w: ("GET", f"/admin/tenants/{w.victim_name}/budget/events", None),
+    "list every tenant's budget events": lambda w: ("GET", "/admin/budgets/events", None),
+}
+BILLING_ADMIN_MATRIX = [(op, caller) for op in BILLING_ADMIN_OPS for caller in ADMIN_CALLERS]
+VICTIM_BUDGET = "123.45"
+
+
+@dataclass(frozen=True)
+class Billed:
+    account_id: str
+    invoice: str                    # the number of the victim's invoice of last month
+    allowed: tuple[str, str]        # a victim user allowed nuage-billing:* (positive control)
+    denied: dict[str, tuple[str, str]]   # per billing action: a victim user allowed nuage-billing:* but that one
+
+
+@pytest.fixture(scope="module")
+def billed(world: World) -> Billed:
+    """The victim's billing data: a budget and an issued invoice; its users for the tenant billing API."""
+    account_id = world.victim_iam.get_user()["User"]["Arn"].split(":")[4]
+    status, _ = query_call(world.server, "PUT", "/billing/budget", {"amount": VICTIM_BUDGET}, world.victim_keys,
+                           "nuage-billing")
+    assert status == 200
+    status, invoice = query_call(world.server, "POST", f"/admin/tenants/{world.victim_name}/invoices/{_last_month()}",
+                                 None, (ACCESS_KEY, SECRET_KEY), "nuage-admin")
+    assert status in (200, 201), invoice
+    allow = {"Effect": "Allow", "Action": "nuage-billing:*", "Resource": "*"}
+    _, allowed, _ = _user(world.victim_iam, world.server, "billing", _policy_doc(allow))
+    denied: dict[str, tuple[str, str]] = {}
+    for action in sorted({spec.action for spec in BILLING_OPS.values()}):
+        _, keys, _ = _user(world.victim_iam, world.server, "billingdenied", _policy_doc(allow, {
+            "Effect": "Deny", "Action": f"nuage-billing:{action}",
+            "Resource": f"arn:aws:nuage-billing::{account_id}:account"}))
+        denied[action] = keys
+    return Billed(account_id, str(invoice["number"]), allowed, denied)
+
+
+def _billing_state(w: World) -> tuple[object, ...]:
+    """The victim's budget and invoices, as the operator reads them."""
+    operator = (ACCESS_KEY, SECRET_KEY)
+    _, budget = query_call(w.server, "GET", f"/admin/tenants/{w.victim_name}/budget", None, operator, "nuage-admin")
+    _, invoices = query_call(w.server, "GET", f"/admin/tenants/{w.victim_name}/invoices", None, operator,
+                             "nuage-admin")
+    return budget.get("amount"), json.dumps(invoices["invoices"], sort_keys=True)
+
+
+@pytest.mark.parametrize(("op", "caller"), BILLING_ADMIN_MATRIX,
+                         ids=[f"admin-billing-{op.replace(' ', '-')}-by-{caller}"
+                              for op, caller in BILLING_ADMIN_MATRIX])
+def test_admin_billing_refused(world: World, billed: Billed, operator_user: tuple[str, str], op: str,
+                               caller: str) -> None:
+    keys = {"tenant-root": world.victim_keys, "other-tenant": world.other.keys,
+            "tenant-user-allowed-everything": world.allowed.keys, "operator-user-allowed-everything": operator_user,
+            "anonymous": None}[caller]
+    method, path, body = BILLING_ADMIN_OPS[op](world)
+    before = _billing_state(world)
+    status, answer = query_call(world.server, method, path, body, keys, "nuage-admin")
+    text = json.dumps(answer) if not isinstance(answer, str) else answer
+    assert billed.invoice not in text and VICTIM_BUDGET not in text, f"LEAK: {caller} / {op}: {text[:300]}"
+    if keys is None:   # unsigned: not an admin call, S3 answers with an error for a bucket named "admin"
+        assert status >= 400 and text.startswith("<?xml") and "<Error>" in text, f"LEAK: anonymous / {op}: {text}"
+    else:
+        assert status == 403 and answer["error"]["code"] == "AccessDenied", f"LEAK: {caller} / {op}: {status} {text}"
+    assert _billing_state(world) == before
+
+
+def test_admin_billing_allowed_for_the_operator(world: World, billed: Billed) -> None:
+    operator = (ACCESS_KEY, SECRET_KEY)
+    for op in ("list a tenant's invoices", "read a tenant's invoice", "read a tenant's budget",
+               "list every tenant's budget events", "read metered usage", "preview a tenant's month"):
+        method, path, body = BILLING_ADMIN_OPS[op](world)
+        status, answer = query_call(world.server, method, path, body, operator, "nuage-admin")
+        assert status == 200, (op, answer)
+    assert _billing_state(world)[0] == VICTIM_BUDGET
+
+
+# == the tenant billing API (/billing/..., nuage-billing): a caller only ever sees its own account ================
+@dataclass(frozen=True)
+class BillingOp:
+    request: Callable[[World], tuple[str, str, dict[str, Any] | None]]
+    action: str
+
+
+BILLING_OPS: dict[str, BillingOp] = {
+    "read usage": BillingOp(lambda w: ("GET", "/billing/usage?from=2026-01-01&to=2028-01-01", None), "GetUsage"),
+    "preview the month": BillingOp(lambda w: ("GET", "/billing/preview", None), "GetPreview"),
+    "list invoices": BillingOp(lambda w: ("GET", "/billing/invoices", None), "ListInvoices"),
+    "read last month's invoice": BillingOp(lambda w: ("GET", f"/billing/invoices/{_last_month()}", None),
+                                           "GetInvoice"),
+    "read last month's invoice as PDF": BillingOp(
+        lambda w: ("GET", f"/billing/invoices/{_last_month()}?format=pdf", None), "GetInvoice"),
+    "read the budget": BillingOp(lambda w: ("GET", "/billing/budget", None), "GetBudget"),
+    "set the budget": BillingOp(lambda w: ("PUT", "/billing/budget", {"amount": "0.01"}), "PutBudget"),
+    "remove the budget": BillingOp(lambda w: ("DELETE", "/billing/budget", None), "DeleteBudget"),
+    "list budget events": BillingOp(lambda w: ("GET", "/billing/events", None), "ListBudgetEvents"),
+}
+BILLING_MATRIX = [(op, caller) for op in BILLING_OPS for caller in CALLERS]
+
+
+@pytest.mark.parametrize(("op", "caller"), BILLING_MATRIX,
+                         ids=[f"billing-{op.replace(' ', '-')}-by-{caller}" for op, caller in BILLING_MATRIX])
+def test_billing_refused(world: World, billed: Billed, op: str, caller: str) -> None:
+    spec = BILLING_OPS[op]
+    keys = {"other-tenant": world.other.keys, "anonymous": None, "user-no-policy": world.no_policy.keys,
+            "user-denied": billed.denied[spec.action],
+            # a user allowed s3:* and iam:* (a Deny in a bucket policy cannot reach billing): no billing Allow
+            "user-denied-bp": world.caller("user-denied-bp", "GetObject").keys}[caller]
+    method, path, body = spec.request(world)
+    before = _billing_state(world)
+    status, answer = query_call(world.server, method, path, body, keys, "nuage-billing")
+    text = json.dumps(answer) if not isinstance(answer, str) else answer
+    # (the victim's own users may read its account id in their refusal: it is their account too)
+    secrets = (billed.invoice, VICTIM_BUDGET) + ((billed.account_id, world.victim_name)
+                                                 if caller in ("other-tenant", "anonymous") else ())
+    for secret in secrets:
+        assert secret not in text, f"LEAK: {caller} / {op}: {text[:300]}"
+    if keys is None:   # unsigned: not a billing call, S3 answers with an error for a bucket named "billing"
+        assert status >= 400 and text.startswith("<?xml") and "<Error>" in text, f"{caller} / {op}: {status} {text}"
+    elif caller == "other-tenant":   # no route names an account: it gets its own (empty) billing, never the victim's
+        assert status in (200, 404), f"{caller} / {op}: {status} {text[:300]}"
+    else:
+        assert status == 403 and answer["error"]["code"] == "AccessDenied", f"LEAK: {caller} / {op}: {status} {text}"
+    assert _billing_state(world) == before
+
+
+def test_billing_allowed_for_the_owner_and_an_allowed_user(world: World, billed: Billed) -> None:
+    for keys in (world.victim_keys, billed.allowed):
+        status, budget = query_call(world.server, "GET", "/billing/budget", None, keys, "nuage-billing")
+        assert status == 200 and budget["amount"] == VICTIM_BUDGET, budget
+        status, invoices = query_call(world.server, "GET", "/billing/invoices", None, keys, "nuage-billing")
+        assert status == 200 and [i["number"] for i in invoices["invoices"]] == [billed.invoice], invoices
+        status, usage = query_call(world.server, "GET", "/billing/usage", None, keys, "nuage-billing")
+        assert status == 200 and usage["account_id"] == billed.account_id, usage
+
+
+# == /_nuage/metrics: only a scraper with the token ===============================================================
+METRICS_TOKEN = "isolation-matrix-metrics-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def metrics_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuageServer]:
+    srv = NuageServer(tmp_path_factory.mktemp("metrics") / "data",
+                      env={"NUAGE_METRICS_TOKEN": METRICS_TOKEN}).start()
+    yield srv
+    assert srv.stop() == 0, srv.log()
+
+
+def _metrics(server: NuageServer, headers: dict[str, str], sign: tuple[str, str] | None = None) -> tuple[int, str]:
+    url = server.endpoint + "/_nuage/metrics"
+    if sign is not None:
+        request = AWSRequest(method="GET", url=url, data=b"")
+        SigV4Auth(Credentials(*sign), "s3", server.region).add_auth(request)
+        headers = {**headers, **dict(request.prepare().headers)}
+    status, body = _fetch(urllib.request.Request(url, headers=headers))
+    return status, body if isinstance(body, str) else json.dumps(body)
+
+
+METRICS_CALLERS = ("anonymous", "tenant-root-signed", "operator-root-signed", "wrong-token", "basic-auth")
+
+
+@pytest.mark.parametrize("caller", METRICS_CALLERS)
+def test_metrics_refused_without_the_token(metrics_server: NuageServer, caller: str) -> None:
+    tenant = add_account(metrics_server)
+    headers, sign = {
+        "anonymous": ({}, None),
+        "tenant-root-signed": ({}, (tenant.access_key, tenant.secret_key)),
+        "operator-root-signed": ({}, (ACCESS_KEY, SECRET_KEY)),
+        "wrong-token": ({"Authorization": "Bearer " + METRICS_TOKEN[:-1] + "X"}, None),
+        "basic-auth": ({"Authorization": "Basic " + METRICS_TOKEN}, None),
+    }[caller]
+    status, text = _metrics(metrics_server, headers, sign)
+    assert status in (401, 403) and "nuage_" not in text, f"LEAK: {caller}: {status} {text[:300]}"
+
+
+def test_metrics_off_on_a_gateway_without_token(world: World) -> None:
+    for keys in (None, world.victim_keys, (ACCESS_KEY, SECRET_KEY)):
+        status, text = _metrics(world.server, {}, keys)
+        assert status == 403 and "nuage_" not in text, (keys, status, text[:300])
+
+
+def test_metrics_allowed_with_the_token(metrics_server: NuageServer) -> None:
+    status, text = _metrics(metrics_server, {"Authorization": "Bearer " + METRICS_TOKEN})
+    assert status == 200 and "nuage_" in text, text[:300]
+
+
 # == after the whole matrix =======================================================================================
 def test_victim_unchanged_after_the_matrix(world: World) -> None:
     """Runs after the cells collected before it in this process: objects, versions, bodies, uploads and every
