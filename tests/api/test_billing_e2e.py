@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.billing_e2e import DEST, PRICES, SOURCE, run_flow
+from tests.support.billing_e2e import DEST, FAST, PRICES, SOURCE, run_flow
 from tests.support.regions import write_registry
 from tests.support.server import NuageServer, free_port
 
@@ -19,7 +19,7 @@ def test_a_known_workload_is_metered_and_invoiced_to_the_cent(tmp_path: Path) ->
     registry = tmp_path / "regions.json"
     write_registry(registry, ports, {DEST: [SOURCE]})
     (tmp_path / "prices.toml").write_text(PRICES)
-    dest = NuageServer(tmp_path / "dest", port=ports[DEST], region=DEST,
+    dest = NuageServer(tmp_path / "dest", port=ports[DEST], region=DEST, env=FAST,
                        extra_args=["--regions", str(registry)]).start()
 
     def start(env: dict[str, str]) -> list[NuageServer]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.billing_e2e import DEST, PRICES, SOURCE, run_flow
+from tests.support.billing_e2e import DEST, FAST, PRICES, SOURCE, run_flow
 from tests.support.postgres import PostgresCluster
 from tests.support.regions import write_registry
 from tests.support.server import NuageServer, free_port
@@ -22,7 +22,7 @@ def test_two_gateways_meter_and_invoice_to_the_cent(pg: PostgresCluster, tmp_pat
     write_registry(registry, ports, {DEST: [SOURCE]})
     (tmp_path / "prices.toml").write_text(PRICES)
     source_db, dest_db = pg.create_database(), pg.create_database()
-    dest = NuageServer(tmp_path / "dest", port=ports[DEST], region=DEST, db=dest_db,
+    dest = NuageServer(tmp_path / "dest", port=ports[DEST], region=DEST, env=FAST, db=dest_db,
                        extra_args=["--regions", str(registry)]).start()
     args = ["--regions", str(registry), "--prices", str(tmp_path / "prices.toml")]
 

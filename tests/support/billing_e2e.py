@@ -32,7 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from nuage.cli.admin import AdminClient
-from tests.support.metering import CSV_ROWS, Tenant, admin, get_url, metered, sql_job
+from tests.support.metering import CSV_ROWS, Tenant, admin, days_around_now, get_url, metered, sql_job
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 
 SOURCE, DEST = "us-east-1", "us-west-1"     # the billed region, and where its replicated buckets ship to
@@ -46,9 +46,9 @@ issuer = "End to End Cloud"
 [storage]          # per GB-month
 price = "250000"
 
-[requests_a]       # per 1,000 requests: 3 free, then 30 up to the 12th, 10 beyond
+[requests_a]       # per 1,000 requests: 3 free, then 30 up to the 10th, 5 beyond
 free = "3"
-tiers = [{ upto = "12", price = "30" }, { price = "10" }]
+tiers = [{ upto = "10", price = "30" }, { price = "5" }]
 
 [requests_b]       # per 10,000 requests
 price = "700"
@@ -148,14 +148,12 @@ def tenant_in(server: NuageServer, name: str, *, region: str) -> tuple[str, str,
     return account["account_id"], key["access_key"], key["secret_key"]
 
 
-def new_tenant(servers: list[NuageServer], dest: NuageServer, prefix: str) -> tuple[Tenant, Any]:
-    """A tenant of the billed region, and the same tenant (same name) in the destination region: (the tenant,
-    its S3 client there)."""
+def new_tenant(servers: list[NuageServer], dest: NuageServer, prefix: str) -> tuple[Tenant, Tenant]:
+    """A tenant of the billed region, and the same tenant (same name, an account of its own) in the
+    destination region."""
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    account_id, access, secret = tenant_in(servers[0], name, region=SOURCE)
-    _, dest_access, dest_secret = tenant_in(dest, name, region=DEST)
-    return (Tenant(name, account_id, access, secret),
-            dest.client(access_key=dest_access, secret_key=dest_secret))
+    return (Tenant(name, *tenant_in(servers[0], name, region=SOURCE)),
+            Tenant(name, *tenant_in(dest, name, region=DEST)))
 
 
 class Workload:
@@ -172,7 +170,7 @@ class Workload:
     def s3(self, tenant: Tenant) -> Any:
         return self.server().client(access_key=tenant.access_key, secret_key=tenant.secret_key)
 
-    def run(self, tenant: Tenant, dest_s3: Any, sizes: Sizes) -> None:
+    def run(self, tenant: Tenant, dest: NuageServer, there: Tenant, sizes: Sizes) -> None:
         """The tenant's workload; ``tenant.expected`` gets what it must be metered (all but storage) and
         ``tenant.stored`` the bytes each bucket stores at the end. Replication is waited for."""
         t, s = tenant, sizes
@@ -215,6 +213,7 @@ class Workload:
         t.count(plain, "bytes_scanned", len(CSV_ROWS))       # the job reads the whole object; its API is free
 
         # a replicated bucket: versioned, shipping every version to the same tenant's bucket in DEST
+        dest_s3 = dest.client(access_key=there.access_key, secret_key=there.secret_key)
         dest_s3.create_bucket(Bucket=backup, CreateBucketConfiguration={"LocationConstraint": DEST})
         dest_s3.put_bucket_versioning(Bucket=backup, VersioningConfiguration={"Status": "Enabled"})
         self.s3(t).create_bucket(Bucket=repl)
@@ -253,12 +252,13 @@ class Workload:
 
 #: what the workload's quantities other than storage cost, worked out with pen and paper (the same for
 #: every month): per tenant, the amounts of the lines after the storage line, in their order.
-#: class A: 15 requests = 3 free + 9 x 30 / 1,000 (0.27) + 3 x 10 / 1,000 (0.03); class B: 4 x 700 / 10,000;
+#: class A: 15 requests = 3 free + 7 x 30 / 1,000 (0.21) + 5 x 5 / 1,000 (0.025: half up, 0.03); class B:
+#: 4 x 700 / 10,000 (0.28);
 #: data out 8,250 (A) and 2,650 (B) bytes: (bytes / 2^30 - 0.000001) x 90,000 = 0.6015... and 0.1321...;
 #: replicated 8,000 and 3,000 bytes x 40,000 / 2^30 = 0.2980... and 0.1117...; scanned 66 bytes x 600,000 /
 #: 2^30 = 0.0368...
-PINNED = (("0.00", "0.27", "0.03", "0.28", "0.00", "0.60", "0.30", "0.04"),
-          ("0.00", "0.27", "0.03", "0.28", "0.00", "0.13", "0.11", "0.04"))
+PINNED = (("0.00", "0.21", "0.03", "0.28", "0.00", "0.60", "0.30", "0.04"),
+          ("0.00", "0.21", "0.03", "0.28", "0.00", "0.13", "0.11", "0.04"))
 
 SIZES = (Sizes(first=1500, second=2500, again=4000, part=6000, version1=3000, version2=5000),
          Sizes(first=700, second=900, again=1200, part=5500, version1=2000, version2=1000))
@@ -308,16 +308,17 @@ def by_hand(used: Counter[str], hours_in_month: int) -> tuple[list[Line], Decima
     gb_months = Decimal(used["storage_byte_hours"]) / GIB / hours_in_month
     line("storage", gb_months, Decimal("250000"), gb_months * 250000)
 
-    # class A: the first 3 free, the 4th to the 12th at 30 per 1,000, beyond at 10 per 1,000
+    # class A: the first 3 free, the 4th to the 10th at 30 per 1,000, beyond at 5 per 1,000 (half a cent
+    # each: 5 requests cost exactly 0.025, rounded half up to 0.03, where half even would give 0.02)
     a = used["requests_a"]
     if a == 0:      # a metric not used: one line of nothing, at its first price
         line("requests_a", Decimal(0), Decimal(30), Decimal(0))
     else:
         line("requests_a", Decimal(min(a, 3)), Decimal(0), Decimal(0))
     if a > 3:
-        line("requests_a", Decimal(min(a, 12) - 3), Decimal(30), Decimal(min(a, 12) - 3) * 30 / 1000)
-    if a > 12:
-        line("requests_a", Decimal(a - 12), Decimal(10), Decimal(a - 12) * 10 / 1000)
+        line("requests_a", Decimal(min(a, 10) - 3), Decimal(30), Decimal(min(a, 10) - 3) * 30 / 1000)
+    if a > 10:
+        line("requests_a", Decimal(a - 10), Decimal(5), Decimal(a - 10) * 5 / 1000)
 
     # class B: 700 per 10,000
     b = used["requests_b"]
@@ -418,16 +419,27 @@ def run_flow(start: Start, dest: NuageServer) -> None:
     # 1. the workload, metered in the 10th of last month, 10:00 (no storage sample yet)
     with running(start, {**FAST, **clock_at(workload_hour + 60)}) as servers:
         work = Workload(servers)
-        tenants = []
+        tenants, received = [], []
         for prefix, sizes in zip(("e2ea", "e2eb"), SIZES, strict=True):
-            tenant, dest_s3 = new_tenant(servers, dest, prefix)
-            work.run(tenant, dest_s3, sizes)
+            tenant, there = new_tenant(servers, dest, prefix)
+            work.run(tenant, dest, there, sizes)
+            received.append(there)
             tenants.append(tenant)
         wait_until(lambda: all(usage(srv, t, last) == t.expected for srv in servers for t in tenants),
                    what="the workload metered")
         for t in tenants:
             assert hours_of(servers[-1], t, last, "requests_a") == {iso(workload_hour)}
             assert usage(servers[0], t, this) == {}
+    # the destination region bills no replica to anyone (its metering clock is the real one)
+    # (``dest`` flushes its counts often: FAST): its tenant's requests are there, the replicas' bytes are not
+    def there_counts(there: Tenant) -> Counter[str]:
+        return usage(dest, there, days_around_now()).get(f"{there.name}-backup", Counter())
+
+    # (the bucket, its versioning, and at least one listing of the versions shipped)
+    wait_until(lambda: all(there_counts(there)["requests_a"] >= 3 for there in received),
+               what="the destination's own requests metered")
+    for there in received:
+        assert there_counts(there)["bytes_in"] == there_counts(there)["bytes_replicated"] == 0
 
     # 2. an hour later: the first storage sample, the bytes stored (versions and the incomplete upload's part)
     with running(start, {**SAMPLING, **clock_at(first_sample + 600)}) as servers:
