@@ -1050,6 +1050,19 @@ def _key_secrets(w: World) -> list[str]:
     return [w.entities.key]
 
 
+def _victim_account(w: World) -> str:
+    return str(w.victim_iam.get_user()["User"]["Arn"].split(":")[4])
+
+
+def _billing_secrets(w: World) -> list[str]:
+    """What only the victim's Billing page shows: its account id and name, and a PDF."""
+    return [_victim_account(w), w.victim_name, "%PDF"]
+
+
+def _closed_month() -> str:
+    return (datetime.now(UTC).date().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
 CONSOLE_OPS: dict[str, ConsoleOp] = {
     "list buckets": ConsoleOp(lambda c, w: c.get("/buckets"), ("s3:ListAllMyBuckets",),
                               lambda w: [w.target.bucket, w.target.replica, w.scratch],
@@ -1102,6 +1115,22 @@ CONSOLE_OPS: dict[str, ConsoleOp] = {
         "user": w.entities.user, "key": w.entities.key}), ("iam:DeleteAccessKey",), lambda w: [], iam_changes=True),
     "delete the victim's user": ConsoleOp(lambda c, w: c.post("/users/delete", {"name": w.entities.user}),
                                           ("iam:DeleteUser",), lambda w: [], iam_changes=True),
+    # the Billing page (console/views/billing.py): only the operator names another account (?tenant=)
+    "billing page": ConsoleOp(lambda c, w: c.get("/billing"), ("nuage-billing:GetPreview",), _billing_secrets),
+    "the victim's billing page": ConsoleOp(lambda c, w: c.get(f"/billing?tenant={_victim_account(w)}"),
+                                           ("nuage-billing:GetPreview",), _billing_secrets),
+    "the victim's invoice as PDF": ConsoleOp(
+        lambda c, w: c.get(f"/billing/invoices/{_closed_month()}.pdf?tenant={_victim_account(w)}"),
+        ("nuage-billing:GetInvoice",), _billing_secrets),
+    "the victim's invoice as JSON": ConsoleOp(
+        lambda c, w: c.get(f"/billing/invoices/{_closed_month()}.json?tenant={_victim_account(w)}"),
+        ("nuage-billing:GetInvoice",), _billing_secrets),
+    "the victim's month so far": ConsoleOp(lambda c, w: c.get(f"/billing/preview.json?tenant={_victim_account(w)}"),
+                                           ("nuage-billing:GetPreview",), _billing_secrets),
+    "set the victim's budget": ConsoleOp(lambda c, w: c.post("/billing/budget", {
+        "amount": "0.01", "tenant": _victim_account(w)}), ("nuage-billing:PutBudget",), _billing_secrets),
+    "remove the victim's budget": ConsoleOp(lambda c, w: c.post("/billing/budget/delete", {
+        "tenant": _victim_account(w)}), ("nuage-billing:DeleteBudget",), _billing_secrets),
 }
 CONSOLE_MATRIX = [(op, caller) for op, spec in CONSOLE_OPS.items() for caller in spec.callers]
 SIGNED_URL = re.compile(r"""(https?://127\.0\.0\.1:\d+/[^"'\s<>]*X-Amz-Signature=[^"'\s<>&]+[^"'\s<>]*)""")
@@ -1145,6 +1174,7 @@ def test_console_allowed_for_the_owner(world: World) -> None:
     assert _fetch(urllib.request.Request(location)) == (200, CSV.decode())
     assert "bob" in console.get(f"/sql/jobs/{world.job_id}").text
     assert "allowed-" in console.get("/users").text
+    assert _victim_account(world) in console.get("/billing").text
 
 
 def test_console_is_not_served_on_the_s3_origin(world: World) -> None:
