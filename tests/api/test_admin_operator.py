@@ -271,3 +271,18 @@ def test_revoke_and_delete_hold_across_worker_processes(tmp_path: Path) -> None:
     finally:
         conn.close()
         assert srv.stop() == 0, srv.log()
+
+
+# -- a tenant named in Chinese: its name in the path of a signed call ------------------------------------------------
+def test_a_tenant_named_in_chinese_is_addressed_by_name(server: NuageServer) -> None:
+    """botocore signs the admin API's path as every AWS service but S3 does (each segment encoded twice):
+    a tenant name outside ASCII in the path must verify as well (it answered SignatureDoesNotMatch)."""
+    name = f"云计算-{uuid.uuid4().hex[:6]}"
+    ok(admin(server, "tenant", "create", name))
+    key = admin_json(server, "tenant", "key", "create", name)
+    assert key["access_key"]
+    listing = admin_json(server, "keys", "list", "--tenant", name)
+    assert [k["access_key"] for k in listing["keys"]] == [key["access_key"]]
+    ok(admin(server, "tenant", "suspend", name))
+    ok(admin(server, "tenant", "activate", name))
+    ok(admin(server, "tenant", "delete", name))

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from urllib.parse import quote
 
 from .canonical import QueryParam, canonical_headers, canonical_query_string, canonical_uri
 from .dates import check_skew, format_amz_date, parse_amz_date, parse_request_date
@@ -163,6 +164,10 @@ def _uri_and_query_variants(
     raw_uri = req.raw_path or "/"
     if raw_uri != uri:
         yield raw_uri, query
+    if "%" in uri:
+        # every AWS service but S3 encodes the path's segments twice (botocore's SigV4Auth, as the admin,
+        # query and billing APIs are signed): a tenant named in Chinese is ``%25E4...`` there
+        yield quote(uri, safe="/-_.~"), query
 
 
 def _verify(
