@@ -28,6 +28,7 @@ from nuage.storage.meta.metering import MeterRow
 from tests.api.test_invoices import Usage, call, call_json, last_month, new_tenant
 from tests.conftest import unique_bucket_name
 from tests.console.conftest import READ_ONLY_POLICY
+from tests.console.test_console_browser import shot
 from tests.support.console import ConsoleClient
 from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 
@@ -197,7 +198,7 @@ def test_a_tenant_reads_its_month_and_downloads_its_invoice(billed: NuageServer,
         thresholds = page.locator("#budget-events tbody tr").evaluate_all(
             "rows => rows.map(r => r.dataset.threshold)")
         assert sorted(thresholds) == ["100", "80"]
-        page.screenshot(path=str(shots / "billing.png"), full_page=True)
+        shot(page, shots / "billing.png")                   # every control labelled
         page.get_by_role("button", name="Remove the budget").click()
         page.wait_for_url(re.compile(r".*/billing\?notice=.*"))
         assert page.locator(".notice").inner_text() == "The monthly budget is removed."
@@ -225,7 +226,7 @@ def test_the_operator_sees_every_tenant(billed: NuageServer, world: World, brows
         assert page.locator(f'#invoices-table tr[data-month="{world.month}"] th').inner_text() == world.number
         _, pdf = download(page, f"Download {world.number} as PDF", tmp_path)
         assert pdf.startswith(b"%PDF")
-        page.screenshot(path=str(shots / "billing-operator.png"), full_page=True)
+        shot(page, shots / "billing-operator.png")
         page.goto(f"{billed.console_endpoint}/billing?tenant={world.globex.account_id}")
         assert world.globex.name in page.locator("#billing-tenant").inner_text()
         assert page.locator("#no-invoices").is_visible()
