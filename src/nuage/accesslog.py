@@ -104,7 +104,10 @@ class AccessRecord:
 
 
 class RecordSink(Protocol):
-    """Takes the record of each request, at its end, on the event loop: it must be quick."""
+    """Takes the record of each request, at its end, on the event loop: it must be quick. ``wants_text``:
+    it reads the record's path and user agent (else they may be left "", which saves their making)."""
+
+    wants_text: bool
 
     def emit(self, record: AccessRecord) -> None: ...
 
@@ -113,13 +116,14 @@ class Records:
     """Where the records of a server's requests go (each sink in turn), and the region and worker process
     every record names."""
 
-    __slots__ = ("emit", "region", "sinks", "worker")
+    __slots__ = ("emit", "region", "sinks", "text", "worker")
     emit: Callable[[AccessRecord], None]
 
     def __init__(self, sinks: Sequence[RecordSink], region: str = "", worker: int = 0) -> None:
         self.sinks = tuple(sinks)
         self.region = region
         self.worker = worker
+        self.text = any(sink.wants_text for sink in self.sinks)   # a sink reads the path and user agent
         # one sink (the usual case): its own method, no loop
         self.emit = self.sinks[0].emit if len(self.sinks) == 1 else self._emit_all
 
@@ -188,6 +192,8 @@ def format_common(r: AccessRecord) -> str:
 
 class AccessLog:
     """Where the lines go: a path (a file, appended to) or "-" (stdout)."""
+
+    wants_text = True
 
     def __init__(self, target: str, fmt: Format = "json", region: str = "", worker: int = 0) -> None:
         if fmt not in FORMATS:

@@ -22,7 +22,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from nuage.metrics.requests import LATENCY_BOUNDS, OTHER, RequestMetrics, operation_class
+from nuage.metrics.requests import FIRST_BUCKET, LATENCY_BOUNDS, OTHER, RequestMetrics, operation_class
 from nuage.storage.meta.replication import Backlog, FailureCount
 
 __all__ = ["GROUP_BOUNDS", "ProcessCollector", "Sources", "StoreCollector", "top_buckets"]
@@ -71,33 +71,32 @@ class ProcessCollector(Collector):
                                        labels=("api", "operation", "region"))
         sent = CounterMetricFamily("nuage_http_sent_bytes", "Bytes of response bodies sent.",
                                    labels=("api", "operation", "region"))
-        bytes_in: dict[tuple[str, str], int] = {}
-        bytes_out: dict[tuple[str, str], int] = {}
-        for (api, operation, status), (count, got, gave) in list(self.requests.requests.items()):
+        bytes_in: dict[tuple[str, str], float] = {}
+        bytes_out: dict[tuple[str, str], float] = {}
+        by_class: dict[tuple[str, str], list[float]] = {}   # (api, class) -> ms in all, requests per bucket
+        for (api, operation, status), row in list(self.requests.requests.items()):
             api, operation = api or OTHER, operation or OTHER
-            counted.add_metric((api, operation, str(status), region), count)
-            bytes_in[api, operation] = bytes_in.get((api, operation), 0) + got
-            bytes_out[api, operation] = bytes_out.get((api, operation), 0) + gave
-        for (api, operation), value in bytes_in.items():
-            received.add_metric((api, operation, region), value)
-        for (api, operation), value in bytes_out.items():
-            sent.add_metric((api, operation, region), value)
+            counted.add_metric((api, operation, str(status), region), row[0])
+            bytes_in[api, operation] = bytes_in.get((api, operation), 0) + row[1]
+            bytes_out[api, operation] = bytes_out.get((api, operation), 0) + row[2]
+            times = row[FIRST_BUCKET - 1:]
+            total = by_class.get((api, operation_class(operation)))
+            if total is None:
+                by_class[api, operation_class(operation)] = times
+            else:
+                for i, value in enumerate(times):
+                    total[i] += value
+        for (api, operation), count in bytes_in.items():
+            received.add_metric((api, operation, region), count)
+        for (api, operation), count in bytes_out.items():
+            sent.add_metric((api, operation, region), count)
         yield from (counted, received, sent)
 
         latency = HistogramMetricFamily("nuage_http_request_duration_seconds",
                                         "Time from a request's head to the end of its response, by operation class.",
                                         labels=("api", "class", "region"))
-        by_class: dict[tuple[str, str], list[float]] = {}
-        for (api, operation), times in list(self.requests.latency.items()):
-            key = (api or OTHER, operation_class(operation))
-            total = by_class.get(key)
-            if total is None:
-                by_class[key] = list(times)
-            else:
-                for i, seconds in enumerate(times):
-                    total[i] += seconds
         for (api, cls), times in by_class.items():
-            latency.add_metric((api, cls, region), _histogram(times[:-1], LATENCY_BOUNDS), times[-1])
+            latency.add_metric((api, cls, region), _histogram(times[1:], LATENCY_BOUNDS), times[0] / 1000)
         yield latency
 
         errors = CounterMetricFamily("nuage_errors", "Error answers, by API and S3 error code.",

@@ -14,10 +14,12 @@ from bisect import bisect_left
 
 from nuage.accesslog import AccessRecord
 
-__all__ = ["CLASSES", "LATENCY_BOUNDS", "MAX_SERIES", "OTHER", "RequestMetrics", "operation_class"]
+__all__ = ["CLASSES", "FIRST_BUCKET", "LATENCY_BOUNDS", "MAX_SERIES", "OTHER", "RequestMetrics", "operation_class"]
 
 #: upper bounds (seconds) of the request latency histogram's buckets; +Inf follows
 LATENCY_BOUNDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+_BOUNDS_MS = tuple(bound * 1000 for bound in LATENCY_BOUNDS)
+FIRST_BUCKET = 4   # where a row's latency buckets start (see RequestMetrics.requests)
 MAX_SERIES = 2000
 OTHER = "_other"    # no S3 operation, error code or bucket has a name starting with "_"
 
@@ -45,30 +47,27 @@ def operation_class(operation: str) -> str:
 class RequestMetrics:
     """The counts of this process's requests since it started."""
 
+    wants_text = False   # (a sink of nuage.accesslog.Records: no path or user agent needed)
+
     def __init__(self, max_series: int = MAX_SERIES) -> None:
         self.max_series = max_series
-        # (api, operation, status) -> [requests, bytes received, bytes sent]
-        self.requests: dict[tuple[str, str, int], list[int]] = {}
-        # (api, operation) -> counts per latency bucket (the last one +Inf), then the sum of seconds (the
-        # histogram is by operation class: classes are added up when scraped)
-        self.latency: dict[tuple[str, str], list[float]] = {}
+        # (api, operation, status) -> [requests, bytes received, bytes sent, milliseconds in all, then the
+        # requests per latency bucket (the last one +Inf)]: one lookup per request (the histogram is by
+        # operation class: operations and statuses are added up when scraped)
+        self.requests: dict[tuple[str, str, int], list[float]] = {}
         # (api, error code) -> error answers
         self.errors: dict[tuple[str, str], int] = {}
 
     def emit(self, record: AccessRecord) -> None:
-        key = (record.api, record.operation, record.status)
-        row = self.requests.get(key)
+        row = self.requests.get((record.api, record.operation, record.status))
         if row is None:
-            row = self._new_row(key)
+            row = self._new_row((record.api, record.operation, record.status))
+        ms = record.duration_ms
         row[0] += 1
         row[1] += record.bytes_received
         row[2] += record.bytes_sent
-        seconds = record.duration_ms / 1000
-        times = self.latency.get(key[:2])
-        if times is None:
-            times = self._new_times(key[0], key[1])
-        times[bisect_left(LATENCY_BOUNDS, seconds)] += 1
-        times[-1] += seconds
+        row[3] += ms
+        row[FIRST_BUCKET + bisect_left(_BOUNDS_MS, ms)] += 1
         code = record.error_code
         if code:
             errors = self.errors
@@ -77,17 +76,10 @@ class RequestMetrics:
                 error = (record.api, OTHER)
             errors[error] = errors.get(error, 0) + 1
 
-    def _new_row(self, key: tuple[str, str, int]) -> list[int]:
+    def _new_row(self, key: tuple[str, str, int]) -> list[float]:
         if len(self.requests) >= self.max_series:
             key = (key[0], OTHER, key[2])
             if key in self.requests:
                 return self.requests[key]
-        row = self.requests[key] = [0, 0, 0]
+        row = self.requests[key] = [0] * (FIRST_BUCKET + len(LATENCY_BOUNDS) + 1)
         return row
-
-    def _new_times(self, api: str, operation: str) -> list[float]:
-        key = (api, operation) if len(self.latency) < self.max_series else (api, OTHER)
-        times = self.latency.get(key)
-        if times is None:
-            times = self.latency[key] = [0.0] * (len(LATENCY_BOUNDS) + 2)
-        return times
