@@ -187,18 +187,25 @@ class Meter:
 
     async def run_forever(self) -> None:
         """Flush every ``interval`` seconds (sooner when many keys were counted), and once more when cancelled
-        (a clean stop: SIGTERM or SIGINT), so that a clean stop loses nothing."""
+        (a clean stop: SIGTERM or SIGINT), so that a clean stop loses nothing. A flush is never cancelled
+        half way (its write may commit all the same: SQLite's writer commits what was queued): a stop waits
+        for the flush in flight, then writes what is left, so nothing is written twice."""
         self._loop = asyncio.get_running_loop()
+        flushing: asyncio.Task[int] | None = None
         try:
             while True:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.interval)
                 self._wake.clear()
+                flushing = asyncio.ensure_future(self.flush())
                 try:
-                    await self.flush()
+                    await asyncio.shield(flushing)
                 except Exception as exc:  # noqa: BLE001 - logged (a traceback unless the database is down)
                     _failed("metering flush", exc, f"{self.pending()} counters kept for the next one")
         finally:
+            if flushing is not None and not flushing.done():
+                with contextlib.suppress(Exception):   # a failure put its counts back: the last flush has them
+                    await asyncio.shield(flushing)
             await self._last_flush()
 
     async def _last_flush(self) -> None:
