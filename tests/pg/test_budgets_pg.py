@@ -24,8 +24,8 @@ from nuage.storage.meta.budgets import BudgetEvent
 from nuage.storage.meta.metering import MeterRow
 from nuage.storage.meta.postgres.store import PostgresMetadataStore
 from tests.api.test_billing_api import PRICES, call, new_tenant
-from tests.support.postgres import PostgresCluster
-from tests.support.server import NuageServer
+from tests.support.postgres import PostgresCluster, PostgresMissing
+from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +117,46 @@ def test_evaluations_racing_on_two_stores_fire_once(pg: PostgresCluster, tmp_pat
     rows = asyncio.run(stored())
     assert len(rows) == 2 * len(accounts)
     assert {(e.spent, e.threshold) for e in rows} == {("0.80", 80), ("1.20", 100)}
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[PostgresCluster]:
+    """A PostgreSQL of this test's own: stopping it must not touch the other tests' databases."""
+    try:
+        cluster = PostgresCluster()
+    except PostgresMissing as exc:
+        pytest.fail(f"PostgreSQL is required: {exc}")
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+def test_billing_api_answers_503_while_the_database_is_down(own_cluster: PostgresCluster, tmp_path: Path) -> None:
+    (tmp_path / "prices.toml").write_text(PRICES)
+    srv = NuageServer(tmp_path / "data", db=own_cluster.create_database(), env={"NUAGE_BUDGET_INTERVAL": "0.5"},
+                      extra_args=["--prices", str(tmp_path / "prices.toml")]).start()
+    operator = (ACCESS_KEY, SECRET_KEY)
+    paths = [("GET", "/billing/usage"), ("GET", "/billing/invoices"), ("GET", "/billing/events"),
+             ("GET", "/billing/preview")]
+    try:
+        assert call(srv, operator, "PUT", "/billing/budget", {"amount": "10.00"}).status == 200
+        assert [call(srv, operator, m, p).status for m, p in paths] == [200] * len(paths)
+        own_cluster.pause()
+        try:
+            during = [call(srv, operator, m, p) for m, p in [*paths, ("PUT", "/billing/budget")]]
+            time.sleep(1.5)   # budget passes fail meanwhile, and say so
+        finally:
+            own_cluster.resume()
+        assert [(r.status, r.code, r.headers.get("retry-after")) for r in during] == [
+            (503, "ServiceUnavailable", "1")] * len(during), [r.body for r in during]
+        deadline = time.monotonic() + 30
+        while [call(srv, operator, m, p).status for m, p in paths] != [200] * len(paths):
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        assert call(srv, operator, "GET", "/billing/budget").json()["amount"] == "10.00"
+    finally:
+        srv.allow_faults = True   # the pools' reconnection warnings are logged, not tracebacks of requests
+        srv.stop()
+    log = srv.log()
+    assert "internal error in the billing API" not in log
+    assert "the metadata database did not answer" in log
