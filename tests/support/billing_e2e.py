@@ -350,18 +350,28 @@ def invoice_lines(document: dict[str, Any]) -> list[Line]:
              Decimal(line["amount"])) for line in document["lines"]]
 
 
-def check_invoice(document: dict[str, Any], used: Counter[str], hours_in_month: int) -> None:
-    """The document's lines, subtotal, tax and total are the ones worked out by hand, to the cent; its
-    per-bucket shares add up to each metric's amount."""
+METERS = {"storage": "storage_byte_hours", "requests_a": "requests_a", "requests_b": "requests_b",
+          "data_out": "bytes_out", "replication": "bytes_replicated", "scanned": "bytes_scanned"}
+
+
+def check_invoice(document: dict[str, Any], buckets: dict[str, Counter[str]], hours_in_month: int) -> None:
+    """The document's lines, subtotal, tax and total are the ones worked out by hand from the month's totals
+    of ``buckets`` (bucket -> metric -> raw value), to the cent; each metric's amount is shared among the
+    buckets in proportion to what each used, each share within a cent of its exact part, adding up to it."""
+    used = totals(buckets)
     lines, subtotal, tax, total = by_hand(used, hours_in_month)
     assert invoice_lines(document) == lines
     assert (Decimal(document["subtotal"]), Decimal(document["tax"]), Decimal(document["total"])) == (
         subtotal, tax, total)
     assert document["currency"] == "EUR" and document["tax_rate"] == "0.0825"
-    for metric in {m for m, *_ in lines}:
+    for metric, meter in METERS.items():
         amount = sum((a for m, _, _, a in lines if m == metric), Decimal(0))
-        shares = sum((Decimal(s["amount"]) for s in document["buckets"] if s["metric"] == metric), Decimal(0))
-        assert shares == amount or (amount == 0 and shares == 0), (metric, amount, shares)
+        shares = {s["bucket"]: Decimal(s["amount"]) for s in document["buckets"] if s["metric"] == metric}
+        assert set(shares) == {b for b, c in buckets.items() if c[meter]}, (metric, shares)
+        assert sum(shares.values(), Decimal(0)) == amount, (metric, amount, shares)
+        for bucket, share in shares.items():
+            exact = amount * buckets[bucket][meter] / used[meter]
+            assert abs(share - exact) < CENT, (metric, bucket, share, exact)
     assert {k: v for k, v in document["usage"].items() if v} == {k: v for k, v in used.items() if v}
 
 
@@ -405,6 +415,15 @@ def hours_of(server: NuageServer, tenant: Tenant, days: tuple[str, str], metric:
 
 def iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def month_of(tenant: Tenant, hours_stored: int) -> dict[str, Counter[str]]:
+    """What the tenant must be billed for last month, per bucket: its counts, and what each bucket stores
+    for ``hours_stored`` hours."""
+    out = {bucket: Counter(counts) for bucket, counts in tenant.expected.items()}
+    for bucket, stored in tenant.stored.items():
+        out.setdefault(bucket, Counter())["storage_byte_hours"] += stored * hours_stored
+    return out
 
 
 def run_flow(start: Start, dest: NuageServer) -> None:
@@ -472,7 +491,7 @@ def run_flow(start: Start, dest: NuageServer) -> None:
             assert storage_of(usage(servers[-1], t, last)) == {b: n * filled for b, n in t.stored.items()}
             assert hours_of(servers[-1], t, this, "storage_byte_hours") == {iso(m.this_start)}
         for t in tenants:
-            used = t.totals() + Counter(storage_byte_hours=sum(t.stored.values()) * filled)
+            used = month_of(t, filled)
             doc = invoice(servers[0], t, m.last)
             assert doc["kind"] == "invoice" and doc["month"] == m.last and doc["number"].startswith("E2E-")
             assert doc["tenant"] == {"account_id": t.account_id, "name": t.name}
@@ -486,7 +505,7 @@ def run_flow(start: Start, dest: NuageServer) -> None:
             issued[t.name] = doc
             now = preview(servers[-1], t, m.this)     # this month so far: its one hour of storage
             assert now["kind"] == "preview" and now["number"] is None and now["month"] == m.this
-            check_invoice(now, Counter(storage_byte_hours=sum(t.stored.values())), m.this_hours)
+            check_invoice(now, {b: Counter(storage_byte_hours=n) for b, n in t.stored.items()}, m.this_hours)
         assert len({doc["number"] for doc in issued.values()}) == len(tenants)
 
     # 5. back in last month (the 20th): new traffic lands in its hours; its invoice stays as issued
@@ -497,7 +516,7 @@ def run_flow(start: Start, dest: NuageServer) -> None:
         wait_until(lambda: all(others(usage(srv, t, last)) == t.expected for srv in servers for t in tenants),
                    what="the new traffic metered")
         for t in tenants:
-            used = t.totals() + Counter(storage_byte_hours=sum(t.stored.values()) * filled)
+            used = month_of(t, filled)
             for srv in servers:
                 assert invoice(srv, t, m.last) == issued[t.name]
             grown = preview(servers[0], t, m.last)        # the month as metered now: the new traffic in it
