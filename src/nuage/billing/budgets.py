@@ -28,6 +28,7 @@ from typing import Any
 from nuage.billing.invoice import Month
 from nuage.billing.service import Billing, Tenant
 from nuage.errors import NuageError
+from nuage.logthrottle import LogThrottle
 from nuage.storage.meta.budgets import BudgetEvent, BudgetRecord, BudgetStore
 
 log = logging.getLogger("nuage.billing.budgets")
@@ -155,8 +156,10 @@ class Budgets:
 
     async def run_forever(self, interval: float = DEFAULT_INTERVAL) -> None:
         """:meth:`evaluate` every ``interval`` seconds (the first pass soon after start-up), until cancelled;
-        a pass that fails (the database down) is logged in one line and the next one tries again."""
+        a pass that fails (the database down) is logged in one line, at most one a minute, and the next pass
+        tries again."""
         delay = min(interval, 5.0)
+        throttle = LogThrottle(60.0)
         while True:
             await asyncio.sleep(delay)
             delay = interval
@@ -165,5 +168,11 @@ class Budgets:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:   # noqa: BLE001 - the next pass tries again
-                log.warning("budget evaluation failed (%s: %s); next try in %.0f s", type(exc).__name__, exc,
-                            interval)
+                left_out = throttle.admit("failed")
+                if left_out is not None:
+                    log.warning("budget evaluation failed (%s: %s); trying again every %g s%s", type(exc).__name__,
+                                str(exc).splitlines()[0] if str(exc) else "", interval,
+                                f" ({left_out} more failures since the last line)" if left_out else "")
+            else:
+                if throttle.forget("failed"):
+                    log.info("budget evaluation works again")
