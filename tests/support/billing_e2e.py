@@ -380,6 +380,13 @@ def invoice(server: NuageServer, tenant: Tenant, month: str) -> dict[str, Any]:
     return dict(json.loads(admin(server, "invoice", tenant.name, "--month", month)))
 
 
+def download(server: NuageServer, tenant: Tenant, month: str, fmt: str) -> bytes:
+    """An issued invoice as CSV or PDF, through the admin API."""
+    client = AdminClient(server.endpoint, ACCESS_KEY, SECRET_KEY, server.region)
+    with client.open("GET", f"/admin/tenants/{tenant.name}/invoices/{month}?format={fmt}") as resp:
+        return bytes(resp.read())
+
+
 def preview(server: NuageServer, tenant: Tenant, month: str) -> dict[str, Any]:
     return dict(json.loads(admin(server, "invoice", tenant.name, "--preview", "--month", month)))
 
@@ -498,10 +505,14 @@ def run_flow(start: Start, dest: NuageServer) -> None:
             assert doc["issuer"] == {"name": "End to End Cloud", "region": SOURCE}
             check_invoice(doc, used, m.last_hours)
             assert tuple(line["amount"] for line in doc["lines"][1:]) == PINNED[tenants.index(t)]
+            printed = [download(srv, t, m.last, fmt) for srv in servers for fmt in ("csv", "pdf")]
             for srv in servers:      # issued through one gateway, the same through every one
                 assert invoice(srv, t, m.last) == doc
                 assert AdminClient(srv.endpoint, ACCESS_KEY, SECRET_KEY, srv.region).call(
                     "GET", f"/admin/tenants/{t.name}/invoices/{m.last}") == doc
+            assert printed[:2] * len(servers) == printed          # the same CSV and PDF bytes everywhere
+            assert printed[0].decode().splitlines()[-1].startswith(f"{doc['number']},")
+            assert printed[1].startswith(b"%PDF-")
             issued[t.name] = doc
             now = preview(servers[-1], t, m.this)     # this month so far: its one hour of storage
             assert now["kind"] == "preview" and now["number"] is None and now["month"] == m.this
