@@ -104,7 +104,8 @@ def admin(server: NuageServer, method: str, path: str, body: Any = None) -> Resp
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuageServer]:
     folder = tmp_path_factory.mktemp("billing-api")
     (folder / "prices.toml").write_text(PRICES)
-    srv = NuageServer(folder / "data", extra_args=["--prices", str(folder / "prices.toml")],
+    srv = NuageServer(folder / "data", extra_args=["--prices", str(folder / "prices.toml"),
+                                                   "--access-log", str(folder / "access.log")],
                       env={"NUAGE_BUDGET_INTERVAL": str(INTERVAL), "NUAGE_METER_FLUSH_INTERVAL": "0.1",
                            "NUAGE_METER_SAMPLE_INTERVAL": "0"}).start()
     yield srv
@@ -363,3 +364,17 @@ def test_nuage_admin_budget(server: NuageServer) -> None:
     cleared = nuage("budget", t.account.name, "--clear")
     assert cleared.returncode == 0 and "removed" in cleared.stdout
     assert call(server, t.keys, "GET", "/billing/budget").status == 404
+
+
+def test_access_log_names_the_billing_api(server: NuageServer, tenant: Tenant) -> None:
+    assert call(server, tenant.keys, "GET", "/billing/events?max=7").status == 200
+    log = server.data_dir.parent / "access.log"
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [json.loads(line) for line in log.read_text().splitlines() if "max=7" in line]
+        if lines or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert lines, log.read_text()[-2000:]
+    assert (lines[-1]["api"], lines[-1]["operation"], lines[-1]["status"]) == ("billing", "ListBudgetEvents", 200)
+    assert lines[-1]["principal"].endswith(":root") and lines[-1]["access_key"] == tenant.keys[0]
