@@ -378,3 +378,36 @@ def test_access_log_names_the_billing_api(server: NuageServer, tenant: Tenant) -
     assert lines, log.read_text()[-2000:]
     assert (lines[-1]["api"], lines[-1]["operation"], lines[-1]["status"]) == ("billing", "ListBudgetEvents", 200)
     assert lines[-1]["principal"].endswith(":root") and lines[-1]["access_key"] == tenant.keys[0]
+
+
+def test_events_fire_once_across_workers_and_restarts(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Two worker processes on one SQLite database (one evaluates: a lock file), then a restart with one: the
+    two thresholds still fired once each."""
+    folder = tmp_path_factory.mktemp("budget-restart")
+    (folder / "prices.toml").write_text(PRICES)
+    env = {"NUAGE_BUDGET_INTERVAL": str(INTERVAL), "NUAGE_METER_FLUSH_INTERVAL": "0.1",
+           "NUAGE_METER_SAMPLE_INTERVAL": "0"}
+    args = ["--prices", str(folder / "prices.toml")]
+    srv = NuageServer(folder / "data", env=env, extra_args=args, workers=2).start()
+    try:
+        t = new_tenant(srv)
+        assert call(srv, t.keys, "PUT", "/billing/budget", {"amount": "1.00"}).status == 200
+        bucket = f"spend-{uuid.uuid4().hex[:10]}"
+        t.s3.create_bucket(Bucket=bucket)
+        for key in "abcd":   # 2.00 in all, over both workers
+            t.s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+        assert sorted(e["threshold"] for e in _wait_events(srv, t.keys, 2)) == [80, 100]
+        time.sleep(INTERVAL * 5)
+    finally:
+        assert srv.stop() == 0, srv.log()
+    srv = NuageServer(folder / "data", env=env, extra_args=args, port=srv.port).start()
+    try:
+        t.s3 = srv.client(access_key=t.keys[0], secret_key=t.keys[1])
+        t.s3.put_object(Bucket=bucket, Key="e", Body=b"x")
+        time.sleep(INTERVAL * 8)
+        events = _events(srv, t.keys)
+        assert sorted(e["threshold"] for e in events) == [80, 100], events
+    finally:
+        assert srv.stop() == 0, srv.log()
+    lines = [line for line in srv.log().splitlines() if f"account {t.account_id} reached" in line]
+    assert len(lines) == 2, lines   # the log file of both runs
