@@ -1,12 +1,14 @@
 """An invoice computed from one tenant's metered totals of one month and a price sheet: pure functions.
 
 Rules (docs/billing.md):
-- quantities are exact (Decimal, 50 significant digits): bytes / 2^30 for GB, byte-hours / 2^30 / the
-  hours of the month for GB-months, counts for requests;
+- quantities are exact (fractions: a third of a GB-month is 1/3; a line keeps a Decimal of 50 significant
+  digits): bytes / 2^30 for GB, byte-hours / 2^30 / the hours of the month for GB-months, counts for
+  requests;
 - each metric's free quantity and tiers apply to the tenant's monthly total (every bucket and region
   together); a metric gives one line per tier band it reaches (and one for its free part), or a single
   line of quantity 0 when it was not used;
-- a line's amount is quantity x unit price / units priced, computed exactly, then rounded to cents
+- a line's amount is quantity x unit price / units priced, computed exactly (from the exact quantity:
+  1/3 GB-month at 0.015 is 0.005, not 0.00499...), then rounded to cents
   (ROUND_HALF_UP) on its own; the subtotal is the sum of the rounded lines; the tax is the subtotal
   x the tax rate, rounded the same way; the total is subtotal + tax;
 - the per-bucket detail splits each metric's amount (its rounded lines added) in proportion to each
@@ -18,11 +20,13 @@ Rules (docs/billing.md):
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
+from fractions import Fraction
 from typing import Protocol
 
 from nuage.billing.prices import GB, METRICS, Metric, MetricPrice, PriceSheet
@@ -107,6 +111,26 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def exact_quantity(metric: Metric, value: int, month: Month) -> Fraction:
+    """A metered value in the metric's unit, exactly (a third of a GB-month is 1/3, not 0.333...3)."""
+    if metric.unit == "GB-month":
+        return Fraction(value, GB * month.hours)
+    if metric.unit == "GB":
+        return Fraction(value, GB)
+    return Fraction(value)
+
+
+def _exact_cents(amount: Fraction) -> Decimal:
+    """A non-negative exact amount rounded to cents, half up."""
+    return Decimal(math.floor(amount * 100 + Fraction(1, 2))).scaleb(-2)
+
+
+def _digits(number: Fraction) -> Decimal:
+    """An exact quantity as a decimal of 50 significant digits (how lines keep it)."""
+    with localcontext(_context()):
+        return Decimal(number.numerator) / Decimal(number.denominator)
+
+
 def shown(number: Decimal) -> str:
     """A quantity as an invoice shows it: 6 decimals at most, no trailing zeros."""
     text = format(number.quantize(SHOWN, rounding=ROUND_HALF_UP), "f")
@@ -166,40 +190,43 @@ class Invoice:
                 "tax": format(self.tax, "f"), "total": format(self.total, "f"), "usage": dict(self.usage)}
 
 
-def price_lines(price: MetricPrice, total: Decimal) -> list[Line]:
-    """The lines of one metric for the tenant's monthly ``total``: its free part, then each tier band."""
+def price_lines(price: MetricPrice, total: Decimal | Fraction) -> list[Line]:
+    """The lines of one metric for the tenant's monthly ``total`` (its exact value, :func:`exact_quantity`):
+    its free part, then each tier band. Each amount is worked out from the band's exact quantity, then
+    rounded to cents; quantities are shown with 50 significant digits."""
     metric = price.metric
     label = metric.label
-    if total <= 0:
+    exact = Fraction(total)
+    if exact <= 0:
         return [Line(metric.section, label, Decimal(0), metric.unit, price.tiers[0].price, metric.per, cents(
             Decimal(0)))]
     lines = []
-    with localcontext(_context()):
-        free = min(total, price.free)
-        if free > 0:
-            lines.append(Line(metric.section, f"{label}, free tier ({_bound(price.free)} {metric.unit})", free,
-                              metric.unit, Decimal(0), metric.per, cents(Decimal(0))))
-        low = Decimal(0)
-        several = len(price.tiers) > 1
-        for tier in price.tiers:
-            high = tier.upto
-            band_low = max(low, price.free)
-            band_high = total if high is None else min(total, high)
-            if band_high > band_low:
-                if not several:
-                    description = label
-                elif low == 0:
-                    description = f"{label}, first {_bound(high or Decimal(0))} {metric.unit}"
-                elif high is None:
-                    description = f"{label}, over {_bound(low)} {metric.unit}"
-                else:
-                    description = f"{label}, {_bound(low)} to {_bound(high)} {metric.unit}"
-                qty = band_high - band_low
-                lines.append(Line(metric.section, description, qty, metric.unit, tier.price, metric.per,
-                                  cents(qty * tier.price / metric.per)))
-            if high is None or total <= high:
-                break
-            low = high
+    free_bound = Fraction(price.free)
+    free = min(exact, free_bound)
+    if free > 0:
+        lines.append(Line(metric.section, f"{label}, free tier ({_bound(price.free)} {metric.unit})", _digits(free),
+                          metric.unit, Decimal(0), metric.per, cents(Decimal(0))))
+    low = Decimal(0)
+    several = len(price.tiers) > 1
+    for tier in price.tiers:
+        high = tier.upto
+        band_low = max(Fraction(low), free_bound)
+        band_high = exact if high is None else min(exact, Fraction(high))
+        if band_high > band_low:
+            if not several:
+                description = label
+            elif low == 0:
+                description = f"{label}, first {_bound(high or Decimal(0))} {metric.unit}"
+            elif high is None:
+                description = f"{label}, over {_bound(low)} {metric.unit}"
+            else:
+                description = f"{label}, {_bound(low)} to {_bound(high)} {metric.unit}"
+            qty = band_high - band_low
+            lines.append(Line(metric.section, description, _digits(qty), metric.unit, tier.price, metric.per,
+                              _exact_cents(qty * Fraction(tier.price) / metric.per)))
+        if high is None or exact <= high:
+            break
+        low = high
     return lines
 
 
@@ -235,9 +262,8 @@ def compute(rows: Iterable[MeterRow], sheet: PriceSheet, month: Month) -> Invoic
         metric = price.metric
         places = sorted((place, quantity(metric, value, month)) for (meter, place), value in raw.items()
                         if meter == metric.meter and value > 0)
-        with localcontext(_context()):
-            # the tenant's total from the raw sum (one division, as exact as can be)
-            total = quantity(metric, sum(v for (meter, _), v in raw.items() if meter == metric.meter), month)
+        # the tenant's total from the raw sum, exactly: each line's amount is worked out from it
+        total = exact_quantity(metric, sum(v for (meter, _), v in raw.items() if meter == metric.meter), month)
         metric_lines = price_lines(price, total)
         lines += metric_lines
         amount = sum((line.amount for line in metric_lines), Decimal("0.00"))
