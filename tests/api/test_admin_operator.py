@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ from click.testing import CliRunner, Result
 from nuage.cli.admin import admin as admin_group
 from nuage.cli.main import main
 from tests.conftest import unique_bucket_name
-from tests.support.server import ACCESS_KEY, SECRET_KEY, NuageServer
+from tests.support.server import ACCESS_KEY, SECRET_KEY, SQLITE_ONLY, NuageServer
 from tests.support.tenant_removal import removal_holds
 from tests.support.workers import on_worker, start_workers
 
@@ -286,3 +287,17 @@ def test_a_tenant_named_in_chinese_is_addressed_by_name(server: NuageServer) -> 
     ok(admin(server, "tenant", "suspend", name))
     ok(admin(server, "tenant", "activate", name))
     ok(admin(server, "tenant", "delete", name))
+
+
+@SQLITE_ONLY
+def test_tenant_delete_removes_its_budget_and_keeps_its_invoices(server: NuageServer) -> None:
+    """A deleted tenant's budget is no longer evaluated (its row goes with the account); what was billed stays."""
+    name, _ = new_tenant(server, "budget")
+    ok(admin(server, "budget", name, "--set", "12.50"))
+    account = admin_json(server, "tenant", "list")
+    account_id = next(t["account_id"] for t in account["tenants"] if t["name"] == name)
+    with sqlite3.connect(server.data_dir / "meta.sqlite3") as conn:
+        assert conn.execute("SELECT amount FROM budgets WHERE account_id=?", (account_id,)).fetchall() == [("12.50",)]
+    ok(admin(server, "tenant", "delete", name))
+    with sqlite3.connect(server.data_dir / "meta.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM budgets WHERE account_id=?", (account_id,)).fetchone() == (0,)

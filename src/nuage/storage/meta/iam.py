@@ -66,6 +66,7 @@ ACCOUNT_REMOVAL = (
     ("users", "DELETE FROM iam_users WHERE account_id=?"),
     ("", "DELETE FROM console_passwords WHERE account_id=?"),
     ("", "DELETE FROM quotas WHERE kind='account' AND target=?"),
+    ("", "DELETE FROM budgets WHERE account_id=?"),   # its budget events and invoices stay: billing history
     ("", "DELETE FROM accounts WHERE account_id=?"),
 )
 
@@ -80,7 +81,7 @@ class IAMStore(Protocol):
     def create_account(self, rec: AccountRecord) -> None: ...
     def set_account_status(self, account_id: str, status: str) -> None: ...
     def delete_account(self, account_id: str, canonical_id: str) -> AccountRemoval:
-        """Remove the account with its keys, users, groups, inline policies, console passwords and quota, in one
+        """Remove the account with its keys, users, groups, inline policies, console passwords, quota and budget, in one
         transaction, unless it owns buckets (counted in that transaction): then nothing is removed. KeyError
         when there is no such account."""
         ...
