@@ -75,3 +75,16 @@ def test_every_variable_row_names_real_variables() -> None:
 
 def test_readme_links_the_page() -> None:
     assert "(docs/settings.md)" in (ROOT / "README.md").read_text()
+
+
+def test_every_table_row_has_as_many_cells_as_its_header() -> None:
+    """A row with a cell too many (``... || `key` |``) shows its config key under no column."""
+    width = 0
+    for number, line in enumerate(DOC.read_text().splitlines(), 1):
+        if not line.startswith("|"):
+            width = 0
+            continue
+        cells = len(line.strip().strip("|").split("|"))
+        if width == 0:
+            width = cells
+        assert cells == width, f"docs/settings.md line {number} has {cells} cells, its table {width}: {line[:80]}"
