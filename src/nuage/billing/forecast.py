@@ -22,19 +22,11 @@ METHOD = ("storage at its current rate (each bucket's bytes in its latest sample
           "month; requests and bytes at their pace so far (totals / elapsed fraction of the month)")
 
 
-class HourRow(Protocol):
-    @property
-    def account_id(self) -> str: ...
-    @property
-    def bucket(self) -> str: ...
-    @property
-    def region(self) -> str: ...
+class HourRow(MeterRow, Protocol):
+    """A metered quantity of one hour (nuage's MeterHour)."""
+
     @property
     def hour(self) -> int: ...
-    @property
-    def metric(self) -> str: ...
-    @property
-    def value(self) -> int: ...
 
 
 class UsageSource(Protocol):
