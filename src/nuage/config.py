@@ -6,7 +6,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
+from gettext import gettext as _
 from pathlib import Path
+
+
+def N_(message: str) -> str:
+    """A message marked for the catalogue, translated where it is shown (gettext's N_)."""
+    return message
+
 
 #: region names as AWS and Alibaba Cloud spell them (us-west-1, eu-central-2, cn-hangzhou)
 REGION_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -129,8 +136,8 @@ class Knob:
         return _DEFAULTS[self.name]
 
 
-_KIND_WORDS = {"str": "a string", "path": "a file or folder path (a string)", "int": "a whole number",
-               "float": "a number", "bool": "true or false"}
+_KIND_WORDS = {"str": N_("a string"), "path": N_("a file or folder path (a string)"), "int": N_("a whole number"),
+               "float": N_("a number"), "bool": N_("true or false")}
 
 #: every setting of ``nuage serve``, once: the flags, the configuration file's keys, the environment
 #: variables and ``nuage config check`` all come from this table (docs/settings.md lists it for people)
@@ -235,10 +242,14 @@ class Resolved:
 
 def _check_range(knob: Knob, value: float) -> str | None:
     if knob.low is not None and value < knob.low:
-        return f"must be at least {knob.low:g}, got {value:g}"
+        return _("must be at least {low}, got {value}").format(low=f"{knob.low:g}", value=f"{value:g}")
     if knob.high is not None and value > knob.high:
-        return f"must be at most {knob.high:g}, got {value:g}"
+        return _("must be at most {high}, got {value}").format(high=f"{knob.high:g}", value=f"{value:g}")
     return None
+
+
+def _expected(kind: str, raw: str) -> str:
+    return _("expected {kind}, got {raw}").format(kind=_(_KIND_WORDS[kind]), raw=repr(raw))
 
 
 def _from_env(knob: Knob, raw: str) -> object:
@@ -249,20 +260,21 @@ def _from_env(knob: Knob, raw: str) -> object:
             return False
         if raw.strip().lower() in _TRUE:
             return True
-        raise ValueError(f"expected 1 or 0 (true or false), got {raw!r}")
+        raise ValueError(_("expected 1 or 0 (true or false), got {raw}").format(raw=repr(raw)))
     if knob.kind in ("int", "float"):
         try:
             value = int(raw) if knob.kind == "int" else float(raw)
         except ValueError:
-            raise ValueError(f"expected {_KIND_WORDS[knob.kind]}, got {raw!r}") from None
+            raise ValueError(_expected(knob.kind, raw)) from None
         if value != value or value in (float("inf"), float("-inf")):   # nan, inf
-            raise ValueError(f"expected {_KIND_WORDS[knob.kind]}, got {raw!r}")
+            raise ValueError(_expected(knob.kind, raw))
         problem = _check_range(knob, float(value))
         if problem:
             raise ValueError(problem)
         return value
     if knob.choices and raw not in knob.choices:
-        raise ValueError(f"expected one of {', '.join(knob.choices)}, got {raw!r}")
+        raise ValueError(_("expected one of {choices}, got {raw}").format(choices=", ".join(knob.choices),
+                                                                         raw=repr(raw)))
     return Path(raw) if knob.kind == "path" else raw
 
 
@@ -273,15 +285,17 @@ def _from_file(knob: Knob, value: object) -> object:
           "int": isinstance(value, int) and not isinstance(value, bool),
           "float": isinstance(value, int | float) and not isinstance(value, bool)}[kind]
     if not ok:
-        got = type(value).__name__ if not isinstance(value, dict) else "a table"
-        raise ValueError(f"expected {_KIND_WORDS[kind]}, got {value!r} ({got})")
+        got = type(value).__name__ if not isinstance(value, dict) else _("a table")
+        raise ValueError(_("expected {kind}, got {value} ({got})").format(kind=_(_KIND_WORDS[kind]), value=repr(value),
+                                                                          got=got))
     if kind in ("int", "float"):
         problem = _check_range(knob, float(value))  # type: ignore[arg-type]
         if problem:
             raise ValueError(problem)
         return float(value) if kind == "float" else value  # type: ignore[arg-type]
     if knob.choices and value not in knob.choices:
-        raise ValueError(f"expected one of {', '.join(knob.choices)}, got {value!r}")
+        raise ValueError(_("expected one of {choices}, got {value}").format(choices=", ".join(knob.choices),
+                                                                           value=repr(value)))
     return Path(value) if kind == "path" else value  # type: ignore[arg-type]
 
 
@@ -304,11 +318,12 @@ def load_file(path: Path) -> dict[str, object]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read it ({getattr(exc, 'strerror', None) or exc})"]) from None
+        raise ConfigError([_("{path}: cannot read it ({reason})").format(
+            path=path, reason=getattr(exc, "strerror", None) or exc)]) from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: not valid TOML ({exc})"]) from None
+        raise ConfigError([_("{path}: not valid TOML ({reason})").format(path=path, reason=exc)]) from None
     values: dict[str, object] = {}
     errors = []
     for key, value in doc.items():
@@ -317,7 +332,9 @@ def load_file(path: Path) -> dict[str, object]:
         knob = KNOB_BY_KEY.get(key)
         if knob is None:
             near = difflib.get_close_matches(key, list(KNOB_BY_KEY), n=1)
-            errors.append(f"{where}: unknown key {key!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+            errors.append(_("{where}: unknown key {key} (did you mean {near}?)").format(where=where, key=repr(key),
+                                                                                        near=repr(near[0]))
+                          if near else _("{where}: unknown key {key}").format(where=where, key=repr(key)))
             continue
         try:
             values[knob.name] = _from_file(knob, value)

@@ -206,9 +206,11 @@ def test_serve_start_up_errors_in_chinese(tmp_path: Path) -> None:
 
 def source_messages() -> set[str]:
     """What the ``cli`` domain must translate, found by Babel's extractor: the ``_()`` calls of nuage.cli
-    and of nuage.server (the banner and start-up errors), the settings' help texts and the rules of names."""
+    and of nuage.server (the banner and start-up errors), of nuage.config (the settings' checks), the
+    settings' help texts and the rules of names."""
     found = {m for _f, _l, m, _c, _x in extract_from_dir(str(PACKAGE / "cli"), [("**.py", "python")])}
     found |= {m for _l, m, _c, _x in extract_from_file("python", str(PACKAGE / "server.py"))}
+    found |= {m for _l, m, _c, _x in extract_from_file("python", str(PACKAGE / "config.py"))}   # settings' checks
     found |= {knob.help for knob in KNOBS if knob.flag and knob.help}
     found |= {REGION_RULE, ACCESS_KEY_RULE, SECRET_KEY_RULE}      # quoted by the command line's errors
     assert all(isinstance(m, str) for m in found), "plural messages: the test needs to learn them"
@@ -283,3 +285,19 @@ def test_the_build_compiles_the_cli_catalogue(tmp_path: Path) -> None:
     assert build.compile_catalogues((copy,)) == [copy / "zh_CN" / "LC_MESSAGES" / "cli.mo"]
     data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["nuage"]
     assert {"cli/locale/*/LC_MESSAGES/*.po", "cli/locale/*/LC_MESSAGES/*.mo"} <= set(data)
+
+
+def test_setting_checks_in_chinese(tmp_path: Path) -> None:
+    """The checks of nuage.config (a flag, an environment variable, a configuration file) speak the locale."""
+    port = run(["serve", "--port", "70000", "--data", str(tmp_path / "d")], ZH)
+    assert port.returncode != 0 and "--port 70000: 不能大于 65535，实际为 70000" in port.stderr, port.stderr
+    env = run(["serve", "--data", str(tmp_path / "d")], {**ZH, "NUAGE_METERING": "maybe"})
+    assert "$NUAGE_METERING: 应为 1 或 0（true 或 false），实际为 'maybe'" in env.stderr, env.stderr
+    config = tmp_path / "nuage.toml"
+    config.write_text('prot = 9000\nworkers = "two"\n')
+    checked = run(["config", "check", str(config)], ZH)
+    assert "未知的键 'prot'（您是否想输入 'port'？）" in checked.stderr + checked.stdout
+    assert "workers: 应为整数，实际为 'two'（str）" in checked.stderr + checked.stdout
+    english = run(["serve", "--port", "70000", "--data", str(tmp_path / "d")], {"LANG": "C"})
+    assert "--port 70000: must be at most 65535, got 70000" in english.stderr, english.stderr
+    assert not (tmp_path / "d").exists()   # refused before anything was created
