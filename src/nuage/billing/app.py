@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,14 +37,14 @@ from urllib.parse import parse_qsl, unquote
 
 from nuage.accesslog import tell
 from nuage.asgi import BodyError, json_object, read_small_body, scope_header, signing_parts
+from nuage.billing.access import PREFIX, account_arn, allowed
 from nuage.billing.budgets import Budgets, InvalidBudget, NoSuchBudget
 from nuage.billing.forecast import UsageSource, forecast
 from nuage.billing.invoice import Month
 from nuage.billing.render import to_csv, to_pdf
 from nuage.billing.service import Billing, InvalidMonth, MonthNotClosed, NoSuchInvoice, Tenant
+from nuage.core.access.query import base_conditions
 from nuage.core.identities import Identities, Identity
-from nuage.core.policy import Decision, RequestContext, evaluate
-from nuage.core.policy.model import PARTITION
 from nuage.core.signed_calls import scope_region, verify_call
 from nuage.errors import AccessDenied
 from nuage.sigv4 import errors as sv
@@ -55,7 +54,6 @@ from nuage.storage.meta.outage import RETRY_AFTER, database_unavailable
 log = logging.getLogger("nuage.billing")
 
 SERVICE = "nuage-billing"
-PREFIX = "nuage-billing"
 MAX_BODY = 16 * 1024
 MAX_DAYS = 3 * 366
 FORMATS = ("json", "csv", "pdf")
@@ -89,11 +87,6 @@ def is_billing_request(scope: dict[str, Any]) -> bool:
     path = str(scope.get("path", ""))
     return (scope.get("type") == "http" and (path == "/billing" or path.startswith("/billing/"))
             and scope_region(scope_header(scope, b"authorization"), SERVICE) is not None)
-
-
-def account_arn(account_id: str) -> str:
-    """The resource every billing action is on: the caller's own account."""
-    return f"arn:{PARTITION}:{PREFIX}::{account_id}:account"
 
 
 class ApiError(Exception):
@@ -175,13 +168,9 @@ class BillingApp:
     def _authorize(self, caller: Identity, action: str, conditions: dict[str, list[str]]) -> None:
         """The root user may do everything on its own account; an IAM user needs an Allow of ``action`` in
         its identity policies, and no Deny."""
-        if caller.is_root:
-            return
-        resource = account_arn(caller.account_id)
-        ctx = RequestContext(caller.principal(), f"{PREFIX}:{action}", resource, conditions)
-        if evaluate(self.identities.policies(caller), ctx) is not Decision.ALLOW:
+        if not allowed(self.identities, caller, action, conditions):
             raise ApiError(403, "AccessDenied", f"User: {caller.arn} is not authorized to perform: "
-                                                f"{PREFIX}:{action} on resource: {resource}")
+                                                f"{PREFIX}:{action} on resource: {account_arn(caller.account_id)}")
 
     @staticmethod
     def _route(method: str, parts: list[str]) -> str:
@@ -213,7 +202,7 @@ class BillingApp:
         name = self._route(method, parts)
         action = ACTIONS[(method, name)]
         tell(scope, "billing", operation=action)
-        await asyncio.to_thread(self._authorize, caller, action, self._conditions(scope))
+        await asyncio.to_thread(self._authorize, caller, action, _conditions(scope))
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         account = caller.account_id
         try:
@@ -296,15 +285,9 @@ class BillingApp:
             return Download(await asyncio.to_thread(to_pdf, document), "application/pdf", f"{name}.pdf")
         return document
 
-    @staticmethod
-    def _conditions(scope: dict[str, Any]) -> dict[str, list[str]]:
-        now = time.time()
-        client = scope.get("client") or ("", 0)
-        keys = {"aws:SecureTransport": ["true" if scope.get("scheme") == "https" else "false"],
-                "aws:CurrentTime": [_iso(now)], "aws:EpochTime": [str(int(now))]}
-        if client[0]:
-            keys["aws:SourceIp"] = [str(client[0])]
-        return keys
+def _conditions(scope: dict[str, Any]) -> dict[str, list[str]]:
+    client = scope.get("client") or ("", 0)
+    return base_conditions(secure=scope.get("scheme") == "https", source_ip=str(client[0]) or None)
 
 
 def _int(raw: str | None, default: int, hi: int) -> int:

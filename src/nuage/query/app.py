@@ -17,13 +17,13 @@ import asyncio
 import json
 import logging
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from nuage.accesslog import tell
 from nuage.asgi import BodyError, json_object, read_small_body, scope_header, signing_parts
+from nuage.core.access.query import base_conditions
 from nuage.core.identities import Identities, Identity
 from nuage.core.select.errors import SelectError
 from nuage.core.signed_calls import scope_region, verify_call
@@ -169,7 +169,7 @@ class QueryApp:
             wait = body.get("wait", 0)
             if isinstance(wait, bool) or not isinstance(wait, int | float) or wait < 0:
                 raise ApiError(400, "InvalidArgument", "wait is a number of seconds.")
-            rec = await svc.submit(caller, sql, _output(body.get("output")), self._conditions(scope))
+            rec = await svc.submit(caller, sql, _output(body.get("output")), _conditions(scope))
             if wait:
                 await svc.wait(rec.job_id, min(float(wait), MAX_WAIT))
                 rec = await svc.job(caller, rec.job_id)
@@ -193,16 +193,9 @@ class QueryApp:
             return 200, job_dict(await svc.cancel(caller, parts[1]))
         raise ApiError(404, "NoSuchRoute", f"No query operation {method} {scope['path']}.")
 
-    @staticmethod
-    def _conditions(scope: dict[str, Any]) -> dict[str, list[str]]:
-        now = time.time()
-        client = scope.get("client") or ("", 0)
-        keys = {"aws:SecureTransport": ["true" if scope.get("scheme") == "https" else "false"],
-                "aws:CurrentTime": [datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
-                "aws:EpochTime": [str(int(now))]}
-        if client[0]:
-            keys["aws:SourceIp"] = [str(client[0])]
-        return keys
+def _conditions(scope: dict[str, Any]) -> dict[str, list[str]]:
+    client = scope.get("client") or ("", 0)
+    return base_conditions(secure=scope.get("scheme") == "https", source_ip=str(client[0]) or None)
 
 
 def _int(raw: str | None, default: int, hi: int) -> int:

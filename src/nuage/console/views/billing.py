@@ -17,16 +17,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from babel import Locale
 from babel.numbers import format_currency, format_decimal
 
-from nuage.billing.app import PREFIX, account_arn
+from nuage.billing import access
 from nuage.billing.budgets import Budgets, InvalidBudget
 from nuage.billing.invoice import Month, quantity
 from nuage.billing.outlook import BucketUsage, outlook, overview
@@ -37,8 +35,8 @@ from nuage.console.context import Console, Ctx, Route
 from nuage.console.dates import parse_date
 from nuage.console.http import HTTPError, Response, redirect, url
 from nuage.console.i18n import N_
+from nuage.core.access.query import base_conditions
 from nuage.core.identities import Identity
-from nuage.core.policy import Decision, RequestContext, evaluate
 
 PAGE_ACTIONS = ("GetPreview", "GetUsage", "ListInvoices", "GetBudget")   # any of them shows the page
 NOT_ALLOWED = N_("You may not see the billing of this account (nuage-billing permissions).")
@@ -70,25 +68,11 @@ def is_operator(console: Console, ident: Identity) -> bool:
     return ident.is_root and bool(console.operator) and ident.canonical_id == console.operator
 
 
-def conditions(scheme: str, client: str) -> dict[str, list[str]]:
-    """The condition keys the billing API gives its policies (nuage.billing.app.BillingApp._conditions)."""
-    now = time.time()
-    keys = {"aws:SecureTransport": ["true" if scheme == "https" else "false"],
-            "aws:CurrentTime": [datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
-            "aws:EpochTime": [str(int(now))]}
-    if client:
-        keys["aws:SourceIp"] = [client]
-    return keys
-
-
 def allowed(console: Console, ident: Identity, action: str, scheme: str = "http", client: str = "") -> bool:
-    """Whether ``ident`` may ``nuage-billing:<action>`` on its own account, as the billing API decides it: its
-    root user always, an IAM user when its identity policies allow it and none denies it."""
-    if ident.is_root:
-        return True
-    request = RequestContext(ident.principal(), f"{PREFIX}:{action}", account_arn(ident.account_id),
-                             conditions(scheme, client))
-    return evaluate(console.services.identities.policies(ident), request) is Decision.ALLOW
+    """Whether ``ident`` may ``nuage-billing:<action>`` on its own account, as the billing API decides it
+    (nuage.billing.access.allowed, with the same condition keys)."""
+    return access.allowed(console.services.identities, ident, action,
+                          base_conditions(secure=scheme == "https", source_ip=client or None))
 
 
 def may_see(console: Console, ident: Identity | None) -> bool:
